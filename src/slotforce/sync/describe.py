@@ -1,0 +1,79 @@
+"""What the org says its objects and fields are (from describe), in the few terms the engine needs.
+
+Describe answers are large; the engine keeps only names, types, lengths, write permissions and
+active picklist values, and caches them per object for an hour (like Cal.com's describe cache)
+so a warm engine spends no API calls on describe.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    name: str  # canonical API name
+    type: str  # describe type: string, textarea, phone, email, url, picklist, boolean, date, datetime, ...
+    length: int = 0
+    createable: bool = True
+    updateable: bool = True
+    nillable: bool = True
+    picklist: tuple[str, ...] = ()  # active values only, in org order
+
+    @property
+    def is_text(self) -> bool:
+        return self.type in {"string", "textarea", "phone", "email", "url", "encryptedstring", "combobox"}
+
+
+@dataclass(frozen=True)
+class SObjectInfo:
+    name: str
+    fields: dict[str, FieldInfo] = field(default_factory=dict)  # keyed by lower-case API name
+
+    def get(self, name: str) -> FieldInfo | None:
+        return self.fields.get(name.lower())
+
+    @classmethod
+    def from_describe(cls, body: dict[str, Any]) -> "SObjectInfo":
+        fields: dict[str, FieldInfo] = {}
+        for f in body.get("fields", []):
+            fields[f["name"].lower()] = FieldInfo(
+                name=f["name"],
+                type=f.get("type", "string"),
+                length=int(f.get("length") or 0),
+                createable=bool(f.get("createable", True)),
+                updateable=bool(f.get("updateable", True)),
+                nillable=bool(f.get("nillable", True)),
+                picklist=tuple(p["value"] for p in f.get("picklistValues") or [] if p.get("active", True)),
+            )
+        return cls(name=body.get("name", ""), fields=fields)
+
+    @classmethod
+    def simple(cls, name: str, *fields: FieldInfo) -> "SObjectInfo":
+        """Build one by hand (tests, offline checks)."""
+        return cls(name=name, fields={f.name.lower(): f for f in fields})
+
+
+class DescribeCache:
+    """Describe results per sObject, fetched by `load(names) -> {name: describe body}` when stale."""
+
+    def __init__(self, ttl_seconds: float = 3600.0, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl_seconds
+        self.clock = clock
+        self._items: dict[str, tuple[float, SObjectInfo]] = {}
+
+    def missing(self, names: list[str]) -> list[str]:
+        now = self.clock()
+        return [n for n in names if n not in self._items or now - self._items[n][0] > self.ttl]
+
+    def put(self, info: SObjectInfo) -> None:
+        self._items[info.name] = (self.clock(), info)
+
+    def get(self, name: str) -> SObjectInfo | None:
+        item = self._items.get(name)
+        return item[1] if item else None
+
+    def as_dict(self) -> dict[str, SObjectInfo]:
+        return {k: v[1] for k, v in self._items.items()}
