@@ -1,0 +1,289 @@
+"""The standard objects of a fresh local org: recorded describes plus hand-written definitions.
+
+Account, Contact, Lead and Event come from real describe responses (`recorded.json`, made by
+`generate.py`). User, Profile, Organization, RecordType, Opportunity, Task, EventRelation,
+PermissionSet and PermissionSetAssignment are written here from the object reference (only the
+fields an integration touches). Child relationships are kept only among these objects.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+from slotforce.localorg.schema import ChildRelationship, Field, PicklistValue, SObject
+
+# Objects whose records have an owner (OwnerId -> User, defaulted to the running user).
+OWNED = {"Account", "Contact", "Lead", "Opportunity", "Event", "Task"}
+# Objects with record types: RecordTypeId is always there, so queries on it work before any
+# record type is deployed (Salesforce adds it with the first record type; see docs/design.md).
+WITH_RECORD_TYPES = ("Account", "Contact", "Lead", "Opportunity", "Event", "Task")
+# Child relationship names Salesforce uses for the hand-written objects' lookups.
+CHILD_NAMES = {
+    ("Opportunity", "AccountId"): "Opportunities",
+    ("Opportunity", "ContactId"): "Opportunities",
+    ("Task", "WhoId"): "Tasks",
+    ("Task", "WhatId"): "Tasks",
+    ("Event", "WhatId"): "Events",
+    ("EventRelation", "RelationId"): "EventRelations",
+    ("EventRelation", "EventId"): "EventRelations",
+    ("User", "ProfileId"): "Users",
+    ("User", "ManagerId"): "ManagedUsers",
+    ("PermissionSetAssignment", "AssigneeId"): "PermissionSetAssignments",
+    ("PermissionSetAssignment", "PermissionSetId"): "Assignments",
+}
+CASCADE = {("EventRelation", "EventId"), ("PermissionSetAssignment", "AssigneeId"),
+           ("PermissionSetAssignment", "PermissionSetId"), ("Task", "WhoId"), ("Task", "WhatId")}
+
+
+def _f(name: str, type_: str, label: str = "", **kw) -> Field:
+    if type_ in ("string", "textarea", "email", "url", "phone", "picklist", "combobox",
+                 "multipicklist") and "length" not in kw:
+        kw["length"] = 255
+    if type_ in ("id", "reference"):
+        kw.setdefault("length", 18)
+    return Field(name=name, type=type_, label=label or name, **kw)
+
+
+def _required(name: str, type_: str, label: str = "", **kw) -> Field:
+    return _f(name, type_, label, nillable=False, **kw)
+
+
+def _readonly(name: str, type_: str, label: str = "", **kw) -> Field:
+    return _f(name, type_, label, createable=False, updateable=False, **kw)
+
+
+def _picklist(values: list[str], default: str | None = None) -> list[PicklistValue]:
+    return [PicklistValue(v, v, True, v == default) for v in values]
+
+
+def _ref(name: str, targets: list[str], relationship: str, label: str = "", **kw) -> Field:
+    return _f(name, "reference", label, reference_to=targets, relationship_name=relationship,
+              polymorphic=len(targets) > 1, **kw)
+
+
+def system_fields(owned: bool) -> list[Field]:
+    """Id, IsDeleted, audit fields and (for owned objects) OwnerId, as every object has them."""
+    fields = [
+        _f("Id", "id", "Record ID", nillable=False, createable=False, updateable=False,
+           defaulted_on_create=True, id_lookup=True),
+        _f("IsDeleted", "boolean", "Deleted", nillable=False, createable=False, updateable=False,
+           defaulted_on_create=True, default_value=False),
+        _readonly("CreatedDate", "datetime", "Created Date", nillable=False, defaulted_on_create=True),
+        _ref("CreatedById", ["User"], "CreatedBy", "Created By ID", nillable=False, createable=False,
+             updateable=False, defaulted_on_create=True),
+        _readonly("LastModifiedDate", "datetime", "Last Modified Date", nillable=False, defaulted_on_create=True),
+        _ref("LastModifiedById", ["User"], "LastModifiedBy", "Last Modified By ID", nillable=False,
+             createable=False, updateable=False, defaulted_on_create=True),
+        _readonly("SystemModstamp", "datetime", "System Modstamp", nillable=False, defaulted_on_create=True),
+    ]
+    if owned:
+        fields.append(_ref("OwnerId", ["User"], "Owner", "Owner ID", nillable=False, defaulted_on_create=True))
+    return fields
+
+
+def _sobject(name: str, label: str, plural: str, prefix: str, fields: list[Field], *,
+             owned: bool = False, **kw) -> SObject:
+    s = SObject(name=name, label=label, label_plural=plural, key_prefix=prefix, **kw)
+    for f in system_fields(owned) + fields:
+        s.add_field(f)
+    return s
+
+
+TIME_ZONES_FALLBACK = ["America/Los_Angeles", "America/New_York", "Europe/London", "Europe/Berlin",
+                       "Europe/Paris", "Asia/Tokyo", "Australia/Sydney", "GMT"]
+LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "ja_JP", "pt_BR"]
+LANGUAGES = ["en_US", "en_GB", "de", "fr", "es", "it", "nl_NL", "ja", "pt_BR"]
+ENCODINGS = ["UTF-8", "ISO-8859-1", "Shift_JIS", "ISO-2022-JP", "EUC-JP", "ks_c_5601-1987", "Big5", "GB2312"]
+
+
+def hand_written(time_zones: list[str]) -> list[SObject]:
+    tz = _picklist(time_zones)
+    user = _sobject("User", "User", "Users", "005", [
+        _required("Username", "string", "Username", length=80, unique=True, id_lookup=True),
+        _required("LastName", "string", "Last Name", length=80),
+        _f("FirstName", "string", "First Name", length=40),
+        _readonly("Name", "string", "Full Name", length=121, name_field=True, id_lookup=True),
+        _required("Email", "email", "Email", length=128, id_lookup=True),
+        _required("Alias", "string", "Alias", length=8),
+        _f("CommunityNickname", "string", "Nickname", length=40, defaulted_on_create=True),
+        _f("IsActive", "boolean", "Active", nillable=False, defaulted_on_create=True, default_value=True),
+        _ref("ProfileId", ["Profile"], "Profile", "Profile ID", nillable=False),
+        _ref("ManagerId", ["User"], "Manager", "Manager ID"),
+        _f("Title", "string", "Title", length=80),
+        _f("Department", "string", "Department", length=80),
+        _f("CompanyName", "string", "Company Name", length=80),
+        _f("Phone", "phone", "Phone", length=40),
+        _f("FederationIdentifier", "string", "SAML Federation ID", length=512, id_lookup=True),
+        _required("TimeZoneSidKey", "picklist", "Time Zone", length=40, picklist_values=tz, restricted_picklist=True),
+        _required("LocaleSidKey", "picklist", "Locale", length=40, picklist_values=_picklist(LOCALES)),
+        _required("EmailEncodingKey", "picklist", "Email Encoding", length=40, picklist_values=_picklist(ENCODINGS)),
+        _required("LanguageLocaleKey", "picklist", "Language", length=40, picklist_values=_picklist(LANGUAGES)),
+        _readonly("UserType", "picklist", "User Type", length=40, defaulted_on_create=True, default_value="Standard",
+                  picklist_values=_picklist(["Standard", "PowerPartner", "CsnOnly", "Guest"], "Standard")),
+        _readonly("LastLoginDate", "datetime", "Last Login"),
+    ], deletable=False)
+    profile = _sobject("Profile", "Profile", "Profiles", "00e", [
+        _required("Name", "string", "Name", length=255, name_field=True),
+        _f("Description", "string", "Description", length=255),
+        _readonly("UserType", "picklist", "User Type", length=40,
+                  picklist_values=_picklist(["Standard", "PowerPartner", "Guest"])),
+    ], createable=False, deletable=False)
+    organization = _sobject("Organization", "Organization", "Organizations", "00D", [
+        _readonly("Name", "string", "Name", length=80, name_field=True),
+        _readonly("OrganizationType", "picklist", "Edition", length=40,
+                  picklist_values=_picklist(["Developer Edition", "Enterprise Edition", "Unlimited Edition"])),
+        _readonly("IsSandbox", "boolean", "Is Sandbox", nillable=False),
+        _readonly("InstanceName", "string", "Instance Name", length=5),
+        _readonly("NamespacePrefix", "string", "Namespace Prefix", length=15),
+        _readonly("TrialExpirationDate", "datetime", "Trial Expiration Date"),
+        _readonly("Country", "string", "Country", length=80),
+        _readonly("LanguageLocaleKey", "picklist", "Language", length=40, picklist_values=_picklist(LANGUAGES)),
+        _readonly("TimeZoneSidKey", "picklist", "Default Time Zone", length=40, picklist_values=tz),
+        _readonly("DefaultLocaleSidKey", "picklist", "Default Locale", length=40, picklist_values=_picklist(LOCALES)),
+    ], createable=False, updateable=False, deletable=False)
+    record_type = _sobject("RecordType", "Record Type", "Record Types", "012", [
+        _required("Name", "string", "Name", length=80, name_field=True),
+        _required("DeveloperName", "string", "Record Type Name", length=80),
+        _required("SobjectType", "picklist", "SObject Type Name", length=40),
+        _f("IsActive", "boolean", "Active", nillable=False, defaulted_on_create=True, default_value=True),
+        _f("Description", "string", "Description", length=255),
+        _readonly("NamespacePrefix", "string", "Namespace Prefix", length=15),
+        _f("BusinessProcessId", "id", "Business Process ID"),
+    ], deletable=False)
+    opportunity = _sobject("Opportunity", "Opportunity", "Opportunities", "006", [
+        _required("Name", "string", "Name", length=120, name_field=True),
+        _ref("AccountId", ["Account"], "Account", "Account ID"),
+        _ref("ContactId", ["Contact"], "Contact", "Contact ID"),
+        _required("StageName", "picklist", "Stage", length=255, picklist_values=_picklist([
+            "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
+            "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost"])),
+        _required("CloseDate", "date", "Close Date"),
+        _f("Amount", "currency", "Amount", precision=18, scale=2),
+        _f("Probability", "percent", "Probability (%)", precision=3, scale=0),
+        _f("Type", "picklist", "Opportunity Type", picklist_values=_picklist(
+            ["Existing Customer - Upgrade", "Existing Customer - Replacement", "Existing Customer - Downgrade",
+             "New Customer"])),
+        _f("LeadSource", "picklist", "Lead Source", length=40, picklist_values=_picklist(
+            ["Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"])),
+        _f("NextStep", "string", "Next Step", length=255),
+        _f("Description", "textarea", "Description", length=32000),
+        _readonly("IsClosed", "boolean", "Closed", nillable=False, defaulted_on_create=True, default_value=False),
+        _readonly("IsWon", "boolean", "Won", nillable=False, defaulted_on_create=True, default_value=False),
+        _readonly("LastActivityDate", "date", "Last Activity"),
+    ], owned=True)
+    task = _sobject("Task", "Task", "Tasks", "00T", [
+        _ref("WhoId", ["Contact", "Lead"], "Who", "Name ID"),
+        _ref("WhatId", ["Account", "Opportunity"], "What", "Related To ID"),
+        _f("Subject", "combobox", "Subject", picklist_values=_picklist(["Call", "Send Letter", "Send Quote", "Other"])),
+        _f("ActivityDate", "date", "Due Date Only"),
+        _required("Status", "picklist", "Status", length=40, defaulted_on_create=True, default_value="Not Started",
+                  picklist_values=_picklist(["Not Started", "In Progress", "Completed", "Waiting on someone else",
+                                             "Deferred"], "Not Started")),
+        _required("Priority", "picklist", "Priority", length=40, defaulted_on_create=True, default_value="Normal",
+                  picklist_values=_picklist(["High", "Normal", "Low"], "Normal")),
+        _f("Type", "picklist", "Type", length=40, picklist_values=_picklist(["Call", "Meeting", "Other", "Email"])),
+        _f("Description", "textarea", "Comments", length=32000),
+        _ref("AccountId", ["Account"], "Account", "Account ID", createable=False, updateable=False),
+        _readonly("IsClosed", "boolean", "Closed", nillable=False, defaulted_on_create=True, default_value=False),
+        _readonly("IsHighPriority", "boolean", "High Priority", nillable=False, defaulted_on_create=True,
+                  default_value=False),
+        _f("TaskSubtype", "picklist", "Task Subtype", length=40, updateable=False, restricted_picklist=True,
+           picklist_values=_picklist(["Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn"])),
+        _f("CallDurationInSeconds", "int", "Call Duration", precision=8),
+        _f("CallType", "picklist", "Call Type", length=40, restricted_picklist=True,
+           picklist_values=_picklist(["Internal", "Inbound", "Outbound"])),
+        _f("CallDisposition", "string", "Call Result", length=255),
+        _f("IsReminderSet", "boolean", "Reminder Set", nillable=False, defaulted_on_create=True, default_value=False),
+        _f("ReminderDateTime", "datetime", "Reminder Date/Time"),
+        _readonly("CompletedDateTime", "datetime", "Completed Date/Time"),
+    ], owned=True)
+    event_relation = _sobject("EventRelation", "Event Relation", "Event Relations", "0RE", [
+        _ref("EventId", ["Event"], "Event", "Event ID", nillable=False, updateable=False),
+        _ref("RelationId", ["Contact", "Lead", "User"], "Relation", "Relation ID", nillable=False, updateable=False),
+        _f("IsInvitee", "boolean", "Is Invitee", nillable=False, defaulted_on_create=True, default_value=True),
+        _f("IsParent", "boolean", "Is Parent", nillable=False, defaulted_on_create=True, default_value=False),
+        _f("IsWhat", "boolean", "Is What", nillable=False, defaulted_on_create=True, default_value=False),
+        _f("Status", "picklist", "Status", length=40, defaulted_on_create=True, default_value="New",
+           restricted_picklist=True,
+           picklist_values=_picklist(["New", "Declined", "Accepted", "Uninvited", "Maybe"], "New")),
+        _f("RespondedDate", "datetime", "Response Date"),
+        _f("Response", "string", "Response", length=255),
+        _ref("AccountId", ["Account"], "Account", "Account ID", createable=False, updateable=False),
+    ])
+    permission_set = _sobject("PermissionSet", "Permission Set", "Permission Sets", "0PS", [
+        _required("Name", "string", "Name", length=80),
+        _required("Label", "string", "Label", length=80, name_field=True),
+        _f("Description", "string", "Description", length=255),
+        _readonly("IsOwnedByProfile", "boolean", "Is Owned By Profile", nillable=False, defaulted_on_create=True,
+                  default_value=False),
+        _ref("ProfileId", ["Profile"], "Profile", "Profile ID", createable=False, updateable=False),
+        _readonly("NamespacePrefix", "string", "Namespace Prefix", length=15),
+    ])
+    assignment = _sobject("PermissionSetAssignment", "Permission Set Assignment", "Permission Set Assignments",
+                          "0Pa", [
+        _ref("AssigneeId", ["User"], "Assignee", "Assignee ID", nillable=False, updateable=False),
+        _ref("PermissionSetId", ["PermissionSet"], "PermissionSet", "Permission Set ID", nillable=False,
+             updateable=False),
+    ], updateable=False)
+    return [user, profile, organization, record_type, opportunity, task, event_relation, permission_set,
+            assignment]
+
+
+def _recorded() -> list[SObject]:
+    data = json.loads(pathlib.Path(__file__).with_name("recorded.json").read_text())
+    out = []
+    for o in data:
+        s = SObject(name=o["name"], label=o["label"], label_plural=o["label_plural"], key_prefix=o["key_prefix"])
+        for f in o["fields"]:
+            f = dict(f)
+            f["picklist_values"] = [PicklistValue(**p) for p in f.get("picklist_values", [])]
+            s.add_field(Field(**f))
+        s.child_relationships = [ChildRelationship(**c) for c in o["child_relationships"]]
+        out.append(s)
+    return out
+
+
+def standard_objects() -> list[SObject]:
+    """Fresh definitions of every standard object of the local org (new objects on each call)."""
+    recorded = _recorded()
+    event = next(s for s in recorded if s.name == "Event")
+    tz_field = event.field("RecurrenceTimeZoneSidKey")
+    time_zones = [p.value for p in tz_field.picklist_values] if tz_field else TIME_ZONES_FALLBACK
+    objects = recorded + hand_written(time_zones)
+    by_name = {s.name: s for s in objects}
+    for name in WITH_RECORD_TYPES:
+        s = by_name[name]
+        if not s.field("RecordTypeId"):
+            s.add_field(_ref("RecordTypeId", ["RecordType"], "RecordType", "Record Type ID"))
+    # Recorded owners point at User|Group|Calendar; the local org has only users.
+    for s in objects:
+        owner = s.field("OwnerId")
+        if owner:
+            owner.reference_to = ["User"]
+            owner.polymorphic = False
+    _link_children(objects)
+    return objects
+
+
+def _link_children(objects: list[SObject]) -> None:
+    """Child relationships among the modeled objects: keep recorded ones whose field exists, add the rest."""
+    by_name = {s.name: s for s in objects}
+    for parent in objects:
+        parent.child_relationships = [
+            c for c in parent.child_relationships
+            if c.child_sobject in by_name and by_name[c.child_sobject].field(c.field)
+        ]
+    for child in objects:
+        for f in child.fields.values():
+            if f.type != "reference" or f.name in ("CreatedById", "LastModifiedById"):
+                continue
+            for target in f.reference_to:
+                parent = by_name.get(target)
+                if parent is None:
+                    continue
+                if any(c.child_sobject == child.name and c.field == f.name for c in parent.child_relationships):
+                    continue
+                key = (child.name, f.name)
+                parent.child_relationships.append(ChildRelationship(
+                    child.name, f.name, CHILD_NAMES.get(key), cascade_delete=key in CASCADE))

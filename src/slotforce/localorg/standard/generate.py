@@ -1,0 +1,82 @@
+"""Regenerate `recorded.json` from recorded describe responses (run once; the output is committed).
+
+Usage: python -m slotforce.localorg.standard.generate /work/shared/reference/describes
+
+Input: CumulusCI's VCR cassettes of `GET /sobjects/<Type>/describe` (real Salesforce answers).
+Output keeps what the local org models — real names, types, lengths, nillable/createable/
+updateable/defaultedOnCreate, defaults, referenceTo, relationshipName, picklist values — and
+drops what it does not: custom fields of the recording org, compound address fields (read-only
+views over their parts), and references to objects the local org does not have.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import sys
+
+import yaml
+
+RECORDED = ["Account", "Contact", "Lead", "Event"]
+# Objects the local org has (recorded + hand-written): references and child relationships are
+# kept only among these.
+MODELED = {"Account", "Contact", "Lead", "Event", "Task", "Opportunity", "User", "Profile",
+           "Organization", "RecordType", "EventRelation", "PermissionSet", "PermissionSetAssignment"}
+SKIPPED_TYPES = {"address", "location", "base64", "anyType", "complexvalue"}
+
+# describe key -> Field attribute, with the Field default (omitted from the output when equal).
+KEYS = {
+    "label": ("label", ""), "length": ("length", 0), "precision": ("precision", 0),
+    "scale": ("scale", 0), "nillable": ("nillable", True), "createable": ("createable", True),
+    "updateable": ("updateable", True), "defaultedOnCreate": ("defaulted_on_create", False),
+    "unique": ("unique", False), "externalId": ("external_id", False), "idLookup": ("id_lookup", False),
+    "nameField": ("name_field", False), "autoNumber": ("auto_number", False),
+    "calculated": ("calculated", False), "caseSensitive": ("case_sensitive", False),
+    "defaultValue": ("default_value", None), "relationshipName": ("relationship_name", None),
+    "polymorphicForeignKey": ("polymorphic", False), "restrictedPicklist": ("restricted_picklist", False),
+    "cascadeDelete": ("cascade_delete", False),
+}
+
+
+def trim_field(f: dict) -> dict | None:
+    if f["custom"] or f["name"].endswith("__c") or f["type"] in SKIPPED_TYPES:
+        return None
+    out: dict = {"name": f["name"], "type": f["type"]}
+    if f["type"] == "reference":
+        targets = [t for t in f["referenceTo"] if t in MODELED]
+        if not targets:
+            return None
+        out["reference_to"] = targets
+    for key, (attr, default) in KEYS.items():
+        if f.get(key) != default:
+            out[attr] = f[key]
+    if f["picklistValues"]:
+        out["picklist_values"] = [
+            {"value": p["value"], "label": p["label"], "active": p["active"], "default": p["defaultValue"]}
+            for p in f["picklistValues"]
+        ]
+    return out
+
+
+def main(folder: str) -> None:
+    objects = []
+    for name in RECORDED:
+        cassette = yaml.safe_load(pathlib.Path(folder, f"{name}.yaml").read_text())
+        d = json.loads(cassette["response"]["body"]["string"])
+        objects.append({
+            "name": d["name"], "label": d["label"], "label_plural": d["labelPlural"],
+            "key_prefix": d["keyPrefix"],
+            "fields": [t for t in map(trim_field, d["fields"]) if t],
+            "child_relationships": [
+                {"child_sobject": c["childSObject"], "field": c["field"],
+                 "relationship_name": c["relationshipName"], "cascade_delete": c["cascadeDelete"]}
+                for c in d["childRelationships"] if c["childSObject"] in MODELED
+            ],
+        })
+    out = pathlib.Path(__file__).with_name("recorded.json")
+    out.write_text(json.dumps(objects, indent=1, sort_keys=False) + "\n")
+    print(f"wrote {out} ({sum(len(o['fields']) for o in objects)} fields)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/reference/describes")
