@@ -1,0 +1,336 @@
+"""SOQL text -> syntax tree (nodes.py), with Salesforce's MALFORMED_QUERY messages on bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from pathlib import Path
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+
+from slotforce.localorg.errors import MalformedQuery, NotImplementedByLocalOrg, SalesforceError
+from slotforce.localorg.soql import nodes as n
+
+MAX_LITERAL_LENGTH = 4000
+
+_GRAMMAR = (Path(__file__).parent / "grammar.lark").read_text()
+_LARK = Lark(_GRAMMAR, parser="lalr", lexer="contextual", propagate_positions=True,
+             maybe_placeholders=True)
+
+# Escapes valid in any quoted string (SOQL reference, "Quoted String Escape Sequences").
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def located(soql: str, pos: n.Pos, message: str) -> str:
+    """Salesforce's way of pointing at a query problem: the line, a caret, Row:Column, the message."""
+    row, col = pos
+    if row < 1:
+        return message
+    lines = soql.split("\n")
+    line = lines[row - 1] if row - 1 < len(lines) else ""
+    return f"\n{line}\n{' ' * max(col - 1, 0)}^\nERROR at Row:{row}:Column:{col}\n{message}"
+
+
+def _pos_of(item) -> n.Pos:
+    if isinstance(item, Token):
+        return (item.line or 0, item.column or 0)
+    meta = getattr(item, "meta", None)
+    if meta is not None and not meta.empty:
+        return (meta.line, meta.column)
+    return n.NOWHERE
+
+
+def _decode_string(token: Token) -> n.Literal:
+    """Decode a quoted SOQL string; LIKE's `\\%` and `\\_` survive in `like_pattern` only."""
+    raw = token.value[1:-1]
+    value: list[str] = []
+    like: list[str] = []
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch != "\\":
+            value.append(ch)
+            like.append("\\\\" if ch == "\\" else ch)
+            i += 1
+            continue
+        nxt = raw[i + 1] if i + 1 < len(raw) else ""
+        if nxt.lower() in _ESCAPES or nxt in _ESCAPES:
+            decoded = _ESCAPES.get(nxt.lower(), _ESCAPES.get(nxt))
+            value.append(decoded)
+            like.append("\\\\" if decoded == "\\" else decoded)
+            i += 2
+        elif nxt in "%_":
+            value.append(nxt)
+            like.append("\\" + nxt)
+            i += 2
+        elif nxt in "uU" and re.fullmatch(r"[0-9a-fA-F]{4}", raw[i + 2:i + 6]):
+            decoded = chr(int(raw[i + 2:i + 6], 16))
+            value.append(decoded)
+            like.append("\\\\" if decoded == "\\" else decoded)
+            i += 6
+        else:
+            raise _Located((token.line, token.column + 1 + i),
+                           f"Invalid string literal '{token.value}'. Illegal character sequence "
+                           f"'\\{nxt}' in string literal.")
+    text = "".join(value)
+    if len(text) > MAX_LITERAL_LENGTH:
+        raise _Located((token.line, token.column),
+                       f"String literal exceeds the maximum length of {MAX_LITERAL_LENGTH} characters")
+    return n.Literal("string", text, (token.line, token.column), like_pattern="".join(like))
+
+
+def _parse_datetime(token: Token) -> n.DateValue:
+    text = token.value.upper()
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})", text)
+    frac = (m.group(3) or ".0")[1:7].ljust(6, "0")
+    zone = m.group(4)
+    if zone == "Z":
+        offset = dt.timedelta(0)
+    else:
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    try:
+        local = dt.datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}.{frac}")
+    except ValueError:
+        raise _Located((token.line, token.column), f"invalid date: {token.value}") from None
+    utc = local.replace(tzinfo=dt.timezone(offset)).astimezone(dt.timezone.utc)
+    return n.DateValue("datetime", utc, (token.line, token.column))
+
+
+class _Located(Exception):
+    """A MALFORMED_QUERY found while building the tree; parse() adds the query text around it."""
+
+    def __init__(self, pos: n.Pos, message: str) -> None:
+        super().__init__(message)
+        self.pos = pos
+        self.message = message
+
+
+class _ToNodes(Transformer):
+    """Lark tree -> nodes.Query (one method per grammar rule that needs shaping)."""
+
+    def start(self, items):
+        return items[0]
+
+    @v_args(meta=True)
+    def query(self, meta, items):
+        parts: dict = {}
+        for item in items:
+            if item is None:
+                continue
+            kind, payload = item
+            parts[kind] = payload
+        select = parts["select"]
+        sobject, sobject_pos = parts["from"]
+        return n.Query(
+            select=tuple(select), sobject=sobject, sobject_pos=sobject_pos,
+            where=parts.get("where"), group_by=tuple(parts.get("group_by", ())),
+            group_by_function=parts.get("group_by_function"),
+            having=parts.get("having"), order_by=tuple(parts.get("order_by", ())),
+            limit=parts.get("limit"), offset=parts.get("offset"),
+            using_scope=parts.get("using"), with_clause=parts.get("with"),
+            for_clause=parts.get("for"),
+        )
+
+    # --- clauses ---
+    def select_clause(self, items):
+        return ("select", items[1:])
+
+    def select_field(self, items):
+        return n.SelectField(items[0])
+
+    def select_function(self, items):
+        alias = items[1]
+        return n.SelectFunction(items[0], alias)
+
+    def alias(self, items):
+        return items[0].value
+
+    def select_subquery(self, items):
+        return n.SelectSubquery(items[0])
+
+    def typeof(self, items):
+        return n.SelectTypeof(items[1].value, _pos_of(items[0]))
+
+    def field_list(self, items):
+        return items
+
+    def from_clause(self, items):
+        return ("from", (items[1].value, _pos_of(items[1])))
+
+    def using_clause(self, items):
+        return ("using", items[2].value)
+
+    def where_clause(self, items):
+        return ("where", items[1])
+
+    def with_clause(self, items):
+        return ("with", items[1].value)
+
+    def group_fields(self, items):
+        return ("group_by", items[2:])
+
+    def group_function(self, items):
+        return ("group_by_function", items[2])
+
+    def having_clause(self, items):
+        return ("having", items[1])
+
+    def order_clause(self, items):
+        return ("order_by", items[2:])
+
+    def order_item(self, items):
+        expr, direction, nulls = items
+        descending = direction is not None and direction.upper() == "DESC"
+        return n.OrderItem(expr, descending, nulls)
+
+    def direction(self, items):
+        return items[0].value
+
+    def nulls(self, items):
+        return items[1].value.upper()
+
+    def limit_clause(self, items):
+        return ("limit", int(items[1]))
+
+    def offset_clause(self, items):
+        return ("offset", int(items[1]))
+
+    def for_clause(self, items):
+        return ("for", items[1].value.upper())
+
+    # --- conditions ---
+    def and_(self, items):
+        return n.And(tuple(i for i in items if not isinstance(i, Token)))
+
+    def or_(self, items):
+        conds = tuple(i for i in items if not isinstance(i, Token))
+        return n.Or(conds, _pos_of(items[1]))
+
+    def not_(self, items):
+        return n.Not(items[1])
+
+    def comparison(self, items):
+        left, op, value = items
+        op = "!=" if op.value == "<>" else op.value
+        return n.Comparison(left, op, value, _node_pos(left))
+
+    def like(self, items):
+        return n.Comparison(items[0], "LIKE", items[2], _node_pos(items[0]))
+
+    def in_list(self, items):
+        return n.InList(items[0], tuple(items[2:]), False, "IN", _node_pos(items[0]))
+
+    def not_in_list(self, items):
+        return n.InList(items[0], tuple(items[3:]), True, "IN", _node_pos(items[0]))
+
+    def includes(self, items):
+        return n.InList(items[0], tuple(items[2:]), False, "INCLUDES", _node_pos(items[0]))
+
+    def excludes(self, items):
+        return n.InList(items[0], tuple(items[2:]), False, "EXCLUDES", _node_pos(items[0]))
+
+    def semi_join(self, items):
+        return self._join(items[0], items[2], False)
+
+    def anti_join(self, items):
+        return self._join(items[0], items[3], True)
+
+    @staticmethod
+    def _join(left, query, negated):
+        if not isinstance(left, n.FieldRef):
+            raise _Located(_node_pos(left), "semi join sub-selects need a field on the left")
+        return n.InSubquery(left, query, negated, left.pos)
+
+    # --- operands and values ---
+    def field_path(self, items):
+        return n.FieldRef(tuple(t.value for t in items), _pos_of(items[0]))
+
+    def function(self, items):
+        name = items[0]
+        args = tuple(a for a in items[1:] if a is not None)
+        args = tuple(_decode_string(a) if isinstance(a, Token) and a.type == "STRING"
+                     else (n.Literal("decimal", a.value, _pos_of(a)) if isinstance(a, Token) else a)
+                     for a in args)
+        return n.FunctionCall(name.value, args, _pos_of(name))
+
+    def string(self, items):
+        return _decode_string(items[0])
+
+    def number(self, items):
+        tok = items[0]
+        text = tok.value
+        if re.fullmatch(r"[+-]?\d+", text):
+            return n.Literal("int", int(text), _pos_of(tok))
+        return n.Literal("decimal", float(text), _pos_of(tok))
+
+    def datetime(self, items):
+        return _parse_datetime(items[0])
+
+    def date(self, items):
+        tok = items[0]
+        try:
+            value = dt.date.fromisoformat(tok.value)
+        except ValueError:
+            raise _Located(_pos_of(tok), f"invalid date: {tok.value}") from None
+        return n.DateValue("date", value, _pos_of(tok))
+
+    def word(self, items):
+        tok = items[0]
+        lower = tok.value.lower()
+        if lower == "null":
+            return n.Literal("null", None, _pos_of(tok))
+        if lower in ("true", "false"):
+            return n.Literal("boolean", lower == "true", _pos_of(tok))
+        return n.DateLiteral(tok.value.upper(), None, _pos_of(tok))
+
+    def date_literal_n(self, items):
+        name, num = items
+        if not re.fullmatch(r"\d+", num.value):
+            raise _Located(_pos_of(num), f"unexpected token: '{num.value}'")
+        return n.DateLiteral(name.value.upper(), int(num.value), _pos_of(name))
+
+
+def _node_pos(node) -> n.Pos:
+    return getattr(node, "pos", n.NOWHERE)
+
+
+def _unexpected(soql: str, err: UnexpectedInput) -> MalformedQuery:
+    if isinstance(err, UnexpectedToken) and err.token.type == "$END":
+        lines = soql.rstrip().split("\n")
+        pos = (len(lines), len(lines[-1]) + 1)
+        return MalformedQuery(located(soql, pos, "unexpected token: '<EOF>'"))
+    if isinstance(err, UnexpectedToken):
+        text = err.token.value
+    elif isinstance(err, UnexpectedCharacters):
+        m = re.compile(r"\w+|\S").match(soql, err.pos_in_stream)
+        text = m.group(0) if m else soql[err.pos_in_stream:err.pos_in_stream + 1]
+    else:
+        text = "?"
+    return MalformedQuery(located(soql, (err.line, err.column), f"unexpected token: '{text}'"))
+
+
+@functools.lru_cache(maxsize=512)
+def parse(soql: str) -> n.Query:
+    """Parse one SOQL statement into a nodes.Query, or raise MalformedQuery like Salesforce."""
+    stripped = soql.lstrip()
+    if stripped[:4].upper() == "FIND" and (len(stripped) == 4 or not stripped[4].isalnum()):
+        raise NotImplementedByLocalOrg(
+            "SOSL (FIND ...) is not supported by the local org: send SOQL to /query, "
+            "or filter with LIKE in SOQL instead.")
+    try:
+        tree: Tree = _LARK.parse(soql)
+    except UnexpectedInput as err:
+        raise _unexpected(soql, err) from None
+    try:
+        return _ToNodes().transform(tree)
+    except VisitError as err:
+        inner = err.orig_exc
+        if isinstance(inner, _Located):
+            raise MalformedQuery(located(soql, inner.pos, inner.message)) from None
+        if isinstance(inner, SalesforceError):
+            raise inner from None
+        raise
