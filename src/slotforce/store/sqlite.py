@@ -1,0 +1,526 @@
+"""The outbox in one SQLite file, in WAL mode with full fsync: what a single-host install runs.
+
+Every state change is one `BEGIN IMMEDIATE` transaction, so a process killed at any point leaves
+either the old or the new state, never half of one. `synchronous=FULL` makes a committed enqueue
+survive power loss too, which is what "acknowledged only after it is durably stored" promises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from slotforce.store.backoff import Backoff
+from slotforce.store.errors import ItemNotFound, NotReplayable, StoreError
+from slotforce.store.models import (
+    UNFINISHED,
+    Delivery,
+    FinishReport,
+    ItemResult,
+    Lease,
+    NewChange,
+    OutboxItem,
+    Receipt,
+    State,
+    SyncError,
+    TraceEntry,
+    utc,
+)
+from slotforce.store.outbox import DEFAULT_BATCH, DEFAULT_CREATE_WAIT, DEFAULT_LEASE, Outbox
+
+SCHEMA_VERSION = 1
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    body_sha256 TEXT NOT NULL,
+    body BLOB NOT NULL,
+    content_type TEXT,
+    note TEXT,
+    received_at REAL NOT NULL,
+    repeats INTEGER NOT NULL DEFAULT 0,
+    last_received_at REAL NOT NULL,
+    UNIQUE (source, body_sha256)
+);
+CREATE TABLE IF NOT EXISTS items (
+    id INTEGER PRIMARY KEY,
+    delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+    dedupe_key TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    booking_uid TEXT NOT NULL,
+    previous_booking_uid TEXT,
+    requires_uid TEXT,
+    establishes INTEGER NOT NULL DEFAULT 0,
+    action TEXT NOT NULL,
+    event_type TEXT,
+    change TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    available_at REAL NOT NULL,
+    lease_id TEXT,
+    lease_owner TEXT,
+    lease_expires_at REAL,
+    skip_create_wait INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    last_error_code TEXT,
+    outcome TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS items_by_state ON items (state, available_at);
+CREATE INDEX IF NOT EXISTS items_by_uid ON items (booking_uid, state);
+CREATE INDEX IF NOT EXISTS items_by_previous_uid ON items (previous_booking_uid, state);
+CREATE INDEX IF NOT EXISTS items_by_update ON items (updated_at);
+CREATE TABLE IF NOT EXISTS traces (
+    id INTEGER PRIMARY KEY,
+    booking_uid TEXT NOT NULL,
+    item_id INTEGER,
+    at REAL NOT NULL,
+    steps TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS traces_by_uid ON traces (booking_uid, id);
+CREATE TABLE IF NOT EXISTS sync_errors (
+    event_type TEXT PRIMARY KEY,
+    code TEXT,
+    message TEXT NOT NULL,
+    details TEXT,
+    item_id INTEGER,
+    at REAL NOT NULL
+);
+"""
+
+# Event types are keys in slotforce.yml; changes without one are filed under the default settings.
+_NO_EVENT_TYPE = "default"
+
+_ITEM_COLUMNS = (
+    "id, delivery_id, dedupe_key, source, booking_uid, previous_booking_uid, action, event_type, state, attempts,"
+    " change, available_at, created_at, updated_at, lease_expires_at, last_error, last_error_code, outcome,"
+    " requires_uid, establishes, skip_create_wait"
+)
+
+
+def _epoch(now: datetime | None) -> float:
+    return time.time() if now is None else now.timestamp()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+
+
+class SqliteOutbox(Outbox):
+    """`SqliteOutbox(path)`; `path` may be ":memory:" for throwaway use (no WAL there)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        create_wait: timedelta = DEFAULT_CREATE_WAIT,
+        backoff: Backoff = Backoff(),
+        rng: random.Random | None = None,
+        busy_timeout: timedelta = timedelta(seconds=10),
+    ) -> None:
+        self.path = str(path)
+        self.create_wait = create_wait
+        self.backoff = backoff
+        self._rng = rng or random.Random()
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            # Autocommit mode: transactions are opened explicitly with BEGIN IMMEDIATE below.
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the outbox database {self.path}: {exc}") from exc
+        self._lock = threading.RLock()
+        self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout.total_seconds() * 1000)}")
+        if self.path != ":memory:":
+            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"{self.path}: SQLite refused WAL mode (got {mode!r}); is the file on a network share?")
+        self._db.execute("PRAGMA synchronous = FULL")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        with self._transaction() as db:
+            for statement in filter(str.strip, _DDL.split(";")):
+                db.execute(statement)
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} was written by a newer slotforce (schema {row[0]}); upgrade slotforce")
+
+    # -- plumbing -------------------------------------------------------------------------------
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+
+    def journal_mode(self) -> str:
+        with self._lock:
+            return self._db.execute("PRAGMA journal_mode").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- intake ---------------------------------------------------------------------------------
+    def enqueue(self, delivery: Delivery, changes: Sequence[NewChange], *, now: datetime | None = None) -> Receipt:
+        at = _epoch(now)
+        digest = hashlib.sha256(delivery.body).hexdigest()
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT id FROM deliveries WHERE source = ? AND body_sha256 = ?", (delivery.source, digest)
+            ).fetchone()
+            repeated = row is not None
+            if repeated:
+                delivery_id = row[0]
+                db.execute(
+                    "UPDATE deliveries SET repeats = repeats + 1, last_received_at = ? WHERE id = ?", (at, delivery_id)
+                )
+            else:
+                delivery_id = db.execute(
+                    "INSERT INTO deliveries (source, body_sha256, body, content_type, note, received_at, last_received_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (delivery.source, digest, delivery.body, delivery.content_type, delivery.note, at, at),
+                ).lastrowid
+            item_ids: list[int] = []
+            duplicates: list[int] = []
+            for change in changes:
+                existing = db.execute("SELECT id FROM items WHERE dedupe_key = ?", (change.dedupe_key,)).fetchone()
+                if existing:
+                    item_ids.append(existing[0])
+                    duplicates.append(existing[0])
+                    continue
+                item_ids.append(
+                    db.execute(
+                        "INSERT INTO items (delivery_id, dedupe_key, source, booking_uid, previous_booking_uid,"
+                        " requires_uid, establishes, action, event_type, change, state, available_at, created_at,"
+                        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                        (
+                            delivery_id,
+                            change.dedupe_key,
+                            delivery.source,
+                            change.booking_uid,
+                            change.previous_booking_uid,
+                            change.requires_uid,
+                            int(change.establishes),
+                            change.action,
+                            change.event_type,
+                            _json(change.change),
+                            at,
+                            at,
+                            at,
+                        ),
+                    ).lastrowid
+                )
+        return Receipt(delivery_id, repeated, tuple(item_ids), tuple(duplicates))
+
+    # -- worker ---------------------------------------------------------------------------------
+    def lease(
+        self,
+        worker: str,
+        *,
+        limit: int = DEFAULT_BATCH,
+        lease_for: timedelta = DEFAULT_LEASE,
+        now: datetime | None = None,
+    ) -> Lease:
+        at = _epoch(now)
+        lease_id = uuid.uuid4().hex
+        expires = at + lease_for.total_seconds()
+        with self._transaction() as db:
+            candidates = db.execute(
+                f"SELECT {_ITEM_COLUMNS} FROM items"
+                " WHERE (state = 'pending' AND available_at <= ?) OR (state = 'leased' AND lease_expires_at <= ?)"
+                " ORDER BY id",
+                (at, at),
+            )
+            chosen: list[int] = []
+            for row in candidates.fetchall():
+                if len(chosen) >= limit:
+                    break
+                item_id, attempts = row[0], row[9]
+                if attempts >= self.backoff.max_attempts:
+                    # Leased this many times and never finished: the worker dies on it. Stop the loop.
+                    self._set_failed(
+                        db,
+                        item_id,
+                        row[7],
+                        f"gave up after {attempts} attempts that never finished (the worker was interrupted"
+                        " each time); replay it once the cause is fixed",
+                        "ATTEMPTS_EXHAUSTED",
+                        None,
+                        at,
+                    )
+                    continue
+                if self._blocked(db, row):
+                    continue
+                if self._waiting_for_create(db, row, at):
+                    continue
+                chosen.append(item_id)
+            for item_id in chosen:
+                db.execute(
+                    "UPDATE items SET state = 'leased', lease_id = ?, lease_owner = ?, lease_expires_at = ?,"
+                    " attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                    (lease_id, worker, expires, at, item_id),
+                )
+            items = tuple(self._get(db, item_id) for item_id in chosen)
+        return Lease(lease_id, worker, utc(expires), items)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _blocked(db: sqlite3.Connection, row: tuple) -> bool:
+        """An earlier change of the same booking is still queued or in flight."""
+        item_id, uid, previous, establishes = row[0], row[4], row[5], row[19]
+        uids = (uid, previous if previous is not None else uid)
+        blocker = db.execute(
+            "SELECT 1 FROM items WHERE id < ? AND state IN (?, ?)"
+            " AND (booking_uid IN (?, ?) OR previous_booking_uid IN (?, ?))"
+            # A create is never held up by the changes that are waiting for it.
+            " AND NOT (? = 1 AND requires_uid IS ?) LIMIT 1",
+            (item_id, *UNFINISHED, *uids, *uids, establishes, uid),
+        ).fetchone()
+        return blocker is not None
+
+    def _waiting_for_create(self, db: sqlite3.Connection, row: tuple, at: float) -> bool:
+        """The change needs its booking's create to be done first; parks it when that takes too long."""
+        item_id, event_type, created_at, requires, skip = row[0], row[7], row[12], row[18], row[20]
+        if requires is None or skip:
+            return False
+        created = db.execute(
+            "SELECT 1 FROM items WHERE booking_uid = ? AND establishes = 1 AND state = 'done' LIMIT 1", (requires,)
+        ).fetchone()
+        if created:
+            return False
+        waited = at - created_at
+        if waited >= self.create_wait.total_seconds():
+            reason = (
+                f"no create of booking {requires} was sent within {int(self.create_wait.total_seconds() // 60)} minutes"
+                f" of this {row[6]} change; if the Event exists in Salesforce already, `slotforce replay {item_id}`"
+            )
+            db.execute(
+                "UPDATE items SET state = 'parked', last_error = ?, last_error_code = 'WAITING_FOR_CREATE',"
+                " lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+                (reason, at, item_id),
+            )
+            self._note_sync_error(db, event_type, "WAITING_FOR_CREATE", reason, None, item_id, at)
+        return True
+
+    def finish(self, lease_id: str, results: Iterable[ItemResult], *, now: datetime | None = None) -> FinishReport:
+        at = _epoch(now)
+        applied: list[int] = []
+        stale: list[int] = []
+        gave_up: list[int] = []
+        with self._transaction() as db:
+            for result in results:
+                row = db.execute(
+                    "SELECT booking_uid, event_type, attempts FROM items WHERE id = ? AND state = 'leased' AND lease_id = ?",
+                    (result.item_id, lease_id),
+                ).fetchone()
+                if row is None:
+                    stale.append(result.item_id)
+                    continue
+                booking_uid, event_type, attempts = row
+                if result.kind == "done":
+                    db.execute(
+                        "UPDATE items SET state = 'done', outcome = ?, last_error = NULL, last_error_code = NULL,"
+                        " lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+                        (_json(result.outcome or {}), at, result.item_id),
+                    )
+                elif result.kind == "retry":
+                    if result.retry_at is None and attempts >= self.backoff.max_attempts:
+                        message = f"gave up after {attempts} attempts; last error: {result.error}"
+                        self._set_failed(db, result.item_id, event_type, message, result.code, result.details, at)
+                        gave_up.append(result.item_id)
+                    else:
+                        retry_at = (
+                            result.retry_at.timestamp()
+                            if result.retry_at is not None
+                            else at + self.backoff.delay(attempts, self._rng)
+                        )
+                        db.execute(
+                            "UPDATE items SET state = 'pending', available_at = ?, last_error = ?, last_error_code = ?,"
+                            " lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+                            (retry_at, result.error, result.code, at, result.item_id),
+                        )
+                        self._note_sync_error(db, event_type, result.code, result.error or "", result.details, result.item_id, at)
+                elif result.kind == "failed":
+                    self._set_failed(db, result.item_id, event_type, result.error or "", result.code, result.details, at)
+                else:
+                    raise ValueError(f"ItemResult.kind must be done, retry or failed, not {result.kind!r}")
+                if result.trace is not None:
+                    db.execute(
+                        "INSERT INTO traces (booking_uid, item_id, at, steps) VALUES (?, ?, ?, ?)",
+                        (booking_uid, result.item_id, at, _json(result.trace)),
+                    )
+                applied.append(result.item_id)
+        return FinishReport(tuple(applied), tuple(stale), tuple(gave_up))
+
+    def _set_failed(
+        self,
+        db: sqlite3.Connection,
+        item_id: int,
+        event_type: str | None,
+        message: str,
+        code: str | None,
+        details: dict[str, Any] | None,
+        at: float,
+    ) -> None:
+        db.execute(
+            "UPDATE items SET state = 'failed', last_error = ?, last_error_code = ?, lease_id = NULL,"
+            " lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+            (message, code, at, item_id),
+        )
+        self._note_sync_error(db, event_type, code, message, details, item_id, at)
+
+    @staticmethod
+    def _note_sync_error(
+        db: sqlite3.Connection,
+        event_type: str | None,
+        code: str | None,
+        message: str,
+        details: dict[str, Any] | None,
+        item_id: int | None,
+        at: float,
+    ) -> None:
+        db.execute(
+            "INSERT INTO sync_errors (event_type, code, message, details, item_id, at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (event_type) DO UPDATE SET code = excluded.code, message = excluded.message,"
+            " details = excluded.details, item_id = excluded.item_id, at = excluded.at",
+            (event_type or _NO_EVENT_TYPE, code, message, _json(details or {}), item_id, at),
+        )
+
+    # -- operator -------------------------------------------------------------------------------
+    def replay(self, item_id: int, *, now: datetime | None = None) -> OutboxItem:
+        at = _epoch(now)
+        with self._transaction() as db:
+            row = db.execute("SELECT state FROM items WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
+                raise ItemNotFound(item_id)
+            if row[0] not in (State.FAILED.value, State.PARKED.value):
+                raise NotReplayable(item_id, row[0])
+            # The operator decided it should go now: it no longer waits for a create.
+            db.execute(
+                "UPDATE items SET state = 'pending', available_at = ?, attempts = 0, skip_create_wait = 1,"
+                " lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+                (at, at, item_id),
+            )
+            return self._get(db, item_id)
+
+    def get(self, item_id: int) -> OutboxItem:
+        with self._lock:
+            return self._get(self._db, item_id)
+
+    def _get(self, db: sqlite3.Connection, item_id: int) -> OutboxItem:
+        row = db.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise ItemNotFound(item_id)
+        return _item(row)
+
+    def items(self, *, states: Sequence[str] | None = None, booking_uid: str | None = None, limit: int = 50) -> list[OutboxItem]:
+        where, params = [], []
+        if states:
+            states = [State(s).value for s in states]
+            where.append(f"state IN ({', '.join('?' * len(states))})")
+            params.extend(states)
+        if booking_uid is not None:
+            where.append("(booking_uid = ? OR previous_booking_uid = ?)")
+            params.extend([booking_uid, booking_uid])
+        sql = f"SELECT {_ITEM_COLUMNS} FROM items"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY updated_at DESC, id DESC LIMIT ?"
+        with self._lock:
+            return [_item(r) for r in self._db.execute(sql, (*params, limit)).fetchall()]
+
+    def counts(self, *, now: datetime | None = None) -> dict[str, int]:
+        at = _epoch(now)
+        result = {"pending": 0, "retry_scheduled": 0, "leased": 0, "done": 0, "failed": 0, "parked": 0}
+        with self._lock:
+            for state, scheduled, n in self._db.execute(
+                "SELECT state, state = 'pending' AND available_at > ?, COUNT(*) FROM items GROUP BY 1, 2", (at,)
+            ):
+                result["retry_scheduled" if scheduled else state] += n
+            result["deliveries"] = self._db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
+            result["repeated_deliveries"] = self._db.execute("SELECT COALESCE(SUM(repeats), 0) FROM deliveries").fetchone()[0]
+        return result
+
+    def delivery_body(self, delivery_id: int) -> bytes:
+        with self._lock:
+            row = self._db.execute("SELECT body FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"delivery {delivery_id} does not exist")
+        return bytes(row[0])
+
+    # -- traces and errors ----------------------------------------------------------------------
+    def record_trace(self, booking_uid: str, steps: list[Any], *, item_id: int | None = None, now: datetime | None = None) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO traces (booking_uid, item_id, at, steps) VALUES (?, ?, ?, ?)",
+                (booking_uid, item_id, _epoch(now), _json(steps)),
+            )
+
+    def traces(self, booking_uid: str) -> list[TraceEntry]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT booking_uid, item_id, at, steps FROM traces WHERE booking_uid = ? ORDER BY id", (booking_uid,)
+            ).fetchall()
+        return [TraceEntry(r[0], r[1], utc(r[2]), json.loads(r[3])) for r in rows]  # type: ignore[arg-type]
+
+    def record_sync_error(
+        self,
+        event_type: str | None,
+        message: str,
+        *,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+        item_id: int | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        with self._transaction() as db:
+            self._note_sync_error(db, event_type, code, message, details, item_id, _epoch(now))
+
+    def last_sync_errors(self) -> list[SyncError]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT event_type, code, message, at, item_id, details FROM sync_errors ORDER BY at DESC"
+            ).fetchall()
+        return [SyncError(r[0], r[1], r[2], utc(r[3]), r[4], json.loads(r[5] or "{}")) for r in rows]  # type: ignore[arg-type]
+
+
+def _item(row: tuple) -> OutboxItem:
+    return OutboxItem(
+        id=row[0],
+        delivery_id=row[1],
+        dedupe_key=row[2],
+        source=row[3],
+        booking_uid=row[4],
+        previous_booking_uid=row[5],
+        action=row[6],
+        event_type=row[7],
+        state=State(row[8]),
+        attempts=row[9],
+        change=json.loads(row[10]),
+        available_at=utc(row[11]),  # type: ignore[arg-type]
+        created_at=utc(row[12]),  # type: ignore[arg-type]
+        updated_at=utc(row[13]),  # type: ignore[arg-type]
+        lease_expires_at=utc(row[14]),
+        last_error=row[15],
+        last_error_code=row[16],
+        outcome=json.loads(row[17]) if row[17] else None,
+    )
