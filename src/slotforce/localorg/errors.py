@@ -61,3 +61,117 @@ class NotFound(SalesforceError):
 class InvalidSessionId(SalesforceError):
     error_code = "INVALID_SESSION_ID"
     status = 401
+
+
+# --- Record save errors (REST status 400 unless noted) -----------------------------------------
+
+
+class RequiredFieldMissing(SalesforceError):
+    error_code = "REQUIRED_FIELD_MISSING"
+
+
+class StringTooLong(SalesforceError):
+    error_code = "STRING_TOO_LONG"
+
+
+class InvalidFieldForInsertUpdate(SalesforceError):
+    error_code = "INVALID_FIELD_FOR_INSERT_UPDATE"
+
+
+class InvalidTypeOnFieldInRecord(SalesforceError):
+    error_code = "INVALID_TYPE_ON_FIELD_IN_RECORD"
+
+
+class JsonParserError(SalesforceError):
+    error_code = "JSON_PARSER_ERROR"
+
+
+class InvalidOrNullForRestrictedPicklist(SalesforceError):
+    error_code = "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
+
+
+class InvalidEmailAddress(SalesforceError):
+    error_code = "INVALID_EMAIL_ADDRESS"
+
+
+class DuplicateValue(SalesforceError):
+    error_code = "DUPLICATE_VALUE"
+
+
+class InvalidCrossReferenceKey(SalesforceError):
+    error_code = "INVALID_CROSS_REFERENCE_KEY"
+
+
+class FieldIntegrityException(SalesforceError):
+    error_code = "FIELD_INTEGRITY_EXCEPTION"
+
+
+class MalformedId(SalesforceError):
+    error_code = "MALFORMED_ID"
+
+
+class EntityIsDeleted(SalesforceError):
+    error_code = "ENTITY_IS_DELETED"
+    status = 404
+
+
+class CannotUpdateConvertedLead(SalesforceError):
+    error_code = "CANNOT_UPDATE_CONVERTED_LEAD"
+
+
+class InactiveOwnerOrUser(SalesforceError):
+    error_code = "INACTIVE_OWNER_OR_USER"
+
+
+class InvalidTypeForOperation(SalesforceError):
+    error_code = "INVALID_TYPE_FOR_OPERATION"
+
+
+class InsufficientAccess(SalesforceError):
+    error_code = "INSUFFICIENT_ACCESS_OR_READONLY"
+
+
+class AllOrNoneRolledBack(SalesforceError):
+    error_code = "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+
+    def __init__(self) -> None:
+        super().__init__("Record rolled back because not all records were valid and the request was "
+                         "using AllOrNone header")
+
+
+class ProcessingHalted(SalesforceError):
+    error_code = "PROCESSING_HALTED"
+
+
+class LimitExceeded(SalesforceError):
+    """A governor limit of one transaction (Apex/Flow: 100 SOQL, 150 DML, 10,000 DML rows)."""
+
+    error_code = "LIMIT_EXCEEDED"
+
+
+# --- Request-level errors ----------------------------------------------------------------------
+
+
+class RequestLimitExceeded(SalesforceError):
+    error_code = "REQUEST_LIMIT_EXCEEDED"
+    status = 403
+
+
+class UnableToLockRow(SalesforceError):
+    error_code = "UNABLE_TO_LOCK_ROW"
+
+
+class MethodNotAllowed(SalesforceError):
+    error_code = "METHOD_NOT_ALLOWED"
+    status = 405
+
+
+class ExceededIdLimit(SalesforceError):
+    error_code = "EXCEEDED_ID_LIMIT"
+
+
+class InvalidGrant(SalesforceError):
+    """OAuth errors have their own shape: {"error": ..., "error_description": ...}."""
+
+    error_code = "invalid_grant"
+    status = 400

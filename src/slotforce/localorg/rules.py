@@ -1,0 +1,158 @@
+"""Rules of standard objects that describe cannot express (compound names, Event times, Who/What).
+
+`apply` runs on every new/changed record after its fields were coerced and before required
+fields are checked; it edits `new` in place or raises the error Salesforce answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from slotforce.localorg import errors, store
+from slotforce.localorg.schema import SObject
+
+if TYPE_CHECKING:
+    from slotforce.localorg.models import Transaction
+
+_NAMED = {"Contact", "Lead", "User"}
+_ACTIVITIES = {"Event", "Task"}
+
+
+def apply(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> None:
+    name = sobject.name
+    if name in _NAMED:
+        new["Name"] = " ".join(p for p in (new.get("FirstName"), new.get("LastName")) if p) or None
+    if name == "User" and not new.get("CommunityNickname") and new.get("Username"):
+        new["CommunityNickname"] = new["Username"].split("@")[0][:40]
+    if new.get("OwnerId") and new.get("OwnerId") != (old or {}).get("OwnerId"):
+        _check_owner(ctx, sobject, new["OwnerId"])
+    if new.get("RecordTypeId") and new.get("RecordTypeId") != (old or {}).get("RecordTypeId"):
+        _check_record_type(ctx, sobject, new["RecordTypeId"])
+    if name in _ACTIVITIES:
+        _who_and_what(ctx, new)
+    if name == "Event":
+        _event_times(new, old)
+    elif name == "Task":
+        new["IsClosed"] = new.get("Status") == "Completed"
+        new["IsHighPriority"] = new.get("Priority") == "High"
+        if new["IsClosed"] and not new.get("CompletedDateTime"):
+            new["CompletedDateTime"] = ctx.now()
+    elif name == "Opportunity":
+        stage = new.get("StageName") or ""
+        new["IsClosed"] = stage.startswith("Closed")
+        new["IsWon"] = stage == "Closed Won"
+    elif name == "EventRelation" and old is None:
+        _unique_pair(ctx, sobject, new, "EventId", "RelationId")
+    elif name == "PermissionSetAssignment" and old is None:
+        _unique_pair(ctx, sobject, new, "AssigneeId", "PermissionSetId")
+
+
+def after_write(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> None:
+    """Side effects on other records once `new` is stored (none needed yet; the hook keeps the order clear)."""
+
+
+def _check_owner(ctx: Transaction, sobject: SObject, owner_id: str) -> None:
+    if not owner_id.startswith("005"):
+        return
+    row = ctx.conn.execute('SELECT IsActive FROM "User" WHERE Id = ?', (owner_id,)).fetchone()
+    if row is not None and not row[0]:
+        raise errors.InactiveOwnerOrUser(
+            f"operation performed with inactive user [{owner_id}] as owner of {sobject.name.lower()}")
+
+
+def _check_record_type(ctx: Transaction, sobject: SObject, record_type_id: str) -> None:
+    row = ctx.conn.execute('SELECT SobjectType, IsActive FROM "RecordType" WHERE Id = ? AND IsDeleted = 0',
+                           (record_type_id,)).fetchone()
+    if row is None or row[0].lower() != sobject.name.lower() or not row[1]:
+        raise errors.InvalidCrossReferenceKey(
+            f"Record Type ID: this ID value isn't valid for the user: {record_type_id}", fields=["RecordTypeId"])
+
+
+def _who_and_what(ctx: Transaction, new: dict) -> None:
+    who, what = new.get("WhoId"), new.get("WhatId")
+    if who and who.startswith("00Q") and what:
+        raise errors.FieldIntegrityException(
+            "field integrity exception: WhoId, WhatId (the Related To must be empty when the Name is a lead)",
+            fields=["WhoId", "WhatId"])
+    account = None
+    if what and what.startswith("001"):
+        account = what
+    elif what and what.startswith("006"):
+        row = ctx.conn.execute('SELECT AccountId FROM "Opportunity" WHERE Id = ?', (what,)).fetchone()
+        account = row[0] if row else None
+    elif who and who.startswith("003"):
+        row = ctx.conn.execute('SELECT AccountId FROM "Contact" WHERE Id = ?', (who,)).fetchone()
+        account = row[0] if row else None
+    new["AccountId"] = account
+
+
+def _dt(text: str | None) -> dt.datetime | None:
+    from slotforce.localorg.records import parse_datetime
+
+    return parse_datetime(text) if text else None
+
+
+def _event_times(new: dict, old: dict | None) -> None:
+    """Start/End/Duration kept consistent the way Salesforce does (see the Event object reference)."""
+    from slotforce.localorg.records import format_datetime
+
+    old = old or {}
+
+    def changed(k: str) -> bool:
+        return new.get(k) != old.get(k)
+
+    # StartDateTime and ActivityDateTime are the same instant under two names.
+    if changed("StartDateTime") and new.get("StartDateTime"):
+        new["ActivityDateTime"] = new["StartDateTime"]
+    elif changed("ActivityDateTime") and new.get("ActivityDateTime"):
+        new["StartDateTime"] = new["ActivityDateTime"]
+    elif changed("StartDateTime") or changed("ActivityDateTime"):
+        new["StartDateTime"] = new["ActivityDateTime"] = None
+    if new.get("IsAllDayEvent"):
+        day = new.get("ActivityDate") or (new.get("StartDateTime") or "")[:10] or None
+        if day is None:
+            raise errors.RequiredFieldMissing("Required fields are missing: [ActivityDate]", fields=["ActivityDate"])
+        start = dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc)
+        duration = new.get("DurationInMinutes") or 1440
+        new["DurationInMinutes"] = duration
+        new["ActivityDate"] = day
+        new["StartDateTime"] = new["ActivityDateTime"] = format_datetime(start)
+        end = start + dt.timedelta(minutes=duration)
+        new["EndDateTime"] = format_datetime(end)
+        new["EndDate"] = (end - dt.timedelta(minutes=1)).date().isoformat()
+        return
+    start = _dt(new.get("StartDateTime"))
+    if start is None:
+        raise errors.RequiredFieldMissing("Required fields are missing: [ActivityDateTime]",
+                                          fields=["ActivityDateTime"])
+    end = _dt(new.get("EndDateTime"))
+    duration = new.get("DurationInMinutes")
+    if end is not None and (changed("EndDateTime") or duration is None):
+        minutes = int((end - start).total_seconds() // 60)
+        if duration is not None and changed("DurationInMinutes") and duration != minutes:
+            raise errors.FieldIntegrityException(
+                "Duration: the event's duration and its end time do not match", fields=["DurationInMinutes"])
+        duration = minutes
+    elif duration is not None:
+        end = start + dt.timedelta(minutes=duration)
+    else:
+        raise errors.RequiredFieldMissing("Required fields are missing: [DurationInMinutes]",
+                                          fields=["DurationInMinutes"])
+    if duration < 0:
+        raise errors.FieldIntegrityException("End Date Time: the end of an event cannot be before its start",
+                                             fields=["EndDateTime"])
+    if duration > 14 * 24 * 60:
+        raise errors.FieldIntegrityException("Event duration cannot exceed 14 days", fields=["EndDateTime"])
+    new["DurationInMinutes"] = duration
+    new["EndDateTime"] = format_datetime(end)
+    new["ActivityDate"] = start.date().isoformat()
+    new["EndDate"] = end.date().isoformat()
+
+
+def _unique_pair(ctx: Transaction, sobject: SObject, new: dict, a: str, b: str) -> None:
+    row = ctx.conn.execute(
+        f"SELECT Id FROM {store.quote(sobject.table)} WHERE {a} = ? AND {b} = ? AND IsDeleted = 0",
+        (new.get(a), new.get(b))).fetchone()
+    if row:
+        raise errors.DuplicateValue(f"duplicate value found: <unknown> duplicates value on record with id: {row[0]}")
