@@ -1,0 +1,782 @@
+"""Syntax tree + Schema -> one SQLite statement per query, and the plan to shape its rows.
+
+Storage follows the convention in schema.py. Parent paths become LEFT JOINs on the lookup
+column (polymorphic ones join every target object and pick by the id's key prefix); child
+subqueries become a second statement over all parent ids; semi-/anti-joins become
+`IN (SELECT ...)`. Every value from the query is a named SQL parameter; identifiers in the SQL
+come only from the Schema, never from the query text, so the query cannot inject SQL.
+
+Two-valued logic, as SOQL has it: `!=` and NOT IN match nulls (`Email != 'a@b.c'` keeps rows
+without an Email), and NOT (...) of a comparison on a null value is true.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field as dc_field
+from typing import Callable
+
+from slotforce.localorg.errors import (
+    InvalidField, InvalidQueryFilterOperator, InvalidType, MalformedQuery, NotImplementedByLocalOrg,
+    SalesforceError,
+)
+from slotforce.localorg.schema import Field, Schema, SObject
+from slotforce.localorg.soql import dates
+from slotforce.localorg.soql import nodes as n
+from slotforce.localorg.soql.parser import located
+
+TEXT_TYPES = frozenset({"string", "textarea", "email", "url", "phone", "picklist", "multipicklist",
+                        "combobox", "encryptedstring"})
+ID_TYPES = frozenset({"id", "reference"})
+NUMBER_TYPES = frozenset({"int", "double", "currency", "percent"})
+# What a polymorphic relationship (Who, What) exposes without TYPEOF: the "Name" entity's fields.
+NAME_ENTITY_FIELDS = ("Id", "Name", "Type", "Alias", "Email", "FirstName", "LastName", "IsActive",
+                      "Title", "Phone", "Username", "UserRoleId", "ProfileId", "RecordTypeId")
+MAX_OFFSET = 2000
+_SOQL_TYPE_NAMES = {"int": "integer", "double": "double", "currency": "double", "percent": "double",
+                    "boolean": "boolean", "date": "date", "datetime": "dateTime", "id": "id",
+                    "reference": "id", "time": "time"}
+CUSTOM_HINT = ("If you are attempting to use a custom field, be sure to append the '__c' after the "
+               "custom field name. Please reference your WSDL or the describe call for the "
+               "appropriate names.")
+RELATIONSHIP_HINT = ("If you are attempting to use a custom relationship, be sure to append the "
+                     "'__r' after the custom relationship name. Please reference your WSDL or the "
+                     "describe call for the appropriate names.")
+OBJECT_HINT = ("If you are attempting to use a custom object, be sure to append the '__c' after "
+               "the entity name. Please reference your WSDL or the describe call for the "
+               "appropriate names.")
+
+
+def convert_for(type_: str) -> Callable[[object], object]:
+    """Stored value -> JSON value for a describe type (booleans are 0/1 in SQLite)."""
+    if type_ == "boolean":
+        return lambda v: None if v is None else bool(v)
+    if type_ == "int":
+        return lambda v: None if v is None else int(v)
+    if type_ in ("double", "currency", "percent"):
+        return lambda v: None if v is None else float(v)
+    return _same
+
+
+def _same(v):
+    return v
+
+
+def is_long_text(f: Field) -> bool:
+    return f.type == "textarea" and f.length > 255
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+@dataclass
+class FieldOut:
+    key: str
+    index: int
+    convert: Callable
+
+
+@dataclass
+class ParentOut:
+    """A parent relationship in the result: `"Account": {...}` or None when the lookup is empty."""
+
+    key: str
+    id_index: int
+    type_name: str | None  # None for polymorphic: decided per row by the id's key prefix
+    items: list = dc_field(default_factory=list)
+
+
+@dataclass
+class ChildOut:
+    """A child subquery in the result: `"Contacts": {"totalSize": n, ...}` or None."""
+
+    key: str
+    plan: "Plan"
+    parent_field: str  # the child's lookup column pointing at the parent
+
+
+@dataclass
+class Plan:
+    """What execute.py runs: `sql` with `params`, then shapes rows as `kind` says.
+
+    kind = records (Salesforce records, `items` describe each), count (`SELECT COUNT()`), or
+    aggregate (AggregateResult rows, `items` are FieldOut). Child plans have `{PARENT_IDS}` in
+    their SQL and a hidden column 1 holding the parent id; `limit` is then per parent.
+    """
+
+    kind: str
+    sobject: SObject
+    sql: str
+    params: dict
+    items: list
+    children: list[ChildOut] = dc_field(default_factory=list)
+    limit: int | None = None
+
+
+# --- compiling ----------------------------------------------------------------------------
+
+@dataclass
+class _Join:
+    alias: str  # for polymorphic joins: "" (see targets)
+    id_sql: str  # the parent's Id (NULL when the lookup is empty or dangling)
+    sobject: SObject | None  # None for polymorphic
+    targets: list[tuple[SObject, str]]  # polymorphic: (object, alias)
+    fk_sql: str
+
+
+class _Params:
+    def __init__(self) -> None:
+        self.values: dict = {}
+
+    def add(self, value) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f":{name}"
+
+
+@dataclass
+class _Operand:
+    sql: str
+    field: Field
+    text: str  # as written, for messages
+    pos: n.Pos
+    aggregate: bool = False
+
+
+class Compiler:
+    """Compiles one SOQL statement (and its subqueries) against a Schema."""
+
+    def __init__(self, schema: Schema, soql: str, *, include_deleted: bool = False,
+                 today: dt.date | None = None, tz: dt.tzinfo | None = None) -> None:
+        self.schema = schema
+        self.soql = soql
+        self.include_deleted = include_deleted
+        self.tz = tz or dates.org_time_zone()
+        self.today = today or dt.datetime.now(self.tz).date()
+        self.params = _Params()
+        self._scopes = 0
+
+    # errors point at the query text like Salesforce's do
+    def error(self, cls: type[SalesforceError], pos: n.Pos, message: str) -> SalesforceError:
+        return cls(located(self.soql, pos, message))
+
+    def compile(self, query: n.Query) -> Plan:
+        return _Scope(self, query).compile_top()
+
+
+class _Scope:
+    """One SELECT: its object, its joins, its clauses."""
+
+    def __init__(self, compiler: Compiler, query: n.Query, *, sobject: SObject | None = None,
+                 role: str = "top") -> None:
+        self.c = compiler
+        self.q = query
+        self.role = role  # top | child | semi
+        compiler._scopes += 1
+        self.prefix = f"q{compiler._scopes}"
+        self.alias = f"{self.prefix}t0"
+        if sobject is None:
+            sobject = compiler.schema.get(query.sobject)
+            if sobject is None or not sobject.queryable:
+                raise compiler.error(InvalidType, query.sobject_pos,
+                                     f"sObject type '{query.sobject}' is not supported. {OBJECT_HINT}")
+        self.sobject = sobject
+        self.joins: dict[tuple[str, ...], _Join] = {}
+        self.join_sql: list[str] = []
+        self.columns: list[str] = []
+
+    # --- shared helpers ---
+    def err(self, cls, pos, message):
+        return self.c.error(cls, pos, message)
+
+    def column(self, sql: str) -> int:
+        self.columns.append(sql)
+        return len(self.columns) - 1
+
+    def _refuse_unsupported(self) -> None:
+        q = self.q
+        if q.using_scope:
+            raise self.err(NotImplementedByLocalOrg, q.sobject_pos,
+                           f"USING SCOPE {q.using_scope} is not supported by the local org: every "
+                           f"query sees every record (remove USING SCOPE).")
+        if q.with_clause:
+            raise self.err(NotImplementedByLocalOrg, q.sobject_pos,
+                           f"WITH {q.with_clause} is not supported by the local org: it has no "
+                           f"sharing or field-level security to enforce (remove the WITH clause).")
+        if q.group_by_function:
+            f = q.group_by_function
+            raise self.err(NotImplementedByLocalOrg, f.pos,
+                           f"GROUP BY {f.name.upper()}() is not supported by the local org: "
+                           f"group by plain fields instead.")
+
+    # --- fields and relationship paths ---
+    def resolve(self, ref: n.FieldRef, *, where: str = "select") -> tuple[str, Field, list]:
+        """SQL for a field path, its Field, and the chain of (relationship key, join) it crosses."""
+        path = list(ref.path)
+        obj = self.sobject
+        if len(path) > 1 and path[0].lower() == obj.name.lower() and obj.relationship(path[0]) is None:
+            path = path[1:]  # `SELECT Contact.Name FROM Contact` names the queried object itself
+        chain: list[tuple[str, _Join]] = []
+        table_alias = self.alias
+        key: tuple[str, ...] = ()
+        for i, seg in enumerate(path[:-1]):
+            if obj is None:  # past a polymorphic relationship: only its fields, no deeper paths
+                raise self.err(InvalidField, ref.pos,
+                               f"Didn't understand relationship '{seg}' in field path. {RELATIONSHIP_HINT}")
+            rel = obj.relationship(seg)
+            if rel is None:
+                raise self.err(InvalidField, ref.pos,
+                               f"Didn't understand relationship '{seg}' in field path. {RELATIONSHIP_HINT}")
+            key = key + (seg.lower(),)
+            join = self.joins.get(key) or self._join(key, rel, f'{table_alias}."{rel.column}"', ref)
+            chain.append((rel.relationship_name, join))
+            obj = join.sobject
+            table_alias = join.alias
+        name = path[-1]
+        if chain and chain[-1][1].sobject is None:
+            return self._polymorphic_field(chain, name, ref)
+        f = obj.field(name)
+        if f is None:
+            raise self.err(InvalidField, ref.pos,
+                           f"No such column '{name}' on entity '{obj.name}'. {CUSTOM_HINT}")
+        return f'{table_alias}."{f.column}"', f, chain
+
+    def _join(self, key, rel: Field, fk_sql: str, ref: n.FieldRef) -> _Join:
+        targets = [self.c.schema.get(t) for t in rel.reference_to]
+        targets = [t for t in targets if t is not None]
+        if not targets:
+            raise self.err(InvalidField, ref.pos,
+                           f"Didn't understand relationship '{rel.relationship_name}' in field path. "
+                           f"{RELATIONSHIP_HINT}")
+        if len(self.joins) >= 35:
+            raise self.err(MalformedQuery, ref.pos,
+                           "A SOQL query cannot have more than 35 child-to-parent relationships.")
+        number = len(self.joins) + 1
+        if rel.polymorphic or len(rel.reference_to) > 1:
+            aliased = []
+            for i, target in enumerate(targets):
+                alias = f"{self.prefix}j{number}_{i}"
+                self.join_sql.append(f'LEFT JOIN "{target.table}" {alias} ON {alias}."Id" = {fk_sql}')
+                aliased.append((target, alias))
+            id_sql = "COALESCE(" + ", ".join(f'{a}."Id"' for _, a in aliased) + ")" \
+                if len(aliased) > 1 else f'{aliased[0][1]}."Id"'
+            join = _Join("", id_sql, None, aliased, fk_sql)
+        else:
+            alias = f"{self.prefix}j{number}"
+            target = targets[0]
+            self.join_sql.append(f'LEFT JOIN "{target.table}" {alias} ON {alias}."Id" = {fk_sql}')
+            join = _Join(alias, f'{alias}."Id"', target, [], fk_sql)
+        self.joins[key] = join
+        return join
+
+    def _polymorphic_field(self, chain, name: str, ref: n.FieldRef):
+        join = chain[-1][1]
+        rel_name = chain[-1][0]
+        canonical = next((f for f in NAME_ENTITY_FIELDS if f.lower() == name.lower()), None)
+        if canonical is None:
+            raise self.err(InvalidField, ref.pos,
+                           f"No such column '{name}' on entity 'Name'. {CUSTOM_HINT} (The local org "
+                           f"does not implement TYPEOF: polymorphic relationship '{rel_name}' offers "
+                           f"only {', '.join(NAME_ENTITY_FIELDS)}.)")
+        if canonical == "Type":
+            whens = " ".join(f"WHEN '{_safe(t.key_prefix)}' THEN '{_safe(t.name)}'" for t, _ in join.targets)
+            sql = f"CASE substr({join.id_sql}, 1, 3) {whens} END"
+            return sql, Field(name="Type", type="picklist", length=255), chain
+        found = [(t, a, t.field(canonical)) for t, a in join.targets]
+        typed = next((f for _, _, f in found if f is not None), None)
+        if typed is None:
+            raise self.err(InvalidField, ref.pos,
+                           f"No such column '{name}' on entity 'Name'. {CUSTOM_HINT}")
+        whens = " ".join(f"WHEN '{_safe(t.key_prefix)}' THEN {a}.\"{f.column}\""
+                         for t, a, f in found if f is not None)
+        sql = f"CASE substr({join.fk_sql}, 1, 3) {whens} END"
+        out = Field(name=typed.name, type=typed.type, length=typed.length)
+        return sql, out, chain
+
+    # --- the statement ---
+    def compile_top(self) -> Plan:
+        self._refuse_unsupported()
+        q = self.q
+        functions = [i for i in q.select if isinstance(i, n.SelectFunction)]
+        for item in q.select:
+            if isinstance(item, n.SelectTypeof):
+                raise self.err(NotImplementedByLocalOrg, item.pos,
+                               f"TYPEOF is not supported by the local org: select {item.relationship}"
+                               f".Name, {item.relationship}.Type or the lookup id and query the "
+                               f"parent separately.")
+        for item in functions:
+            if item.function.upper not in n.AGGREGATES:
+                raise self._unsupported_function(item.function)
+        count_only = [i for i in functions if i.function.upper == "COUNT" and not i.function.args]
+        if count_only:
+            if len(q.select) > 1:
+                raise self.err(MalformedQuery, count_only[0].function.pos,
+                               "COUNT() must be the only element in the SELECT list.")
+            return self._count_plan()
+        if functions or q.group_by:
+            return self._aggregate_plan()
+        return self._records_plan()
+
+    def _unsupported_function(self, f: n.FunctionCall) -> SalesforceError:
+        name = f.upper
+        if name in ("FIELDS",):
+            hint = "list the fields by name."
+        elif name in ("FORMAT", "TOLABEL", "CONVERTCURRENCY"):
+            hint = "select the field itself; the local org has one locale, one currency, no translations."
+        elif name in ("DISTANCE", "GEOLOCATION"):
+            hint = "location fields are not stored by the local org."
+        else:
+            hint = "select the field itself and compute in your code."
+        return self.err(NotImplementedByLocalOrg, f.pos,
+                        f"Function {f.name}() is not supported by the local org: {hint}")
+
+    def _from_where(self, extra_where: list[str] | None = None) -> str:
+        """FROM ... JOIN ... and WHERE ... (compile WHERE before reading joins: it may add some)."""
+        conditions = []
+        if self.q.where is not None:
+            conditions.append(self.condition(self.q.where))
+        if not self.c.include_deleted or self.role == "semi":
+            conditions.insert(0, f'{self.alias}."IsDeleted" = 0')
+        conditions.extend(extra_where or [])
+        return " WHERE " + " AND ".join(conditions) if conditions else ""
+
+    def _tail(self, order: list[str], limit_in_sql: bool = True) -> str:
+        q = self.q
+        sql = ""
+        if order:
+            sql += " ORDER BY " + ", ".join(order)
+        if q.offset is not None and q.offset > MAX_OFFSET:
+            raise SalesforceError(f"Maximum SOQL offset allowed is {MAX_OFFSET}",
+                                  error_code="NUMBER_OUTSIDE_VALID_RANGE")
+        if limit_in_sql and (q.limit is not None or q.offset is not None):
+            sql += f" LIMIT {int(q.limit) if q.limit is not None else -1}"
+            if q.offset is not None:
+                sql += f" OFFSET {int(q.offset)}"
+        return sql
+
+    def _statement(self, where: str, group: str = "", having: str = "", tail: str = "") -> str:
+        joins = (" " + " ".join(self.join_sql)) if self.join_sql else ""
+        return (f"SELECT {', '.join(self.columns)} FROM \"{self.sobject.table}\" {self.alias}"
+                f"{joins}{where}{group}{having}{tail}")
+
+    def _count_plan(self) -> Plan:
+        where = self._from_where()
+        group = self._group_by_sql()
+        having = f" HAVING {self.condition(self.q.having, having=True)}" if self.q.having else ""
+        self.columns = ["1"]
+        inner = self._statement(where, group, having, self._tail(self._order_by(aggregate=bool(group))))
+        return Plan("count", self.sobject, f"SELECT COUNT(*) FROM ({inner})", self.c.params.values, [])
+
+    # records -------------------------------------------------------------------------------
+    def _records_plan(self, parent_field: str | None = None) -> Plan:
+        q = self.q
+        self.column(f'{self.alias}."Id"')
+        if parent_field:
+            self.column(f'{self.alias}."{parent_field}"')
+        items: list = []
+        children: list[ChildOut] = []
+        seen: set = set()
+        for item in q.select:
+            if isinstance(item, n.SelectSubquery):
+                if self.role != "top":
+                    raise self.err(MalformedQuery, item.query.sobject_pos,
+                                   "Nesting of child relationship subqueries is not supported by "
+                                   "the local org (one level, as in the REST API before v58.0).")
+                children.append(self._child(item.query, seen))
+                continue
+            ref = item.field
+            sql, f, chain = self.resolve(ref)
+            target = items
+            parent_key: tuple = ()
+            for rel_name, join in chain:
+                parent_key += (rel_name,)
+                node = next((i for i in target if isinstance(i, ParentOut) and i.key == rel_name), None)
+                if node is None:
+                    type_name = join.sobject.name if join.sobject is not None else None
+                    node = ParentOut(rel_name, self.column(join.id_sql), type_name)
+                    target.append(node)
+                target = node.items
+            if (parent_key, f.name) in seen:
+                continue  # a field selected twice appears once
+            seen.add((parent_key, f.name))
+            target.append(FieldOut(f.name, self.column(sql), convert_for(f.type)))
+        where = self._from_where([f'{self.alias}."{parent_field}" IN ({{PARENT_IDS}})']
+                                 if parent_field else None)
+        order = self._order_by()
+        sql = self._statement(where, tail=self._tail(order, limit_in_sql=parent_field is None))
+        return Plan("records", self.sobject, sql, self.c.params.values, items, children,
+                    limit=q.limit if parent_field else None)
+
+    def _child(self, sub: n.Query, seen: set) -> ChildOut:
+        rel = self.sobject.child_relationship(sub.sobject)
+        child = self.c.schema.get(rel.child_sobject) if rel else None
+        if rel is None or child is None:
+            raise self.err(InvalidType, sub.sobject_pos,
+                           f"Didn't understand relationship '{sub.sobject}' in FROM part of query "
+                           f"call. {RELATIONSHIP_HINT}")
+        if sub.offset is not None:
+            raise self.err(MalformedQuery, sub.sobject_pos,
+                           "OFFSET is not allowed in a child relationship subquery.")
+        if sub.group_by or any(isinstance(i, n.SelectFunction) for i in sub.select):
+            raise self.err(MalformedQuery, sub.sobject_pos,
+                           "Aggregate functions are not supported in a child relationship subquery.")
+        scope = _Scope(self.c, sub, sobject=child, role="child")
+        scope._refuse_unsupported()
+        for item in sub.select:
+            if isinstance(item, n.SelectTypeof):
+                raise self.err(NotImplementedByLocalOrg, item.pos, "TYPEOF is not supported by the local org.")
+        plan = scope._records_plan(parent_field=child.field(rel.field).column)
+        return ChildOut(rel.relationship_name, plan, rel.field)
+
+    def _order_by(self, aggregate: bool = False) -> list[str]:
+        out = []
+        for item in self.q.order_by:
+            op = self.operand(item.expr, having=aggregate, purpose="sorted")
+            if is_long_text(op.field) or op.field.type == "multipicklist":
+                raise self.err(InvalidField, op.pos,
+                               f"field '{op.text}' can not be sorted in a query call")
+            nulls = item.nulls or ("LAST" if item.descending else "FIRST")
+            collate = " COLLATE NOCASE" if op.field.storage == "TEXT" else ""
+            out.append(f"{op.sql}{collate} {'DESC' if item.descending else 'ASC'} NULLS {nulls}")
+        return out
+
+    # aggregates ----------------------------------------------------------------------------
+    def _group_by_sql(self) -> str:
+        exprs = []
+        self._grouped: dict[str, Field] = {}
+        for ref in self.q.group_by:
+            sql, f, _ = self.resolve(ref)
+            if is_long_text(f):
+                raise self.err(InvalidField, ref.pos, f"field '{ref.text}' can not be grouped in a query call")
+            self._grouped[sql] = f
+            exprs.append(sql + (" COLLATE NOCASE" if f.storage == "TEXT" else ""))
+        return " GROUP BY " + ", ".join(exprs) if exprs else ""
+
+    def _aggregate_plan(self) -> Plan:
+        group = self._group_by_sql()
+        items: list[FieldOut] = []
+        unnamed = 0
+        for item in self.q.select:
+            if isinstance(item, n.SelectSubquery):
+                raise self.err(MalformedQuery, item.query.sobject_pos,
+                               "Child relationship subqueries are not allowed in an aggregate query.")
+            if isinstance(item, n.SelectField):
+                sql, f, _ = self.resolve(item.field)
+                if sql not in self._grouped:
+                    raise self.err(MalformedQuery, item.field.pos,
+                                   f"Field must be grouped or aggregated: {item.field.text}")
+                items.append(FieldOut(f.name, self.column(sql), convert_for(f.type)))
+                continue
+            op = self.aggregate(item.function)
+            if item.alias:
+                key = item.alias
+            else:
+                key = f"expr{unnamed}"
+                unnamed += 1
+            items.append(FieldOut(key, self.column(op.sql), convert_for(op.field.type)))
+        where = self._from_where()
+        having = f" HAVING {self.condition(self.q.having, having=True)}" if self.q.having else ""
+        tail = self._tail(self._order_by(aggregate=True))
+        return Plan("aggregate", self.sobject, self._statement(where, group, having, tail),
+                    self.c.params.values, items)
+
+    def aggregate(self, f: n.FunctionCall) -> _Operand:
+        name = f.upper
+        if name not in n.AGGREGATES:
+            raise self._unsupported_function(f)
+        if name == "COUNT" and not f.args:
+            return _Operand("COUNT(*)", Field(name="expr", type="int"), "COUNT()", f.pos, True)
+        if len(f.args) != 1 or not isinstance(f.args[0], n.FieldRef):
+            raise self.err(MalformedQuery, f.pos, f"{name}() takes one field")
+        ref = f.args[0]
+        sql, fld, _ = self.resolve(ref)
+        text = f"{f.name}({ref.text})"
+        if is_long_text(fld):
+            raise self.err(InvalidField, ref.pos, f"field {ref.text} does not support aggregate operator {name}")
+        if name in ("SUM", "AVG") and fld.type not in NUMBER_TYPES:
+            raise self.err(MalformedQuery, ref.pos,
+                           f"field {ref.text} does not support aggregate operator {name}")
+        if name in ("MIN", "MAX") and fld.type == "boolean":
+            raise self.err(MalformedQuery, ref.pos,
+                           f"field {ref.text} does not support aggregate operator {name}")
+        collate = " COLLATE NOCASE" if fld.storage == "TEXT" else ""
+        if name == "COUNT":
+            return _Operand(f"COUNT({sql})", Field(name="expr", type="int"), text, f.pos, True)
+        if name == "COUNT_DISTINCT":
+            return _Operand(f"COUNT(DISTINCT {sql}{collate})", Field(name="expr", type="int"), text, f.pos, True)
+        if name == "AVG":
+            return _Operand(f"AVG({sql})", Field(name="expr", type="double"), text, f.pos, True)
+        if name == "SUM":
+            return _Operand(f"SUM({sql})", Field(name="expr", type=fld.type), text, f.pos, True)
+        return _Operand(f"{name}({sql}{collate})", Field(name="expr", type=fld.type, length=fld.length),
+                        text, f.pos, True)
+
+    # conditions ------------------------------------------------------------------------------
+    def operand(self, expr, *, having: bool = False, purpose: str = "filtered") -> _Operand:
+        if isinstance(expr, n.FunctionCall):
+            if expr.upper in n.AGGREGATES:
+                if not having:
+                    raise self.err(MalformedQuery, expr.pos,
+                                   "Aggregate functions are not allowed in WHERE: filter groups with HAVING.")
+                return self.aggregate(expr)
+            raise self._unsupported_function(expr)
+        sql, f, _ = self.resolve(expr)
+        if having and sql not in getattr(self, "_grouped", {}):
+            raise self.err(MalformedQuery, expr.pos, f"Field must be grouped or aggregated: {expr.text}")
+        if purpose == "filtered" and (is_long_text(f) or f.type == "encryptedstring"):
+            raise self.err(InvalidField, expr.pos, f"field '{expr.text}' can not be filtered in a query call")
+        return _Operand(sql, f, expr.text, expr.pos)
+
+    def condition(self, cond, *, having: bool = False, in_or: bool = False, in_semi: bool = False) -> str:
+        if isinstance(cond, n.And):
+            return "(" + " AND ".join(self.condition(c, having=having, in_or=in_or) for c in cond.items) + ")"
+        if isinstance(cond, n.Or):
+            return "(" + " OR ".join(self.condition(c, having=having, in_or=True) for c in cond.items) + ")"
+        if isinstance(cond, n.Not):
+            return f"NOT COALESCE({self.condition(cond.item, having=having, in_or=in_or)}, 0)"
+        if isinstance(cond, n.InSubquery):
+            if having:
+                raise self.err(MalformedQuery, cond.pos, "Semi join sub-selects are not allowed in HAVING.")
+            if in_or:
+                raise self.err(MalformedQuery, cond.pos,
+                               "Semi join sub-selects are not allowed with the 'OR' operator")
+            return self._semi_join(cond)
+        op = self.operand(cond.left, having=having)
+        if isinstance(cond, n.InList):
+            return self._in_list(op, cond)
+        return self._comparison(op, cond.op, cond.value)
+
+    def _type_error(self, op: _Operand, value) -> SalesforceError:
+        f = op.field
+        if f.storage == "TEXT" and f.type not in ("date", "datetime", "time"):
+            kind = "id" if f.type in ID_TYPES else "string"
+            return self.err(InvalidField, value.pos,
+                            f"value of filter criterion for field '{op.text}' must be of type "
+                            f"{kind} and should be enclosed in quotes")
+        return self.err(InvalidField, value.pos,
+                        f"value of filter criterion for field '{op.text}' must be of type "
+                        f"{_SOQL_TYPE_NAMES.get(f.type, f.type)} and should not be enclosed in quotes")
+
+    def _value(self, op: _Operand, value) -> object:
+        """The SQL parameter for `value` compared with `op`, checked against the field's type."""
+        f = op.field
+        t = f.type
+        if isinstance(value, n.DateLiteral):
+            raise self._type_error(op, value)
+        if isinstance(value, n.Literal) and value.kind == "null":
+            return None
+        if t in ID_TYPES:
+            if not (isinstance(value, n.Literal) and value.kind == "string"):
+                raise self._type_error(op, value)
+            if value.value == "":
+                return None
+            from slotforce.localorg.store import to_18  # ids are the store's business
+            try:
+                return to_18(value.value)
+            except ValueError:
+                raise self.err(InvalidQueryFilterOperator, value.pos,
+                               f"invalid ID field: {value.value}") from None
+        if t in TEXT_TYPES:
+            if not (isinstance(value, n.Literal) and value.kind == "string"):
+                raise self._type_error(op, value)
+            return value.value
+        if t == "boolean":
+            if not (isinstance(value, n.Literal) and value.kind == "boolean"):
+                raise self._type_error(op, value)
+            return 1 if value.value else 0
+        if t in NUMBER_TYPES:
+            if not (isinstance(value, n.Literal) and value.kind in ("int", "decimal")):
+                raise self._type_error(op, value)
+            return value.value
+        if t == "date":
+            if not (isinstance(value, n.DateValue) and value.kind == "date"):
+                raise self._type_error(op, value)
+            return value.value.isoformat()
+        if t == "datetime":
+            if not (isinstance(value, n.DateValue) and value.kind == "datetime"):
+                raise self._type_error(op, value)
+            return format_datetime(value.value)
+        raise self.err(NotImplementedByLocalOrg, op.pos,
+                       f"Filtering on {t} field '{op.text}' is not supported by the local org.")
+
+    def _comparison(self, op: _Operand, operator: str, value) -> str:
+        f = op.field
+        if isinstance(value, n.DateLiteral):
+            return self._date_literal(op, operator, value)
+        if operator == "LIKE":
+            if f.type not in TEXT_TYPES or f.type == "multipicklist":
+                raise self.err(InvalidQueryFilterOperator, op.pos,
+                               f"invalid operator on {_SOQL_TYPE_NAMES.get(f.type, f.type)} field "
+                               f"'{op.text}': LIKE works on text fields only")
+            if not (isinstance(value, n.Literal) and value.kind == "string"):
+                if isinstance(value, n.Literal) and value.kind == "null":
+                    return "0"  # LIKE null matches nothing
+                raise self._type_error(op, value)
+            return f"{op.sql} LIKE {self.c.params.add(value.like_pattern)} ESCAPE '\\'"
+        param = self._value(op, value)
+        if param is None:
+            if operator == "=":
+                return f"{op.sql} IS NULL"
+            if operator == "!=":
+                return f"{op.sql} IS NOT NULL"
+            raise self.err(InvalidQueryFilterOperator, value.pos,
+                           f"invalid operator '{operator}' for null on field '{op.text}': use = or !=")
+        if f.type == "boolean" and operator not in ("=", "!="):
+            raise self.err(InvalidQueryFilterOperator, op.pos,
+                           f"invalid operator on boolean field '{op.text}': use = or !=")
+        p = self.c.params.add(param)
+        collate = " COLLATE NOCASE" if f.storage == "TEXT" else ""
+        if operator == "!=":
+            return f"{op.sql} IS NOT {p}{collate}"
+        return f"{op.sql} {operator} {p}{collate}"
+
+    def _range(self, op: _Operand, lit: n.DateLiteral) -> tuple[str, str]:
+        if op.field.type not in ("date", "datetime"):
+            raise self._type_error(op, lit)
+        name = lit.name
+        known = name in dates.FIXED or name in dates.WITH_N or name in dates.FISCAL
+        if not known:
+            raise self.err(MalformedQuery, lit.pos, f"unexpected token: '{name}'")
+        if (name in dates.WITH_N or name.startswith(("LAST_N_", "NEXT_N_", "N_"))) != (lit.n is not None):
+            raise self.err(MalformedQuery, lit.pos,
+                           f"Date literal {name} {'needs' if lit.n is None else 'takes no'} ':n'")
+        try:
+            start, end = dates.date_range(name, lit.n, self.c.today)
+        except NotImplementedByLocalOrg as e:
+            raise self.err(NotImplementedByLocalOrg, lit.pos, e.message) from None
+        if op.field.type == "date":
+            return start.isoformat(), end.isoformat()
+        return (format_datetime(dates.local_midnight_utc(start, self.c.tz)),
+                format_datetime(dates.local_midnight_utc(end, self.c.tz)))
+
+    def _date_literal(self, op: _Operand, operator: str, lit: n.DateLiteral) -> str:
+        start, end = self._range(op, lit)
+        s, e = self.c.params.add(start), self.c.params.add(end)
+        col = op.sql
+        return {
+            "=": f"({col} >= {s} AND {col} < {e})",
+            "!=": f"({col} IS NULL OR {col} < {s} OR {col} >= {e})",
+            "<": f"{col} < {s}",
+            "<=": f"{col} < {e}",
+            ">": f"{col} >= {e}",
+            ">=": f"{col} >= {s}",
+        }[operator] if operator != "LIKE" else self._like_on_date(op)
+
+    def _like_on_date(self, op: _Operand):
+        raise self.err(InvalidQueryFilterOperator, op.pos,
+                       f"invalid operator on {op.field.type} field '{op.text}': LIKE works on text fields only")
+
+    def _in_list(self, op: _Operand, cond: n.InList) -> str:
+        f = op.field
+        if cond.op in ("INCLUDES", "EXCLUDES"):
+            return self._includes(op, cond)
+        if f.type == "multipicklist":
+            raise self.err(InvalidQueryFilterOperator, op.pos,
+                           f"invalid operator on multipicklist field '{op.text}': use INCLUDES or EXCLUDES")
+        if any(isinstance(v, n.DateLiteral) for v in cond.values):
+            ranges = []
+            for v in cond.values:
+                if isinstance(v, n.DateLiteral):
+                    ranges.append(self._date_literal(op, "=", v))
+                else:
+                    ranges.append(self._comparison(op, "=", v))
+            inner = "(" + " OR ".join(ranges) + ")"
+            return f"NOT COALESCE({inner}, 0)" if cond.negated else inner
+        values = [self._value(op, v) for v in cond.values]
+        has_null = any(v is None for v in values)
+        present = [v for v in values if v is not None]
+        collate = " COLLATE NOCASE" if f.storage == "TEXT" else ""
+        parts = []
+        if present:
+            placeholders = ", ".join(self.c.params.add(v) for v in present)
+            parts.append(f"{op.sql}{collate} {'NOT IN' if cond.negated else 'IN'} ({placeholders})")
+        if cond.negated:
+            null_part = f"{op.sql} IS NOT NULL" if has_null else f"{op.sql} IS NULL"
+            if not present:
+                return null_part
+            return f"({parts[0]} AND {null_part})" if has_null else f"({null_part} OR {parts[0]})"
+        if has_null:
+            parts.append(f"{op.sql} IS NULL")
+        return "(" + " OR ".join(parts) + ")"
+
+    def _includes(self, op: _Operand, cond: n.InList) -> str:
+        if op.field.type != "multipicklist":
+            raise self.err(InvalidQueryFilterOperator, op.pos,
+                           f"includes or excludes operator only valid on multipicklist field: '{op.text}'")
+        alternatives = []
+        for v in cond.values:
+            if not (isinstance(v, n.Literal) and v.kind == "string"):
+                raise self._type_error(op, v)
+            terms = [t.strip() for t in v.value.split(";") if t.strip()]
+            checks = []
+            for term in terms:
+                escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                p = self.c.params.add(f"%;{escaped};%")
+                checks.append(f"(';' || REPLACE({op.sql}, '; ', ';') || ';') LIKE {p} ESCAPE '\\'")
+            alternatives.append("(" + " AND ".join(checks or ["0"]) + ")")
+        inner = "(" + " OR ".join(alternatives) + ")"
+        return f"NOT COALESCE({inner}, 0)" if cond.op == "EXCLUDES" else inner
+
+    def _semi_join(self, cond: n.InSubquery) -> str:
+        if self.role == "semi":
+            raise self.err(MalformedQuery, cond.pos, "Nesting of semi join sub-selects is not supported")
+        op = self.operand(cond.left)
+        left = op.field
+        sub = cond.query
+        if left.type not in ID_TYPES:
+            raise self.err(MalformedQuery, cond.pos,
+                           f"The left operand field in the where expression for outer query should "
+                           f"be an id field, cannot use: '{op.text}'")
+        if len(sub.select) != 1 or not isinstance(sub.select[0], n.SelectField):
+            raise self.err(MalformedQuery, sub.sobject_pos,
+                           "A semi join sub-select must select exactly one id field.")
+        scope = _Scope(self.c, sub, role="semi")
+        scope._refuse_unsupported()
+        if scope.sobject.name == self.sobject.name:
+            raise self.err(MalformedQuery, sub.sobject_pos,
+                           "The inner and outer selects should not be on the same object type")
+        ref = sub.select[0].field
+        sql, right, _ = scope.resolve(ref)
+        if right.type not in ID_TYPES:
+            raise self.err(InvalidField, ref.pos,
+                           f"semi join sub selects can only query id fields, cannot use: '{ref.text}'")
+        left_targets = {self._owner_of(cond.left)} if left.type == "id" else set(left.reference_to)
+        right_targets = {scope.sobject.name} if right.type == "id" else set(right.reference_to)
+        if not {t.lower() for t in left_targets} & {t.lower() for t in right_targets}:
+            raise self.err(MalformedQuery, ref.pos,
+                           f"The selected field '{ref.text}' in the subquery and the left operand "
+                           f"field in the where expression in the outer query '{op.text}' should "
+                           f"point to the same object type")
+        scope.columns = [sql]
+        where = scope._from_where([f"{sql} IS NOT NULL"])
+        order = scope._order_by()
+        inner = scope._statement(where, tail=scope._tail(order))
+        keyword = "NOT IN" if cond.negated else "IN"
+        if cond.negated:
+            return f"({op.sql} IS NULL OR {op.sql} NOT IN ({inner}))"
+        return f"{op.sql} {keyword} ({inner})"
+
+    def _owner_of(self, ref: n.FieldRef) -> str:
+        """The object a path's last field belongs to: the queried one, or the parent it ends at."""
+        _, _, chain = self.resolve(ref)
+        join = chain[-1][1] if chain else None
+        return join.sobject.name if join and join.sobject else self.sobject.name
+
+
+def format_datetime(value: dt.datetime) -> str:
+    """A datetime as stored and returned: '2024-01-01T10:00:00.000+0000' (UTC)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+
+
+def _safe(text: str) -> str:
+    """Key prefixes and object names come from the Schema; refuse anything that could break SQL."""
+    if not text.replace("_", "").isalnum():
+        raise ValueError(f"unexpected name in schema: {text!r}")
+    return text
+
+
+def compile_query(schema: Schema, soql: str, query: n.Query, *, include_deleted: bool = False,
+                  today: dt.date | None = None, tz: dt.tzinfo | None = None) -> Plan:
+    """The Plan for `query` (parsed from `soql`, which error messages quote)."""
+    return Compiler(schema, soql, include_deleted=include_deleted, today=today, tz=tz).compile(query)
