@@ -1,0 +1,350 @@
+"""Flow XML (MDAPI `.flow` / SFDX `.flow-meta.xml`) -> model.Flow, refusing what the runtime lacks.
+
+Every tag the runtime does not understand is refused with its line, never skipped: a flow that runs
+here runs the way it would in Salesforce, or it does not deploy. Purely visual or descriptive tags
+(locationX, description, processMetadataValues, ...) are the only ones ignored.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from . import formula
+from .model import (Assignment, AssignmentItem, Condition, Constant, Decision, Element, FieldAssignment,
+                    Flow, Formula, Loop, RecordCreate, RecordDelete, RecordFilter, RecordLookup,
+                    RecordUpdate, Rule, Start, Subflow, TextTemplate, Value, Variable)
+
+NS = "http://soap.sforce.com/2006/04/metadata"
+
+# Tags that never change what a flow does at runtime.
+_COSMETIC = {"locationX", "locationY", "description", "label", "processMetadataValues",
+             "elementSubtype", "isAdHocRetrievable"}
+_FLOW_IGNORED = {"apiVersion", "description", "environments", "interviewLabel", "label",
+                 "processMetadataValues", "runInMode", "areMetricsLoggedToDataCloud", "isTemplate",
+                 "isAdditionalPermissionRequiredToRun", "migratedFromWorkflowRuleName", "sourceTemplate",
+                 "isOverridable", "overriddenFlow", "fullName", "timeZoneSidKey"}
+# Record-triggered flow in/out values Salesforce supports but this runtime does not.
+_UNSUPPORTED_FLOW_PARTS = {
+    "actionCalls": "actions (actionCalls)", "apexPluginCalls": "Apex plug-in calls",
+    "collectionProcessors": "collection filter/sort elements", "customErrors": "custom error elements",
+    "screens": "screens", "waits": "wait elements", "steps": "steps", "stages": "stages",
+    "orchestratedStages": "orchestrated stages", "transforms": "transform elements",
+    "recordRollbacks": "Roll Back Records", "choices": "choices", "dynamicChoiceSets": "choice sets",
+    "customProperties": "custom properties", "experiments": "experiments", "capabilityTypes": "capabilities",
+}
+RUNNABLE_PROCESS_TYPES = {"AutoLaunchedFlow"}
+
+
+class FlowDefinitionError(Exception):
+    """The flow file cannot be deployed: `message` says what, `line`/`column` where (1-based)."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+def _local(el) -> str:
+    tag = el.tag
+    return tag.split("}", 1)[1] if isinstance(tag, str) and "}" in tag else str(tag)
+
+
+def _children(el):
+    return [c for c in el if isinstance(c.tag, str)]
+
+
+def _text(el, tag: str, default: str | None = None) -> str | None:
+    for c in _children(el):
+        if _local(c) == tag:
+            return (c.text or "").strip()
+    return default
+
+
+def _bool(el, tag: str, default: bool = False) -> bool:
+    t = _text(el, tag)
+    if t is None or t == "":
+        return default
+    return t.lower() == "true"
+
+
+def _all(el, tag: str):
+    return [c for c in _children(el) if _local(c) == tag]
+
+
+def _one(el, tag: str):
+    found = _all(el, tag)
+    return found[0] if found else None
+
+
+def _allow(el, allowed: set[str], what: str) -> None:
+    for c in _children(el):
+        tag = _local(c)
+        if tag not in allowed and tag not in _COSMETIC:
+            raise FlowDefinitionError(
+                f"{what}: <{tag}> is not supported by the local org's flow runtime", c.sourceline)
+
+
+def _connector(el, tag: str) -> str | None:
+    c = _one(el, tag)
+    if c is None:
+        return None
+    _allow(c, {"targetReference", "isGoTo"}, f"<{tag}>")
+    return _text(c, "targetReference")
+
+
+def _value(el) -> Value | None:
+    """FlowElementReferenceOrValue; None when the tag is absent."""
+    if el is None:
+        return None
+    kids = _children(el)
+    if not kids:
+        return Value("null", None, el.sourceline)
+    if len(kids) > 1:
+        raise FlowDefinitionError("a value must hold exactly one of stringValue, numberValue, booleanValue, "
+                                  "dateValue, dateTimeValue, elementReference", el.sourceline)
+    c = kids[0]
+    tag, text = _local(c), (c.text or "")
+    line = c.sourceline
+    if tag == "stringValue":
+        return Value("string", text if text != "" else None, line)
+    if tag == "numberValue":
+        try:
+            f = float(text)
+        except ValueError:
+            raise FlowDefinitionError(f"numberValue {text!r} is not a number", line) from None
+        return Value("number", int(f) if f.is_integer() else f, line)
+    if tag == "booleanValue":
+        return Value("boolean", text.strip().lower() == "true", line)
+    if tag == "dateValue":
+        return Value("date", text.strip(), line)
+    if tag == "dateTimeValue":
+        return Value("dateTime", text.strip(), line)
+    if tag == "elementReference":
+        return Value("reference", text.strip(), line)
+    raise FlowDefinitionError(f"value <{tag}> is not supported by the local org's flow runtime", line)
+
+
+def _filters(el, what: str) -> list[RecordFilter]:
+    out = []
+    for f in _all(el, "filters"):
+        _allow(f, {"field", "operator", "value"}, f"{what} filter")
+        out.append(RecordFilter(_text(f, "field") or "", _text(f, "operator") or "",
+                                _value(_one(f, "value")), f.sourceline))
+    return out
+
+
+def _input_assignments(el, what: str) -> list[FieldAssignment]:
+    out = []
+    for a in _all(el, "inputAssignments"):
+        _allow(a, {"field", "value", "name"}, f"{what} input assignment")
+        out.append(FieldAssignment(_text(a, "field") or _text(a, "name") or "", _value(_one(a, "value")),
+                                   line=a.sourceline))
+    return out
+
+
+def _output_assignments(el, what: str) -> list[FieldAssignment]:
+    out = []
+    for a in _all(el, "outputAssignments"):
+        _allow(a, {"field", "name", "assignToReference"}, f"{what} output assignment")
+        out.append(FieldAssignment(_text(a, "field") or _text(a, "name") or "",
+                                   assign_to=_text(a, "assignToReference"), line=a.sourceline))
+    return out
+
+
+def _name(el, what: str) -> str:
+    name = _text(el, "name")
+    if not name:
+        raise FlowDefinitionError(f"{what} has no <name>", el.sourceline)
+    return name
+
+
+def _parse_element(kind: str, el) -> Element:
+    name = _name(el, f"<{kind}>")
+    what = f"{kind} {name}"
+    line = el.sourceline
+    base = {"name", "label", "connector", "faultConnector"}
+    if kind == "assignments":
+        _allow(el, base | {"assignmentItems"}, what)
+        items = []
+        for it in _all(el, "assignmentItems"):
+            _allow(it, {"assignToReference", "operator", "value"}, f"{what} item")
+            items.append(AssignmentItem(_text(it, "assignToReference") or "", _text(it, "operator") or "",
+                                        _value(_one(it, "value")), it.sourceline))
+        return Assignment(name, line, _connector(el, "connector"), items=items)
+    if kind == "decisions":
+        _allow(el, base | {"rules", "defaultConnector", "defaultConnectorLabel"}, what)
+        rules = []
+        for r in _all(el, "rules"):
+            _allow(r, {"name", "label", "conditionLogic", "conditions", "connector",
+                       "doesRequireRecordChangedToMeetCriteria"}, f"{what} rule")
+            conds = []
+            for c in _all(r, "conditions"):
+                _allow(c, {"leftValueReference", "operator", "rightValue"}, f"{what} condition")
+                conds.append(Condition(_text(c, "leftValueReference") or "", _text(c, "operator") or "",
+                                       _value(_one(c, "rightValue")), c.sourceline))
+            rules.append(Rule(_name(r, f"{what} rule"), _text(r, "label") or "", _text(r, "conditionLogic") or "and",
+                              conds, _connector(r, "connector"),
+                              _bool(r, "doesRequireRecordChangedToMeetCriteria"), r.sourceline))
+        return Decision(name, line, _connector(el, "defaultConnector"), rules=rules)
+    if kind == "loops":
+        _allow(el, {"name", "label", "collectionReference", "iterationOrder", "assignNextValueToReference",
+                    "nextValueConnector", "noMoreValuesConnector"}, what)
+        return Loop(name, line, _connector(el, "noMoreValuesConnector"),
+                    collection=_text(el, "collectionReference") or "",
+                    descending=(_text(el, "iterationOrder") or "Asc") == "Desc",
+                    item_reference=_text(el, "assignNextValueToReference"),
+                    next_target=_connector(el, "nextValueConnector"))
+    if kind == "recordLookups":
+        _allow(el, base | {"object", "filters", "filterLogic", "getFirstRecordOnly", "sortField", "sortOrder",
+                           "limit", "storeOutputAutomatically", "outputReference", "queriedFields",
+                           "outputAssignments", "assignNullValuesIfNoRecordsFound"}, what)
+        return RecordLookup(name, line, _connector(el, "connector"), _connector(el, "faultConnector"),
+                            object=_text(el, "object") or "", filters=_filters(el, what),
+                            filter_logic=_text(el, "filterLogic") or "and",
+                            first_only=_bool(el, "getFirstRecordOnly"),
+                            sort_field=_text(el, "sortField") or None, sort_order=_text(el, "sortOrder") or None,
+                            limit=_value(_one(el, "limit")),
+                            store_automatically=_bool(el, "storeOutputAutomatically"),
+                            output_reference=_text(el, "outputReference") or None,
+                            queried_fields=[(q.text or "").strip() for q in _all(el, "queriedFields")],
+                            output_assignments=_output_assignments(el, what),
+                            null_if_none=_bool(el, "assignNullValuesIfNoRecordsFound", True))
+    if kind == "recordCreates":
+        _allow(el, base | {"object", "inputReference", "inputAssignments", "assignRecordIdToReference",
+                           "storeOutputAutomatically", "doesUpsert"}, what)
+        if _bool(el, "doesUpsert"):
+            raise FlowDefinitionError(f"{what}: upsert in Create Records (doesUpsert) is not supported by "
+                                      "the local org's flow runtime; use Get Records + a decision", line)
+        return RecordCreate(name, line, _connector(el, "connector"), _connector(el, "faultConnector"),
+                            object=_text(el, "object") or "", input_reference=_text(el, "inputReference") or None,
+                            assignments=_input_assignments(el, what),
+                            id_reference=_text(el, "assignRecordIdToReference") or None,
+                            store_automatically=_bool(el, "storeOutputAutomatically"))
+    if kind == "recordUpdates":
+        _allow(el, base | {"object", "inputReference", "inputAssignments", "filters", "filterLogic"}, what)
+        return RecordUpdate(name, line, _connector(el, "connector"), _connector(el, "faultConnector"),
+                            object=_text(el, "object") or "", input_reference=_text(el, "inputReference") or None,
+                            filters=_filters(el, what), filter_logic=_text(el, "filterLogic") or "and",
+                            assignments=_input_assignments(el, what))
+    if kind == "recordDeletes":
+        _allow(el, base | {"object", "inputReference", "filters", "filterLogic"}, what)
+        return RecordDelete(name, line, _connector(el, "connector"), _connector(el, "faultConnector"),
+                            object=_text(el, "object") or "", input_reference=_text(el, "inputReference") or None,
+                            filters=_filters(el, what), filter_logic=_text(el, "filterLogic") or "and")
+    if kind == "subflows":
+        _allow(el, {"name", "label", "connector", "flowName", "inputAssignments", "outputAssignments",
+                    "storeOutputAutomatically"}, what)
+        return Subflow(name, line, _connector(el, "connector"), None, flow_name=_text(el, "flowName") or "",
+                       inputs=_input_assignments(el, what), outputs=_output_assignments(el, what),
+                       store_automatically=_bool(el, "storeOutputAutomatically"))
+    raise AssertionError(kind)  # pragma: no cover
+
+
+_ELEMENT_KINDS = ("assignments", "decisions", "loops", "recordLookups", "recordCreates", "recordUpdates",
+                  "recordDeletes", "subflows")
+
+
+def _parse_formula(name: str, data_type: str, expression: str, line: int, scale: int = 0) -> Formula:
+    f = Formula(name, data_type, expression, scale, line)
+    try:
+        f.ast = formula.parse(expression)
+    except formula.FormulaError as exc:
+        raise FlowDefinitionError(f"formula {name}: {exc.message}", line) from None
+    return f
+
+
+def _parse_start(el) -> Start:
+    _allow(el, {"connector", "object", "triggerType", "recordTriggerType", "filters", "filterLogic",
+                "filterFormula", "doesRequireRecordChangedToMeetCriteria", "scheduledPaths", "flowRunAsUser"},
+           "<start>")
+    if _one(el, "scheduledPaths") is not None:
+        raise FlowDefinitionError("<start>: scheduled paths (scheduledPaths) are not supported by the local "
+                                  "org's flow runtime", _one(el, "scheduledPaths").sourceline)
+    ff = _text(el, "filterFormula")
+    start = Start(_connector(el, "connector"), object=_text(el, "object") or None,
+                  trigger_type=_text(el, "triggerType") or None,
+                  record_trigger_type=_text(el, "recordTriggerType") or None,
+                  filters=_filters(el, "<start>"), filter_logic=_text(el, "filterLogic") or "and",
+                  requires_change=_bool(el, "doesRequireRecordChangedToMeetCriteria"), line=el.sourceline)
+    if ff:
+        start.filter_formula = _parse_formula("<start> filterFormula", "Boolean", ff, _one(el, "filterFormula").sourceline)
+    return start
+
+
+def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
+    """Parse one flow file. `name` is its API name (the file name without extension)."""
+    try:
+        root = etree.fromstring(source, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        line, col = (exc.position if exc.position else (0, 0))
+        raise FlowDefinitionError(f"malformed XML: {exc.msg}", line, col) from None
+    if _local(root) != "Flow":
+        raise FlowDefinitionError(f"the root element is <{_local(root)}>, expected <Flow>", root.sourceline)
+
+    process_type = _text(root, "processType") or "Flow"
+    if process_type not in RUNNABLE_PROCESS_TYPES:
+        raise FlowDefinitionError(
+            f"processType {process_type} is not supported by the local org's flow runtime "
+            "(only AutoLaunchedFlow: record-triggered and autolaunched flows)",
+            (_one(root, "processType") if _one(root, "processType") is not None else root).sourceline)
+
+    start_el = _one(root, "start")
+    if start_el is None:
+        if _text(root, "startElementReference"):
+            start = Start(_text(root, "startElementReference"), line=_one(root, "startElementReference").sourceline)
+        else:
+            raise FlowDefinitionError("the flow has no <start> element", root.sourceline)
+    else:
+        start = _parse_start(start_el)
+
+    order = _text(root, "triggerOrder")
+    flow = Flow(name=name, label=_text(root, "label") or name, api_version=_text(root, "apiVersion") or "",
+                process_type=process_type, status=_text(root, "status") or "Draft", start=start,
+                trigger_order=int(order) if order else None, file_name=file_name, source=source)
+
+    def claim(key: str, thing, line: int) -> None:
+        if flow.resource(key) is not None:
+            raise FlowDefinitionError(f"the name {key} is used by more than one element or resource", line)
+
+    for c in _children(root):
+        tag = _local(c)
+        if tag in ("processType", "start", "status", "triggerOrder", "startElementReference") or tag in _FLOW_IGNORED:
+            continue
+        if tag in _UNSUPPORTED_FLOW_PARTS:
+            raise FlowDefinitionError(f"{_UNSUPPORTED_FLOW_PARTS[tag]} (<{tag}>) are not supported by the local "
+                                      "org's flow runtime", c.sourceline)
+        if tag in _ELEMENT_KINDS:
+            el = _parse_element(tag, c)
+            claim(el.name, el, c.sourceline)
+            flow.elements[el.name.lower()] = el
+        elif tag == "variables":
+            _allow(c, {"name", "dataType", "isCollection", "isInput", "isOutput", "objectType", "scale",
+                       "value", "apexClass"}, "variable")
+            if _text(c, "apexClass"):
+                raise FlowDefinitionError("Apex-defined variables are not supported by the local org's flow runtime",
+                                          c.sourceline)
+            v = Variable(_name(c, "<variables>"), _text(c, "dataType") or "String", _bool(c, "isCollection"),
+                         _bool(c, "isInput"), _bool(c, "isOutput"), _text(c, "objectType") or None,
+                         int(_text(c, "scale") or 0), _value(_one(c, "value")), c.sourceline)
+            claim(v.name, v, c.sourceline)
+            flow.variables[v.name.lower()] = v
+        elif tag == "constants":
+            _allow(c, {"name", "dataType", "value"}, "constant")
+            k = Constant(_name(c, "<constants>"), _text(c, "dataType") or "String", _value(_one(c, "value")), c.sourceline)
+            claim(k.name, k, c.sourceline)
+            flow.constants[k.name.lower()] = k
+        elif tag == "formulas":
+            _allow(c, {"name", "dataType", "expression", "scale"}, "formula")
+            f = _parse_formula(_name(c, "<formulas>"), _text(c, "dataType") or "Number", _text(c, "expression") or "",
+                               c.sourceline, int(_text(c, "scale") or 0))
+            claim(f.name, f, c.sourceline)
+            flow.formulas[f.name.lower()] = f
+        elif tag == "textTemplates":
+            _allow(c, {"name", "text", "isViewedAsPlainText"}, "text template")
+            t = TextTemplate(_name(c, "<textTemplates>"), _text(c, "text") or "", c.sourceline)
+            claim(t.name, t, c.sourceline)
+            flow.text_templates[t.name.lower()] = t
+        else:
+            raise FlowDefinitionError(f"<{tag}> is not supported by the local org's flow runtime", c.sourceline)
+    return flow

@@ -1,0 +1,420 @@
+"""Runs record-triggered and autolaunched flows inside a save, bulkified, under governor limits.
+
+The org calls `before_save` and `after_save` with the records of one DML statement. Interviews for up
+to 200 records run in lock-step: at each Get/Create/Update/Delete Records or Subflow element the
+requests of all interviews waiting there become one query (1 SOQL) or one DML statement (1 DML,
+N rows). Breaching a limit or a fault without a fault path raises CANNOT_EXECUTE_FLOW_TRIGGER, and
+the org rolls the whole transaction back.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import SalesforceError
+from ..schema import Schema
+from . import values
+from .access import LimitExceeded, OrgAccess, Query
+from .interview import Fault, FlowFault, Interview, Request, get_field
+from .logic import map_tree, parse as parse_logic
+from .model import Element, Flow, RecordLookup
+from .registry import FlowRegistry
+
+CHUNK = 200  # records handed to one batch of interviews, as Salesforce chunks trigger records
+MAX_DEPTH = 16  # nested saves caused by flows; Salesforce stops at "maximum trigger depth exceeded"
+
+_FILTER_OPS = {"EqualTo": "=", "NotEqualTo": "!=", "GreaterThan": ">", "LessThan": "<",
+               "GreaterThanOrEqualTo": ">=", "LessThanOrEqualTo": "<="}
+# Fields the system sets: never sent on create/update even if present on a record variable.
+_SYSTEM_FIELDS = {"id", "isdeleted", "createddate", "createdbyid", "lastmodifieddate", "lastmodifiedbyid",
+                  "systemmodstamp"}
+
+
+class FlowTriggerError(SalesforceError):
+    """The save failed because a flow failed (Salesforce's CANNOT_EXECUTE_FLOW_TRIGGER)."""
+
+    error_code = "CANNOT_EXECUTE_FLOW_TRIGGER"
+
+    def __init__(self, message: str, *, limit: bool = False) -> None:
+        super().__init__(message)
+        self.limit = limit  # a governor limit: no fault path may catch it
+
+
+@dataclass
+class _Failure(Exception):
+    """An unhandled fault, carried up to the record-triggered flow that started it."""
+
+    flow: Flow
+    element: Element | None
+    message: str
+
+
+@dataclass
+class _Transaction:
+    ran: set = field(default_factory=set)  # (timing, flow name, record id) already run: recursion control
+    depth: int = 0
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def build_query(iv: Interview, el, fields: list[str] | None = None) -> Query:
+    """The SELECT a Get Records element (or an Update/Delete Records with filters) asks for."""
+    sobject = iv.schema.get(el.object)
+    if sobject is None:
+        raise FlowFault(f"{el.name}: there is no object {el.object}")
+
+    def cond(i: int) -> tuple:
+        f = el.filters[i]
+        fld = sobject.field(f.field)
+        if fld is None:
+            raise FlowFault(f"{el.name}: {sobject.name} has no field {f.field}")
+        raw = iv.value(f.value)
+        op = f.operator
+        if op == "IsNull":
+            return ("cond", fld.name, "=" if values.to_boolean(raw) else "!=", None)
+        if op in ("In", "NotIn"):
+            items = raw if isinstance(raw, list) else ([] if raw is None else [raw])
+            items = [get_field(x, "Id") if isinstance(x, dict) else x for x in items]
+            typed = [values.from_field(fld.type, x) for x in items if x is not None]
+            if not typed:  # IN () is not SOQL: the answer is known
+                return ("cond", "Id", "=" if op == "In" else "!=", None)
+            return ("cond", fld.name, "IN" if op == "In" else "NOT IN", typed)
+        if isinstance(raw, dict):
+            raw = get_field(raw, "Id")
+        if op in ("StartsWith", "EndsWith", "Contains"):
+            text = _like_escape(values.to_text(raw) or "")
+            pattern = {"StartsWith": f"{text}%", "EndsWith": f"%{text}", "Contains": f"%{text}%"}[op]
+            return ("cond", fld.name, "LIKE", pattern)
+        if op not in _FILTER_OPS:
+            raise FlowFault(f"{el.name}: filter operator {op} is not supported")
+        return ("cond", fld.name, _FILTER_OPS[op], values.from_field(fld.type, raw))
+
+    where = map_tree(parse_logic(el.filter_logic, len(el.filters)), cond) if el.filters else None
+    if fields is None:
+        if isinstance(el, RecordLookup) and el.queried_fields:
+            wanted = el.queried_fields
+        elif isinstance(el, RecordLookup) and el.output_assignments:
+            wanted = [a.field for a in el.output_assignments]
+        else:
+            wanted = [f.name for f in sobject.fields.values()]
+        fields = ["Id"] + [sobject.field(n).name for n in wanted if sobject.field(n) and n.lower() != "id"]
+    order = None
+    limit = None
+    if isinstance(el, RecordLookup):
+        if el.sort_field and el.sort_order:
+            order = (sobject.field(el.sort_field).name, "DESC" if el.sort_order == "Desc" else "ASC")
+        single = el.first_only or bool(el.output_assignments)
+        if el.output_reference and not el.store_automatically:
+            var = iv.flow.variables.get(el.output_reference.lower())
+            single = single or not (var and var.is_collection)
+        if single:
+            limit = 1
+        elif el.limit is not None:
+            limit = int(values.to_number(iv.value(el.limit)) or 0) or None
+    return Query(sobject.name, list(dict.fromkeys(fields)), where, order, limit)
+
+
+def record_in(schema: Schema, sobject: str, rec: dict) -> dict:
+    """A REST-shaped record as the interpreter's typed record."""
+    obj = schema.get(sobject)
+    out: dict = {"attributes": {"type": obj.name if obj else sobject}}
+    for k, v in rec.items():
+        if k == "attributes" or isinstance(v, dict):
+            continue
+        f = obj.field(k) if obj else None
+        out[f.name if f else k] = values.from_field(f.type, v) if f else v
+    return out
+
+
+def record_out(schema: Schema, sobject: str, rec: dict, *, create: bool) -> dict:
+    """A typed record as the REST body of a create (createable fields) or update (Id + updateable)."""
+    obj = schema.get(sobject)
+    if obj is None:
+        raise FlowFault(f"there is no object {sobject}")
+    out: dict = {}
+    for k, v in rec.items():
+        if k == "attributes" or isinstance(v, (dict, list)):
+            continue
+        f = obj.field(k)
+        if f is None:
+            continue
+        if f.name.lower() == "id":
+            if not create:
+                out["Id"] = v
+            continue
+        if f.name.lower() in _SYSTEM_FIELDS or f.calculated or f.auto_number:
+            continue
+        if (create and not f.createable) or (not create and not f.updateable):
+            continue
+        try:
+            out[f.name] = values.to_field(f.type, v)
+        except values.ValueError_ as exc:
+            raise FlowFault(f"{obj.name}.{f.name}: {exc}") from None
+    return out
+
+
+class FlowRuntime:
+    """The save hooks: `before_save` / `after_save(access, sobject, event, new_records, old_records)`,
+    and `run_autolaunched` for calling a flow directly (tests, future REST actions)."""
+
+    def __init__(self, registry: FlowRegistry, *, clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.registry = registry
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._tx: "weakref.WeakKeyDictionary[Any, _Transaction]" = weakref.WeakKeyDictionary()
+
+    # ----- the save hooks ---------------------------------------------------------------------
+    def before_save(self, access: OrgAccess, sobject: str, event: str, new_records: list[dict] | None,
+                    old_records: list[dict] | None) -> None:
+        """Run before-save flows (and before-delete flows); field values they set on $Record are
+        written into `new_records` (REST dicts) in place."""
+        flows = self.registry.triggered(sobject, "before", event)
+        if not flows:
+            return
+        schema = access.schema
+        source = old_records if event == "delete" else new_records
+        typed = [record_in(schema, sobject, r) for r in source or []]
+        olds = [record_in(schema, sobject, r) for r in old_records] if old_records and event == "update" else None
+        self._trigger(access, flows, "before", event, typed, olds)
+        if event == "delete":
+            return
+        obj = schema.get(sobject)
+        for rest, rec in zip(new_records or [], typed):
+            for k, v in rec.items():
+                f = obj.field(k) if obj and k != "attributes" else None
+                if f is None or f.name.lower() in _SYSTEM_FIELDS:
+                    continue
+                new_value = values.to_field(f.type, v)
+                if new_value != rest.get(f.name) or f.name not in rest:
+                    if new_value is None and f.name not in rest:
+                        continue
+                    rest[f.name] = new_value
+
+    def after_save(self, access: OrgAccess, sobject: str, event: str, new_records: list[dict] | None,
+                   old_records: list[dict] | None) -> None:
+        flows = self.registry.triggered(sobject, "after", event)
+        if not flows:
+            return
+        schema = access.schema
+        source = old_records if event == "delete" else new_records
+        typed = [record_in(schema, sobject, r) for r in source or []]
+        olds = [record_in(schema, sobject, r) for r in old_records] if old_records and event == "update" else None
+        self._trigger(access, flows, "after", event, typed, olds)
+
+    def _trigger(self, access, flows: list[Flow], timing: str, event: str, records: list[dict],
+                 olds: list[dict] | None) -> None:
+        state = self._tx.setdefault(access, _Transaction())
+        state.depth += 1
+        try:
+            if state.depth > MAX_DEPTH:
+                raise FlowTriggerError(f"maximum trigger depth exceeded: flows saved records {MAX_DEPTH} levels deep")
+            now = self.clock()
+            for flow in flows:
+                chosen = []
+                for i, rec in enumerate(records):
+                    old = olds[i] if olds else None
+                    rid = rec.get("Id")
+                    key = (timing, flow.name.lower(), rid)
+                    if rid and key in state.ran:
+                        continue
+                    if not self._enters(access.schema, flow, event, rec, old, now):
+                        continue
+                    if rid:
+                        state.ran.add(key)
+                    chosen.append((rec, old))
+                for start in range(0, len(chosen), CHUNK):
+                    part = chosen[start:start + CHUNK]
+                    try:
+                        interviews = [Interview(flow, access.schema, now=now, record=rec,
+                                                prior=old if event == "update" else None, event=event)
+                                      for rec, old in part]
+                        self.run_interviews(access, flow, interviews)
+                    except _Failure as failure:
+                        raise FlowTriggerError(self._message(flow, failure)) from None
+                    except LimitExceeded as exc:
+                        raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
+                    except FlowTriggerError as exc:
+                        if exc.limit:
+                            raise
+                        raise FlowTriggerError(self._message(flow, None, exc.message)) from None
+        finally:
+            state.depth -= 1
+            if state.depth == 0:
+                self._tx.pop(access, None)
+
+    @staticmethod
+    def _message(flow: Flow, failure: _Failure | None, inner: str | None = None) -> str:
+        where = ""
+        if failure is not None:
+            inner = failure.message
+            el = failure.element
+            where = (f"Flow {failure.flow.name}, element {el.name} ({el.kind}, line {el.line})"
+                     if el is not None else f"Flow {failure.flow.name}")
+        else:
+            where = f"Flow {flow.name}"
+        return (f"We can't save this record because the “{flow.label}” process failed. Give your Salesforce "
+                f"admin these details. {where}: {inner}")
+
+    def _enters(self, schema: Schema, flow: Flow, event: str, rec: dict, old: dict | None,
+                now: dt.datetime) -> bool:
+        start = flow.start
+        if not start.filters and start.filter_formula is None:
+            return True
+
+        def meets(record: dict, prior: dict | None) -> bool:
+            iv = Interview(flow, schema, now=now, record=record, prior=prior, event=event)
+            if start.filter_formula is not None:
+                from . import formula
+                try:
+                    return bool(formula.evaluate(start.filter_formula.ast, iv))
+                except (formula.FormulaError, FlowFault, TypeError, ValueError) as exc:
+                    raise _Failure(flow, None, f"entry condition formula: {exc}") from None
+            return iv.conditions_met(start.filters, start.filter_logic, left_of=lambda name: get_field(record, name))
+
+        try:
+            now_meets = meets(rec, old if event == "update" else None)
+        except _Failure as failure:
+            raise FlowTriggerError(self._message(flow, failure)) from None
+        if not now_meets:
+            return False
+        if start.requires_change and event == "update" and old is not None:
+            return not meets(old, None)
+        return True
+
+    # ----- lock-step execution ----------------------------------------------------------------
+    def run_interviews(self, access: OrgAccess, flow: Flow, interviews: list[Interview]) -> None:
+        waiting: dict[Interview, tuple[Any, Request]] = {}
+
+        def advance(iv: Interview, gen, result) -> None:
+            try:
+                req = gen.send(result)
+            except StopIteration:
+                return
+            except FlowFault as fault:
+                raise _Failure(flow, fault.element or iv.current, fault.message) from None
+            waiting[iv] = (gen, req)
+
+        for iv in interviews:
+            advance(iv, iv.run(), None)
+        while waiting:
+            element = next(iter(waiting.values()))[1].element
+            group = [(iv, gen, req) for iv, (gen, req) in waiting.items() if req.element is element]
+            for iv, _, _ in group:
+                del waiting[iv]
+            results = self._execute(access, flow, element, [req for _, _, req in group])
+            for (iv, gen, _), result in zip(group, results):
+                advance(iv, gen, result)
+
+    def run_autolaunched(self, access: OrgAccess, flow_name: str, inputs: list[dict]) -> list[dict]:
+        """Run the active version of an autolaunched flow once per inputs dict; returns the output
+        variables of each interview (names lower-cased)."""
+        flow = self.registry.active(flow_name)
+        if flow is None:
+            raise FlowTriggerError(f"flow {flow_name} has no active version")
+        now = self.clock()
+        interviews = [Interview(flow, access.schema, now=now, inputs=i) for i in inputs]
+        try:
+            self.run_interviews(access, flow, interviews)
+        except _Failure as failure:
+            raise FlowTriggerError(self._message(flow, failure)) from None
+        except LimitExceeded as exc:
+            raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
+        return [self._outputs(iv) for iv in interviews]
+
+    @staticmethod
+    def _outputs(iv: Interview) -> dict:
+        return {k: iv.vars.get(k) for k, v in iv.flow.variables.items() if v.is_output}
+
+    # ----- one batched operation per element visit --------------------------------------------
+    def _execute(self, access: OrgAccess, flow: Flow, element: Element, requests: list[Request]) -> list:
+        op = requests[0].op
+        if op == "subflow":
+            return self._subflow(access, flow, element, requests)
+        if op == "lookup":
+            access.limits.charge_soql()
+            rows = self._select(access, requests)
+            return [[record_in(access.schema, r.sobject, rec) for rec in rows[i]] for i, r in enumerate(requests)]
+        if op in ("update_where", "delete_where"):
+            access.limits.charge_soql()
+            rows = self._select(access, requests)
+            if op == "delete_where":
+                for r, found in zip(requests, rows):
+                    r.ids = [rec["Id"] for rec in found]
+                op = "delete"
+            else:
+                for r, found in zip(requests, rows):
+                    r.records = [dict(r.records[0], Id=rec["Id"]) for rec in found]
+                op = "update"
+        return self._dml(access, element, op, requests)
+
+    def _select(self, access: OrgAccess, requests: list[Request]) -> list[list[dict]]:
+        """One charged SOQL for the element visit; identical queries are asked once."""
+        cache: dict[str, list[dict]] = {}
+        out = []
+        for r in requests:
+            k = r.query.key()
+            if k not in cache:
+                cache[k] = access.query(r.query)
+                access.limits.charge_soql_rows(len(cache[k]))
+            out.append(copy.deepcopy(cache[k]))
+        return out
+
+    def _dml(self, access: OrgAccess, element: Element, op: str, requests: list[Request]) -> list:
+        sobject = next((r.sobject for r in requests if r.sobject), "")
+        try:
+            if op == "create":
+                batch = [rec for r in requests for rec in r.records]
+                if not batch:
+                    return [[] for _ in requests]
+                access.limits.charge_dml(len(batch))
+                ids = access.insert(sobject, batch)
+                out, pos = [], 0
+                for r in requests:
+                    out.append(ids[pos:pos + len(r.records)])
+                    pos += len(r.records)
+                return out
+            if op == "update":
+                merged: dict[str, dict] = {}
+                for r in requests:
+                    for rec in r.records:
+                        merged.setdefault(rec["Id"][:15], {}).update(rec)
+                if merged:
+                    access.limits.charge_dml(len(merged))
+                    access.update(sobject, list(merged.values()))
+                return [None for _ in requests]
+            if op == "delete":
+                ids = list(dict.fromkeys(i for r in requests for i in r.ids))
+                if ids:
+                    if not sobject:
+                        obj = access.schema.by_prefix(ids[0])
+                        sobject = obj.name if obj else ""
+                    access.limits.charge_dml(len(ids))
+                    access.delete(sobject, ids)
+                return [None for _ in requests]
+        except LimitExceeded:
+            raise
+        except SalesforceError as exc:
+            if getattr(exc, "limit", False):
+                raise
+            message = f"{exc.error_code}: {exc.message}" if not exc.message.startswith(exc.error_code) else exc.message
+            return [Fault(message) for _ in requests]
+        raise AssertionError(op)  # pragma: no cover
+
+    def _subflow(self, access: OrgAccess, flow: Flow, element, requests: list[Request]) -> list:
+        child = self.registry.active(element.flow_name)
+        if child is None:
+            return [Fault(f"subflow {element.flow_name} has no active version") for _ in requests]
+        now = self.clock()
+        interviews = []
+        for r in requests:
+            try:
+                interviews.append(Interview(child, access.schema, now=now, inputs=r.inputs))
+            except FlowFault as fault:
+                raise _Failure(flow, element, fault.message) from None
+        self.run_interviews(access, child, interviews)
+        return [self._outputs(iv) for iv in interviews]

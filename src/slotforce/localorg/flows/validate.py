@@ -1,0 +1,302 @@
+"""Deploy-time checks of a parsed flow against the org's objects and the runtime's abilities.
+
+Salesforce refuses a flow that references a missing object, field or resource; the local org also
+refuses anything its runtime would not run exactly. Every problem names the line in the flow file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from ..schema import Schema, SObject
+from . import formula, logic
+from .model import (Assignment, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
+                    RecordUpdate, Subflow, Value)
+from .parser import FlowDefinitionError
+
+TRIGGER_TYPES = {"RecordBeforeSave", "RecordAfterSave", "RecordBeforeDelete"}
+RECORD_TRIGGER_TYPES = {"Create", "Update", "CreateAndUpdate", "Delete"}
+CONDITION_OPERATORS = {"EqualTo", "NotEqualTo", "GreaterThan", "LessThan", "GreaterThanOrEqualTo",
+                       "LessThanOrEqualTo", "Contains", "StartsWith", "EndsWith", "IsNull", "IsBlank",
+                       "IsEmpty", "IsChanged", "In", "NotIn", "WasVisited"}
+FILTER_OPERATORS = {"EqualTo", "NotEqualTo", "GreaterThan", "LessThan", "GreaterThanOrEqualTo",
+                    "LessThanOrEqualTo", "StartsWith", "EndsWith", "Contains", "IsNull", "In", "NotIn"}
+ASSIGNMENT_OPERATORS = {"Assign", "Add", "Subtract", "AddItem", "AddAtStart", "AssignCount", "RemoveAll",
+                        "RemoveFirst", "RemoveAfterFirst", "RemoveBeforeFirst", "RemovePosition",
+                        "RemoveUncommon"}
+FLOW_GLOBALS = {"faultmessage", "currentdatetime", "currentdate", "interviewstarttime"}
+DATA_TYPES = {"String", "Number", "Currency", "Boolean", "Date", "DateTime", "Picklist", "Multipicklist",
+              "SObject"}
+_MERGE = re.compile(r"\{!([^}]+)\}")
+
+
+def _fail(message: str, line: int) -> None:
+    raise FlowDefinitionError(message, line)
+
+
+class _Checker:
+    def __init__(self, flow: Flow, schema: Schema, known_flows: dict[str, Flow]) -> None:
+        self.flow = flow
+        self.schema = schema
+        self.known_flows = known_flows
+        self.trigger_object: SObject | None = None
+
+    def sobject(self, name: str, line: int, what: str) -> SObject:
+        obj = self.schema.get(name or "")
+        if obj is None:
+            _fail(f"{what}: the object {name or '(none)'} does not exist in this org", line)
+        return obj
+
+    def field(self, obj: SObject, name: str, line: int, what: str):
+        if "." in name or ":" in name:
+            _fail(f"{what}: cross-object field {name} is not supported by the local org's flow runtime", line)
+        f = obj.field(name)
+        if f is None:
+            _fail(f"{what}: the field {obj.name}.{name} does not exist", line)
+        return f
+
+    # ----- references -------------------------------------------------------------------------
+    def reference(self, path: str, line: int, what: str) -> None:
+        parts = path.strip().split(".")
+        head, rest = parts[0], parts[1:]
+        low = head.lower()
+        if low in ("$record", "$record__prior"):
+            if self.trigger_object is None:
+                _fail(f"{what}: {head} exists only in record-triggered flows", line)
+            if low == "$record__prior" and self.flow.start.record_trigger_type not in ("Update", "CreateAndUpdate"):
+                _fail(f"{what}: $Record__Prior is available only in flows that run on update", line)
+            if len(rest) > 1:
+                _fail(f"{what}: cross-object reference {path} is not supported by the local org's flow runtime", line)
+            if rest:
+                self.field(self.trigger_object, rest[0], line, what)
+            return
+        if low == "$flow":
+            if len(rest) != 1 or rest[0].lower() not in FLOW_GLOBALS:
+                _fail(f"{what}: {path} is not supported (supported: $Flow.FaultMessage, $Flow.CurrentDateTime, "
+                      "$Flow.CurrentDate, $Flow.InterviewStartTime)", line)
+            return
+        if low == "$globalconstant":
+            if len(rest) != 1 or rest[0].lower() not in ("true", "false", "emptystring"):
+                _fail(f"{what}: {path} is not a global constant", line)
+            return
+        if head.startswith("$"):
+            _fail(f"{what}: the global {head} is not supported by the local org's flow runtime", line)
+        res = self.flow.resource(head)
+        if res is None:
+            _fail(f"{what}: {head} is not a variable, constant, formula, text template or element of this flow",
+                  line)
+        if not rest:
+            return
+        if len(rest) > 1:
+            _fail(f"{what}: cross-object reference {path} is not supported by the local org's flow runtime", line)
+        obj = self._record_type_of(res)
+        if obj is not None:
+            self.field(obj, rest[0], line, what)
+
+    def _record_type_of(self, res) -> SObject | None:
+        if hasattr(res, "data_type") and getattr(res, "object_type", None):
+            return self.schema.get(res.object_type)
+        if isinstance(res, RecordLookup):
+            return self.schema.get(res.object)
+        if isinstance(res, Loop):
+            src = self.flow.resource(res.collection.split(".")[0])
+            if isinstance(src, (RecordLookup,)) or getattr(src, "object_type", None):
+                return self._record_type_of(src)
+        return None
+
+    def value(self, v: Value | None, line: int, what: str) -> None:
+        if v is None:
+            return
+        if v.kind == "reference":
+            self.reference(v.value, v.line or line, what)
+        elif v.kind == "string" and v.value:
+            self.text(v.value, v.line or line, what)
+
+    def text(self, text: str, line: int, what: str) -> None:
+        for m in _MERGE.finditer(text):
+            self.reference(m.group(1), line, what)
+
+    def logic(self, text: str, count: int, line: int, what: str) -> None:
+        try:
+            logic.parse(text, count)
+        except logic.LogicError as exc:
+            _fail(f"{what}: {exc}", line)
+
+    def target(self, name: str | None, line: int, what: str) -> None:
+        if name and name.lower() not in self.flow.elements:
+            _fail(f"{what}: the connector goes to {name}, which is not an element of this flow", line)
+
+    # ----- the flow -----------------------------------------------------------------------------
+    def check(self) -> None:
+        flow, start = self.flow, self.flow.start
+        if start.trigger_type:
+            if start.trigger_type not in TRIGGER_TYPES:
+                _fail(f"<start>: triggerType {start.trigger_type} is not supported by the local org's flow runtime "
+                      f"(supported: {', '.join(sorted(TRIGGER_TYPES))})", start.line)
+            self.trigger_object = self.sobject(start.object or "", start.line, "<start>")
+            if self.trigger_object.name == "EventRelation":
+                _fail("<start>: EventRelation does not support triggers (record-triggered flows)", start.line)
+            rtt = start.record_trigger_type or ("Delete" if start.trigger_type == "RecordBeforeDelete" else None)
+            if rtt not in RECORD_TRIGGER_TYPES:
+                _fail(f"<start>: recordTriggerType {start.record_trigger_type} is not one of "
+                      f"{', '.join(sorted(RECORD_TRIGGER_TYPES))}", start.line)
+            start.record_trigger_type = rtt
+            if start.trigger_type == "RecordBeforeDelete" and rtt != "Delete":
+                _fail("<start>: RecordBeforeDelete flows must have recordTriggerType Delete", start.line)
+            if rtt == "Delete" and start.trigger_type == "RecordBeforeSave":
+                _fail("<start>: a delete trigger runs before delete: use triggerType RecordBeforeDelete", start.line)
+            for f in start.filters:
+                self.field(self.trigger_object, f.field, f.line, "<start> filter")
+                if f.operator not in FILTER_OPERATORS | {"IsChanged"}:
+                    _fail(f"<start> filter: operator {f.operator} is not supported", f.line)
+                if f.operator == "IsChanged" and rtt not in ("Update", "CreateAndUpdate"):
+                    _fail("<start> filter: IsChanged needs a flow that runs on update", f.line)
+                self.value(f.value, f.line, "<start> filter")
+            self.logic(start.filter_logic, len(start.filters), start.line, "<start> filterLogic")
+            if start.filter_formula is not None:
+                self.formula_refs(start.filter_formula.ast, start.filter_formula.line, "<start> filterFormula")
+        elif start.object:
+            _fail("<start>: an object without triggerType is not supported (scheduled flows are not run)", start.line)
+        if not start.target:
+            _fail("<start> has no connector: the flow does nothing", start.line)
+        self.target(start.target, start.line, "<start>")
+
+        for var in flow.variables.values():
+            if var.data_type not in DATA_TYPES:
+                _fail(f"variable {var.name}: dataType {var.data_type} is not supported", var.line)
+            if var.data_type == "SObject":
+                self.sobject(var.object_type or "", var.line, f"variable {var.name}")
+            self.value(var.value, var.line, f"variable {var.name}")
+        for c in flow.constants.values():
+            self.value(c.value, c.line, f"constant {c.name}")
+        for f in flow.formulas.values():
+            self.formula_refs(f.ast, f.line, f"formula {f.name}")
+        for t in flow.text_templates.values():
+            self.text(t.text, t.line, f"text template {t.name}")
+        for el in flow.elements.values():
+            self.element(el)
+
+    def formula_refs(self, ast, line: int, what: str) -> None:
+        for path in formula.references(ast):
+            self.reference(path, line, what)
+
+    def element(self, el) -> None:
+        what = f"{el.kind} {el.name}"
+        before = self.flow.timing == "before"
+        self.target(el.target, el.line, what)
+        self.target(el.fault_target, el.line, what)
+        if before and isinstance(el, (RecordCreate, RecordDelete, Subflow)):
+            _fail(f"{what}: a before-save flow can only change $Record (no Create/Delete Records or subflows)",
+                  el.line)
+        if before and isinstance(el, RecordUpdate) and (el.input_reference or "").lower() != "$record":
+            _fail(f"{what}: a before-save flow can only update $Record", el.line)
+        if isinstance(el, Assignment):
+            for item in el.items:
+                if item.operator not in ASSIGNMENT_OPERATORS:
+                    _fail(f"{what}: assignment operator {item.operator} is not supported", item.line)
+                self.reference(item.target, item.line, what)
+                self.value(item.value, item.line, what)
+        elif isinstance(el, Decision):
+            for rule in el.rules:
+                self.target(rule.target, rule.line, what)
+                self.logic(rule.logic, len(rule.conditions), rule.line, f"{what} rule {rule.name}")
+                for c in rule.conditions:
+                    if c.operator not in CONDITION_OPERATORS:
+                        _fail(f"{what}: condition operator {c.operator} is not supported by the local org's "
+                              "flow runtime", c.line)
+                    if c.operator == "WasVisited":
+                        if c.left.lower() not in self.flow.elements:
+                            _fail(f"{what}: WasVisited needs an element on the left, got {c.left}", c.line)
+                    else:
+                        self.reference(c.left, c.line, what)
+                    self.value(c.right, c.line, what)
+        elif isinstance(el, Loop):
+            self.target(el.next_target, el.line, what)
+            self.reference(el.collection, el.line, what)
+            if el.item_reference:
+                self.reference(el.item_reference, el.line, what)
+        elif isinstance(el, RecordLookup):
+            obj = self.sobject(el.object, el.line, what)
+            self.filters(obj, el.filters, el.filter_logic, el.line, what)
+            for q in el.queried_fields:
+                self.field(obj, q, el.line, what)
+            for a in el.output_assignments:
+                self.field(obj, a.field, a.line, what)
+                self.reference(a.assign_to or "", a.line, what)
+            if el.sort_field:
+                self.field(obj, el.sort_field, el.line, what)
+            if el.output_reference:
+                self.reference(el.output_reference, el.line, what)
+            self.value(el.limit, el.line, what)
+        elif isinstance(el, RecordCreate):
+            if el.input_reference:
+                self.reference(el.input_reference, el.line, what)
+            else:
+                obj = self.sobject(el.object, el.line, what)
+                for a in el.assignments:
+                    f = self.field(obj, a.field, a.line, what)
+                    if not f.createable:
+                        _fail(f"{what}: the field {obj.name}.{f.name} cannot be set on create", a.line)
+                    self.value(a.value, a.line, what)
+            if el.id_reference:
+                self.reference(el.id_reference, el.line, what)
+        elif isinstance(el, RecordUpdate):
+            if el.input_reference:
+                self.reference(el.input_reference, el.line, what)
+                obj = (self.trigger_object if el.input_reference.lower() == "$record"
+                       else self._record_type_of(self.flow.resource(el.input_reference.split(".")[0]) or object()))
+            else:
+                obj = self.sobject(el.object, el.line, what)
+                self.filters(obj, el.filters, el.filter_logic, el.line, what)
+                if not el.filters:
+                    _fail(f"{what}: Update Records without filters would update every {obj.name}", el.line)
+            for a in el.assignments:
+                if obj is not None:
+                    f = self.field(obj, a.field, a.line, what)
+                    if not f.updateable:
+                        _fail(f"{what}: the field {obj.name}.{f.name} cannot be updated", a.line)
+                self.value(a.value, a.line, what)
+        elif isinstance(el, RecordDelete):
+            if el.input_reference:
+                self.reference(el.input_reference, el.line, what)
+            else:
+                obj = self.sobject(el.object, el.line, what)
+                self.filters(obj, el.filters, el.filter_logic, el.line, what)
+                if not el.filters:
+                    _fail(f"{what}: Delete Records without filters would delete every {obj.name}", el.line)
+        elif isinstance(el, Subflow):
+            child = self.known_flows.get(el.flow_name.lower())
+            if child is None:
+                _fail(f"{what}: the flow {el.flow_name} it calls is neither deployed nor in this deployment", el.line)
+            if child.is_record_triggered:
+                _fail(f"{what}: {el.flow_name} is record-triggered and cannot be called as a subflow", el.line)
+            for a in el.inputs:
+                var = child.variables.get(a.field.lower())
+                if var is None or not var.is_input:
+                    _fail(f"{what}: {el.flow_name} has no input variable {a.field}", a.line)
+                self.value(a.value, a.line, what)
+            for a in el.outputs:
+                var = child.variables.get(a.field.lower())
+                if var is None or not var.is_output:
+                    _fail(f"{what}: {el.flow_name} has no output variable {a.field}", a.line)
+                if a.assign_to:
+                    self.reference(a.assign_to, a.line, what)
+
+    def filters(self, obj: SObject, filters, logic_text: str, line: int, what: str) -> None:
+        for f in filters:
+            self.field(obj, f.field, f.line, what)
+            if f.operator not in FILTER_OPERATORS:
+                _fail(f"{what}: filter operator {f.operator} is not supported by the local org's flow runtime",
+                      f.line)
+            self.value(f.value, f.line, what)
+        self.logic(logic_text, len(filters), line, f"{what} filterLogic")
+
+
+def validate_flow(flow: Flow, schema: Schema, known_flows: dict[str, Flow] | Iterable[Flow] = ()) -> None:
+    """Raise FlowDefinitionError (with the line) for the first problem found in `flow`.
+    `known_flows`: flows a subflow element may call (already deployed or in the same deployment),
+    keyed by lower-cased API name."""
+    if not isinstance(known_flows, dict):
+        known_flows = {f.name.lower(): f for f in known_flows}
+    _Checker(flow, schema, known_flows).check()
