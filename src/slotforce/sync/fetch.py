@@ -67,24 +67,26 @@ def _canonical(describes: dict[str, SObjectInfo] | None, sobject: str, name: str
 
 def _value_fields(settings: Settings, changes: Iterable[BookingChange], describes: dict[str, SObjectInfo] | None) -> dict[str, list[str]]:
     """Fields whose current value the planner reads: `field_empty` mappings and round-robin rules."""
-    wanted: dict[str, dict[str, None]] = {"Contact": {}, "Lead": {}}
+    wanted: dict[str, dict[str, None]] = {"Contact": {}, "Lead": {}, "Account": {}}
     for c in changes:
         ets, _ = settings.for_event_type(c.event_type_slug)
         for m in [*ets.write_to_record, *ets.on_cancel.write_to_record]:
             if m.when == "field_empty":
-                for sobject in wanted:
+                for sobject in ("Contact", "Lead"):
                     name = _canonical(describes, sobject, m.field)
                     if name:
                         wanted[sobject][name] = None
+        rr_objects = ("Account",) if ets.round_robin.check_record_on == "account" else ("Contact", "Lead")
         for rule in ets.round_robin.field_rules:
-            for sobject in wanted:
+            for sobject in rr_objects:
                 name = _canonical(describes, sobject, rule.field)
                 if name:
                     wanted[sobject][name] = None
     return {k: list(v) for k, v in wanted.items()}
 
 
-def account_fields(describes: dict[str, SObjectInfo] | None, sub_region_field: str | None, want_record_type: bool) -> list[str]:
+def account_fields(describes: dict[str, SObjectInfo] | None, sub_region_field: str | None, want_record_type: bool,
+                   value_fields: list[str] = ()) -> list[str]:  # type: ignore[assignment]
     fields = ["Id", "Name", "Website", "OwnerId", "Owner.Email", "CreatedDate", "LastActivityDate",
               "BillingCountry", "BillingState"]
     # RecordType.Name only exists on orgs with Account record types; asking otherwise is INVALID_FIELD
@@ -95,11 +97,14 @@ def account_fields(describes: dict[str, SObjectInfo] | None, sub_region_field: s
         name = _canonical(describes, "Account", sub_region_field)
         if name:
             fields.append(name)
+    fields += [f for f in value_fields if f not in fields]
     fields += [f"(SELECT Id FROM {rel})" for rel in CHILD_COUNTS]
     return fields
 
 
-def build_fetch(changes: list[BookingChange], settings: Settings, describes: dict[str, SObjectInfo] | None = None) -> FetchPlan:
+def build_fetch(changes: list[BookingChange], settings: Settings, describes: dict[str, SObjectInfo] | None = None,
+                *, round_robin: bool = False) -> FetchPlan:
+    """The queries for a batch; `round_robin` also fetches Accounts for account-owner lookups."""
     plan = FetchPlan()
     emails: dict[str, None] = {}
     hosts: dict[str, None] = {}
@@ -115,7 +120,8 @@ def build_fetch(changes: list[BookingChange], settings: Settings, describes: dic
         for e in people_emails(c, ets):
             emails.setdefault(e, None)
             d = domain_of(e)
-            if ets.matches_accounts and d and not is_free_email_domain(d, tuple(ets.free_email_domains)):
+            wants_accounts = ets.matches_accounts or (round_robin and ets.round_robin.check_record_on == "account")
+            if wants_accounts and d and not is_free_email_domain(d, tuple(ets.free_email_domains)):
                 domains.setdefault(d, None)
                 base = base_domain(d)
                 if ets.fuzzy_domain_matching and base and len(base[1]) >= 3:
@@ -157,7 +163,7 @@ def build_fetch(changes: list[BookingChange], settings: Settings, describes: dic
             ["Id", "Email", "Username", "Name", "IsActive"], "User",
             f"IsActive = true AND {soql.any_of(who)}")
     if domains:
-        plan.account_fields = account_fields(describes, sub_region, want_rt)
+        plan.account_fields = account_fields(describes, sub_region, want_rt, plan.value_fields.get("Account", []))
         # one LIKE per domain covers exact variants and normalized websites; fuzzy adds the base label
         likes = [f"Website LIKE {soql.like_pattern(d, prefix='%', suffix='%')}" for d in domains]
         likes += [f"Website LIKE {soql.like_pattern(b, prefix='%', suffix='%')}" for b in fuzzy_bases]
@@ -194,7 +200,7 @@ def snapshot_from(plan: FetchPlan, results: dict[str, dict[str, Any]]) -> Snapsh
         if u.username:
             snap.users_by_username[u.username] = u
     for r in results.get("accounts", {}).get("records", []):
-        snap.accounts[r["Id"]] = account_from(r, plan.sub_region_field)
+        snap.accounts[r["Id"]] = account_from(r, plan.sub_region_field, plan.value_fields.get("Account", []))
     if "domains" in results:
         snap.domain_counts = domain_counts_from(results["domains"].get("records", []), plan.domains)
     snap.fetched = set(results)

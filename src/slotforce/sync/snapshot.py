@@ -59,6 +59,7 @@ class AccountRecord:
     last_activity: str | None = None  # YYYY-MM-DD
     created_date: str | None = None  # ISO datetime
     detailed: bool = True  # False: only the id is known (from the domain aggregate)
+    values: dict[str, Any] = field(default_factory=dict)  # round-robin rule fields
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def person_from(record: dict[str, Any], sobject: str, value_fields: list[str]) -
     )
 
 
-def account_from(record: dict[str, Any], sub_region_field: str | None = None) -> AccountRecord:
+def account_from(record: dict[str, Any], sub_region_field: str | None = None, value_fields: list[str] = ()) -> AccountRecord:  # type: ignore[assignment]
     return AccountRecord(
         id=record["Id"],
         name=record.get("Name"),
@@ -153,6 +154,7 @@ def account_from(record: dict[str, Any], sub_region_field: str | None = None) ->
         contacts=_size(record, "Contacts"),
         last_activity=record.get("LastActivityDate"),
         created_date=record.get("CreatedDate"),
+        values={f: _get(record, f) for f in value_fields},
     )
 
 
