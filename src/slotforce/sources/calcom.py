@@ -1,0 +1,176 @@
+"""Cal.com webhooks -> booking changes.
+
+Envelope `{"triggerEvent", "createdAt", "payload": {...}}`, except MEETING_STARTED/MEETING_ENDED,
+which Cal.com sends flat (booking fields at the top level, no `payload`). Signed with
+`X-Cal-Signature-256` (see signatures.py). Triggers that are not a change to a booking Salesforce
+mirrors (BOOKING_REQUESTED, BOOKING_PAID, FORM_SUBMITTED, ...) yield no change, so the delivery is
+acknowledged and kept, with a note saying why nothing was queued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from slotforce.sources.errors import bad_payload
+from slotforce.sources.payload import ParsedChanges, Reader
+from slotforce.sources.signatures import verify_calcom
+from slotforce.sync.booking import Action, BookingChange, Person, Utm
+
+SOURCE = "calcom"
+
+_ACTIONS = {
+    "BOOKING_CREATED": Action.CREATED,
+    "BOOKING_RESCHEDULED": Action.RESCHEDULED,
+    "BOOKING_CANCELLED": Action.CANCELED,
+    "MEETING_ENDED": Action.COMPLETED,
+}
+_NO_SHOW_TRIGGERS = ("BOOKING_NO_SHOW_UPDATED", "AFTER_GUESTS_CAL_VIDEO_NO_SHOW")
+
+# Booking-form responses that are people or logistics, not answers to a question.
+_NOT_ANSWERS = frozenset({"name", "email", "guests", "location", "attendeePhoneNumber"})
+
+
+def verify(body: bytes, headers: Mapping[str, str], secret: str | None, **_: Any) -> None:
+    verify_calcom(body, headers, secret)
+
+
+def changes(document: Any) -> ParsedChanges:
+    envelope = Reader(SOURCE, document)
+    trigger = envelope.required_text("triggerEvent")
+    flat = "payload" not in envelope.data
+    payload = envelope if flat else envelope.obj("payload")
+    if payload is None:
+        raise bad_payload(SOURCE, "payload", "is missing")
+    if trigger in _NO_SHOW_TRIGGERS:
+        return ParsedChanges([_no_show(envelope, payload)])
+    action = _ACTIONS.get(trigger)
+    if action is None:
+        return ParsedChanges(note=f"Cal.com {trigger} is not a booking change slotforce syncs; nothing queued")
+    if action is Action.CREATED and payload.text("status") in ("PENDING", "REJECTED"):
+        # An unconfirmed booking arrives as BOOKING_REQUESTED; only confirmed ones reach Salesforce.
+        return ParsedChanges(note=f"Cal.com booking {payload.text('uid')} is {payload.text('status')}; nothing queued")
+    return ParsedChanges([_booking(envelope, payload, action)])
+
+
+def _occurred_at(envelope: Reader, payload: Reader) -> datetime:
+    # The flat MEETING_* shape has no webhook time (its createdAt is the booking's): the meeting's end
+    # is when it was completed, and a redelivery repeats it, so the Action_Key__c sequence is stable.
+    if envelope is payload:
+        return payload.required_time("endTime")
+    return envelope.required_time("createdAt")
+
+
+def _person(reader: Reader) -> Person:
+    return Person(
+        email=reader.text("email"),
+        name=reader.text("name"),
+        first_name=reader.text("firstName"),
+        last_name=reader.text("lastName"),
+        time_zone=reader.text("timeZone"),
+        phone=reader.text("phoneNumber"),
+        no_show=reader.get("noShow") if isinstance(reader.get("noShow"), bool) else None,
+    )
+
+
+def _answers(payload: Reader) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for key in ("responses", "userFieldsResponses"):
+        for name, response in (payload.get(key) or {}).items():
+            if name in _NOT_ANSWERS:
+                continue
+            value = response.get("value") if isinstance(response, dict) else response
+            if value not in (None, "", [], {}):
+                answers[name] = value
+    for name, value in (payload.get("customInputs") or {}).items():
+        if value not in (None, "", [], {}):
+            answers.setdefault(name, value)
+    return answers
+
+
+def _guest_emails_from_responses(payload: Reader) -> list[str]:
+    guests = (payload.get("responses") or {}).get("guests")
+    value = guests.get("value") if isinstance(guests, dict) else guests
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _booking(envelope: Reader, payload: Reader, action: Action) -> BookingChange:
+    organizer_reader = payload.obj("organizer") or payload.obj("user")
+    organizer = _person(organizer_reader) if organizer_reader else None
+    if organizer is None and payload.text("userPrimaryEmail"):
+        organizer = Person(email=payload.text("userPrimaryEmail"))
+
+    attendees = [_person(a) for a in payload.objects("attendees")]
+    guests = list(attendees[1:])
+    known = {p.email for p in attendees if p.email}
+    for email in _guest_emails_from_responses(payload):
+        if email.strip().lower() not in known:
+            guests.append(Person(email=email))
+            known.add(email.strip().lower())
+
+    scheduling_type = (payload.text("schedulingType") or "").lower() or None
+    co_hosts: list[Person] = []
+    team = payload.obj("team")
+    if team is not None and scheduling_type == "collective":
+        organizer_email = organizer.email if organizer else None
+        co_hosts = [p for p in (_person(m) for m in team.objects("members")) if p.email and p.email != organizer_email]
+
+    video = payload.obj("videoCallData")
+    metadata = payload.obj("metadata")
+    meeting_url = (video.text("url") if video else None) or (metadata.text("videoCallUrl") if metadata else None)
+    location = payload.text("location")
+    if location and location.startswith("integrations:"):
+        # "integrations:daily" names an app, not a place: the link is what a person can use.
+        location = meeting_url or location.removeprefix("integrations:")
+
+    tracking = payload.get("tracking") or {}
+    description = "\n\n".join(p for p in (payload.text("description"), payload.text("additionalNotes")) if p) or None
+    return BookingChange(
+        source=SOURCE,
+        action=action,
+        booking_uid=payload.required_text("uid"),
+        previous_booking_uid=payload.text("rescheduleUid") if action is Action.RESCHEDULED else None,
+        event_type_slug=payload.text("type") or payload.text("eventTypeSlug"),
+        event_type_name=payload.text("eventTitle") or payload.text("title"),
+        title=payload.text("title"),
+        description=description,
+        start=payload.time("startTime"),
+        end=payload.time("endTime"),
+        organizer_time_zone=organizer.time_zone if organizer else None,
+        scheduling_type=scheduling_type,
+        organizer=organizer,
+        co_hosts=tuple(co_hosts),
+        attendee=attendees[0] if attendees else None,
+        guests=tuple(guests),
+        answers=_answers(payload),
+        utm=Utm(**{k: tracking.get(f"utm_{k}") for k in ("source", "medium", "campaign", "term", "content")}),
+        location=location,
+        meeting_url=meeting_url,
+        cancel_reason=payload.text("cancellationReason") if action is Action.CANCELED else None,
+        booking_created_at=envelope.time("createdAt") if action is Action.CREATED and envelope is not payload else None,
+        occurred_at=_occurred_at(envelope, payload),
+    )
+
+
+def _no_show(envelope: Reader, payload: Reader) -> BookingChange:
+    """BOOKING_NO_SHOW_UPDATED: `{bookingUid, attendees: [{email, noShow}], message}`.
+
+    The Event has one no-show flag, so one change per delivery: No_Show when any listed attendee is
+    marked, No_Show_Cleared when all listed attendees are unmarked; `attendee` is the person it is about.
+    """
+    attendees = [_person(a) for a in payload.objects("attendees")]
+    if not attendees:
+        raise bad_payload(SOURCE, "payload.attendees", "is missing or empty: whose no-show changed?")
+    marked = [a for a in attendees if a.no_show]
+    action = Action.NO_SHOW if marked else Action.NO_SHOW_CLEARED
+    uid = payload.text("bookingUid") or payload.required_text("uid")
+    return BookingChange(
+        source=SOURCE,
+        action=action,
+        booking_uid=uid,
+        attendee=(marked or attendees)[0],
+        start=payload.time("startTime"),
+        end=payload.time("endTime"),
+        occurred_at=envelope.required_time("createdAt"),
+    )

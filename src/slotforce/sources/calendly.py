@@ -1,0 +1,149 @@
+"""Calendly API v2 webhooks -> booking changes.
+
+Envelope `{"event", "created_at", "created_by", "payload": <Invitee with scheduled_event>}`, signed
+with `Calendly-Webhook-Signature: t=...,v1=...` (see signatures.py). The booking uid is the
+**invitee** uuid, not the scheduled event's: a group event has several invitees, each its own
+booking (deduping on the event uuid is how other integrations lost invitees).
+
+A reschedule arrives as a pair: `invitee.canceled` with `rescheduled: true` (and `new_invitee`) for
+the old invitee, then `invitee.created` with `old_invitee` for the new one. The created half becomes
+one Rescheduled change (new uid, previous uid = old invitee) that moves the existing Event in place;
+the canceled half yields no change (queuing a cancel would delete or close the Event the reschedule
+is about to move) and is kept with a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from slotforce.sources.errors import bad_payload
+from slotforce.sources.payload import ParsedChanges, Reader, last_path_segment, slugify
+from slotforce.sources.signatures import DEFAULT_REPLAY_WINDOW, verify_calendly
+from slotforce.sync.booking import Action, BookingChange, Person, Utm
+
+SOURCE = "calendly"
+
+
+def verify(
+    body: bytes,
+    headers: Mapping[str, str],
+    secret: str | None,
+    *,
+    now: datetime | float | None = None,
+    replay_window: timedelta = DEFAULT_REPLAY_WINDOW,
+    **_: Any,
+) -> None:
+    verify_calendly(body, headers, secret, now=now, replay_window=replay_window)
+
+
+def changes(document: Any) -> ParsedChanges:
+    envelope = Reader(SOURCE, document)
+    event = envelope.required_text("event")
+    payload = envelope.obj("payload")
+    if payload is None:
+        raise bad_payload(SOURCE, "payload", "is missing")
+    occurred_at = envelope.required_time("created_at")
+    if event == "invitee.created":
+        action = Action.RESCHEDULED if payload.text("old_invitee") else Action.CREATED
+        return ParsedChanges([_invitee(payload, action, occurred_at)])
+    if event == "invitee.canceled":
+        if payload.get("rescheduled") is True:
+            new = last_path_segment(payload.text("new_invitee"))
+            return ParsedChanges(
+                note=f"Calendly invitee {_uid(payload)} was rescheduled (new invitee {new}); the invitee.created"
+                " for the new invitee moves the Event, so nothing is queued for this cancel"
+            )
+        return ParsedChanges([_invitee(payload, Action.CANCELED, occurred_at)])
+    if event in ("invitee_no_show.created", "invitee_no_show.deleted"):
+        action = Action.NO_SHOW if event.endswith(".created") else Action.NO_SHOW_CLEARED
+        return ParsedChanges([_no_show(payload, action, occurred_at)])
+    return ParsedChanges(note=f"Calendly {event} is not a booking change slotforce syncs; nothing queued")
+
+
+def _uid(payload: Reader) -> str:
+    uri = payload.required_text("uri")
+    if "/invitees/" not in uri:
+        raise bad_payload(SOURCE, "payload.uri", f"{uri!r} is not an invitee URI (…/scheduled_events/E/invitees/I)")
+    return last_path_segment(uri)  # type: ignore[return-value]
+
+
+def _membership(reader: Reader) -> Person:
+    return Person(email=reader.text("user_email"), name=reader.text("user_name"))
+
+
+def _invitee(payload: Reader, action: Action, occurred_at: datetime) -> BookingChange:
+    event = payload.obj("scheduled_event")
+    if event is None:
+        raise bad_payload(SOURCE, "payload.scheduled_event", "is missing")
+    hosts = [_membership(m) for m in event.objects("event_memberships")]
+    location = event.obj("location")
+    place = join_url = None
+    if location is not None:
+        join_url = location.text("join_url")
+        place = location.text("location") or join_url or location.text("type")
+    tracking = payload.get("tracking") or {}
+    cancellation = payload.obj("cancellation")
+    answers = {
+        qa.required_text("question"): qa.get("answer")
+        for qa in payload.objects("questions_and_answers")
+        if qa.get("answer") not in (None, "")
+    }
+    name = event.text("name")
+    return BookingChange(
+        source=SOURCE,
+        action=action,
+        booking_uid=_uid(payload),
+        previous_booking_uid=last_path_segment(payload.text("old_invitee")) if action is Action.RESCHEDULED else None,
+        # Calendly's webhook carries the event type's URI and name, not its slug: the settings key
+        # is the slugified name ("Discovery Call" -> discovery-call), which is how Calendly slugs names.
+        event_type_slug=slugify(name),
+        event_type_name=name,
+        title=name,
+        description=event.text("meeting_notes_plain"),
+        start=event.time("start_time"),
+        end=event.time("end_time"),
+        # Several memberships means every host attends (Calendly's collective events).
+        scheduling_type="collective" if len(hosts) > 1 else None,
+        organizer=hosts[0] if hosts else None,
+        co_hosts=tuple(hosts[1:]),
+        attendee=Person(
+            email=payload.text("email"),
+            name=payload.text("name"),
+            first_name=payload.text("first_name"),
+            last_name=payload.text("last_name"),
+            time_zone=payload.text("timezone"),
+            phone=payload.text("text_reminder_number"),
+        ),
+        guests=tuple(Person(email=g.text("email")) for g in event.objects("event_guests") if g.text("email")),
+        answers=answers,
+        utm=Utm(**{k: tracking.get(f"utm_{k}") for k in ("source", "medium", "campaign", "term", "content")}),
+        location=place,
+        meeting_url=join_url,
+        cancel_reason=cancellation.text("reason") if cancellation is not None and action is Action.CANCELED else None,
+        booking_created_at=payload.time("created_at"),
+        occurred_at=occurred_at,
+    )
+
+
+def _no_show(payload: Reader, action: Action, occurred_at: datetime) -> BookingChange:
+    """Two shapes are seen in the wild: the Invitee resource (with `no_show`), or the no-show resource
+    `{uri: …/invitee_no_shows/N, invitee: …/invitees/I, created_at}`. Both name the invitee."""
+    invitee_uri = payload.text("invitee")
+    if invitee_uri:
+        uid = last_path_segment(invitee_uri)
+        attendee = Person(no_show=action is Action.NO_SHOW)
+        if not uid:
+            raise bad_payload(SOURCE, "payload.invitee", "is not an invitee URI")
+    else:
+        uid = _uid(payload)
+        attendee = Person(
+            email=payload.text("email"),
+            name=payload.text("name"),
+            first_name=payload.text("first_name"),
+            last_name=payload.text("last_name"),
+            time_zone=payload.text("timezone"),
+            no_show=action is Action.NO_SHOW,
+        )
+    return BookingChange(source=SOURCE, action=action, booking_uid=uid, attendee=attendee, occurred_at=occurred_at)

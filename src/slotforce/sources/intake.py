@@ -1,0 +1,52 @@
+"""Receive one delivery: parse it, then store raw body and changes in one outbox transaction.
+
+The HTTP service answers 202 only after `receive` returns; `slotforce ingest` calls it per file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from slotforce.sources import parse
+from slotforce.sources.signatures import header
+from slotforce.store import Delivery, NewChange, Outbox, Receipt
+from slotforce.sync.booking import Action, BookingChange
+
+
+def outbox_entry(change: BookingChange) -> NewChange:
+    """What the outbox needs to order this change: its key, its uid, and the uid it depends on."""
+    if change.action is Action.CREATED:
+        requires = None
+    elif change.action is Action.RESCHEDULED and change.previous_booking_uid:
+        requires = change.previous_booking_uid  # the booking it moves must exist first
+    else:
+        requires = change.booking_uid
+    return NewChange(
+        dedupe_key=change.action_key,
+        booking_uid=change.booking_uid,
+        previous_booking_uid=change.previous_booking_uid,
+        action=change.action.value,
+        event_type=change.event_type_slug,
+        change=change.model_dump(mode="json"),
+        requires_uid=requires,
+        establishes=change.action in (Action.CREATED, Action.RESCHEDULED),
+    )
+
+
+def receive(
+    outbox: Outbox,
+    source: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    secrets: Mapping[str, str | None] | None,
+    now: datetime | None = None,
+    **parse_options: Any,
+) -> Receipt:
+    """Parse (raising WebhookRejected) and durably store one delivery; acknowledge after this returns."""
+    changes = parse(source, body, headers, secrets=secrets, now=now, **parse_options)
+    delivery = Delivery(source=source, body=body, content_type=header(headers, "Content-Type"), note=changes.note)
+    return outbox.enqueue(delivery, [outbox_entry(c) for c in changes], now=now)
+
