@@ -1,16 +1,14 @@
 """Our own JSON form: the canonical booking change itself, one object or a list of them.
 
 For scheduling backends we have no adapter for. The published JSON Schema
-(`schemas/booking.schema.json`) is generated from the pydantic model by `json_schema()`, and a test
-keeps the committed file equal to it. `source` may be left out (it defaults to "api").
+(`schemas/booking.schema.json`) is generated from the pydantic model by `sources/schema.py`, and a
+test keeps the committed file equal to it. `source` may be left out (it defaults to "api").
 Signed with `X-Slotforce-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,8 +19,6 @@ from slotforce.sources.signatures import verify_api
 from slotforce.sync.booking import BookingChange
 
 SOURCE = "api"
-SCHEMA_ID = "https://slotforce.dev/schemas/booking.schema.json"
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "schemas" / "booking.schema.json"
 MAX_CHANGES = 200  # one delivery, at most one worker batch
 
 
@@ -42,6 +38,9 @@ def changes(document: Any) -> ParsedChanges:
         where = f"[{index}]" if many else "body"
         if not isinstance(item, dict):
             raise bad_payload(SOURCE, where, f"expected a JSON object, got {type(item).__name__}")
+        if item.get("source") in ("calcom", "calendly"):
+            # Their keys would collide with the real adapters' Action_Key__c values.
+            raise bad_payload(SOURCE, f"{where}.source", f"{item['source']!r} is reserved: post to /webhooks/{item['source']} instead")
         try:
             parsed.append(BookingChange.model_validate({"source": SOURCE, **item}))
         except ValidationError as exc:
@@ -56,36 +55,3 @@ def _describe(exc: ValidationError, prefix: str) -> str:
         problems.append(f"{path.lstrip('.') or 'body'}: {error['msg']}")
     more = len(exc.errors()) - len(problems)
     return "; ".join(problems) + (f"; and {more} more" if more > 0 else "")
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of the generic form: one BookingChange, or a list of them."""
-    change = BookingChange.model_json_schema(mode="validation")
-    defs = change.pop("$defs", {})
-    change["required"] = [r for r in change.get("required", []) if r != "source"]
-    change["properties"]["source"]["default"] = SOURCE
-    defs["BookingChange"] = change
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        "title": "slotforce booking change",
-        "description": (
-            "POST /webhooks/api body: one booking change or a list of at most 200. Generated from"
-            " slotforce.sync.booking.BookingChange by `python -m slotforce.sources.generic`; do not edit."
-        ),
-        "oneOf": [
-            {"$ref": "#/$defs/BookingChange"},
-            {"type": "array", "items": {"$ref": "#/$defs/BookingChange"}, "maxItems": MAX_CHANGES},
-        ],
-        "$defs": defs,
-    }
-
-
-def render_schema() -> str:
-    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
-
-
-if __name__ == "__main__":
-    SCHEMA_PATH.parent.mkdir(parents=True, exist_ok=True)
-    SCHEMA_PATH.write_text(render_schema(), encoding="utf-8")
-    print(f"wrote {SCHEMA_PATH}")
