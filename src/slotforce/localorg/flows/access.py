@@ -10,14 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..errors import SalesforceError
+from ..errors import LimitExceeded  # a breached governor limit: no fault path catches it
 from ..schema import Schema
-
-
-class LimitExceeded(SalesforceError):
-    """A governor limit was breached: never caught by a fault path; the whole transaction rolls back."""
-
-    error_code = "LIMIT_EXCEEDED"
 
 
 @dataclass
@@ -36,21 +30,21 @@ class Limits:
     def charge_soql(self, rows: int = 0) -> None:
         self.soql += 1
         if self.soql > self.max_soql:
-            raise LimitExceeded(f"System.LimitException: Too many SOQL queries: {self.soql}")
+            raise LimitExceeded(f"Too many SOQL queries: {self.soql}")
         self.charge_soql_rows(rows)
 
     def charge_soql_rows(self, rows: int) -> None:
         self.soql_rows += rows
         if self.soql_rows > self.max_soql_rows:
-            raise LimitExceeded(f"System.LimitException: Too many query rows: {self.soql_rows}")
+            raise LimitExceeded(f"Too many query rows: {self.soql_rows}")
 
     def charge_dml(self, rows: int) -> None:
         self.dml += 1
         if self.dml > self.max_dml:
-            raise LimitExceeded(f"System.LimitException: Too many DML statements: {self.dml}")
+            raise LimitExceeded(f"Too many DML statements: {self.dml}")
         self.dml_rows += rows
         if self.dml_rows > self.max_dml_rows:
-            raise LimitExceeded(f"System.LimitException: Too many DML rows: {self.dml_rows}")
+            raise LimitExceeded(f"Too many DML rows: {self.dml_rows}")
 
 
 @dataclass

@@ -51,6 +51,7 @@ class _Failure(Exception):
     flow: Flow
     element: Element | None
     message: str
+    limit: bool = False
 
 
 @dataclass
@@ -210,6 +211,7 @@ class FlowRuntime:
                  olds: list[dict] | None) -> None:
         state = self._tx.setdefault(access, _Transaction())
         state.depth += 1
+        added: list = []
         try:
             if state.depth > MAX_DEPTH:
                 raise FlowTriggerError(f"maximum trigger depth exceeded: flows saved records {MAX_DEPTH} levels deep")
@@ -226,6 +228,7 @@ class FlowRuntime:
                         continue
                     if rid:
                         state.ran.add(key)
+                        added.append(key)
                     chosen.append((rec, old))
                 for start in range(0, len(chosen), CHUNK):
                     part = chosen[start:start + CHUNK]
@@ -235,13 +238,17 @@ class FlowRuntime:
                                       for rec, old in part]
                         self.run_interviews(access, flow, interviews)
                     except _Failure as failure:
-                        raise FlowTriggerError(self._message(flow, failure)) from None
+                        raise FlowTriggerError(self._message(flow, failure), limit=failure.limit) from None
                     except LimitExceeded as exc:
                         raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
                     except FlowTriggerError as exc:
                         if exc.limit:
                             raise
                         raise FlowTriggerError(self._message(flow, None, exc.message)) from None
+        except BaseException:
+            # The org may retry the save record by record: those records must run their flows again.
+            state.ran.difference_update(added)
+            raise
         finally:
             state.depth -= 1
             if state.depth == 0:
@@ -306,7 +313,10 @@ class FlowRuntime:
             group = [(iv, gen, req) for iv, (gen, req) in waiting.items() if req.element is element]
             for iv, _, _ in group:
                 del waiting[iv]
-            results = self._execute(access, flow, element, [req for _, _, req in group])
+            try:
+                results = self._execute(access, flow, element, [req for _, _, req in group])
+            except LimitExceeded as exc:
+                raise _Failure(flow, element, exc.message, limit=True) from None
             for (iv, gen, _), result in zip(group, results):
                 advance(iv, gen, result)
 
@@ -321,7 +331,7 @@ class FlowRuntime:
         try:
             self.run_interviews(access, flow, interviews)
         except _Failure as failure:
-            raise FlowTriggerError(self._message(flow, failure)) from None
+            raise FlowTriggerError(self._message(flow, failure), limit=failure.limit) from None
         except LimitExceeded as exc:
             raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
         return [self._outputs(iv) for iv in interviews]

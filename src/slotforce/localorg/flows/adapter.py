@@ -1,0 +1,127 @@
+"""The flow runtime plugged into the org (models.Org): save hooks, data access, auto numbers.
+
+`install(org, registry)` registers the before-save and after-save hooks on the org. Inside a hook,
+the org's Transaction is the data access: queries go to the SOQL engine (the runtime charges one
+SOQL per element visit through `ctx.count_soql`), DML goes through `ctx.insert/update/delete`, which
+count one DML statement per call and fire the flows of the saved object again.
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from typing import Any
+
+from .. import store
+from ..schema import SObject
+from .access import Limits, Query
+from .registry import FlowRegistry
+from .runtime import FlowRuntime
+
+_EVENTS = {"insert": "create", "update": "update", "delete": "delete"}
+AUTONUMBER_META = "autonumber:"  # store meta key prefix: {"format": "BA-{00000000}", "next": 1}
+
+
+class _TransactionLimits(Limits):
+    """Limits charged on the org's transaction counters, so API requests and flows share them."""
+
+    def __init__(self, ctx) -> None:
+        super().__init__()
+        self._ctx = ctx
+
+    def charge_soql(self, rows: int = 0) -> None:
+        self._ctx.count_soql()
+        self.charge_soql_rows(rows)
+
+    def charge_dml(self, rows: int) -> None:
+        # ctx.insert/update/delete count the statement themselves: one call per element visit.
+        pass
+
+
+class TransactionAccess:
+    """OrgAccess over one models.Transaction."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self.schema = ctx.org.schema
+        self.limits = _TransactionLimits(ctx)
+
+    def query(self, query: Query) -> list[dict]:
+        return self.ctx.org.execute_query(query.to_soql()).records
+
+    def insert(self, sobject: str, records: list[dict]) -> list[str]:
+        return self.ctx.insert(sobject, records)
+
+    def update(self, sobject: str, records: list[dict]) -> None:
+        self.ctx.update(sobject, records)
+
+    def delete(self, sobject: str, ids: list[str]) -> None:
+        self.ctx.delete(sobject, ids)
+
+
+class OrgFlows:
+    """The hooks registered on one org; `registry` holds the deployed flows."""
+
+    def __init__(self, org, registry: FlowRegistry) -> None:
+        self.org = org
+        self.registry = registry
+        self.runtime = FlowRuntime(registry, clock=org.clock)
+        self._access: "weakref.WeakKeyDictionary[Any, TransactionAccess]" = weakref.WeakKeyDictionary()
+
+    def access(self, ctx) -> TransactionAccess:
+        acc = self._access.get(ctx)
+        if acc is None:
+            acc = self._access[ctx] = TransactionAccess(ctx)
+        return acc
+
+    def before_save(self, ctx, sobject: SObject, event: str, new_records: list, old_records: list) -> None:
+        if event == "insert":
+            fill_auto_numbers(ctx.conn, sobject, new_records)
+        old = old_records if event != "insert" else None
+        self.runtime.before_save(self.access(ctx), sobject.name, _EVENTS[event], new_records, old)
+
+    def after_save(self, ctx, sobject: SObject, event: str, new_records: list, old_records: list) -> None:
+        old = old_records if event != "insert" else None
+        self.runtime.after_save(self.access(ctx), sobject.name, _EVENTS[event], new_records, old)
+
+
+def install(org, registry: FlowRegistry) -> OrgFlows:
+    """Register the flow runtime's hooks on `org` (once; a second call returns the first install)."""
+    existing = getattr(org, "_slotforce_flows", None)
+    if existing is not None:
+        existing.registry = registry
+        existing.runtime.registry = registry
+        return existing
+    hooks = OrgFlows(org, registry)
+    org.before_save_triggers.append(hooks.before_save)
+    org.triggers.append(hooks.after_save)
+    org._slotforce_flows = hooks
+    return hooks
+
+
+def fill_auto_numbers(conn, sobject: SObject, new_records: list[dict]) -> None:
+    """Give auto-number fields (deployed with a displayFormat like `BA-{00000000}`) their next value."""
+    for f in sobject.fields.values():
+        if not f.auto_number:
+            continue
+        key = f"{AUTONUMBER_META}{sobject.name}.{f.name}"
+        raw = store.get_meta(conn, key)
+        if not raw:
+            continue
+        state = json.loads(raw)
+        for rec in new_records:
+            if rec.get(f.name):
+                continue
+            rec[f.name] = format_auto_number(state["format"], state["next"])
+            state["next"] += 1
+        store.set_meta(conn, key, json.dumps(state))
+
+
+def format_auto_number(display_format: str, number: int) -> str:
+    """`BA-{00000000}` + 42 -> `BA-00000042` (the zeros give the minimum width)."""
+    import re
+
+    def repl(m):
+        return str(number).zfill(len(m.group(1)))
+
+    return re.sub(r"\{(0+)\}", repl, display_format, count=1)
