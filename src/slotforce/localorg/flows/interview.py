@@ -330,7 +330,7 @@ class Interview(formula.Env):
                 raise FlowFault(str(exc), el) from None
 
     def _is_local_update(self, el: Element) -> bool:
-        return (isinstance(el, RecordUpdate) and self.flow.timing == "before"
+        return (isinstance(el, RecordUpdate) and self.flow.start.trigger_type == "RecordBeforeSave"
                 and (el.input_reference or "").lower() == "$record")
 
     def step(self, el: Element) -> str | None:

@@ -183,7 +183,7 @@ class _Checker:
 
     def element(self, el) -> None:
         what = f"{el.kind} {el.name}"
-        before = self.flow.timing == "before"
+        before = self.flow.start.trigger_type == "RecordBeforeSave"
         self.target(el.target, el.line, what)
         self.target(el.fault_target, el.line, what)
         if before and isinstance(el, (RecordCreate, RecordDelete, Subflow)):
