@@ -611,7 +611,8 @@ class _Scope:
                 if isinstance(value, n.Literal) and value.kind == "null":
                     return "0"  # LIKE null matches nothing
                 raise self._type_error(op, value)
-            return f"{op.sql} LIKE {self.c.params.add(value.like_pattern)} ESCAPE '\\'"
+            pattern = value.like_pattern if value.like_pattern is not None else value.value
+            return f"{op.sql} LIKE {self.c.params.add(pattern)} ESCAPE '\\'"
         param = self._value(op, value)
         if param is None:
             if operator == "=":
@@ -624,7 +625,7 @@ class _Scope:
             raise self.err(InvalidQueryFilterOperator, op.pos,
                            f"invalid operator on boolean field '{op.text}': use = or !=")
         p = self.c.params.add(param)
-        collate = " COLLATE NOCASE" if f.storage == "TEXT" else ""
+        collate = _collation(f)
         if operator == "!=":
             return f"{op.sql} IS NOT {p}{collate}"
         return f"{op.sql} {operator} {p}{collate}"
@@ -684,7 +685,7 @@ class _Scope:
         values = [self._value(op, v) for v in cond.values]
         has_null = any(v is None for v in values)
         present = [v for v in values if v is not None]
-        collate = " COLLATE NOCASE" if f.storage == "TEXT" else ""
+        collate = _collation(f)
         parts = []
         if present:
             placeholders = ", ".join(self.c.params.add(v) for v in present)
@@ -760,6 +761,13 @@ class _Scope:
         _, _, chain = self.resolve(ref)
         join = chain[-1][1] if chain else None
         return join.sobject.name if join and join.sobject else self.sobject.name
+
+
+def _collation(f: Field) -> str:
+    """Text compares case-insensitively, except fields describe marks case-sensitive (unique ids)."""
+    if f.storage != "TEXT":
+        return ""
+    return " COLLATE BINARY" if f.case_sensitive else " COLLATE NOCASE"
 
 
 def format_datetime(value: dt.datetime) -> str:

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from slotforce.localorg.schema import Schema
+from slotforce.localorg.soql import nodes
 from slotforce.localorg.soql.compiler import ChildOut, FieldOut, ParentOut, Plan, compile_query
 from slotforce.localorg.soql.parser import parse
 
@@ -22,17 +23,20 @@ class QueryResult:
     total_size: int
 
 
-def execute_query(conn: sqlite3.Connection, schema: Schema, soql: str, *,
+def execute_query(conn: sqlite3.Connection, schema: Schema, soql: str | nodes.Query, *,
                   include_deleted: bool = False, api_version: str = "62.0",
                   today: dt.date | None = None, tz: dt.tzinfo | None = None) -> QueryResult:
-    """Run `soql` against `conn` (tables per schema.py's storage convention).
+    """Run `soql` (text, or a nodes.Query built in code) against `conn` (tables per schema.py).
 
     `include_deleted` is queryAll. `today`/`tz` pin what date literals mean (tests; the default
     is now in the org time zone, see dates.py). Raises the SalesforceError subclasses of
     errors.py (MalformedQuery, InvalidField, InvalidType, InvalidQueryFilterOperator,
     NotImplementedByLocalOrg) with Salesforce's messages.
     """
-    query = parse(soql)
+    if isinstance(soql, nodes.Query):  # built in code (the Flow runtime): no text to quote in errors
+        query, soql = soql, ""
+    else:
+        query = parse(soql)
     plan = compile_query(schema, soql, query, include_deleted=include_deleted, today=today, tz=tz)
     return run_plan(conn, schema, plan, api_version=api_version)
 
