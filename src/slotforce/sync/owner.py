@@ -91,6 +91,9 @@ def round_robin_owner(email: str, ets: EventTypeSettings, snapshot: Snapshot, ho
                                        if passes_rules(a.values, rr.field_rules, trace, a.id)},
                              domain_counts=snapshot.domain_counts)
             match = account_waterfall(email, ets, ruled, trace, geo=geo, hosts=hosts)
+            if match.needs_details:
+                trace.add("needs_details", ids=list(match.needs_details))
+                return None
             if match.account and match.account.owner_email:
                 trace.add("account_owner_lookup", accountId=match.account.id, ownerEmail=match.account.owner_email, via=match.method)
                 found = OwnerLookup(match.account.owner_email, match.account.id, "Account", "account_owner")

@@ -164,7 +164,7 @@ def plan_change(change: BookingChange, settings: Settings, snapshot: Snapshot,
         if not ets.ignore_guests:
             for guest in change.guests:
                 g = resolve_who(guest, change, ets, snapshot, trace, owner_id=owner.id if owner else None,
-                                describes=describes, hosts=hosts)
+                                describes=describes, hosts=hosts, primary=False)
                 if g.outcome == "needs_details":
                     plan.needs_details += g.match.needs_details if g.match else ()
                 plan.guests.append(g)

@@ -79,7 +79,7 @@ def split_name(person: Person) -> tuple[str | None, str]:
 
 def new_person_fields(sobject: str, person: Person, change: BookingChange, ets: EventTypeSettings,
                       owner_id: str | None, account: AccountRecord | None,
-                      describes: dict[str, SObjectInfo] | None) -> dict[str, Any]:
+                      describes: dict[str, SObjectInfo] | None, *, primary: bool = True) -> dict[str, Any]:
     first, last = split_name(person)
     body: dict[str, Any] = {"LastName": truncate(last, 80), "Email": person.email}
     if first:
@@ -92,7 +92,7 @@ def new_person_fields(sobject: str, person: Person, change: BookingChange, ets: 
         body["AccountId"] = account.id
     if sobject == "Lead":
         company = None
-        for m in ets.write_to_record:
+        for m in (ets.write_to_record if primary else []):  # booking answers describe the booker only
             if m.field.lower() == "company" and isinstance(m.value, str):
                 company = render_text(m.value, change) or None
         body["Company"] = truncate(company or company_from_domain(domain_of(person.email)) or person.email, 255)
@@ -104,7 +104,7 @@ def new_person_fields(sobject: str, person: Person, change: BookingChange, ets: 
 
 def resolve_who(person: Person | None, change: BookingChange, ets: EventTypeSettings, snapshot: Snapshot,
                 trace: Trace, *, owner_id: str | None = None, describes: dict[str, SObjectInfo] | None = None,
-                hosts: tuple[str, ...] = ()) -> WhoDecision:
+                hosts: tuple[str, ...] = (), primary: bool = True) -> WhoDecision:
     email = person.email if person else None
     if not person or not email:
         trace.add("attendee_skipped", reason="missing_attendee_email")
@@ -147,7 +147,7 @@ def resolve_who(person: Person | None, change: BookingChange, ets: EventTypeSett
         if ets.skip_contact_creation:
             trace.add("attendee_skipped", reason="skip_contact_creation", email=email)
             return WhoDecision(email, "skip", reason="skip_contact_creation")
-        body = new_person_fields(sobject, person, change, ets, owner_id, account, describes)
+        body = new_person_fields(sobject, person, change, ets, owner_id, account, describes, primary=primary)
         trace.add("record_created", sobject=sobject, email=email, accountId=account.id if account else None, why=why)
         return WhoDecision(email, "create", sobject, new=NewRecord(sobject, email, body), account=account, match=match, reason=why)
 

@@ -1,0 +1,371 @@
+"""The sync engine: booking changes -> one fetch Composite -> plans -> one write Composite -> outcomes.
+
+`sync_batch(changes, settings, sf)` is the whole pipeline for up to 200 changes. Changes of the
+same booking in one batch go out in order, in successive write calls ("waves"), because the
+package's Flows must see the Created action before a Canceled one for the same booking.
+Replaying a batch is safe: people found by email are not created again, Booking Actions are
+upserted by Action_Key__c and Event fields by Booking_Uid__c.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from simple_salesforce import Salesforce
+
+from slotforce.sync.booking import Action, BookingChange, Person
+from slotforce.sync.describe import DescribeCache, SObjectInfo
+from slotforce.sync.fetch import FetchPlan, build_fetch, details_query, snapshot_from
+from slotforce.sync.gateway import KNOCK_ON_CODES, ApiError, Gateway, SalesforceCallError, SubResult, is_transient
+from slotforce.sync.owner import OwnerLookup, round_robin_owner
+from slotforce.sync.plan import BookingPlan, RecordUpdate, plan_change
+from slotforce.sync.requests import (
+    MAX_SUBREQUESTS, WriteLayout, WriteParts, fetch_call, people_calls, query_subrequest, write_call, write_parts,
+    CompositeCall,
+)
+from slotforce.sync.settings import Settings
+from slotforce.sync.snapshot import PersonRecord, Snapshot, account_from
+from slotforce.sync.trace import MemoryTraceStore, SyncError, Trace, TraceStore
+from slotforce.sync.writes import Dropped
+
+DESCRIBED = ("Event", "Lead", "Contact", "Account")
+FLOW_STATUS = {"Processed": "processed", "Failed": "failed", "Skipped": "skipped", "Pending": "pending"}
+
+
+@dataclass
+class Outcome:
+    """What happened to one booking change."""
+
+    change: BookingChange
+    status: str  # processed | pending | failed | skipped
+    event_type: str = "default"
+    booking_action_id: str | None = None
+    event_id: str | None = None
+    who_id: str | None = None
+    error_code: str | None = None
+    error: str | None = None
+    transient: bool = False  # retrying later may succeed
+    dropped: list[Dropped] = field(default_factory=list)
+    plan: BookingPlan | None = None
+
+    @property
+    def action_key(self) -> str:
+        return self.change.action_key
+
+    @property
+    def trace(self) -> Trace:
+        return self.plan.trace if self.plan else Trace()
+
+
+def split_waves(changes: list[BookingChange]) -> list[list[BookingChange]]:
+    """Each wave holds at most one change per booking (uid or the uid it was rescheduled from)."""
+    next_wave: dict[str, int] = {}
+    waves: list[list[BookingChange]] = []
+    for c in changes:
+        uids = {c.booking_uid} | ({c.previous_booking_uid} if c.previous_booking_uid else set())
+        w = max(next_wave.get(u, 0) for u in uids)
+        for u in uids:
+            next_wave[u] = w + 1
+        while len(waves) <= w:
+            waves.append([])
+        waves[w].append(c)
+    return waves
+
+
+def _first_error(errors: list[ApiError]) -> ApiError:
+    causes = [e for e in errors if e.code not in KNOCK_ON_CODES]
+    return (causes or errors or [ApiError("UNKNOWN", "no error details")])[0]
+
+
+class SyncEngine:
+    """Holds what outlives one batch: the gateway (and its call count), describes, trace store."""
+
+    def __init__(self, settings: Settings, sf: Salesforce, *, traces: TraceStore | None = None,
+                 describe_cache: DescribeCache | None = None, gateway: Gateway | None = None):
+        self.settings = settings
+        self.gateway = gateway or Gateway(sf, settings.salesforce.api_version)
+        self.traces: TraceStore = traces if traces is not None else MemoryTraceStore()
+        self.describe_cache = describe_cache or DescribeCache()
+
+    @property
+    def api_version(self) -> str:
+        return self.gateway.api_version
+
+    # -- fetch ----------------------------------------------------------------------------
+
+    def describes(self) -> dict[str, SObjectInfo]:
+        missing = self.describe_cache.missing(list(DESCRIBED))
+        if missing:
+            for info in self.gateway.describe(missing).values():
+                self.describe_cache.put(info)
+        return self.describe_cache.as_dict()
+
+    def fetch(self, changes: list[BookingChange], *, round_robin: bool = False) -> tuple[FetchPlan, Snapshot]:
+        plan = build_fetch(changes, self.settings, self.describes(), round_robin=round_robin)
+        results = self.gateway.composite(fetch_call(self.api_version, plan.queries))
+        bodies = {}
+        for ref in plan.queries:
+            r = results.get(ref)
+            if r is None or not r.ok:
+                errs = r.errors if r else [ApiError("MISSING_RESPONSE", f"no answer for query {ref}")]
+                code = errs[0].code if errs else None
+                raise SalesforceCallError(f"Fetch query {ref}", errs, r.status if r else None,
+                                          is_transient(code, r.status if r else None))
+            bodies[ref] = r.body or {}
+        return plan, snapshot_from(plan, bodies)
+
+    def fetch_details(self, plan: FetchPlan, snapshot: Snapshot, account_ids: list[str]) -> None:
+        text = details_query(plan, sorted(set(account_ids)))
+        body = self.gateway.composite(fetch_call(self.api_version, {"details": text})).get("details")
+        if body is None or not body.ok:
+            errs = body.errors if body else []
+            raise SalesforceCallError("Account details query", errs, body.status if body else None,
+                                      is_transient(errs[0].code if errs else None, body.status if body else None))
+        snapshot.merge_accounts([account_from(r, plan.sub_region_field, plan.value_fields.get("Account", []))
+                                 for r in (body.body or {}).get("records", [])])
+        for i in account_ids:  # gone since the aggregate ran: remember so planning cannot loop
+            snapshot.accounts.setdefault(i, account_from({"Id": i}))
+
+    # -- plan -----------------------------------------------------------------------------
+
+    def plan(self, changes: list[BookingChange], fplan: FetchPlan, snapshot: Snapshot) -> list[BookingPlan]:
+        describes = self.describe_cache.as_dict()
+        plans = [plan_change(c, self.settings, snapshot, describes) for c in changes]
+        need = [i for p in plans for i in p.needs_details]
+        if need:
+            self.fetch_details(fplan, snapshot, need)
+            plans = [plan_change(c, self.settings, snapshot, describes) for c in changes]
+        return plans
+
+    # -- the pipeline ---------------------------------------------------------------------
+
+    def sync(self, changes: list[BookingChange]) -> list[Outcome]:
+        size = self.settings.batch_size
+        if len(changes) > size:
+            return [o for i in range(0, len(changes), size) for o in self.sync(changes[i:i + size])]
+        if not changes:
+            return []
+        fplan, snapshot = self.fetch(changes)
+        outcomes: dict[str, Outcome] = {}
+        for wave in split_waves(changes):
+            plans = self.plan(wave, fplan, snapshot)
+            for o in self._write(plans, snapshot):
+                outcomes[o.action_key] = o
+        result = [outcomes[c.action_key] for c in changes]
+        self._record(result)
+        return result
+
+    def _record(self, outcomes: list[Outcome]) -> None:
+        for o in outcomes:
+            self.traces.save_trace(o.change.booking_uid, o.action_key, list(o.trace))
+            if o.status == "failed" or o.dropped:
+                code = o.error_code or "FIELDS_DROPPED"
+                message = o.error or "some mapped fields were not written; the booking went through"
+                self.traces.record_error(SyncError(o.event_type, code, message, tuple(str(d.field) for d in o.dropped),
+                                                   o.change.booking_uid))
+
+    def _write(self, plans: list[BookingPlan], snapshot: Snapshot) -> list[Outcome]:
+        out: dict[str, Outcome] = {}
+        live: list[BookingPlan] = []
+        for p in plans:
+            o = Outcome(p.change, "pending", p.event_type, plan=p, dropped=list(p.dropped),
+                        who_id=p.who.who_id if p.who else None)
+            out[p.action_key] = o
+            if p.skipped:
+                o.status, o.error_code, o.error = "skipped", "SKIPPED", p.skipped
+            else:
+                live.append(p)
+        if not live:
+            return list(out.values())
+
+        created: dict[tuple[str, str], str] = {}
+        person_errors: dict[tuple[str, str], ApiError] = {}
+        parts = write_parts(live)
+        inline_refs = len(parts.people) + sum(1 for _, _, w in parts.actions if w is not None)
+        if inline_refs + 4 > MAX_SUBREQUESTS:
+            # many new people: create them first with Collections, then reference them by id
+            for call, keys in people_calls(self.api_version, parts.people):
+                results = self.gateway.composite(call)
+                for n, chunk in enumerate(keys):
+                    r = results.get(f"people{n}")
+                    items = r.items() if r else []
+                    for i, key in enumerate(chunk):
+                        item = items[i] if len(items) == len(chunk) else (items[0] if items else None)
+                        self._person_result(key, item.id if item and item.success else None,
+                                            item.errors if item else [], created, person_errors, live)
+            parts = write_parts(live, created)
+
+        followup = WriteParts()
+        self._apply(write_call(self.api_version, parts, created), parts, out, live, created, person_errors, followup)
+        if followup.actions or followup.updates or followup.events:
+            self._apply(write_call(self.api_version, followup, created), followup, out, live, created,
+                        person_errors, WriteParts())
+        for key, rid in created.items():  # later waves and replays see the new people
+            rec = PersonRecord(id=rid, sobject=key[0], email=key[1])
+            (snapshot.contacts if key[0] == "Contact" else snapshot.leads).setdefault(key[1], []).insert(0, rec)
+            if key[0] == "Contact":
+                snapshot.contacts_by_id[rid] = rec
+        return list(out.values())
+
+    def _person_result(self, key: tuple[str, str], rid: str | None, errors: list[ApiError],
+                       created: dict[tuple[str, str], str], person_errors: dict[tuple[str, str], ApiError],
+                       plans: list[BookingPlan]) -> bool:
+        """Record a new person's id; DUPLICATES_DETECTED reuses the matched record. True if reused."""
+        if rid:
+            created[key] = rid
+            return False
+        err = _first_error(errors)
+        if err.code == "DUPLICATES_DETECTED" and err.duplicate_ids:
+            created[key] = err.duplicate_ids[0]
+            for p in plans:
+                if any(n.key == key for n in p.new_records):
+                    p.trace.add("duplicate_record_reused", sobject=key[0], email=key[1], recordId=err.duplicate_ids[0])
+            return True
+        person_errors[key] = err
+        return False
+
+    def _apply(self, layout: WriteLayout, parts: WriteParts, out: dict[str, Outcome], plans: list[BookingPlan],
+               created: dict[tuple[str, str], str], person_errors: dict[tuple[str, str], ApiError],
+               followup: WriteParts) -> None:
+        by_key = {p.action_key: p for p in plans}
+        results = self.gateway.composite(layout.call)
+
+        reused: set[tuple[str, str]] = set()
+        for ref, key in layout.people.items():
+            r = results.get(ref)
+            rid = r.body.get("id") if r and r.ok and isinstance(r.body, dict) else None
+            if self._person_result(key, rid, r.errors if r else [], created, person_errors, plans):
+                reused.add(key)
+
+        fields_of = {k: (f, w) for k, f, w in parts.actions}
+
+        def action_done(key: str, rid: str | None, errors: list[ApiError]) -> None:
+            o = out[key]
+            _, who_new = fields_of[key]
+            if rid:
+                o.booking_action_id = rid
+                if who_new and who_new in created:
+                    o.who_id = created[who_new]
+                o.plan.trace.add("booking_action_upserted", id=rid) if o.plan else None
+                return
+            if who_new in reused:  # the person existed after all: send the action again with its id
+                f, _ = fields_of[key]
+                followup.actions.append((key, {**f, "Who_Id__c": created[who_new]}, None))
+                o.who_id = created[who_new]
+                return
+            err = person_errors.get(who_new) if who_new else None
+            err = err or _first_error(errors)
+            o.status, o.error_code, o.error = "failed", err.code, err.message
+            o.transient = is_transient(err.code)
+            if o.plan:
+                o.plan.trace.add("booking_action_failed", code=err.code, message=err.message)
+
+        for ref, key in layout.action_refs.items():
+            r = results.get(ref)
+            rid = r.body.get("id") if r and r.ok and isinstance(r.body, dict) else None
+            action_done(key, rid, r.errors if r else [ApiError("MISSING_RESPONSE", "no answer")])
+        self._collection(results.get("actions"), layout.collection_actions,
+                         lambda key, item: action_done(key, item.id if item.success else None, item.errors))
+
+        def retry_without(key: str, what: str, fields: dict[str, Any], errors: list[ApiError]) -> dict[str, Any] | None:
+            err = _first_error(errors)
+            o = out[key]
+            bad = set(err.fields) & set(fields)
+            if o.plan:
+                o.plan.trace.add(f"{what}_rejected", code=err.code, message=err.message, fields=sorted(bad))
+            if not bad:
+                for f in fields:
+                    if f not in ("Booking_Uid__c",):
+                        o.dropped.append(Dropped(f, f"{err.code}: {err.message}"))
+                o.error_code = o.error_code or err.code
+                return None
+            for f in sorted(bad):
+                o.dropped.append(Dropped(f, f"{err.code}: {err.message}"))
+            rest = {k: v for k, v in fields.items() if k not in bad}
+            return rest if rest and (set(rest) - {"Id", "Booking_Uid__c"}) else None
+
+        def update_done(i: int, item: Any) -> None:
+            key, u = layout.updates[i]
+            if item.success:
+                return
+            rest = retry_without(key, "who_update", u.fields, item.errors)
+            if rest is not None and not is_transient(_first_error(item.errors).code):
+                followup.updates.append((key, RecordUpdate(u.sobject, u.id, rest)))
+
+        def event_done(i: int, item: Any) -> None:
+            key, uid = layout.events[i]
+            if item.success:
+                return
+            fields = next(f for k, u, f in parts.events if k == key)
+            rest = retry_without(key, "event_write", fields, item.errors)
+            if rest is not None:
+                followup.events.append((key, uid, rest))
+
+        self._collection(results.get("whoUpdates"), [str(i) for i in range(len(layout.updates))],
+                         lambda i, item: update_done(int(i), item))
+        self._collection(results.get("eventWrites"), [str(i) for i in range(len(layout.events))],
+                         lambda i, item: event_done(int(i), item))
+
+        if layout.readback and (r := results.get(layout.readback)) is not None and r.ok:
+            for rec in (r.body or {}).get("records", []):
+                o = out.get(rec.get("Action_Key__c"))
+                if o is None or o.status == "failed":
+                    continue
+                o.booking_action_id = rec.get("Id") or o.booking_action_id
+                o.event_id = rec.get("Event_Id__c")
+                o.who_id = rec.get("Who_Id__c") or o.who_id
+                o.status = FLOW_STATUS.get(rec.get("Status__c") or "Pending", "pending")
+                if o.status == "failed":
+                    o.error_code, o.error = "FLOW_FAILED", rec.get("Error__c") or "the Flow marked the action Failed"
+                if o.plan:
+                    o.plan.trace.add("booking_action_status", status=rec.get("Status__c"), eventId=o.event_id)
+
+    @staticmethod
+    def _collection(result: SubResult | None, keys: list[str], done: Any) -> None:
+        if not keys:
+            return
+        items = result.items() if result is not None else []
+        for i, key in enumerate(keys):
+            if len(items) == len(keys):
+                done(key, items[i])
+            else:  # the whole subrequest failed: every record shares its error
+                from slotforce.sync.gateway import ItemResult
+                errs = items[0].errors if items else [ApiError("MISSING_RESPONSE", "no answer for this subrequest")]
+                done(key, ItemResult(None, False, errs))
+
+    # -- round robin ----------------------------------------------------------------------
+
+    def owner_for(self, email: str, event_type: str | None, hosts: list[str] | tuple[str, ...]) -> tuple[OwnerLookup | None, Trace]:
+        """The owner a round-robin booking by `email` should go to, if that owner is a host."""
+        trace = Trace()
+        ets, _ = self.settings.for_event_type(event_type)
+        if not ets.round_robin.book_with_owner:
+            trace.add("owner_lookup_skipped", reason="book_with_owner is off")
+            return None, trace
+        probe = BookingChange(source="api", action=Action.CREATED, booking_uid="owner-lookup",
+                              event_type_slug=event_type, attendee=Person(email=email),
+                              occurred_at=datetime.now(timezone.utc))
+        fplan, snapshot = self.fetch([probe], round_robin=True)
+        hosts_t = tuple(h.strip().lower() for h in hosts)
+        probe_trace = Trace()
+        found = round_robin_owner(email, ets, snapshot, hosts_t, probe_trace)
+        missing = [i for s in probe_trace.steps("needs_details") for i in s.detail.get("ids", [])]
+        if missing:
+            self.fetch_details(fplan, snapshot, missing)
+            probe_trace = Trace()
+            found = round_robin_owner(email, ets, snapshot, hosts_t, probe_trace)
+        trace.extend(probe_trace)
+        return found, trace
+
+
+def sync_batch(changes: list[BookingChange], settings: Settings, sf: Salesforce, **kwargs: Any) -> list[Outcome]:
+    """Sync up to `settings.batch_size` changes (more are split); see SyncEngine for kwargs."""
+    return SyncEngine(settings, sf, **kwargs).sync(changes)
+
+
+def owner_for(email: str, event_type: str | None, hosts: list[str] | tuple[str, ...], *, settings: Settings,
+              sf: Salesforce, **kwargs: Any) -> OwnerLookup | None:
+    """Round-robin owner lookup: owner email, record and reason, or None."""
+    return SyncEngine(settings, sf, **kwargs).owner_for(email, event_type, hosts)[0]
