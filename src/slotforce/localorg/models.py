@@ -129,6 +129,7 @@ class Org:
         self.api_used = 0
         self.api_calls_by_kind: dict[str, int] = {}
         self.last_transaction = {"soql": 0, "dml": 0, "dml_rows": 0}
+        self.cursors = None  # open query cursors; the REST layer sets this (rest.query.Cursors)
         loaded = store.load_sobjects(self.conn)
         if loaded:
             for s in loaded:
@@ -320,13 +321,14 @@ class Org:
             finally:
                 self.last_transaction = {"soql": ctx.soql, "dml": ctx.dml, "dml_rows": ctx.dml_rows}
 
-    def execute_query(self, soql: str, *, include_deleted: bool = False):
+    def execute_query(self, soql: str, *, include_deleted: bool = False, api_version: str = "62.0"):
         """SOQL through the soql package (another part of the local org)."""
         try:
             from slotforce.localorg.soql import execute_query
         except ImportError as exc:  # the SOQL engine is built alongside; say so instead of guessing
             raise errors.NotImplementedByLocalOrg(f"SOQL is not available in this build: {exc}") from None
-        return execute_query(self.conn, self.schema, soql, include_deleted=include_deleted)
+        return execute_query(self.conn, self.schema, soql, include_deleted=include_deleted,
+                             api_version=api_version)
 
     # --- API budget and call statistics -----------------------------------------------------------
 

@@ -1,0 +1,161 @@
+"""The local org's ASGI app: Starlette routes that translate HTTP to model calls, plus fault injection.
+
+    /services/data                       version list (no auth, not billed)
+    /services/data/vXX.X/...             REST API (dispatch.py; billed per request, Sforce-Limit-Info)
+    /services/oauth2/token, /userinfo    OAuth (auth.py)
+    /services/Soap/m/XX.X/...            Metadata SOAP, served by `slotforce.localorg.metadata.soap_endpoint`
+    /__localorg__/...                    control and observation (control.py; same bearer token)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from slotforce.localorg import errors
+from slotforce.localorg.errors import SalesforceError
+from slotforce.localorg.faults import Faults
+from slotforce.localorg.models import Org
+from slotforce.localorg.rest import auth, composite, control, query, sobjects  # noqa: F401  (routes)
+from slotforce.localorg.rest.dispatch import (MAX_BODY_BYTES, VERSIONS, ApiRequest, ApiResponse, dispatch,
+                                              error_response, limit_info, not_found, parse_version, resolve)
+
+log = logging.getLogger("slotforce.localorg")
+JSON = "application/json;charset=UTF-8"
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    if status == 204 or body is None:
+        return Response(status_code=status, headers=headers)
+    return Response(json.dumps(body, separators=(",", ":")), status_code=status, headers=headers, media_type=JSON)
+
+
+def build_app(org: Org, faults: Faults | None = None) -> Any:
+    """The ASGI application serving `org` (wrapped in the fault layer)."""
+    faults = faults or Faults()
+    if org.cursors is None:
+        org.cursors = query.Cursors()
+
+    async def versions(request: Request) -> Response:
+        return json_response(200, [{"label": f"v{v}", "url": f"/services/data/v{v}", "version": v}
+                                   for v in VERSIONS])
+
+    async def api(request: Request) -> Response:
+        version = parse_version(request.path_params["version"])
+        if version is None:
+            resp = not_found()
+            return json_response(resp.status, resp.body)
+        if not auth.authorized(org, request):
+            return auth.invalid_session()
+        body = await request.body()
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        raw_path = raw.decode("latin-1").split("?", 1)[0]
+        path = raw_path.split("/", 4)[4] if raw_path.count("/") >= 4 else ""
+        headers = {"Sforce-Limit-Info": limit_info(org)}
+        try:
+            if len(body) > MAX_BODY_BYTES:
+                raise errors.SalesforceError(f"Request body is larger than {MAX_BODY_BYTES} bytes",
+                                             error_code="REQUEST_ENTITY_TOO_LARGE", status=413)
+            found = resolve(request.method, path)
+            if found[0] is not None and found[0].kind:
+                org.charge_api_call(found[0].kind)
+                headers["Sforce-Limit-Info"] = limit_info(org)
+            req = ApiRequest(org=org, ctx=None, method=request.method, version=version,  # type: ignore[arg-type]
+                             path=path, params=dict(request.query_params), body=body,
+                             headers={k.lower(): v for k, v in request.headers.items()})
+            with org.transaction() as ctx:
+                req.ctx = ctx
+                resp = dispatch(req, found)
+        except SalesforceError as exc:
+            resp = error_response(exc)
+        except Exception:  # a bug here must still answer like Salesforce, and say where to look
+            log.exception("local org: unexpected error on %s %s", request.method, request.url.path)
+            resp = ApiResponse(500, [{"errorCode": "UNKNOWN_EXCEPTION",
+                                      "message": "An unexpected error occurred in the local org; see its log."}])
+        headers.update(resp.headers)
+        if request.method == "HEAD":
+            return Response(status_code=resp.status, headers=headers)
+        return json_response(resp.status, resp.body, headers)
+
+    async def soap(request: Request) -> Response:
+        body = await request.body()
+        try:
+            from slotforce.localorg.metadata import soap_endpoint
+        except ImportError:
+            return Response(_soap_fault("sf:UNKNOWN_EXCEPTION", "Metadata API is not available in this build"),
+                            status_code=500, media_type="text/xml; charset=utf-8")
+        try:
+            org.charge_api_call("metadata")
+        except SalesforceError as exc:
+            return Response(_soap_fault(f"sf:{exc.error_code}", exc.message), status_code=500,
+                            media_type="text/xml; charset=utf-8")
+        status, text = soap_endpoint(org, body, {k.lower(): v for k, v in request.headers.items()})
+        return Response(text, status_code=status, media_type="text/xml; charset=utf-8")
+
+    routes = [
+        Route("/services/data", versions, methods=["GET"]),
+        Route("/services/data/", versions, methods=["GET"]),
+        Route("/services/data/{version}", api, methods=["GET", "HEAD"]),
+        Route("/services/data/{version}/{path:path}", api,
+              methods=["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"]),
+        Route("/services/Soap/m/{path:path}", soap, methods=["POST"]),
+        *auth.routes(org),
+        *control.routes(org, faults),
+    ]
+    app = Starlette(routes=routes)
+    return FaultLayer(app, faults)
+
+
+def _soap_fault(code: str, message: str) -> str:
+    from xml.sax.saxutils import escape
+
+    return ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
+            'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com">'
+            f"<soapenv:Body><soapenv:Fault><faultcode>{escape(code)}</faultcode><faultstring>{escape(message)}"
+            "</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>")
+
+
+class FaultLayer:
+    """Outermost ASGI layer: apply injected faults to /services/ requests before anything else runs."""
+
+    def __init__(self, app: Any, faults: Faults) -> None:
+        self.app = app
+        self.faults = faults
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/services/"):
+            return await self.app(scope, receive, send)
+        fault = self.faults.match(scope["method"], scope["path"])
+        if fault is None:
+            return await self.app(scope, receive, send)
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if fault.error == "drop":
+            return await _drop(send)
+        answer = fault.response()
+        if answer is None:
+            return await self.app(scope, receive, send)
+        status, body = answer
+        payload = json.dumps(body).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", JSON.encode()), (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+async def _drop(send) -> None:
+    """Close the connection without a response, as a dying load balancer would."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is not None:
+        transport.close()
+        cycle.disconnected = True  # uvicorn then skips its "no response" 500
+        return
+    # not under uvicorn: start a response and never finish it, which also ends the connection
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100")]})

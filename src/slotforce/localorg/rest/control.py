@@ -1,0 +1,96 @@
+"""Control and observation routes under /__localorg__/ (outside /services: never billed).
+
+    GET    /__localorg__/stats                 API calls (total, by kind), last transaction's counters
+    POST   /__localorg__/reset                 delete all records except seed data, zero counters, clear faults
+    GET    /__localorg__/faults                active fault rules
+    POST   /__localorg__/faults                add a rule (see faults.py)
+    DELETE /__localorg__/faults                clear all rules
+    POST   /__localorg__/budget                {"daily_max": N, "used": N} set the daily API request budget
+    POST   /__localorg__/budget/reset          a new day: used = 0
+    POST   /__localorg__/leads/{id}/convert    {"accountId"?, "contactId"?, "convertedStatus"?} convert a Lead
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from slotforce.localorg.errors import SalesforceError
+from slotforce.localorg.faults import Faults
+from slotforce.localorg.models import Org
+from slotforce.localorg.rest import auth
+
+JSON = "application/json;charset=UTF-8"
+
+
+def _json(body, status: int = 200) -> Response:
+    return Response(json.dumps(body), status_code=status, media_type=JSON)
+
+
+def routes(org: Org, faults: Faults) -> list[Route]:
+    def guarded(fn):
+        async def endpoint(request: Request) -> Response:
+            if not auth.authorized(org, request):
+                return auth.invalid_session()
+            try:
+                return await fn(request)
+            except SalesforceError as exc:
+                return _json([exc.to_json()], exc.status)
+            except (ValueError, TypeError) as exc:
+                return _json([{"errorCode": "INVALID_INPUT", "message": str(exc)}], 400)
+        return endpoint
+
+    async def body_of(request: Request) -> dict:
+        raw = await request.body()
+        if not raw:
+            return {}
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("the body must be a JSON object")
+        return data
+
+    async def stats(request: Request) -> Response:
+        return _json(org.stats())
+
+    async def reset(request: Request) -> Response:
+        org.reset()
+        faults.clear()
+        if org.cursors is not None:
+            org.cursors.clear()
+        return _json({"reset": True})
+
+    async def fault_rules(request: Request) -> Response:
+        if request.method == "DELETE":
+            faults.clear()
+            return Response(status_code=204)
+        if request.method == "GET":
+            return _json(faults.rules())
+        rule = faults.add(**await body_of(request))
+        return _json(rule.to_json(), 201)
+
+    async def budget(request: Request) -> Response:
+        data = await body_of(request)
+        org.set_api_budget(daily_max=data.get("daily_max"), used=data.get("used"))
+        return _json(org.stats()["api_usage"])
+
+    async def budget_reset(request: Request) -> Response:
+        org.set_api_budget(used=0)
+        return _json(org.stats()["api_usage"])
+
+    async def convert(request: Request) -> Response:
+        data = await body_of(request)
+        result = org.convert_lead(request.path_params["lead_id"], account_id=data.get("accountId"),
+                                  contact_id=data.get("contactId"), converted_status=data.get("convertedStatus"))
+        return _json(result)
+
+    return [
+        Route("/__localorg__/stats", guarded(stats), methods=["GET"]),
+        Route("/__localorg__/reset", guarded(reset), methods=["POST"]),
+        Route("/__localorg__/faults", guarded(fault_rules), methods=["GET", "POST", "DELETE"]),
+        Route("/__localorg__/budget", guarded(budget), methods=["POST"]),
+        Route("/__localorg__/budget/reset", guarded(budget_reset), methods=["POST"]),
+        Route("/__localorg__/leads/{lead_id}/convert", guarded(convert), methods=["POST"]),
+    ]

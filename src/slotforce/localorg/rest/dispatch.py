@@ -1,0 +1,174 @@
+"""Requests under /services/data/vXX.X/: route table, JSON in/out, errors as Salesforce shapes them.
+
+The same `dispatch` serves HTTP requests (via app.py) and Composite subrequests (in-process,
+inside the Composite's transaction), so a subrequest behaves exactly like its REST twin.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+from slotforce.localorg import errors
+from slotforce.localorg.errors import SalesforceError
+from slotforce.localorg.models import Org, Transaction
+
+MIN_VERSION = 31
+MAX_VERSION = 63
+VERSIONS = [f"{v}.0" for v in range(MIN_VERSION, MAX_VERSION + 1)]
+MAX_BODY_BYTES = 20 * 1024 * 1024
+
+
+@dataclasses.dataclass
+class ApiRequest:
+    """One REST call: `path` is what follows /services/data/vXX.X/ (raw, still percent-encoded)."""
+
+    org: Org
+    ctx: Transaction
+    method: str
+    version: str
+    path: str
+    params: dict[str, str]
+    body: bytes = b""
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    in_composite: bool = False
+    composite_all_or_none: bool = False
+    groups: dict[str, str] = dataclasses.field(default_factory=dict)
+    _json: Any = dataclasses.field(default=None, repr=False)
+    _parsed: bool = False
+
+    @property
+    def version_number(self) -> float:
+        return float(self.version)
+
+    def json(self) -> Any:
+        """The parsed body, or JSON_PARSER_ERROR with the position Salesforce's parser would give."""
+        if not self._parsed:
+            self._json = parse_json(self.body)
+            self._parsed = True
+        return self._json
+
+    def json_object(self) -> dict:
+        data = self.json()
+        if not isinstance(data, dict):
+            raise errors.JsonParserError(
+                f"Cannot deserialize instance of sobject from {'START_ARRAY' if isinstance(data, list) else 'VALUE_STRING'} "
+                "value or request may be missing a required field at [line:1, column:1]")
+        return data
+
+    def sobject(self, name: str | None = None):
+        """The sObject named in the URL; unknown names are 404 NOT_FOUND on sObject routes."""
+        name = name if name is not None else self.groups["sobject"]
+        s = self.org.schema.get(name)
+        if s is None:
+            raise errors.NotFound("The requested resource does not exist")
+        return s
+
+
+@dataclasses.dataclass
+class ApiResponse:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def parse_json(body: bytes | str | None) -> Any:
+    if body is None or body == b"" or body == "":
+        raise errors.JsonParserError("No content to map due to end-of-input at [line:1, column:0]")
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        return json.loads(text)
+    except UnicodeDecodeError:
+        raise errors.JsonParserError("Invalid UTF-8 start byte at [line:1, column:1]") from None
+    except json.JSONDecodeError as exc:
+        return _bad_json(exc)
+
+
+def _bad_json(exc: json.JSONDecodeError):
+    char = exc.doc[exc.pos] if exc.pos < len(exc.doc) else ""
+    what = f"Unexpected character ('{char}' (code {ord(char)}))" if char else "Unexpected end-of-input"
+    raise errors.JsonParserError(f"{what}: {exc.msg.lower()} at [line:{exc.lineno}, column:{exc.colno}]")
+
+
+def error_response(exc: SalesforceError) -> ApiResponse:
+    return ApiResponse(exc.status, [exc.to_json()])
+
+
+def not_found() -> ApiResponse:
+    return ApiResponse(404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}])
+
+
+Handler = Callable[[ApiRequest], ApiResponse]
+
+
+@dataclasses.dataclass
+class Route:
+    methods: tuple[str, ...]
+    pattern: re.Pattern
+    handler: Handler
+    kind: str | None  # what the call is billed as (None: not billed)
+
+
+_routes: list[Route] = []
+
+
+def route(methods: str, pattern: str, kind: str | None) -> Callable[[Handler], Handler]:
+    """Register a handler for `methods` ("GET|PATCH") and a regex over the path after vXX.X/."""
+    def register(fn: Handler) -> Handler:
+        _routes.append(Route(tuple(methods.split("|")), re.compile(pattern), fn, kind))
+        return fn
+    return register
+
+
+def resolve(method: str, path: str) -> tuple[Route | None, dict[str, str], list[str]]:
+    """The route for a request; or None plus the methods the path allows (for 405)."""
+    path = path.split("?", 1)[0]
+    allowed: list[str] = []
+    for r in _routes:
+        m = r.pattern.match(path)
+        if not m:
+            continue
+        if method in r.methods or (method == "HEAD" and "GET" in r.methods):
+            return r, {k: v for k, v in m.groupdict().items() if v is not None}, []
+        allowed.extend(r.methods)
+    return None, {}, allowed
+
+
+def dispatch(req: ApiRequest, found: tuple[Route | None, dict[str, str], list[str]] | None = None) -> ApiResponse:
+    """Run one API call inside `req.ctx`; errors become Salesforce's error list."""
+    r, groups, allowed = found or resolve(req.method, req.path)
+    if r is None:
+        if allowed:
+            return ApiResponse(405, [{"errorCode": "METHOD_NOT_ALLOWED",
+                                      "message": f"HTTP Method '{req.method}' not allowed. Allowed are "
+                                                 f"{','.join(dict.fromkeys(allowed))}"}])
+        return not_found()
+    req.groups = {k: urllib.parse.unquote(v) if k != "value" else urllib.parse.unquote_plus(v)
+                  for k, v in groups.items()}
+    return r.handler(req)
+
+
+def parse_version(segment: str) -> str | None:
+    """'v62.0' -> '62.0' when the local org serves that version, else None."""
+    m = re.fullmatch(r"v(\d+)\.0", segment)
+    if not m or not MIN_VERSION <= int(m.group(1)) <= MAX_VERSION:
+        return None
+    return f"{int(m.group(1))}.0"
+
+
+def split_url(url: str) -> tuple[str | None, str, dict[str, str]]:
+    """'/services/data/v62.0/sobjects/Account?x=1' -> ('62.0', 'sobjects/Account', {'x': '1'})."""
+    parsed = urllib.parse.urlsplit(url)
+    m = re.match(r"^/services/data/(v[^/]+)/?(.*)$", parsed.path)
+    if not m:
+        return None, parsed.path, {}
+    params = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
+    return parse_version(m.group(1)), m.group(2), params
+
+
+def limit_info(org: Org) -> str:
+    return f"api-usage={org.api_used}/{org.daily_api_max}"

@@ -1,0 +1,109 @@
+"""Query routes: query / queryAll with 2,000-record batches and nextRecordsUrl, Tooling queries."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+
+from slotforce.localorg import errors, store
+from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse, route
+
+BATCH_SIZE = 2000
+MAX_OPEN_CURSORS = 200  # Salesforce keeps a limited number of open query cursors per user too
+
+
+class Cursors:
+    """Results not yet fetched, by query locator (kept in memory, oldest dropped first)."""
+
+    def __init__(self) -> None:
+        self._open: OrderedDict[str, tuple[list[dict], int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._next = 0
+
+    def open(self, records: list[dict], total: int) -> str:
+        with self._lock:
+            self._next += 1
+            locator = store.make_id("01g", self._next)
+            self._open[locator] = (records, total)
+            while len(self._open) > MAX_OPEN_CURSORS:
+                self._open.popitem(last=False)
+            return locator
+
+    def get(self, locator: str) -> tuple[list[dict], int]:
+        with self._lock:
+            found = self._open.get(locator)
+        if found is None:
+            raise errors.SalesforceError("invalid query locator", error_code="INVALID_QUERY_LOCATOR")
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._open.clear()
+
+
+def _batch_size(req: ApiRequest) -> int:
+    options = req.headers.get("sforce-query-options", "")
+    m = re.search(r"batchSize\s*=\s*(\d+)", options, re.I)
+    if not m:
+        return BATCH_SIZE
+    return max(200, min(int(m.group(1)), BATCH_SIZE))
+
+
+def _page(req: ApiRequest, records: list[dict], start: int, total: int, locator: str | None,
+          all_rows: bool) -> ApiResponse:
+    size = _batch_size(req)
+    batch = records[start:start + size]
+    body: dict = {"totalSize": total, "done": start + size >= len(records)}
+    if not body["done"]:
+        if locator is None:
+            locator = req.org.cursors.open(records, total)
+        kind = "queryAll" if all_rows else "query"
+        body["nextRecordsUrl"] = f"/services/data/v{req.version}/{kind}/{locator}-{start + size}"
+    body["records"] = batch
+    return ApiResponse(200, body)
+
+
+def _run(req: ApiRequest, include_deleted: bool) -> ApiResponse:
+    soql = req.params.get("q")
+    if not soql:
+        raise errors.MalformedQuery("A query string has to be specified")
+    result = req.org.execute_query(soql, include_deleted=include_deleted, api_version=req.version)
+    return _page(req, result.records, 0, result.total_size, None, include_deleted)
+
+
+@route("GET", r"^query/?$", "query")
+def query(req: ApiRequest) -> ApiResponse:
+    return _run(req, include_deleted=False)
+
+
+@route("GET", r"^queryAll/?$", "query")
+def query_all(req: ApiRequest) -> ApiResponse:
+    return _run(req, include_deleted=True)
+
+
+@route("GET", r"^(?P<kind>query|queryAll)/(?P<locator>01g[0-9A-Za-z]{12,15})-(?P<start>\d+)/?$", "query")
+def query_more(req: ApiRequest) -> ApiResponse:
+    records, total = req.org.cursors.get(req.groups["locator"])
+    return _page(req, records, int(req.groups["start"]), total, req.groups["locator"],
+                 req.groups["kind"] == "queryAll")
+
+
+# Tooling objects CumulusCI asks about (cumulusci-notes 3.4). The local org has no installed
+# packages, so these answer empty results; anything else is refused rather than guessed.
+_TOOLING_EMPTY = re.compile(r"\bFROM\s+(InstalledSubscriberPackage|SubscriberPackageVersion|ApexClass|"
+                            r"ApexTrigger|FlowDefinitionView|SourceMember|PackageLicense)\b", re.I)
+
+
+@route("GET", r"^tooling/query/?$", "tooling")
+def tooling_query(req: ApiRequest) -> ApiResponse:
+    soql = req.params.get("q") or ""
+    m = _TOOLING_EMPTY.search(soql)
+    if m:
+        return ApiResponse(200, {"size": 0, "totalSize": 0, "done": True, "queryLocator": None,
+                                 "entityTypeName": m.group(1), "records": []})
+    if re.search(r"\bFROM\s+(Organization|User|Profile|RecordType|PermissionSet)\b", soql, re.I):
+        result = req.org.execute_query(soql, api_version=req.version)
+        return ApiResponse(200, {"size": len(result.records), "totalSize": result.total_size, "done": True,
+                                 "queryLocator": None, "records": result.records})
+    raise errors.NotImplementedByLocalOrg(f"Tooling API query not supported by the local org: {soql}")
