@@ -80,3 +80,14 @@ def test_aggregate_in_where_is_malformed(crm):
 
 def test_count_with_group_by_counts_groups(crm):
     assert crm.query("SELECT COUNT() FROM Account GROUP BY Industry").total_size == 2
+
+
+def test_grouped_field_alias(crm):
+    recs = crm.records("SELECT Industry ind, COUNT(Id) FROM Account GROUP BY Industry ORDER BY Industry")
+    assert [(r["ind"], r["expr0"]) for r in recs] == [("Energy", 2), ("Software", 1)]
+
+
+def test_alias_on_a_plain_field_outside_aggregates_is_malformed(crm):
+    with pytest.raises(MalformedQuery) as e:
+        crm.query("SELECT Name n FROM Account")
+    assert "unexpected token: 'n'" in e.value.message

@@ -464,7 +464,7 @@ class _Scope:
                 if sql not in self._grouped:
                     raise self.err(MalformedQuery, item.field.pos,
                                    f"Field must be grouped or aggregated: {item.field.text}")
-                items.append(FieldOut(f.name, self.column(sql), convert_for(f.type)))
+                items.append(FieldOut(item.alias or f.name, self.column(sql), convert_for(f.type)))
                 continue
             op = self.aggregate(item.function)
             if item.alias:
@@ -515,8 +515,10 @@ class _Scope:
         if isinstance(expr, n.FunctionCall):
             if expr.upper in n.AGGREGATES:
                 if not having:
+                    where = "ORDER BY of a query without aggregates" if purpose == "sorted" else "WHERE"
                     raise self.err(MalformedQuery, expr.pos,
-                                   "Aggregate functions are not allowed in WHERE: filter groups with HAVING.")
+                                   f"Aggregate functions are not allowed in {where}: filter groups "
+                                   f"with HAVING, and sort by them only in aggregate queries.")
                 return self.aggregate(expr)
             raise self._unsupported_function(expr)
         sql, f, _ = self.resolve(expr)
@@ -741,7 +743,7 @@ class _Scope:
             raise self.err(InvalidField, ref.pos,
                            f"semi join sub selects can only query id fields, cannot use: '{ref.text}'")
         left_targets = {self._owner_of(cond.left)} if left.type == "id" else set(left.reference_to)
-        right_targets = {scope.sobject.name} if right.type == "id" else set(right.reference_to)
+        right_targets = {scope._owner_of(ref)} if right.type == "id" else set(right.reference_to)
         if not {t.lower() for t in left_targets} & {t.lower() for t in right_targets}:
             raise self.err(MalformedQuery, ref.pos,
                            f"The selected field '{ref.text}' in the subquery and the left operand "

@@ -87,6 +87,7 @@ AGGREGATES = frozenset({"COUNT", "COUNT_DISTINCT", "MIN", "MAX", "SUM", "AVG"})
 @dataclass(frozen=True)
 class SelectField:
     field: FieldRef
+    alias: str | None = None  # only in aggregate queries (GROUP BY Name n)
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,13 @@ class _ToNodes(Transformer):
             parts[kind] = payload
         select = parts["select"]
         sobject, sobject_pos = parts["from"]
+        aggregate = "group_by" in parts or any(isinstance(i, n.SelectFunction) for i in select)
+        for item in select:
+            # `SELECT Id FORM Account` reads FORM as an alias; Salesforce blames FORM, and so do we.
+            if isinstance(item, n.SelectField) and item.alias and not aggregate:
+                raise _Located(_pos_of(item.alias), f"unexpected token: '{item.alias}'")
+        select = [n.SelectField(i.field, str(i.alias)) if isinstance(i, n.SelectField) and i.alias
+                  else i for i in select]
         return n.Query(
             select=tuple(select), sobject=sobject, sobject_pos=sobject_pos,
             where=parts.get("where"), group_by=tuple(parts.get("group_by", ())),
@@ -140,14 +147,14 @@ class _ToNodes(Transformer):
         return ("select", items[1:])
 
     def select_field(self, items):
-        return n.SelectField(items[0])
+        return n.SelectField(items[0], items[1])  # alias kept as a Token until query() checks it
 
     def select_function(self, items):
         alias = items[1]
-        return n.SelectFunction(items[0], alias)
+        return n.SelectFunction(items[0], str(alias) if alias is not None else None)
 
     def alias(self, items):
-        return items[0].value
+        return items[0]
 
     def select_subquery(self, items):
         return n.SelectSubquery(items[0])
@@ -305,12 +312,22 @@ def _unexpected(soql: str, err: UnexpectedInput) -> MalformedQuery:
         return MalformedQuery(located(soql, pos, "unexpected token: '<EOF>'"))
     if isinstance(err, UnexpectedToken):
         text = err.token.value
+        previous = (err.token_history or [None])[-1]
+        if previous is not None and previous.type == "NAME" and _follows_a_name(soql, previous):
+            # Two names in a row: the first was taken for an alias (`SELECT Id FORM Account`).
+            # Salesforce blames that one.
+            return MalformedQuery(located(soql, _pos_of(previous), f"unexpected token: '{previous.value}'"))
     elif isinstance(err, UnexpectedCharacters):
         m = re.compile(r"\w+|\S").match(soql, err.pos_in_stream)
         text = m.group(0) if m else soql[err.pos_in_stream:err.pos_in_stream + 1]
     else:
         text = "?"
     return MalformedQuery(located(soql, (err.line, err.column), f"unexpected token: '{text}'"))
+
+
+def _follows_a_name(soql: str, token: Token) -> bool:
+    before = soql[:token.start_pos].rstrip()
+    return bool(before) and (before[-1].isalnum() or before[-1] == "_")
 
 
 @functools.lru_cache(maxsize=512)
