@@ -17,7 +17,7 @@ _PATH = {"description": "SFDX package directory to write or check (default force
 
 
 class GenerateSlotforcePackage(BaseTask):
-    task_docs = "Generates force-app from the slotforce package model (objects, fields, permission sets). No org needed."
+    task_docs = "Generates force-app from the slotforce package model (objects, fields, permission sets, flows). No org needed."
     task_options = {
         "path": _PATH,
         "extensions": {
@@ -43,6 +43,8 @@ class GenerateSlotforcePackage(BaseTask):
             self.logger.info(f"  {name} ({kind}): {count} fields")
         for name, n_objects, n_fields in report.permission_sets:
             self.logger.info(f"  {name}: {n_objects} objectPermissions, {n_fields} fieldPermissions")
+        for name, trigger, count in report.flows:
+            self.logger.info(f"  flow {name} ({trigger}): {count} elements")
         self.logger.info(f"Wrote {len(report.files)} files to {self.path}")
         self.return_values = {"files": [str(f) for f in report.files]}
 

@@ -18,6 +18,7 @@ class BuildReport:
     out_dir: Path
     objects: list[tuple[str, str, int]] = field(default_factory=list)  # (api name, kind, field count)
     permission_sets: list[tuple[str, int, int]] = field(default_factory=list)  # (name, objects, fields)
+    flows: list[tuple[str, str, int]] = field(default_factory=list)  # (name, trigger, element count)
     files: list[Path] = field(default_factory=list)
 
 
@@ -39,6 +40,11 @@ def build(out_dir: Path = Path("force-app"), extensions: Path | None = None) -> 
     ]
     report.permission_sets = [
         (ps.api_name, len(ps.object_permissions), len(ps.field_permissions)) for ps in package.permission_sets
+    ]
+    report.flows = [
+        (f.api_name, f"{f.start.object} {f.start.record_trigger_type}" if f.record_triggered else "subflow",
+         len(f.elements))
+        for f in package.flows
     ]
     report.files = write_atomically(files, Path(out_dir))
     return report

@@ -51,6 +51,13 @@ def build(out_dir: Path, extensions: Path | None) -> None:
     for name, n_objects, n_fields in report.permission_sets:
         perms.add_row(name, str(n_objects), str(n_fields))
     console.print(perms)
+    flows = Table(title="Flows")
+    flows.add_column("flow")
+    flows.add_column("runs on")
+    flows.add_column("elements", justify="right")
+    for name, trigger, count in report.flows:
+        flows.add_row(name, trigger, str(count))
+    console.print(flows)
     console.print(f"[green]wrote {len(report.files)} files[/] to {out_dir / 'main' / 'default'} "
                   "(all valid against the Metadata API XSD)")
 

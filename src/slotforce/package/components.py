@@ -35,7 +35,9 @@ CUSTOM_OBJECT = MetadataType("CustomObject", "CustomObject.xml.j2", "objects", "
 CUSTOM_FIELD = MetadataType("CustomField", "CustomField.xml.j2", "objects", ".field-meta.xml")
 PERMISSION_SET = MetadataType("PermissionSet", "PermissionSet.xml.j2", "permissionsets", ".permissionset-meta.xml")
 
-METADATA_TYPES = [CUSTOM_OBJECT, CUSTOM_FIELD, PERMISSION_SET]
+FLOW = MetadataType("Flow", "Flow.xml.j2", "flows", ".flow-meta.xml")
+
+METADATA_TYPES = [CUSTOM_OBJECT, CUSTOM_FIELD, PERMISSION_SET, FLOW]
 # Source suffix -> the root element a file with it must have (for `validate` on disk).
 ROOT_BY_SUFFIX = {t.suffix: t.name for t in METADATA_TYPES}
 
@@ -53,7 +55,7 @@ class Component:
 
 
 def components(package: Package) -> Iterator[Component]:
-    """Every component of the package, in a stable order (objects, their fields, permission sets)."""
+    """Every component of the package, in a stable order (objects, their fields, permission sets, flows)."""
     for obj in package.objects:
         if isinstance(obj, CustomObject):
             yield Component(CUSTOM_OBJECT, obj.api_name, obj)
@@ -61,3 +63,5 @@ def components(package: Package) -> Iterator[Component]:
             yield Component(CUSTOM_FIELD, f"{obj.api_name}.{f.api_name}", f, {"object": obj})
     for ps in package.permission_sets:
         yield Component(PERMISSION_SET, ps.api_name, ps)
+    for flow in package.flows:
+        yield Component(FLOW, flow.api_name, flow, {"positions": flow.positions(), "go_to": flow.go_to_edges()})

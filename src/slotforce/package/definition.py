@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from slotforce.package.errors import DefinitionError
+from slotforce.package.flows import slotforce_flows
 from slotforce.package.model import (
     CheckboxField,
     CustomObject,
@@ -245,4 +246,4 @@ def slotforce_package(extensions: Path | None = None) -> Package:
 
         objects = apply_extensions(objects, Path(extensions))
     return Package(name="slotforce", api_version=API_VERSION, objects=objects,
-                   permission_sets=permission_sets(objects))
+                   permission_sets=permission_sets(objects), flows=slotforce_flows())

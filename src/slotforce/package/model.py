@@ -13,10 +13,9 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-# Salesforce API names: start with a letter, letters/digits/single underscores, no trailing underscore.
-_NAME = r"[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)"
-CUSTOM_NAME = re.compile(rf"^{_NAME}__c$")
-DEVELOPER_NAME = re.compile(rf"^{_NAME}$")
+from slotforce.package.flow import Flow
+from slotforce.package.names import CUSTOM_NAME, DEVELOPER_NAME
+
 RELATIONSHIP_NAME = DEVELOPER_NAME
 
 
@@ -360,6 +359,7 @@ class Package(_Model):
     api_version: str = "62.0"
     objects: list[Union[CustomObject, StandardObject]]
     permission_sets: list[PermissionSet] = []
+    flows: list[Flow] = []
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -383,7 +383,21 @@ class Package(_Model):
                 if not target.permissionable:
                     raise ValueError(f"permission set {ps.api_name}: {fp.field} is required; Salesforce "
                                      "rejects fieldPermissions for required fields")
+        self._check_flows(known_fields)
         return self
+
+    def _check_flows(self, known_fields: dict) -> None:
+        """Custom fields a Flow reads or writes on package objects must exist in the package."""
+        ours = {s for o in self.objects for s in _sobjects(o)}
+        flow_names = {f.api_name for f in self.flows}
+        for flow in self.flows:
+            for element in flow.elements:
+                if getattr(element, "kind", None) == "subflows" and element.flow_name not in flow_names:
+                    raise ValueError(f"flow {flow.api_name}: {element.name} calls {element.flow_name}, "
+                                     "which is not a flow of this package")
+            for sobject, field in flow.field_uses():
+                if sobject in ours and field.endswith("__c") and f"{sobject}.{field}" not in known_fields:
+                    raise ValueError(f"flow {flow.api_name} uses {sobject}.{field}, which the package does not define")
 
     def custom_objects(self) -> list[CustomObject]:
         return [o for o in self.objects if isinstance(o, CustomObject)]

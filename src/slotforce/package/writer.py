@@ -35,7 +35,7 @@ _parser = etree.XMLParser(remove_blank_text=True)
 
 def to_schema_order(xml: str) -> str:
     """Re-order, re-indent and re-serialise one metadata document the way Salesforce writes it."""
-    root = etree.fromstring(xml.encode("utf-8"), _parser)
+    root = etree.fromstring(xml.lstrip().encode("utf-8"), _parser)  # templates may open with macros
     metadata_schema().sort(root)
     etree.indent(root, space="    ")
     return XML_DECLARATION + etree.tostring(root, encoding="unicode") + "\n"

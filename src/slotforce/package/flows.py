@@ -1,0 +1,429 @@
+"""The package's four Flows (DESIGN.md "Flows"), written as models.
+
+All are bulk-safe: queries and DML happen once per interview, never on a loop or goto cycle (the
+`Flow` model refuses that), so Salesforce can batch the interviews of up to 200 records into one
+query or DML per element. Every Booking Action ends Processed, Skipped or Failed: each data
+element has a fault connector to `Mark_Failed`, which stores `$Flow.FaultMessage` in Error__c.
+"""
+
+from __future__ import annotations
+
+from slotforce.package.flow import (
+    FALSE, NULL, TRUE, Assignment, AssignmentItem, Condition, Decision, FieldValue, Flow, Formula, Loop,
+    RecordCreate, RecordDelete, RecordFilter, RecordLookup, RecordUpdate, Rule, Start, Subflow, SubflowInput,
+    SubflowOutput, TextTemplate, Variable, number, ref, text,
+)
+
+BOOKING_ACTION = "Booking_Action__c"
+
+
+def _is(left: str, op: str, right) -> Condition:
+    return Condition(left=left, operator=op, right=right)
+
+
+def _set(to: str, value, operator: str = "Assign") -> AssignmentItem:
+    return AssignmentItem(to=to, operator=operator, value=value)
+
+
+def _id_is(reference: str) -> list[RecordFilter]:
+    return [RecordFilter(field="Id", operator="EqualTo", value=ref(reference))]
+
+
+def _mark(name: str, status: str, *, error=None, event_id: str | None = None, fault: str | None = "Mark_Failed",
+          description: str | None = None) -> RecordUpdate:
+    """Write the outcome on the triggering Booking Action (a DML on it, not on $Record in memory)."""
+    values = [FieldValue(field="Status__c", value=text(status)),
+              FieldValue(field="Processed_At__c", value=ref("$Flow.CurrentDateTime"))]
+    if error is not None:
+        values.append(FieldValue(field="Error__c", value=error))
+    if event_id is not None:
+        values.append(FieldValue(field="Event_Id__c", value=ref(event_id)))
+    return RecordUpdate(name=name, object=BOOKING_ACTION, filters=_id_is("$Record.Id"), values=values,
+                        fault=fault, description=description)
+
+
+MARK_FAILED = _mark("Mark_Failed", "Failed", error=ref("$Flow.FaultMessage"), fault=None,
+                    description="Fault path of every data element: keep the fault message for replay.")
+
+
+def _who_update(name: str, sobject: str, where: str, values: list[FieldValue]) -> RecordUpdate:
+    return RecordUpdate(name=name, object=sobject, filters=_id_is(where), values=values,
+                        next="Mark_Processed", fault="Mark_Failed")
+
+
+def _who_kind(who: str) -> Decision:
+    # Lead ids start 00Q, Contact ids 003: the key prefix says which object to update.
+    return Decision(name="Who_Kind", label="Who is a Lead or a Contact?", rules=[
+        Rule(name="Who_Is_Lead", conditions=[_is(who, "StartsWith", text("00Q"))], next="Update_Lead"),
+        Rule(name="Who_Is_Contact", conditions=[_is(who, "StartsWith", text("003"))], next="Update_Contact"),
+    ], default="Mark_Processed", default_label="No Who")
+
+
+def booking_action_created() -> Flow:
+    who = [
+        FieldValue(field="Meeting_Type__c", value=ref("$Record.Meeting_Type__c")),
+        FieldValue(field="Meeting_Date__c", value=ref("$Record.Start__c")),
+        FieldValue(field="Meeting_Status__c", value=text("Scheduled")),
+        FieldValue(field="No_Show__c", value=FALSE),
+        FieldValue(field="Router_Name__c", value=ref("$Record.Router_Name__c")),
+        FieldValue(field="Meeting_Created_At__c", value=ref("$Record.CreatedDate")),
+    ]
+    return Flow(
+        api_name="Booking_Action_Created",
+        label="Booking Action Created",
+        description="A new booking: create its Event (or update the Event that already has its Booking UID), "
+        "invite guests and co-hosts, stamp the attendee's Lead/Contact, and mark the Booking Action "
+        "Processed, Skipped or Failed.",
+        start=Start(next="Has_Booking_Uid", object=BOOKING_ACTION, trigger_type="RecordAfterSave",
+                    record_trigger_type="Create", filter_logic="and",
+                    filters=[RecordFilter(field="Action__c", operator="EqualTo", value=text("Created"))]),
+        elements=[
+            Decision(name="Has_Booking_Uid", rules=[
+                Rule(name="Booking_Uid_Present", conditions=[_is("$Record.Booking_Uid__c", "IsNull", FALSE)],
+                     next="Get_Event")], default="Mark_Skipped", default_label="No Booking UID"),
+            RecordLookup(name="Get_Event", label="Get Event by Booking UID", object="Event",
+                         filters=[RecordFilter(field="Booking_Uid__c", operator="EqualTo",
+                                               value=ref("$Record.Booking_Uid__c"))],
+                         output="TheEvent", fields=["Id"], next="Set_Event_Fields", fault="Mark_Failed"),
+            Assignment(name="Set_Event_Fields", items=[
+                _set("TheEvent.Subject", ref("$Record.Subject__c")),
+                _set("TheEvent.StartDateTime", ref("$Record.Start__c")),
+                _set("TheEvent.EndDateTime", ref("$Record.End__c")),
+                _set("TheEvent.Location", ref("$Record.Location__c")),
+                _set("TheEvent.Description", ref("$Record.Description__c")),
+                _set("TheEvent.WhoId", ref("$Record.Who_Id__c")),
+                _set("TheEvent.WhatId", ref("$Record.What_Id__c")),
+                _set("TheEvent.Booking_Uid__c", ref("$Record.Booking_Uid__c")),
+                _set("TheEvent.Meeting_Type__c", ref("EventMeetingType")),
+                _set("TheEvent.Meeting_Url__c", ref("$Record.Meeting_Url__c")),
+                _set("TheEvent.Router_Name__c", ref("$Record.Router_Name__c")),
+                _set("TheEvent.Meeting_Status__c", text("Scheduled")),
+                _set("TheEvent.Canceled__c", FALSE),
+            ], next="Has_Owner"),
+            Decision(name="Has_Owner", rules=[
+                Rule(name="Owner_Present", conditions=[_is("$Record.Owner_Id__c", "IsNull", FALSE)],
+                     next="Set_Owner")], default="Is_Existing_Event", default_label="Keep default owner"),
+            Assignment(name="Set_Owner", items=[_set("TheEvent.OwnerId", ref("$Record.Owner_Id__c"))],
+                       next="Is_Existing_Event"),
+            Decision(name="Is_Existing_Event", rules=[
+                Rule(name="Event_Found", conditions=[_is("TheEvent.Id", "IsNull", FALSE)], next="Update_Event")],
+                default="Create_Event", default_label="New Event"),
+            RecordUpdate(name="Update_Event", input_reference="TheEvent", next="Add_Participants", fault="Mark_Failed"),
+            RecordCreate(name="Create_Event", input_reference="TheEvent", next="Add_Participants", fault="Mark_Failed"),
+            Subflow(name="Add_Participants", flow_name="Event_Participants", inputs=[
+                SubflowInput(name="EventId", value=ref("TheEvent.Id")),
+                SubflowInput(name="GuestEmails", value=ref("$Record.Guest_Emails__c")),
+                SubflowInput(name="CoHostEmails", value=ref("$Record.Co_Host_Emails__c")),
+            ], outputs=[SubflowOutput(name="ErrorMessage", to="ParticipantsError")], next="Participants_Added"),
+            Decision(name="Participants_Added", rules=[
+                Rule(name="Participants_Failed", conditions=[_is("ParticipantsError", "IsNull", FALSE)],
+                     next="Mark_Participants_Failed")], default="Who_Kind", default_label="Invited"),
+            _mark("Mark_Participants_Failed", "Failed", error=ref("ParticipantsError"), event_id="TheEvent.Id"),
+            _who_kind("$Record.Who_Id__c"),
+            _who_update("Update_Lead", "Lead", "$Record.Who_Id__c", who),
+            _who_update("Update_Contact", "Contact", "$Record.Who_Id__c", who),
+            _mark("Mark_Processed", "Processed", event_id="TheEvent.Id"),
+            _mark("Mark_Skipped", "Skipped", error=text("Booking_Uid__c is blank: no Event can be matched or created.")),
+            MARK_FAILED,
+        ],
+        variables=[
+            Variable(name="TheEvent", data_type="SObject", object_type="Event",
+                     description="The booking's Event: found by Booking UID, else created."),
+            Variable(name="ParticipantsError", data_type="String",
+                     description="Fault message from Event_Participants, blank when all went well."),
+        ],
+        formulas=[
+            Formula(name="EventMeetingType", data_type="String", expression="LEFT({!$Record.Meeting_Type__c}, 75)",
+                    description="Event.Meeting_Type__c holds 75 characters, the Booking Action's 100."),
+        ],
+    )
+
+
+def booking_action_changed() -> Flow:
+    def status(name: str, items: list[AssignmentItem], next_: str = "Update_Event") -> Assignment:
+        return Assignment(name=name, items=items, next=next_)
+
+    event_fields = ["Id", "WhoId", "StartDateTime", "Booking_Uid__c", "Meeting_Status__c", "No_Show__c"]
+
+    def lookup(name: str, uid: str, next_: str) -> RecordLookup:
+        return RecordLookup(name=name, object="Event", output="TheEvent", fields=event_fields,
+                            filters=[RecordFilter(field="Booking_Uid__c", operator="EqualTo", value=ref(uid))],
+                            next=next_, fault="Mark_Failed")
+
+    mirror = [
+        FieldValue(field="Meeting_Status__c", value=ref("TheEvent.Meeting_Status__c")),
+        FieldValue(field="No_Show__c", value=ref("TheEvent.No_Show__c")),
+        FieldValue(field="Meeting_Date__c", value=ref("TheEvent.StartDateTime")),
+    ]
+    actions = ["Rescheduled", "Canceled", "No_Show", "No_Show_Cleared", "Completed"]
+    return Flow(
+        api_name="Booking_Action_Changed",
+        label="Booking Action Changed",
+        description="A rescheduled, canceled, no-show or completed booking: find its Event by Booking UID (or "
+        "the previous UID), change or delete it, mirror the meeting status on the Lead/Contact, and mark "
+        "the Booking Action Processed, Skipped or Failed.",
+        start=Start(next="Has_Booking_Uid", object=BOOKING_ACTION, trigger_type="RecordAfterSave",
+                    record_trigger_type="Create", filter_logic="or",
+                    filters=[RecordFilter(field="Action__c", operator="EqualTo", value=text(a)) for a in actions]),
+        elements=[
+            Decision(name="Has_Booking_Uid", rules=[
+                Rule(name="Booking_Uid_Present", conditions=[_is("$Record.Booking_Uid__c", "IsNull", FALSE)],
+                     next="Get_Event")], default="Mark_Skipped", default_label="No Booking UID"),
+            lookup("Get_Event", "$Record.Booking_Uid__c", "Found_By_Uid"),
+            Decision(name="Found_By_Uid", rules=[
+                Rule(name="Event_Found", conditions=[_is("TheEvent", "IsNull", FALSE)], next="Route_Action")],
+                default="Has_Previous_Uid", default_label="Not found"),
+            Decision(name="Has_Previous_Uid", rules=[
+                Rule(name="Previous_Uid_Present",
+                     conditions=[_is("$Record.Previous_Booking_Uid__c", "IsNull", FALSE)],
+                     next="Get_Event_By_Previous_Uid")], default="Mark_Not_Found", default_label="No previous UID"),
+            lookup("Get_Event_By_Previous_Uid", "$Record.Previous_Booking_Uid__c", "Found_By_Previous_Uid"),
+            Decision(name="Found_By_Previous_Uid", rules=[
+                Rule(name="Previous_Event_Found", conditions=[_is("TheEvent", "IsNull", FALSE)],
+                     next="Take_New_Uid")], default="Mark_Not_Found", default_label="Not found"),
+            Assignment(name="Take_New_Uid", label="Event takes the new Booking UID",
+                       items=[_set("TheEvent.Booking_Uid__c", ref("$Record.Booking_Uid__c"))], next="Route_Action"),
+            Decision(name="Route_Action", rules=[
+                Rule(name=f"Is_{a}", conditions=[_is("$Record.Action__c", "EqualTo", text(a))], next=target)
+                for a, target in [("Rescheduled", "Set_Rescheduled"), ("Canceled", "Cancel_Mode"),
+                                  ("No_Show", "Set_No_Show"), ("No_Show_Cleared", "Set_No_Show_Cleared")]
+            ], default="Set_Completed", default_label="Completed"),
+            status("Set_Rescheduled", [
+                _set("TheEvent.StartDateTime", ref("$Record.Start__c")),
+                _set("TheEvent.EndDateTime", ref("$Record.End__c")),
+                _set("TheEvent.Meeting_Status__c", text("Rescheduled")),
+            ]),
+            Decision(name="Cancel_Mode", rules=[
+                Rule(name="Delete_Mode", conditions=[_is("$Record.Cancel_Mode__c", "EqualTo", text("Delete"))],
+                     next="Set_Canceled_Before_Delete")], default="Set_Canceled", default_label="Keep"),
+            status("Set_Canceled", [_set("TheEvent.Canceled__c", TRUE),
+                                    _set("TheEvent.Meeting_Status__c", text("Canceled"))]),
+            # The Event goes, but the Who record still mirrors "Canceled" from it.
+            status("Set_Canceled_Before_Delete", [_set("TheEvent.Meeting_Status__c", text("Canceled"))],
+                   "Delete_Event"),
+            RecordDelete(name="Delete_Event", input_reference="TheEvent", next="Who_Kind", fault="Mark_Failed"),
+            status("Set_No_Show", [_set("TheEvent.No_Show__c", TRUE),
+                                   _set("TheEvent.Meeting_Status__c", text("No Show"))]),
+            status("Set_No_Show_Cleared", [_set("TheEvent.No_Show__c", FALSE),
+                                           _set("TheEvent.Meeting_Status__c", text("Completed"))]),
+            status("Set_Completed", [_set("TheEvent.Meeting_Status__c", text("Completed"))]),
+            RecordUpdate(name="Update_Event", input_reference="TheEvent", next="Who_Kind", fault="Mark_Failed"),
+            _who_kind("TheEvent.WhoId"),
+            _who_update("Update_Lead", "Lead", "TheEvent.WhoId", mirror),
+            _who_update("Update_Contact", "Contact", "TheEvent.WhoId", mirror),
+            _mark("Mark_Processed", "Processed", event_id="TheEvent.Id"),
+            _mark("Mark_Not_Found", "Failed", error=ref("NotFoundMessage")),
+            _mark("Mark_Skipped", "Skipped", error=text("Booking_Uid__c is blank: no Event can be matched.")),
+            MARK_FAILED,
+        ],
+        variables=[Variable(name="TheEvent", data_type="SObject", object_type="Event",
+                            description="The booking's Event, found by Booking UID or previous UID.")],
+        text_templates=[TextTemplate(
+            name="NotFoundMessage",
+            text="No Event with Booking_Uid__c {!$Record.Booking_Uid__c} "
+                 "(previous uid: {!$Record.Previous_Booking_Uid__c}).",
+            description="Error__c when the booking's Event cannot be found.")],
+    )
+
+
+def scheduling_link_map_user() -> Flow:
+    return Flow(
+        api_name="Scheduling_Link_Map_User",
+        label="Scheduling Link Map User",
+        description="A profile scheduling link was created or its owner/URL changed: find the active User "
+        "with that email, put the link on the User, and mark the link Mapped or Unmatched.",
+        start=Start(next="Needs_Mapping", object="Scheduling_Link__c", trigger_type="RecordAfterSave",
+                    record_trigger_type="CreateAndUpdate", filter_logic="and",
+                    filters=[RecordFilter(field="Kind__c", operator="EqualTo", value=text("Profile"))]),
+        elements=[
+            # Our own Mark_* updates re-trigger this flow; they change none of these fields, so it stops.
+            Decision(name="Needs_Mapping", rules=[Rule(name="Link_New_Or_Changed", logic="or", conditions=[
+                _is("$Record__Prior.Id", "IsNull", TRUE),
+                _is("$Record.Owner_Email__c", "IsChanged", TRUE),
+                _is("$Record.Url__c", "IsChanged", TRUE),
+                _is("$Record.Kind__c", "IsChanged", TRUE),
+            ], next="Has_Owner_Email")], default_label="Unchanged"),
+            Decision(name="Has_Owner_Email", rules=[
+                Rule(name="Owner_Email_Present", conditions=[_is("$Record.Owner_Email__c", "IsNull", FALSE)],
+                     next="Get_User")], default="Mark_Unmatched", default_label="No email"),
+            # SOQL compares strings case-insensitively, so the email match is too.
+            RecordLookup(name="Get_User", label="Get active User by email", object="User", fields=["Id"],
+                         filters=[RecordFilter(field="Email", operator="EqualTo", value=ref("$Record.Owner_Email__c")),
+                                  RecordFilter(field="IsActive", operator="EqualTo", value=TRUE)],
+                         sort_field="CreatedDate", sort_order="Asc",
+                         output="TheUser", next="User_Found", fault="Mark_Unmatched"),
+            Decision(name="User_Found", rules=[
+                Rule(name="Active_User_Found", conditions=[_is("TheUser", "IsNull", FALSE)], next="Update_User")],
+                default="Mark_Unmatched", default_label="No match"),
+            RecordUpdate(name="Update_User", label="Put the link on the User", object="User",
+                         filters=_id_is("TheUser.Id"),
+                         values=[FieldValue(field="Scheduling_Link__c", value=ref("$Record.Url__c"))],
+                         next="Mark_Mapped", fault="Mark_Unmatched"),
+            RecordUpdate(name="Mark_Mapped", object="Scheduling_Link__c", filters=_id_is("$Record.Id"), values=[
+                FieldValue(field="User__c", value=ref("TheUser.Id")),
+                FieldValue(field="Status__c", value=text("Mapped")),
+            ], fault="Mark_Unmatched"),
+            RecordUpdate(name="Mark_Unmatched", object="Scheduling_Link__c", filters=_id_is("$Record.Id"),
+                         description="No active User has the link's email (or mapping failed).",
+                         values=[FieldValue(field="User__c", value=NULL),
+                                 FieldValue(field="Status__c", value=text("Unmatched"))]),
+        ],
+        variables=[Variable(name="TheUser", data_type="SObject", object_type="User",
+                            description="The active User whose email is the link's Owner Email.")],
+    )
+
+
+def _split_lines(prefix: str, source: str, after: str) -> tuple[list, list, list]:
+    """Elements, variables, formulas that turn a one-email-per-line text into a String collection.
+
+    A decision/assignment cycle peels off one line per pass: no query or DML on the cycle.
+    """
+    rest, line_end = f"{prefix}Remaining", f"{prefix}LineEnd"
+    elements = [
+        Decision(name=f"Split_{prefix}", label=f"{prefix} emails left?", rules=[
+            Rule(name=f"More_{prefix}", conditions=[_is(f"{prefix}CharsLeft", "GreaterThan", number(0))],
+                 next=f"Take_{prefix}")], default=after, default_label="Done"),
+        Assignment(name=f"Take_{prefix}", label=f"Take one {prefix} email", items=[
+            _set(f"{prefix}List", ref(f"{prefix}First"), "Add"),
+            _set(rest, ref(f"{prefix}Rest")),
+        ], next=f"Split_{prefix}"),
+    ]
+    variables = [
+        Variable(name=rest, data_type="String", description=f"{source} still to split."),
+        Variable(name=f"{prefix}List", data_type="String", collection=True, description=f"{source}, one per item."),
+    ]
+    formulas = [
+        Formula(name=line_end, data_type="Number", expression=f"FIND({{!LineBreak}}, {{!{rest}}})"),
+        Formula(name=f"{prefix}First", data_type="String",
+                expression=f"TRIM(IF({{!{line_end}}} > 0, LEFT({{!{rest}}}, {{!{line_end}}} - 1), {{!{rest}}}))"),
+        Formula(name=f"{prefix}Rest", data_type="String",
+                expression=f'IF({{!{line_end}}} > 0, MID({{!{rest}}}, {{!{line_end}}} + 1, LEN({{!{rest}}})), "")'),
+        Formula(name=f"{prefix}CharsLeft", data_type="Number", expression=f"LEN(TRIM({{!{rest}}}))"),
+    ]
+    return elements, variables, formulas
+
+
+def _invite(prefix: str, sobject: str, loop_item: str, after_loop: str, extra: list[AssignmentItem] = ()) -> list:
+    """Loop over found records, skipping those already related to the Event, collecting EventRelations."""
+    loop = f"Loop_{prefix}"
+    return [
+        Loop(name=loop, collection=f"{prefix}Records", item=loop_item, each=f"{prefix}_Already_Related",
+             done=after_loop),
+        Decision(name=f"{prefix}_Already_Related", rules=[
+            Rule(name=f"{prefix}_Related", conditions=[_is(f"{loop_item}.Id", "In", ref("RelatedIds"))], next=loop)],
+            default=f"Invite_{prefix}", default_label="Not yet"),
+        Assignment(name=f"Invite_{prefix}", items=[
+            _set("Relation.RelationId", ref(f"{loop_item}.Id")),
+            _set("Relation.EventId", ref("EventId")),
+            _set("Relation.IsInvitee", TRUE),
+            _set("Relations", ref("Relation"), "Add"),
+            _set("RelatedIds", ref(f"{loop_item}.Id"), "Add"),
+            *extra,
+        ], next=loop),
+    ]
+
+
+def event_participants() -> Flow:
+    guest_split, guest_vars, guest_formulas = _split_lines("Guest", "Guest emails", "Split_CoHost")
+    cohost_split, cohost_vars, cohost_formulas = _split_lines("CoHost", "Co-host emails", "Get_Related")
+
+    def count(name: str, collection: str, next_: str) -> Assignment:
+        return Assignment(name=name, items=[_set("Count", ref(collection), "AssignCount")], next=next_)
+
+    def any_(name: str, yes: str, no: str) -> Decision:
+        return Decision(name=name, rules=[Rule(name=f"{name}_Yes", label="Yes",
+                                               conditions=[_is("Count", "GreaterThan", number(0))], next=yes)],
+                        default=no, default_label="None")
+
+    def records(sobject: str, collection: str) -> list[Variable]:
+        return [Variable(name=f"{collection}Records", data_type="SObject", object_type=sobject, collection=True),
+                Variable(name=f"{collection}Record", data_type="SObject", object_type=sobject)]
+
+    return Flow(
+        api_name="Event_Participants",
+        label="Event Participants",
+        description="Subflow: relate an Event to its guests (Contacts, else unconverted Leads, by email) and "
+        "co-hosts (active Users by email) as invitees, in one query per object and one insert.",
+        start=Start(next="Has_Event"),
+        elements=[
+            Decision(name="Has_Event", rules=[
+                Rule(name="Event_Given", conditions=[_is("EventId", "IsNull", FALSE)], next="Prepare")],
+                default_label="No Event"),
+            Assignment(name="Prepare", items=[_set("GuestRemaining", ref("GuestEmails")),
+                                              _set("CoHostRemaining", ref("CoHostEmails"))], next="Split_Guest"),
+            *guest_split,
+            *cohost_split,
+            RecordLookup(name="Get_Related", label="Get existing Event relations", object="EventRelation",
+                         filters=[RecordFilter(field="EventId", operator="EqualTo", value=ref("EventId"))],
+                         first_only=False, output="ExistingRecords", fields=["Id", "RelationId"],
+                         next="Loop_Existing", fault="Capture_Fault"),
+            Loop(name="Loop_Existing", collection="ExistingRecords", item="ExistingRecord",
+                 each="Remember_Existing", done="Count_Guests"),
+            Assignment(name="Remember_Existing", items=[_set("RelatedIds", ref("ExistingRecord.RelationId"), "Add")],
+                       next="Loop_Existing"),
+            count("Count_Guests", "GuestList", "Any_Guests"),
+            any_("Any_Guests", "Get_Contacts", "Count_CoHosts"),
+            RecordLookup(name="Get_Contacts", label="Get guest Contacts", object="Contact",
+                         filters=[RecordFilter(field="Email", operator="In", value=ref("GuestList"))],
+                         first_only=False, output="ContactRecords", fields=["Id", "Email"],
+                         next="Loop_Contact", fault="Capture_Fault"),
+            *_invite("Contact", "Contact", "ContactRecord", "Lead_Emails",
+                     [_set("MatchedEmails", ref("ContactRecord.Email"), "Add")]),
+            Assignment(name="Lead_Emails", label="Guests without a Contact", items=[
+                _set("LeadEmails", ref("GuestList")),
+                _set("LeadEmails", ref("MatchedEmails"), "RemoveAll"),
+            ], next="Count_Lead_Emails"),
+            count("Count_Lead_Emails", "LeadEmails", "Any_Lead_Emails"),
+            any_("Any_Lead_Emails", "Get_Leads", "Count_CoHosts"),
+            RecordLookup(name="Get_Leads", label="Get guest Leads", object="Lead",
+                         filters=[RecordFilter(field="Email", operator="In", value=ref("LeadEmails")),
+                                  RecordFilter(field="IsConverted", operator="EqualTo", value=FALSE)],
+                         first_only=False, output="LeadRecords", fields=["Id"],
+                         next="Loop_Lead", fault="Capture_Fault"),
+            *_invite("Lead", "Lead", "LeadRecord", "Count_CoHosts"),
+            count("Count_CoHosts", "CoHostList", "Any_CoHosts"),
+            any_("Any_CoHosts", "Get_Users", "Count_Relations"),
+            RecordLookup(name="Get_Users", label="Get co-host Users", object="User",
+                         filters=[RecordFilter(field="Email", operator="In", value=ref("CoHostList")),
+                                  RecordFilter(field="IsActive", operator="EqualTo", value=TRUE)],
+                         first_only=False, output="UserRecords", fields=["Id"],
+                         next="Loop_User", fault="Capture_Fault"),
+            *_invite("User", "User", "UserRecord", "Count_Relations"),
+            count("Count_Relations", "Relations", "Any_Relations"),
+            any_("Any_Relations", "Create_Relations", None),
+            RecordCreate(name="Create_Relations", input_reference="Relations", fault="Capture_Fault"),
+            Assignment(name="Capture_Fault", label="Hand the fault to the caller",
+                       items=[_set("ErrorMessage", ref("$Flow.FaultMessage"))]),
+        ],
+        variables=[
+            Variable(name="EventId", data_type="String", input=True, description="The Event to relate people to."),
+            Variable(name="GuestEmails", data_type="String", input=True,
+                     description="Guest emails, one per line (Booking_Action__c.Guest_Emails__c)."),
+            Variable(name="CoHostEmails", data_type="String", input=True,
+                     description="Co-host emails, one per line (Booking_Action__c.Co_Host_Emails__c)."),
+            Variable(name="ErrorMessage", data_type="String", output=True,
+                     description="Fault message when a query or the insert failed; blank otherwise."),
+            *guest_vars, *cohost_vars,
+            *records("EventRelation", "Existing"),
+            *records("Contact", "Contact"),
+            *records("Lead", "Lead"),
+            *records("User", "User"),
+            Variable(name="LeadEmails", data_type="String", collection=True,
+                     description="Guest emails no Contact matched: look for Leads."),
+            Variable(name="MatchedEmails", data_type="String", collection=True,
+                     description="Emails of guests already matched to a Contact."),
+            Variable(name="RelatedIds", data_type="String", collection=True,
+                     description="People already related to the Event: never related twice."),
+            Variable(name="Relation", data_type="SObject", object_type="EventRelation"),
+            Variable(name="Relations", data_type="SObject", object_type="EventRelation", collection=True,
+                     description="All new invitees, inserted at once after the loops."),
+            Variable(name="Count", data_type="Number", value=number(0)),
+        ],
+        formulas=[*guest_formulas, *cohost_formulas],
+        text_templates=[TextTemplate(name="LineBreak", text="\n",
+                                     description="A line break: guest and co-host emails are one per line.")],
+    )
+
+
+def slotforce_flows() -> list[Flow]:
+    return [booking_action_created(), event_participants(), booking_action_changed(), scheduling_link_map_user()]
