@@ -56,7 +56,7 @@ def _filter(candidates: list[AccountRecord], ets: EventTypeSettings, hosts: tupl
     kept = []
     for a in candidates:
         if excluded and a.record_type and a.record_type.strip().lower() in excluded:
-            trace.add("record_type_excluded", step=step, accountId=a.id, recordType=a.record_type)
+            trace.add("record_type_excluded", matchMethod=step, accountId=a.id, recordType=a.record_type)
             continue
         kept.append(a)
     if hosts:
@@ -69,7 +69,7 @@ def _filter(candidates: list[AccountRecord], ets: EventTypeSettings, hosts: tupl
                 continue
             owners.add(owner)
             eligible.append(a)
-        trace.add("host_filter_summary", step=step, before=len(kept), after=len(eligible))
+        trace.add("host_filter_summary", matchMethod=step, before=len(kept), after=len(eligible))
         kept = eligible
     return kept
 

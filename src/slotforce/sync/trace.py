@@ -36,7 +36,7 @@ def _short(v: Any) -> str:
 class Trace(list[TraceStep]):
     """The steps of one booking change, in order."""
 
-    def add(self, step: str, **detail: Any) -> None:
+    def add(self, step: str, /, **detail: Any) -> None:
         self.append(TraceStep(step, detail))
 
     def steps(self, name: str) -> list[TraceStep]:
