@@ -12,6 +12,11 @@ import click
 COMMANDS: dict[str, str] = {
     "package": "slotforce.package.cli:package",
     "org": "slotforce.localorg.cli:org",
+    "ingest": "slotforce.sources.cli:ingest",
+    "status": "slotforce.store.cli:status",
+    "errors": "slotforce.store.cli:errors",
+    "replay": "slotforce.store.cli:replay",
+    "trace": "slotforce.store.cli:trace",
 }
 
 

@@ -326,3 +326,15 @@ def test_a_second_connection_sees_committed_items(tmp_path):
     a.close(), b.close()
     raw = sqlite3.connect(tmp_path / "o.db")
     assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_changes_without_an_event_type_inherit_the_bookings(outbox):
+    put(outbox, change("A", "No_Show", seq=9))  # arrives first: nothing to inherit yet
+    put(outbox, change("A", "Created", event_type="product-demo"), when=1)
+    put(outbox, change("A", "Completed", seq=10), when=2)
+    assert outbox.get(3).event_type == "product-demo"  # known at enqueue
+    assert outbox.get(1).event_type is None
+    created = outbox.lease("w", now=at(3))
+    finish_all(outbox, created, when=3)
+    [no_show] = outbox.lease("w", now=at(4)).items
+    assert no_show.id == 1 and no_show.event_type == "product-demo"  # filled in when handed out

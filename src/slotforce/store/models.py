@@ -66,6 +66,7 @@ class Receipt:
     repeated_delivery: bool  # the same body from the same source was stored before
     item_ids: tuple[int, ...]  # ids of the changes, new or already queued by an earlier delivery
     duplicate_item_ids: tuple[int, ...]  # the subset that an earlier delivery had already queued
+    note: str | None = None  # the delivery's note, e.g. why it yielded no change
 
 
 @dataclass(frozen=True)
@@ -176,3 +177,4 @@ class TraceEntry:
     item_id: int | None
     at: datetime
     steps: list[Any]
+    action_key: str | None = None

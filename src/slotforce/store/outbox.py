@@ -86,7 +86,16 @@ class Outbox(abc.ABC):
 
     # -- traces and errors ----------------------------------------------------------------------
     @abc.abstractmethod
-    def record_trace(self, booking_uid: str, steps: list[Any], *, item_id: int | None = None, now: datetime | None = None) -> None: ...
+    def record_trace(
+        self,
+        booking_uid: str,
+        steps: list[Any],
+        *,
+        action_key: str | None = None,
+        item_id: int | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Keep the decision steps (JSON-able) of one change of a booking; `finish` does it for traced results."""
 
     @abc.abstractmethod
     def traces(self, booking_uid: str) -> list[TraceEntry]:

@@ -86,6 +86,7 @@ CREATE INDEX IF NOT EXISTS items_by_update ON items (updated_at);
 CREATE TABLE IF NOT EXISTS traces (
     id INTEGER PRIMARY KEY,
     booking_uid TEXT NOT NULL,
+    action_key TEXT,
     item_id INTEGER,
     at REAL NOT NULL,
     steps TEXT NOT NULL
@@ -208,7 +209,7 @@ class SqliteOutbox(Outbox):
                     item_ids.append(existing[0])
                     duplicates.append(existing[0])
                     continue
-                item_ids.append(
+                new_id = (
                     db.execute(
                         "INSERT INTO items (delivery_id, dedupe_key, source, booking_uid, previous_booking_uid,"
                         " requires_uid, establishes, action, event_type, change, state, available_at, created_at,"
@@ -230,7 +231,9 @@ class SqliteOutbox(Outbox):
                         ),
                     ).lastrowid
                 )
-        return Receipt(delivery_id, repeated, tuple(item_ids), tuple(duplicates))
+                self._inherit_event_type(db, new_id)
+                item_ids.append(new_id)
+        return Receipt(delivery_id, repeated, tuple(item_ids), tuple(duplicates), delivery.note)
 
     # -- worker ---------------------------------------------------------------------------------
     def lease(
@@ -280,8 +283,21 @@ class SqliteOutbox(Outbox):
                     " attempts = attempts + 1, updated_at = ? WHERE id = ?",
                     (lease_id, worker, expires, at, item_id),
                 )
+                self._inherit_event_type(db, item_id)
             items = tuple(self._get(db, item_id) for item_id in chosen)
         return Lease(lease_id, worker, utc(expires), items)  # type: ignore[arg-type]
+
+    @staticmethod
+    def _inherit_event_type(db: sqlite3.Connection, item_id: int) -> None:
+        """No-show and meeting-ended webhooks do not say the event type; the booking's create did.
+        Filling it in lets the worker pick the right settings and files errors under the right type."""
+        db.execute(
+            "UPDATE items SET event_type = (SELECT earlier.event_type FROM items AS earlier"
+            " WHERE earlier.booking_uid IN (items.booking_uid, items.previous_booking_uid)"
+            " AND earlier.event_type IS NOT NULL AND earlier.id != items.id ORDER BY earlier.id DESC LIMIT 1)"
+            " WHERE id = ? AND event_type IS NULL",
+            (item_id,),
+        )
 
     @staticmethod
     def _blocked(db: sqlite3.Connection, row: tuple) -> bool:
@@ -329,13 +345,14 @@ class SqliteOutbox(Outbox):
         with self._transaction() as db:
             for result in results:
                 row = db.execute(
-                    "SELECT booking_uid, event_type, attempts FROM items WHERE id = ? AND state = 'leased' AND lease_id = ?",
+                    "SELECT booking_uid, event_type, attempts, dedupe_key FROM items"
+                    " WHERE id = ? AND state = 'leased' AND lease_id = ?",
                     (result.item_id, lease_id),
                 ).fetchone()
                 if row is None:
                     stale.append(result.item_id)
                     continue
-                booking_uid, event_type, attempts = row
+                booking_uid, event_type, attempts, dedupe_key = row
                 if result.kind == "done":
                     db.execute(
                         "UPDATE items SET state = 'done', outcome = ?, last_error = NULL, last_error_code = NULL,"
@@ -365,8 +382,8 @@ class SqliteOutbox(Outbox):
                     raise ValueError(f"ItemResult.kind must be done, retry or failed, not {result.kind!r}")
                 if result.trace is not None:
                     db.execute(
-                        "INSERT INTO traces (booking_uid, item_id, at, steps) VALUES (?, ?, ?, ?)",
-                        (booking_uid, result.item_id, at, _json(result.trace)),
+                        "INSERT INTO traces (booking_uid, action_key, item_id, at, steps) VALUES (?, ?, ?, ?, ?)",
+                        (booking_uid, dedupe_key, result.item_id, at, _json(result.trace)),
                     )
                 applied.append(result.item_id)
         return FinishReport(tuple(applied), tuple(stale), tuple(gave_up))
@@ -468,19 +485,28 @@ class SqliteOutbox(Outbox):
         return bytes(row[0])
 
     # -- traces and errors ----------------------------------------------------------------------
-    def record_trace(self, booking_uid: str, steps: list[Any], *, item_id: int | None = None, now: datetime | None = None) -> None:
+    def record_trace(
+        self,
+        booking_uid: str,
+        steps: list[Any],
+        *,
+        action_key: str | None = None,
+        item_id: int | None = None,
+        now: datetime | None = None,
+    ) -> None:
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO traces (booking_uid, item_id, at, steps) VALUES (?, ?, ?, ?)",
-                (booking_uid, item_id, _epoch(now), _json(steps)),
+                "INSERT INTO traces (booking_uid, action_key, item_id, at, steps) VALUES (?, ?, ?, ?, ?)",
+                (booking_uid, action_key, item_id, _epoch(now), _json(steps)),
             )
 
     def traces(self, booking_uid: str) -> list[TraceEntry]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT booking_uid, item_id, at, steps FROM traces WHERE booking_uid = ? ORDER BY id", (booking_uid,)
+                "SELECT booking_uid, item_id, at, steps, action_key FROM traces WHERE booking_uid = ? ORDER BY id",
+                (booking_uid,),
             ).fetchall()
-        return [TraceEntry(r[0], r[1], utc(r[2]), json.loads(r[3])) for r in rows]  # type: ignore[arg-type]
+        return [TraceEntry(r[0], r[1], utc(r[2]), json.loads(r[3]), r[4]) for r in rows]  # type: ignore[arg-type]
 
     def record_sync_error(
         self,

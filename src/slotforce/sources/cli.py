@@ -1,0 +1,53 @@
+"""`slotforce ingest --source calcom|calendly|api FILE...`: store payload files in the outbox."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from slotforce.sources import SOURCES, WebhookRejected
+from slotforce.sources.intake import receive
+from slotforce.store import StoreError
+from slotforce.store.cli import config_option, outbox_from
+
+
+@click.command()
+@config_option
+@click.option("--source", required=True, type=click.Choice(sorted(SOURCES)), help="Which format the files are in.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+def ingest(config: str | None, source: str, files: tuple[str, ...]) -> None:
+    """Store webhook payload FILES in the outbox, exactly as if the webhook had been delivered.
+
+    Signatures are NOT checked: files are trusted local input (you read them from your own disk).
+    Everything else is: size limit, format, required fields. Repeated files are stored once.
+    `-` reads one payload from standard input. Run `slotforce sync` (or the service) to send them.
+    """
+    rejected = 0
+    with outbox_from(config) as outbox:
+        for name in files:
+            body = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+            try:
+                receipt = receive(outbox, source, body, {"Content-Type": "application/json"}, secrets=None, verify=False)
+            except WebhookRejected as exc:
+                rejected += 1
+                click.echo(f"{name}: rejected: {exc.reason}", err=True)
+                continue
+            except StoreError as exc:
+                raise click.ClickException(str(exc)) from exc
+            new = len(receipt.item_ids) - len(receipt.duplicate_item_ids)
+            if not receipt.item_ids:
+                note = receipt.note
+                click.echo(f"{name}: stored, no booking change" + (f" ({note})" if note else ""))
+            elif new == 0:
+                click.echo(f"{name}: already queued (items {_ids(receipt.item_ids)})")
+            else:
+                click.echo(f"{name}: queued {new} change(s) (items {_ids(receipt.item_ids)})")
+    if rejected:
+        raise click.ClickException(f"{rejected} of {len(files)} file(s) rejected; nothing was stored for them")
+
+
+def _ids(ids: tuple[int, ...]) -> str:
+    return ", ".join(str(i) for i in ids)
+

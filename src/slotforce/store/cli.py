@@ -1,0 +1,218 @@
+"""Operator commands over the outbox: `slotforce status`, `errors`, `replay ID`, `trace BOOKING_UID`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from slotforce.store import Outbox, OutboxItem, StoreError
+from slotforce.store.config import open_configured_store
+
+config_option = click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="slotforce.yml to read the `store:` URL from (default: $SLOTFORCE_CONFIG or ./slotforce.yml).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables (for scripts).")
+
+
+@contextmanager
+def outbox_from(config: str | None) -> Iterator[Outbox]:
+    try:
+        outbox = open_configured_store(config)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        yield outbox
+    finally:
+        outbox.close()
+
+
+def _console() -> Console:
+    # Booking uids, error messages and answers are data: no [markup], :emoji: or highlighting in them.
+    return Console(width=140 if not sys.stdout.isatty() else None, highlight=False, markup=False, emoji=False)
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def _summary(item: OutboxItem) -> str:
+    if item.state.value == "done":
+        outcome = item.outcome or {}
+        return ", ".join(f"{k}={v}" for k, v in outcome.items() if v not in (None, "", [], {})) or "sent"
+    if item.last_error:
+        return (f"{item.last_error_code}: " if item.last_error_code else "") + item.last_error
+    return ""
+
+
+def _item_json(item: OutboxItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "state": item.state.value,
+        "source": item.source,
+        "action": item.action,
+        "booking_uid": item.booking_uid,
+        "previous_booking_uid": item.previous_booking_uid,
+        "event_type": item.event_type,
+        "attempts": item.attempts,
+        "available_at": _when(item.available_at),
+        "updated_at": _when(item.updated_at),
+        "error": item.last_error,
+        "error_code": item.last_error_code,
+        "outcome": item.outcome,
+    }
+
+
+def _items_table(title: str, items: list[OutboxItem]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("id", "updated (UTC)", "state", "action", "booking uid", "event type", "tries", "result"):
+        table.add_column(column, overflow="fold")
+    for item in items:
+        table.add_row(
+            str(item.id),
+            _when(item.updated_at),
+            item.state.value,
+            item.action,
+            item.booking_uid,
+            item.event_type or "",
+            str(item.attempts),
+            _summary(item),
+        )
+    return table
+
+
+@click.command()
+@config_option
+@click.option("--recent", default=15, show_default=True, help="How many recently changed items to list.")
+@json_option
+def status(config: str | None, recent: int, as_json: bool) -> None:
+    """Queue depth by state and the most recent booking changes."""
+    with outbox_from(config) as outbox:
+        counts = outbox.counts()
+        items = outbox.items(limit=recent)
+    if as_json:
+        click.echo(json.dumps({"counts": counts, "recent": [_item_json(i) for i in items]}, indent=2))
+        return
+    console = _console()
+    queue = Table(title="Outbox", title_justify="left")
+    labels = {
+        "pending": "pending (due)",
+        "retry_scheduled": "waiting to retry",
+        "leased": "being sent",
+        "done": "done",
+        "failed": "failed (replayable)",
+        "parked": "parked (replayable)",
+        "deliveries": "webhook deliveries stored",
+        "repeated_deliveries": "repeated deliveries ignored",
+    }
+    queue.add_column("state")
+    queue.add_column("count", justify="right")
+    for key, label in labels.items():
+        queue.add_row(label, str(counts.get(key, 0)))
+    console.print(queue)
+    console.print(_items_table(f"Recent ({len(items)})", items) if items else "No booking changes yet.")
+
+
+@click.command()
+@config_option
+@click.option("--limit", default=50, show_default=True, help="How many failed/parked items to list.")
+@json_option
+def errors(config: str | None, limit: int, as_json: bool) -> None:
+    """Permanent failures and parked changes (replay them by id), and the last sync error per event type."""
+    with outbox_from(config) as outbox:
+        failed = outbox.items(states=["failed", "parked"], limit=limit)
+        last = outbox.last_sync_errors()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "failed": [_item_json(i) for i in failed],
+                    "last_sync_errors": [
+                        {"event_type": e.event_type, "code": e.code, "message": e.message, "at": _when(e.at),
+                         "item_id": e.item_id, "details": e.details}
+                        for e in last
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return
+    console = _console()
+    if failed:
+        console.print(_items_table(f"Failed and parked ({len(failed)}): `slotforce replay ID` sends one again", failed))
+    else:
+        console.print("No failed or parked booking changes.")
+    if last:
+        table = Table(title="Last sync error per event type", title_justify="left")
+        for column in ("event type", "at (UTC)", "code", "message", "item", "details"):
+            table.add_column(column, overflow="fold")
+        for e in last:
+            details = ", ".join(f"{k}: {v}" for k, v in e.details.items())
+            table.add_row(e.event_type, _when(e.at), e.code or "", e.message, str(e.item_id or ""), details)
+        console.print(table)
+    else:
+        console.print("No sync errors recorded.")
+
+
+@click.command()
+@config_option
+@click.argument("item_id", type=int)
+def replay(config: str | None, item_id: int) -> None:
+    """Send a failed or parked booking change again (ITEM_ID from `slotforce errors`)."""
+    with outbox_from(config) as outbox:
+        try:
+            item = outbox.replay(item_id)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"item {item.id} ({item.action} {item.booking_uid}) is pending again; the worker sends it next")
+
+
+@click.command()
+@config_option
+@click.argument("booking_uid")
+@json_option
+def trace(config: str | None, booking_uid: str, as_json: bool) -> None:
+    """Everything that happened to one booking: its queued changes and the sync engine's decisions."""
+    with outbox_from(config) as outbox:
+        items = sorted(outbox.items(booking_uid=booking_uid, limit=1000), key=lambda i: i.id)
+        traces = outbox.traces(booking_uid)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "items": [_item_json(i) for i in items],
+                    "traces": [{"action_key": t.action_key, "item_id": t.item_id, "at": _when(t.at), "steps": t.steps} for t in traces],
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return
+    if not items and not traces:
+        raise click.ClickException(f"no booking {booking_uid!r} in the outbox (check the uid; `slotforce status` lists recent ones)")
+    console = _console()
+    console.print(_items_table(f"Changes of booking {booking_uid}", items))
+    for entry in traces:
+        console.print(f"{entry.action_key or 'item ' + str(entry.item_id)}  ({_when(entry.at)} UTC)")
+        for number, step in enumerate(entry.steps, 1):
+            console.print(f"  {number:2d}. {_step_text(step)}")
+
+
+def _step_text(step: Any) -> str:
+    # The engine stores steps as {"step": name, "detail": {...}}; anything else is printed as it is.
+    if isinstance(step, dict) and "step" in step:
+        detail = step.get("detail") or {}
+        facts = ", ".join(f"{k}={v}" for k, v in detail.items()) if isinstance(detail, dict) else str(detail)
+        return f"{step['step']}" + (f" ({facts})" if facts else "")
+    return json.dumps(step, default=str) if not isinstance(step, str) else step

@@ -1,0 +1,55 @@
+"""Find the outbox from slotforce.yml: only the `store:` key, so the operator commands (status,
+errors, replay, trace) still work when other parts of the file are broken, which is exactly when
+they are needed.
+
+A relative `sqlite:///` path is relative to the directory of slotforce.yml, so the commands find
+the same file whatever directory they are run from.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from slotforce.store import Outbox, StoreError, open_store
+
+DEFAULT_STORE_URL = "sqlite:///.slotforce/outbox.db"
+
+
+class ConfigNotUsable(StoreError):
+    pass
+
+
+def config_path(option: str | os.PathLike[str] | None) -> Path:
+    """--config PATH, else $SLOTFORCE_CONFIG, else ./slotforce.yml."""
+    return Path(option or os.environ.get("SLOTFORCE_CONFIG") or "slotforce.yml")
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ConfigNotUsable(f"{path}: not found; pass --config PATH or set SLOTFORCE_CONFIG")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        raise ConfigNotUsable(f"{path}: {where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigNotUsable(f"{path}: the file must be a mapping of keys (salesforce, store, sources, event_types)")
+    return raw
+
+
+def store_url(raw: dict[str, Any], path: Path) -> str:
+    url = raw.get("store", DEFAULT_STORE_URL)
+    if not isinstance(url, str) or not url:
+        raise ConfigNotUsable(f"{path}: store: must be a URL such as {DEFAULT_STORE_URL}")
+    return url
+
+
+def open_configured_store(option: str | os.PathLike[str] | None, **options: Any) -> Outbox:
+    path = config_path(option)
+    raw = read_config(path)
+    return open_store(store_url(raw, path), base_dir=path.resolve().parent, **options)
