@@ -1,0 +1,60 @@
+"""`slotforce org`: run the local org and print how to connect to it."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shlex
+import sys
+
+import click
+
+DEFAULT_STATE = ".slotforce/org"
+
+
+@click.group()
+def org() -> None:
+    """The local org: a Salesforce-compatible HTTPS server for development and tests."""
+
+
+@org.command()
+@click.option("--port", default=8443, show_default=True, help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--state", "state_dir", default=DEFAULT_STATE, show_default=True, type=click.Path(file_okay=False),
+              help="Directory for the database, certificates and org.json (kept between runs).")
+def serve(port: int, state_dir: str) -> None:
+    """Serve the local org until Ctrl-C / SIGTERM; writes STATE/org.json and prints it on one line."""
+    from slotforce.localorg.server import LocalOrg
+
+    try:
+        local = LocalOrg(state_dir=state_dir, port=port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; "
+                                   "pick another --port (0 = any free port)") from None
+    local.write_org_json()
+    click.echo(json.dumps(local.info()), nl=True)
+    sys.stdout.flush()  # whoever started us is waiting for this line
+    try:
+        local.serve_forever()
+    finally:
+        local.org.close()
+
+
+@org.command()
+@click.option("--state", "state_dir", default=DEFAULT_STATE, show_default=True, type=click.Path(file_okay=False),
+              help="The state directory of a served org.")
+@click.option("--name", default="local", show_default=True, help="CumulusCI org name (CUMULUSCI_ORG_<name>).")
+def env(state_dir: str, name: str) -> None:
+    """Print shell exports for requests/CumulusCI: eval "$(slotforce org env --state DIR)"."""
+    from slotforce.localorg.server import ensure_bundle, read_org_json
+
+    try:
+        info = read_org_json(state_dir)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    bundle = ensure_bundle(pathlib.Path(state_dir))
+    cci = {"instance_url": info["instance_url"], "access_token": info["access_token"], "org_id": info["org_id"],
+           "username": info["username"],
+           "id": f"{info['instance_url']}/id/{info['org_id']}/{info['user_id']}"}
+    click.echo(f"export REQUESTS_CA_BUNDLE={shlex.quote(str(bundle.resolve()))}")
+    click.echo(f"export CUMULUSCI_ORG_{name}={shlex.quote(json.dumps(cci, separators=(',', ':')))}")
+    click.echo("export CUMULUSCI_DISABLE_REFRESH=1")
