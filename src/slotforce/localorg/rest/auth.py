@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import time
+import urllib.parse
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -51,7 +52,8 @@ def _instance_url(request: Request) -> str:
 
 def routes(org: Org) -> list[Route]:
     async def token(request: Request) -> Response:
-        form = await request.form()
+        # x-www-form-urlencoded, parsed here (starlette's form parser needs python-multipart)
+        form = dict(urllib.parse.parse_qsl((await request.body()).decode("utf-8", "replace")))
         grant = form.get("grant_type")
         user_id = org.user_id
         if grant == "refresh_token":
