@@ -157,3 +157,13 @@ def test_injection_in_names_is_an_unknown_field_not_sql(crm):
         crm.query('SELECT Id FROM Contact WHERE "LastName" = \'x\'')
     with pytest.raises(InvalidField):
         crm.query("SELECT sqlite_version FROM Contact")
+
+
+def test_non_ascii_text_compares_case_insensitively(org):
+    org.insert("Contact", LastName="Émile", Name="Émile")
+    org.insert("Contact", LastName="Zoë", Name="Zoë")
+    assert names(org, "SELECT LastName FROM Contact WHERE LastName = 'éMILE'") == ["Émile"]
+    assert names(org, "SELECT LastName FROM Contact WHERE LastName IN ('ZOË', 'x')") == ["Zoë"]
+    assert names(org, "SELECT LastName FROM Contact WHERE LastName LIKE 'é%'") == ["Émile"]
+    assert names(org, "SELECT LastName FROM Contact WHERE LastName != 'ÉMILE'") == ["Zoë"]
+    assert names(org, "SELECT LastName FROM Contact WHERE LastName = 'emile'") == []

@@ -614,6 +614,8 @@ class _Scope:
                     return "0"  # LIKE null matches nothing
                 raise self._type_error(op, value)
             pattern = value.like_pattern if value.like_pattern is not None else value.value
+            if not pattern.isascii() and not f.case_sensitive:
+                return f"soql_like({op.sql}, {self.c.params.add(pattern)})"  # see functions.py
             return f"{op.sql} LIKE {self.c.params.add(pattern)} ESCAPE '\\'"
         param = self._value(op, value)
         if param is None:
@@ -628,6 +630,8 @@ class _Scope:
                            f"invalid operator on boolean field '{op.text}': use = or !=")
         p = self.c.params.add(param)
         collate = _collation(f)
+        if _needs_unicode_fold(f, [param]):
+            return f"soql_fold({op.sql}) {'IS NOT' if operator == '!=' else operator} soql_fold({p})"
         if operator == "!=":
             return f"{op.sql} IS NOT {p}{collate}"
         return f"{op.sql} {operator} {p}{collate}"
@@ -690,8 +694,12 @@ class _Scope:
         collate = _collation(f)
         parts = []
         if present:
+            left = op.sql + collate
             placeholders = ", ".join(self.c.params.add(v) for v in present)
-            parts.append(f"{op.sql}{collate} {'NOT IN' if cond.negated else 'IN'} ({placeholders})")
+            if _needs_unicode_fold(f, present):
+                left = f"soql_fold({op.sql})"
+                placeholders = ", ".join(f"soql_fold({p.strip()})" for p in placeholders.split(","))
+            parts.append(f"{left} {'NOT IN' if cond.negated else 'IN'} ({placeholders})")
         if cond.negated:
             null_part = f"{op.sql} IS NOT NULL" if has_null else f"{op.sql} IS NULL"
             if not present:
@@ -763,6 +771,12 @@ class _Scope:
         _, _, chain = self.resolve(ref)
         join = chain[-1][1] if chain else None
         return join.sobject.name if join and join.sobject else self.sobject.name
+
+
+def _needs_unicode_fold(f: Field, values: list) -> bool:
+    """SQLite's NOCASE folds ASCII only: compare non-ASCII text through soql_fold (no index)."""
+    return (f.storage == "TEXT" and not f.case_sensitive and f.type not in ID_TYPES
+            and any(isinstance(v, str) and not v.isascii() for v in values))
 
 
 def _collation(f: Field) -> str:

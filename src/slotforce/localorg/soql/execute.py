@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from slotforce.localorg.schema import Schema
-from slotforce.localorg.soql import nodes
+from slotforce.localorg.soql import functions, nodes
 from slotforce.localorg.soql.compiler import ChildOut, FieldOut, ParentOut, Plan, compile_query
 from slotforce.localorg.soql.parser import parse
 
@@ -43,6 +43,7 @@ def execute_query(conn: sqlite3.Connection, schema: Schema, soql: str | nodes.Qu
 
 def run_plan(conn: sqlite3.Connection, schema: Schema, plan: Plan, *,
              api_version: str = "62.0") -> QueryResult:
+    functions.register(conn)
     if plan.kind == "count":
         (count,) = conn.execute(plan.sql, plan.params).fetchone()
         return QueryResult([], int(count))
