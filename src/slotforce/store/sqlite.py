@@ -80,6 +80,7 @@ CREATE TABLE IF NOT EXISTS items (
     updated_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS items_by_state ON items (state, available_at);
+CREATE INDEX IF NOT EXISTS items_unfinished ON items (id) WHERE state IN ('pending', 'leased');
 CREATE INDEX IF NOT EXISTS items_by_uid ON items (booking_uid, state);
 CREATE INDEX IF NOT EXISTS items_by_previous_uid ON items (previous_booking_uid, state);
 CREATE INDEX IF NOT EXISTS items_by_update ON items (updated_at);
@@ -110,6 +111,9 @@ _ITEM_COLUMNS = (
     " change, available_at, created_at, updated_at, lease_expires_at, last_error, last_error_code, outcome,"
     " requires_uid, establishes, skip_create_wait"
 )
+
+# The same positions as _ITEM_COLUMNS without the JSON bodies: what the lease scan reads.
+_SCAN_COLUMNS = _ITEM_COLUMNS.replace(" change,", " NULL,").replace(" outcome,", " NULL,")
 
 
 def _epoch(now: datetime | None) -> float:
@@ -248,35 +252,25 @@ class SqliteOutbox(Outbox):
         lease_id = uuid.uuid4().hex
         expires = at + lease_for.total_seconds()
         with self._transaction() as db:
-            candidates = db.execute(
-                f"SELECT {_ITEM_COLUMNS} FROM items"
-                " WHERE (state = 'pending' AND available_at <= ?) OR (state = 'leased' AND lease_expires_at <= ?)"
-                " ORDER BY id",
-                (at, at),
-            )
             chosen: list[int] = []
-            for row in candidates.fetchall():
-                if len(chosen) >= limit:
+            after = 0
+            # Page through due items oldest first (not the change JSON: only what ordering needs), so a
+            # deep queue is not loaded at once and a full batch stops the scan early.
+            while len(chosen) < limit:
+                page = db.execute(
+                    f"SELECT {_SCAN_COLUMNS} FROM items WHERE state IN ('pending', 'leased') AND id > ? AND"
+                    " ((state = 'pending' AND available_at <= ?) OR (state = 'leased' AND lease_expires_at <= ?))"
+                    " ORDER BY id LIMIT 500",
+                    (after, at, at),
+                ).fetchall()
+                if not page:
                     break
-                item_id, attempts = row[0], row[9]
-                if attempts >= self.backoff.max_attempts:
-                    # Leased this many times and never finished: the worker dies on it. Stop the loop.
-                    self._set_failed(
-                        db,
-                        item_id,
-                        row[7],
-                        f"gave up after {attempts} attempts that never finished (the worker was interrupted"
-                        " each time); replay it once the cause is fixed",
-                        "ATTEMPTS_EXHAUSTED",
-                        None,
-                        at,
-                    )
-                    continue
-                if self._blocked(db, row):
-                    continue
-                if self._waiting_for_create(db, row, at):
-                    continue
-                chosen.append(item_id)
+                for row in page:
+                    after = row[0]
+                    if len(chosen) >= limit:
+                        break
+                    if self._ready(db, row, at):
+                        chosen.append(row[0])
             for item_id in chosen:
                 db.execute(
                     "UPDATE items SET state = 'leased', lease_id = ?, lease_owner = ?, lease_expires_at = ?,"
@@ -286,6 +280,23 @@ class SqliteOutbox(Outbox):
                 self._inherit_event_type(db, item_id)
             items = tuple(self._get(db, item_id) for item_id in chosen)
         return Lease(lease_id, worker, utc(expires), items)  # type: ignore[arg-type]
+
+    def _ready(self, db: sqlite3.Connection, row: tuple, at: float) -> bool:
+        item_id, attempts = row[0], row[9]
+        if attempts >= self.backoff.max_attempts:
+            # Leased this many times and never finished: the worker dies on it. Stop the loop.
+            self._set_failed(
+                db,
+                item_id,
+                row[7],
+                f"gave up after {attempts} attempts that never finished (the worker was interrupted"
+                " each time); replay it once the cause is fixed",
+                "ATTEMPTS_EXHAUSTED",
+                None,
+                at,
+            )
+            return False
+        return not self._blocked(db, row) and not self._waiting_for_create(db, row, at)
 
     @staticmethod
     def _inherit_event_type(db: sqlite3.Connection, item_id: int) -> None:
@@ -304,12 +315,14 @@ class SqliteOutbox(Outbox):
         """An earlier change of the same booking is still queued or in flight."""
         item_id, uid, previous, establishes = row[0], row[4], row[5], row[19]
         uids = (uid, previous if previous is not None else uid)
+        # A create is never held up by the changes that are waiting for it. (`+state` keeps SQLite on
+        # the uid indexes: a booking has a handful of rows, the queue may have thousands.)
+        condition = "AND id < ? AND +state IN (?, ?) AND NOT (? = 1 AND requires_uid IS ?)"
+        args = (item_id, *UNFINISHED, establishes, uid)
         blocker = db.execute(
-            "SELECT 1 FROM items WHERE id < ? AND state IN (?, ?)"
-            " AND (booking_uid IN (?, ?) OR previous_booking_uid IN (?, ?))"
-            # A create is never held up by the changes that are waiting for it.
-            " AND NOT (? = 1 AND requires_uid IS ?) LIMIT 1",
-            (item_id, *UNFINISHED, *uids, *uids, establishes, uid),
+            f"SELECT 1 FROM items WHERE booking_uid IN (?, ?) {condition}"
+            f" UNION ALL SELECT 1 FROM items WHERE previous_booking_uid IN (?, ?) {condition} LIMIT 1",
+            (*uids, *args, *uids, *args),
         ).fetchone()
         return blocker is not None
 
