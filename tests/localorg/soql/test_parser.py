@@ -129,3 +129,17 @@ def test_sosl_is_refused_as_not_implemented():
 
 def test_for_update_is_accepted():
     assert parse("SELECT Id FROM Account LIMIT 1 FOR UPDATE").for_clause == "UPDATE"
+
+
+def test_reserved_keyword_is_never_a_field_name():
+    with pytest.raises(MalformedQuery) as e:
+        parse("SELECT FROM Account")
+    assert "ERROR at Row:1:Column:8\nunexpected token: 'FROM'" in e.value.message
+    with pytest.raises(MalformedQuery) as e:
+        parse("SELECT Id, FROM Account")
+    assert "unexpected token: 'FROM'" in e.value.message
+
+
+def test_with_data_category_is_not_implemented():
+    with pytest.raises(NotImplementedByLocalOrg):
+        parse("SELECT Id FROM KnowledgeArticleVersion WITH DATA CATEGORY Geography__c AT (usa__c)")

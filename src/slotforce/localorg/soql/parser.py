@@ -305,7 +305,10 @@ def _node_pos(node) -> n.Pos:
     return getattr(node, "pos", n.NOWHERE)
 
 
-def _unexpected(soql: str, err: UnexpectedInput) -> MalformedQuery:
+def _unexpected(soql: str, err: UnexpectedInput) -> SalesforceError:
+    if re.search(r"\bWITH\s+DATA\s+CATEGORY\b", soql, re.I):
+        return NotImplementedByLocalOrg("WITH DATA CATEGORY is not supported by the local org: it has "
+                                        "no Salesforce Knowledge data categories.")
     if isinstance(err, UnexpectedToken) and err.token.type == "$END":
         lines = soql.rstrip().split("\n")
         pos = (len(lines), len(lines[-1]) + 1)
