@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from slotforce.sources import DEFAULT_MAX_BODY_BYTES, WebhookRejected, parse, secrets_from_env
+from slotforce.sources import DEFAULT_MAX_BODY_BYTES, WebhookRejected, options_for, parse, secrets_from_env
 from slotforce.sources.signatures import sign_calcom
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
@@ -64,3 +64,21 @@ def test_secrets_come_from_the_env_vars_the_config_names():
     env = {"MY_CAL": "c", "CALENDLY_SIGNING_KEY": "k", "SLOTFORCE_API_SECRET": ""}
     secrets = secrets_from_env({"calcom": {"secret_env": "MY_CAL"}}, environ=env)
     assert secrets == {"calcom": "c", "calendly": "k", "api": None}
+
+
+def test_secrets_and_options_from_the_engine_settings_model():
+    from slotforce.sync.settings import parse_settings
+
+    settings = parse_settings({"sources": {"calendly": {"signing_key_env": "MY_KEY"}}})
+    assert secrets_from_env(settings.sources, environ={"MY_KEY": "k"})["calendly"] == "k"
+    assert options_for("calendly", settings.sources) == {}
+
+
+def test_options_from_plain_config():
+    from datetime import timedelta
+
+    options = options_for("calendly", {"calendly": {"max_body_bytes": 2048, "replay_window_seconds": 60}})
+    assert options == {"max_body_bytes": 2048, "replay_window": timedelta(seconds=60)}
+    with pytest.raises(WebhookRejected) as info:
+        parse("calendly", b"x" * 2049, {}, secrets=None, **options)
+    assert info.value.status == 413

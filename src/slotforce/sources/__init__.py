@@ -30,6 +30,7 @@ __all__ = [
     "SOURCES",
     "ParsedChanges",
     "WebhookRejected",
+    "options_for",
     "parse",
     "secrets_from_env",
 ]
@@ -57,6 +58,24 @@ def secrets_from_env(sources: Mapping[str, Any] | None = None, environ: Mapping[
         env_name = (config.get(key) if isinstance(config, Mapping) else getattr(config, key, None)) or default_env
         result[source] = environ.get(env_name) or None
     return result
+
+
+def _setting(config: Any, key: str) -> Any:
+    if config is None:
+        return None
+    return config.get(key) if isinstance(config, Mapping) else getattr(config, key, None)
+
+
+def options_for(source: str, sources: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`parse` keyword options from slotforce.yml: `sources.<name>.max_body_bytes` (default 1 MiB)
+    and `sources.calendly.replay_window_seconds` (default 180), when the config has them."""
+    config = (sources or {}).get(source)
+    options: dict[str, Any] = {}
+    if (limit := _setting(config, "max_body_bytes")) is not None:
+        options["max_body_bytes"] = int(limit)
+    if (window := _setting(config, "replay_window_seconds")) is not None:
+        options["replay_window"] = timedelta(seconds=float(window))
+    return options
 
 
 def parse(
