@@ -25,7 +25,7 @@ _FLOW_IGNORED = {"apiVersion", "description", "environments", "interviewLabel", 
                  "isOverridable", "overriddenFlow", "fullName", "timeZoneSidKey"}
 # Record-triggered flow in/out values Salesforce supports but this runtime does not.
 _UNSUPPORTED_FLOW_PARTS = {
-    "actionCalls": "actions (actionCalls)", "apexPluginCalls": "Apex plug-in calls",
+    "actionCalls": "actions", "apexPluginCalls": "Apex plug-in calls",
     "collectionProcessors": "collection filter/sort elements", "customErrors": "custom error elements",
     "screens": "screens", "waits": "wait elements", "steps": "steps", "stages": "stages",
     "orchestratedStages": "orchestrated stages", "transforms": "transform elements",

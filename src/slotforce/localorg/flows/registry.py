@@ -39,6 +39,10 @@ class FlowRegistry:
     def definition(self, name: str) -> FlowDefinition | None:
         return self._defs.get(name.lower())
 
+    def add(self, definition: FlowDefinition) -> None:
+        """Put back a definition read from storage."""
+        self._defs[definition.name.lower()] = definition
+
     def deploy(self, flow: Flow) -> tuple[int, bool]:
         """Add `flow` as a version (unless its source equals the latest one). Status Active makes it
         the active version; Draft/Obsolete leave the active version as it was (as Salesforce does).
@@ -93,3 +97,13 @@ class FlowRegistry:
 
     def __iter__(self):
         return iter(self._defs.values())
+
+    def snapshot(self) -> dict:
+        """What `restore` needs to undo deploys made after this call."""
+        return {k: (d, list(d.versions), d.active_version) for k, d in self._defs.items()}
+
+    def restore(self, snap: dict) -> None:
+        self._defs = {}
+        for k, (d, versions, active) in snap.items():
+            d.versions, d.active_version = versions, active
+            self._defs[k] = d

@@ -1,0 +1,377 @@
+"""Metadata components -> what the org becomes: CustomObject/CustomField XML to schema objects and
+fields, PermissionSet, Layout and FlowDefinition checks. Pure: nothing here touches the org."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..schema import Field, PicklistValue, Schema, SObject
+
+
+class ComponentError(Exception):
+    """One component cannot be deployed: `problem` is what Salesforce would show, with its line."""
+
+    def __init__(self, problem: str, line: int = 0, column: int = 0) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class ComponentResult:
+    component_type: str
+    full_name: str
+    file_name: str
+    success: bool = True
+    created: bool = False
+    changed: bool = False
+    deleted: bool = False
+    problem: str | None = None
+    line: int = 0
+    column: int = 0
+
+
+@dataclass
+class FieldChange:
+    sobject: str  # "Activity" means Event and Task
+    field: Field
+    child_relationship_name: str | None = None
+    display_format: str | None = None  # AutoNumber
+
+
+@dataclass
+class ObjectChange:
+    name: str
+    label: str
+    label_plural: str
+    name_field: Field
+    display_format: str | None = None
+
+
+def _local(el) -> str:
+    return etree.QName(el).localname if isinstance(el.tag, str) else ""
+
+
+def kids(el):
+    return [c for c in el if isinstance(c.tag, str)]
+
+
+def text(el, tag: str, default: str | None = None) -> str | None:
+    for c in kids(el):
+        if _local(c) == tag:
+            return (c.text or "").strip()
+    return default
+
+
+def child(el, tag: str):
+    for c in kids(el):
+        if _local(c) == tag:
+            return c
+    return None
+
+
+def children(el, tag: str):
+    return [c for c in kids(el) if _local(c) == tag]
+
+
+def _flag(el, tag: str) -> bool:
+    return (text(el, tag) or "").lower() == "true"
+
+
+# Field types: MDAPI <type> -> describe type. Types Salesforce has that the org does not model are
+# refused by name rather than reported as "invalid".
+FIELD_TYPES = {
+    "Text": "string", "TextArea": "textarea", "LongTextArea": "textarea", "Html": "textarea",
+    "Email": "email", "Url": "url", "Phone": "phone", "Number": "double", "Currency": "currency",
+    "Percent": "percent", "Checkbox": "boolean", "Date": "date", "DateTime": "datetime", "Time": "time",
+    "Picklist": "picklist", "MultiselectPicklist": "multipicklist", "Lookup": "reference",
+    "MasterDetail": "reference", "AutoNumber": "string", "EncryptedText": "encryptedstring",
+}
+UNSUPPORTED_FIELD_TYPES = {"Summary", "Location", "Hierarchy", "ExternalLookup", "IndirectLookup",
+                           "MetadataRelationship", "File", "Lookup Filter", "Address"}
+_DEFAULT_LENGTH = {"email": 80, "url": 255, "phone": 40, "textarea": 255, "picklist": 255,
+                   "multipicklist": 4099, "reference": 18, "encryptedstring": 175}
+
+
+def field_from_xml(sobject: str, el, *, standard_object: bool) -> FieldChange:
+    """A <fields> element of an .object file as a schema Field (plus what the org needs around it)."""
+    name = text(el, "fullName") or ""
+    line = el.sourceline
+    if not name:
+        raise ComponentError("a field has no <fullName>", line)
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*__c", name) or "__" in name[:-3]:
+        raise ComponentError(f"Invalid custom field name {name}: custom fields end with __c and use letters, "
+                             "digits and single underscores", line)
+    if text(el, "formula"):
+        raise ComponentError(f"{sobject}.{name}: formula fields are not supported by the local org", 
+                             child(el, "formula").sourceline)
+    mtype = text(el, "type")
+    type_el = child(el, "type")
+    if mtype is None:
+        raise ComponentError(f"{sobject}.{name}: the field has no <type>", line)
+    if mtype in UNSUPPORTED_FIELD_TYPES:
+        raise ComponentError(f"{sobject}.{name}: field type {mtype} is not supported by the local org",
+                             type_el.sourceline)
+    if mtype not in FIELD_TYPES:
+        raise ComponentError(f"Invalid field type: {mtype}", type_el.sourceline)
+    ftype = FIELD_TYPES[mtype]
+    f = Field(name=name, type=ftype, label=text(el, "label") or name[:-3].replace("_", " "), custom=True,
+              description=text(el, "description") or "")
+    f.length = int(text(el, "length") or 0) or _DEFAULT_LENGTH.get(ftype, 0)
+    if mtype == "Text" and not text(el, "length"):
+        raise ComponentError(f"{sobject}.{name}: Text fields need a <length> (1-255)", line)
+    if mtype == "Text" and not 1 <= f.length <= 255:
+        raise ComponentError(f"{sobject}.{name}: Text length must be 1-255, got {f.length}", line)
+    if mtype == "LongTextArea" and not 256 <= f.length <= 131072:
+        raise ComponentError(f"{sobject}.{name}: Long Text Area length must be 256-131072, got {f.length}", line)
+    if ftype in ("double", "currency", "percent"):
+        f.precision = int(text(el, "precision") or 18)
+        f.scale = int(text(el, "scale") or 0)
+        if f.scale > f.precision:
+            raise ComponentError(f"{sobject}.{name}: scale {f.scale} is larger than precision {f.precision}", line)
+    f.nillable = not _flag(el, "required")
+    f.unique = _flag(el, "unique")
+    f.external_id = _flag(el, "externalId")
+    f.id_lookup = f.external_id or f.unique
+    f.case_sensitive = _flag(el, "caseSensitive")
+    if (f.unique or f.external_id) and ftype not in ("string", "email", "double", "encryptedstring") \
+            and mtype != "AutoNumber":
+        raise ComponentError(f"{sobject}.{name}: only Text, Number, Email and Auto Number fields can be "
+                             "Unique or External ID", line)
+    change = FieldChange(sobject, f)
+    default = text(el, "defaultValue")
+    if ftype == "boolean":
+        f.nillable = False
+        f.defaulted_on_create = True
+        f.default_value = (default or "false").lower() == "true"
+    elif default:
+        m = re.fullmatch(r"""\s*(?:"(.*)"|'(.*)')\s*""", default, re.S)
+        if not m:
+            raise ComponentError(f"{sobject}.{name}: default value formulas other than a quoted text literal "
+                                 "are not supported by the local org", child(el, "defaultValue").sourceline)
+        f.default_value = m.group(1) if m.group(1) is not None else m.group(2)
+        f.defaulted_on_create = True
+    if ftype in ("picklist", "multipicklist"):
+        _picklist(sobject, el, f)
+    if ftype == "reference":
+        target = text(el, "referenceTo")
+        if not target:
+            raise ComponentError(f"{sobject}.{name}: a {mtype} field needs <referenceTo>", line)
+        f.reference_to = [target]
+        f.relationship_name = name[:-3] + "__r"
+        rel = text(el, "relationshipName")
+        change.child_relationship_name = f"{rel}__r" if rel else None
+        if mtype == "MasterDetail":
+            if standard_object:
+                raise ComponentError(f"{sobject}.{name}: a standard object cannot be the detail of a "
+                                     "master-detail relationship", line)
+            f.nillable = False
+            f.cascade_delete = True
+            f.updateable = _flag(el, "reparentableMasterDetail")
+        else:
+            f.cascade_delete = (text(el, "deleteConstraint") or "SetNull") == "Cascade"
+    if mtype == "AutoNumber":
+        change.display_format = text(el, "displayFormat") or "{0}"
+        _auto_number(f)
+    return change
+
+
+def _auto_number(f: Field) -> None:
+    f.type = "string"
+    f.length = 30
+    f.auto_number = True
+    f.createable = False
+    f.updateable = False
+    f.nillable = False
+    f.defaulted_on_create = True
+
+
+def _picklist(sobject: str, el, f: Field) -> None:
+    vs = child(el, "valueSet")
+    if vs is None:
+        if child(el, "picklist") is not None:
+            raise ComponentError(f"{sobject}.{f.name}: the pre-API-38 <picklist> element is not supported; "
+                                 "use <valueSet>", child(el, "picklist").sourceline)
+        raise ComponentError(f"{sobject}.{f.name}: a picklist needs a <valueSet>", el.sourceline)
+    if text(vs, "valueSetName"):
+        raise ComponentError(f"{sobject}.{f.name}: global value sets are not supported by the local org",
+                             vs.sourceline)
+    f.restricted_picklist = _flag(vs, "restricted")
+    definition = child(vs, "valueSetDefinition")
+    if definition is None:
+        raise ComponentError(f"{sobject}.{f.name}: the valueSet has no <valueSetDefinition>", vs.sourceline)
+    seen = set()
+    for v in children(definition, "value"):
+        full = text(v, "fullName") or ""
+        if not full:
+            raise ComponentError(f"{sobject}.{f.name}: a picklist value has no <fullName>", v.sourceline)
+        if full.lower() in seen:
+            raise ComponentError(f"{sobject}.{f.name}: duplicate picklist value {full}", v.sourceline)
+        seen.add(full.lower())
+        is_default = _flag(v, "default")
+        f.picklist_values.append(PicklistValue(full, text(v, "label") or full, True, is_default))
+        if is_default:
+            f.default_value = full
+            f.defaulted_on_create = True
+    if not f.picklist_values:
+        raise ComponentError(f"{sobject}.{f.name}: the picklist has no values", definition.sourceline)
+
+
+# Parts of an .object file that change nothing the org models; everything else unknown is refused.
+_OBJECT_COSMETIC = {"fullName", "label", "pluralLabel", "nameField", "deploymentStatus", "sharingModel",
+                    "description", "enableActivities", "enableBulkApi", "enableFeeds", "enableHistory",
+                    "enableReports", "enableSearch", "enableSharing", "enableStreamingApi", "enableLicensing",
+                    "enableDivisions", "enableEnhancedLookup", "allowInChatterGroups", "compactLayoutAssignment",
+                    "externalSharingModel", "visibility", "listViews", "searchLayouts", "actionOverrides",
+                    "compactLayouts", "webLinks", "fieldSets", "startsWith", "gender", "recordTypeTrackHistory",
+                    "recordTypeTrackFeedHistory", "enableDataTranslation", "fields"}
+_OBJECT_REFUSED = {"validationRules": "validation rules", "recordTypes": "record types",
+                   "businessProcesses": "business processes", "sharingReasons": "sharing reasons",
+                   "indexes": "custom indexes"}
+
+
+def object_from_xml(name: str, root, schema: Schema) -> tuple[ObjectChange | None, list[tuple[FieldChange | None,
+                                                                                         str, ComponentError | None,
+                                                                                         int]]]:
+    """An .object file -> (ObjectChange for a custom object, [(field change, field full name, error, line)]).
+    Object-level problems raise ComponentError."""
+    if _local(root) != "CustomObject":
+        raise ComponentError(f"the root element is <{_local(root)}>, expected <CustomObject>", root.sourceline)
+    custom = name.endswith("__c")
+    if not custom and name != "Activity" and schema.get(name) is None:
+        raise ComponentError(f"the local org has no standard object {name}", root.sourceline)
+    if not custom and not name[0].isalpha():
+        raise ComponentError(f"invalid object name {name}", root.sourceline)
+    for c in kids(root):
+        tag = _local(c)
+        if tag in _OBJECT_REFUSED:
+            if tag == "recordTypes" or tag == "validationRules":
+                raise ComponentError(f"{name}: {_OBJECT_REFUSED[tag]} are not supported by the local org",
+                                     c.sourceline)
+            raise ComponentError(f"{name}: {_OBJECT_REFUSED[tag]} are not supported by the local org", c.sourceline)
+        if tag not in _OBJECT_COSMETIC:
+            raise ComponentError(f"{name}: <{tag}> is not supported by the local org", c.sourceline)
+    obj_change = None
+    if custom:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*__c", name) or "__" in name[:-3]:
+            raise ComponentError(f"invalid custom object name {name}", root.sourceline)
+        label = text(root, "label")
+        plural = text(root, "pluralLabel")
+        if not label or not plural:
+            existing = schema.get(name)
+            if existing is None:
+                raise ComponentError(f"{name}: a new custom object needs <label> and <pluralLabel>", root.sourceline)
+            label, plural = label or existing.label, plural or existing.label_plural
+        nf = child(root, "nameField")
+        if nf is None and schema.get(name) is None:
+            raise ComponentError(f"{name}: a new custom object needs a <nameField>", root.sourceline)
+        name_field = Field("Name", "string", (text(nf, "label") if nf is not None else None) or f"{label} Name",
+                           length=80, name_field=True, nillable=False, defaulted_on_create=False)
+        display_format = None
+        if nf is not None:
+            nf_type = text(nf, "type") or "Text"
+            if nf_type == "AutoNumber":
+                display_format = text(nf, "displayFormat")
+                if not display_format or not re.search(r"\{0+\}", display_format):
+                    raise ComponentError(f"{name}: an Auto Number name field needs a <displayFormat> with a "
+                                         "{0...} number part, like A-{0000}", nf.sourceline)
+                _auto_number(name_field)
+            elif nf_type != "Text":
+                raise ComponentError(f"{name}: name field type {nf_type} is not supported (Text or AutoNumber)",
+                                     nf.sourceline)
+        obj_change = ObjectChange(name, label, plural, name_field, display_format)
+    fields = []
+    for fel in children(root, "fields"):
+        full = f"{name}.{text(fel, 'fullName') or '?'}"
+        fname = text(fel, "fullName") or ""
+        if not fname.endswith("__c") and not custom:
+            continue  # a standard field's settings (help text, tracking): nothing the org models
+        try:
+            fields.append((field_from_xml(name, fel, standard_object=not custom), full, None, fel.sourceline))
+        except ComponentError as exc:
+            fields.append((None, full, exc, fel.sourceline))
+    return obj_change, fields
+
+
+def check_field_targets(change: FieldChange, schema: Schema, line: int) -> None:
+    for target in change.field.reference_to:
+        if schema.get(target) is None:
+            raise ComponentError(f"{change.sobject}.{change.field.name}: referenceTo {target} is not an object "
+                                 "in this org", line)
+
+
+def check_permission_set(name: str, root, schema: Schema) -> dict:
+    """Validate a PermissionSet; returns the PermissionSet record values (Name, Label, Description)."""
+    if _local(root) != "PermissionSet":
+        raise ComponentError(f"the root element is <{_local(root)}>, expected <PermissionSet>", root.sourceline)
+    label = text(root, "label")
+    if not label:
+        raise ComponentError(f"{name}: a permission set needs a <label>", root.sourceline)
+    for op in children(root, "objectPermissions"):
+        obj = text(op, "object") or ""
+        if schema.get(obj) is None:
+            raise ComponentError(f"In field: object - no CustomObject named {obj} found", op.sourceline)
+    for fp in children(root, "fieldPermissions"):
+        path = text(fp, "field") or ""
+        obj_name, _, field_name = path.partition(".")
+        obj = schema.get(obj_name if obj_name != "Activity" else "Event")
+        f = obj.field(field_name) if obj else None
+        if f is None:
+            raise ComponentError(f"In field: field - no CustomField named {path} found", fp.sourceline)
+        if not f.nillable and f.type != "boolean" and f.custom:
+            raise ComponentError(f"You cannot deploy to a required field: {path}", fp.sourceline)
+    for up in children(root, "userPermissions"):
+        if (text(up, "name") or "") == "ModifyAllData" and _flag(up, "enabled"):
+            pass  # allowed by Salesforce; the package's own test guards against it
+    return {"Name": name, "Label": label[:80], "Description": (text(root, "description") or "")[:255] or None}
+
+
+def check_layout(full_name: str, root, schema: Schema) -> None:
+    if _local(root) != "Layout":
+        raise ComponentError(f"the root element is <{_local(root)}>, expected <Layout>", root.sourceline)
+    obj_name = full_name.split("-", 1)[0]
+    obj = schema.get(obj_name if obj_name != "Activity" else "Event")
+    if obj is None:
+        raise ComponentError(f"a layout for {obj_name}, which is not an object in this org", root.sourceline)
+    for item in root.iter("{*}layoutItems"):
+        fname = text(item, "field")
+        if fname and obj.field(fname) is None:
+            raise ComponentError(f"Field: {fname} does not exist; check the spelling", item.sourceline)
+
+
+def flow_definition(root) -> int:
+    """activeVersionNumber of a FlowDefinition (0 when absent: deactivate)."""
+    if _local(root) != "FlowDefinition":
+        raise ComponentError(f"the root element is <{_local(root)}>, expected <FlowDefinition>", root.sourceline)
+    raw = text(root, "activeVersionNumber") or "0"
+    if not raw.isdigit():
+        raise ComponentError(f"activeVersionNumber {raw!r} is not a number", child(root, "activeVersionNumber").sourceline)
+    return int(raw)
+
+
+def plan_object(schema: Schema, change: ObjectChange) -> SObject:
+    """The object as it will be after the deploy (for checking later components against)."""
+    existing = schema.get(change.name)
+    if existing is not None:
+        existing.label, existing.label_plural = change.label, change.label_plural
+        return existing
+    s = SObject(change.name, change.label, change.label_plural, f"x{len(list(schema)):02d}", custom=True)
+    for fname, ftype in (("Id", "id"), ("OwnerId", "reference"), ("CreatedDate", "datetime"),
+                         ("CreatedById", "reference"), ("LastModifiedDate", "datetime"),
+                         ("LastModifiedById", "reference"), ("SystemModstamp", "datetime"), ("IsDeleted", "boolean")):
+        s.add_field(Field(fname, ftype, createable=fname == "OwnerId", updateable=fname == "OwnerId"))
+    s.add_field(change.name_field)
+    schema.add(s)
+    return s
+
+
+def plan_field(schema: Schema, change: FieldChange) -> None:
+    targets = ["Event", "Task"] if change.sobject == "Activity" else [change.sobject]
+    for t in targets:
+        obj = schema.get(t)
+        if obj is not None:
+            obj.add_field(change.field)

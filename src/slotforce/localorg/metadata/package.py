@@ -1,0 +1,88 @@
+"""A deploy zip: its files and its package.xml manifest (MDAPI format, as CumulusCI sends it)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+NS = "http://soap.sforce.com/2006/04/metadata"
+MAX_ZIP_BYTES = 400 * 1024 * 1024  # Salesforce's deploy limit (compressed and uncompressed)
+
+
+class PackageError(Exception):
+    """The zip or its package.xml cannot be read: the whole deploy fails with this problem."""
+
+    def __init__(self, message: str, file_name: str = "package.xml", line: int = 0, column: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file_name = file_name
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class Package:
+    files: dict[str, bytes]  # path in the zip (package root removed) -> content
+    members: dict[str, list[str]] = field(default_factory=dict)  # metadata type -> members ("*" allowed)
+    version: str = ""
+
+    def named(self, type_name: str, member: str) -> bool:
+        """Whether package.xml names this component (directly or with `*`)."""
+        wanted = self.members.get(type_name, [])
+        return "*" in wanted or member in wanted
+
+
+def parse_xml(content: bytes, file_name: str):
+    """An lxml root, or PackageError with the line and column of the syntax error."""
+    try:
+        return etree.fromstring(content, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        line, col = exc.position if exc.position else (0, 0)
+        raise PackageError(f"malformed XML: {exc.msg}", file_name, line, col) from None
+
+
+def read_package(zip_bytes: bytes) -> Package:
+    if len(zip_bytes) > MAX_ZIP_BYTES:
+        raise PackageError("the zip file is larger than 400 MB", "")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(zip_bytes))
+        names = [n for n in zf.namelist() if not n.endswith("/")]
+        raw = {n: zf.read(n) for n in names}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise PackageError(f"the ZipFile is not a valid zip archive: {exc}", "") from None
+    if "package.xml" not in raw:
+        # singlePackage=false zips hold one folder per package; accept exactly one.
+        roots = [n[: -len("package.xml")] for n in raw if n.endswith("/package.xml") and n.count("/") == 1]
+        if len(roots) != 1:
+            raise PackageError("No package.xml found", "package.xml")
+        prefix = roots[0]
+        raw = {n[len(prefix):]: v for n, v in raw.items() if n.startswith(prefix)}
+    root = parse_xml(raw["package.xml"], "package.xml")
+    if etree.QName(root).localname != "Package":
+        raise PackageError(f"package.xml: the root element is <{etree.QName(root).localname}>, expected <Package>",
+                           "package.xml", root.sourceline)
+    pkg = Package({n: v for n, v in raw.items() if n != "package.xml"})
+    for t in root:
+        if not isinstance(t.tag, str):
+            continue
+        tag = etree.QName(t).localname
+        if tag == "version":
+            pkg.version = (t.text or "").strip()
+        elif tag == "types":
+            name = None
+            members = []
+            for c in t:
+                if not isinstance(c.tag, str):
+                    continue
+                ctag = etree.QName(c).localname
+                if ctag == "name":
+                    name = (c.text or "").strip()
+                elif ctag == "members":
+                    members.append((c.text or "").strip())
+            if not name:
+                raise PackageError("package.xml: a <types> element has no <name>", "package.xml", t.sourceline)
+            pkg.members.setdefault(name, []).extend(members)
+    return pkg
