@@ -602,7 +602,7 @@ class _Scope:
 
     def _comparison(self, op: _Operand, operator: str, value) -> str:
         f = op.field
-        if isinstance(value, n.DateLiteral):
+        if isinstance(value, n.DateLiteral) and operator != "LIKE":
             return self._date_literal(op, operator, value)
         if operator == "LIKE":
             if f.type not in TEXT_TYPES or f.type == "multipicklist":
@@ -666,11 +666,7 @@ class _Scope:
             "<=": f"{col} < {e}",
             ">": f"{col} >= {e}",
             ">=": f"{col} >= {s}",
-        }[operator] if operator != "LIKE" else self._like_on_date(op)
-
-    def _like_on_date(self, op: _Operand):
-        raise self.err(InvalidQueryFilterOperator, op.pos,
-                       f"invalid operator on {op.field.type} field '{op.text}': LIKE works on text fields only")
+        }[operator]
 
     def _in_list(self, op: _Operand, cond: n.InList) -> str:
         f = op.field
