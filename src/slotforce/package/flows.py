@@ -60,6 +60,21 @@ def _who_kind(who: str) -> Decision:
 
 
 def booking_action_created() -> Flow:
+    event = [FieldValue(field=f, value=v) for f, v in [
+        ("Subject", ref("$Record.Subject__c")),
+        ("StartDateTime", ref("$Record.Start__c")),
+        ("EndDateTime", ref("$Record.End__c")),
+        ("Location", ref("$Record.Location__c")),
+        ("Description", ref("$Record.Description__c")),
+        ("WhoId", ref("$Record.Who_Id__c")),
+        ("WhatId", ref("$Record.What_Id__c")),
+        ("Booking_Uid__c", ref("$Record.Booking_Uid__c")),
+        ("Meeting_Type__c", ref("EventMeetingType")),
+        ("Meeting_Url__c", ref("$Record.Meeting_Url__c")),
+        ("Router_Name__c", ref("$Record.Router_Name__c")),
+        ("Meeting_Status__c", text("Scheduled")),
+        ("Canceled__c", FALSE),
+    ]]
     who = [
         FieldValue(field="Meeting_Type__c", value=ref("$Record.Meeting_Type__c")),
         FieldValue(field="Meeting_Date__c", value=ref("$Record.Start__c")),
@@ -84,57 +99,54 @@ def booking_action_created() -> Flow:
             RecordLookup(name="Get_Event", label="Get Event by Booking UID", object="Event",
                          filters=[RecordFilter(field="Booking_Uid__c", operator="EqualTo",
                                                value=ref("$Record.Booking_Uid__c"))],
-                         output="TheEvent", fields=["Id"], next="Set_Event_Fields", fault="Mark_Failed"),
-            Assignment(name="Set_Event_Fields", items=[
-                _set("TheEvent.Subject", ref("$Record.Subject__c")),
-                _set("TheEvent.StartDateTime", ref("$Record.Start__c")),
-                _set("TheEvent.EndDateTime", ref("$Record.End__c")),
-                _set("TheEvent.Location", ref("$Record.Location__c")),
-                _set("TheEvent.Description", ref("$Record.Description__c")),
-                _set("TheEvent.WhoId", ref("$Record.Who_Id__c")),
-                _set("TheEvent.WhatId", ref("$Record.What_Id__c")),
-                _set("TheEvent.Booking_Uid__c", ref("$Record.Booking_Uid__c")),
-                _set("TheEvent.Meeting_Type__c", ref("EventMeetingType")),
-                _set("TheEvent.Meeting_Url__c", ref("$Record.Meeting_Url__c")),
-                _set("TheEvent.Router_Name__c", ref("$Record.Router_Name__c")),
-                _set("TheEvent.Meeting_Status__c", text("Scheduled")),
-                _set("TheEvent.Canceled__c", FALSE),
-            ], next="Has_Owner"),
-            Decision(name="Has_Owner", rules=[
-                Rule(name="Owner_Present", conditions=[_is("$Record.Owner_Id__c", "IsNull", FALSE)],
-                     next="Set_Owner")], default="Is_Existing_Event", default_label="Keep default owner"),
-            Assignment(name="Set_Owner", items=[_set("TheEvent.OwnerId", ref("$Record.Owner_Id__c"))],
-                       next="Is_Existing_Event"),
+                         output="FoundEvent", fields=["Id", "OwnerId"], next="Is_Existing_Event",
+                         fault="Mark_Failed"),
             Decision(name="Is_Existing_Event", rules=[
-                Rule(name="Event_Found", conditions=[_is("TheEvent.Id", "IsNull", FALSE)], next="Update_Event")],
+                Rule(name="Event_Found", conditions=[_is("FoundEvent", "IsNull", FALSE)], next="Update_Event")],
                 default="Create_Event", default_label="New Event"),
-            RecordUpdate(name="Update_Event", input_reference="TheEvent", next="Add_Participants", fault="Mark_Failed"),
-            RecordCreate(name="Create_Event", input_reference="TheEvent", next="Add_Participants", fault="Mark_Failed"),
+            # Field values written straight from the Booking Action (no record variable to fill in
+            # first), the same list for both paths; only the owner fallback differs.
+            RecordUpdate(name="Update_Event", object="Event", filters=_id_is("FoundEvent.Id"),
+                         values=[*event, FieldValue(field="OwnerId", value=ref("ExistingEventOwner"))],
+                         next="Remember_Event_Id", fault="Mark_Failed"),
+            Assignment(name="Remember_Event_Id", items=[_set("EventId", ref("FoundEvent.Id"))],
+                       next="Add_Participants"),
+            RecordCreate(name="Create_Event", object="Event",
+                         values=[*event, FieldValue(field="OwnerId", value=ref("NewEventOwner"))],
+                         id_to="EventId", next="Add_Participants", fault="Mark_Failed"),
             Subflow(name="Add_Participants", flow_name="Event_Participants", inputs=[
-                SubflowInput(name="EventId", value=ref("TheEvent.Id")),
+                SubflowInput(name="EventId", value=ref("EventId")),
                 SubflowInput(name="GuestEmails", value=ref("$Record.Guest_Emails__c")),
                 SubflowInput(name="CoHostEmails", value=ref("$Record.Co_Host_Emails__c")),
             ], outputs=[SubflowOutput(name="ErrorMessage", to="ParticipantsError")], next="Participants_Added"),
             Decision(name="Participants_Added", rules=[
                 Rule(name="Participants_Failed", conditions=[_is("ParticipantsError", "IsNull", FALSE)],
                      next="Mark_Participants_Failed")], default="Who_Kind", default_label="Invited"),
-            _mark("Mark_Participants_Failed", "Failed", error=ref("ParticipantsError"), event_id="TheEvent.Id"),
+            _mark("Mark_Participants_Failed", "Failed", error=ref("ParticipantsError"), event_id="EventId"),
             _who_kind("$Record.Who_Id__c"),
             _who_update("Update_Lead", "Lead", "$Record.Who_Id__c", who),
             _who_update("Update_Contact", "Contact", "$Record.Who_Id__c", who),
-            _mark("Mark_Processed", "Processed", event_id="TheEvent.Id"),
+            _mark("Mark_Processed", "Processed", event_id="EventId"),
             _mark("Mark_Skipped", "Skipped", error=text("Booking_Uid__c is blank: no Event can be matched or created.")),
             MARK_FAILED,
         ],
         variables=[
-            Variable(name="TheEvent", data_type="SObject", object_type="Event",
-                     description="The booking's Event: found by Booking UID, else created."),
+            Variable(name="FoundEvent", data_type="SObject", object_type="Event",
+                     description="The Event that already has this Booking UID, if any."),
+            Variable(name="EventId", data_type="String", description="Id of the Event updated or created."),
             Variable(name="ParticipantsError", data_type="String",
                      description="Fault message from Event_Participants, blank when all went well."),
         ],
         formulas=[
             Formula(name="EventMeetingType", data_type="String", expression="LEFT({!$Record.Meeting_Type__c}, 75)",
                     description="Event.Meeting_Type__c holds 75 characters, the Booking Action's 100."),
+            Formula(name="NewEventOwner", data_type="String",
+                    expression="IF(ISBLANK({!$Record.Owner_Id__c}), {!$Record.OwnerId}, {!$Record.Owner_Id__c})",
+                    description="The resolved owner, else whoever inserted the Booking Action (the integration "
+                    "user, who would own the Event by default anyway)."),
+            Formula(name="ExistingEventOwner", data_type="String",
+                    expression="IF(ISBLANK({!$Record.Owner_Id__c}), {!FoundEvent.OwnerId}, {!$Record.Owner_Id__c})",
+                    description="The resolved owner, else the Event keeps its owner."),
         ],
     )
 
@@ -419,9 +431,15 @@ def event_participants() -> Flow:
                      description="All new invitees, inserted at once after the loops."),
             Variable(name="Count", data_type="Number", value=number(0)),
         ],
-        formulas=[*guest_formulas, *cohost_formulas],
-        text_templates=[TextTemplate(name="LineBreak", text="\n",
-                                     description="A line break: guest and co-host emails are one per line.")],
+        formulas=[
+            Formula(name="LineBreak", data_type="String", expression="MID({!LineBreakHolder}, 2, 1)",
+                    description="A line break: guest and co-host emails are one per line."),
+            *guest_formulas, *cohost_formulas,
+        ],
+        # Tools that read flow XML often trim element text, which would turn a template holding
+        # only a line break into "". The brackets keep it inside; LineBreak takes it out again.
+        text_templates=[TextTemplate(name="LineBreakHolder", text="[\n]",
+                                     description="Holds a line break between brackets (see LineBreak).")],
     )
 
 
