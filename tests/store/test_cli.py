@@ -76,3 +76,19 @@ def test_trace_shows_items_and_steps(config):
     assert result.exit_code == 0, result.output
     assert "calcom:A:Created:0" in result.output and "who (lead=00Q1)" in result.output
     assert run("trace", "nope").exit_code == 1
+
+
+def test_replay_all_parked(tmp_path, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    path = tmp_path / "slotforce.yml"
+    path.write_text("store: sqlite:///outbox.db\n")
+    store = open_store("sqlite:///outbox.db", base_dir=tmp_path)
+    store.enqueue(Delivery("calcom", b"1"), [NewChange("calcom:X:Canceled:0", "X", "Canceled", {}, requires_uid="X")])
+    store.enqueue(Delivery("calcom", b"2"), [NewChange("calcom:Y:Canceled:0", "Y", "Canceled", {}, requires_uid="Y")])
+    store.lease("w", now=datetime.now(timezone.utc) + timedelta(hours=1))  # both parked
+    store.close()
+    result = CliRunner().invoke(main, ["replay", "--config", str(path), "--all-parked"])
+    assert result.exit_code == 0, result.output
+    assert "item 1 (Canceled X) is pending again" in result.output and "item 2 (Canceled Y)" in result.output
+    assert CliRunner().invoke(main, ["replay", "--config", str(path)]).exit_code == 2

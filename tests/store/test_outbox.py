@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -338,3 +339,33 @@ def test_changes_without_an_event_type_inherit_the_bookings(outbox):
     finish_all(outbox, created, when=3)
     [no_show] = outbox.lease("w", now=at(4)).items
     assert no_show.id == 1 and no_show.event_type == "product-demo"  # filled in when handed out
+
+
+def test_two_workers_on_separate_connections_never_share_an_item(tmp_path):
+    import threading
+
+    setup = SqliteOutbox(tmp_path / "o.db")
+    put(setup, *[change(f"U{i}", "Created") for i in range(300)])
+    setup.close()
+    taken: dict[str, list[int]] = {"a": [], "b": []}
+    start = threading.Barrier(2)
+
+    def work(name: str) -> None:
+        store = SqliteOutbox(tmp_path / "o.db")
+        start.wait()
+        while True:
+            lease = store.lease(name, limit=25)
+            if not lease.items:
+                break
+            taken[name] += [i.id for i in lease.items]
+            store.finish(lease.id, [ItemResult.done(i.id) for i in lease.items])
+            time.sleep(0.005)  # let the other worker in between batches
+        store.close()
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in taken]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(taken["a"] + taken["b"]) == list(range(1, 301))  # each item once, none lost
+    assert taken["a"] and taken["b"]

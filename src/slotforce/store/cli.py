@@ -167,15 +167,33 @@ def errors(config: str | None, limit: int, as_json: bool) -> None:
 
 @click.command()
 @config_option
-@click.argument("item_id", type=int)
-def replay(config: str | None, item_id: int) -> None:
-    """Send a failed or parked booking change again (ITEM_ID from `slotforce errors`)."""
+@click.argument("item_ids", metavar="ID...", nargs=-1, type=int)
+@click.option("--all-parked", is_flag=True, help="Replay every parked change (e.g. after installing slotforce on bookings made before).")
+def replay(config: str | None, item_ids: tuple[int, ...], all_parked: bool) -> None:
+    """Send failed or parked booking changes again (IDs from `slotforce errors`).
+
+    A replayed change no longer waits for its booking's create: use it when the Event exists in
+    Salesforce already, or once the cause of a failure is fixed.
+    """
+    if not item_ids and not all_parked:
+        raise click.UsageError("give at least one ID, or --all-parked")
+    problems = 0
     with outbox_from(config) as outbox:
-        try:
-            item = outbox.replay(item_id)
-        except StoreError as exc:
-            raise click.ClickException(str(exc)) from exc
-    click.echo(f"item {item.id} ({item.action} {item.booking_uid}) is pending again; the worker sends it next")
+        ids = list(item_ids)
+        if all_parked:
+            ids += [i.id for i in outbox.items(states=["parked"], limit=1_000_000) if i.id not in ids]
+        for item_id in ids:
+            try:
+                item = outbox.replay(item_id)
+            except StoreError as exc:
+                problems += 1
+                click.echo(f"Error: {exc}", err=True)
+                continue
+            click.echo(f"item {item.id} ({item.action} {item.booking_uid}) is pending again; the worker sends it next")
+    if all_parked and not ids:
+        click.echo("No parked changes.")
+    if problems:
+        raise click.ClickException(f"{problems} of {len(ids)} item(s) not replayed")
 
 
 @click.command()
