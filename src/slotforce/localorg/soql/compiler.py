@@ -381,7 +381,7 @@ class _Scope:
                     raise self.err(MalformedQuery, item.query.sobject_pos,
                                    "Nesting of child relationship subqueries is not supported by "
                                    "the local org (one level, as in the REST API before v58.0).")
-                children.append(self._child(item.query, seen))
+                children.append(self._child(item.query))
                 continue
             ref = item.field
             sql, f, chain = self.resolve(ref)
@@ -406,7 +406,7 @@ class _Scope:
         return Plan("records", self.sobject, sql, self.c.params.values, items, children,
                     limit=q.limit if parent_field else None)
 
-    def _child(self, sub: n.Query, seen: set) -> ChildOut:
+    def _child(self, sub: n.Query) -> ChildOut:
         rel = self.sobject.child_relationship(sub.sobject)
         child = self.c.schema.get(rel.child_sobject) if rel else None
         if rel is None or child is None:
