@@ -195,7 +195,9 @@ class SyncEngine:
                         item = items[i] if len(items) == len(chunk) else (items[0] if items else None)
                         self._person_result(key, item.id if item and item.success else None,
                                             item.errors if item else [], created, person_errors, live)
+            live = self._drop_failed_people(live, out, person_errors)
             parts = write_parts(live, created)
+            parts.people = [n for n in parts.people if n.key not in person_errors]
 
         followup = WriteParts()
         self._apply(write_call(self.api_version, parts, created), parts, out, live, created, person_errors, followup)
@@ -208,6 +210,24 @@ class SyncEngine:
             if key[0] == "Contact":
                 snapshot.contacts_by_id[rid] = rec
         return list(out.values())
+
+    @staticmethod
+    def _drop_failed_people(plans: list[BookingPlan], out: dict[str, Outcome],
+                            person_errors: dict[tuple[str, str], ApiError]) -> list[BookingPlan]:
+        """Plans whose attendee could not be created fail; guests that failed are left out."""
+        kept = []
+        for p in plans:
+            if p.who_new in person_errors:
+                err = person_errors[p.who_new]
+                o = out[p.action_key]
+                o.status, o.error_code, o.error, o.transient = "failed", err.code, err.message, is_transient(err.code)
+                p.trace.add("attendee_create_failed", code=err.code, message=err.message)
+                continue
+            for n in [n for n in p.new_records if n.key in person_errors]:
+                p.trace.add("guest_create_failed", email=n.email, code=person_errors[n.key].code)
+                p.new_records.remove(n)
+            kept.append(p)
+        return kept
 
     def _person_result(self, key: tuple[str, str], rid: str | None, errors: list[ApiError],
                        created: dict[tuple[str, str], str], person_errors: dict[tuple[str, str], ApiError],
@@ -297,6 +317,8 @@ class SyncEngine:
         def event_done(i: int, item: Any) -> None:
             key, uid = layout.events[i]
             if item.success:
+                return
+            if out[key].status == "failed":  # no Booking Action, so no Event: the action's error says why
                 return
             fields = next(f for k, u, f in parts.events if k == key)
             rest = retry_without(key, "event_write", fields, item.errors)

@@ -96,7 +96,9 @@ def _record(sobject: str, fields: dict[str, Any]) -> dict[str, Any]:
 
 def people_calls(api_version: str, new_records: list[NewRecord]) -> list[tuple[CompositeCall, list[list[tuple[str, str]]]]]:
     """Calls creating many new people as Collections; per call, the record keys of each subrequest."""
-    chunks = [new_records[i:i + COLLECTION_SIZE] for i in range(0, len(new_records), COLLECTION_SIZE)]
+    # one type per run of records: Collections accept at most ten type changes per request
+    ordered = sorted(new_records, key=lambda r: r.sobject)
+    chunks = [ordered[i:i + COLLECTION_SIZE] for i in range(0, len(ordered), COLLECTION_SIZE)]
     calls = []
     for start in range(0, len(chunks), MAX_COLLECTIONS_OR_QUERIES):
         call = CompositeCall()

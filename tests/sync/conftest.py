@@ -1,0 +1,56 @@
+"""Local orgs for the engine's end-to-end tests: the package deployed as a CI would deploy it.
+
+`org` has the package's objects and fields but not its Flows, so the engine's own effects are
+checked without depending on Flow behaviour; `flow_org` has the Flows too (the full story).
+Both are reset to seed data before each test; API-call counters start at zero.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from slotforce.localorg.server import LocalOrg
+
+from .orgkit import deploy_package
+
+
+def _deployed(tmp_path_factory, flows: bool):
+    org = LocalOrg().start()
+    client = org.client()
+    status = deploy_package(client, tmp_path_factory.mktemp("deploy"), flows=flows)
+    client.session.close()
+    assert status["state"] == "Succeeded", status
+    return org
+
+
+@pytest.fixture(scope="session")
+def _engine_org(tmp_path_factory):
+    org = _deployed(tmp_path_factory, flows=False)
+    yield org
+    org.stop()
+
+
+@pytest.fixture(scope="session")
+def _flow_org(tmp_path_factory):
+    org = _deployed(tmp_path_factory, flows=True)
+    yield org
+    org.stop()
+
+
+@pytest.fixture
+def org(_engine_org):
+    _engine_org.reset()
+    return _engine_org
+
+
+@pytest.fixture
+def flow_org(_flow_org):
+    _flow_org.reset()
+    return _flow_org
+
+
+@pytest.fixture
+def sf(org):
+    client = org.client()
+    yield client
+    client.session.close()

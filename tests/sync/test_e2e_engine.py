@@ -1,0 +1,207 @@
+"""End to end against the local org: what an admin sees in Salesforce after bookings sync.
+
+The org has the package's objects and fields (no Flows), so Events are created here by hand
+where a story needs one, as the Booking_Action_Created Flow would.
+"""
+
+from __future__ import annotations
+
+from slotforce.sync.describe import DescribeCache
+from slotforce.sync.engine import SyncEngine
+from slotforce.sync.settings import parse_settings
+from slotforce.sync.trace import MemoryTraceStore
+
+from .factories import booking
+
+ADMIN = "admin@slotforce.example"  # the seed org's active User
+
+
+def engine(sf, cache=None, **event_type):
+    s = parse_settings({"event_types": {"default": event_type}})
+    return SyncEngine(s, sf, describe_cache=cache or DescribeCache(), traces=MemoryTraceStore())
+
+
+def calls(org):
+    return org.stats()["api_calls"]["total"]
+
+
+def warm(sf, **event_type):
+    """An engine whose describe cache is already filled (as in a running service)."""
+    eng = engine(sf, **event_type)
+    eng.describes()
+    return eng
+
+
+def q(sf, soql):
+    return sf.query_all(soql)["records"]
+
+
+def test_new_attendee_in_lead_mode_becomes_a_lead_owned_by_the_host_in_two_calls(org, sf):
+    eng = warm(sf, create_event_on="lead",
+               write_to_record=[{"field": "Company", "type": "text", "value": "{company}"}])
+    start = calls(org)
+    [out] = eng.sync([booking(organizer={"email": ADMIN}, answers={"company": "Acme GmbH"})])
+    assert calls(org) - start == 2  # one Composite of queries, one of writes
+    [lead] = q(sf, "SELECT Id, Company, OwnerId, Email, Created_By_Scheduler__c FROM Lead")
+    assert (lead["Company"], lead["Email"], lead["Created_By_Scheduler__c"]) == ("Acme GmbH", "pat@acme.com", True)
+    assert lead["OwnerId"] == org.user_id
+    [action] = q(sf, "SELECT Action_Key__c, Who_Id__c, Owner_Id__c, Status__c, Start__c FROM Booking_Action__c")
+    assert action["Who_Id__c"] == lead["Id"] == out.who_id
+    assert action["Action_Key__c"] == "calcom:bk-1:Created:0" and action["Status__c"] == "Pending"
+    assert out.status == "pending" and out.booking_action_id
+
+
+def test_replaying_a_batch_changes_nothing(org, sf):
+    eng = warm(sf, create_event_on="lead", write_to_record=[
+        {"field": "Meeting_Type__c", "type": "text", "value": "{utm:campaign}", "when": "field_empty"}])
+    batch = [booking(organizer={"email": ADMIN}, utm={"campaign": "spring"}),
+             booking(booking_uid="bk-2", attendee={"email": "o'brien@x-corp.com"}, organizer={"email": ADMIN}),
+             booking(booking_uid="bk-3", attendee={"email": "100%_real@x-corp.com"}, organizer={"email": ADMIN})]
+    first = eng.sync(batch)
+    snapshot = lambda: (q(sf, "SELECT Id, Email, Meeting_Type__c, LastModifiedDate FROM Lead ORDER BY Email"),  # noqa: E731
+                        q(sf, "SELECT Id, Action_Key__c, Who_Id__c FROM Booking_Action__c ORDER BY Action_Key__c"))
+    leads, actions = snapshot()
+    assert [r["Email"] for r in leads] == ["100%_real@x-corp.com", "o'brien@x-corp.com", "pat@acme.com"]
+    assert len(actions) == 3
+    again = eng.sync(batch)
+    assert snapshot()[1] == actions
+    assert [r["Id"] for r in snapshot()[0]] == [r["Id"] for r in leads]  # nobody created twice
+    assert [o.who_id for o in again] == [o.who_id for o in first]
+
+
+def test_contact_under_account_by_website_in_two_calls(org, sf):
+    acme = sf.Account.create({"Name": "Acme", "Website": "https://www.acme.com/"})["id"]
+    sf.Account.create({"Name": "Acme Germany", "Website": "acme.de"})
+    eng = warm(sf, create_event_on="contact_under_account", create_contact_under_account=True,
+               create_lead_if_no_account=True, fuzzy_domain_matching=True)
+    start = calls(org)
+    [out] = eng.sync([booking(organizer={"email": ADMIN})])
+    assert calls(org) - start == 2
+    [contact] = q(sf, "SELECT Id, AccountId, OwnerId FROM Contact")
+    assert contact["AccountId"] == acme and contact["OwnerId"] == org.user_id
+    [action] = q(sf, "SELECT Who_Id__c, What_Id__c FROM Booking_Action__c")
+    assert (action["Who_Id__c"], action["What_Id__c"]) == (contact["Id"], acme)
+    assert out.plan.who.match.method == "normalized_website"
+
+
+def test_fuzzy_fallback_across_tlds_still_two_calls(org, sf):
+    de = sf.Account.create({"Name": "Acme Germany", "Website": "https://acme.de"})["id"]
+    eng = warm(sf, create_event_on="contact_under_account", create_contact_under_account=True, fuzzy_domain_matching=True)
+    start = calls(org)
+    [out] = eng.sync([booking(organizer={"email": ADMIN})])
+    assert calls(org) - start == 2
+    assert out.plan.who.account.id == de and out.plan.who.match.method == "fuzzy"
+
+
+def test_contact_domain_majority_picks_the_account_with_most_colleagues(org, sf):
+    small = sf.Account.create({"Name": "Acme Subsidiary"})["id"]
+    big = sf.Account.create({"Name": "Acme Corp"})["id"]
+    for i in range(3):
+        sf.Contact.create({"LastName": f"C{i}", "Email": f"c{i}@acme.com", "AccountId": big})
+    sf.Contact.create({"LastName": "S", "Email": "s@acme.com", "AccountId": small})
+    eng = warm(sf, create_event_on="contact_under_account", create_contact_under_account=True)
+    start = calls(org)
+    [out] = eng.sync([booking(organizer={"email": ADMIN})])
+    assert calls(org) - start == 2
+    assert out.plan.who.account.id == big and out.plan.who.match.method == "contact_domain"
+    # with record-type exclusion configured the candidates' details are fetched: one more call
+    eng = warm(sf, create_event_on="contact_under_account", create_contact_under_account=True,
+               exclude_record_types=["Partner"])
+    start = calls(org)
+    [out] = eng.sync([booking(booking_uid="bk-2", attendee={"email": "new@acme.com"}, organizer={"email": ADMIN})])
+    assert calls(org) - start == 3
+    assert out.plan.who.account.id == big
+
+
+def test_a_mapped_field_missing_from_the_org_is_dropped_and_the_booking_goes_through(org, sf):
+    eng = warm(sf, create_event_on="lead", write_to_record=[
+        {"field": "Vanished__c", "type": "text", "value": "x"},
+        {"field": "Meeting_Type__c", "type": "text", "value": "Intro"}])
+    [out] = eng.sync([booking(organizer={"email": ADMIN})])
+    assert out.status == "pending" and [d.field for d in out.dropped] == ["Vanished__c"]
+    [lead] = q(sf, "SELECT Meeting_Type__c FROM Lead")
+    assert lead["Meeting_Type__c"] == "Intro"
+    [err] = eng.traces.last_errors()
+    assert err.event_type == "default" and err.dropped_fields == ("Vanished__c",)
+
+
+def test_cancel_and_no_show_write_to_the_event_and_the_who_record(org, sf):
+    lead = sf.Lead.create({"LastName": "Jones", "Company": "Acme", "Email": "pat@acme.com"})["id"]
+    sf.Event.create({"Subject": "Intro", "StartDateTime": "2024-05-01T10:00:00Z", "EndDateTime": "2024-05-01T10:30:00Z",
+                     "Booking_Uid__c": "bk-1", "WhoId": lead})  # what the Created Flow would have made
+    eng = warm(sf, create_event_on="lead", no_show_field="No_Show__c", on_cancel={
+        "mode": "keep",
+        "write_to_event": [{"field": "Canceled__c", "type": "checkbox", "value": True}],
+        "write_to_record": [{"field": "Meeting_Status__c", "type": "picklist", "value": "Canceled"}]})
+    start = calls(org)
+    outs = eng.sync([booking(action="No_Show", organizer={"email": ADMIN}),
+                     booking(action="Canceled", organizer={"email": ADMIN}, cancel_reason="Moved on")])
+    assert calls(org) - start == 3  # one fetch, then the two changes of bk-1 in order: two write calls
+    [event] = q(sf, "SELECT No_Show__c, Canceled__c FROM Event")
+    assert event == {**event, "No_Show__c": True, "Canceled__c": True}
+    [who] = q(sf, "SELECT Meeting_Status__c FROM Lead")
+    assert who["Meeting_Status__c"] == "Canceled"
+    actions = q(sf, "SELECT Action__c, Cancel_Mode__c, Cancel_Reason__c, Who_Id__c FROM Booking_Action__c ORDER BY Action__c")
+    assert [(a["Action__c"], a["Cancel_Mode__c"]) for a in actions] == [("Canceled", "Keep"), ("No_Show", None)]
+    assert all(a["Who_Id__c"] == lead for a in actions) and all(o.status == "pending" for o in outs)
+
+
+def test_unknown_event_type_and_missing_email_are_recorded(org, sf):
+    eng = warm(sf, create_event_on="lead")
+    outs = eng.sync([booking(event_type_slug="never-configured", organizer={"email": ADMIN}),
+                     booking(booking_uid="bk-2", attendee={"name": "No Email"}, organizer={"email": ADMIN})])
+    assert outs[0].status == "pending" and outs[0].trace.steps("unknown_event_type_default_applied")
+    assert (outs[1].status, outs[1].error) == ("skipped", "missing_attendee_email")
+    assert len(q(sf, "SELECT Id FROM Booking_Action__c")) == 1
+    steps = [t.steps for t in eng.traces.traces("bk-2")][0]
+    assert any(s.step == "attendee_skipped" for s in steps)
+
+
+def test_200_mixed_bookings_in_at_most_8_calls(org, sf):
+    acme = sf.Account.create({"Name": "Acme", "Website": "acme.com"})["id"]
+    sf.Contact.create({"LastName": "Known", "Email": "known@acme.com", "AccountId": acme})
+    eng = warm(sf, create_event_on="contact_under_account", create_contact_under_account=True,
+               create_lead_if_no_account=True, fuzzy_domain_matching=True)
+    batch = []
+    for i in range(200):
+        kind = i % 4
+        email = ["known@acme.com", f"p{i}@acme.com", f"p{i}@co{i % 20}.com", f"p{i}@gmail.com"][kind]
+        batch.append(booking(booking_uid=f"bk-{i}", attendee={"email": email, "name": f"Person {i}"},
+                             guests=[{"email": f"g{i}@co{i % 20}.com"}] if i % 10 == 0 else [],
+                             organizer={"email": ADMIN}))
+    start = calls(org)
+    outs = eng.sync(batch)
+    used = calls(org) - start
+    assert used <= 8, used
+    assert all(o.status == "pending" for o in outs), {o.error for o in outs if o.status != "pending"}
+    assert len(q(sf, "SELECT Id FROM Booking_Action__c")) == 200
+    assert len(q(sf, "SELECT Id FROM Contact WHERE AccountId = '%s'" % acme)) == 1 + 50  # known + one per p{i}@acme.com
+
+
+def test_transient_faults_raise_for_a_retry_and_nothing_half_done(org, sf):
+    import pytest
+    import requests
+
+    from slotforce.sync.gateway import SalesforceCallError
+
+    eng = warm(sf, create_event_on="lead")
+    session = requests.Session()
+    session.verify = org.ca_bundle
+    session.trust_env = False
+    session.post(f"{org.instance_url}/__localorg__/faults", json={"error": "UNABLE_TO_LOCK_ROW", "count": 1, "path": "composite"},
+                 headers={"Authorization": f"Bearer {org.access_token}"}).raise_for_status()
+    with pytest.raises(SalesforceCallError) as info:
+        eng.sync([booking(organizer={"email": ADMIN})])
+    assert info.value.transient
+    [out] = eng.sync([booking(organizer={"email": ADMIN})])  # the outbox retries: now it goes through
+    assert out.status == "pending" and len(q(sf, "SELECT Id FROM Lead")) == 1
+
+
+def test_round_robin_owner_lookup(org, sf):
+    acme = sf.Account.create({"Name": "Acme", "Website": "acme.com"})["id"]
+    eng = warm(sf, round_robin={"book_with_owner": True, "check_record_on": "account"})
+    start = calls(org)
+    found, trace = eng.owner_for("pat@acme.com", "demo", [ADMIN, "other@corp.com"])
+    assert calls(org) - start == 1
+    assert (found.email, found.record_id, found.reason) == (ADMIN, acme, "account_owner")
+    assert eng.owner_for("pat@acme.com", "demo", ["other@corp.com"])[0] is None  # owner is not a host
