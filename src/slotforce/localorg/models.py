@@ -27,6 +27,7 @@ save is not counted); going over 100 / 150 / 10,000 raises LIMIT_EXCEEDED
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import secrets
 import threading
@@ -248,10 +249,10 @@ class Org:
                 sobject.add_field(_f("Name", "string", f"{sobject.label} Name", length=80, name_field=True,
                                      defaulted_on_create=True))
             for f in given:
-                sobject.add_field(f)
+                sobject.add_field(_normalized(f))
             self.schema.add(sobject)
             store.create_table(self.conn, sobject)
-            for f in given:
+            for f in sobject.fields.values():
                 self._link_child(sobject, f)
             store.save_sobject(self.conn, sobject)
             return sobject
@@ -275,16 +276,7 @@ class Org:
                         store.save_sobject(self.conn, p)
 
     def _add_field(self, s: SObject, f: Field, child_relationship_name: str | None = None) -> None:
-        import copy
-
-        f = copy.deepcopy(f)
-        if f.custom is False and f.name.endswith("__c"):
-            f.custom = True
-        if f.type == "reference" and not f.relationship_name and f.name.endswith("__c"):
-            f.relationship_name = f.name[:-3] + "__r"
-        if f.type == "boolean" and f.default_value is None:
-            f.default_value = False
-            f.defaulted_on_create = True
+        f = _normalized(f)
         existing = s.field(f.name)
         s.add_field(f)
         if existing is None:
@@ -406,6 +398,21 @@ class Org:
         with self.lock:
             store.set_meta(self.conn, "api_used", str(self.api_used))
             self.conn.close()
+
+
+def _normalized(f: Field) -> Field:
+    """A copy of a deployed field with what Salesforce derives: custom flag, `__r` name, checkbox default."""
+    f = copy.deepcopy(f)
+    if f.name.endswith("__c"):
+        f.custom = True
+    if f.type == "reference" and not f.relationship_name and f.name.endswith("__c"):
+        f.relationship_name = f.name[:-3] + "__r"
+    if f.type == "boolean":
+        if f.default_value is None:
+            f.default_value = False
+        f.defaulted_on_create = True
+        f.nillable = False
+    return f
 
 
 def record_with_attributes(sobject: SObject, record: dict, version: str,
