@@ -221,6 +221,11 @@ class Interview(formula.Env):
             self.vars[key] = self._coerce_var(var, val)
             return
         base = self.resolve(".".join(parts[:-1]))
+        if base is None and len(parts) == 2:
+            # Setting a field of an empty record variable creates the record, as Flow does.
+            var = self.flow.variables.get(parts[0].lower())
+            if var is not None and var.data_type == "SObject" and not var.is_collection:
+                base = self.vars[var.name.lower()] = {"attributes": {"type": var.object_type}}
         if not isinstance(base, dict):
             raise FlowFault(f"cannot set {target}: {'.'.join(parts[:-1])} is null, not a record")
         self.set_field(base, parts[-1], val)
@@ -455,8 +460,9 @@ class Interview(formula.Env):
             if el.input_reference:
                 src = self.resolve(el.input_reference)
                 recs = src if isinstance(src, list) else ([src] if src else [])
-                return Request(el, self, "create", el.object,
-                               records=[record_out(self.schema, el.object, r, create=True) for r in recs])
+                sobject = self._sobject_of(el, recs)
+                return Request(el, self, "create", sobject,
+                               records=[record_out(self.schema, sobject, r, create=True) for r in recs])
             rec = {"attributes": {"type": el.object}}
             self._apply_assignments(rec, el.assignments)
             return Request(el, self, "create", el.object, records=[record_out(self.schema, el.object, rec, create=True)])
@@ -465,15 +471,14 @@ class Interview(formula.Env):
                 src = self.resolve(el.input_reference)
                 recs = src if isinstance(src, list) else ([src] if src else [])
                 out = []
+                sobject = self._sobject_of(el, recs)
                 for r in recs:
                     if el.assignments:
-                        rec = {"attributes": {"type": el.object or _record_type(r)}, "Id": get_field(r, "Id")}
+                        rec = {"attributes": {"type": sobject}, "Id": get_field(r, "Id")}
                         self._apply_assignments(rec, el.assignments)
                     else:
                         rec = r
-                    sobject = el.object or _record_type(r) or ""
                     out.append(record_out(self.schema, sobject, rec, create=False))
-                sobject = el.object or (_record_type(recs[0]) if recs else "") or ""
                 if any(not r.get("Id") for r in out):
                     raise FlowFault(f"{el.name}: a record to update has no Id")
                 return Request(el, self, "update", sobject, records=out)
@@ -486,13 +491,33 @@ class Interview(formula.Env):
                 src = self.resolve(el.input_reference)
                 recs = src if isinstance(src, list) else ([src] if src else [])
                 ids = [r if isinstance(r, str) else get_field(r, "Id") for r in recs]
-                sobject = el.object or (_record_type(recs[0]) if recs and isinstance(recs[0], dict) else "") or ""
+                dict_recs = [r for r in recs if isinstance(r, dict)]
+                sobject = self._sobject_of(el, dict_recs) if (el.object or dict_recs) else ""
                 return Request(el, self, "delete", sobject, ids=[i for i in ids if i])
             return Request(el, self, "delete_where", el.object, query=build_query(self, el, fields=["Id"]))
         if isinstance(el, Subflow):
             inputs = {a.field: self.value(a.value) for a in el.inputs}
             return Request(el, self, "subflow", inputs=inputs)
         raise FlowFault(f"element {el.name} cannot run here")  # pragma: no cover
+
+    def _sobject_of(self, el, recs: list) -> str:
+        """The object an element with inputReference writes: its <object>, the records' own type,
+        or the record variable's objectType."""
+        if getattr(el, "object", ""):
+            return el.object
+        for r in recs:
+            if isinstance(r, dict) and _record_type(r):
+                return _record_type(r)
+        head = (el.input_reference or "").split(".")[0].lower()
+        var = self.flow.variables.get(head)
+        if var is not None and var.object_type:
+            return var.object_type
+        if head == "$record":
+            return self.flow.start.object or ""
+        lookup = self.flow.elements.get(head)
+        if isinstance(lookup, RecordLookup):
+            return lookup.object
+        raise FlowFault(f"{el.name}: cannot tell which object {el.input_reference} holds")
 
     def finish(self, el: Element, request: Request, result: Any) -> None:
         if isinstance(el, RecordLookup):

@@ -269,8 +269,9 @@ def object_from_xml(name: str, root, schema: Schema) -> tuple[ObjectChange | Non
         nf = child(root, "nameField")
         if nf is None and schema.get(name) is None:
             raise ComponentError(f"{name}: a new custom object needs a <nameField>", root.sourceline)
+        # A Text name field may be left out on API inserts (Salesforce then uses the record Id).
         name_field = Field("Name", "string", (text(nf, "label") if nf is not None else None) or f"{label} Name",
-                           length=80, name_field=True, nillable=False, defaulted_on_create=False)
+                           length=80, name_field=True, defaulted_on_create=True)
         display_format = None
         if nf is not None:
             nf_type = text(nf, "type") or "Text"
