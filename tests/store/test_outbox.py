@@ -220,6 +220,17 @@ def test_jitter_bounds_over_many_draws():
     assert max(draws) - min(draws) > 6  # really jittered, not constant
 
 
+def test_waiting_for_the_api_budget_does_not_use_up_attempts(tmp_path):
+    store = SqliteOutbox(tmp_path / "o.db", backoff=Backoff(max_attempts=2))
+    put(store, change("A", "Created"))
+    for n in range(5):
+        lease = store.lease("w", now=at(n * 10))
+        assert len(lease) == 1
+        store.finish(lease.id, [ItemResult.retry(1, "REQUEST_LIMIT_EXCEEDED", "REQUEST_LIMIT_EXCEEDED", retry_at=at(n * 10 + 5))], now=at(n * 10))
+    assert store.get(1).state is State.PENDING
+    store.close()
+
+
 def test_explicit_retry_at_is_kept(outbox):
     put(outbox, change("A", "Created"))
     lease = outbox.lease("w", now=at(0))
@@ -248,7 +259,7 @@ def test_item_that_kills_every_worker_is_failed_not_leased_forever(tmp_path):
     lease = store.lease("w", lease_for=timedelta(seconds=1), now=at(2))
     store.finish(lease.id, [ItemResult.done(2)], now=at(2))
     assert len(store.lease("w", now=at(4))) == 0
-    assert store.get(1).state is State.FAILED and store.get(1).last_error_code == "ATTEMPTS_EXHAUSTED"
+    assert store.get(1).state is State.FAILED and store.get(1).last_error_code == "LEASE_EXPIRED_REPEATEDLY"
     store.close()
 
 

@@ -12,8 +12,8 @@ Rules every backend keeps:
   establishes that uid is done; after `create_wait` without one it is parked with a reason.
 - `lease` hands out at most `limit` ready items for `lease_for`; if the worker dies, the lease
   expires and the items are handed out again (Salesforce upserts by Action_Key__c make a re-send
-  harmless). Every lease counts as an attempt; an item leased `max_attempts` times without
-  finishing is failed, so a poison item cannot stall the queue.
+  harmless). Every lease counts as an attempt (backoff grows with it); an item whose lease expired
+  `max_attempts` times is failed, so a payload that kills the worker cannot stall the queue.
 """
 
 from __future__ import annotations

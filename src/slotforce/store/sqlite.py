@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS items (
     change TEXT NOT NULL,
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
+    expired_leases INTEGER NOT NULL DEFAULT 0,
     available_at REAL NOT NULL,
     lease_id TEXT,
     lease_owner TEXT,
@@ -109,7 +110,7 @@ _NO_EVENT_TYPE = "default"
 _ITEM_COLUMNS = (
     "id, delivery_id, dedupe_key, source, booking_uid, previous_booking_uid, action, event_type, state, attempts,"
     " change, available_at, created_at, updated_at, lease_expires_at, last_error, last_error_code, outcome,"
-    " requires_uid, establishes, skip_create_wait"
+    " requires_uid, establishes, skip_create_wait, expired_leases"
 )
 
 # The same positions as _ITEM_COLUMNS without the JSON bodies: what the lease scan reads.
@@ -282,20 +283,24 @@ class SqliteOutbox(Outbox):
         return Lease(lease_id, worker, utc(expires), items)  # type: ignore[arg-type]
 
     def _ready(self, db: sqlite3.Connection, row: tuple, at: float) -> bool:
-        item_id, attempts = row[0], row[9]
-        if attempts >= self.backoff.max_attempts:
-            # Leased this many times and never finished: the worker dies on it. Stop the loop.
-            self._set_failed(
-                db,
-                item_id,
-                row[7],
-                f"gave up after {attempts} attempts that never finished (the worker was interrupted"
-                " each time); replay it once the cause is fixed",
-                "ATTEMPTS_EXHAUSTED",
-                None,
-                at,
-            )
-            return False
+        item_id, state, expired_leases = row[0], row[8], row[21]
+        if state == State.LEASED.value:
+            expired_leases += 1
+            db.execute("UPDATE items SET expired_leases = ? WHERE id = ?", (expired_leases, item_id))
+            if expired_leases >= self.backoff.max_attempts:
+                # Its worker died (or hung) every time it held this item: stop handing it out, or
+                # one poison payload would take the worker down forever.
+                self._set_failed(
+                    db,
+                    item_id,
+                    row[7],
+                    f"its lease expired {expired_leases} times without a result (the worker was killed or"
+                    " hung while sending it); replay it once the cause is fixed",
+                    "LEASE_EXPIRED_REPEATEDLY",
+                    None,
+                    at,
+                )
+                return False
         return not self._blocked(db, row) and not self._waiting_for_create(db, row, at)
 
     @staticmethod
@@ -446,7 +451,7 @@ class SqliteOutbox(Outbox):
                 raise NotReplayable(item_id, row[0])
             # The operator decided it should go now: it no longer waits for a create.
             db.execute(
-                "UPDATE items SET state = 'pending', available_at = ?, attempts = 0, skip_create_wait = 1,"
+                "UPDATE items SET state = 'pending', available_at = ?, attempts = 0, expired_leases = 0, skip_create_wait = 1,"
                 " lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
                 (at, at, item_id),
             )
