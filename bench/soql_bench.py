@@ -46,9 +46,10 @@ def main() -> None:
         ((ids[i], f"L{i}", f"L{i}", f"c{i}@{'x' if i % 100 == 0 else 'example'}.com") for i in range(ROWS)))
     conn.execute("COMMIT")
     for soql in ("SELECT Id FROM Contact WHERE Email = 'C50001@example.com'",
-                 "SELECT Id FROM Contact WHERE Email LIKE '%@x.com'"):
+                 "SELECT Id FROM Contact WHERE Email LIKE '%@x.com'",
+                 "SELECT Id, Name, Email, Account.Name FROM Contact"):
         result = execute_query(conn, schema, soql)
-        took = _time(lambda: execute_query(conn, schema, soql), 10)
+        took = _time(lambda: execute_query(conn, schema, soql), 3)
         print(f"{ROWS:,} contacts: {took * 1e3:8.2f} ms, {result.total_size:5d} rows: {soql}")
 
 
