@@ -317,7 +317,7 @@ class Flow(_Model):
             raise ValueError(f"flow API name {self.api_name!r} must be a developer name")
         nodes = {e.name: e for e in self.elements}
         resources = [*self.variables, *self.formulas, *self.text_templates]
-        names = [*nodes, *(r.name for r in resources)]
+        names = [*(e.name for e in self.elements), *(r.name for r in resources)]
         for name in names:
             if names.count(name) > 1:
                 raise ValueError(f"flow {self.api_name}: {name} is defined twice")

@@ -1,0 +1,134 @@
+"""The generated Flows, run by the local org's Flow runtime: a booking's life as a user would tell it.
+
+Objects and fields come from our own SFDX source; flows are parsed, validated and deployed the way
+the local org deploys them (end-to-end over SOAP is the local org's own test).
+"""
+
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+pytest.importorskip("slotforce.localorg.flows")
+
+from slotforce.localorg import records  # noqa: E402
+from slotforce.localorg.flows import FlowRegistry, parse_flow, validate_flow  # noqa: E402
+from slotforce.localorg.flows.adapter import install  # noqa: E402
+from slotforce.localorg.metadata.components import field_from_xml  # noqa: E402
+from slotforce.localorg.models import Org  # noqa: E402
+from slotforce.localorg.schema import SObject  # noqa: E402
+from slotforce.package import render  # noqa: E402
+from slotforce.package.definition import slotforce_package  # noqa: E402
+
+NS = "{http://soap.sforce.com/2006/04/metadata}"
+class LocalOrg:
+    def __init__(self) -> None:
+        self.org = Org()
+        files = render(slotforce_package())
+        for path, xml in files.items():
+            parts = path.split("/")
+            if parts[2] == "objects" and path.endswith(".object-meta.xml"):
+                root = etree.fromstring(xml.encode())
+                self.org.add_custom_object(SObject(parts[3], root.findtext(NS + "label"),
+                                                   root.findtext(NS + "pluralLabel"), "", custom=True))
+        for path, xml in files.items():
+            parts = path.split("/")
+            if parts[2] == "objects" and "/fields/" in path:
+                change = field_from_xml(parts[3], etree.fromstring(xml.encode()),
+                                        standard_object=not parts[3].endswith("__c"))
+                self.org.add_field(parts[3], change.field)
+        registry = FlowRegistry()
+        install(self.org, registry)
+        flows = [parse_flow(xml.encode(), Path(p).name.split(".")[0]) for p, xml in files.items() if "/flows/" in p]
+        known = {f.name.lower(): f for f in flows}
+        for f in flows:
+            validate_flow(f, self.org.schema, known)
+        for f in flows:
+            registry.deploy(f)
+
+    def insert(self, sobject: str, rows: list[dict]) -> list[str]:
+        with self.org.transaction() as ctx:
+            results = records.save(ctx, "insert", self.org.sobject(sobject), rows, all_or_none=True)
+        assert all(r.success for r in results), results
+        return [r.id for r in results]
+
+    def query(self, soql: str) -> list[dict]:
+        return self.org.execute_query(soql).records
+
+    def action(self, action: str, uid: str | None, **fields) -> dict:
+        (ba_id,) = self.insert("Booking_Action__c", [{"Action__c": action, "Booking_Uid__c": uid, **fields}])
+        return self.query(f"SELECT Status__c, Error__c, Event_Id__c FROM Booking_Action__c WHERE Id = '{ba_id}'")[0]
+
+
+@pytest.fixture(scope="module")
+def org():
+    return LocalOrg()
+
+
+START, END = "2026-12-01T10:00:00.000+0000", "2026-12-01T10:30:00.000+0000"
+
+
+def test_a_booking_from_creation_to_cancellation(org):
+    guest, who = org.insert("Contact", [{"LastName": "Guest", "Email": "guest@example.com"},
+                                        {"LastName": "Who", "Email": "who@example.com"}])
+    (lead,) = org.insert("Lead", [{"LastName": "Lee", "Company": "Acme", "Email": "lead@example.com"}])
+    host = org.query("SELECT Id FROM User WHERE Email = 'admin@slotforce.example'")[0]["Id"]
+
+    created = org.action("Created", "uid-1", Subject__c="Intro", Start__c=START, End__c=END, Who_Id__c=who,
+                         Meeting_Type__c="Discovery", Guest_Emails__c="guest@example.com\nlead@example.com\n\nnobody@x.io",
+                         Co_Host_Emails__c="ADMIN@slotforce.example")
+    assert (created["Status__c"], created["Error__c"]) == ("Processed", None)
+    event = org.query("SELECT Id, Subject, WhoId, Meeting_Status__c FROM Event WHERE Booking_Uid__c = 'uid-1'")[0]
+    assert (event["Id"], event["Subject"], event["WhoId"], event["Meeting_Status__c"]) == (
+        created["Event_Id__c"], "Intro", who, "Scheduled")
+    invitees = {r["RelationId"] for r in org.query(
+        f"SELECT RelationId FROM EventRelation WHERE EventId = '{event['Id']}' AND IsInvitee = true")}
+    assert invitees == {guest, lead, host}
+    person = org.query(f"SELECT Meeting_Status__c, Meeting_Type__c FROM Contact WHERE Id = '{who}'")[0]
+    assert (person["Meeting_Status__c"], person["Meeting_Type__c"]) == ("Scheduled", "Discovery")
+
+    moved = org.action("Rescheduled", "uid-2", Previous_Booking_Uid__c="uid-1",
+                       Start__c="2026-12-02T09:00:00.000+0000", End__c="2026-12-02T09:30:00.000+0000")
+    assert moved["Status__c"] == "Processed" and moved["Event_Id__c"] == event["Id"]
+    after = org.query(f"SELECT Booking_Uid__c, StartDateTime, Meeting_Status__c FROM Event WHERE Id = '{event['Id']}'")[0]
+    assert (after["Booking_Uid__c"], after["Meeting_Status__c"]) == ("uid-2", "Rescheduled")
+    assert after["StartDateTime"].startswith("2026-12-02T09:00")
+
+    assert org.action("No_Show", "uid-2")["Status__c"] == "Processed"
+    assert org.query(f"SELECT No_Show__c, Meeting_Status__c FROM Contact WHERE Id = '{who}'")[0]["No_Show__c"] is True
+    assert org.action("Canceled", "uid-2", Cancel_Mode__c="Keep")["Status__c"] == "Processed"
+    assert org.query(f"SELECT Canceled__c FROM Event WHERE Id = '{event['Id']}'")[0]["Canceled__c"] is True
+    assert org.action("Canceled", "uid-2", Cancel_Mode__c="Delete")["Status__c"] == "Processed"
+    assert org.query(f"SELECT Id FROM Event WHERE Id = '{event['Id']}'") == []
+    assert org.query(f"SELECT Meeting_Status__c FROM Contact WHERE Id = '{who}'")[0]["Meeting_Status__c"] == "Canceled"
+
+    missing = org.action("Completed", "never-booked")
+    assert missing["Status__c"] == "Failed" and "never-booked" in missing["Error__c"]
+    assert org.action("Completed", None)["Status__c"] == "Skipped"
+
+
+def test_two_hundred_bookings_in_one_request_stay_within_limits(org):
+    (who,) = org.insert("Contact", [{"LastName": "Bulk", "Email": "bulk@example.com"}])
+    rows = [{"Action__c": "Created", "Booking_Uid__c": f"bulk-{i}", "Subject__c": "S", "Start__c": START,
+             "End__c": END, "Who_Id__c": who, "Guest_Emails__c": "guest@example.com"} for i in range(200)]
+    org.insert("Booking_Action__c", rows)
+    assert org.org.last_transaction["soql"] <= 20 and org.org.last_transaction["dml"] <= 10
+    statuses = {r["Status__c"] for r in org.query(
+        "SELECT Status__c FROM Booking_Action__c WHERE Booking_Uid__c LIKE 'bulk-%'")}
+    assert statuses == {"Processed"}
+
+
+def test_profile_links_map_to_active_users(org):
+    org.insert("Scheduling_Link__c", [
+        {"Name": "Admin", "Link_Key__c": "l1", "Url__c": "https://cal.example/admin", "Kind__c": "Profile",
+         "Owner_Email__c": "ADMIN@slotforce.example", "Active__c": True},
+        {"Name": "Former", "Link_Key__c": "l2", "Url__c": "https://cal.example/former", "Kind__c": "Profile",
+         "Owner_Email__c": "former.employee@slotforce.example"},
+        {"Name": "Team", "Link_Key__c": "l3", "Url__c": "https://cal.example/team", "Kind__c": "Event_Type",
+         "Owner_Email__c": "admin@slotforce.example"},
+    ])
+    links = {r["Link_Key__c"]: r["Status__c"] for r in org.query("SELECT Link_Key__c, Status__c FROM Scheduling_Link__c")}
+    assert links == {"l1": "Mapped", "l2": "Unmatched", "l3": "Pending"}
+    users = {r["Email"]: r["Scheduling_Link__c"] for r in org.query("SELECT Email, Scheduling_Link__c FROM User")}
+    assert users["admin@slotforce.example"] == "https://cal.example/admin"
+    assert users["former.employee@slotforce.example"] is None
