@@ -40,6 +40,8 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 def build_app(org: Org, faults: Faults | None = None) -> Any:
     """The ASGI application serving `org` (wrapped in the fault layer)."""
     faults = faults or Faults()
+    from slotforce.localorg.metadata import attach  # [metadata/flows] load deployed flows, register save hooks
+    attach(org)
     if org.cursors is None:
         org.cursors = query.Cursors()
 
