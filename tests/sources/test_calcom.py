@@ -158,3 +158,22 @@ def test_end_before_start_is_400():
     with pytest.raises(WebhookRejected, match="before start") as info:
         parse("calcom", json.dumps(doc).encode(), {}, secrets=None, verify=False)
     assert info.value.status == 400
+
+
+def test_after_guests_cal_video_no_show_flat_shape():
+    doc = {
+        "triggerEvent": "AFTER_GUESTS_CAL_VIDEO_NO_SHOW",
+        "title": "Product Demo between Acme and Sam Lee",
+        "bookingId": 1002,
+        "bookingUid": "Qm4Zx8cV1bNp7Kw2",
+        "startTime": "2026-12-02T16:00:00Z",
+        "endTime": "2026-12-02T16:45:00Z",
+        "attendees": [{"email": "sam.lee@contoso.com", "name": "Sam Lee"}],
+        "participants": [],
+        "hostEmail": "alex.rivera@acme-demo.com",
+        "eventType": {"id": 43, "teamId": 7},
+        "message": "Guests did not join",
+    }
+    [change] = parse("calcom", json.dumps(doc).encode(), {}, secrets=None, verify=False)
+    assert change.action is Action.NO_SHOW and change.attendee.email == "sam.lee@contoso.com"
+    assert change.occurred_at == utc("2026-12-02T16:45:00Z")

@@ -44,7 +44,7 @@ def changes(document: Any) -> ParsedChanges:
     if payload is None:
         raise bad_payload(SOURCE, "payload", "is missing")
     if trigger in _NO_SHOW_TRIGGERS:
-        return ParsedChanges([_no_show(envelope, payload)])
+        return ParsedChanges([_no_show(envelope, payload, all_absent=trigger.startswith("AFTER_GUESTS"))])
     action = _ACTIONS.get(trigger)
     if action is None:
         return ParsedChanges(note=f"Cal.com {trigger} is not a booking change slotforce syncs; nothing queued")
@@ -153,18 +153,23 @@ def _booking(envelope: Reader, payload: Reader, action: Action) -> BookingChange
     )
 
 
-def _no_show(envelope: Reader, payload: Reader) -> BookingChange:
+def _no_show(envelope: Reader, payload: Reader, *, all_absent: bool) -> BookingChange:
     """BOOKING_NO_SHOW_UPDATED: `{bookingUid, attendees: [{email, noShow}], message}`.
 
     The Event has one no-show flag, so one change per delivery: No_Show when any listed attendee is
     marked, No_Show_Cleared when all listed attendees are unmarked; `attendee` is the person it is about.
+    AFTER_GUESTS_CAL_VIDEO_NO_SHOW lists the guests who did not join (`all_absent`).
     """
     attendees = [_person(a) for a in payload.objects("attendees")]
     if not attendees:
         raise bad_payload(SOURCE, "payload.attendees", "is missing or empty: whose no-show changed?")
+    if all_absent:
+        attendees = [a if a.no_show is not None else a.model_copy(update={"no_show": True}) for a in attendees]
     marked = [a for a in attendees if a.no_show]
     action = Action.NO_SHOW if marked else Action.NO_SHOW_CLEARED
     uid = payload.text("bookingUid") or payload.required_text("uid")
+    # A flat no-show body has no webhook time; the meeting's end is stable across redeliveries.
+    occurred_at = envelope.time("createdAt") if envelope is not payload else None
     return BookingChange(
         source=SOURCE,
         action=action,
@@ -172,5 +177,5 @@ def _no_show(envelope: Reader, payload: Reader) -> BookingChange:
         attendee=(marked or attendees)[0],
         start=payload.time("startTime"),
         end=payload.time("endTime"),
-        occurred_at=envelope.required_time("createdAt"),
+        occurred_at=occurred_at or payload.time("endTime") or envelope.required_time("createdAt"),
     )
