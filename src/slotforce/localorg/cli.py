@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pathlib
 import shlex
+import signal
 import sys
 
 import click
@@ -33,8 +34,12 @@ def serve(port: int, state_dir: str) -> None:
     local.write_org_json()
     click.echo(json.dumps(local.info()), nl=True)
     sys.stdout.flush()  # whoever started us is waiting for this line
+    # uvicorn shuts down gracefully, then re-raises the signal it caught: make that a clean exit
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         local.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
         local.org.close()
 
