@@ -177,3 +177,10 @@ def test_after_guests_cal_video_no_show_flat_shape():
     [change] = parse("calcom", json.dumps(doc).encode(), {}, secrets=None, verify=False)
     assert change.action is Action.NO_SHOW and change.attendee.email == "sam.lee@contoso.com"
     assert change.occurred_at == utc("2026-12-02T16:45:00Z")
+
+
+def test_cancel_for_a_requested_reschedule_says_so():
+    doc = json.loads(fixture_body("calcom/booking_cancelled.json"))
+    doc["payload"].update(cancellationReason=None, requestReschedule=True)
+    [change] = parse("calcom", json.dumps(doc).encode(), {}, secrets=None, verify=False)
+    assert change.action is Action.CANCELED and change.cancel_reason == "Reschedule requested by the host"

@@ -147,10 +147,18 @@ def _booking(envelope: Reader, payload: Reader, action: Action) -> BookingChange
         utm=Utm(**{k: tracking.get(f"utm_{k}") for k in ("source", "medium", "campaign", "term", "content")}),
         location=location,
         meeting_url=meeting_url,
-        cancel_reason=payload.text("cancellationReason") if action is Action.CANCELED else None,
+        cancel_reason=_cancel_reason(payload) if action is Action.CANCELED else None,
         booking_created_at=envelope.time("createdAt") if action is Action.CREATED and envelope is not payload else None,
         occurred_at=_occurred_at(envelope, payload),
     )
+
+
+def _cancel_reason(payload: Reader) -> str | None:
+    reason = payload.text("cancellationReason")
+    if not reason and payload.get("requestReschedule") is True:
+        # The host asked the attendee to pick a new time; say so rather than leave it blank.
+        return "Reschedule requested by the host"
+    return reason
 
 
 def _no_show(envelope: Reader, payload: Reader, *, all_absent: bool) -> BookingChange:
