@@ -1,0 +1,107 @@
+"""slotforce.yml as the service reads it: the engine's Settings plus the keys only the service uses.
+
+The engine's `Settings` model refuses unknown keys, and it does not know `links:` (the hourly link
+sync the service runs). So the service takes `links:` out, validates it with its own small model,
+and hands the rest to `slotforce.sync.settings.parse_settings` unchanged. Relative paths in the
+file (the local org's state dir, the links file, the store) are relative to slotforce.yml's folder,
+so the commands behave the same from any working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from slotforce.sync.settings import Settings, SettingsError, key_path, parse_settings
+
+# Keys of slotforce.yml that belong to the service, not to the engine's Settings model.
+SERVICE_KEYS = ("links",)
+
+
+class LinksSchedule(BaseModel):
+    """`links: {file: links.yml, every_minutes: 60}`: `serve` syncs the file this often."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str = Field(min_length=1)
+    every_minutes: float = Field(default=60, gt=0)
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    path: Path  # slotforce.yml
+    settings: Settings
+    raw: dict[str, Any]  # the whole document, for parts that read their own keys (sources)
+    links: LinksSchedule | None = None
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.resolve().parent
+
+    def resolve(self, relative: str | os.PathLike[str]) -> Path:
+        """A path from the file, relative to the file's folder."""
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def links_file(self) -> Path | None:
+        return self.resolve(self.links.file) if self.links else None
+
+    @property
+    def sources(self) -> dict[str, Any]:
+        found = self.raw.get("sources")
+        return found if isinstance(found, dict) else {}
+
+
+def config_path(option: str | os.PathLike[str] | None) -> Path:
+    """--config PATH, else $SLOTFORCE_CONFIG, else ./slotforce.yml."""
+    return Path(option or os.environ.get("SLOTFORCE_CONFIG") or "slotforce.yml")
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise SettingsError(str(path), [("(file)", "not found; pass --config PATH or set SLOTFORCE_CONFIG")])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        raise SettingsError(str(path), [(where, f"not valid YAML: {getattr(err, 'problem', err)}")]) from err
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise SettingsError(str(path), [("(top)", "the file must be a mapping of keys (salesforce, store, ...)")])
+    return raw
+
+
+def parse_service_config(raw: dict[str, Any], path: Path) -> ServiceConfig:
+    problems: list[tuple[str, str]] = []
+    links = None
+    if raw.get("links") is not None:
+        try:
+            links = LinksSchedule.model_validate(raw["links"])
+        except ValidationError as err:
+            for e in err.errors():
+                msg = e["msg"].removeprefix("Value error, ")
+                if e["type"] == "extra_forbidden":
+                    msg = "unknown key (links takes file and every_minutes)"
+                problems.append((key_path(("links",) + tuple(e["loc"])), msg))
+    engine_raw = {k: v for k, v in raw.items() if k not in SERVICE_KEYS}
+    try:
+        settings = parse_settings(engine_raw, str(path))
+    except SettingsError as err:
+        raise SettingsError(str(path), problems + err.problems) from None
+    if problems:
+        raise SettingsError(str(path), problems)
+    return ServiceConfig(path=path, settings=settings, raw=raw, links=links)
+
+
+def load_service_config(option: str | os.PathLike[str] | None = None) -> ServiceConfig:
+    """Read and validate slotforce.yml (raises SettingsError naming each bad key path)."""
+    path = config_path(option)
+    return parse_service_config(read_yaml(path), path)

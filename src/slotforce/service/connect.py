@@ -1,0 +1,111 @@
+"""Open a simple_salesforce.Salesforce from slotforce.yml's `salesforce:` block.
+
+- `local: STATE_DIR`: the local org's STATE_DIR/org.json (instance URL, token, its CA bundle).
+- `cumulusci: ORGNAME`: the org as CumulusCI's keychain knows it (token refreshed by CumulusCI).
+- `jwt: {client_id, username, private_key_file, login_url}`: the JWT bearer flow (simple-salesforce).
+- `refresh: {client_id, instance_url, refresh_token_env, client_secret_env}`: a refresh-token grant.
+
+Secrets are read from environment variables named in the file, never from the file itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+from simple_salesforce import Salesforce
+
+from slotforce.sync.settings import SalesforceSettings
+
+
+class ConnectError(Exception):
+    """The org named in slotforce.yml cannot be reached; the message says which key and what to do."""
+
+
+def _local(state_dir: Path, version: str) -> Salesforce:
+    org_json = state_dir / "org.json"
+    if not org_json.exists():
+        raise ConnectError(f"salesforce.local: {org_json} does not exist; start the org first with "
+                           f"`slotforce org serve --state {state_dir}`")
+    try:
+        info = json.loads(org_json.read_text())
+        instance_url, token = info["instance_url"], info["access_token"]
+    except (ValueError, KeyError) as exc:
+        raise ConnectError(f"salesforce.local: {org_json} is not a local org's org.json ({exc})") from exc
+    session = requests.Session()
+    # REQUESTS_CA_BUNDLE would override `verify`; the local org's CA is what this session must trust.
+    session.trust_env = False
+    ca = info.get("ca_bundle")
+    if ca:
+        ca_path = Path(ca) if Path(ca).is_absolute() else state_dir / ca
+        session.verify = str(ca_path)
+    return Salesforce(instance_url=instance_url, session_id=token, version=info.get("api_version") or version,
+                      session=session)
+
+
+def _cumulusci(org_name: str, version: str) -> Salesforce:
+    try:
+        from cumulusci.cli.runtime import CliRuntime
+
+        runtime = CliRuntime(load_keychain=True)
+        _, org_config = runtime.get_org(org_name)
+        org_config.refresh_oauth_token(runtime.keychain)
+    except Exception as exc:  # CumulusCI raises many types; all mean "this org is not usable"
+        raise ConnectError(f"salesforce.cumulusci: cannot use CumulusCI org {org_name!r}: {exc} "
+                           f"(check `cci org list` in this project)") from exc
+    return Salesforce(instance_url=org_config.instance_url, session_id=org_config.access_token, version=version)
+
+
+def _jwt(cfg, base_dir: Path, version: str) -> Salesforce:
+    key_file = Path(cfg.private_key_file).expanduser()
+    key_file = key_file if key_file.is_absolute() else base_dir / key_file
+    if not key_file.exists():
+        raise ConnectError(f"salesforce.jwt.private_key_file: {key_file} does not exist")
+    host = urlparse(cfg.login_url).hostname or "login.salesforce.com"
+    domain = host.removesuffix(".salesforce.com") if host.endswith(".salesforce.com") else host
+    try:
+        return Salesforce(username=cfg.username, consumer_key=cfg.client_id, privatekey_file=str(key_file),
+                          domain=domain, version=version)
+    except Exception as exc:
+        raise ConnectError(f"salesforce.jwt: login as {cfg.username} failed: {exc}") from exc
+
+
+def _refresh(cfg, version: str) -> Salesforce:
+    token = os.environ.get(cfg.refresh_token_env)
+    if not token:
+        raise ConnectError(f"salesforce.refresh.refresh_token_env: the environment variable {cfg.refresh_token_env} is not set")
+    form = {"grant_type": "refresh_token", "client_id": cfg.client_id, "refresh_token": token}
+    if cfg.client_secret_env:
+        secret = os.environ.get(cfg.client_secret_env)
+        if not secret:
+            raise ConnectError(f"salesforce.refresh.client_secret_env: {cfg.client_secret_env} is not set")
+        form["client_secret"] = secret
+    url = cfg.instance_url.rstrip("/") + "/services/oauth2/token"
+    try:
+        answer = requests.post(url, data=form, timeout=30)
+    except requests.RequestException as exc:
+        raise ConnectError(f"salesforce.refresh: {url} is not reachable: {exc}") from exc
+    if answer.status_code != 200:
+        raise ConnectError(f"salesforce.refresh: the token endpoint answered {answer.status_code}: {answer.text[:300]}")
+    body = answer.json()
+    return Salesforce(instance_url=body.get("instance_url") or cfg.instance_url, session_id=body["access_token"],
+                      version=version)
+
+
+def connect(sf: SalesforceSettings, base_dir: str | os.PathLike[str] = ".") -> Salesforce:
+    """A connected client for the org `sf` names; relative paths are relative to `base_dir`."""
+    base = Path(base_dir)
+    version = sf.api_version
+    if sf.local:
+        state = Path(sf.local).expanduser()
+        return _local(state if state.is_absolute() else base / state, version)
+    if sf.cumulusci:
+        return _cumulusci(sf.cumulusci, version)
+    if sf.jwt:
+        return _jwt(sf.jwt, base, version)
+    if sf.refresh:
+        return _refresh(sf.refresh, version)
+    raise ConnectError("salesforce: choose one of local, cumulusci, jwt, refresh")

@@ -1,0 +1,253 @@
+"""The worker: lease ready changes from the outbox, sync them as one batch, record each outcome.
+
+One pass (`run_once`) is: lease up to 200 ready items -> BookingChanges -> `SyncEngine.sync` (one
+fetch Composite, one or a few write Composites) -> `Outbox.finish` with, per item, done (Salesforce
+has the Booking Action), retry (a transient failure: row lock, limits, outage; the outbox backs
+off) or failed (permanent, kept with its reason, replayable). `slotforce sync` drains once and
+exits; `slotforce serve` runs `run()` in a background thread until told to stop.
+
+The engine object lives across batches so describes are fetched once; it is dropped (and the
+connection rebuilt) after an expired session or a connection error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import ValidationError
+from simple_salesforce import Salesforce
+
+from slotforce.store import ItemResult, Lease, Outbox
+from slotforce.store.outbox import DEFAULT_BATCH, DEFAULT_LEASE
+from slotforce.sync.booking import BookingChange
+from slotforce.sync.engine import Outcome, SyncEngine
+from slotforce.sync.gateway import SalesforceCallError
+from slotforce.sync.settings import Settings
+from slotforce.sync.trace import StoredTrace, SyncError, TraceStep
+
+log = logging.getLogger("slotforce.worker")
+
+FLUSH_INTERVAL = 0.5  # seconds between looks at the outbox when it was empty or not full
+
+
+@dataclass
+class BatchReport:
+    """What one or more passes did; `slotforce sync` prints it as its summary table."""
+
+    batches: int = 0
+    leased: int = 0
+    processed: int = 0  # the Booking Action is in Salesforce (Flow status Processed or still Pending)
+    skipped: int = 0  # nothing to write for this change (the engine said why); finished as done
+    retried: int = 0  # transient failure: back in the queue with backoff
+    failed: int = 0  # permanent failure (or the Flow marked it Failed): kept, replayable
+    api_calls: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)  # distinct messages, for the summary
+
+    def add(self, other: "BatchReport") -> None:
+        for name in ("batches", "leased", "processed", "skipped", "retried", "failed", "api_calls", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for e in other.errors:
+            if e not in self.errors:
+                self.errors.append(e)
+
+
+class OutboxErrorSink:
+    """The engine's TraceStore, backed by the outbox: traces go in with `finish`, so only the
+    errors of changes that went through with dropped fields need recording here."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    def save_trace(self, booking_uid: str, action_key: str, steps: list[TraceStep]) -> None:
+        pass  # kept by Outbox.finish together with the outcome, in the same transaction
+
+    def traces(self, booking_uid: str) -> list[StoredTrace]:
+        return []
+
+    def record_error(self, error: SyncError) -> None:
+        if error.dropped_fields:
+            self.outbox.record_sync_error(error.event_type, error.message, code=error.code,
+                                          details={"dropped_fields": list(error.dropped_fields),
+                                                   "booking_uid": error.booking_uid})
+
+    def last_errors(self) -> list[SyncError]:
+        return []
+
+
+def trace_json(outcome: Outcome) -> list[dict[str, Any]]:
+    return [{"step": s.step, "detail": s.detail} for s in outcome.trace]
+
+
+def item_result(item_id: int, o: Outcome) -> ItemResult:
+    """Turn the engine's outcome into the outbox's verdict for one item."""
+    trace = trace_json(o)
+    if o.status in ("processed", "pending", "skipped"):
+        outcome: dict[str, Any] = {"status": o.status, "booking_action_id": o.booking_action_id,
+                                   "event_id": o.event_id, "who_id": o.who_id}
+        if o.status == "skipped":
+            outcome["reason"] = o.error
+        if o.dropped:
+            outcome["dropped"] = [f"{d.field}: {d.reason}" for d in o.dropped]
+        return ItemResult.done(item_id, {k: v for k, v in outcome.items() if v is not None}, trace=trace)
+    message = o.error or "failed without a message"
+    details = {"booking_action_id": o.booking_action_id} if o.booking_action_id else None
+    return ItemResult.error(item_id, message, o.error_code, transient=o.transient, trace=trace, details=details)
+
+
+class Worker:
+    """Drains the outbox through the sync engine. Not thread-safe: one thread runs one Worker."""
+
+    def __init__(self, outbox: Outbox, settings: Settings, connect: Callable[[], Salesforce], *,
+                 name: str | None = None, batch_size: int = DEFAULT_BATCH, lease_for=DEFAULT_LEASE,
+                 metrics: Any = None) -> None:
+        self.outbox = outbox
+        self.settings = settings
+        self.connect = connect
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.batch_size = min(batch_size, settings.batch_size)
+        self.lease_for = lease_for
+        self.metrics = metrics
+        self._engine: SyncEngine | None = None
+        self.last_batch_at: datetime | None = None
+        self.last_error: str | None = None
+
+    # -- engine -----------------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> SyncEngine:
+        if self._engine is None:
+            self._engine = SyncEngine(self.settings, self.connect(), traces=OutboxErrorSink(self.outbox))
+        return self._engine
+
+    @property
+    def api_calls(self) -> int:
+        return self._engine.gateway.calls if self._engine else 0
+
+    # -- one pass ---------------------------------------------------------------------------------
+
+    def run_once(self) -> BatchReport:
+        """Lease, sync and finish one batch. Returns an empty report when nothing was ready."""
+        started = time.monotonic()
+        report = BatchReport()
+        lease = self.outbox.lease(self.name, limit=self.batch_size, lease_for=self.lease_for)
+        if not lease.items:
+            return report
+        report.batches, report.leased = 1, len(lease.items)
+        finished = False
+        try:
+            calls_before = self.api_calls
+            results = self._sync(lease, report)
+            report.api_calls = max(0, self.api_calls - calls_before)
+            self.outbox.finish(lease.id, results)
+            finished = True
+        finally:
+            if not finished:  # interrupted mid-batch: hand the items back now instead of at lease expiry
+                self.release(lease)
+        for r in results:
+            if r.kind == "done":
+                if (r.outcome or {}).get("status") == "skipped":
+                    report.skipped += 1
+                else:
+                    report.processed += 1
+            elif r.kind == "retry":
+                report.retried += 1
+            else:
+                report.failed += 1
+            if r.kind != "done" and r.error:
+                msg = (f"{r.code}: " if r.code else "") + r.error
+                if msg not in report.errors:
+                    report.errors.append(msg)
+        report.seconds = time.monotonic() - started
+        self.last_batch_at = datetime.now(timezone.utc)
+        if self.metrics is not None:
+            self.metrics.batch_done(report)
+        return report
+
+    def release(self, lease: Lease) -> None:
+        """Give the lease's items back to the queue at once (they were not sent, or not recorded)."""
+        now = datetime.now(timezone.utc)
+        try:
+            self.outbox.finish(lease.id, [ItemResult.retry(i.id, "released: the worker stopped before finishing",
+                                                           "RELEASED", retry_at=now) for i in lease.items])
+        except Exception:  # the lease will expire on its own; never mask the original error
+            log.exception("could not release lease %s; its items return when it expires", lease.id)
+
+    def _changes(self, lease: Lease) -> tuple[list[tuple[int, BookingChange]], list[ItemResult]]:
+        good: list[tuple[int, BookingChange]] = []
+        bad: list[ItemResult] = []
+        for item in lease.items:
+            try:
+                change = BookingChange.model_validate(item.change)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"]) or "change"
+                bad.append(ItemResult.failed(item.id, f"stored change is not a valid booking change: {where}: "
+                                                      f"{first['msg']}", "INVALID_CHANGE"))
+                continue
+            if not change.event_type_slug and item.event_type:
+                # no-show/completed webhooks carry no event type; the outbox inherited the create's
+                change = change.model_copy(update={"event_type_slug": item.event_type})
+            good.append((item.id, change))
+        return good, bad
+
+    def _sync(self, lease: Lease, report: BatchReport) -> list[ItemResult]:
+        items, results = self._changes(lease)
+        if not items:
+            return results
+        changes = [c for _, c in items]
+        try:
+            outcomes = self.engine.sync(changes)
+        except SalesforceCallError as err:
+            self.last_error = str(err)
+            if err.transient:
+                self._engine = None  # expired session or outage: reconnect on the next batch
+            code = err.errors[0].code if err.errors else f"HTTP_{err.status}"
+            return results + [ItemResult.error(i, str(err), code, transient=err.transient) for i, _ in items]
+        except Exception as err:  # a bug or an unreachable org: retry with backoff, never lose the items
+            log.exception("sync of %d change(s) failed", len(items))
+            self.last_error = f"{type(err).__name__}: {err}"
+            self._engine = None
+            return results + [ItemResult.retry(i, self.last_error, "WORKER_ERROR") for i, _ in items]
+        by_key = {o.action_key: o for o in outcomes}
+        for item_id, change in items:
+            o = by_key.get(change.action_key)
+            if o is None:
+                results.append(ItemResult.retry(item_id, "the engine returned no outcome for this change", "NO_OUTCOME"))
+            else:
+                results.append(item_result(item_id, o))
+        self.last_error = None
+        return results
+
+    # -- loops ------------------------------------------------------------------------------------
+
+    def drain(self, stop: threading.Event | None = None, max_batches: int | None = None) -> BatchReport:
+        """Run passes until nothing is ready (items waiting for a retry time are left waiting)."""
+        total = BatchReport()
+        while not (stop and stop.is_set()):
+            report = self.run_once()
+            if not report.leased:
+                break
+            total.add(report)
+            if max_batches is not None and total.batches >= max_batches:
+                break
+        return total
+
+    def run(self, stop: threading.Event, interval: float = FLUSH_INTERVAL) -> None:
+        """Serve until `stop` is set; the batch in hand is always finished before returning."""
+        while not stop.is_set():
+            try:
+                report = self.run_once()
+            except Exception:
+                log.exception("worker pass failed; trying again in %.1f s", interval)
+                report = BatchReport()
+            if report.leased < self.batch_size:  # a full batch means more is probably waiting
+                stop.wait(interval)
