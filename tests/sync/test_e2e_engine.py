@@ -205,3 +205,30 @@ def test_round_robin_owner_lookup(org, sf):
     assert calls(org) - start == 1
     assert (found.email, found.record_id, found.reason) == (ADMIN, acme, "account_owner")
     assert eng.owner_for("pat@acme.com", "demo", ["other@corp.com"])[0] is None  # owner is not a host
+
+
+def _ghost_field_in_cache(eng, sobject, name):
+    """The engine's describe says a field exists that the org no longer has (deleted after describe)."""
+    from slotforce.sync.describe import FieldInfo, SObjectInfo
+
+    info = eng.describe_cache.get(sobject)
+    eng.describe_cache.put(SObjectInfo(sobject, {**info.fields, name.lower(): FieldInfo(name, "string", 50)}))
+
+
+def test_a_field_salesforce_rejects_is_dropped_and_the_rest_written(org, sf):
+    existing = sf.Lead.create({"LastName": "Known", "Company": "Acme", "Email": "known@acme.com"})["id"]
+    eng = warm(sf, create_event_on="lead", write_to_record=[
+        {"field": "Ghost__c", "type": "text", "value": "boo"},
+        {"field": "Meeting_Type__c", "type": "text", "value": "Intro"}])
+    _ghost_field_in_cache(eng, "Lead", "Ghost__c")
+    start = calls(org)
+    outs = eng.sync([booking(organizer={"email": ADMIN}),  # new Lead: create rejected, retried without Ghost__c
+                     booking(booking_uid="bk-2", attendee={"email": "known@acme.com"}, organizer={"email": ADMIN})])
+    assert calls(org) - start == 3  # fetch, write, one follow-up for both rejections
+    assert [o.status for o in outs] == ["pending", "pending"]
+    assert [[d.field for d in o.dropped] for o in outs] == [["Ghost__c"], ["Ghost__c"]]
+    leads = {r["Email"]: r for r in q(sf, "SELECT Id, Email, Meeting_Type__c FROM Lead")}
+    assert leads["pat@acme.com"]["Meeting_Type__c"] == "Intro" and leads["known@acme.com"]["Meeting_Type__c"] == "Intro"
+    actions = {a["Action_Key__c"]: a["Who_Id__c"] for a in q(sf, "SELECT Action_Key__c, Who_Id__c FROM Booking_Action__c")}
+    assert actions == {"calcom:bk-1:Created:0": leads["pat@acme.com"]["Id"], "calcom:bk-2:Created:0": existing}
+    assert eng.traces.last_errors()[0].dropped_fields == ("Ghost__c",)

@@ -9,6 +9,7 @@ upserted by Action_Key__c and Event fields by Booking_Uid__c.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -25,6 +26,7 @@ from slotforce.sync.requests import (
     MAX_SUBREQUESTS, WriteLayout, WriteParts, fetch_call, people_calls, query_subrequest, write_call, write_parts,
     CompositeCall,
 )
+from slotforce.sync.resolve import NewRecord
 from slotforce.sync.settings import Settings
 from slotforce.sync.snapshot import PersonRecord, Snapshot, account_from
 from slotforce.sync.trace import MemoryTraceStore, SyncError, Trace, TraceStore
@@ -72,6 +74,21 @@ def split_waves(changes: list[BookingChange]) -> list[list[BookingChange]]:
             waves.append([])
         waves[w].append(c)
     return waves
+
+
+_NO_SUCH_COLUMN = re.compile(r"No such column '([A-Za-z0-9_]+)'")
+_TOO_LARGE = re.compile(r"^([A-Za-z0-9_ ]+): data value too large")
+# Fields a new Lead/Contact cannot do without; anything else may be dropped to save the booking.
+ESSENTIAL_PERSON_FIELDS = frozenset({"LastName", "Email", "Company"})
+
+
+def rejected_fields(err: ApiError) -> set[str]:
+    """The fields an error blames: its `fields`, or the name in the message."""
+    names = set(err.fields)
+    for rx in (_NO_SUCH_COLUMN, _TOO_LARGE):
+        if m := rx.search(err.message or ""):
+            names.add(m.group(1).strip())
+    return names
 
 
 def _first_error(errors: list[ApiError]) -> ApiError:
@@ -183,6 +200,8 @@ class SyncEngine:
         created: dict[tuple[str, str], str] = {}
         person_errors: dict[tuple[str, str], ApiError] = {}
         parts = write_parts(live)
+        by_key = {n.key: n for n in parts.people}
+        retry: dict[tuple[str, str], NewRecord] = {}  # new people to create again without rejected fields
         inline_refs = len(parts.people) + sum(1 for _, _, w in parts.actions if w is not None)
         if inline_refs + 4 > MAX_SUBREQUESTS:
             # many new people: create them first with Collections, then reference them by id
@@ -194,16 +213,17 @@ class SyncEngine:
                     for i, key in enumerate(chunk):
                         item = items[i] if len(items) == len(chunk) else (items[0] if items else None)
                         self._person_result(key, item.id if item and item.success else None,
-                                            item.errors if item else [], created, person_errors, live)
+                                            item.errors if item else [], created, person_errors, live,
+                                            by_key.get(key), retry, out)
             live = self._drop_failed_people(live, out, person_errors)
             parts = write_parts(live, created)
-            parts.people = [n for n in parts.people if n.key not in person_errors]
+            parts.people = [retry.get(n.key, n) for n in parts.people if n.key not in person_errors]
 
         followup = WriteParts()
         self._apply(write_call(self.api_version, parts, created), parts, out, live, created, person_errors, followup)
-        if followup.actions or followup.updates or followup.events:
+        if followup.people or followup.actions or followup.updates or followup.events:
             self._apply(write_call(self.api_version, followup, created), followup, out, live, created,
-                        person_errors, WriteParts())
+                        person_errors, WriteParts(), final=True)
         for key, rid in created.items():  # later waves and replays see the new people
             rec = PersonRecord(id=rid, sobject=key[0], email=key[1])
             (snapshot.contacts if key[0] == "Contact" else snapshot.leads).setdefault(key[1], []).insert(0, rec)
@@ -231,33 +251,50 @@ class SyncEngine:
 
     def _person_result(self, key: tuple[str, str], rid: str | None, errors: list[ApiError],
                        created: dict[tuple[str, str], str], person_errors: dict[tuple[str, str], ApiError],
-                       plans: list[BookingPlan]) -> bool:
-        """Record a new person's id; DUPLICATES_DETECTED reuses the matched record. True if reused."""
+                       plans: list[BookingPlan], record: NewRecord | None = None,
+                       retry: dict[tuple[str, str], NewRecord] | None = None,
+                       out: dict[str, Outcome] | None = None) -> str:
+        """Record what became of a new person: created, reused (DUPLICATES_DETECTED: the matched
+        record), retry (Salesforce rejected mapped fields: create again without them) or failed."""
         if rid:
             created[key] = rid
-            return False
+            return "created"
         err = _first_error(errors)
+        concerned = [p for p in plans if any(n.key == key for n in p.new_records)]
         if err.code == "DUPLICATES_DETECTED" and err.duplicate_ids:
             created[key] = err.duplicate_ids[0]
-            for p in plans:
-                if any(n.key == key for n in p.new_records):
-                    p.trace.add("duplicate_record_reused", sobject=key[0], email=key[1], recordId=err.duplicate_ids[0])
-            return True
+            for p in concerned:
+                p.trace.add("duplicate_record_reused", sobject=key[0], email=key[1], recordId=err.duplicate_ids[0])
+            return "reused"
+        bad = (rejected_fields(err) & set(record.fields) - ESSENTIAL_PERSON_FIELDS) if record else set()
+        if bad and retry is not None and key not in retry:
+            retry[key] = NewRecord(record.sobject, record.email, {k: v for k, v in record.fields.items() if k not in bad})
+            for p in concerned:
+                p.trace.add("record_fields_rejected", sobject=key[0], fields=sorted(bad), code=err.code, message=err.message)
+                if out is not None:
+                    out[p.action_key].dropped += [Dropped(f, f"{err.code}: {err.message}") for f in sorted(bad)]
+            return "retry"
         person_errors[key] = err
-        return False
+        return "failed"
 
     def _apply(self, layout: WriteLayout, parts: WriteParts, out: dict[str, Outcome], plans: list[BookingPlan],
                created: dict[tuple[str, str], str], person_errors: dict[tuple[str, str], ApiError],
-               followup: WriteParts) -> None:
-        by_key = {p.action_key: p for p in plans}
+               followup: WriteParts, *, final: bool = False) -> None:
+        """Send one write call and read its answers; fixable failures go into `followup`
+        (unless `final`: then they are recorded as they are)."""
         results = self.gateway.composite(layout.call)
 
         reused: set[tuple[str, str]] = set()
+        retry: dict[tuple[str, str], NewRecord] = {}
+        records = {n.key: n for n in parts.people}
         for ref, key in layout.people.items():
             r = results.get(ref)
             rid = r.body.get("id") if r and r.ok and isinstance(r.body, dict) else None
-            if self._person_result(key, rid, r.errors if r else [], created, person_errors, plans):
+            what = self._person_result(key, rid, r.errors if r else [], created, person_errors, plans,
+                                       records.get(key), None if final else retry, out)
+            if what == "reused":
                 reused.add(key)
+        followup.people += list(retry.values())
 
         fields_of = {k: (f, w) for k, f, w in parts.actions}
 
@@ -270,10 +307,14 @@ class SyncEngine:
                     o.who_id = created[who_new]
                 o.plan.trace.add("booking_action_upserted", id=rid) if o.plan else None
                 return
-            if who_new in reused:  # the person existed after all: send the action again with its id
+            if who_new in reused and not final:  # the person existed after all: send the action again with its id
                 f, _ = fields_of[key]
                 followup.actions.append((key, {**f, "Who_Id__c": created[who_new]}, None))
                 o.who_id = created[who_new]
+                return
+            if who_new in retry:  # created again without the rejected fields, then referenced
+                f, _ = fields_of[key]
+                followup.actions.append((key, {k: v for k, v in f.items() if k != "Who_Id__c"}, who_new))
                 return
             err = person_errors.get(who_new) if who_new else None
             err = err or _first_error(errors)
@@ -292,7 +333,7 @@ class SyncEngine:
         def retry_without(key: str, what: str, fields: dict[str, Any], errors: list[ApiError]) -> dict[str, Any] | None:
             err = _first_error(errors)
             o = out[key]
-            bad = set(err.fields) & set(fields)
+            bad = rejected_fields(err) & set(fields)
             if o.plan:
                 o.plan.trace.add(f"{what}_rejected", code=err.code, message=err.message, fields=sorted(bad))
             if not bad:
@@ -311,7 +352,7 @@ class SyncEngine:
             if item.success:
                 return
             rest = retry_without(key, "who_update", u.fields, item.errors)
-            if rest is not None and not is_transient(_first_error(item.errors).code):
+            if rest is not None and not final and not is_transient(_first_error(item.errors).code):
                 followup.updates.append((key, RecordUpdate(u.sobject, u.id, rest)))
 
         def event_done(i: int, item: Any) -> None:
@@ -322,7 +363,7 @@ class SyncEngine:
                 return
             fields = next(f for k, u, f in parts.events if k == key)
             rest = retry_without(key, "event_write", fields, item.errors)
-            if rest is not None:
+            if rest is not None and not final:
                 followup.events.append((key, uid, rest))
 
         self._collection(results.get("whoUpdates"), [str(i) for i in range(len(layout.updates))],
