@@ -380,3 +380,15 @@ def test_two_workers_on_separate_connections_never_share_an_item(tmp_path):
         t.join(timeout=30)
     assert sorted(taken["a"] + taken["b"]) == list(range(1, 301))  # each item once, none lost
     assert taken["a"] and taken["b"]
+
+
+def test_prune_drops_old_done_items_and_keeps_failures(outbox):
+    put(outbox, change("OLD", "Created"), change("BAD", "Created"), body=b"old")
+    lease = outbox.lease("w", now=at(0))
+    outbox.finish(lease.id, [ItemResult.done(1, trace=[{"step": "x"}]), ItemResult.failed(2, "nope")], now=at(0))
+    put(outbox, change("NEW", "Created"), body=b"new", when=5000)
+    assert outbox.prune(timedelta(hours=1), now=at(5000)) == 1
+    assert [i.booking_uid for i in outbox.items(limit=10)] == ["NEW", "BAD"]
+    assert outbox.traces("OLD") == []
+    assert outbox.delivery_body(1) == b"old"  # still needed: the failed change came from it
+    assert outbox.counts()["deliveries"] == 2

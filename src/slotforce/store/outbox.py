@@ -118,6 +118,11 @@ class Outbox(abc.ABC):
     def last_sync_errors(self) -> list[SyncError]: ...
 
     @abc.abstractmethod
+    def prune(self, older_than: timedelta, *, now: datetime | None = None) -> int:
+        """Delete done items (with their traces and raw deliveries) last changed before now - older_than;
+        failed and parked items are kept whatever their age. Returns how many items went."""
+
+    @abc.abstractmethod
     def close(self) -> None: ...
 
     def __enter__(self) -> "Outbox":

@@ -502,6 +502,19 @@ class SqliteOutbox(Outbox):
             raise StoreError(f"delivery {delivery_id} does not exist")
         return bytes(row[0])
 
+    def prune(self, older_than: timedelta, *, now: datetime | None = None) -> int:
+        cutoff = _epoch(now) - older_than.total_seconds()
+        with self._transaction() as db:
+            gone = db.execute("DELETE FROM items WHERE state = 'done' AND updated_at < ?", (cutoff,)).rowcount
+            db.execute("DELETE FROM traces WHERE at < ? AND item_id NOT IN (SELECT id FROM items)", (cutoff,))
+            # A delivery goes once none of its changes is left (and so no raw body is needed to debug one).
+            db.execute(
+                "DELETE FROM deliveries WHERE last_received_at < ?"
+                " AND NOT EXISTS (SELECT 1 FROM items WHERE items.delivery_id = deliveries.id)",
+                (cutoff,),
+            )
+        return gone
+
     # -- traces and errors ----------------------------------------------------------------------
     def record_trace(
         self,
