@@ -209,7 +209,7 @@ class _Scope:
                            f"group by plain fields instead.")
 
     # --- fields and relationship paths ---
-    def resolve(self, ref: n.FieldRef, *, where: str = "select") -> tuple[str, Field, list]:
+    def resolve(self, ref: n.FieldRef) -> tuple[str, Field, list]:
         """SQL for a field path, its Field, and the chain of (relationship key, join) it crosses."""
         path = list(ref.path)
         obj = self.sobject
@@ -218,7 +218,7 @@ class _Scope:
         chain: list[tuple[str, _Join]] = []
         table_alias = self.alias
         key: tuple[str, ...] = ()
-        for i, seg in enumerate(path[:-1]):
+        for seg in path[:-1]:
             if obj is None:  # past a polymorphic relationship: only its fields, no deeper paths
                 raise self.err(InvalidField, ref.pos,
                                f"Didn't understand relationship '{seg}' in field path. {RELATIONSHIP_HINT}")
