@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "errors": "slotforce.store.cli:errors",
     "replay": "slotforce.store.cli:replay",
     "trace": "slotforce.store.cli:trace",
+    "check-config": "slotforce.sync.cli:check_config_command",
 }
 
 
