@@ -31,11 +31,12 @@ def serve(port: int, state_dir: str) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}; "
                                    "pick another --port (0 = any free port)") from None
+    # uvicorn shuts down gracefully, then re-raises the signal it caught: make that a clean exit
+    # (set before the line below: whoever reads it may signal us at once)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     local.write_org_json()
     click.echo(json.dumps(local.info()), nl=True)
     sys.stdout.flush()  # whoever started us is waiting for this line
-    # uvicorn shuts down gracefully, then re-raises the signal it caught: make that a clean exit
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         local.serve_forever()
     except KeyboardInterrupt:
