@@ -392,3 +392,14 @@ def test_prune_drops_old_done_items_and_keeps_failures(outbox):
     assert outbox.traces("OLD") == []
     assert outbox.delivery_body(1) == b"old"  # still needed: the failed change came from it
     assert outbox.counts()["deliveries"] == 2
+
+
+def test_release_hands_unsent_items_back_without_counting_an_attempt(outbox):
+    put(outbox, change("A", "Created"), change("B", "Created"))
+    lease = outbox.lease("stopping", now=at(0))
+    outbox.finish(lease.id, [ItemResult.done(1)], now=at(1))
+    assert outbox.release(lease.id, now=at(1)) == 1  # only B was still leased
+    again = outbox.lease("next", now=at(1))
+    assert [(i.booking_uid, i.attempts) for i in again.items] == [("B", 1)]
+    assert outbox.last_sync_errors() == []
+    assert outbox.release(again.id, [999], now=at(2)) == 0

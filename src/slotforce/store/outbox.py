@@ -65,6 +65,13 @@ class Outbox(abc.ABC):
     def finish(self, lease_id: str, results: Iterable[ItemResult], *, now: datetime | None = None) -> FinishReport:
         """Record how each leased item went, in one transaction."""
 
+    @abc.abstractmethod
+    def release(self, lease_id: str, item_ids: Iterable[int] | None = None, *, now: datetime | None = None) -> int:
+        """Hand a lease's unsent items (default: all still leased) back to the queue at once.
+
+        For a worker that stops before sending: not an attempt, not an error. Returns how many.
+        """
+
     # -- operator -------------------------------------------------------------------------------
     @abc.abstractmethod
     def replay(self, item_id: int, *, now: datetime | None = None) -> OutboxItem:

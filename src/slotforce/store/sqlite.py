@@ -406,6 +406,17 @@ class SqliteOutbox(Outbox):
                 applied.append(result.item_id)
         return FinishReport(tuple(applied), tuple(stale), tuple(gave_up))
 
+    def release(self, lease_id: str, item_ids: Iterable[int] | None = None, *, now: datetime | None = None) -> int:
+        at = _epoch(now)
+        sql = (
+            "UPDATE items SET state = 'pending', available_at = ?, attempts = MAX(attempts - 1, 0), lease_id = NULL,"
+            " lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE state = 'leased' AND lease_id = ?"
+        )
+        with self._transaction() as db:
+            if item_ids is None:
+                return db.execute(sql, (at, at, lease_id)).rowcount
+            return sum(db.execute(sql + " AND id = ?", (at, at, lease_id, item_id)).rowcount for item_id in item_ids)
+
     def _set_failed(
         self,
         db: sqlite3.Connection,
