@@ -103,7 +103,8 @@ def test_offset_in_child_subquery_is_malformed(org):
     ("SELECT convertCurrency(AnnualRevenue) FROM Account", "convertCurrency"),
     ("SELECT FIELDS(ALL) FROM Account LIMIT 200", "FIELDS"),
     ("SELECT Id FROM Account WHERE DISTANCE(Location__c, GEOLOCATION(1, 2), 'mi') < 20", "DISTANCE"),
-    ("SELECT Id FROM Account WHERE CALENDAR_YEAR(CreatedDate) = 2024", "CALENDAR_YEAR"),
+    ("SELECT Id FROM Account WHERE FISCAL_YEAR(CreatedDate) = 2024", "FISCAL_YEAR"),
+    ("SELECT Id FROM Account WHERE convertTimezone(CreatedDate) > 2024-01-01T00:00:00Z", "convertTimezone"),
     ("SELECT Id FROM Account WHERE CreatedDate = THIS_FISCAL_QUARTER", "THIS_FISCAL_QUARTER"),
 ])
 def test_valid_soql_the_org_does_not_implement_is_refused_by_name(org, soql, words):

@@ -110,6 +110,7 @@ class Plan:
     items: list
     children: list[ChildOut] = dc_field(default_factory=list)
     limit: int | None = None
+    tz: dt.tzinfo | None = None  # for convertTimezone()
 
 
 # --- compiling ----------------------------------------------------------------------------
@@ -160,7 +161,9 @@ class Compiler:
         return cls(located(self.soql, pos, message))
 
     def compile(self, query: n.Query) -> Plan:
-        return _Scope(self, query).compile_top()
+        plan = _Scope(self, query).compile_top()
+        plan.tz = self.tz
+        return plan
 
 
 class _Scope:
@@ -304,7 +307,7 @@ class _Scope:
                                f".Name, {item.relationship}.Type or the lookup id and query the "
                                f"parent separately.")
         for item in functions:
-            if item.function.upper not in n.AGGREGATES:
+            if item.function.upper not in n.AGGREGATES | n.DATE_FUNCTIONS:
                 raise self._unsupported_function(item.function)
         count_only = [i for i in functions if i.function.upper == "COUNT" and not i.function.args]
         if count_only:
@@ -324,6 +327,10 @@ class _Scope:
             hint = "select the field itself; the local org has one locale, one currency, no translations."
         elif name in ("DISTANCE", "GEOLOCATION"):
             hint = "location fields are not stored by the local org."
+        elif name.startswith("FISCAL_"):
+            hint = "the local org has no fiscal year settings; use the CALENDAR_ functions."
+        elif name == "CONVERTTIMEZONE":
+            hint = "convertTimezone() works only inside a date function, e.g. HOUR_IN_DAY(convertTimezone(CreatedDate))."
         else:
             hint = "select the field itself and compute in your code."
         return self.err(NotImplementedByLocalOrg, f.pos,
@@ -444,6 +451,11 @@ class _Scope:
         exprs = []
         self._grouped: dict[str, Field] = {}
         for ref in self.q.group_by:
+            if isinstance(ref, n.FunctionCall):
+                op = self.date_function(ref)
+                self._grouped[op.sql] = op.field
+                exprs.append(op.sql)
+                continue
             sql, f, _ = self.resolve(ref)
             if is_long_text(f):
                 raise self.err(InvalidField, ref.pos, f"field '{ref.text}' can not be grouped in a query call")
@@ -466,7 +478,13 @@ class _Scope:
                                    f"Field must be grouped or aggregated: {item.field.text}")
                 items.append(FieldOut(item.alias or f.name, self.column(sql), convert_for(f.type)))
                 continue
-            op = self.aggregate(item.function)
+            if item.function.upper in n.DATE_FUNCTIONS:
+                op = self.date_function(item.function)
+                if op.sql not in self._grouped:
+                    raise self.err(MalformedQuery, item.function.pos,
+                                   f"Field must be grouped or aggregated: {op.text}")
+            else:
+                op = self.aggregate(item.function)
             if item.alias:
                 key = item.alias
             else:
@@ -510,6 +528,46 @@ class _Scope:
         return _Operand(f"{name}({sql}{collate})", Field(name="expr", type=fld.type, length=fld.length),
                         text, f.pos, True)
 
+    def date_function(self, f: n.FunctionCall) -> _Operand:
+        """CALENDAR_YEAR(CreatedDate) and friends: UTC, or the org time zone inside convertTimezone()."""
+        name = f.upper
+        arg = f.args[0] if len(f.args) == 1 else None
+        local = isinstance(arg, n.FunctionCall) and arg.upper == "CONVERTTIMEZONE"
+        if local:
+            arg = arg.args[0] if len(arg.args) == 1 else None
+        if not isinstance(arg, n.FieldRef):
+            raise self.err(MalformedQuery, f.pos, f"{f.name}() takes one date or dateTime field")
+        sql, fld, _ = self.resolve(arg)
+        text = f"{f.name}({'convertTimezone(' + arg.text + ')' if local else arg.text})"
+        if fld.type not in ("date", "datetime"):
+            raise self.err(MalformedQuery, arg.pos,
+                           f"{f.name}() takes a date or dateTime field; '{arg.text}' is {fld.type}")
+        if fld.type == "date" and (local or name in ("HOUR_IN_DAY", "DAY_ONLY")):
+            raise self.err(MalformedQuery, arg.pos,
+                           f"{'convertTimezone()' if local else f.name + '()'} takes a dateTime field; "
+                           f"'{arg.text}' is a date")
+        if fld.type == "date":
+            x = sql
+        elif local:
+            x = f"soql_local({sql})"  # functions.py, in the org time zone
+        else:
+            x = f"substr({sql}, 1, 19)"  # stored as UTC 'YYYY-MM-DDTHH:MM:SS.000+0000'
+        part = {"CALENDAR_YEAR": "%Y", "CALENDAR_MONTH": "%m", "DAY_IN_MONTH": "%d",
+                "DAY_IN_YEAR": "%j", "HOUR_IN_DAY": "%H"}
+        if name in part:
+            expr = f"CAST(strftime('{part[name]}', {x}) AS INTEGER)"
+        elif name == "CALENDAR_QUARTER":
+            expr = f"((CAST(strftime('%m', {x}) AS INTEGER) + 2) / 3)"
+        elif name == "DAY_IN_WEEK":  # 1 = Sunday
+            expr = f"(CAST(strftime('%w', {x}) AS INTEGER) + 1)"
+        elif name == "WEEK_IN_MONTH":  # days 1-7 are week 1
+            expr = f"((CAST(strftime('%d', {x}) AS INTEGER) + 6) / 7)"
+        elif name == "WEEK_IN_YEAR":  # January 1-7 is week 1
+            expr = f"((CAST(strftime('%j', {x}) AS INTEGER) + 6) / 7)"
+        else:  # DAY_ONLY
+            return _Operand(f"date({x})", Field(name="expr", type="date"), text, f.pos)
+        return _Operand(expr, Field(name="expr", type="int"), text, f.pos)
+
     # conditions ------------------------------------------------------------------------------
     def operand(self, expr, *, having: bool = False, purpose: str = "filtered") -> _Operand:
         if isinstance(expr, n.FunctionCall):
@@ -520,6 +578,11 @@ class _Scope:
                                    f"Aggregate functions are not allowed in {where}: filter groups "
                                    f"with HAVING, and sort by them only in aggregate queries.")
                 return self.aggregate(expr)
+            if expr.upper in n.DATE_FUNCTIONS:
+                op = self.date_function(expr)
+                if having and op.sql not in getattr(self, "_grouped", {}):
+                    raise self.err(MalformedQuery, expr.pos, f"Field must be grouped or aggregated: {op.text}")
+                return op
             raise self._unsupported_function(expr)
         sql, f, _ = self.resolve(expr)
         if having and sql not in getattr(self, "_grouped", {}):

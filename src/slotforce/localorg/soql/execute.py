@@ -43,7 +43,7 @@ def execute_query(conn: sqlite3.Connection, schema: Schema, soql: str | nodes.Qu
 
 def run_plan(conn: sqlite3.Connection, schema: Schema, plan: Plan, *,
              api_version: str = "62.0") -> QueryResult:
-    functions.register(conn)
+    functions.register(conn, plan.tz)
     if plan.kind == "count":
         (count,) = conn.execute(plan.sql, plan.params).fetchone()
         return QueryResult([], int(count))

@@ -1,4 +1,4 @@
-"""SQL functions the compiled SOQL calls where SQLite's ASCII-only NOCASE is not enough.
+"""SQL functions the compiled SOQL calls: Unicode case folding, and convertTimezone().
 
 SOQL compares text case-insensitively in any script ('ÉMILE' = 'émile'); SQLite's NOCASE and
 LIKE fold ASCII letters only. The compiler keeps the indexed `col = ? COLLATE NOCASE` form for
@@ -7,6 +7,7 @@ ASCII values and calls these only when a value holds other characters.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 import sqlite3
@@ -40,6 +41,17 @@ def like(value, pattern) -> int | None:
     return 1 if _like_regex(pattern).fullmatch(str(value)) else 0
 
 
-def register(conn: sqlite3.Connection) -> None:
+def local_time(tz: dt.tzinfo):
+    """soql_local(col): a stored UTC datetime as 'YYYY-MM-DD HH:MM:SS' in `tz` (convertTimezone())."""
+    def convert(value):
+        if value is None:
+            return None
+        utc = dt.datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.timezone.utc)
+        return utc.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    return convert
+
+
+def register(conn: sqlite3.Connection, tz: dt.tzinfo | None = None) -> None:
     conn.create_function("soql_fold", 1, fold, deterministic=True)
     conn.create_function("soql_like", 2, like, deterministic=True)
+    conn.create_function("soql_local", 1, local_time(tz or dt.timezone.utc), deterministic=True)

@@ -80,6 +80,11 @@ class FunctionCall:
 
 
 AGGREGATES = frozenset({"COUNT", "COUNT_DISTINCT", "MIN", "MAX", "SUM", "AVG"})
+# Date functions (SOQL reference, "Date Functions"): UTC unless the field is wrapped in
+# convertTimezone(); in SELECT only in aggregate queries, where they must be grouped.
+DATE_FUNCTIONS = frozenset({"CALENDAR_YEAR", "CALENDAR_QUARTER", "CALENDAR_MONTH", "DAY_IN_MONTH",
+                            "DAY_IN_WEEK", "DAY_IN_YEAR", "DAY_ONLY", "HOUR_IN_DAY", "WEEK_IN_MONTH",
+                            "WEEK_IN_YEAR"})
 
 
 # --- SELECT items ---------------------------------------------------------------------------
@@ -181,7 +186,7 @@ class Query:
     sobject: str
     sobject_pos: Pos = NOWHERE
     where: Condition | None = None
-    group_by: tuple[FieldRef, ...] = ()
+    group_by: tuple[FieldRef | FunctionCall, ...] = ()  # fields and date functions
     group_by_function: FunctionCall | None = None  # ROLLUP(...)/CUBE(...): refused
     having: Condition | None = None
     order_by: tuple[OrderItem, ...] = ()

@@ -177,11 +177,12 @@ class _ToNodes(Transformer):
     def with_clause(self, items):
         return ("with", items[1].value)
 
-    def group_fields(self, items):
-        return ("group_by", items[2:])
-
-    def group_function(self, items):
-        return ("group_by_function", items[2])
+    def group_clause(self, items):
+        exprs = items[2:]
+        rollup = next((e for e in exprs if isinstance(e, n.FunctionCall) and e.upper in ("ROLLUP", "CUBE")), None)
+        if rollup is not None:
+            return ("group_by_function", rollup)
+        return ("group_by", exprs)
 
     def having_clause(self, items):
         return ("having", items[1])
