@@ -40,7 +40,8 @@ def changes(document: Any) -> ParsedChanges:
             raise bad_payload(SOURCE, where, f"expected a JSON object, got {type(item).__name__}")
         if item.get("source") in ("calcom", "calendly"):
             # Their keys would collide with the real adapters' Action_Key__c values.
-            raise bad_payload(SOURCE, f"{where}.source", f"{item['source']!r} is reserved: post to /webhooks/{item['source']} instead")
+            reserved = item["source"]
+            raise bad_payload(SOURCE, f"{where}.source", f"{reserved!r} is reserved: post to /webhooks/{reserved} instead")
         try:
             parsed.append(BookingChange.model_validate({"source": SOURCE, **item}))
         except ValidationError as exc:

@@ -103,7 +103,9 @@ def verify_calendly(
     for candidate in signatures:
         matched |= hmac.compare_digest(expected, candidate)
     if not matched:
-        raise WebhookRejected(401, f"calendly webhook: {CALENDLY_HEADER} does not match the body (wrong signing key or altered body)")
+        raise WebhookRejected(
+            401, f"calendly webhook: {CALENDLY_HEADER} does not match the body (wrong signing key or altered body)"
+        )
     current = _epoch(now)
     age = current - timestamp
     window = replay_window.total_seconds()

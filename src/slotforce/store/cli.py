@@ -168,7 +168,11 @@ def errors(config: str | None, limit: int, as_json: bool) -> None:
 @click.command()
 @config_option
 @click.argument("item_ids", metavar="ID...", nargs=-1, type=int)
-@click.option("--all-parked", is_flag=True, help="Replay every parked change (e.g. after installing slotforce on bookings made before).")
+@click.option(
+    "--all-parked",
+    is_flag=True,
+    help="Replay every parked change (e.g. changes of bookings made before slotforce was installed).",
+)
 def replay(config: str | None, item_ids: tuple[int, ...], all_parked: bool) -> None:
     """Send failed or parked booking changes again (IDs from `slotforce errors`).
 
@@ -210,7 +214,10 @@ def trace(config: str | None, booking_uid: str, as_json: bool) -> None:
             json.dumps(
                 {
                     "items": [_item_json(i) for i in items],
-                    "traces": [{"action_key": t.action_key, "item_id": t.item_id, "at": _when(t.at), "steps": t.steps} for t in traces],
+                    "traces": [
+                        {"action_key": t.action_key, "item_id": t.item_id, "at": _when(t.at), "steps": t.steps}
+                        for t in traces
+                    ],
                 },
                 indent=2,
                 default=str,
@@ -218,7 +225,9 @@ def trace(config: str | None, booking_uid: str, as_json: bool) -> None:
         )
         return
     if not items and not traces:
-        raise click.ClickException(f"no booking {booking_uid!r} in the outbox (check the uid; `slotforce status` lists recent ones)")
+        raise click.ClickException(
+            f"no booking {booking_uid!r} in the outbox (check the uid; `slotforce status` lists recent ones)"
+        )
     console = _console()
     console.print(_items_table(f"Changes of booking {booking_uid}", items))
     for entry in traces:
