@@ -59,7 +59,8 @@ def verify_calcom(body: bytes, headers: Mapping[str, str], secret: str | None, *
             401, f"calcom webhook is unsigned ({CALCOM_HEADER}: {_CALCOM_NO_SECRET}): set the secret on the Cal.com webhook"
         )
     expected = hmac_sha256_hex(secret, body)
-    if not hmac.compare_digest(expected, given.lower()):
+    # Cal.com sends bare hex; a proxy or a self-hosted fork that adds "sha256=" is still accepted.
+    if not hmac.compare_digest(expected, given.lower().removeprefix("sha256=")):
         raise WebhookRejected(401, f"calcom webhook: {CALCOM_HEADER} does not match the body (wrong secret or altered body)")
 
 
