@@ -342,7 +342,10 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
             flow.formulas[f.name.lower()] = f
         elif tag == "textTemplates":
             _allow(c, {"name", "text", "isViewedAsPlainText"}, "text template")
-            t = TextTemplate(_name(c, "<textTemplates>"), _text(c, "text") or "", c.sourceline)
+            text_el = _one(c, "text")
+            # Whitespace is the content here (a template may be just a line break).
+            t = TextTemplate(_name(c, "<textTemplates>"), (text_el.text or "") if text_el is not None else "",
+                             c.sourceline)
             claim(t.name, t, c.sourceline)
             flow.text_templates[t.name.lower()] = t
         else:
