@@ -143,7 +143,8 @@ def test_cancel_and_no_show_write_to_the_event_and_the_who_record(org, sf):
     assert who["Meeting_Status__c"] == "Canceled"
     actions = q(sf, "SELECT Action__c, Cancel_Mode__c, Cancel_Reason__c, Who_Id__c FROM Booking_Action__c ORDER BY Action__c")
     assert [(a["Action__c"], a["Cancel_Mode__c"]) for a in actions] == [("Canceled", "Keep"), ("No_Show", None)]
-    assert all(a["Who_Id__c"] == lead for a in actions) and all(o.status == "pending" for o in outs)
+    # the cancel looked the Lead up (it writes to it); the no-show did not need to
+    assert [a["Who_Id__c"] for a in actions] == [lead, None] and all(o.status == "pending" for o in outs)
 
 
 def test_unknown_event_type_and_missing_email_are_recorded(org, sf):

@@ -96,7 +96,8 @@ def test_write_call_for_existing_people_uses_collections():
     actions = subs["actions"]["body"]["records"]
     assert [a["Action__c"] for a in actions] == ["Created", "Canceled", "No_Show"]
     assert actions[1]["Cancel_Mode__c"] == "Keep"
-    assert all(a["Who_Id__c"] == "003A" for a in actions)
+    # later changes are found by Booking_Uid__c; without on_cancel.write_to_record nobody is looked up
+    assert [a.get("Who_Id__c") for a in actions] == ["003A", None, None]
     update = subs["whoUpdates"]["body"]["records"][0]
     # {company} has no answer in this booking: the mapping is dropped, the owner still changes
     assert update == {"attributes": {"type": "Contact"}, "Id": "003A", "OwnerId": HOST.id}
@@ -162,5 +163,11 @@ def test_same_booking_twice_in_a_batch_goes_in_order_in_two_waves():
 def test_later_changes_look_up_but_never_create():
     plan = plan_change(booking(action="Rescheduled"), SETTINGS, snapshot(users=[HOST]), describes())
     assert plan.new_records == [] and plan.action_fields["Action__c"] == Action.RESCHEDULED.value
-    plan = plan_change(booking(action="Canceled"), SETTINGS, snapshot([lead("00QA", "pat@acme.com")], users=[HOST]), describes())
+    writes_back = settings(on_cancel={"write_to_record": [{"field": "Meeting_Status__c", "type": "picklist", "value": "Canceled"}]})
+    snap = snapshot([lead("00QA", "pat@acme.com")], users=[HOST])
+    plan = plan_change(booking(action="Canceled"), writes_back, snap, describes())
     assert plan.action_fields["Who_Id__c"] == "00QA"
+    assert plan.record_updates[0].fields == {"Meeting_Status__c": "Canceled"}
+    plan = plan_change(booking(action="Canceled"), settings(), snap, describes())
+    assert "Who_Id__c" not in plan.action_fields and plan.trace.steps("who_not_looked_up")
+    assert build_fetch([booking(action="No_Show")], settings(), describes()).queries == {}

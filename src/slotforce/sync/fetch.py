@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slotforce.sync import soql
-from slotforce.sync.booking import BookingChange
+from slotforce.sync.booking import Action, BookingChange
 from slotforce.sync.describe import SObjectInfo
 from slotforce.sync.domains import base_domain, is_free_email_domain
 from slotforce.sync.settings import EventTypeSettings, Settings
@@ -30,6 +30,18 @@ from slotforce.sync.snapshot import (
 MAX_QUERIES = 5
 ACCOUNT_ROW_LIMIT = 2000  # one page of a Composite query answer
 CHILD_COUNTS = ("ChildAccounts", "Opportunities", "Contacts")
+
+
+def needs_lookup(change: BookingChange, ets: EventTypeSettings) -> bool:
+    """Whether planning this change reads the org at all.
+
+    New bookings resolve people, accounts and the owner. Later changes are applied by the Flows
+    through Booking_Uid__c; only a cancel that writes to the Who record needs to find it. So a
+    reschedule or no-show costs one call (the write), not two.
+    """
+    if change.action == Action.CREATED:
+        return True
+    return change.action == Action.CANCELED and bool(ets.on_cancel.write_to_record)
 
 
 def people_emails(change: BookingChange, ets: EventTypeSettings) -> list[str]:
@@ -70,6 +82,8 @@ def _value_fields(settings: Settings, changes: Iterable[BookingChange], describe
     wanted: dict[str, dict[str, None]] = {"Contact": {}, "Lead": {}, "Account": {}}
     for c in changes:
         ets, _ = settings.for_event_type(c.event_type_slug)
+        if not needs_lookup(c, ets):
+            continue
         for m in [*ets.write_to_record, *ets.on_cancel.write_to_record]:
             if m.when == "field_empty":
                 for sobject in ("Contact", "Lead"):
@@ -115,6 +129,8 @@ def build_fetch(changes: list[BookingChange], settings: Settings, describes: dic
     sub_region = None
     for c in changes:
         ets, _ = settings.for_event_type(c.event_type_slug)
+        if not (round_robin or needs_lookup(c, ets)):
+            continue
         want_rt = want_rt or bool(ets.exclude_record_types)
         sub_region = sub_region or ets.tiebreaker.sub_region_field
         for e in people_emails(c, ets):

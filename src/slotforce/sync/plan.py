@@ -12,6 +12,7 @@ from typing import Any
 
 from slotforce.sync.booking import Action, BookingChange
 from slotforce.sync.describe import SObjectInfo
+from slotforce.sync.fetch import needs_lookup
 from slotforce.sync.resolve import NewRecord, WhoDecision, lookup_who, resolve_who
 from slotforce.sync.settings import EventTypeSettings, Settings
 from slotforce.sync.snapshot import Snapshot, UserRecord
@@ -140,14 +141,16 @@ def plan_change(change: BookingChange, settings: Settings, snapshot: Snapshot,
 
     # Owner: the organizer's active User, else the configured fallback user.
     organizer = change.organizer.email if change.organizer else None
-    owner = snapshot.user(organizer)
-    if owner:
-        trace.add("organizer_user_found", email=organizer, userId=owner.id)
-    else:
-        trace.add("organizer_user_not_found", email=organizer)
-        if ets.owner_fallback_user:
-            owner = snapshot.user(ets.owner_fallback_user)
-            trace.add("owner_fallback_user", user=ets.owner_fallback_user, userId=owner.id if owner else None)
+    owner = None
+    if change.action == Action.CREATED:
+        owner = snapshot.user(organizer)
+        if owner:
+            trace.add("organizer_user_found", email=organizer, userId=owner.id)
+        else:
+            trace.add("organizer_user_not_found", email=organizer)
+            if ets.owner_fallback_user:
+                owner = snapshot.user(ets.owner_fallback_user)
+                trace.add("owner_fallback_user", user=ets.owner_fallback_user, userId=owner.id if owner else None)
     plan.owner = owner
     hosts = change.host_emails if (change.scheduling_type or "").lower() in ("round_robin", "roundrobin") else ()
 
@@ -170,8 +173,11 @@ def plan_change(change: BookingChange, settings: Settings, snapshot: Snapshot,
                 plan.guests.append(g)
             if plan.needs_details:
                 return plan
-    else:
+    elif needs_lookup(change, ets):
         who = lookup_who(change.attendee, ets, snapshot, trace)
+    else:
+        trace.add("who_not_looked_up", reason="the Flow finds the Event by Booking_Uid__c; nothing is written to the Who record")
+        who = WhoDecision(change.attendee.email if change.attendee else None, "skip", reason="not_needed")
     plan.who = who
 
     # Writes to the Who record (existing: update; new: in the create body).

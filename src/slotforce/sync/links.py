@@ -1,0 +1,237 @@
+"""Link sync: upsert Scheduling_Link__c by Link_Key__c from a links file, sending only what changed.
+
+    links = load_links("links.yml")           # validated; errors name the entry index and key
+    result = sync_links(sf, links)            # one query per 200 keys, one Collections call per 200 changes
+
+The file is a YAML or JSON list (or `{links: [...]}`) of `{key, url, kind, owner_email, active}`;
+`kind` is Profile, Event_Type or Managed_Event. Existing links are read by Link_Key__c and compared
+field by field, so an hourly run that finds nothing new costs only the queries. Links missing from
+the file are left as they are (the file may list one team's links; deactivate with `active: false`).
+The package's Scheduling_Link_Map_User Flow maps Profile links onto their User.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError as SimpleSalesforceError
+
+from slotforce.sync.soql import in_list
+
+SOBJECT = "Scheduling_Link__c"
+EXTERNAL_ID = "Link_Key__c"
+FIELDS = ("Link_Key__c", "Url__c", "Kind__c", "Owner_Email__c", "Active__c")
+COLLECTION_SIZE = 200  # sObject Collections take at most 200 records per call
+QUERY_CHUNK = 200  # keys per IN list: keeps each query far below SOQL's 100,000-character limit
+
+
+class SchedulingLink(BaseModel):
+    """One entry of the links file; becomes one Scheduling_Link__c row."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    key: str = Field(min_length=1, max_length=255)
+    url: str = Field(min_length=1, max_length=255)
+    kind: Literal["Profile", "Event_Type", "Managed_Event"]
+    owner_email: str = Field(max_length=80)
+    active: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not value.lower().startswith("https://") or len(value) <= len("https://"):
+            raise ValueError("must be a full link starting with https:// (Url__c keeps the protocol)")
+        return value
+
+    @field_validator("owner_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        local, _, domain = value.partition("@")
+        if not local or "." not in domain or " " in value:
+            raise ValueError(f"{value!r} is not an email address")
+        return value.lower()
+
+    def record(self) -> dict[str, Any]:
+        return {"Link_Key__c": self.key, "Url__c": self.url, "Kind__c": self.kind,
+                "Owner_Email__c": self.owner_email, "Active__c": self.active}
+
+
+class LinksFileError(Exception):
+    """The links file is not usable; `problems` are (where, message) pairs like ('links[3] (key "x").url', ...)."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {w}: {m}" for w, m in problems)
+        super().__init__(f"{source} is not a valid links file ({len(problems)} problem(s)):\n{lines}")
+
+
+def _where(index: int, entry: Any) -> str:
+    key = entry.get("key") if isinstance(entry, dict) else None
+    return f"links[{index}]" + (f" (key {key!r})" if key else "")
+
+
+def parse_links(document: Any, source: str = "links file") -> list[SchedulingLink]:
+    """Validate a loaded document: a list of entries or a mapping with a `links` list."""
+    entries = document.get("links") if isinstance(document, dict) else document
+    if not isinstance(entries, list):
+        raise LinksFileError(source, [("(top)", "must be a list of links (or a mapping with a `links:` list)")])
+    links: list[SchedulingLink] = []
+    problems: list[tuple[str, str]] = []
+    first_index: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            problems.append((f"links[{i}]", "must be a mapping with key, url, kind, owner_email, active"))
+            continue
+        try:
+            link = SchedulingLink.model_validate(entry)
+        except ValidationError as err:
+            for e in err.errors():
+                name = ".".join(str(p) for p in e["loc"])
+                msg = e["msg"].removeprefix("Value error, ")
+                if e["type"] == "extra_forbidden":
+                    msg = "unknown key (a link has key, url, kind, owner_email, active)"
+                problems.append((f"{_where(i, entry)}.{name}", msg))
+            continue
+        folded = link.key.lower()  # Salesforce external ids match case-insensitively
+        if folded in first_index:
+            problems.append((_where(i, entry), f"the key is already used by links[{first_index[folded]}]; keys must be unique"))
+            continue
+        first_index[folded] = i
+        links.append(link)
+    if problems:
+        raise LinksFileError(source, problems)
+    return links
+
+
+def load_links(path: str | os.PathLike[str]) -> list[SchedulingLink]:
+    """Read a YAML or JSON links file (JSON is YAML)."""
+    p = Path(path)
+    if not p.exists():
+        raise LinksFileError(str(p), [("(file)", "not found")])
+    try:
+        document = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        raise LinksFileError(str(p), [(where, f"not valid YAML/JSON: {getattr(err, 'problem', err)}")]) from err
+    return parse_links(document, str(p))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkFailure:
+    key: str
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.code}: {self.message}"
+
+
+@dataclass
+class LinkSyncResult:
+    total: int = 0  # links in the file
+    unchanged: int = 0
+    created: int = 0
+    updated: int = 0
+    failed: list[LinkFailure] = field(default_factory=list)
+    api_calls: int = 0
+
+    @property
+    def upserted(self) -> int:
+        return self.created + self.updated
+
+
+class LinkSyncError(Exception):
+    """A whole call failed (the org is unreachable, or Scheduling_Link__c is not deployed)."""
+
+
+def _same(existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    for name in FIELDS[1:]:
+        have, want = existing.get(name), wanted[name]
+        if name == "Owner_Email__c":
+            have, want = (have or "").lower(), want.lower()
+        elif name == "Active__c":
+            have = bool(have)
+        if have != want:
+            return False
+    return True
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _restful(sf: Salesforce, path: str, what: str, **kwargs: Any) -> Any:
+    try:
+        return sf.restful(path, **kwargs)
+    except SimpleSalesforceError as err:
+        raise LinkSyncError(f"{what} failed (HTTP {err.status}): {err.content!r:.400}") from err
+    except Exception as err:  # connection errors from requests
+        raise LinkSyncError(f"{what} failed: {err}") from err
+
+
+def existing_links(sf: Salesforce, keys: Sequence[str], result: LinkSyncResult | None = None) -> dict[str, dict[str, Any]]:
+    """Current rows by lower-cased Link_Key__c; one query per QUERY_CHUNK keys (plus pages)."""
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(list(keys), QUERY_CHUNK):
+        soql = f"SELECT Id, {', '.join(FIELDS)} FROM {SOBJECT} WHERE {EXTERNAL_ID} IN {in_list(chunk)}"
+        page = _restful(sf, "query", "Query of existing Scheduling Links", params={"q": soql})
+        while True:
+            if result is not None:
+                result.api_calls += 1
+            for rec in page.get("records", []):
+                found[str(rec.get(EXTERNAL_ID) or "").lower()] = rec
+            next_url = page.get("nextRecordsUrl")
+            if page.get("done", True) or not next_url:
+                break
+            page = _restful(sf, "query/" + next_url.rsplit("/", 1)[-1], "Query page of Scheduling Links")
+    return found
+
+
+def sync_links(sf: Salesforce, links: Sequence[SchedulingLink], *,
+               progress: Callable[[str, int, int], None] | None = None) -> LinkSyncResult:
+    """Upsert the links that differ from the org; `progress(phase, done, total)` after each call."""
+    result = LinkSyncResult(total=len(links))
+    keys = [link.key for link in links]
+    current: dict[str, dict[str, Any]] = {}
+    for n, chunk in enumerate(_chunks(keys, QUERY_CHUNK), 1):
+        current.update(existing_links(sf, chunk, result))
+        if progress:
+            progress("compare", min(n * QUERY_CHUNK, len(keys)), len(keys))
+    changed = [link for link in links if (rec := current.get(link.key.lower())) is None or not _same(rec, link.record())]
+    result.unchanged = len(links) - len(changed)
+    if progress:
+        progress("upsert", 0, len(changed))
+    done = 0
+    for chunk in _chunks(changed, COLLECTION_SIZE):
+        body = {"allOrNone": False,
+                "records": [{"attributes": {"type": SOBJECT}, **link.record()} for link in chunk]}
+        answer = _restful(sf, f"composite/sobjects/{SOBJECT}/{EXTERNAL_ID}", "Upsert of Scheduling Links",
+                          method="PATCH", json=body)
+        result.api_calls += 1
+        for link, item in zip(chunk, answer or []):
+            if item.get("success"):
+                if item.get("created"):
+                    result.created += 1
+                else:
+                    result.updated += 1
+            else:
+                errs = item.get("errors") or [{}]
+                result.failed.append(LinkFailure(link.key, errs[0].get("statusCode") or errs[0].get("errorCode") or "UNKNOWN",
+                                                 errs[0].get("message", "")))
+        done += len(chunk)
+        if progress:
+            progress("upsert", done, len(changed))
+    return result
