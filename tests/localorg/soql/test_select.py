@@ -138,3 +138,15 @@ def test_deleted_rows_only_with_include_deleted(crm):
 
 def test_total_size_is_the_number_of_records(crm):
     assert crm.query("SELECT Id FROM Contact").total_size == 4
+
+
+def test_object_alias(crm):
+    recs = crm.records("SELECT c.LastName, c.Account.Name FROM Contact c WHERE c.Email = 'jane@acme.com' "
+                       "ORDER BY c.LastName")
+    assert recs[0]["LastName"] == "Doe" and recs[0]["Account"]["Name"] == "Acme"
+
+
+def test_child_subquery_may_name_its_relationship_as_prefix(crm):
+    rec = crm.records("SELECT Name, (SELECT Contacts.LastName FROM Contacts ORDER BY LastName LIMIT 1) "
+                      "FROM Account WHERE Name = 'Acme'")[0]
+    assert rec["Contacts"]["records"][0]["LastName"] == "Doe"

@@ -216,8 +216,9 @@ class _Scope:
         """SQL for a field path, its Field, and the chain of (relationship key, join) it crosses."""
         path = list(ref.path)
         obj = self.sobject
-        if len(path) > 1 and path[0].lower() == obj.name.lower() and obj.relationship(path[0]) is None:
-            path = path[1:]  # `SELECT Contact.Name FROM Contact` names the queried object itself
+        own_names = {obj.name.lower(), (self.q.sobject_alias or obj.name).lower(), self.q.sobject.lower()}
+        if len(path) > 1 and path[0].lower() in own_names and obj.relationship(path[0]) is None:
+            path = path[1:]  # `Contact.Name FROM Contact`, `c.Name FROM Contact c`: the queried object
         chain: list[tuple[str, _Join]] = []
         table_alias = self.alias
         key: tuple[str, ...] = ()

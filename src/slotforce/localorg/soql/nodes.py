@@ -185,6 +185,7 @@ class Query:
     select: tuple[SelectItem, ...]
     sobject: str
     sobject_pos: Pos = NOWHERE
+    sobject_alias: str | None = None  # FROM Contact c
     where: Condition | None = None
     group_by: tuple[FieldRef | FunctionCall, ...] = ()  # fields and date functions
     group_by_function: FunctionCall | None = None  # ROLLUP(...)/CUBE(...): refused

@@ -124,7 +124,7 @@ class _ToNodes(Transformer):
             kind, payload = item
             parts[kind] = payload
         select = parts["select"]
-        sobject, sobject_pos = parts["from"]
+        sobject, sobject_pos, sobject_alias = parts["from"]
         aggregate = "group_by" in parts or any(isinstance(i, n.SelectFunction) for i in select)
         for item in select:
             # `SELECT Id FORM Account` reads FORM as an alias; Salesforce blames FORM, and so do we.
@@ -133,7 +133,7 @@ class _ToNodes(Transformer):
         select = [n.SelectField(i.field, str(i.alias)) if isinstance(i, n.SelectField) and i.alias
                   else i for i in select]
         return n.Query(
-            select=tuple(select), sobject=sobject, sobject_pos=sobject_pos,
+            select=tuple(select), sobject=sobject, sobject_pos=sobject_pos, sobject_alias=sobject_alias,
             where=parts.get("where"), group_by=tuple(parts.get("group_by", ())),
             group_by_function=parts.get("group_by_function"),
             having=parts.get("having"), order_by=tuple(parts.get("order_by", ())),
@@ -166,7 +166,7 @@ class _ToNodes(Transformer):
         return items
 
     def from_clause(self, items):
-        return ("from", (items[1].value, _pos_of(items[1])))
+        return ("from", (items[1].value, _pos_of(items[1]), items[2].value if items[2] else None))
 
     def using_clause(self, items):
         return ("using", items[2].value)
