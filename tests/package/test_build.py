@@ -20,8 +20,11 @@ def test_build_replaces_the_tree_and_drops_stale_files(tmp_path):
     stale = out / "main/default/objects/Old__c/Old__c.object-meta.xml"
     stale.parent.mkdir(parents=True)
     stale.write_text("<old/>")
+    crashed = out / "main/.default.new-123/objects/X.txt"
+    crashed.parent.mkdir(parents=True)
+    crashed.write_text("left by a killed build")
     build(out)
-    assert not stale.exists()
+    assert not stale.exists() and not crashed.exists()
     assert validate(out) == []
     assert not [p for p in out.glob("main/.default*")], "no staging leftovers"
 

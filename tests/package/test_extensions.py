@@ -76,3 +76,10 @@ def test_bad_extensions_name_file_and_key_path_and_write_nothing(tmp_path, text,
     assert str(caught.value).startswith(f"{path}: ")
     assert message in str(caught.value)
     assert not out.exists()
+
+
+def test_lookup_to_an_unknown_custom_object_names_the_file(tmp_path):
+    path = write(tmp_path, "objects:\n  Contact:\n    fields:\n      - {api_name: Thing__c, type: Lookup, label: T, "
+                           "description: d, reference_to: Thing__c, relationship_name: Things}\n")
+    with pytest.raises(DefinitionError, match=r"extensions.yml: Contact.Thing__c looks up Thing__c, which is not"):
+        slotforce_package(path)

@@ -86,3 +86,9 @@ def test_permission_sets_only_name_package_fields_and_allowed_objects():
             Package(objects=[obj], permission_sets=[bad])
     with pytest.raises(ValidationError):
         ObjectPermission(object="Thing__c", modify_all_records=True)
+
+
+def test_sharing_bulk_and_streaming_go_together():
+    with pytest.raises(ValidationError, match="must all be true or all false"):
+        CustomObject(api_name="Thing__c", label="Thing", plural_label="Things", description=WHY,
+                     name_field=NameField(label="Name", type="Text"), enable_bulk_api=False)

@@ -42,11 +42,16 @@ def _picklist(*names: str, default: str | None = None) -> list[PicklistValue]:
     return [PicklistValue(full_name=n, label=n.replace("_", " "), default=(n == default)) for n in names]
 
 
+def _text(name: str, label: str, length: int, why: str, **kw) -> TextField:
+    return TextField(api_name=name, label=label, length=length, description=why, **kw)
+
+
+def _long(name: str, label: str, why: str) -> LongTextAreaField:
+    return LongTextAreaField(api_name=name, label=label, length=LONG_TEXT, visible_lines=5, description=why)
+
+
 def booking_action() -> CustomObject:
-    text = lambda name, label, length, why, **kw: TextField(  # noqa: E731
-        api_name=name, label=label, length=length, description=why, **kw)
-    long = lambda name, label, why: LongTextAreaField(  # noqa: E731
-        api_name=name, label=label, length=LONG_TEXT, visible_lines=5, description=why)
+    text, long = _text, _long
     return CustomObject(
         api_name="Booking_Action__c",
         label="Booking Action",
@@ -238,12 +243,21 @@ def slotforce_package(extensions: Path | None = None) -> Package:
     """The package model; `extensions` is an admin's YAML of extra fields (see extensions.py)."""
     try:
         objects = base_objects()
+        flows = slotforce_flows()
     except ValidationError as error:  # a mistake in this file: name the model and the rule
-        first = error.errors()[0]
-        raise DefinitionError(f"{error.title} {'.'.join(map(str, first['loc']))}", first["msg"]) from None
+        raise _definition_error(f"slotforce package ({error.title})", error) from None
     if extensions is not None:
         from slotforce.package.extensions import apply_extensions
 
         objects = apply_extensions(objects, Path(extensions))
-    return Package(name="slotforce", api_version=API_VERSION, objects=objects,
-                   permission_sets=permission_sets(objects), flows=slotforce_flows())
+    try:
+        return Package(name="slotforce", api_version=API_VERSION, objects=objects,
+                       permission_sets=permission_sets(objects), flows=flows)
+    except ValidationError as error:  # whole-package rules, e.g. a lookup to an object we lack
+        raise _definition_error(str(extensions) if extensions is not None else "slotforce package", error) from None
+
+
+def _definition_error(where: str, error: ValidationError) -> DefinitionError:
+    first = error.errors()[0]
+    loc = ".".join(map(str, first["loc"]))
+    return DefinitionError(f"{where}: {loc}" if loc else where, first["msg"].removeprefix("Value error, "))

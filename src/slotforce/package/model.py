@@ -254,6 +254,15 @@ class CustomObject(_Object):
         return _custom_name(value, "object")
 
     @model_validator(mode="after")
+    def _enterprise_features(self):
+        # Salesforce turns these three on or off together ("enterprise application" objects).
+        trio = {self.enable_sharing, self.enable_bulk_api, self.enable_streaming_api}
+        if len(trio) > 1:
+            raise ValueError(f"{self.api_name}: enable_sharing, enable_bulk_api and enable_streaming_api "
+                             "must all be true or all false")
+        return self
+
+    @model_validator(mode="after")
     def _history(self):
         for f in self.fields:
             if f.track_history and not self.enable_history:
@@ -383,6 +392,12 @@ class Package(_Model):
                 if not target.permissionable:
                     raise ValueError(f"permission set {ps.api_name}: {fp.field} is required; Salesforce "
                                      "rejects fieldPermissions for required fields")
+        custom_objects = {o.api_name for o in self.objects if isinstance(o, CustomObject)}
+        for o in self.objects:
+            for f in o.fields:
+                if isinstance(f, LookupField) and f.reference_to.endswith("__c") and f.reference_to not in custom_objects:
+                    raise ValueError(f"{o.api_name}.{f.api_name} looks up {f.reference_to}, "
+                                     "which is not an object of this package")
         self._check_flows(known_fields)
         return self
 

@@ -60,6 +60,8 @@ def write_atomically(files: dict[str, str], out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     target = out_dir / SOURCE_ROOT
     target.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in target.parent.glob(".default.*"):  # from a build killed half way
+        shutil.rmtree(leftover, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=".default.new-", dir=target.parent))
     written: list[Path] = []
     try:
