@@ -18,6 +18,10 @@ COMMANDS: dict[str, str] = {
     "replay": "slotforce.store.cli:replay",
     "trace": "slotforce.store.cli:trace",
     "check-config": "slotforce.sync.cli:check_config_command",
+    "serve": "slotforce.service.cli:serve",
+    "sync": "slotforce.service.cli:sync",
+    "owner": "slotforce.service.cli:owner",
+    "links": "slotforce.service.cli:links",
 }
 
 

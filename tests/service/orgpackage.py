@@ -60,3 +60,43 @@ def deploy_force_app(sf, work_dir: Path) -> dict:
     if status.get("state") != "Succeeded":
         raise AssertionError(f"force-app did not deploy into the local org: {status}")
     return status
+
+
+# -- pytest fixtures shared by tests/service and tests/links (imported by their conftest.py) ---------
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+
+API_SECRET = "test-api-secret"
+API_SECRET_ENV = "SLOTFORCE_TEST_API_SECRET"
+
+
+@pytest.fixture(scope="session")
+def packaged_org(local_org_session, tmp_path_factory):
+    """The session's local org with force-app deployed (objects, fields, Flows)."""
+    client = local_org_session.client()
+    deploy_force_app(client, tmp_path_factory.mktemp("deploy"))
+    client.session.close()
+    return local_org_session
+
+
+@pytest.fixture
+def org(packaged_org):
+    """The packaged org, its records back to the seed data."""
+    packaged_org.reset()
+    return packaged_org
+
+
+def write_config(folder: Path, org, **extra) -> Path:
+    doc = {"salesforce": {"local": str(org.state_dir)}, "store": "sqlite:///outbox.db",
+           "sources": {"api": {"secret_env": API_SECRET_ENV}}, **extra}
+    path = folder / "slotforce.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def config_file(tmp_path, org, monkeypatch):
+    """slotforce.yml in a fresh folder: the packaged org, an outbox next to it, the api source's secret."""
+    monkeypatch.setenv(API_SECRET_ENV, API_SECRET)
+    return write_config(tmp_path, org)

@@ -1,0 +1,300 @@
+"""The HTTP service: webhook intake, round-robin owner lookup, status page, health and metrics.
+
+Routes (handlers only translate HTTP; the work is in sources.intake, the Worker, the engine):
+
+    POST /webhooks/{source}   202 once the delivery is durably in the outbox; 401 bad/stale
+                              signature, 400 malformed (the body names the problem), 413 too large
+    GET  /owner?email=&event_type=[&hosts=a@x,b@y]   round-robin owner: 200 JSON, 404 when none
+    GET  /status              HTML: queue depth, recent actions and their Salesforce outcome,
+                              last sync errors, routing traces
+    GET  /healthz             200 while the worker runs and the outbox answers, else 503
+    GET  /metrics             Prometheus text
+
+`Service` holds one process's state: two outbox connections (requests, worker thread), the
+worker, the hourly link sync and the metrics. Starlette's lifespan starts and stops it, so
+uvicorn's SIGTERM handling gives a graceful stop: no new connections, the batch in hand finished
+(or handed back), then exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from simple_salesforce import Salesforce
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from slotforce.service.config import ServiceConfig
+from slotforce.service.connect import ConnectError, connect
+from slotforce.service.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
+from slotforce.service.worker import FLUSH_INTERVAL, Worker
+from slotforce.sources import DEFAULT_MAX_BODY_BYTES, SOURCES, WebhookRejected, options_for, secrets_from_env
+from slotforce.sources.intake import receive
+from slotforce.store import Outbox, StoreError, open_store
+from slotforce.sync.engine import SyncEngine
+from slotforce.sync.gateway import SalesforceCallError
+
+log = logging.getLogger("slotforce.service")
+
+REJECTION_REASONS = {400: "malformed", 401: "bad_signature", 413: "too_large"}
+STOP_GRACE_SECONDS = 60.0  # how long shutdown waits for the batch in hand (a lease lasts 2 minutes)
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+    autoescape=jinja2.select_autoescape(["html"]),
+)
+
+
+class LinkSchedule:
+    """Runs `links sync` of the configured file every `every_minutes` (first run at start)."""
+
+    def __init__(self, service: "Service") -> None:
+        self.service = service
+        self.last_run_at: datetime | None = None
+        self.last_result: str | None = None
+
+    def run_once(self) -> None:
+        from slotforce.sync.links import LinkSyncError, LinksFileError, load_links, sync_links
+
+        path = self.service.config.links_file
+        try:
+            result = sync_links(self.service.salesforce(), load_links(path))
+            self.service.metrics.calls("links", result.api_calls)
+            self.last_result = (f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
+                                + (f", {len(result.failed)} failed" if result.failed else ""))
+            if result.failed:
+                self.service.intake.record_sync_error("links", "; ".join(str(f) for f in result.failed[:5]),
+                                                      code="LINK_SYNC_FAILED")
+        except (LinksFileError, LinkSyncError, ConnectError) as err:
+            self.last_result = f"failed: {err}"
+            self.service.intake.record_sync_error("links", str(err), code="LINK_SYNC_FAILED")
+        except Exception as err:
+            log.exception("link sync failed")
+            self.last_result = f"failed: {type(err).__name__}: {err}"
+        self.last_run_at = datetime.now(timezone.utc)
+
+    def run(self, stop: threading.Event) -> None:
+        every = self.service.config.links.every_minutes * 60 if self.service.config.links else None
+        while every and not stop.is_set():
+            self.run_once()
+            stop.wait(every)
+
+
+class Service:
+    def __init__(self, config: ServiceConfig, *, flush_interval: float = FLUSH_INTERVAL,
+                 environ: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.settings = config.settings
+        self.flush_interval = flush_interval
+        self.secrets = secrets_from_env(config.sources, environ)
+        self.intake: Outbox = self._open_store()
+        self.metrics = ServiceMetrics(self.intake.counts)
+        self.worker = Worker(self._open_store(), self.settings, self._connect, metrics=self.metrics)
+        self.links = LinkSchedule(self) if config.links else None
+        self.started_at = datetime.now(timezone.utc)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._sf: Salesforce | None = None
+        self._sf_lock = threading.Lock()  # one client for request handlers and the link sync
+        self._owner_engine: SyncEngine | None = None
+
+    def _open_store(self) -> Outbox:
+        return open_store(self.settings.store, base_dir=self.config.base_dir)
+
+    def _connect(self) -> Salesforce:
+        return connect(self.settings.salesforce, self.config.base_dir)
+
+    def salesforce(self) -> Salesforce:
+        with self._sf_lock:
+            if self._sf is None:
+                self._sf = self._connect()
+            return self._sf
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stop.clear()
+        targets = [("worker", lambda: self.worker.run(self._stop, self.flush_interval))]
+        if self.links:
+            targets.append(("links", lambda: self.links.run(self._stop)))
+        for name, target in targets:
+            t = threading.Thread(target=target, name=f"slotforce-{name}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop taking batches; wait for the batch in hand to be finished; close the stores."""
+        self._stop.set()
+        deadline = time.monotonic() + grace
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        alive = [t.name for t in self._threads if t.is_alive()]
+        if alive:  # its lease expires and the items are handed out again; nothing is lost
+            log.warning("still busy after %.0f s, leaving: %s", grace, ", ".join(alive))
+        self._threads = []
+        if not alive:
+            self.worker.outbox.close()
+            self.intake.close()
+
+    @property
+    def worker_alive(self) -> bool:
+        return any(t.name == "slotforce-worker" and t.is_alive() for t in self._threads)
+
+    # -- the work behind the routes -------------------------------------------------------------
+
+    def receive(self, source: str, body: bytes, headers: dict[str, str]):
+        return receive(self.intake, source, body, headers, secrets=self.secrets,
+                       **options_for(source, self.config.sources))
+
+    def body_limit(self, source: str) -> int:
+        return options_for(source, self.config.sources).get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+
+    def owner(self, email: str, event_type: str | None, hosts: list[str]):
+        with self._sf_lock:
+            if self._owner_engine is None:
+                sf = self._sf or self._connect()
+                self._sf = sf
+                self._owner_engine = SyncEngine(self.settings, sf)
+            engine = self._owner_engine
+            calls = engine.gateway.calls
+            try:
+                return engine.owner_for(email, event_type, hosts)
+            except SalesforceCallError as err:
+                if err.transient:
+                    self._owner_engine = self._sf = None
+                raise
+            finally:
+                self.metrics.calls("owner", engine.gateway.calls - calls)
+
+    def status_context(self) -> dict[str, Any]:
+        counts = self.intake.counts()
+        recent = self.intake.items(limit=25)
+        traced: list[tuple[str, list]] = []
+        for item in recent:
+            if len(traced) >= 5:
+                break
+            if item.booking_uid not in (u for u, _ in traced):
+                entries = self.intake.traces(item.booking_uid)
+                if entries:
+                    traced.append((item.booking_uid, entries[-3:]))
+        return {
+            "counts": counts,
+            "depth": counts.get("pending", 0) + counts.get("retry_scheduled", 0) + counts.get("leased", 0),
+            "recent": recent,
+            "errors": self.intake.last_sync_errors(),
+            "traces": traced,
+            "worker": {"alive": self.worker_alive, "last_batch_at": self.worker.last_batch_at,
+                       "last_error": self.worker.last_error},
+            "links": self.links,
+            "now": datetime.now(timezone.utc),
+            "started_at": self.started_at,
+        }
+
+
+# -- routes ------------------------------------------------------------------------------------
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is over `limit` (the rest is never buffered)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
+    """The ASGI app; with `manage_lifecycle` the app's lifespan starts and stops `service`."""
+
+    async def webhook(request: Request) -> Response:
+        source = request.path_params["source"]
+        if source not in SOURCES:
+            service.metrics.webhook(source="unknown", result="rejected", reason="unknown_source")
+            return JSONResponse({"error": f"unknown webhook source {source!r}: POST to /webhooks/"
+                                          f"{{{'|'.join(SOURCES)}}}"}, status_code=404)
+        limit = service.body_limit(source)
+        body = await _read_body(request, limit)
+        if body is None:
+            service.metrics.webhook(source, "rejected", "too_large")
+            return JSONResponse({"error": f"{source} webhook: body is over the {limit}-byte limit"}, status_code=413)
+        try:
+            receipt = await run_in_threadpool(service.receive, source, body, dict(request.headers))
+        except WebhookRejected as exc:
+            service.metrics.webhook(source, "rejected", REJECTION_REASONS.get(exc.status, str(exc.status)))
+            return JSONResponse({"error": exc.reason}, status_code=exc.status)
+        except StoreError as exc:  # not stored: the sender must try again
+            log.error("outbox refused a %s delivery: %s", source, exc)
+            service.metrics.webhook(source, "rejected", "store_unavailable")
+            return JSONResponse({"error": f"could not store the delivery, send it again: {exc}"}, status_code=503)
+        service.metrics.webhook(source, "repeated" if receipt.repeated_delivery else "accepted")
+        return JSONResponse({"status": "accepted", "delivery_id": receipt.delivery_id,
+                             "items": list(receipt.item_ids), "already_queued": list(receipt.duplicate_item_ids),
+                             "note": receipt.note}, status_code=202)
+
+    async def owner(request: Request) -> Response:
+        email = (request.query_params.get("email") or "").strip()
+        if not email or "@" not in email:
+            return JSONResponse({"error": "pass the booker's address: /owner?email=ana@example.com&event_type=SLUG"},
+                                status_code=400)
+        event_type = request.query_params.get("event_type") or None
+        hosts = [h.strip() for v in request.query_params.getlist("hosts") for h in v.split(",") if h.strip()]
+        try:
+            found, trace = await run_in_threadpool(service.owner, email, event_type, hosts)
+        except (SalesforceCallError, ConnectError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503 if getattr(exc, "transient", True) else 502)
+        steps = [{"step": s.step, "detail": s.detail} for s in trace]
+        if found is None:
+            why = trace[-1].step if len(trace) else "owner_not_found"
+            return JSONResponse({"owner": None, "reason": why, "trace": steps}, status_code=404)
+        return JSONResponse({"owner": found.email, "record_id": found.record_id, "record_type": found.record_type,
+                             "reason": found.reason, "trace": steps})
+
+    async def status(request: Request) -> Response:
+        context = await run_in_threadpool(service.status_context)
+        return HTMLResponse(_templates.get_template("status.html").render(**context))
+
+    async def healthz(request: Request) -> Response:
+        try:
+            counts = await run_in_threadpool(service.intake.counts)
+        except Exception as exc:
+            return JSONResponse({"status": "unhealthy", "outbox": f"not readable: {exc}"}, status_code=503)
+        alive = service.worker_alive or not manage_lifecycle
+        body = {"status": "ok" if alive else "unhealthy", "worker": "running" if alive else "stopped",
+                "pending": counts.get("pending", 0), "failed": counts.get("failed", 0)}
+        return JSONResponse(body, status_code=200 if alive else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(await run_in_threadpool(service.metrics.exposition), media_type=CONTENT_TYPE_LATEST)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        if manage_lifecycle:
+            service.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await run_in_threadpool(service.stop)
+
+    return Starlette(routes=[
+        Route("/webhooks/{source}", webhook, methods=["POST"]),
+        Route("/owner", owner, methods=["GET"]),
+        Route("/status", status, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ], lifespan=lifespan)

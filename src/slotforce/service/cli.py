@@ -1,0 +1,185 @@
+"""`slotforce serve`, `slotforce sync`, `slotforce owner EMAIL`, `slotforce links sync FILE`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from slotforce.sync.settings import SettingsError
+
+config_option = click.option(
+    "--config", "config", type=click.Path(dir_okay=False), default=None,
+    help="slotforce.yml (default: $SLOTFORCE_CONFIG or ./slotforce.yml).")
+
+
+def _console(err: bool = False) -> Console:
+    # Booking uids and Salesforce messages are data: no [markup] or highlighting applied to them.
+    return Console(stderr=err, width=None if sys.stdout.isatty() else 120, highlight=False, markup=False, emoji=False)
+
+
+def _config(option: str | None):
+    from slotforce.service.config import load_service_config
+
+    try:
+        return load_service_config(option)
+    except SettingsError as err:
+        raise click.ClickException(str(err)) from err
+
+
+def _connect(config):
+    from slotforce.service.connect import ConnectError, connect
+
+    try:
+        return connect(config.settings.salesforce, config.base_dir)
+    except ConnectError as err:
+        raise click.ClickException(str(err)) from err
+
+
+@click.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve(config: str | None, host: str, port: int, log_level: str) -> None:
+    """Receive webhooks, sync them to Salesforce, answer owner lookups, show /status.
+
+    POST /webhooks/{calcom|calendly|api} answers 202 once the delivery is stored. A worker in
+    this process drains the outbox every 0.5 s. SIGTERM stops taking requests, finishes the
+    batch in hand, and exits 0. With `links: {file, every_minutes}` in slotforce.yml the links
+    file is synced at start and then every `every_minutes`.
+    """
+    import uvicorn
+
+    from slotforce.service.app import Service, build_app
+    from slotforce.store import StoreError
+
+    cfg = _config(config)
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        service = Service(cfg)
+    except StoreError as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"slotforce: serving on http://{host}:{port} (status page /status, config {cfg.path})", err=True)
+    uvicorn.run(build_app(service), host=host, port=port, log_level=log_level, access_log=log_level == "debug",
+                lifespan="on", timeout_graceful_shutdown=30)
+
+
+@click.command()
+@config_option
+@click.option("--max-batches", type=int, default=None, help="Stop after this many batches (default: until empty).")
+def sync(config: str | None, max_batches: int | None) -> None:
+    """Drain the outbox once: send every ready booking change to Salesforce, then exit.
+
+    Changes waiting for a retry time stay waiting (see `slotforce status`). Exit status 1 when
+    any change failed permanently (replay it with `slotforce replay ID` once fixed).
+    """
+    from slotforce.service.worker import Worker
+    from slotforce.store import StoreError, open_store
+
+    cfg = _config(config)
+    try:
+        outbox = open_store(cfg.settings.store, base_dir=cfg.base_dir)
+    except StoreError as err:
+        raise click.ClickException(str(err)) from err
+    try:
+        worker = Worker(outbox, cfg.settings, lambda: _connect(cfg))
+        report = worker.drain(max_batches=max_batches)
+        counts = outbox.counts()
+    finally:
+        outbox.close()
+    console = _console()
+    table = Table(title=f"slotforce sync: {report.batches} batch(es) in {report.seconds:.1f} s", title_justify="left")
+    table.add_column("")
+    table.add_column("changes", justify="right")
+    for label, n in (("processed", report.processed), ("skipped", report.skipped), ("retried later", report.retried),
+                     ("failed", report.failed)):
+        table.add_row(label, str(n))
+    table.add_row("Salesforce API calls", str(report.api_calls))
+    table.add_row("still waiting to retry", str(counts.get("retry_scheduled", 0)))
+    console.print(table)
+    for e in report.errors[:10]:
+        console.print(f"  {e}")
+    if report.failed:
+        sys.exit(1)
+
+
+@click.command()
+@config_option
+@click.argument("email")
+@click.option("--event-type", "event_type", default=None, metavar="SLUG", help="Event type slug (settings key).")
+@click.option("--host", "hosts", multiple=True, metavar="EMAIL",
+              help="A host of the event type; repeat. The owner is only returned if they are a host.")
+@click.option("--trace", "show_trace", is_flag=True, help="Print the decision steps.")
+def owner(config: str | None, email: str, event_type: str | None, hosts: tuple[str, ...], show_trace: bool) -> None:
+    """Round-robin owner lookup: whose calendar should EMAIL's booking land on?
+
+    Prints the owner's email, the record that decided and why; exit status 3 when there is none.
+    """
+    from slotforce.sync.engine import SyncEngine
+    from slotforce.sync.gateway import SalesforceCallError
+
+    cfg = _config(config)
+    engine = SyncEngine(cfg.settings, _connect(cfg))
+    try:
+        found, trace = engine.owner_for(email, event_type, list(hosts))
+    except SalesforceCallError as err:
+        raise click.ClickException(str(err)) from err
+    if show_trace:
+        for i, step in enumerate(trace, 1):
+            click.echo(f"  {i:2d}. {step}")
+    if found is None:
+        why = trace[-1] if len(trace) else "owner_not_found"
+        click.echo(f"no owner for {email}: {why}")
+        sys.exit(3)
+    click.echo(f"{found.email}  ({found.reason}: {found.record_type} {found.record_id})")
+
+
+@click.group()
+def links() -> None:
+    """Scheduling links (Scheduling_Link__c)."""
+
+
+@links.command("sync")
+@config_option
+@click.argument("file", type=click.Path(dir_okay=False))
+def links_sync(config: str | None, file: str) -> None:
+    """Upsert the links in FILE (YAML or JSON) by Link_Key__c; only changed links are sent.
+
+    Each entry: {key, url, kind: Profile|Event_Type|Managed_Event, owner_email, active}.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from slotforce.sync.links import LinkSyncError, LinksFileError, load_links, sync_links
+
+    try:
+        entries = load_links(file)
+    except LinksFileError as err:
+        raise click.ClickException(str(err)) from err
+    cfg = _config(config)
+    sf = _connect(cfg)
+    console = _console(err=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console,
+                  transient=True) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                label = "comparing with Salesforce" if phase == "compare" else "upserting changed links"
+                tasks[phase] = progress.add_task(label, total=total)
+            progress.update(tasks[phase], completed=done, total=total)
+
+        try:
+            result = sync_links(sf, entries, progress=report)
+        except LinkSyncError as err:
+            raise click.ClickException(str(err)) from err
+    click.echo(f"{file}: {result.total} link(s): {result.created} created, {result.updated} updated, "
+               f"{result.unchanged} unchanged, {len(result.failed)} failed ({result.api_calls} API call(s))")
+    for failure in result.failed:
+        click.echo(f"  {failure}", err=True)
+    if result.failed:
+        sys.exit(1)

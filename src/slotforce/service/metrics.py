@@ -1,0 +1,70 @@
+"""Prometheus metrics of one service process (`GET /metrics`).
+
+Each service gets its own registry (not prometheus-client's global one), so several services in
+one test process never share counters. Outbox depth is read from the outbox when scraped, so it
+is right even when another process (a second worker, `slotforce ingest`) changes the queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "ServiceMetrics"]
+
+
+class _OutboxDepth:
+    """A custom collector: one gauge sample per outbox state, read at scrape time."""
+
+    def __init__(self, counts: Callable[[], dict[str, int]]) -> None:
+        self._counts = counts
+
+    def collect(self):
+        gauge = GaugeMetricFamily("slotforce_outbox_items", "Booking changes in the outbox by state.", labels=["state"])
+        try:
+            counts = self._counts()
+        except Exception:  # a scrape must not fail because the store is busy; the gauge is just absent
+            counts = {}
+        for state, n in counts.items():
+            if state not in ("deliveries", "repeated_deliveries"):
+                gauge.add_metric([state], n)
+        yield gauge
+
+
+class ServiceMetrics:
+    def __init__(self, outbox_counts: Callable[[], dict[str, int]] | None = None) -> None:
+        self.registry = CollectorRegistry()
+        self.webhooks = Counter("slotforce_webhooks", "Webhook deliveries by source and result.",
+                                ["source", "result", "reason"], registry=self.registry)
+        self.sync_outcomes = Counter("slotforce_sync_outcomes", "Booking changes the worker finished, by outcome.",
+                                     ["outcome"], registry=self.registry)
+        self.api_calls = Counter("slotforce_salesforce_api_calls", "Salesforce API calls made (one Composite = one).",
+                                 ["purpose"], registry=self.registry)
+        self.batch_seconds = Histogram("slotforce_sync_batch_seconds", "Time to sync one leased batch.",
+                                       registry=self.registry, buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+        if outbox_counts is not None:
+            self.registry.register(_OutboxDepth(outbox_counts))
+
+    def webhook(self, source: str, result: str, reason: str = "") -> None:
+        """result: accepted | repeated | rejected; reason for rejections: bad_signature, malformed, too_large."""
+        self.webhooks.labels(source=source, result=result, reason=reason).inc()
+
+    def batch_done(self, report: Any) -> None:
+        for outcome in ("processed", "skipped", "retried", "failed"):
+            n = getattr(report, outcome)
+            if n:
+                self.sync_outcomes.labels(outcome=outcome).inc(n)
+        if report.api_calls:
+            self.api_calls.labels(purpose="sync").inc(report.api_calls)
+        self.batch_seconds.observe(report.seconds)
+
+    def calls(self, purpose: str, n: int) -> None:
+        if n:
+            self.api_calls.labels(purpose=purpose).inc(n)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
