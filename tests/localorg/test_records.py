@@ -234,3 +234,19 @@ def test_method_not_allowed(local_org):
     r = local_org.session().put(f"{local_org.instance_url}/services/data/v62.0/sobjects/Account/001000000000001AAA",
                                 data=json.dumps({}), headers={"Authorization": f"Bearer {local_org.access_token}"})
     assert r.status_code == 405
+
+
+def test_id_in_an_insert_is_refused(sf):
+    """An insert cannot choose its Id."""
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf.Account.create({"Name": "x", "Id": "001000000000001AAA"})
+    assert _error(exc)["errorCode"] == "INVALID_FIELD_FOR_INSERT_UPDATE"
+
+
+def test_delete_by_external_id_and_get_by_external_id(sf, booking_object):
+    """wire-formats §2.4: GET/DELETE /sobjects/<Type>/<ExtField>/<value> (value unquoted like quote_plus)."""
+    new_id = sf.Booking_Action__c.create({"Action_Key__c": "a b+c/d"})["id"]
+    assert sf.Booking_Action__c.get_by_custom_id("Action_Key__c", "a b+c/d")["Id"] == new_id
+    sf.Booking_Action__c.create({"Action_Key__c": "plain-key"})
+    assert sf.Booking_Action__c.delete("Action_Key__c/plain-key") == 204  # delete() does not quote the value
+    assert sf.query("SELECT COUNT() FROM Booking_Action__c")["totalSize"] == 1

@@ -309,7 +309,9 @@ def _check_fields(sobject: SObject, record: dict, operation: str) -> list[tuple[
         if f is None:
             raise errors.InvalidField(f"No such column '{key}' on sobject of type {sobject.name}", fields=[key])
         if f.name == "Id":
-            continue  # the Id in a body names the record; handled by the caller
+            if operation == "insert" and value not in (None, ""):
+                raise errors.InvalidFieldForInsertUpdate("Id: cannot specify Id in an insert call", fields=["Id"])
+            continue  # the Id in an update body names the record; the caller resolved it
         if (operation == "insert" and not f.createable) or (operation == "update" and not f.updateable):
             readonly.append(f.name)
             continue

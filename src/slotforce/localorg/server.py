@@ -241,6 +241,10 @@ class LocalOrg:
         if self.org.cursors is not None:
             self.org.cursors.clear()
 
+    def set_api_budget(self, daily_max: int | None = None, used: int | None = None) -> None:
+        """The daily API request budget (REQUEST_LIMIT_EXCEEDED once `used` reaches `daily_max`)."""
+        self.org.set_api_budget(daily_max=daily_max, used=used)
+
     def convert_lead(self, lead_id: str, **kw) -> dict:
         return self.org.convert_lead(lead_id, **kw)
 

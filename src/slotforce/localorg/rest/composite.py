@@ -217,11 +217,12 @@ def _halted(reference: str | None = None) -> dict:
     return {"errorCode": "PROCESSING_HALTED", "message": message}
 
 
-def _sub_failed(resp: ApiResponse) -> bool:
+def _sub_failed(resp: ApiResponse, all_or_none: bool) -> bool:
     if resp.status >= 400:
         return True
-    # a collections subrequest fails as a whole when any record failed (allOrNone overrides)
-    return isinstance(resp.body, list) and any(isinstance(r, dict) and r.get("success") is False for r in resp.body)
+    # under allOrNone a collections subrequest fails as a whole when any record failed
+    return all_or_none and isinstance(resp.body, list) and any(
+        isinstance(r, dict) and r.get("success") is False for r in resp.body)
 
 
 @route("POST", r"^composite/?$", "composite")
@@ -258,7 +259,7 @@ def composite(req: ApiRequest) -> ApiResponse:
                 entry = {"body": resp.body, "httpHeaders": resp.headers, "httpStatusCode": resp.status,
                          "referenceId": sub["referenceId"]}
                 out.append(entry)
-                if _sub_failed(resp):
+                if _sub_failed(resp, all_or_none):
                     if all_or_none:
                         for later in subs[i + 1:]:
                             out.append({"body": [_halted()], "httpHeaders": {}, "httpStatusCode": 400,
@@ -268,7 +269,7 @@ def composite(req: ApiRequest) -> ApiResponse:
                     bodies[sub["referenceId"]] = resp.body
     except _Undo:
         for entry in out:
-            if not _sub_failed(ApiResponse(entry["httpStatusCode"], entry["body"])):
+            if not _sub_failed(ApiResponse(entry["httpStatusCode"], entry["body"]), True):
                 entry.update(body=[_halted()], httpHeaders={}, httpStatusCode=400)
     return ApiResponse(200, {"compositeResponse": out})
 
