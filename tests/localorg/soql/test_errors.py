@@ -101,7 +101,6 @@ def test_offset_in_child_subquery_is_malformed(org):
     ("SELECT FORMAT(AnnualRevenue) FROM Account", "FORMAT"),
     ("SELECT toLabel(Industry) FROM Account", "toLabel"),
     ("SELECT convertCurrency(AnnualRevenue) FROM Account", "convertCurrency"),
-    ("SELECT FIELDS(ALL) FROM Account LIMIT 200", "FIELDS"),
     ("SELECT Id FROM Account WHERE DISTANCE(Location__c, GEOLOCATION(1, 2), 'mi') < 20", "DISTANCE"),
     ("SELECT Id FROM Account WHERE FISCAL_YEAR(CreatedDate) = 2024", "FISCAL_YEAR"),
     ("SELECT Id FROM Account WHERE convertTimezone(CreatedDate) > 2024-01-01T00:00:00Z", "convertTimezone"),

@@ -150,3 +150,20 @@ def test_child_subquery_may_name_its_relationship_as_prefix(crm):
     rec = crm.records("SELECT Name, (SELECT Contacts.LastName FROM Contacts ORDER BY LastName LIMIT 1) "
                       "FROM Account WHERE Name = 'Acme'")[0]
     assert rec["Contacts"]["records"][0]["LastName"] == "Doe"
+
+
+def test_fields_function_expands_in_describe_order(crm):
+    rec = crm.records("SELECT FIELDS(STANDARD) FROM Account WHERE Name = 'Acme'")[0]
+    names = [f.name for f in crm.schema.get("Account").fields.values()]
+    assert list(rec)[1:] == names
+    assert rec["Name"] == "Acme" and rec["NumberOfEmployees"] == 50
+    assert list(crm.records("SELECT Name, FIELDS(CUSTOM) FROM Account LIMIT 1")[0]) == ["attributes", "Name"]
+
+
+def test_fields_all_needs_a_limit_of_200(crm):
+    from slotforce.localorg.errors import MalformedQuery
+    import pytest
+    with pytest.raises(MalformedQuery) as e:
+        crm.query("SELECT FIELDS(ALL) FROM Account")
+    assert "LIMIT of at most 200" in e.value.message
+    assert len(crm.records("SELECT FIELDS(ALL) FROM Account LIMIT 200")) == 3

@@ -300,7 +300,7 @@ class _Scope:
     def compile_top(self) -> Plan:
         self._refuse_unsupported()
         q = self.q
-        functions = [i for i in q.select if isinstance(i, n.SelectFunction)]
+        functions = [i for i in q.select if isinstance(i, n.SelectFunction) and i.function.upper != "FIELDS"]
         for item in q.select:
             if isinstance(item, n.SelectTypeof):
                 raise self.err(NotImplementedByLocalOrg, item.pos,
@@ -322,8 +322,8 @@ class _Scope:
 
     def _unsupported_function(self, f: n.FunctionCall) -> SalesforceError:
         name = f.upper
-        if name in ("FIELDS",):
-            hint = "list the fields by name."
+        if name == "FIELDS":
+            hint = "FIELDS() works in the SELECT list of a query without aggregates."
         elif name in ("FORMAT", "TOLABEL", "CONVERTCURRENCY"):
             hint = "select the field itself; the local org has one locale, one currency, no translations."
         elif name in ("DISTANCE", "GEOLOCATION"):
@@ -375,6 +375,25 @@ class _Scope:
         return Plan("count", self.sobject, f"SELECT COUNT(*) FROM ({inner})", self.c.params.values, [])
 
     # records -------------------------------------------------------------------------------
+    def _expand_fields(self) -> list:
+        """FIELDS(ALL | STANDARD | CUSTOM) -> the object's fields in describe order."""
+        out = []
+        for item in self.q.select:
+            if not (isinstance(item, n.SelectFunction) and item.function.upper == "FIELDS"):
+                out.append(item)
+                continue
+            f = item.function
+            arg = f.args[0] if len(f.args) == 1 else None
+            kind = arg.path[0].upper() if isinstance(arg, n.FieldRef) and len(arg.path) == 1 else None
+            if kind not in ("ALL", "STANDARD", "CUSTOM"):
+                raise self.err(MalformedQuery, f.pos, "FIELDS() takes ALL, STANDARD or CUSTOM")
+            if kind != "STANDARD" and (self.q.limit is None or self.q.limit > 200):
+                raise self.err(MalformedQuery, f.pos,
+                               f"The SOQL FIELDS function must have a LIMIT of at most 200 with FIELDS({kind})")
+            out.extend(n.SelectField(n.FieldRef((fld.name,), f.pos)) for fld in self.sobject.fields.values()
+                       if kind == "ALL" or fld.custom == (kind == "CUSTOM"))
+        return out
+
     def _records_plan(self, parent_field: str | None = None) -> Plan:
         q = self.q
         self.column(f'{self.alias}."Id"')
@@ -383,7 +402,7 @@ class _Scope:
         items: list = []
         children: list[ChildOut] = []
         seen: set = set()
-        for item in q.select:
+        for item in self._expand_fields():
             if isinstance(item, n.SelectSubquery):
                 if self.role != "top":
                     raise self.err(MalformedQuery, item.query.sobject_pos,
