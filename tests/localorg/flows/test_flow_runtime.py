@@ -173,7 +173,9 @@ def test_fault_path_catches_the_error_and_the_save_succeeds(forg):
     forg.save("insert", "Booking__c", [{"Email__c": "ann@example.com"}])
     row = forg.query("SELECT Status__c, Error__c FROM Booking__c")[0]
     assert row["Status__c"] == "Failed"
-    assert "REQUIRED_FIELD_MISSING" in row["Error__c"] and "LastName" in row["Error__c"]
+    assert row["Error__c"].startswith("This error occurred when the flow tried to create records: "
+                                      "REQUIRED_FIELD_MISSING: ")
+    assert "LastName" in row["Error__c"]
 
 
 def test_unhandled_fault_fails_the_save_naming_flow_and_element(forg):

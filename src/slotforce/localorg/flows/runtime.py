@@ -60,6 +60,13 @@ class _Transaction:
     depth: int = 0
 
 
+def _fault_text(op: str, exc: SalesforceError) -> str:
+    """$Flow.FaultMessage as Salesforce words it for a failed data element."""
+    inner = exc.message if exc.message.startswith(exc.error_code) else f"{exc.error_code}: {exc.message}"
+    return (f"This error occurred when the flow tried to {op} records: {inner}. You can look up ExceptionCode "
+            "values in the SOAP API Developer Guide.")
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -345,13 +352,17 @@ class FlowRuntime:
         op = requests[0].op
         if op == "subflow":
             return self._subflow(access, flow, element, requests)
-        if op == "lookup":
+        if op in ("lookup", "update_where", "delete_where"):
             access.limits.charge_soql()
-            rows = self._select(access, requests)
+            try:
+                rows = self._select(access, requests)
+            except LimitExceeded:
+                raise
+            except SalesforceError as exc:
+                return [Fault(_fault_text("look up", exc)) for _ in requests]
+        if op == "lookup":
             return [[record_in(access.schema, r.sobject, rec) for rec in rows[i]] for i, r in enumerate(requests)]
         if op in ("update_where", "delete_where"):
-            access.limits.charge_soql()
-            rows = self._select(access, requests)
             if op == "delete_where":
                 for r, found in zip(requests, rows):
                     r.ids = [rec["Id"] for rec in found]
@@ -411,8 +422,7 @@ class FlowRuntime:
         except SalesforceError as exc:
             if getattr(exc, "limit", False):
                 raise
-            message = f"{exc.error_code}: {exc.message}" if not exc.message.startswith(exc.error_code) else exc.message
-            return [Fault(message) for _ in requests]
+            return [Fault(_fault_text(op, exc)) for _ in requests]
         raise AssertionError(op)  # pragma: no cover
 
     def _subflow(self, access: OrgAccess, flow: Flow, element, requests: list[Request]) -> list:

@@ -12,6 +12,7 @@ import copy
 import datetime as dt
 import itertools
 import json
+import logging
 import threading
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ from .components import (ComponentError, ComponentResult, FieldChange, ObjectCha
 from .package import Package, PackageError, parse_xml, read_package
 
 FLOWS_META = "metadata:flows"
+log = logging.getLogger("slotforce.localorg")
 
 # folder -> (metadata type, file suffix)
 FOLDERS = {
@@ -98,6 +100,9 @@ class MetadataService:
                                                  problem=exc.message, line=exc.line, column=exc.column)]
         except SalesforceError as exc:  # applying failed after planning succeeded: nothing was kept
             result.error_message = f"{exc.error_code}: {exc.message}"
+        except Exception as exc:  # a bug must still answer a failed deploy, and say where to look
+            log.exception("local org: deploy %s failed while applying", deploy_id)
+            result.error_message = f"UNKNOWN_EXCEPTION: the local org failed to apply the deploy ({exc}); see its log"
         result.done = True
         result.completed_date = _now()
         if result.status == "InProgress":
@@ -291,6 +296,7 @@ class MetadataService:
     def _apply(self, objects: list[ObjectChange], fields: list[FieldChange], flows, flow_defs, permsets) -> None:
         org = self.org
         snap = self.registry.snapshot()
+        schema = copy.deepcopy(org.schema)  # the SQLite side rolls back by itself; the schema object does not
         try:
             with org.transaction() as ctx:
                 for oc in objects:
@@ -313,6 +319,7 @@ class MetadataService:
                     _upsert_permission_set(ctx, values)
         except BaseException:
             self.registry.restore(snap)
+            org.schema = schema
             raise
 
 
