@@ -377,9 +377,23 @@ class Package(_Model):
             if names.count(name) > 1:
                 raise ValueError(f"object {name} is defined twice; put all its fields in one definition")
         known_fields = {
-            f"{sobject}.{f.api_name}": f for o in self.objects for sobject in _sobjects(o) for f in o.fields
+            f"{sobject}.{f.api_name}": f for o in self.objects for sobject in permission_targets(o) for f in o.fields
         }
-        objects = {o.api_name for o in self.objects if isinstance(o, CustomObject)} | PERMISSIONABLE_STANDARD
+        self._check_lookups()
+        self._check_permission_sets(known_fields)
+        self._check_flows(known_fields)
+        return self
+
+    def _check_lookups(self) -> None:
+        custom = {o.api_name for o in self.custom_objects()}
+        for o in self.objects:
+            for f in o.fields:
+                if isinstance(f, LookupField) and f.reference_to.endswith("__c") and f.reference_to not in custom:
+                    raise ValueError(f"{o.api_name}.{f.api_name} looks up {f.reference_to}, "
+                                     "which is not an object of this package")
+
+    def _check_permission_sets(self, known_fields: dict) -> None:
+        objects = {o.api_name for o in self.custom_objects()} | PERMISSIONABLE_STANDARD
         for ps in self.permission_sets:
             for op in ps.object_permissions:
                 if op.object not in objects:
@@ -392,22 +406,14 @@ class Package(_Model):
                 if not target.permissionable:
                     raise ValueError(f"permission set {ps.api_name}: {fp.field} is required; Salesforce "
                                      "rejects fieldPermissions for required fields")
-        custom_objects = {o.api_name for o in self.objects if isinstance(o, CustomObject)}
-        for o in self.objects:
-            for f in o.fields:
-                if isinstance(f, LookupField) and f.reference_to.endswith("__c") and f.reference_to not in custom_objects:
-                    raise ValueError(f"{o.api_name}.{f.api_name} looks up {f.reference_to}, "
-                                     "which is not an object of this package")
-        self._check_flows(known_fields)
-        return self
 
     def _check_flows(self, known_fields: dict) -> None:
         """Custom fields a Flow reads or writes on package objects must exist in the package."""
-        ours = {s for o in self.objects for s in _sobjects(o)}
+        ours = {s for o in self.objects for s in permission_targets(o)}
         flow_names = {f.api_name for f in self.flows}
         for flow in self.flows:
             for element in flow.elements:
-                if getattr(element, "kind", None) == "subflows" and element.flow_name not in flow_names:
+                if element.kind == "subflows" and element.flow_name not in flow_names:
                     raise ValueError(f"flow {flow.api_name}: {element.name} calls {element.flow_name}, "
                                      "which is not a flow of this package")
             for sobject, field in flow.field_uses():
@@ -421,10 +427,6 @@ class Package(_Model):
         return next(o for o in self.objects if o.api_name == api_name)
 
 
-def _sobjects(obj: CustomObject | StandardObject) -> tuple[str, ...]:
-    return obj.sobjects if isinstance(obj, StandardObject) else (obj.api_name,)
-
-
 def permission_targets(obj: CustomObject | StandardObject) -> tuple[str, ...]:
-    """The sObject names a permission set uses for this object's fields."""
-    return _sobjects(obj)
+    """The sObject names a permission set (or a Flow) uses for this object's fields."""
+    return obj.sobjects if isinstance(obj, StandardObject) else (obj.api_name,)
