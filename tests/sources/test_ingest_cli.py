@@ -53,3 +53,12 @@ def test_missing_config_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["ingest", "--source", "api", str(FIXTURES / "api/booking_created.json")])
     assert result.exit_code == 1 and "slotforce.yml: not found; pass --config PATH or set SLOTFORCE_CONFIG" in result.output
+
+
+def test_ingest_applies_the_configured_size_limit(tmp_path):
+    config = tmp_path / "slotforce.yml"
+    config.write_text("store: sqlite:///outbox.db\nsources:\n  calcom: {max_body_bytes: 100}\n")
+    result = CliRunner().invoke(
+        main, ["ingest", "--config", str(config), "--source", "calcom", str(FIXTURES / "calcom/booking_no_show_set.json")]
+    )
+    assert result.exit_code == 1 and "over the 100-byte limit" in result.output

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from slotforce.sources import SOURCES, WebhookRejected
+from slotforce.sources import SOURCES, WebhookRejected, options_for
 from slotforce.sources.intake import receive
 from slotforce.store import StoreError
 from slotforce.store.cli import config_option, outbox_from
+from slotforce.store.config import config_path, read_config
 
 
 @click.command()
@@ -25,11 +26,14 @@ def ingest(config: str | None, source: str, files: tuple[str, ...]) -> None:
     `-` reads one payload from standard input. Run `slotforce sync` (or the service) to send them.
     """
     rejected = 0
+    limits = _size_limit(config, source)
     with outbox_from(config) as outbox:
         for name in files:
             body = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
             try:
-                receipt = receive(outbox, source, body, {"Content-Type": "application/json"}, secrets=None, verify=False)
+                receipt = receive(
+                    outbox, source, body, {"Content-Type": "application/json"}, secrets=None, verify=False, **limits
+                )
             except WebhookRejected as exc:
                 rejected += 1
                 click.echo(f"{name}: rejected: {exc.reason}", err=True)
@@ -46,6 +50,18 @@ def ingest(config: str | None, source: str, files: tuple[str, ...]) -> None:
                 click.echo(f"{name}: queued {new} change(s) (items {_ids(receipt.item_ids)})")
     if rejected:
         raise click.ClickException(f"{rejected} of {len(files)} file(s) rejected; nothing was stored for them")
+
+
+def _size_limit(config: str | None, source: str) -> dict[str, int]:
+    """The size limit applies to files too (`sources.<name>.max_body_bytes`); the replay window does not."""
+    try:
+        sources = read_config(config_path(config)).get("sources")
+        options = options_for(source, sources if isinstance(sources, dict) else None)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except (TypeError, ValueError) as exc:
+        raise click.ClickException(f"sources.{source}.max_body_bytes: {exc}") from exc
+    return {"max_body_bytes": options["max_body_bytes"]} if "max_body_bytes" in options else {}
 
 
 def _ids(ids: tuple[int, ...]) -> str:
