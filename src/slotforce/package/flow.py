@@ -2,7 +2,7 @@
 bulk-safe record-triggered Flow must follow.
 
 Elements: start, recordLookups, recordCreates, recordUpdates, recordDeletes, decisions,
-assignments, loops, subflows; resources: variables, constants, formulas, textTemplates. Connectors
+assignments, loops, subflows; resources: variables, formulas, textTemplates. Connectors
 are plain element names. `Flow` checks, before any XML exists: unique names, connector targets,
 references (`{!X}` and elementReference roots), a fault connector on every data element, every
 element reachable, and no query, DML or subflow on a cycle (a Loop body or a goto-style loop).
