@@ -233,3 +233,16 @@ def test_a_field_salesforce_rejects_is_dropped_and_the_rest_written(org, sf):
     actions = {a["Action_Key__c"]: a["Who_Id__c"] for a in q(sf, "SELECT Action_Key__c, Who_Id__c FROM Booking_Action__c")}
     assert actions == {"calcom:bk-1:Created:0": leads["pat@acme.com"]["Id"], "calcom:bk-2:Created:0": existing}
     assert eng.traces.last_errors()[0].dropped_fields == ("Ghost__c",)
+
+
+def test_a_cold_engine_describes_in_one_call_and_long_batches_are_split(org, sf):
+    eng = engine(sf, create_event_on="lead")
+    start = calls(org)
+    eng.sync([booking(organizer={"email": ADMIN})])
+    assert calls(org) - start == 3  # describe (one Composite for four objects), fetch, write
+    long_emails = [booking(booking_uid=f"bk-{i}", attendee={"email": f"{'x' * 30}.{i}@{'d' * 40}.com"},
+                           organizer={"email": ADMIN}) for i in range(200)]
+    start = calls(org)
+    outs = eng.sync(long_emails)
+    assert all(o.status == "pending" for o in outs)
+    assert 4 <= calls(org) - start <= 8  # split so every query URL stays under Salesforce's limit

@@ -33,6 +33,7 @@ from slotforce.sync.trace import MemoryTraceStore, SyncError, Trace, TraceStore
 from slotforce.sync.writes import Dropped
 
 DESCRIBED = ("Event", "Lead", "Contact", "Account")
+MAX_URL = 16_000  # Salesforce refuses longer request URIs (HTTP 414); queries travel in the URL
 FLOW_STATUS = {"Processed": "processed", "Failed": "failed", "Skipped": "skipped", "Pending": "pending"}
 
 
@@ -164,6 +165,9 @@ class SyncEngine:
             return [o for i in range(0, len(changes), size) for o in self.sync(changes[i:i + size])]
         if not changes:
             return []
+        if len(changes) > 1 and self._too_long(changes):
+            half = len(changes) // 2  # a GET query must stay under the URI limit: halve the batch
+            return self.sync(changes[:half]) + self.sync(changes[half:])
         fplan, snapshot = self.fetch(changes)
         outcomes: dict[str, Outcome] = {}
         for wave in split_waves(changes):
@@ -173,6 +177,11 @@ class SyncEngine:
         result = [outcomes[c.action_key] for c in changes]
         self._record(result)
         return result
+
+    def _too_long(self, changes: list[BookingChange]) -> bool:
+        plan = build_fetch(changes, self.settings, self.describe_cache.as_dict())
+        call = fetch_call(self.api_version, plan.queries)
+        return any(len(s.url) > MAX_URL for s in call.subrequests)
 
     def _record(self, outcomes: list[Outcome]) -> None:
         for o in outcomes:
