@@ -309,3 +309,56 @@ def test_before_delete_flow_deletes_related_records(forg):
         records.delete(ctx, forg.org.sobject("Booking__c"), [rid], all_or_none=True)
     assert forg.query("SELECT Id FROM Task") == []
     assert forg.org.last_transaction == {"soql": 1, "dml": 1, "dml_rows": 1}
+
+
+DML_IN_LOOP = flow("Dml_In_Loop", """
+    <assignments>
+        <name>Count_Up</name>
+        <assignmentItems><assignToReference>Turns</assignToReference><operator>Add</operator><value><numberValue>1</numberValue></value></assignmentItems>
+        <connector><targetReference>Create_Task</targetReference></connector>
+    </assignments>
+    <recordCreates>
+        <name>Create_Task</name>
+        <connector><targetReference>Again</targetReference></connector>
+        <faultConnector><targetReference>Again</targetReference></faultConnector>
+        <inputAssignments><field>Subject</field><value><stringValue>t{!Turns}</stringValue></value></inputAssignments>
+        <object>Task</object>
+    </recordCreates>
+    <decisions>
+        <name>Again</name>
+        <rules>
+            <name>More</name>
+            <conditionLogic>and</conditionLogic>
+            <conditions><leftValueReference>Turns</leftValueReference><operator>LessThan</operator><rightValue><numberValue>200</numberValue></rightValue></conditions>
+            <connector><targetReference>Count_Up</targetReference></connector>
+            <label>More</label>
+        </rules>
+    </decisions>
+    <variables><name>Turns</name><dataType>Number</dataType><isCollection>false</isCollection><isInput>false</isInput><isOutput>false</isOutput><scale>0</scale><value><numberValue>0</numberValue></value></variables>""",
+    start=record_start("Booking__c", "Count_Up"))
+
+
+def test_dml_in_a_loop_breaches_the_statement_limit_even_with_a_fault_path(forg):
+    forg.deploy(DML_IN_LOOP)
+    with pytest.raises(SalesforceError) as exc:
+        forg.save("insert", "Booking__c", [{"Email__c": "a@x.com"}])
+    assert exc.value.error_code == "CANNOT_EXECUTE_FLOW_TRIGGER"
+    assert re.search(r"Too many DML statements: 15[12]", exc.value.message) and "Create_Task" in exc.value.message
+    assert forg.query("SELECT Id FROM Task") == [] and forg.query("SELECT Id FROM Booking__c") == []
+
+
+FORMULA_ENTRY = flow("Formula_Entry", """
+    <recordCreates>
+        <name>Log</name>
+        <inputAssignments><field>Subject</field><value><stringValue>{!$Record.Subject__c}</stringValue></value></inputAssignments>
+        <object>Task</object>
+    </recordCreates>""", start=record_start("Booking__c", "Log", on="CreateAndUpdate", extra="""
+        <filterFormula>ISCHANGED({!$Record.Subject__c}) &amp;&amp; NOT(ISBLANK({!$Record.Subject__c}))</filterFormula>"""))
+
+
+def test_entry_formula_with_ischanged(forg):
+    forg.deploy(FORMULA_ENTRY)
+    rid = forg.save("insert", "Booking__c", [{"Subject__c": "first"}])[0].id  # ISCHANGED is false on create
+    forg.save("update", "Booking__c", [{"Id": rid, "Email__c": "a@x.com"}])  # subject unchanged
+    forg.save("update", "Booking__c", [{"Id": rid, "Subject__c": "second"}])
+    assert [t["Subject"] for t in forg.query("SELECT Subject FROM Task")] == ["second"]

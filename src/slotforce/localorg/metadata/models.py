@@ -110,7 +110,10 @@ class MetadataService:
         return result
 
     def result(self, deploy_id: str) -> DeployResult | None:
-        return self._results.get(deploy_id) or self._results.get(deploy_id[:15] + deploy_id[15:])
+        found = self._results.get(deploy_id)
+        if found is None and len(deploy_id) == 15:  # a 15-character id names the same deploy
+            found = next((r for k, r in self._results.items() if k[:15] == deploy_id), None)
+        return found
 
     def cancel(self, deploy_id: str) -> DeployResult | None:
         """Deploys finish before `deploy` returns, so there is never anything left to cancel."""
