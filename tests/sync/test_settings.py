@@ -100,3 +100,12 @@ def test_check_config_against_describe():
     assert "checkbox" in found[f"{base}.no_show_field"]
     assert f"{base}.tiebreaker.sub_region_field" in found
     assert check_config(s, None) == []
+
+
+def test_check_config_accepts_a_field_on_one_of_the_possible_who_objects():
+    s = parse_settings({"event_types": {"default": {
+        "create_event_on": "contact_under_account", "create_contact_under_account": True, "create_lead_if_no_account": True,
+        "write_to_record": [{"field": "Company", "type": "text", "value": "{company}"},
+                            {"field": "Nope__c", "type": "text", "value": "x"}]}}})
+    found = [p.path for p in check_config(s, describes())]
+    assert found == ["event_types.default.write_to_record[1].field"]

@@ -337,10 +337,12 @@ def check_config(settings: Settings, describes: dict[str, SObjectInfo] | None = 
                  ("on_cancel.write_to_record", ets.on_cancel.write_to_record, record_objects(ets))]
         for key, mappings, objects in lists:
             for i, m in enumerate(mappings):
-                for name in objects:
-                    info = obj(name)
-                    if info is not None:
-                        problems.extend(_check_mapping(f"{base}.{key}[{i}]", m, info))
+                infos = [info for name in objects if (info := obj(name)) is not None]
+                # a field on one of several possible Who objects (Lead.Company) is fine: the
+                # engine writes it where it exists; only a field on none of them is a mistake
+                having = [info for info in infos if info.get(m.field) is not None] or infos[:1]
+                for info in having:
+                    problems.extend(_check_mapping(f"{base}.{key}[{i}]", m, info))
         if ets.no_show_field and event is not None:
             f = event.get(ets.no_show_field)
             if f is None:
