@@ -109,6 +109,7 @@ class LocalOrg:
         self.state_dir = state
         self.ca_bundle_path, self.server_pem = ensure_tls(state)
         self.org = Org(db)
+        _attach_metadata(self.org)
         self.faults = Faults()
         self._sock = bind(port)
         self.port = self._sock.getsockname()[1]
@@ -247,6 +248,15 @@ class LocalOrg:
 
     def convert_lead(self, lead_id: str, **kw) -> dict:
         return self.org.convert_lead(lead_id, **kw)
+
+
+def _attach_metadata(org: Org) -> None:
+    """Register the Flows deployed before a restart with the flow runtime (the Metadata part owns both)."""
+    try:
+        from slotforce.localorg.metadata import attach
+    except ImportError:
+        return
+    attach(org)
 
 
 def read_org_json(state_dir: str | os.PathLike) -> dict:
