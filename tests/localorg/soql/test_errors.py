@@ -110,3 +110,8 @@ def test_valid_soql_the_org_does_not_implement_is_refused_by_name(org, soql, wor
     err = error_of(org, soql, NotImplementedByLocalOrg)
     assert words in err.message and "not supported by the local org" in err.message
     assert err.error_code == "UNSUPPORTED_BY_LOCAL_ORG"
+
+
+def test_more_than_five_parent_levels_is_malformed(org):
+    error_of(org, "SELECT Parent.Parent.Parent.Parent.Parent.Parent.Name FROM Account", MalformedQuery)
+    org.query("SELECT Parent.Parent.Parent.Parent.Parent.Name FROM Account")

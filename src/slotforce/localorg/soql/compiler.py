@@ -219,6 +219,9 @@ class _Scope:
         own_names = {obj.name.lower(), (self.q.sobject_alias or obj.name).lower(), self.q.sobject.lower()}
         if len(path) > 1 and path[0].lower() in own_names and obj.relationship(path[0]) is None:
             path = path[1:]  # `Contact.Name FROM Contact`, `c.Name FROM Contact c`: the queried object
+        if len(path) > 6:
+            raise self.err(MalformedQuery, ref.pos,
+                           f"'{ref.text}': SOQL follows parent relationships at most 5 levels deep")
         chain: list[tuple[str, _Join]] = []
         table_alias = self.alias
         key: tuple[str, ...] = ()
