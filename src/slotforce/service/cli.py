@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import click
@@ -65,8 +66,29 @@ def serve(config: str | None, host: str, port: int, log_level: str) -> None:
     except StoreError as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"slotforce: serving on http://{host}:{port} (status page /status, config {cfg.path})", err=True)
-    uvicorn.run(build_app(service), host=host, port=port, log_level=log_level, access_log=log_level == "debug",
-                lifespan="on", timeout_graceful_shutdown=30)
+    server = _graceful_server(uvicorn.Config(build_app(service), host=host, port=port, log_level=log_level,
+                                             access_log=log_level == "debug", lifespan="on",
+                                             timeout_graceful_shutdown=30))
+    server.run()
+    if not server.started:
+        sys.exit(1)
+
+
+def _graceful_server(config):
+    """A uvicorn server for which SIGTERM is a clean stop (exit status 0).
+
+    uvicorn re-raises a caught SIGTERM after its graceful shutdown, so the process would end with
+    status -15; a service manager should see an orderly stop as success.
+    """
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            super().handle_exit(sig, frame)
+            if sig == signal.SIGTERM and sig in self._captured_signals:
+                self._captured_signals.remove(sig)
+
+    return Server(config)
 
 
 @click.command()
