@@ -43,3 +43,23 @@ def test_transient_or_permanent():
     assert is_transient(None, 503) and is_transient(None, 401)
     assert not is_transient("REQUIRED_FIELD_MISSING", 400) and not is_transient("INVALID_FIELD", 400)
     assert errors_from({"message": "x", "errorCode": "NOT_FOUND"})[0].code == "NOT_FOUND"
+
+
+def test_duplicates_detected_reuses_the_matched_record_for_the_booking():
+    from slotforce.sync.engine import SyncEngine
+    from slotforce.sync.plan import BookingPlan
+    from slotforce.sync.resolve import NewRecord
+    from slotforce.sync.settings import parse_settings
+
+    from .factories import booking
+
+    eng = SyncEngine(parse_settings({}), sf=None)
+    new = NewRecord("Lead", "pat@acme.com", {"LastName": "Jones", "Company": "Acme", "Email": "pat@acme.com"})
+    plan = BookingPlan(booking(), "default", False, new_records=[new], who_new=new.key)
+    created, failed = {}, {}
+    what = eng._person_result(new.key, None, SubResult("p0", 400, [DUPLICATE]).errors, created, failed, [plan], new, {}, None)
+    assert what == "reused" and created[new.key] == "00Q5g000001AbCdEAK" and failed == {}
+    assert plan.trace.steps("duplicate_record_reused")[0].detail["recordId"] == "00Q5g000001AbCdEAK"
+    required = [ApiError("REQUIRED_FIELD_MISSING", "Required fields are missing: [Company]", ("Company",))]
+    assert eng._person_result(new.key, None, required, {}, failed, [plan], new, {}, None) == "failed"  # never dropped
+    assert failed[new.key].code == "REQUIRED_FIELD_MISSING"
