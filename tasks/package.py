@@ -45,7 +45,7 @@ class GenerateSlotforcePackage(BaseTask):
             self.logger.info(f"  {name}: {n_objects} objectPermissions, {n_fields} fieldPermissions")
         for name, trigger, count in report.flows:
             self.logger.info(f"  flow {name} ({trigger}): {count} elements")
-        self.logger.info(f"Wrote {len(report.files)} files to {self.path}")
+        self.logger.info(f"Wrote {report.summary()} to {self.path}")
         self.return_values = {"files": [str(f) for f in report.files]}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from slotforce.package.components import ROOT_BY_SUFFIX
+from slotforce.package.components import ROOT_BY_SUFFIX, components
 from slotforce.package.definition import slotforce_package
 from slotforce.package.errors import SchemaError
 from slotforce.package.model import CustomObject
@@ -20,6 +20,11 @@ class BuildReport:
     permission_sets: list[tuple[str, int, int]] = field(default_factory=list)  # (name, objects, fields)
     flows: list[tuple[str, str, int]] = field(default_factory=list)  # (name, trigger, element count)
     files: list[Path] = field(default_factory=list)
+    by_type: dict[str, int] = field(default_factory=dict)  # metadata type -> files written
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{n} {t}" for t, n in self.by_type.items())
+        return f"{len(self.files)} files ({kinds})"
 
 
 def build(out_dir: Path = Path("force-app"), extensions: Path | None = None) -> BuildReport:
@@ -46,6 +51,8 @@ def build(out_dir: Path = Path("force-app"), extensions: Path | None = None) -> 
          len(f.elements))
         for f in package.flows
     ]
+    for component in components(package):
+        report.by_type[component.type.name] = report.by_type.get(component.type.name, 0) + 1
     report.files = write_atomically(files, Path(out_dir))
     return report
 

@@ -58,8 +58,8 @@ def build(out_dir: Path, extensions: Path | None) -> None:
     for name, trigger, count in report.flows:
         flows.add_row(name, trigger, str(count))
     console.print(flows)
-    console.print(f"[green]wrote {len(report.files)} files[/] to {out_dir / 'main' / 'default'} "
-                  "(all valid against the Metadata API XSD)")
+    console.print(f"[green]wrote {report.summary()}[/] to {out_dir / 'main' / 'default'}, "
+                  "all valid against the Metadata API XSD", soft_wrap=True)
 
 
 @package.command()
