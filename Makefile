@@ -9,9 +9,16 @@ export SF_DISABLE_TELEMETRY := true
 export SF_AUTOUPDATE_DISABLE := true
 export SF_SKIP_NEW_VERSION_CHECK := true
 
-.PHONY: install test demo bench package clean
+.PHONY: install test demo bench package clean browser
 
 install: $(VENV)/.installed $(NODE_TOOLS)/.installed
+
+# Debian's Chromium, for the status-page test; installed when missing and we may (root + apt).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not found: the status-page browser test will be skipped"; fi; }
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +30,7 @@ $(NODE_TOOLS)/.installed: tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
 
 demo: install
