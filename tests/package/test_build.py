@@ -20,7 +20,7 @@ def test_build_replaces_the_tree_and_drops_stale_files(tmp_path):
     stale = out / "main/default/objects/Old__c/Old__c.object-meta.xml"
     stale.parent.mkdir(parents=True)
     stale.write_text("<old/>")
-    crashed = out / "main/.default.new-123/objects/X.txt"
+    crashed = out / "main/.default.new-999999999-abc/objects/X.txt"  # no such pid
     crashed.parent.mkdir(parents=True)
     crashed.write_text("left by a killed build")
     build(out)

@@ -60,9 +60,10 @@ def write_atomically(files: dict[str, str], out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     target = out_dir / SOURCE_ROOT
     target.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in target.parent.glob(".default.*"):  # from a build killed half way
-        shutil.rmtree(leftover, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(prefix=".default.new-", dir=target.parent))
+    for leftover in target.parent.glob(".default.*"):
+        if not _alive(leftover.name):  # left by a build killed half way, not one running now
+            shutil.rmtree(leftover, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".default.new-{os.getpid()}-", dir=target.parent))
     written: list[Path] = []
     try:
         for relative, text in sorted(files.items()):
@@ -73,7 +74,7 @@ def write_atomically(files: dict[str, str], out_dir: Path) -> list[Path]:
             written.append(target / inner)
         old = None
         if target.exists():
-            old = target.parent / f".default.old-{os.getpid()}"
+            old = target.parent / f".default.old-{os.getpid()}-{staging.name.rsplit('-', 1)[-1]}"
             os.rename(target, old)
         try:
             os.rename(staging, target)
@@ -87,3 +88,15 @@ def write_atomically(files: dict[str, str], out_dir: Path) -> list[Path]:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return written
+
+
+def _alive(name: str) -> bool:
+    """Whether the build that named a `.default.new-PID-x` / `.default.old-PID-x` dir still runs."""
+    try:
+        pid = int(name.split("-")[1])
+        os.kill(pid, 0)
+    except (IndexError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
