@@ -362,3 +362,34 @@ def test_entry_formula_with_ischanged(forg):
     forg.save("update", "Booking__c", [{"Id": rid, "Email__c": "a@x.com"}])  # subject unchanged
     forg.save("update", "Booking__c", [{"Id": rid, "Subject__c": "second"}])
     assert [t["Subject"] for t in forg.query("SELECT Subject FROM Task")] == ["second"]
+
+
+CONTAINS_LOOKUP = flow("Contains_Lookup", """
+    <recordLookups>
+        <name>Find_Tasks</name>
+        <connector><targetReference>Write</targetReference></connector>
+        <filters><field>Subject</field><operator>Contains</operator><value><elementReference>$Record.Subject__c</elementReference></value></filters>
+        <object>Task</object>
+        <storeOutputAutomatically>true</storeOutputAutomatically>
+    </recordLookups>
+    <assignments>
+        <name>Write</name>
+        <assignmentItems><assignToReference>Found</assignToReference><operator>AssignCount</operator><value><elementReference>Find_Tasks</elementReference></value></assignmentItems>
+        <connector><targetReference>Save</targetReference></connector>
+    </assignments>
+    <recordUpdates>
+        <name>Save</name>
+        <inputAssignments><field>Count__c</field><value><elementReference>Found</elementReference></value></inputAssignments>
+        <inputReference>$Record</inputReference>
+    </recordUpdates>
+    <variables><name>Found</name><dataType>Number</dataType><isCollection>false</isCollection><isInput>false</isInput><isOutput>false</isOutput><scale>0</scale></variables>""",
+    start=record_start("Booking__c", "Find_Tasks"))
+
+
+def test_contains_filter_matches_wildcards_literally(forg):
+    forg.deploy(CONTAINS_LOOKUP)
+    forg.save("insert", "Task", [{"Subject": "Save 50% o'clock_now"}, {"Subject": "Save 500 o'clockXnow"},
+                                 {"Subject": "save 50% O'CLOCK_NOW later"}])
+    forg.save("insert", "Booking__c", [{"Subject__c": "50% o'clock_"}, {"Subject__c": "nothing"}])
+    counts = {r["Subject__c"]: r["Count__c"] for r in forg.query("SELECT Subject__c, Count__c FROM Booking__c")}
+    assert counts == {"50% o'clock_": 2, "nothing": 0}  # SOQL LIKE is case-insensitive

@@ -75,7 +75,19 @@ class Query:
         return self.to_soql()
 
 
+class LikePattern(str):
+    """Text for LIKE matched literally, with a wildcard before and/or after it (Contains, StartsWith, EndsWith)."""
+
+    def __new__(cls, text: str, *, before: bool, after: bool) -> "LikePattern":
+        obj = super().__new__(cls, ("%" if before else "") + text + ("%" if after else ""))
+        obj.text, obj.before, obj.after = text, before, after
+        return obj
+
+
 def soql_literal(v: Any) -> str:
+    if isinstance(v, LikePattern):
+        body = v.text.replace("\\", "\\\\").replace("'", "\\'").replace("%", "\\%").replace("_", "\\_")
+        return "'" + ("%" if v.before else "") + body + ("%" if v.after else "") + "'"
     if v is None:
         return "null"
     if isinstance(v, bool):

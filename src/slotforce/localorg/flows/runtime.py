@@ -18,7 +18,7 @@ from typing import Any, Callable
 from ..errors import SalesforceError
 from ..schema import Schema
 from . import values
-from .access import LimitExceeded, OrgAccess, Query
+from .access import LikePattern, LimitExceeded, OrgAccess, Query
 from .interview import Fault, FlowFault, Interview, Request, get_field
 from .logic import map_tree, parse as parse_logic
 from .model import Element, Flow, RecordLookup
@@ -67,10 +67,6 @@ def _fault_text(op: str, exc: SalesforceError) -> str:
             "values in the SOAP API Developer Guide.")
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def build_query(iv: Interview, el, fields: list[str] | None = None) -> Query:
     """The SELECT a Get Records element (or an Update/Delete Records with filters) asks for."""
     sobject = iv.schema.get(el.object)
@@ -96,8 +92,7 @@ def build_query(iv: Interview, el, fields: list[str] | None = None) -> Query:
         if isinstance(raw, dict):
             raw = get_field(raw, "Id")
         if op in ("StartsWith", "EndsWith", "Contains"):
-            text = _like_escape(values.to_text(raw) or "")
-            pattern = {"StartsWith": f"{text}%", "EndsWith": f"%{text}", "Contains": f"%{text}%"}[op]
+            pattern = LikePattern(values.to_text(raw) or "", before=op != "StartsWith", after=op != "EndsWith")
             return ("cond", fld.name, "LIKE", pattern)
         if op not in _FILTER_OPS:
             raise FlowFault(f"{el.name}: filter operator {op} is not supported")

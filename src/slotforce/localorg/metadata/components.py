@@ -106,8 +106,13 @@ def field_from_xml(sobject: str, el, *, standard_object: bool) -> FieldChange:
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*__c", name) or "__" in name[:-3]:
         raise ComponentError(f"Invalid custom field name {name}: custom fields end with __c and use letters, "
                              "digits and single underscores", line)
+    if child(el, "lookupFilter") is not None:
+        raise ComponentError(f"{sobject}.{name}: lookup filters are not supported by the local org (they would "
+                             "not be enforced)", child(el, "lookupFilter").sourceline)
+    if text(el, "summaryOperation") or text(el, "summaryForeignKey"):
+        raise ComponentError(f"{sobject}.{name}: roll-up summary fields are not supported by the local org", line)
     if text(el, "formula"):
-        raise ComponentError(f"{sobject}.{name}: formula fields are not supported by the local org", 
+        raise ComponentError(f"{sobject}.{name}: formula fields are not supported by the local org",
                              child(el, "formula").sourceline)
     mtype = text(el, "type")
     type_el = child(el, "type")
@@ -228,7 +233,8 @@ _OBJECT_COSMETIC = {"fullName", "label", "pluralLabel", "nameField", "deployment
                     "enableDivisions", "enableEnhancedLookup", "allowInChatterGroups", "compactLayoutAssignment",
                     "externalSharingModel", "visibility", "listViews", "searchLayouts", "actionOverrides",
                     "compactLayouts", "webLinks", "fieldSets", "startsWith", "gender", "recordTypeTrackHistory",
-                    "recordTypeTrackFeedHistory", "enableDataTranslation", "fields"}
+                    "recordTypeTrackFeedHistory", "enableDataTranslation", "fields", "enableChangeDataCapture",
+                    "customHelpPage", "historyRetentionPolicy", "profileSearchLayouts", "household"}
 _OBJECT_REFUSED = {"validationRules": "validation rules", "recordTypes": "record types",
                    "businessProcesses": "business processes", "sharingReasons": "sharing reasons",
                    "indexes": "custom indexes"}

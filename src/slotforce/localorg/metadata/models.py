@@ -142,13 +142,14 @@ class MetadataService:
         by_type: dict[str, list[tuple[str, str, bytes]]] = {}
         for path, content in files:
             folder, _, fname = path.partition("/")
+            if not fname:
+                problem = ("destructive changes are not supported by the local org" if folder.startswith(
+                    "destructiveChanges") else f"unexpected file {path} at the root of the zip")
+                out.append(ComponentResult("", path, path, success=False, problem=problem))
+                continue
             if folder not in FOLDERS or "/" in fname:
-                if path.endswith("-meta.xml") or folder in ("classes", "triggers", "pages", "staticresources"):
-                    kind = folder
-                else:
-                    kind = folder or path
                 out.append(ComponentResult("", path, path, success=False,
-                                           problem=f"the local org does not support metadata in {kind}/ "
+                                           problem=f"the local org does not support metadata in {folder}/ "
                                                    f"(supported: {', '.join(sorted(FOLDERS))})"))
                 continue
             mtype, suffix = FOLDERS[folder]
