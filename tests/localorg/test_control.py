@@ -98,3 +98,13 @@ def test_reset_keeps_seed_data_and_schema(sf, local_org):
     assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
     assert sf.query("SELECT COUNT() FROM User")["totalSize"] == 2
     assert sf.Organization.get(local_org.org_id)["Id"] == local_org.org_id
+
+
+def test_reset_never_reuses_ids(sf, local_org):
+    """Salesforce ids are never reused; a client may still hold one from before the reset."""
+    before = sf.Account.create({"Name": "x"})["id"]
+    local_org.reset()
+    after = sf.Account.create({"Name": "y"})["id"]
+    assert after != before
+    assert sf.query("SELECT COUNT() FROM User")["totalSize"] == 2
+    assert sf.User.get(local_org.user_id)["Username"] == local_org.username

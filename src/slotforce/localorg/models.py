@@ -162,7 +162,11 @@ class Org:
         org_id = store.make_id("00D", 1)
         admin_id = store.make_id("005", 1)
         conn = self.conn
-        store.allocate_ids(conn, "00D", 1)
+        # Seed ids are fixed (numbers 1 and 2); later records of these objects continue after the
+        # highest number ever handed out, so a reset never reuses an id a client may still hold.
+        for prefix, used in (("00D", 1), ("00e", 2), ("005", 2)):
+            conn.execute("INSERT INTO _sequence(prefix, next) VALUES (?, ?) "
+                         "ON CONFLICT(prefix) DO UPDATE SET next = MAX(next, excluded.next)", (prefix, used + 1))
 
         def raw_insert(table: str, values: dict) -> None:
             base = {"CreatedDate": now, "LastModifiedDate": now, "SystemModstamp": now,
@@ -176,11 +180,10 @@ class Org:
                                     "InstanceName": "LOCAL", "NamespacePrefix": None,
                                     "TrialExpirationDate": None, "Country": "US", "LanguageLocaleKey": "en_US",
                                     "TimeZoneSidKey": "GMT", "DefaultLocaleSidKey": "en_US"})
-        admin_profile, std_profile = store.allocate_ids(conn, "00e", 2)
+        admin_profile, std_profile = store.make_id("00e", 1), store.make_id("00e", 2)
         raw_insert("Profile", {"Id": admin_profile, "Name": "System Administrator", "UserType": "Standard"})
         raw_insert("Profile", {"Id": std_profile, "Name": "Standard User", "UserType": "Standard"})
-        admin, inactive = store.allocate_ids(conn, "005", 2)
-        assert admin == admin_id
+        admin, inactive = admin_id, store.make_id("005", 2)
         common = {"TimeZoneSidKey": "GMT", "LocaleSidKey": "en_US", "EmailEncodingKey": "UTF-8",
                   "LanguageLocaleKey": "en_US", "UserType": "Standard"}
         raw_insert("User", {"Id": admin, "Username": ADMIN_USERNAME, "FirstName": "Local", "LastName": "Admin",
@@ -362,7 +365,6 @@ class Org:
         with self.lock, store.transaction(self.conn):
             for s in self.schema:
                 self.conn.execute(f"DELETE FROM {store.quote(s.table)}")
-            self.conn.execute("DELETE FROM _sequence")
             self._seed()
         self.set_api_budget(used=0)
         self.reset_stats()
