@@ -393,3 +393,37 @@ def test_contains_filter_matches_wildcards_literally(forg):
     forg.save("insert", "Booking__c", [{"Subject__c": "50% o'clock_"}, {"Subject__c": "nothing"}])
     counts = {r["Subject__c"]: r["Count__c"] for r in forg.query("SELECT Subject__c, Count__c FROM Booking__c")}
     assert counts == {"50% o'clock_": 2, "nothing": 0}  # SOQL LIKE is case-insensitive
+
+
+CONDITIONAL_FAILURE = flow("Conditional_Failure", """
+    <decisions>
+        <name>Is_Bad</name>
+        <defaultConnector><targetReference>Good_Task</targetReference></defaultConnector>
+        <rules>
+            <name>Bad</name>
+            <conditionLogic>and</conditionLogic>
+            <conditions><leftValueReference>$Record.Email__c</leftValueReference><operator>StartsWith</operator><rightValue><stringValue>bad</stringValue></rightValue></conditions>
+            <connector><targetReference>Bad_Contact</targetReference></connector>
+            <label>Bad</label>
+        </rules>
+    </decisions>
+    <recordCreates>
+        <name>Bad_Contact</name>
+        <inputAssignments><field>Email</field><value><elementReference>$Record.Email__c</elementReference></value></inputAssignments>
+        <object>Contact</object>
+    </recordCreates>
+    <recordCreates>
+        <name>Good_Task</name>
+        <inputAssignments><field>Subject</field><value><elementReference>$Record.Email__c</elementReference></value></inputAssignments>
+        <object>Task</object>
+    </recordCreates>""", start=record_start("Booking__c", "Is_Bad"))
+
+
+def test_partial_save_keeps_the_good_records_and_their_flow_work(forg):
+    forg.deploy(CONDITIONAL_FAILURE)
+    results = forg.save("insert", "Booking__c", [{"Email__c": "good@x.com"}, {"Email__c": "bad@x.com"}],
+                        all_or_none=False)
+    assert [r.success for r in results] == [True, False]
+    assert results[1].errors[0].error_code == "CANNOT_EXECUTE_FLOW_TRIGGER"
+    assert [b["Email__c"] for b in forg.query("SELECT Email__c FROM Booking__c")] == ["good@x.com"]
+    assert [t["Subject"] for t in forg.query("SELECT Subject FROM Task")] == ["good@x.com"]
