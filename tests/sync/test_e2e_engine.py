@@ -246,3 +246,23 @@ def test_a_cold_engine_describes_in_one_call_and_long_batches_are_split(org, sf)
     outs = eng.sync(long_emails)
     assert all(o.status == "pending" for o in outs)
     assert 4 <= calls(org) - start <= 8  # split so every query URL stays under Salesforce's limit
+
+
+def test_an_org_without_the_package_is_a_clear_permanent_error(tmp_path):
+    import pytest
+
+    from slotforce.localorg.server import LocalOrg
+    from slotforce.sync.gateway import SalesforceCallError
+
+    with LocalOrg() as bare:
+        client = bare.client()
+        eng = engine(client, create_event_on="lead")
+        with pytest.raises(SalesforceCallError, match="deploy the package") as info:
+            eng.sync([booking(organizer={"email": ADMIN})])
+        assert not info.value.transient
+        start = calls(bare)
+        with pytest.raises(SalesforceCallError):
+            eng.sync([booking(organizer={"email": ADMIN})])
+        assert calls(bare) == start  # the missing object is remembered: no call at all
+        assert client.query("SELECT COUNT() FROM Lead")["totalSize"] == 0  # nothing half-written
+        client.session.close()

@@ -63,13 +63,28 @@ class DescribeCache:
         self.ttl = ttl_seconds
         self.clock = clock
         self._items: dict[str, tuple[float, SObjectInfo]] = {}
+        self._absent: dict[str, float] = {}
 
     def missing(self, names: list[str]) -> list[str]:
         now = self.clock()
-        return [n for n in names if n not in self._items or now - self._items[n][0] > self.ttl]
+        out = []
+        for n in names:
+            seen = self._items[n][0] if n in self._items else self._absent.get(n)
+            if seen is None or now - seen > self.ttl:
+                out.append(n)
+        return out
 
     def put(self, info: SObjectInfo) -> None:
         self._items[info.name] = (self.clock(), info)
+        self._absent.pop(info.name, None)
+
+    def put_absent(self, name: str) -> None:
+        """The org has no such object (remembered, so it is not asked again within the TTL)."""
+        self._absent[name] = self.clock()
+        self._items.pop(name, None)
+
+    def is_absent(self, name: str) -> bool:
+        return name in self._absent
 
     def get(self, name: str) -> SObjectInfo | None:
         item = self._items.get(name)

@@ -32,7 +32,7 @@ from slotforce.sync.snapshot import PersonRecord, Snapshot, account_from
 from slotforce.sync.trace import MemoryTraceStore, SyncError, Trace, TraceStore
 from slotforce.sync.writes import Dropped
 
-DESCRIBED = ("Event", "Lead", "Contact", "Account")
+DESCRIBED = ("Event", "Lead", "Contact", "Account", "Booking_Action__c")
 MAX_URL = 16_000  # Salesforce refuses longer request URIs (HTTP 414); queries travel in the URL
 FLOW_STATUS = {"Processed": "processed", "Failed": "failed", "Skipped": "skipped", "Pending": "pending"}
 
@@ -116,8 +116,18 @@ class SyncEngine:
     def describes(self) -> dict[str, SObjectInfo]:
         missing = self.describe_cache.missing(list(DESCRIBED))
         if missing:
-            for info in self.gateway.describe(missing).values():
-                self.describe_cache.put(info)
+            found = self.gateway.describe(missing)
+            for name in missing:
+                if name in found:
+                    self.describe_cache.put(found[name])
+                else:
+                    self.describe_cache.put_absent(name)
+        if self.describe_cache.is_absent("Booking_Action__c"):
+            raise SalesforceCallError(
+                "Sync", [ApiError("INVALID_TYPE", "Booking_Action__c is not in this org (or not visible to the "
+                                                  "integration user): deploy the package (cci flow run deploy_package) "
+                                                  "and assign the Slotforce_Integration permission set")],
+                None, transient=False)
         return self.describe_cache.as_dict()
 
     def fetch(self, changes: list[BookingChange], *, round_robin: bool = False) -> tuple[FetchPlan, Snapshot]:
@@ -304,6 +314,10 @@ class SyncEngine:
             if what == "reused":
                 reused.add(key)
         followup.people += list(retry.values())
+        for p in plans:  # a guest that could not be created is only left off the Event
+            for n in p.new_records:
+                if n.key in person_errors and n.key != p.who_new and not p.trace.steps("guest_create_failed"):
+                    p.trace.add("guest_create_failed", email=n.email, code=person_errors[n.key].code)
 
         fields_of = {k: (f, w) for k, f, w in parts.actions}
 
