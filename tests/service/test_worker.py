@@ -1,0 +1,107 @@
+"""The worker and `slotforce sync` against the local org: outcomes, retries, failures, releases."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from slotforce.cli import main
+from slotforce.service.config import load_service_config
+from slotforce.service.connect import connect
+from slotforce.service.worker import Worker
+from slotforce.sources.intake import receive
+from slotforce.store import open_store
+
+WEBHOOKS = Path(__file__).parents[1] / "fixtures" / "webhooks"
+
+
+def ingest(outbox, source: str, name: str) -> None:
+    receive(outbox, source, (WEBHOOKS / source / name).read_bytes(), {}, secrets=None, verify=False)
+
+
+@pytest.fixture
+def config(config_file):
+    return load_service_config(config_file)
+
+
+@pytest.fixture
+def outbox(config):
+    with open_store(config.settings.store, base_dir=config.base_dir) as ob:
+        yield ob
+
+
+def worker_for(config, outbox, **kw) -> Worker:
+    return Worker(outbox, config.settings, lambda: connect(config.settings.salesforce, config.base_dir), **kw)
+
+
+def test_created_rescheduled_canceled_reach_salesforce_in_order(config, outbox, org):
+    ingest(outbox, "calcom", "booking_cancelled.json")  # arrives first, waits for its booking
+    ingest(outbox, "calcom", "booking_rescheduled.json")
+    ingest(outbox, "calcom", "booking_created_new_lead.json")
+    before = org.stats()["api_calls"]["total"]
+    report = worker_for(config, outbox).drain()
+    assert (report.leased, report.processed, report.failed, report.retried) == (3, 3, 0, 0), report
+    rows = org.client().query("SELECT Action__c, Status__c FROM Booking_Action__c ORDER BY Name")["records"]
+    assert [(r["Action__c"], r["Status__c"]) for r in rows] == [
+        ("Created", "Processed"), ("Rescheduled", "Processed"), ("Canceled", "Processed")]
+    assert report.api_calls == org.stats()["api_calls"]["total"] - before - 1  # the query above is one call
+
+
+def test_transient_salesforce_failure_is_retried_later_not_failed(config, outbox, org):
+    ingest(outbox, "api", "booking_created.json")
+    org.faults.add(error="UNABLE_TO_LOCK_ROW", path="composite", count=10)
+    report = worker_for(config, outbox).run_once()
+    assert (report.retried, report.failed, report.processed) == (1, 0, 0)
+    item = outbox.items()[0]
+    assert item.state.value == "pending" and item.last_error_code == "UNABLE_TO_LOCK_ROW"
+    assert outbox.counts()["retry_scheduled"] == 1
+
+
+def test_permanent_failure_is_kept_with_its_reason(config, outbox, org):
+    # a cancel for a booking Salesforce never saw: the Flow marks the Booking Action Failed
+    doc = json.loads((WEBHOOKS / "api" / "booking_created.json").read_text())
+    doc.update(action="Canceled", booking_uid="never-created-1")
+    receive(outbox, "api", json.dumps(doc).encode(), {}, secrets=None, verify=False)
+    # the outbox holds a cancel until its create is done and parks it after the wait; replay sends it anyway
+    assert not outbox.lease("probe", now=datetime.now(timezone.utc) + timedelta(hours=1)).items
+    item = outbox.items()[0]
+    assert item.state.value == "parked"
+    outbox.replay(item.id)
+
+    report = worker_for(config, outbox).drain()
+    assert (report.failed, report.processed) == (1, 0)
+    failed = outbox.get(item.id)
+    assert failed.state.value == "failed"
+    assert failed.last_error_code == "FLOW_FAILED" and failed.last_error
+    assert any(e.event_type == "discovery-call" for e in outbox.last_sync_errors())
+
+
+def test_an_interrupted_batch_is_handed_back_at_once(config, outbox):
+    ingest(outbox, "api", "booking_created.json")
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    worker = Worker(outbox, config.settings, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        worker.run_once()
+    counts = outbox.counts()
+    assert counts["leased"] == 0 and counts["pending"] == 1  # due now, not after the 2-minute lease
+
+
+def test_sync_command_drains_and_prints_a_summary(config_file, org):
+    runner = CliRunner()
+    runner.invoke(main, ["ingest", "--source", "api", str(WEBHOOKS / "api" / "booking_created.json"),
+                         "--config", str(config_file)], catch_exceptions=False)
+    result = runner.invoke(main, ["sync", "--config", str(config_file)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "processed" in result.output and "Salesforce API calls" in result.output
+    assert re.search(r"processed\s*│\s*1\s*│", result.output), result.output
+    assert org.client().query("SELECT COUNT() FROM Booking_Action__c")["totalSize"] == 1
+    again = runner.invoke(main, ["sync", "--config", str(config_file)])
+    assert "0 batch(es)" in again.output
