@@ -108,3 +108,27 @@ def test_reset_never_reuses_ids(sf, local_org):
     assert after != before
     assert sf.query("SELECT COUNT() FROM User")["totalSize"] == 2
     assert sf.User.get(local_org.user_id)["Username"] == local_org.username
+
+
+def test_injected_request_limit_exceeded_is_403(sf, local_org):
+    """wire-formats §2.2: REQUEST_LIMIT_EXCEEDED is 403 -> SalesforceRefusedRequest."""
+    local_org.faults.add(error="REQUEST_LIMIT_EXCEEDED", count=1, method="GET")
+    with pytest.raises(SalesforceRefusedRequest):
+        sf.query("SELECT Id FROM Account")
+    assert sf.query("SELECT Id FROM Account")["totalSize"] == 0
+
+
+def test_oversized_body_is_refused_and_nothing_saved(sf, local_org, monkeypatch):
+    """Bad input rule: an oversized body gets an error and leaves data unchanged."""
+    from slotforce.localorg.rest import dispatch
+
+    monkeypatch.setattr(dispatch, "MAX_BODY_BYTES", 1000)
+    with pytest.raises(SalesforceGeneralError) as exc:
+        sf.Account.create({"Name": "x", "Description": "y" * 2000})
+    assert exc.value.status == 413
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+
+
+def test_unknown_fault_is_refused(local_org):
+    r = _control(local_org, "POST", "faults", json={"error": "EXPLODE"})
+    assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALID_FAULT"

@@ -24,7 +24,8 @@ from slotforce.localorg.errors import SalesforceError
 from slotforce.localorg.faults import Faults
 from slotforce.localorg.models import Org
 from slotforce.localorg.rest import auth, composite, control, query, sobjects  # noqa: F401  (routes)
-from slotforce.localorg.rest.dispatch import (MAX_BODY_BYTES, VERSIONS, ApiRequest, ApiResponse, dispatch,
+from slotforce.localorg.rest import dispatch as _dispatch
+from slotforce.localorg.rest.dispatch import (VERSIONS, ApiRequest, ApiResponse, dispatch,
                                               error_response, limit_info, not_found, parse_version, resolve)
 
 log = logging.getLogger("slotforce.localorg")
@@ -62,8 +63,8 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         path = raw_path.split("/", 4)[4] if raw_path.count("/") >= 4 else ""
         headers = {"Sforce-Limit-Info": limit_info(org)}
         try:
-            if len(body) > MAX_BODY_BYTES:
-                raise errors.SalesforceError(f"Request body is larger than {MAX_BODY_BYTES} bytes",
+            if len(body) > _dispatch.MAX_BODY_BYTES:
+                raise errors.SalesforceError(f"Request body is larger than {_dispatch.MAX_BODY_BYTES} bytes",
                                              error_code="REQUEST_ENTITY_TOO_LARGE", status=413)
             found = resolve(request.method, path)
             if found[0] is not None and found[0].kind:
