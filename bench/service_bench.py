@@ -1,0 +1,182 @@
+"""The service end to end: webhooks accepted per second, booking-to-Event latency at 50 bookings/s,
+and API calls per booking, with `slotforce serve` as a real process against a local org that has
+the package (objects, fields, Flows) deployed.
+
+Latency is measured from just before the webhook POST to the moment the Flow inserts the Event
+(an after-save hook on the local org, in this process, sees it). If the Flows are not deployed it
+falls back to the Booking_Action__c insert and says so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOKING = json.loads((ROOT / "tests" / "fixtures" / "webhooks" / "api" / "booking_created.json").read_text())
+SECRET = "bench-secret"
+ACCEPT_POSTS = 600  # bounded loop for the intake rate
+RATE, SECONDS = 50, 10  # steady load for the latency figures
+
+
+def _booking(n: int, tag: str) -> bytes:
+    doc = json.loads(json.dumps(BOOKING))
+    doc["booking_uid"] = f"{tag}-{n:05d}"
+    doc["attendee"] = {**doc["attendee"], "email": f"{tag}{n}@bench-co{n % 40}.example.com"}
+    doc["guests"] = []
+    return json.dumps(doc).encode()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+class Seen:
+    """After-save hook: when each booking uid's Event (or Booking Action) first appears."""
+
+    def __init__(self, sobject: str) -> None:
+        self.sobject = sobject
+        self.at: dict[str, float] = {}
+
+    def __call__(self, ctx, sobject, event, new_records, old_records) -> None:
+        if sobject.name != self.sobject or event == "delete":
+            return
+        now = time.monotonic()
+        for rec in new_records:
+            uid = rec.get("Booking_Uid__c")
+            if uid and uid not in self.at:
+                self.at[uid] = now
+
+
+def main() -> None:
+    from slotforce.localorg import LocalOrg
+    from slotforce.sources.signatures import sign_api
+    from slotforce.store import open_store
+
+    sys.path.insert(0, str(ROOT / "tests" / "service"))
+    from orgpackage import deploy_force_app  # the MDAPI deploy the service tests use
+
+    work = Path(tempfile.mkdtemp(prefix="service-bench-"))
+    with LocalOrg() as org:
+        sf = org.client()
+        flows = True
+        try:
+            deploy_force_app(sf, work)
+        except Exception as exc:
+            print(f"force-app did not deploy with Flows ({exc}); measuring booking-to-Booking_Action__c")
+            flows = False
+        seen = Seen("Event" if flows else "Booking_Action__c")
+        org.org.triggers.append(seen)
+
+        config = work / "slotforce.yml"
+        config.write_text(yaml.safe_dump({"salesforce": {"local": str(org.state_dir)}, "store": "sqlite:///outbox.db",
+                                          "sources": {"api": {"secret_env": "BENCH_API_SECRET"}}}))
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        proc = subprocess.Popen([sys.executable, "-c", "from slotforce.cli import main; main()", "serve", "--config",
+                                 str(config), "--port", str(port), "--log-level", "warning"],
+                                env={**os.environ, "BENCH_API_SECRET": SECRET})
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("slotforce serve did not start")
+                time.sleep(0.1)
+            outbox = open_store("sqlite:///outbox.db", base_dir=work)
+
+            def post(client: httpx.Client, body: bytes) -> int:
+                headers = {"Content-Type": "application/json", **sign_api(SECRET, body)}
+                return client.post(url + "/webhooks/api", content=body, headers=headers).status_code
+
+            # -- 1. intake rate: a bounded loop of POSTs on loopback (the worker runs meanwhile) --
+            bodies = [_booking(i, "accept") for i in range(ACCEPT_POSTS)]
+            with httpx.Client() as client:
+                t0 = time.perf_counter()
+                codes = [post(client, b) for b in bodies[: ACCEPT_POSTS // 2]]
+                one = (ACCEPT_POSTS // 2) / (time.perf_counter() - t0)
+            clients = [httpx.Client() for _ in range(4)]
+            with ThreadPoolExecutor(4) as pool:
+                t0 = time.perf_counter()
+                rest = bodies[ACCEPT_POSTS // 2:]
+                codes += list(pool.map(lambda ib: post(clients[ib[0] % 4], ib[1]), enumerate(rest)))
+                four = len(rest) / (time.perf_counter() - t0)
+            for c in clients:
+                c.close()
+            assert all(c == 202 for c in codes), sorted(set(codes))
+            print(f"webhooks accepted: {one:.0f}/s (1 client, keep-alive), {four:.0f}/s (4 clients); "
+                  f"each 202 after a synchronous SQLite commit")
+            t0 = time.monotonic()
+            while sum(outbox.counts()[k] for k in ("pending", "leased", "retry_scheduled")) and time.monotonic() - t0 < 300:
+                time.sleep(0.2)
+            print(f"  the worker then drained {ACCEPT_POSTS} bookings in {time.monotonic() - t0:.1f} s more "
+                  f"(counts: {outbox.counts()})")
+
+            # -- 2. steady 50 bookings/s for 10 s -------------------------------------------------
+            n = RATE * SECONDS
+            bodies = [_booking(i, "steady") for i in range(n)]
+            sent: dict[str, float] = {}
+            calls_before = org.stats()["api_calls"]["total"]
+            late = 0
+            with httpx.Client() as client:
+                start = time.monotonic()
+                for i, body in enumerate(bodies):
+                    due = start + i / RATE
+                    delay = due - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                    elif delay < -0.1:
+                        late += 1
+                    uid = f"steady-{i:05d}"
+                    sent[uid] = time.monotonic()
+                    assert post(client, body) == 202
+                send_seconds = time.monotonic() - start
+            deadline = time.monotonic() + 120
+            while len([u for u in sent if u in seen.at]) < n and time.monotonic() < deadline:
+                time.sleep(0.05)
+            done = [u for u in sent if u in seen.at]
+            calls = org.stats()["api_calls"]["total"] - calls_before
+            lat = [(seen.at[u] - sent[u]) * 1000 for u in done]
+            what = "Event" if flows else "Booking_Action__c"
+            print(f"steady load: {n} bookings in {send_seconds:.1f} s ({n / send_seconds:.1f}/s, {late} sent late)")
+            if lat:
+                print(f"booking-to-{what} latency: p50 {statistics.median(lat):.0f} ms, p99 {_pct(lat, 99):.0f} ms, "
+                      f"max {max(lat):.0f} ms ({len(done)}/{n} arrived; 0.5 s flush interval)")
+            print(f"API calls per booking at that load: {calls / n:.3f} ({calls} calls for {n} bookings)")
+            outbox.close()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                rc = "killed"
+            print(f"slotforce serve stopped by SIGTERM: exit status {rc}")
+
+
+if __name__ == "__main__":
+    main()
