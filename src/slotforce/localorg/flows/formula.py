@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from lark import Lark, Token, Transformer
+from lark import Lark, Transformer
 from lark.exceptions import LarkError, UnexpectedInput
 
 from . import values

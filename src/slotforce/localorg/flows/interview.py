@@ -16,27 +16,13 @@ from typing import Any, Generator
 
 from ..schema import Schema
 from . import formula, logic, values
+from .data import build_query, get_field, record_out, record_type
+from .errors import Fault, FlowFault
 from .model import (Assignment, Decision, Element, FieldAssignment, Flow, Loop, RecordCreate, RecordDelete,
-                    RecordFilter, RecordLookup, RecordUpdate, Subflow, Value)
+                    RecordLookup, RecordUpdate, Subflow, Value)
 
 MAX_STEPS = 100_000  # an interview that visits this many elements is looping forever
 _MERGE = re.compile(r"\{!([^}]+)\}")
-
-
-class FlowFault(Exception):
-    """An element failed in one interview. Caught by the element's fault connector if it has one."""
-
-    def __init__(self, message: str, element: Element | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.element = element
-
-
-@dataclass
-class Fault:
-    """The result a batched operation hands back to an interview whose part of it failed."""
-
-    message: str
 
 
 @dataclass
@@ -51,21 +37,6 @@ class Request:
     records: list[dict] = field(default_factory=list)  # REST-shaped records / field values for *_where
     ids: list[str] = field(default_factory=list)
     inputs: dict = field(default_factory=dict)  # subflow inputs
-
-
-def _record_type(rec: dict) -> str | None:
-    attrs = rec.get("attributes")
-    return attrs.get("type") if isinstance(attrs, dict) else None
-
-
-def get_field(rec: dict, name: str) -> Any:
-    if name in rec:
-        return rec[name]
-    low = name.lower()
-    for k, v in rec.items():
-        if k.lower() == low:
-            return v
-    return None
 
 
 class Interview(formula.Env):
@@ -231,7 +202,7 @@ class Interview(formula.Env):
         self.set_field(base, parts[-1], val)
 
     def set_field(self, rec: dict, name: str, val: Any) -> None:
-        sobject = self.schema.get(_record_type(rec) or "")
+        sobject = self.schema.get(record_type(rec) or "")
         f = sobject.field(name) if sobject else None
         if sobject is not None and f is None:
             raise FlowFault(f"{sobject.name} has no field {name}")
@@ -452,8 +423,6 @@ class Interview(formula.Env):
 
     # ----- bulk elements: build the request, then take the batch's answer ---------------------
     def prepare(self, el: Element) -> Request | None:
-        from .runtime import build_query, record_out  # late import: runtime imports this module
-
         if isinstance(el, RecordLookup):
             return Request(el, self, "lookup", el.object, query=build_query(self, el))
         if isinstance(el, RecordCreate):
@@ -506,8 +475,8 @@ class Interview(formula.Env):
         if getattr(el, "object", ""):
             return el.object
         for r in recs:
-            if isinstance(r, dict) and _record_type(r):
-                return _record_type(r)
+            if isinstance(r, dict) and record_type(r):
+                return record_type(r)
         head = (el.input_reference or "").split(".")[0].lower()
         var = self.flow.variables.get(head)
         if var is not None and var.object_type:

@@ -4,7 +4,7 @@ fields, PermissionSet, Layout and FlowDefinition checks. Pure: nothing here touc
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lxml import etree
 
