@@ -266,3 +266,43 @@ def test_an_org_without_the_package_is_a_clear_permanent_error(tmp_path):
         assert calls(bare) == start  # the missing object is remembered: no call at all
         assert client.query("SELECT COUNT() FROM Lead")["totalSize"] == 0  # nothing half-written
         client.session.close()
+
+
+def test_converted_lead_resolves_to_its_contact_even_with_another_email(org, sf):
+    lead = sf.Lead.create({"LastName": "Jones", "Company": "Acme", "Email": "pat@acme.com"})["id"]
+    contact = sf.Contact.create({"LastName": "Jones", "Email": "pat.jones@acme-holding.com"})["id"]
+    org.convert_lead(lead, contact_id=contact)
+    eng = warm(sf, create_event_on="lead")
+    [out] = eng.sync([booking(organizer={"email": ADMIN})])
+    assert out.who_id == contact and out.trace.steps("converted_lead_resolved")
+    assert len(q(sf, "SELECT Id FROM Lead")) == 1  # no new Lead for a converted one
+
+
+def test_guests_become_contacts_unless_ignored_and_skip_creation_writes_nothing(org, sf):
+    eng = warm(sf)  # contact mode
+    [out] = eng.sync([booking(organizer={"email": ADMIN}, guests=[{"email": "guest@acme.com", "name": "Gus Guest"}])])
+    assert sorted(r["Email"] for r in q(sf, "SELECT Email FROM Contact")) == ["guest@acme.com", "pat@acme.com"]
+    [action] = q(sf, "SELECT Guest_Emails__c, Who_Id__c FROM Booking_Action__c")
+    assert action["Guest_Emails__c"] == "guest@acme.com" and action["Who_Id__c"] == out.who_id
+    eng = warm(sf, ignore_guests=True)
+    eng.sync([booking(booking_uid="bk-2", attendee={"email": "ann@beta.io"}, organizer={"email": ADMIN},
+                      guests=[{"email": "other@beta.io"}])])
+    assert "other@beta.io" not in {r["Email"] for r in q(sf, "SELECT Email FROM Contact")}
+    eng = warm(sf, skip_contact_creation=True)
+    [out] = eng.sync([booking(booking_uid="bk-3", attendee={"email": "new@gamma.io"}, organizer={"email": ADMIN})])
+    assert (out.status, out.error) == ("skipped", "skip_contact_creation")
+    assert len(q(sf, "SELECT Id FROM Booking_Action__c")) == 2
+
+
+def test_round_robin_booking_matches_only_accounts_owned_by_its_hosts(org, sf):
+    other = sf.User.create({"LastName": "Other", "Email": "other@slotforce.example", "Username": "other@slotforce.localorg",
+                            "Alias": "other", "TimeZoneSidKey": "America/Los_Angeles", "LocaleSidKey": "en_US", "EmailEncodingKey": "UTF-8",
+                            "LanguageLocaleKey": "en_US", "ProfileId": q(sf, "SELECT ProfileId FROM User LIMIT 1")[0]["ProfileId"]})["id"]
+    theirs = sf.Account.create({"Name": "Acme (theirs)", "Website": "acme.com", "OwnerId": other})["id"]
+    ours = sf.Account.create({"Name": "Acme (ours)", "Website": "https://acme.com"})["id"]
+    eng = warm(sf, create_event_on="contact_under_account", create_contact_under_account=True)
+    [plain] = eng.sync([booking(organizer={"email": ADMIN})])
+    assert plain.plan.who.account.id == theirs  # two exact matches, no rule separates them: lowest Id
+    [rr] = eng.sync([booking(booking_uid="bk-2", attendee={"email": "sam@acme.com"}, organizer={"email": ADMIN},
+                             scheduling_type="round_robin")])
+    assert rr.plan.who.account.id == ours and rr.trace.steps("host_filter_summary")
