@@ -228,7 +228,7 @@ class Org:
         Fields the caller gives are kept; Id, Name (if missing), IsDeleted, the audit fields and
         OwnerId are added. Returns the object as stored in the schema.
         """
-        from slotforce.localorg.standard import _f, system_fields
+        from slotforce.localorg.standard import field_def, system_fields
 
         with self.lock, store.transaction(self.conn):
             existing = self.schema.get(sobject.name)
@@ -249,7 +249,7 @@ class Org:
             for f in system_fields(owned=True):
                 sobject.add_field(f)
             if not any(f.name == "Name" for f in given):
-                sobject.add_field(_f("Name", "string", f"{sobject.label} Name", length=80, name_field=True,
+                sobject.add_field(field_def("Name", "string", f"{sobject.label} Name", length=80, name_field=True,
                                      defaulted_on_create=True))
             for f in given:
                 sobject.add_field(_normalized(f))

@@ -259,7 +259,7 @@ def get(ctx: Transaction, sobject: SObject, record_id: str) -> dict:
 def find_by_external_id(ctx: Transaction, sobject: SObject, field_name: str, value: Any) -> list[str]:
     """Ids of live records whose external id (or Id) field equals `value` (case rules of the field)."""
     f = external_id_field(sobject, field_name)
-    coerced = coerce(f, value) if f.name != "Id" else _maybe_id(value)
+    coerced = coerce(f, value) if f.name != "Id" else parse_id(value)
     if coerced is None:
         return []
     if isinstance(coerced, bool):
@@ -277,7 +277,8 @@ def external_id_field(sobject: SObject, field_name: str) -> Field:
     return f
 
 
-def _maybe_id(value: Any) -> str | None:
+def parse_id(value: Any) -> str | None:
+    """The 18-character form of a 15/18-character id, or None when `value` is not an id."""
     try:
         return store.to_18(str(value))
     except ValueError:
@@ -286,7 +287,7 @@ def _maybe_id(value: Any) -> str | None:
 
 def _own_id(ctx: Transaction, sobject: SObject, record_id: Any, *, status: int = 400) -> str:
     """The 18-char id of a record of `sobject`, or MALFORMED_ID (ids of another object too)."""
-    rid = _maybe_id(record_id) if isinstance(record_id, str) else None
+    rid = parse_id(record_id) if isinstance(record_id, str) else None
     if rid is None or rid[:3] != sobject.key_prefix:
         if status == 404:
             raise errors.NotFound(f"Provided external ID field does not exist or is not accessible: {record_id}")
@@ -381,7 +382,7 @@ def _prepare(ctx: Transaction, sobject: SObject, record: dict, old: dict | None)
 
 def _check_unique(ctx: Transaction, sobject: SObject, new: dict) -> None:
     for f in sobject.fields.values():
-        if not (f.unique or (f.external_id and f.unique)) or f.name == "Id":
+        if not f.unique or f.name == "Id":
             continue
         value = new.get(f.name)
         if value is None:
@@ -524,7 +525,9 @@ def save(ctx: Transaction, operation: str, sobject: SObject, records: list[dict]
     return _results(items, all_or_none)
 
 
-def _one_by_one(ctx, operation, sobject, records, all_or_none, ext_field) -> list[SaveResult]:
+def _one_by_one(ctx: Transaction, operation: str, sobject: SObject, records: list[dict], all_or_none: bool,
+                ext_field: str | None) -> list[SaveResult]:
+    """Save each record on its own (after a trigger failed the batch) so errors land where they belong."""
     results: list[SaveResult] = []
     try:
         with store.savepoint(ctx.conn):

@@ -72,9 +72,7 @@ def _save_chunks(req: ApiRequest, operation: str, rows: list[dict], all_or_none:
         with store.savepoint(req.ctx.conn):
             for type_name, indexes in chunks:
                 s = req.org.sobject(type_name)
-                if sobject_name is None:
-                    pass
-                elif any(_type_of(rows[i]).lower() != s.name.lower() for i in indexes):
+                if sobject_name is not None and any(_type_of(rows[i]).lower() != s.name.lower() for i in indexes):
                     raise errors.SalesforceError("every record must be of the type in the URL",
                                                  error_code="INVALID_INPUT")
                 chunk_rows = [{k: v for k, v in rows[i].items() if k != "attributes"} for i in indexes]
@@ -123,7 +121,7 @@ def _delete(req: ApiRequest, ids: list[str], all_or_none: bool) -> list[records.
                     continue
                 (r,) = records.delete(req.ctx, s, [raw], all_or_none=True)
                 if r.success or r.id is None:
-                    r.id = r.id or records._maybe_id(raw)
+                    r.id = r.id or records.parse_id(raw)
                 results.append(r)
             if all_or_none and any(not r.success for r in results):
                 raise _Undo
@@ -149,7 +147,7 @@ def collections_typed(req: ApiRequest) -> ApiResponse:
         raise errors.SalesforceError("ids and fields are required", error_code="INVALID_INPUT")
     if len(ids) > 2000:
         raise errors.ExceededIdLimit("record limit reached. cannot submit more than 2000 records into this call")
-    wanted = [records._maybe_id(str(i)) for i in ids]
+    wanted = [records.parse_id(str(i)) for i in ids]
     found = records.fetch(req.ctx, s, [i for i in wanted if i and i[:3] == s.key_prefix], include_deleted=False)
     return ApiResponse(200, [record_with_attributes(s, found[i], req.version, fields) if i in found else None
                              for i in wanted])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slotforce.localorg import describe, errors, records
 from slotforce.localorg.models import record_with_attributes
-from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse, VERSIONS, route
+from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse, route
 
 _NAME = r"(?P<sobject>[A-Za-z][A-Za-z0-9_]*)"
 
@@ -104,7 +104,7 @@ def record(req: ApiRequest) -> ApiResponse:
         body = dict(req.json_object())
         target = _id_or_404(req, s, rid)
         body_id = next((v for k, v in body.items() if k.lower() == "id"), None)
-        if body_id is not None and records._maybe_id(str(body_id)) != target:
+        if body_id is not None and records.parse_id(str(body_id)) != target:
             raise errors.InvalidField("The Id field should not be specified in the sobject data.")
         body = {k: v for k, v in body.items() if k.lower() != "id"}
         body["Id"] = target
@@ -119,7 +119,7 @@ def record(req: ApiRequest) -> ApiResponse:
 
 def _id_or_404(req: ApiRequest, s, raw: str) -> str:
     """PATCH/DELETE of an id that is not one of this object's: 404 (real-org behaviour, Fidelic errors-004)."""
-    rid = records._maybe_id(raw)
+    rid = records.parse_id(raw)
     if rid is None:
         raise errors.NotFound(f"Provided external ID field does not exist or is not accessible: {raw}")
     if rid[:3] != s.key_prefix:
@@ -185,5 +185,3 @@ def upsert(req: ApiRequest, s, f, value: str) -> ApiResponse:
         return ApiResponse(200, save_result_json(result, upsert=True), location)
     return ApiResponse(204)
 
-
-__all__ = ["VERSIONS", "save_result_json"]

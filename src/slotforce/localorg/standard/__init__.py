@@ -36,7 +36,8 @@ CASCADE = {("EventRelation", "EventId"), ("PermissionSetAssignment", "AssigneeId
            ("PermissionSetAssignment", "PermissionSetId"), ("Task", "WhoId"), ("Task", "WhatId")}
 
 
-def _f(name: str, type_: str, label: str = "", **kw) -> Field:
+def field_def(name: str, type_: str, label: str = "", **kw) -> Field:
+    """A Field with the usual length for its type (255 for text, 18 for ids)."""
     if type_ in ("string", "textarea", "email", "url", "phone", "picklist", "combobox",
                  "multipicklist") and "length" not in kw:
         kw["length"] = 255
@@ -46,11 +47,11 @@ def _f(name: str, type_: str, label: str = "", **kw) -> Field:
 
 
 def _required(name: str, type_: str, label: str = "", **kw) -> Field:
-    return _f(name, type_, label, nillable=False, **kw)
+    return field_def(name, type_, label, nillable=False, **kw)
 
 
 def _readonly(name: str, type_: str, label: str = "", **kw) -> Field:
-    return _f(name, type_, label, createable=False, updateable=False, **kw)
+    return field_def(name, type_, label, createable=False, updateable=False, **kw)
 
 
 def _picklist(values: list[str], default: str | None = None) -> list[PicklistValue]:
@@ -58,16 +59,16 @@ def _picklist(values: list[str], default: str | None = None) -> list[PicklistVal
 
 
 def _ref(name: str, targets: list[str], relationship: str, label: str = "", **kw) -> Field:
-    return _f(name, "reference", label, reference_to=targets, relationship_name=relationship,
+    return field_def(name, "reference", label, reference_to=targets, relationship_name=relationship,
               polymorphic=len(targets) > 1, **kw)
 
 
 def system_fields(owned: bool) -> list[Field]:
     """Id, IsDeleted, audit fields and (for owned objects) OwnerId, as every object has them."""
     fields = [
-        _f("Id", "id", "Record ID", nillable=False, createable=False, updateable=False,
+        field_def("Id", "id", "Record ID", nillable=False, createable=False, updateable=False,
            defaulted_on_create=True, id_lookup=True),
-        _f("IsDeleted", "boolean", "Deleted", nillable=False, createable=False, updateable=False,
+        field_def("IsDeleted", "boolean", "Deleted", nillable=False, createable=False, updateable=False,
            defaulted_on_create=True, default_value=False),
         _readonly("CreatedDate", "datetime", "Created Date", nillable=False, defaulted_on_create=True),
         _ref("CreatedById", ["User"], "CreatedBy", "Created By ID", nillable=False, createable=False,
@@ -102,19 +103,19 @@ def hand_written(time_zones: list[str]) -> list[SObject]:
     user = _sobject("User", "User", "Users", "005", [
         _required("Username", "string", "Username", length=80, unique=True, id_lookup=True),
         _required("LastName", "string", "Last Name", length=80),
-        _f("FirstName", "string", "First Name", length=40),
+        field_def("FirstName", "string", "First Name", length=40),
         _readonly("Name", "string", "Full Name", length=121, name_field=True, id_lookup=True),
         _required("Email", "email", "Email", length=128, id_lookup=True),
         _required("Alias", "string", "Alias", length=8),
-        _f("CommunityNickname", "string", "Nickname", length=40, defaulted_on_create=True),
-        _f("IsActive", "boolean", "Active", nillable=False, defaulted_on_create=True, default_value=True),
+        field_def("CommunityNickname", "string", "Nickname", length=40, defaulted_on_create=True),
+        field_def("IsActive", "boolean", "Active", nillable=False, defaulted_on_create=True, default_value=True),
         _ref("ProfileId", ["Profile"], "Profile", "Profile ID", nillable=False),
         _ref("ManagerId", ["User"], "Manager", "Manager ID"),
-        _f("Title", "string", "Title", length=80),
-        _f("Department", "string", "Department", length=80),
-        _f("CompanyName", "string", "Company Name", length=80),
-        _f("Phone", "phone", "Phone", length=40),
-        _f("FederationIdentifier", "string", "SAML Federation ID", length=512, id_lookup=True),
+        field_def("Title", "string", "Title", length=80),
+        field_def("Department", "string", "Department", length=80),
+        field_def("CompanyName", "string", "Company Name", length=80),
+        field_def("Phone", "phone", "Phone", length=40),
+        field_def("FederationIdentifier", "string", "SAML Federation ID", length=512, id_lookup=True),
         _required("TimeZoneSidKey", "picklist", "Time Zone", length=40, picklist_values=tz, restricted_picklist=True),
         _required("LocaleSidKey", "picklist", "Locale", length=40, picklist_values=_picklist(LOCALES)),
         _required("EmailEncodingKey", "picklist", "Email Encoding", length=40, picklist_values=_picklist(ENCODINGS)),
@@ -125,7 +126,7 @@ def hand_written(time_zones: list[str]) -> list[SObject]:
     ], deletable=False)
     profile = _sobject("Profile", "Profile", "Profiles", "00e", [
         _required("Name", "string", "Name", length=255, name_field=True),
-        _f("Description", "string", "Description", length=255),
+        field_def("Description", "string", "Description", length=255),
         _readonly("UserType", "picklist", "User Type", length=40,
                   picklist_values=_picklist(["Standard", "PowerPartner", "Guest"])),
     ], createable=False, deletable=False)
@@ -146,10 +147,10 @@ def hand_written(time_zones: list[str]) -> list[SObject]:
         _required("Name", "string", "Name", length=80, name_field=True),
         _required("DeveloperName", "string", "Record Type Name", length=80),
         _required("SobjectType", "picklist", "SObject Type Name", length=40),
-        _f("IsActive", "boolean", "Active", nillable=False, defaulted_on_create=True, default_value=True),
-        _f("Description", "string", "Description", length=255),
+        field_def("IsActive", "boolean", "Active", nillable=False, defaulted_on_create=True, default_value=True),
+        field_def("Description", "string", "Description", length=255),
         _readonly("NamespacePrefix", "string", "Namespace Prefix", length=15),
-        _f("BusinessProcessId", "id", "Business Process ID"),
+        field_def("BusinessProcessId", "id", "Business Process ID"),
     ], deletable=False)
     opportunity = _sobject("Opportunity", "Opportunity", "Opportunities", "006", [
         _required("Name", "string", "Name", length=120, name_field=True),
@@ -159,15 +160,15 @@ def hand_written(time_zones: list[str]) -> list[SObject]:
             "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
             "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost"])),
         _required("CloseDate", "date", "Close Date"),
-        _f("Amount", "currency", "Amount", precision=18, scale=2),
-        _f("Probability", "percent", "Probability (%)", precision=3, scale=0),
-        _f("Type", "picklist", "Opportunity Type", picklist_values=_picklist(
+        field_def("Amount", "currency", "Amount", precision=18, scale=2),
+        field_def("Probability", "percent", "Probability (%)", precision=3, scale=0),
+        field_def("Type", "picklist", "Opportunity Type", picklist_values=_picklist(
             ["Existing Customer - Upgrade", "Existing Customer - Replacement", "Existing Customer - Downgrade",
              "New Customer"])),
-        _f("LeadSource", "picklist", "Lead Source", length=40, picklist_values=_picklist(
+        field_def("LeadSource", "picklist", "Lead Source", length=40, picklist_values=_picklist(
             ["Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"])),
-        _f("NextStep", "string", "Next Step", length=255),
-        _f("Description", "textarea", "Description", length=32000),
+        field_def("NextStep", "string", "Next Step", length=255),
+        field_def("Description", "textarea", "Description", length=32000),
         _readonly("IsClosed", "boolean", "Closed", nillable=False, defaulted_on_create=True, default_value=False),
         _readonly("IsWon", "boolean", "Won", nillable=False, defaulted_on_create=True, default_value=False),
         _readonly("LastActivityDate", "date", "Last Activity"),
@@ -175,46 +176,46 @@ def hand_written(time_zones: list[str]) -> list[SObject]:
     task = _sobject("Task", "Task", "Tasks", "00T", [
         _ref("WhoId", ["Contact", "Lead"], "Who", "Name ID"),
         _ref("WhatId", ["Account", "Opportunity"], "What", "Related To ID"),
-        _f("Subject", "combobox", "Subject", picklist_values=_picklist(["Call", "Send Letter", "Send Quote", "Other"])),
-        _f("ActivityDate", "date", "Due Date Only"),
+        field_def("Subject", "combobox", "Subject", picklist_values=_picklist(["Call", "Send Letter", "Send Quote", "Other"])),
+        field_def("ActivityDate", "date", "Due Date Only"),
         _required("Status", "picklist", "Status", length=40, defaulted_on_create=True, default_value="Not Started",
                   picklist_values=_picklist(["Not Started", "In Progress", "Completed", "Waiting on someone else",
                                              "Deferred"], "Not Started")),
         _required("Priority", "picklist", "Priority", length=40, defaulted_on_create=True, default_value="Normal",
                   picklist_values=_picklist(["High", "Normal", "Low"], "Normal")),
-        _f("Type", "picklist", "Type", length=40, picklist_values=_picklist(["Call", "Meeting", "Other", "Email"])),
-        _f("Description", "textarea", "Comments", length=32000),
+        field_def("Type", "picklist", "Type", length=40, picklist_values=_picklist(["Call", "Meeting", "Other", "Email"])),
+        field_def("Description", "textarea", "Comments", length=32000),
         _ref("AccountId", ["Account"], "Account", "Account ID", createable=False, updateable=False),
         _readonly("IsClosed", "boolean", "Closed", nillable=False, defaulted_on_create=True, default_value=False),
         _readonly("IsHighPriority", "boolean", "High Priority", nillable=False, defaulted_on_create=True,
                   default_value=False),
-        _f("TaskSubtype", "picklist", "Task Subtype", length=40, updateable=False, restricted_picklist=True,
+        field_def("TaskSubtype", "picklist", "Task Subtype", length=40, updateable=False, restricted_picklist=True,
            picklist_values=_picklist(["Task", "Email", "ListEmail", "Cadence", "Call", "LinkedIn"])),
-        _f("CallDurationInSeconds", "int", "Call Duration", precision=8),
-        _f("CallType", "picklist", "Call Type", length=40, restricted_picklist=True,
+        field_def("CallDurationInSeconds", "int", "Call Duration", precision=8),
+        field_def("CallType", "picklist", "Call Type", length=40, restricted_picklist=True,
            picklist_values=_picklist(["Internal", "Inbound", "Outbound"])),
-        _f("CallDisposition", "string", "Call Result", length=255),
-        _f("IsReminderSet", "boolean", "Reminder Set", nillable=False, defaulted_on_create=True, default_value=False),
-        _f("ReminderDateTime", "datetime", "Reminder Date/Time"),
+        field_def("CallDisposition", "string", "Call Result", length=255),
+        field_def("IsReminderSet", "boolean", "Reminder Set", nillable=False, defaulted_on_create=True, default_value=False),
+        field_def("ReminderDateTime", "datetime", "Reminder Date/Time"),
         _readonly("CompletedDateTime", "datetime", "Completed Date/Time"),
     ], owned=True)
     event_relation = _sobject("EventRelation", "Event Relation", "Event Relations", "0RE", [
         _ref("EventId", ["Event"], "Event", "Event ID", nillable=False, updateable=False),
         _ref("RelationId", ["Contact", "Lead", "User"], "Relation", "Relation ID", nillable=False, updateable=False),
-        _f("IsInvitee", "boolean", "Is Invitee", nillable=False, defaulted_on_create=True, default_value=True),
-        _f("IsParent", "boolean", "Is Parent", nillable=False, defaulted_on_create=True, default_value=False),
-        _f("IsWhat", "boolean", "Is What", nillable=False, defaulted_on_create=True, default_value=False),
-        _f("Status", "picklist", "Status", length=40, defaulted_on_create=True, default_value="New",
+        field_def("IsInvitee", "boolean", "Is Invitee", nillable=False, defaulted_on_create=True, default_value=True),
+        field_def("IsParent", "boolean", "Is Parent", nillable=False, defaulted_on_create=True, default_value=False),
+        field_def("IsWhat", "boolean", "Is What", nillable=False, defaulted_on_create=True, default_value=False),
+        field_def("Status", "picklist", "Status", length=40, defaulted_on_create=True, default_value="New",
            restricted_picklist=True,
            picklist_values=_picklist(["New", "Declined", "Accepted", "Uninvited", "Maybe"], "New")),
-        _f("RespondedDate", "datetime", "Response Date"),
-        _f("Response", "string", "Response", length=255),
+        field_def("RespondedDate", "datetime", "Response Date"),
+        field_def("Response", "string", "Response", length=255),
         _ref("AccountId", ["Account"], "Account", "Account ID", createable=False, updateable=False),
     ])
     permission_set = _sobject("PermissionSet", "Permission Set", "Permission Sets", "0PS", [
         _required("Name", "string", "Name", length=80),
         _required("Label", "string", "Label", length=80, name_field=True),
-        _f("Description", "string", "Description", length=255),
+        field_def("Description", "string", "Description", length=255),
         _readonly("IsOwnedByProfile", "boolean", "Is Owned By Profile", nillable=False, defaulted_on_create=True,
                   default_value=False),
         _ref("ProfileId", ["Profile"], "Profile", "Profile ID", createable=False, updateable=False),
