@@ -306,3 +306,12 @@ def test_round_robin_booking_matches_only_accounts_owned_by_its_hosts(org, sf):
     [rr] = eng.sync([booking(booking_uid="bk-2", attendee={"email": "sam@acme.com"}, organizer={"email": ADMIN},
                              scheduling_type="round_robin")])
     assert rr.plan.who.account.id == ours and rr.trace.steps("host_filter_summary")
+
+
+def test_booking_uids_with_slashes_and_spaces_still_sync(org, sf):
+    eng = warm(sf, create_event_on="lead")
+    start = calls(org)
+    [out] = eng.sync([booking(booking_uid="team/42 a?b#c%", organizer={"email": ADMIN})])
+    assert calls(org) - start == 3  # new person first, then the action by key in the body
+    [action] = q(sf, "SELECT Action_Key__c, Who_Id__c FROM Booking_Action__c")
+    assert action["Action_Key__c"] == "calcom:team/42 a?b#c%:Created:0" and action["Who_Id__c"] == out.who_id

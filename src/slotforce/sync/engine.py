@@ -77,6 +77,7 @@ def split_waves(changes: list[BookingChange]) -> list[list[BookingChange]]:
     return waves
 
 
+_URL_SAFE_KEY = re.compile(r"^[A-Za-z0-9:_.@+\-]+$")
 _NO_SUCH_COLUMN = re.compile(r"No such column '([A-Za-z0-9_]+)'")
 _TOO_LARGE = re.compile(r"^([A-Za-z0-9_ ]+): data value too large")
 # Fields a new Lead/Contact cannot do without; anything else may be dropped to save the booking.
@@ -222,7 +223,10 @@ class SyncEngine:
         by_key = {n.key: n for n in parts.people}
         retry: dict[tuple[str, str], NewRecord] = {}  # new people to create again without rejected fields
         inline_refs = len(parts.people) + sum(1 for _, _, w in parts.actions if w is not None)
-        if inline_refs + 4 > MAX_SUBREQUESTS:
+        # an action referencing a new person is upserted by URL; keys with "/" and the like
+        # do not survive every proxy on the way, so those bookings take the people-first path
+        url_safe = all(_URL_SAFE_KEY.match(k) for k, _, w in parts.actions if w is not None)
+        if inline_refs + 4 > MAX_SUBREQUESTS or not url_safe:
             # many new people: create them first with Collections, then reference them by id
             for call, keys in people_calls(self.api_version, parts.people):
                 results = self.gateway.composite(call)
