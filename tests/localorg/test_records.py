@@ -250,3 +250,17 @@ def test_delete_by_external_id_and_get_by_external_id(sf, booking_object):
     sf.Booking_Action__c.create({"Action_Key__c": "plain-key"})
     assert sf.Booking_Action__c.delete("Action_Key__c/plain-key") == 204  # delete() does not quote the value
     assert sf.query("SELECT COUNT() FROM Booking_Action__c")["totalSize"] == 1
+
+
+def test_event_relations_make_a_group_event_and_go_with_their_event(sf):
+    """wire-formats §5 EventRelation: invitees (IsInvitee true by default); deleting the event deletes them."""
+    ev = sf.Event.create({"Subject": "Meet", "StartDateTime": "2026-01-05T10:00:00Z", "DurationInMinutes": 30})["id"]
+    guest = sf.Contact.create({"LastName": "Guest"})["id"]
+    rel = sf.EventRelation.create({"EventId": ev, "RelationId": guest})["id"]
+    assert rel.startswith("0RE") and sf.EventRelation.get(rel)["IsInvitee"] is True
+    assert sf.Event.get(ev)["IsGroupEvent"] is True
+    with pytest.raises(SalesforceMalformedRequest) as exc:
+        sf.EventRelation.create({"EventId": ev, "RelationId": guest})
+    assert _error(exc)["errorCode"] == "DUPLICATE_VALUE"
+    sf.Event.delete(ev)
+    assert sf.query(f"SELECT COUNT() FROM EventRelation WHERE EventId = '{ev}'")["totalSize"] == 0

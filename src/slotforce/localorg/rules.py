@@ -49,7 +49,11 @@ def apply(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> No
 
 
 def after_write(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> None:
-    """Side effects on other records once `new` is stored (none needed yet; the hook keeps the order clear)."""
+    """Side effects on other records once `new` is stored."""
+    if sobject.name == "EventRelation" and old is None and new.get("IsInvitee"):
+        # an Event with invitees is a group event (Event object reference: IsGroupEvent, GroupEventType 1)
+        ctx.conn.execute('UPDATE "Event" SET IsGroupEvent = 1, GroupEventType = \'1\' WHERE Id = ? '
+                         "AND IsGroupEvent = 0", (new["EventId"],))
 
 
 def _check_owner(ctx: Transaction, sobject: SObject, owner_id: str) -> None:
