@@ -118,3 +118,22 @@ def test_scheduling_link_maps_an_active_user(org):
     assert rows["l2"]["Status__c"] == "Unmatched"
     user = q(org, f"SELECT Scheduling_Link__c FROM User WHERE Id = '{rows['l1']['User__c']}'")[0]
     assert user["Scheduling_Link__c"] == "https://cal.com/admin"
+
+
+def test_reschedule_to_a_new_uid_then_cancel_with_delete(org):
+    save(org, "insert", "Booking_Action__c", [{
+        "Action_Key__c": "calcom:old:Created:1", "Action__c": "Created", "Booking_Uid__c": "old", "Subject__c": "S",
+        "Start__c": "2026-03-02T15:00:00.000+0000", "End__c": "2026-03-02T15:30:00.000+0000"}])
+    save(org, "insert", "Booking_Action__c", [{
+        "Action_Key__c": "calcom:new:Rescheduled:2", "Action__c": "Rescheduled", "Booking_Uid__c": "new",
+        "Previous_Booking_Uid__c": "old", "Start__c": "2026-03-04T09:00:00.000+0000",
+        "End__c": "2026-03-04T09:45:00.000+0000"}])
+    [event] = q(org, "SELECT Id, Booking_Uid__c, StartDateTime, EndDateTime, Meeting_Status__c FROM Event")
+    assert event["Booking_Uid__c"] == "new" and event["StartDateTime"].startswith("2026-03-04T09:00:00")
+    assert event["EndDateTime"].startswith("2026-03-04T09:45:00") and event["Meeting_Status__c"] == "Rescheduled"
+    save(org, "insert", "Booking_Action__c", [{
+        "Action_Key__c": "calcom:new:Canceled:3", "Action__c": "Canceled", "Booking_Uid__c": "new",
+        "Cancel_Mode__c": "Delete"}])
+    assert q(org, "SELECT Id FROM Event") == []
+    statuses = {r["Action__c"]: r["Status__c"] for r in q(org, "SELECT Action__c, Status__c FROM Booking_Action__c")}
+    assert statuses == {"Created": "Processed", "Rescheduled": "Processed", "Canceled": "Processed"}
