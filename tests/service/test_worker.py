@@ -84,14 +84,26 @@ def test_permanent_failure_is_kept_with_its_reason(config, outbox, org):
 def test_an_interrupted_batch_is_handed_back_at_once(config, outbox):
     ingest(outbox, "api", "booking_created.json")
 
-    def interrupted():
+    def interrupted(lease, report):
         raise KeyboardInterrupt
 
-    worker = Worker(outbox, config.settings, interrupted)
+    worker = worker_for(config, outbox)
+    worker._sync = interrupted  # stopped in the middle of talking to Salesforce
     with pytest.raises(KeyboardInterrupt):
         worker.run_once()
     counts = outbox.counts()
     assert counts["leased"] == 0 and counts["pending"] == 1  # due now, not after the 2-minute lease
+
+
+def test_an_unreachable_org_leaves_the_items_untouched(config, outbox, tmp_path):
+    from slotforce.service.connect import ConnectError
+
+    ingest(outbox, "api", "booking_created.json")
+    worker = Worker(outbox, config.settings, lambda: connect(config.settings.salesforce.model_copy(
+        update={"local": str(tmp_path / "no-org")}), config.base_dir))
+    with pytest.raises(ConnectError, match="slotforce org serve"):
+        worker.run_once()
+    assert outbox.items()[0].attempts == 0 and outbox.counts()["pending"] == 1
 
 
 def test_sync_command_drains_and_prints_a_summary(config_file, org):

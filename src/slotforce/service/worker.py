@@ -138,6 +138,7 @@ class Worker:
         """Lease, sync and finish one batch. Returns an empty report when nothing was ready."""
         started = time.monotonic()
         report = BatchReport()
+        self.engine  # connect before leasing: an unreachable org must not use up the items' attempts
         lease = self.outbox.lease(self.name, limit=self.batch_size, lease_for=self.lease_for)
         if not lease.items:
             return report
@@ -243,11 +244,17 @@ class Worker:
 
     def run(self, stop: threading.Event, interval: float = FLUSH_INTERVAL) -> None:
         """Serve until `stop` is set; the batch in hand is always finished before returning."""
+        failures = 0
         while not stop.is_set():
             try:
                 report = self.run_once()
-            except Exception:
-                log.exception("worker pass failed; trying again in %.1f s", interval)
-                report = BatchReport()
+                failures = 0
+            except Exception as err:  # e.g. the org is unreachable: back off, keep the items queued
+                failures += 1
+                wait = min(60.0, interval * 2 ** failures)
+                self.last_error = f"{type(err).__name__}: {err}"
+                log.error("worker pass failed (%s); trying again in %.0f s", self.last_error, wait)
+                stop.wait(wait)
+                continue
             if report.leased < self.batch_size:  # a full batch means more is probably waiting
                 stop.wait(interval)
