@@ -171,3 +171,16 @@ def test_later_changes_look_up_but_never_create():
     plan = plan_change(booking(action="Canceled"), settings(), snap, describes())
     assert "Who_Id__c" not in plan.action_fields and plan.trace.steps("who_not_looked_up")
     assert build_fetch([booking(action="No_Show")], settings(), describes()).queries == {}
+
+
+def test_owner_falls_back_to_the_configured_user():
+    from slotforce.sync.snapshot import UserRecord
+
+    fallback = UserRecord(id="005000000000009AAA", email="ops@corp.com", username="integration@corp.localorg")
+    s = settings(owner_fallback_user="Integration@corp.localorg")
+    plan = plan_change(booking(organizer={"email": "contractor@elsewhere.com"}), s, snapshot(users=[HOST, fallback]), describes())
+    assert plan.owner == fallback and plan.action_fields["Owner_Id__c"] == fallback.id
+    assert plan.new_records[0].fields["OwnerId"] == fallback.id
+    assert [s.step for s in plan.trace][:3] == ["settings_applied", "organizer_user_not_found", "owner_fallback_user"]
+    fetch = build_fetch([booking(organizer={"email": "contractor@elsewhere.com"})], s, describes())
+    assert "Username IN ('integration@corp.localorg')" in fetch.queries["users"]
