@@ -12,6 +12,7 @@ import click
 COMMANDS: dict[str, str] = {
     "package": "slotforce.package.cli:package",
     "org": "slotforce.localorg.cli:org",
+    "demo": "slotforce.demo:demo",
     "ingest": "slotforce.sources.cli:ingest",
     "status": "slotforce.store.cli:status",
     "errors": "slotforce.store.cli:errors",
