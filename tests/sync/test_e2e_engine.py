@@ -315,3 +315,14 @@ def test_booking_uids_with_slashes_and_spaces_still_sync(org, sf):
     assert calls(org) - start == 3  # new person first, then the action by key in the body
     [action] = q(sf, "SELECT Action_Key__c, Who_Id__c FROM Booking_Action__c")
     assert action["Action_Key__c"] == "calcom:team/42 a?b#c%:Created:0" and action["Who_Id__c"] == out.who_id
+
+
+def test_many_new_people_with_a_rejected_field_take_two_people_calls(org, sf):
+    eng = warm(sf, create_event_on="lead", write_to_record=[{"field": "Ghost__c", "type": "text", "value": "boo"}])
+    _ghost_field_in_cache(eng, "Lead", "Ghost__c")
+    batch = [booking(booking_uid=f"bk-{i}", attendee={"email": f"p{i}@co{i}.com"}, organizer={"email": ADMIN}) for i in range(30)]
+    start = calls(org)
+    outs = eng.sync(batch)
+    assert calls(org) - start == 4  # fetch, people, people again without Ghost__c, write
+    assert {o.status for o in outs} == {"pending"} and all([d.field for d in o.dropped] == ["Ghost__c"] for o in outs)
+    assert len(q(sf, "SELECT Id FROM Lead")) == 30

@@ -227,20 +227,28 @@ class SyncEngine:
         # do not survive every proxy on the way, so those bookings take the people-first path
         url_safe = all(_URL_SAFE_KEY.match(k) for k, _, w in parts.actions if w is not None)
         if inline_refs + 4 > MAX_SUBREQUESTS or not url_safe:
-            # many new people: create them first with Collections, then reference them by id
-            for call, keys in people_calls(self.api_version, parts.people):
-                results = self.gateway.composite(call)
-                for n, chunk in enumerate(keys):
-                    r = results.get(f"people{n}")
-                    items = r.items() if r else []
-                    for i, key in enumerate(chunk):
-                        item = items[i] if len(items) == len(chunk) else (items[0] if items else None)
-                        self._person_result(key, item.id if item and item.success else None,
-                                            item.errors if item else [], created, person_errors, live,
-                                            by_key.get(key), retry, out)
+            # many new people: create them first with Collections, then reference them by id;
+            # people whose mapped fields Salesforce rejected get one more round without them
+            todo, allow_retry = parts.people, True
+            while todo:
+                for call, keys in people_calls(self.api_version, todo):
+                    results = self.gateway.composite(call)
+                    for n, chunk in enumerate(keys):
+                        r = results.get(f"people{n}")
+                        items = r.items() if r else []
+                        for i, key in enumerate(chunk):
+                            item = items[i] if len(items) == len(chunk) else (items[0] if items else None)
+                            self._person_result(key, item.id if item and item.success else None,
+                                                item.errors if item else [], created, person_errors, live,
+                                                by_key.get(key), retry if allow_retry else None, out)
+                todo, allow_retry = (list(retry.values()) if allow_retry else []), False
+                by_key.update({n.key: n for n in todo})
+            for key in retry:
+                if key not in created and key not in person_errors:
+                    person_errors[key] = ApiError("NOT_CREATED", "the record was not created on the second attempt")
             live = self._drop_failed_people(live, out, person_errors)
             parts = write_parts(live, created)
-            parts.people = [retry.get(n.key, n) for n in parts.people if n.key not in person_errors]
+            parts.people = [n for n in parts.people if n.key not in person_errors]
 
         followup = WriteParts()
         self._apply(write_call(self.api_version, parts, created), parts, out, live, created, person_errors, followup)
