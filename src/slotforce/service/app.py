@@ -68,7 +68,8 @@ class LinkSchedule:
 
         path = self.service.config.links_file
         try:
-            result = sync_links(self.service.salesforce(), load_links(path))
+            # a client of its own, made per run: hourly runs get a fresh session and never share one
+            result = sync_links(self.service._connect(), load_links(path))
             self.service.metrics.calls("links", result.api_calls)
             self.last_result = (f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
                                 + (f", {len(result.failed)} failed" if result.failed else ""))
@@ -104,8 +105,7 @@ class Service:
         self.started_at = datetime.now(timezone.utc)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._sf: Salesforce | None = None
-        self._sf_lock = threading.Lock()  # one client for request handlers and the link sync
+        self._sf_lock = threading.Lock()  # owner lookups share one client and its describes
         self._owner_engine: SyncEngine | None = None
 
     def _open_store(self) -> Outbox:
@@ -113,12 +113,6 @@ class Service:
 
     def _connect(self) -> Salesforce:
         return connect(self.settings.salesforce, self.config.base_dir)
-
-    def salesforce(self) -> Salesforce:
-        with self._sf_lock:
-            if self._sf is None:
-                self._sf = self._connect()
-            return self._sf
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -162,16 +156,14 @@ class Service:
     def owner(self, email: str, event_type: str | None, hosts: list[str]):
         with self._sf_lock:
             if self._owner_engine is None:
-                sf = self._sf or self._connect()
-                self._sf = sf
-                self._owner_engine = SyncEngine(self.settings, sf)
+                self._owner_engine = SyncEngine(self.settings, self._connect())
             engine = self._owner_engine
             calls = engine.gateway.calls
             try:
                 return engine.owner_for(email, event_type, hosts)
             except SalesforceCallError as err:
                 if err.transient:
-                    self._owner_engine = self._sf = None
+                    self._owner_engine = None  # reconnect next time (expired session, outage)
                 raise
             finally:
                 self.metrics.calls("owner", engine.gateway.calls - calls)
