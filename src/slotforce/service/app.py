@@ -105,7 +105,7 @@ class Service:
         self.started_at = datetime.now(timezone.utc)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._sf_lock = threading.Lock()  # owner lookups share one client and its describes
+        self._owner_lock = threading.Lock()  # owner lookups share one client and its describes
         self._owner_engine: SyncEngine | None = None
 
     def _open_store(self) -> Outbox:
@@ -154,7 +154,7 @@ class Service:
         return options_for(source, self.config.sources).get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
 
     def owner(self, email: str, event_type: str | None, hosts: list[str]):
-        with self._sf_lock:
+        with self._owner_lock:
             if self._owner_engine is None:
                 self._owner_engine = SyncEngine(self.settings, self._connect())
             engine = self._owner_engine
