@@ -427,3 +427,39 @@ def test_partial_save_keeps_the_good_records_and_their_flow_work(forg):
     assert results[1].errors[0].error_code == "CANNOT_EXECUTE_FLOW_TRIGGER"
     assert [b["Email__c"] for b in forg.query("SELECT Email__c FROM Booking__c")] == ["good@x.com"]
     assert [t["Subject"] for t in forg.query("SELECT Subject FROM Task")] == ["good@x.com"]
+
+
+UPDATE_BY_FILTER = flow("Close_Open_Tasks", """
+    <decisions>
+        <name>Route</name>
+        <defaultConnector><targetReference>Close_Tasks</targetReference></defaultConnector>
+        <rules>
+            <name>Skip</name>
+            <conditionLogic>1 AND (2 OR 3)</conditionLogic>
+            <conditions><leftValueReference>$Record.Action__c</leftValueReference><operator>EqualTo</operator><rightValue><stringValue>Other</stringValue></rightValue></conditions>
+            <conditions><leftValueReference>$Record.Email__c</leftValueReference><operator>EndsWith</operator><rightValue><stringValue>@skip.com</stringValue></rightValue></conditions>
+            <conditions><leftValueReference>$Record.Email__c</leftValueReference><operator>IsNull</operator><rightValue><booleanValue>true</booleanValue></rightValue></conditions>
+            <label>Skip</label>
+        </rules>
+    </decisions>
+    <recordUpdates>
+        <name>Close_Tasks</name>
+        <filterLogic>and</filterLogic>
+        <filters><field>WhatId</field><operator>EqualTo</operator><value><elementReference>$Record.Id</elementReference></value></filters>
+        <filters><field>Status</field><operator>NotEqualTo</operator><value><elementReference>Done_Status</elementReference></value></filters>
+        <inputAssignments><field>Status</field><value><elementReference>Done_Status</elementReference></value></inputAssignments>
+        <object>Task</object>
+    </recordUpdates>
+    <constants><name>Done_Status</name><dataType>String</dataType><value><stringValue>Completed</stringValue></value></constants>""",
+    start=record_start("Booking__c", "Route", on="Update"))
+
+
+def test_update_records_by_filter_with_a_constant_and_custom_logic(forg):
+    forg.deploy(UPDATE_BY_FILTER)
+    ids = [r.id for r in forg.save("insert", "Booking__c", [{"Action__c": "Created", "Email__c": "a@x.com"},
+                                                          {"Action__c": "Other", "Email__c": "b@skip.com"}])]
+    forg.save("insert", "Task", [{"Subject": f"t{i}", "WhatId": ids[i % 2], "Status": "Not Started"} for i in range(6)])
+    forg.save("update", "Booking__c", [{"Id": ids[0], "Subject__c": "x"}, {"Id": ids[1], "Subject__c": "y"}])
+    assert forg.org.last_transaction == {"soql": 1, "dml": 1, "dml_rows": 3}
+    done = {t["WhatId"][:15]: t["Status"] for t in forg.query("SELECT WhatId, Status FROM Task")}
+    assert done == {ids[0][:15]: "Completed", ids[1][:15]: "Not Started"}
