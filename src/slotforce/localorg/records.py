@@ -452,7 +452,8 @@ def _resolve_targets(ctx: Transaction, sobject: SObject, items: list[_Item], ope
                 raw = item.body.get("Id") if "Id" in item.body else next(
                     (v for k, v in item.body.items() if k.lower() == "id"), None)
                 if raw is None:
-                    raise errors.MalformedId("Id not specified in an update call", fields=["Id"])
+                    raise errors.SalesforceError("Id not specified in an update call", fields=["Id"],
+                                                 error_code="MISSING_ARGUMENT")
                 item.record_id = _own_id(ctx, sobject, raw)
             else:  # upsert
                 f = external_id_field(sobject, ext_field or "Id")

@@ -1,8 +1,8 @@
 """OAuth for the local org: bearer-token checks, /services/oauth2/token and /services/oauth2/userinfo.
 
 There is one session: the org's access token (in org.json). The token endpoint hands out that
-same token for a refresh_token grant (any refresh token: CumulusCI's refresh step) and for a
-password grant with an active user's username (any password), so every client ends up with a
+same token for a refresh_token grant (any refresh token: CumulusCI's refresh step), a
+client_credentials grant (running as the admin user) and for a password grant with an active user's username (any password), so every client ends up with a
 token that works.
 """
 
@@ -56,7 +56,9 @@ def routes(org: Org) -> list[Route]:
         form = dict(urllib.parse.parse_qsl((await request.body()).decode("utf-8", "replace")))
         grant = form.get("grant_type")
         user_id = org.user_id
-        if grant == "refresh_token":
+        if grant == "client_credentials":
+            pass  # the connected app's run-as user is the org's admin
+        elif grant == "refresh_token":
             if not form.get("refresh_token"):
                 return _oauth_error("invalid_grant", "expired access/refresh token")
         elif grant == "password":
