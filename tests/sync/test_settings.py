@@ -109,3 +109,15 @@ def test_check_config_accepts_a_field_on_one_of_the_possible_who_objects():
                             {"field": "Nope__c", "type": "text", "value": "x"}]}}})
     found = [p.path for p in check_config(s, describes())]
     assert found == ["event_types.default.write_to_record[1].field"]
+
+
+def test_source_limits_are_settings_the_webhook_intake_reads():
+    """sources.<name>.max_body_bytes and replay_window_seconds are accepted, positive, and reach the intake."""
+    from slotforce.sources import options_for
+
+    settings = parse_settings({"sources": {"calendly": {"signing_key_env": "K", "max_body_bytes": 2048,
+                                                         "replay_window_seconds": 60}}})
+    options = options_for("calendly", settings.sources)
+    assert options["max_body_bytes"] == 2048 and options["replay_window"].total_seconds() == 60
+    with pytest.raises(SettingsError, match=r"sources\.calcom\.max_body_bytes"):
+        parse_settings({"sources": {"calcom": {"max_body_bytes": 0}}})

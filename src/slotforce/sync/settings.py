@@ -149,8 +149,12 @@ class SalesforceSettings(_Strict):
 
 
 class SourceSettings(_Strict):
+    """`sources.<name>`: where the webhook secret is, and the limits the webhook intake applies."""
+
     secret_env: str | None = None
     signing_key_env: str | None = None
+    max_body_bytes: int | None = Field(default=None, gt=0)  # default 1 MiB (slotforce.sources)
+    replay_window_seconds: float | None = Field(default=None, gt=0)  # Calendly's t= window; default 180
 
 
 class Settings(_Strict):
