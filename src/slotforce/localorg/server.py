@@ -161,14 +161,14 @@ class LocalOrg:
 
     # --- serving ----------------------------------------------------------------------------------
 
-    def _make_server(self):
+    def _make_server(self, grace_seconds: float = 0.25):
         import uvicorn
 
         from slotforce.localorg.rest import build_app
 
         config = uvicorn.Config(build_app(self.org, self.faults), ssl_certfile=str(self.server_pem),
                                 log_level="warning", access_log=False, lifespan="off", http="h11",
-                                timeout_keep_alive=30, timeout_graceful_shutdown=0.25)
+                                timeout_keep_alive=30, timeout_graceful_shutdown=grace_seconds)
         return uvicorn.Server(config)
 
     def start(self) -> LocalOrg:
@@ -188,8 +188,8 @@ class LocalOrg:
         return self
 
     def serve_forever(self) -> None:
-        """Serve in this thread until SIGINT/SIGTERM (uvicorn shuts down gracefully)."""
-        self._server = self._make_server()
+        """Serve in this thread until SIGINT/SIGTERM (requests in flight get 2 s to finish)."""
+        self._server = self._make_server(grace_seconds=2)
         self.write_org_json()
         self._server.run(sockets=[self._sock])
 
