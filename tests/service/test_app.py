@@ -159,3 +159,13 @@ def test_links_file_is_synced_at_start_when_configured(tmp_path, org, monkeypatc
         wait_for(lambda: service.links.last_run_at is not None)
         assert service.links.last_result.startswith("1 created")
         assert "Link sync: last run" in client.get("/status").text
+
+
+def test_status_page_shows_a_retry_with_its_salesforce_error(client, service, org):
+    org.faults.add(error="UNABLE_TO_LOCK_ROW", path="composite", count=50)
+    assert client.post("/webhooks/api", content=BOOKING, headers=signed(BOOKING)).status_code == 202
+    wait_for(lambda: service.intake.counts()["retry_scheduled"] == 1)
+    page = client.get("/status").text
+    assert '<strong id="queue-depth">1</strong>' in page
+    assert "UNABLE_TO_LOCK_ROW" in page and "next try" in page
+    assert 'slotforce_sync_outcomes_total{outcome="retried"} 1.0' in client.get("/metrics").text
