@@ -1,0 +1,119 @@
+"""What the reliability tests share: bookings in our own JSON form, a compressed outbox clock, a
+worker loop with a deadline, and the Salesforce-side counts that say "nothing lost, nothing doubled".
+
+Counts are asked of the org the way an admin would check: SOQL over the REST API (unmodified
+simple-salesforce), `GROUP BY ... HAVING COUNT(Id) > 1` for doubles.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from slotforce.service.worker import BatchReport, Worker
+from slotforce.store import Backoff
+from slotforce.store.sqlite import SqliteOutbox
+from slotforce.sync.settings import Settings, parse_settings
+
+# Production backs off 2 s doubling to 15 min; the tests keep the shape (doubling, jitter, 12
+# attempts, then failed) and shrink the clock so a retry is due within a fraction of a second.
+COMPRESSED_BACKOFF = Backoff(base_seconds=0.02, cap_seconds=0.2, max_attempts=12)
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+HOST = {"email": "alex.rivera@acme-demo.com", "name": "Alex Rivera"}
+
+
+def iso(t: datetime) -> str:
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def attendee_email(n: int) -> str:
+    return f"person{n:05d}@company{n % 37:02d}.example"
+
+
+def created(n: int, *, uid: str | None = None, prefix: str = "rel") -> dict[str, Any]:
+    """Booking number `n`: a 30-minute call with its own attendee (a new Contact)."""
+    start = T0 + timedelta(minutes=30 * n)
+    return {"source": "api", "action": "Created", "booking_uid": uid or f"{prefix}-{n:05d}",
+            "event_type_slug": "discovery-call", "event_type_name": "Discovery Call", "title": f"Discovery call {n}",
+            "start": iso(start), "end": iso(start + timedelta(minutes=30)), "organizer": HOST,
+            "attendee": {"email": attendee_email(n), "first_name": "Pat", "last_name": f"Number{n}"},
+            "booking_created_at": iso(T0 - timedelta(days=1)), "occurred_at": iso(T0 - timedelta(days=1, seconds=-n))}
+
+
+def rescheduled(n: int, new_uid: str, previous_uid: str, *, days_later: int = 1) -> dict[str, Any]:
+    start = T0 + timedelta(days=days_later, minutes=30 * n)
+    return {"source": "api", "action": "Rescheduled", "booking_uid": new_uid, "previous_booking_uid": previous_uid,
+            "event_type_slug": "discovery-call", "title": f"Discovery call {n}", "start": iso(start),
+            "end": iso(start + timedelta(minutes=45)), "organizer": HOST, "attendee": {"email": attendee_email(n)},
+            "occurred_at": iso(T0 - timedelta(hours=12, seconds=-n))}
+
+
+def canceled(n: int, uid: str) -> dict[str, Any]:
+    return {"source": "api", "action": "Canceled", "booking_uid": uid, "event_type_slug": "discovery-call",
+            "attendee": {"email": attendee_email(n)}, "cancel_reason": "Something came up",
+            "occurred_at": iso(T0 - timedelta(hours=6, seconds=-n))}
+
+
+def no_show(n: int, uid: str) -> dict[str, Any]:
+    return {"source": "api", "action": "No_Show", "booking_uid": uid,
+            "attendee": {"email": attendee_email(n), "no_show": True},
+            "occurred_at": iso(T0 + timedelta(days=2, seconds=n))}
+
+
+def body(changes: dict | list) -> bytes:
+    return json.dumps(changes, separators=(",", ":")).encode()
+
+
+def open_outbox(path: str | Path) -> SqliteOutbox:
+    return SqliteOutbox(path, backoff=COMPRESSED_BACKOFF)
+
+
+def settings_for(org, **extra: Any) -> Settings:
+    return parse_settings({"salesforce": {"local": str(org.state_dir)}, **extra})
+
+
+def unfinished(outbox) -> int:
+    c = outbox.counts()
+    return c["pending"] + c["retry_scheduled"] + c["leased"]
+
+
+def drain_until_settled(worker: Worker, outbox, *, deadline_s: float, idle_sleep: float = 0.02) -> BatchReport:
+    """Run worker passes until nothing is pending, scheduled or leased; fail loudly at the deadline."""
+    total = BatchReport()
+    deadline = time.monotonic() + deadline_s
+    while unfinished(outbox):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the outbox did not settle within {deadline_s} s: {outbox.counts()}; "
+                                 f"last error: {worker.last_error}")
+        report = worker.run_once()
+        total.add(report)
+        if not report.leased:
+            time.sleep(idle_sleep)  # what is left waits for its (compressed) retry time
+    return total
+
+
+# -- the Salesforce side -----------------------------------------------------------------------------
+
+def query_all(sf, soql: str) -> list[dict[str, Any]]:
+    return sf.query_all(soql)["records"]
+
+
+def count(sf, sobject: str, where: str = "") -> int:
+    return sf.query(f"SELECT COUNT() FROM {sobject}" + (f" WHERE {where}" if where else ""))["totalSize"]
+
+
+def doubles(sf, sobject: str, field: str) -> dict[str, int]:
+    """Values of `field` held by more than one `sobject` record."""
+    rows = query_all(sf, f"SELECT {field} value, COUNT(Id) n FROM {sobject} WHERE {field} != null "
+                         f"GROUP BY {field} HAVING COUNT(Id) > 1")
+    return {r["value"]: r["n"] for r in rows}
+
+
+def events_by_uid(sf) -> dict[str, dict[str, Any]]:
+    rows = query_all(sf, "SELECT Booking_Uid__c, Subject, StartDateTime, EndDateTime, WhoId, Meeting_Status__c, "
+                         "Canceled__c, No_Show__c FROM Event")
+    return {r["Booking_Uid__c"]: {k: v for k, v in r.items() if k not in ("attributes", "WhoId")} for r in rows}
