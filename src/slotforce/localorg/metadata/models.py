@@ -277,6 +277,8 @@ class MetadataService:
                 out.append(ComponentResult("Profile", name, path, changed=False))
 
         self._check_manifest(pkg, found, out, bool(options.get("allowMissingFiles")))
+        for c in out:  # results name files as they are in the zip, package folder included
+            c.file_name = pkg.root + c.file_name
         if any(not c.success for c in out) or result.check_only:
             return
         self._apply(objects, [c for c, _, _ in fields], flows, flow_defs, permsets)
@@ -368,6 +370,8 @@ def load_flows(org) -> FlowRegistry:
 def attach(org) -> MetadataService:
     """The org's MetadataService (created on first use): loads deployed flows and registers the
     flow runtime's save hooks. Call once when the org starts so flows run before any new deploy."""
+    from . import rest  # noqa: F401  registers /metadata/deployRequest with the REST dispatcher
+
     service = getattr(org, "_slotforce_metadata", None)
     if service is None:
         service = MetadataService(org)

@@ -28,6 +28,7 @@ class Package:
     files: dict[str, bytes]  # path in the zip (package root removed) -> content
     members: dict[str, list[str]] = field(default_factory=dict)  # metadata type -> members ("*" allowed)
     version: str = ""
+    root: str = ""  # the folder holding package.xml ("" or e.g. "metadata/"): results name files with it
 
     def named(self, type_name: str, member: str) -> bool:
         """Whether package.xml names this component (directly or with `*`)."""
@@ -53,6 +54,7 @@ def read_package(zip_bytes: bytes) -> Package:
         raw = {n: zf.read(n) for n in names}
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
         raise PackageError(f"the ZipFile is not a valid zip archive: {exc}", "") from None
+    prefix = ""
     if "package.xml" not in raw:
         # singlePackage=false zips hold one folder per package; accept exactly one.
         roots = [n[: -len("package.xml")] for n in raw if n.endswith("/package.xml") and n.count("/") == 1]
@@ -60,11 +62,11 @@ def read_package(zip_bytes: bytes) -> Package:
             raise PackageError("No package.xml found", "package.xml")
         prefix = roots[0]
         raw = {n[len(prefix):]: v for n, v in raw.items() if n.startswith(prefix)}
-    root = parse_xml(raw["package.xml"], "package.xml")
+    root = parse_xml(raw["package.xml"], prefix + "package.xml")
     if etree.QName(root).localname != "Package":
         raise PackageError(f"package.xml: the root element is <{etree.QName(root).localname}>, expected <Package>",
                            "package.xml", root.sourceline)
-    pkg = Package({n: v for n, v in raw.items() if n != "package.xml"})
+    pkg = Package({n: v for n, v in raw.items() if n != "package.xml"}, root=prefix)
     for t in root:
         if not isinstance(t.tag, str):
             continue
