@@ -267,7 +267,8 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
             return JSONResponse({"status": "unhealthy", "outbox": f"not readable: {exc}"}, status_code=503)
         alive = service.worker_alive or not manage_lifecycle
         body = {"status": "ok" if alive else "unhealthy", "worker": "running" if alive else "stopped",
-                "pending": counts.get("pending", 0), "failed": counts.get("failed", 0)}
+                "pending": counts.get("pending", 0), "failed": counts.get("failed", 0),
+                "last_worker_error": service.worker.last_error}
         return JSONResponse(body, status_code=200 if alive else 503)
 
     async def metrics(request: Request) -> Response:
