@@ -463,3 +463,27 @@ def test_update_records_by_filter_with_a_constant_and_custom_logic(forg):
     assert forg.org.last_transaction == {"soql": 1, "dml": 1, "dml_rows": 3}
     done = {t["WhatId"][:15]: t["Status"] for t in forg.query("SELECT WhatId, Status FROM Task")}
     assert done == {ids[0][:15]: "Completed", ids[1][:15]: "Not Started"}
+
+
+CONTACT_CHAIN = flow("Contact_Follow_Up", """
+    <recordCreates>
+        <name>Follow_Up</name>
+        <inputAssignments><field>Subject</field><value><stringValue>Follow up {!$Record.LastName}</stringValue></value></inputAssignments>
+        <inputAssignments><field>WhoId</field><value><elementReference>$Record.Id</elementReference></value></inputAssignments>
+        <object>Task</object>
+    </recordCreates>""", start=record_start("Contact", "Follow_Up"))
+
+BOOKING_MAKES_CONTACT = flow("Booking_Makes_Contact", """
+    <recordCreates>
+        <name>Make_Contact</name>
+        <inputAssignments><field>LastName</field><value><elementReference>$Record.Email__c</elementReference></value></inputAssignments>
+        <object>Contact</object>
+    </recordCreates>""", start=record_start("Booking__c", "Make_Contact"))
+
+
+def test_dml_by_a_flow_fires_the_flows_of_the_saved_object(forg):
+    forg.deploy(CONTACT_CHAIN, BOOKING_MAKES_CONTACT)
+    forg.save("insert", "Booking__c", [{"Email__c": f"p{i}@x.com"} for i in range(3)])
+    assert sorted(t["Subject"] for t in forg.query("SELECT Subject FROM Task")) == [
+        "Follow up p0@x.com", "Follow up p1@x.com", "Follow up p2@x.com"]
+    assert forg.org.last_transaction == {"soql": 0, "dml": 2, "dml_rows": 6}
