@@ -1,0 +1,128 @@
+"""Duplicate and out-of-order deliveries end as if each webhook had arrived once, in order.
+
+The story below is first delivered once, in order, and synced: that is the expected Salesforce
+state. The org is then reset and the same webhooks arrive backwards (cancels and reschedules before
+their creates), each three times (byte-identical, and re-serialized so only the action key can
+tell them apart), some after the worker already sent the first copy. The Events, Booking Actions
+and Contacts must come out the same.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from reliability_kit import body, canceled, count, created, doubles, drain_until_settled, events_by_uid, no_show, \
+    open_outbox, query_all, rescheduled, settings_for
+from slotforce.service.worker import Worker
+from slotforce.sources.intake import receive
+
+STORY = [
+    created(1, uid="ord-1"),
+    created(2, uid="ord-2"), canceled(2, "ord-2"),
+    created(3, uid="ord-3"), rescheduled(3, "ord-3b", "ord-3"),
+    created(4, uid="ord-4"), rescheduled(4, "ord-4b", "ord-4"), no_show(4, "ord-4b"),
+    created(5, uid="ord-5"), rescheduled(5, "ord-5b", "ord-5"), canceled(5, "ord-5b"),
+]
+
+
+def deliver(outbox, change: dict, *, respelled: bool = False):
+    raw = json.dumps(change, indent=2).encode() if respelled else body(change)
+    return receive(outbox, "api", raw, {}, secrets=None, verify=False)
+
+
+def salesforce_state(sf) -> dict:
+    actions = sorted((r["Action_Key__c"], r["Status__c"], r["Error__c"]) for r in query_all(
+        sf, "SELECT Action_Key__c, Status__c, Error__c FROM Booking_Action__c"))
+    contacts = sorted(r["Email"] for r in query_all(sf, "SELECT Email FROM Contact"))
+    return {"events": events_by_uid(sf), "actions": actions, "contacts": contacts}
+
+
+def run(org, tmp_path, name: str, deliveries, settings, *, drain_after: set[int] = frozenset()) -> dict:
+    outbox = open_outbox(tmp_path / f"{name}.db")
+    worker = Worker(outbox, settings, org.client, name=name)
+    for i, (change, respelled) in enumerate(deliveries):
+        deliver(outbox, change, respelled=respelled)
+        if i in drain_after:
+            drain_until_settled(worker, outbox, deadline_s=30)
+    drain_until_settled(worker, outbox, deadline_s=30)
+    counts = outbox.counts()
+    assert counts["failed"] == counts["parked"] == 0, outbox.items(states=["failed", "parked"])
+    assert counts["done"] == len(STORY), counts
+    outbox.close()
+    return salesforce_state(org.client())
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("cancel_mode", ["delete", "keep"])
+def test_backwards_and_triple_deliveries_end_as_one_in_order_delivery(org, tmp_path, cancel_mode):
+    settings = settings_for(org, event_types={"default": {"on_cancel": {"mode": cancel_mode}}})
+    expected = run(org, tmp_path, "in-order", [(c, False) for c in STORY], settings)
+    # the expected state is itself what a person would expect
+    assert set(expected["events"]) == ({"ord-1", "ord-3b", "ord-4b"} if cancel_mode == "delete"
+                                       else {"ord-1", "ord-2", "ord-3b", "ord-4b", "ord-5b"})
+    assert expected["events"]["ord-4b"]["No_Show__c"] is True
+    assert all(status == "Processed" for _, status, _ in expected["actions"]), expected["actions"]
+
+    org.reset()
+    backwards = list(reversed(STORY))
+    deliveries = [(c, False) for c in backwards]  # first copies, all out of order
+    deliveries += [(c, True) for c in backwards]  # re-serialized copies: same changes, other bytes
+    deliveries += [(c, False) for c in STORY]  # byte-identical third copies, now in order
+    # the worker runs after the first copies (most wait for their creates) and again mid-way
+    got = run(org, tmp_path, "scrambled", deliveries, settings, drain_after={len(STORY) - 1, len(STORY) + 3})
+    assert got == expected
+
+
+@pytest.mark.timeout(60)
+def test_a_cancel_or_reschedule_before_its_create_waits_and_sends_nothing(org, tmp_path):
+    outbox = open_outbox(tmp_path / "outbox.db")
+    worker = Worker(outbox, settings_for(org), org.client, name="early")
+    deliver(outbox, canceled(7, "early-7"))
+    deliver(outbox, rescheduled(8, "early-8b", "early-8"))
+    assert worker.drain().leased == 0  # nothing is handed out: both wait for their creates
+    sf = org.client()
+    assert count(sf, "Booking_Action__c") == 0
+    assert outbox.counts()["pending"] == 2 and outbox.counts()["failed"] == 0
+
+    deliver(outbox, created(8, uid="early-8"))
+    deliver(outbox, created(7, uid="early-7"))
+    drain_until_settled(worker, outbox, deadline_s=30)
+    events = events_by_uid(sf)
+    assert set(events) == {"early-8b"}  # 7 was canceled (deleted), 8 moved to its new uid
+    assert events["early-8b"]["Meeting_Status__c"] == "Rescheduled"
+    assert events["early-8b"]["StartDateTime"].startswith(rescheduled(8, "x", "y")["start"][:16])
+    actions = query_all(sf, "SELECT Booking_Uid__c, Action__c, Status__c FROM Booking_Action__c ORDER BY Name")
+    rows = [(a["Booking_Uid__c"], a["Action__c"], a["Status__c"]) for a in actions]
+    assert sorted(rows) == [("early-7", "Canceled", "Processed"), ("early-7", "Created", "Processed"),
+                            ("early-8", "Created", "Processed"), ("early-8b", "Rescheduled", "Processed")]
+    # per booking, Salesforce saw the create first (Name is an auto number: insertion order)
+    assert rows.index(("early-7", "Created", "Processed")) < rows.index(("early-7", "Canceled", "Processed"))
+    assert rows.index(("early-8", "Created", "Processed")) < rows.index(("early-8b", "Rescheduled", "Processed"))
+    outbox.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_redelivery_after_the_outbox_forgot_the_booking_changes_nothing_in_salesforce(org, tmp_path):
+    """Done changes are pruned after a while; a late duplicate is then queued and sent again, and
+    Salesforce's upsert by Action_Key__c must absorb it (the Created Flow must not run again)."""
+    settings = settings_for(org, event_types={"default": {"on_cancel": {"mode": "keep"}}})
+    outbox = open_outbox(tmp_path / "outbox.db")
+    worker = Worker(outbox, settings, org.client, name="late")
+    for change in (created(9, uid="late-9"), canceled(9, "late-9")):
+        deliver(outbox, change)
+    drain_until_settled(worker, outbox, deadline_s=30)
+    sf = org.client()
+    before = salesforce_state(sf)
+    assert before["events"]["late-9"]["Canceled__c"] is True
+
+    assert outbox.prune(timedelta(0)) == 2
+    receipt = deliver(outbox, created(9, uid="late-9"))
+    assert not receipt.duplicate_item_ids  # forgotten: queued as new
+    report = drain_until_settled(worker, outbox, deadline_s=30)
+    assert report.processed == 1
+    assert salesforce_state(sf) == before  # still one Booking Action per key, the Event still canceled
+    assert doubles(sf, "Booking_Action__c", "Action_Key__c") == {}
+    outbox.close()
