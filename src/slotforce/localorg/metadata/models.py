@@ -18,29 +18,16 @@ from dataclasses import dataclass, field
 
 from .. import records, store
 from ..errors import SalesforceError
-from ..flows import FlowDefinitionError, FlowRegistry, parse_flow, validate_flow
+from ..flows import FlowRegistry, parse_flow
 from ..flows.registry import FlowDefinition
 from ..flows.adapter import AUTONUMBER_META, OrgFlows, install
 from ..schema import SObject
-from .components import (ComponentError, ComponentResult, FieldChange, ObjectChange, check_field_targets,
-                         check_layout, check_permission_set, flow_definition, object_from_xml, plan_field,
-                         plan_object)
-from .package import Package, PackageError, parse_xml, read_package
+from .components import ComponentResult, FieldChange, ObjectChange
+from .package import PackageError, read_package
+from .plan import DeployPlan
 
 FLOWS_META = "metadata:flows"
 log = logging.getLogger("slotforce.localorg")
-
-# folder -> (metadata type, file suffix)
-FOLDERS = {
-    "objects": ("CustomObject", ".object"),
-    "flows": ("Flow", ".flow"),
-    "flowDefinitions": ("FlowDefinition", ".flowDefinition"),
-    "permissionsets": ("PermissionSet", ".permissionset"),
-    "layouts": ("Layout", ".layout"),
-    "profiles": ("Profile", ".profile"),
-}
-SUPPORTED_TYPES = {"CustomObject", "CustomField", "Flow", "FlowDefinition", "PermissionSet", "Layout", "Profile"}
-
 
 @dataclass
 class DeployResult:
@@ -119,184 +106,14 @@ class MetadataService:
         """Deploys finish before `deploy` returns, so there is never anything left to cancel."""
         return self.result(deploy_id)
 
-    # ----- planning ---------------------------------------------------------------------------
+    # ----- planning, then applying ------------------------------------------------------------
     def _deploy(self, zip_bytes: bytes, options: dict, result: DeployResult) -> None:
-        pkg = read_package(zip_bytes)
-        schema = copy.deepcopy(self.org.schema)
-        before = copy.deepcopy(self.org.schema)
-        out = result.components
-        objects: list[ObjectChange] = []
-        fields: list[tuple[FieldChange, ComponentResult, int]] = []
-        flows = []
-        flow_defs: list[tuple[str, int, ComponentResult]] = []
-        permsets: list[dict] = []
-        found: set[tuple[str, str]] = set()
-
-        def fail(res: ComponentResult, exc) -> None:
-            res.success = False
-            res.problem = exc.problem if isinstance(exc, ComponentError) else exc.message
-            res.line = getattr(exc, "line", 0) or 0
-            res.column = getattr(exc, "column", 0) or 0
-
-        files = sorted(pkg.files.items())
-        by_type: dict[str, list[tuple[str, str, bytes]]] = {}
-        for path, content in files:
-            folder, _, fname = path.partition("/")
-            if not fname:
-                problem = ("destructive changes are not supported by the local org" if folder.startswith(
-                    "destructiveChanges") else f"unexpected file {path} at the root of the zip")
-                out.append(ComponentResult("", path, path, success=False, problem=problem))
-                continue
-            if folder not in FOLDERS or "/" in fname:
-                out.append(ComponentResult("", path, path, success=False,
-                                           problem=f"the local org does not support metadata in {folder}/ "
-                                                   f"(supported: {', '.join(sorted(FOLDERS))})"))
-                continue
-            mtype, suffix = FOLDERS[folder]
-            if not fname.endswith(suffix):
-                out.append(ComponentResult(mtype, fname, path, success=False,
-                                           problem=f"expected a {suffix} file in {folder}/"))
-                continue
-            name = fname[: -len(suffix)]
-            by_type.setdefault(mtype, []).append((name, path, content))
-
-        # objects and their fields
-        for name, path, content in by_type.get("CustomObject", []):
-            object_named = pkg.named("CustomObject", name)
-            res = ComponentResult("CustomObject", name, path)
-            try:
-                root = parse_xml(content, path)
-                obj_change, field_items = object_from_xml(name, root, schema)
-            except (PackageError, ComponentError) as exc:
-                fail(res, exc)
-                out.append(res)
-                continue
-            if obj_change is not None and object_named:
-                found.add(("CustomObject", name))
-                res.created = before.get(name) is None
-                res.changed = True
-                plan_object(schema, obj_change)
-                objects.append(obj_change)
-                out.append(res)
-            elif object_named:
-                found.add(("CustomObject", name))
-            for change, full, error, line in field_items:
-                if not (object_named or pkg.named("CustomField", full)):
-                    continue
-                found.add(("CustomField", full))
-                fres = ComponentResult("CustomField", full, path, line=0)
-                if error is not None:
-                    fail(fres, error)
-                    out.append(fres)
-                    continue
-                existing = before.get("Event" if name == "Activity" else name)
-                fres.created = existing is None or existing.field(change.field.name) is None
-                fres.changed = True
-                if schema.get("Event" if name == "Activity" else name) is None:
-                    fail(fres, ComponentError(f"{name} is not an object in this org or this deployment", line))
-                    out.append(fres)
-                    continue
-                plan_field(schema, change)
-                fields.append((change, fres, line))
-                out.append(fres)
-        for change, fres, line in fields:
-            try:
-                check_field_targets(change, schema, line)
-            except ComponentError as exc:
-                fail(fres, exc)
-
-        # flows: parse all first so subflows can refer to each other
-        parsed = []
-        for name, path, content in by_type.get("Flow", []):
-            if not pkg.named("Flow", name):
-                continue
-            found.add(("Flow", name))
-            res = ComponentResult("Flow", name, path)
-            try:
-                parsed.append((parse_flow(content, name, path), res))
-            except FlowDefinitionError as exc:
-                fail(res, exc)
-            out.append(res)
-        known = {d.name.lower(): d.latest for d in self.registry if d.latest is not None}
-        known.update({f.name.lower(): f for f, _ in parsed})
-        for f, res in parsed:
-            try:
-                validate_flow(f, schema, known)
-            except FlowDefinitionError as exc:
-                fail(res, exc)
-                continue
-            d = self.registry.definition(f.name)
-            res.created = d is None
-            res.changed = d is None or d.latest is None or d.latest.source != f.source or d.latest.status != f.status
-            flows.append(f)
-
-        for name, path, content in by_type.get("FlowDefinition", []):
-            if not pkg.named("FlowDefinition", name):
-                continue
-            found.add(("FlowDefinition", name))
-            res = ComponentResult("FlowDefinition", name, path, changed=True)
-            out.append(res)
-            try:
-                number = flow_definition(parse_xml(content, path))
-                d = self.registry.definition(name)
-                versions = (len(d.versions) if d else 0) + (1 if name.lower() in {f.name.lower() for f in flows} else 0)
-                if d is None and not any(f.name.lower() == name.lower() for f, _ in parsed):
-                    raise ComponentError(f"there is no flow {name} in this org or this deployment")
-                if number > versions:
-                    raise ComponentError(f"flow {name} has {versions} version(s); activeVersionNumber {number} "
-                                         "does not exist")
-                flow_defs.append((name, number, res))
-            except (PackageError, ComponentError) as exc:
-                fail(res, exc)
-
-        for name, path, content in by_type.get("PermissionSet", []):
-            if not pkg.named("PermissionSet", name):
-                continue
-            found.add(("PermissionSet", name))
-            res = ComponentResult("PermissionSet", name, path, changed=True)
-            out.append(res)
-            try:
-                permsets.append(check_permission_set(name, parse_xml(content, path), schema))
-            except (PackageError, ComponentError) as exc:
-                fail(res, exc)
-
-        for name, path, content in by_type.get("Layout", []):
-            if not pkg.named("Layout", name):
-                continue
-            found.add(("Layout", name))
-            res = ComponentResult("Layout", name, path, changed=True)
-            out.append(res)
-            try:
-                check_layout(name, parse_xml(content, path), schema)
-            except (PackageError, ComponentError) as exc:
-                fail(res, exc)
-
-        for name, path, _ in by_type.get("Profile", []):
-            if pkg.named("Profile", name):
-                found.add(("Profile", name))
-                out.append(ComponentResult("Profile", name, path, changed=False))
-
-        self._check_manifest(pkg, found, out, bool(options.get("allowMissingFiles")))
-        for c in out:  # results name files as they are in the zip, package folder included
-            c.file_name = pkg.root + c.file_name
-        if any(not c.success for c in out) or result.check_only:
+        plan = DeployPlan(read_package(zip_bytes), self.org.schema, self.registry, result.components,
+                          allow_missing=bool(options.get("allowMissingFiles")))
+        plan.run()
+        if any(not c.success for c in result.components) or result.check_only:
             return
-        self._apply(objects, [c for c, _, _ in fields], flows, flow_defs, permsets)
-
-    @staticmethod
-    def _check_manifest(pkg: Package, found: set, out: list, allow_missing: bool) -> None:
-        for mtype, members in pkg.members.items():
-            if mtype not in SUPPORTED_TYPES:
-                if members:
-                    out.append(ComponentResult(mtype, members[0], "package.xml", success=False,
-                                               problem=f"the local org does not support metadata type {mtype}"))
-                continue
-            for m in members:
-                if m == "*" or (mtype, m) in found or allow_missing:
-                    continue
-                out.append(ComponentResult(mtype, m, "package.xml", success=False,
-                                           problem=f"An object '{m}' of type {mtype} was named in package.xml, "
-                                                   "but was not found in zipped directory"))
+        self._apply(plan.objects, [c for c, _, _ in plan.fields], plan.flows, plan.flow_defs, plan.permsets)
 
     # ----- applying ---------------------------------------------------------------------------
     def _apply(self, objects: list[ObjectChange], fields: list[FieldChange], flows, flow_defs, permsets) -> None:
