@@ -132,3 +132,15 @@ def test_oversized_body_is_refused_and_nothing_saved(sf, local_org, monkeypatch)
 def test_unknown_fault_is_refused(local_org):
     r = _control(local_org, "POST", "faults", json={"error": "EXPLODE"})
     assert r.status_code == 400 and r.json()[0]["errorCode"] == "INVALID_FAULT"
+
+
+def test_reset_keeps_configuration_rows(sf, local_org):
+    """Record types and permission sets come from deploys: a data reset keeps them."""
+    rt = sf.RecordType.create({"Name": "Partner", "DeveloperName": "Partner_Reset", "SobjectType": "Account"})["id"]
+    ps = sf.PermissionSet.create({"Name": "Reset_Probe", "Label": "Reset Probe"})["id"]
+    psa = sf.PermissionSetAssignment.create({"AssigneeId": local_org.user_id, "PermissionSetId": ps})["id"]
+    local_org.reset()
+    assert sf.RecordType.get(rt)["DeveloperName"] == "Partner_Reset"
+    assert sf.PermissionSetAssignment.get(psa)["PermissionSetId"] == ps
+    sf.PermissionSetAssignment.delete(psa)
+    sf.PermissionSet.delete(ps)

@@ -44,6 +44,8 @@ DML_LIMIT = 150
 DML_ROWS_LIMIT = 10_000
 DEFAULT_DAILY_API_REQUESTS = 15_000
 ADMIN_USERNAME = "admin@slotforce.localorg"
+# Objects whose rows are org configuration (deployed, not entered): `reset` keeps them.
+CONFIGURATION = ("RecordType", "PermissionSet", "PermissionSetAssignment")
 
 Trigger = Callable[["Transaction", SObject, str, list, list], None]
 
@@ -361,11 +363,18 @@ class Org:
     # --- control ----------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Delete every record except the seed data (org, profiles, users), keep the schema; zero counters."""
+        """Delete the data, keep the configuration; zero counters.
+
+        Data: every record except the seed (organization, profiles, the two users), which is
+        restored. Configuration, kept: the schema, record types and permission sets (they come
+        from Metadata deploys) and permission set assignments of the seed users.
+        """
         with self.lock, store.transaction(self.conn):
             for s in self.schema:
-                self.conn.execute(f"DELETE FROM {store.quote(s.table)}")
+                if s.name not in CONFIGURATION:
+                    self.conn.execute(f"DELETE FROM {store.quote(s.table)}")
             self._seed()
+            self.conn.execute('DELETE FROM "PermissionSetAssignment" WHERE AssigneeId NOT IN (SELECT Id FROM "User")')
         self.set_api_budget(used=0)
         self.reset_stats()
 
