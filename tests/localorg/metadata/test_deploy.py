@@ -185,9 +185,12 @@ def test_deployed_schema_and_flows_persist_in_the_state_file(tmp_path):
     assert [e["Subject"] for e in again.execute_query("SELECT Subject FROM Event").records] == ["Booking BA-00000002"]
 
 
-def test_permission_sets_come_back_after_an_org_reset(org):
+def test_an_org_reset_keeps_deployed_configuration(org):
     assert deploy(org, full_package()).success
+    insert(org, "Booking_Action__c", [{"Action__c": "Canceled", "Action_Key__c": "k0"}])
     org.reset()
-    assert org.execute_query("SELECT Id FROM PermissionSet WHERE Name = 'Slotforce_Integration'").records == []
-    attach(org).restore_records()
+    assert org.execute_query("SELECT Id FROM Booking_Action__c").records == []
     assert len(org.execute_query("SELECT Id FROM PermissionSet WHERE Name = 'Slotforce_Integration'").records) == 1
+    insert(org, "Booking_Action__c", [{"Action__c": "Created", "Action_Key__c": "k1",
+                                       "Start__c": "2026-01-05T10:00:00.000+0000"}])
+    assert len(org.execute_query("SELECT Id FROM Event").records) == 1  # flows still run

@@ -27,7 +27,6 @@ from .package import PackageError, read_package
 from .plan import DeployPlan
 
 FLOWS_META = "metadata:flows"
-PERMSETS_META = "metadata:permissionsets"
 log = logging.getLogger("slotforce.localorg")
 
 @dataclass
@@ -103,15 +102,6 @@ class MetadataService:
             found = next((r for k, r in self._results.items() if k[:15] == deploy_id), None)
         return found
 
-    def restore_records(self) -> None:
-        """Put back the PermissionSet records of deployed permission sets (they are configuration,
-        not data): for the org's reset, which empties every table."""
-        kept = json.loads(store.get_meta(self.org.conn, PERMSETS_META) or "{}")
-        if kept:
-            with self.org.transaction() as ctx:
-                for values in kept.values():
-                    _upsert_permission_set(ctx, values)
-
     def cancel(self, deploy_id: str) -> DeployResult | None:
         """Deploys finish before `deploy` returns, so there is never anything left to cancel."""
         return self.result(deploy_id)
@@ -150,10 +140,6 @@ class MetadataService:
                 save_flows(ctx.conn, self.registry)
                 for values in permsets:
                     _upsert_permission_set(ctx, values)
-                if permsets:
-                    kept = json.loads(store.get_meta(ctx.conn, PERMSETS_META) or "{}")
-                    kept.update({v["Name"]: v for v in permsets})
-                    store.set_meta(ctx.conn, PERMSETS_META, json.dumps(kept))
         except BaseException:
             self.registry.restore(snap)
             org.schema = schema
