@@ -86,6 +86,44 @@ Guests And Co-Hosts Are Invited
     ...    Co_Host_Emails__c=${cohost_email}\n${former_email}
     Event Invitees Should Be    ${action}[Event_Id__c]    ${contact}    ${lead}    ${cohost}
 
+Guest Emails Match Whatever Their Case
+    ${email}=    Email    casey
+    ${contact}=    Create Contact    Casey    ${email}
+    ${shouted}=    Convert To Upper Case    ${email}
+    ${uid}=    Uid    case
+    ${action}=    Book    ${uid}    Guest_Emails__c=${shouted}
+    Event Invitees Should Be    ${action}[Event_Id__c]    ${contact}
+
+A Long Meeting Type Is Cut To The Event Field's 75 Characters
+    ${email}=    Email    longtype
+    ${contact}=    Create Contact    Long    ${email}
+    ${type}=    Evaluate    "Quarterly business review with the regional sales and customer success teams (EMEA)"
+    ${uid}=    Uid    longtype
+    Book    ${uid}    Who_Id__c=${contact}    Meeting_Type__c=${type}
+    ${event}=    Event For Booking    ${uid}
+    Should Be Equal    ${event}[Meeting_Type__c]    ${type}[:75]
+    ${who}=    Meeting Fields Of    Contact    ${contact}
+    Should Be Equal    ${who}[Meeting_Type__c]    ${type}
+
+An Inactive Owner Fails The Booking Action With Salesforce's Reason
+    ${email}=    Email    gone
+    ${former}=    Create User    Gone    ${email}    active=${FALSE}
+    ${uid}=    Uid    inactive-owner
+    ${action}=    Insert Booking Action    Created    ${uid}    Subject__c=Owned by a former employee
+    ...    Start__c=${START}    End__c=${END}    Owner_Id__c=${former}
+    Booking Action Should Have Failed    ${action}    INACTIVE_OWNER_OR_USER
+    No Event Should Exist For Booking    ${uid}
+
+The Same Action Key Is Refused Twice
+    [Documentation]    Action_Key__c is a unique external id: a redelivered change cannot be inserted twice.
+    ${uid}=    Uid    dup
+    Book    ${uid}    Action_Key__c=api:${uid}:Created:0
+    Run Keyword And Expect Error    *DUPLICATE_VALUE*
+    ...    Salesforce Insert    Booking_Action__c    Action__c=Created    Booking_Uid__c=${uid}
+    ...    Action_Key__c=api:${uid}:Created:0
+    @{events}=    Salesforce Query    Event    Booking_Uid__c=${uid}
+    Length Should Be    ${events}    1
+
 A Guest Who Is Both Contact And Lead Is Invited Once, As The Contact
     ${email}=    Email    both
     ${contact}=    Create Contact    Both    ${email}

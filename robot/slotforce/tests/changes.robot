@@ -94,6 +94,14 @@ A Change For An Unknown Booking Fails With The Reason
     ${change}=    Insert Booking Action    No_Show    ${uid}
     Booking Action Should Have Failed    ${change}    No Event with Booking_Uid__c ${uid}
 
+A Change After The Event Was Deleted Fails
+    ${contact}    ${uid}=    Booked Contact    late
+    ${cancel}=    Insert Booking Action    Canceled    ${uid}    Cancel_Mode__c=Delete
+    Booking Action Should Be Processed    ${cancel}
+    ${late}=    Insert Booking Action    No_Show    ${uid}
+    Booking Action Should Have Failed    ${late}    ${uid}
+    Who Should Show    Contact    ${contact}    Canceled
+
 A Change Without A Booking Uid Is Skipped
     ${change}=    Insert Booking Action    Completed    ${EMPTY}
     Should Be Equal    ${change}[Status__c]    Skipped

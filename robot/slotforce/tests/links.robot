@@ -47,6 +47,16 @@ A Changed Owner Email Maps The Link Again
     Should Be Equal    ${link}[Status__c]    Mapped
     Should Be Equal    ${link}[User__c]    ${user}
 
+A Changed Url Follows To The User
+    ${email}=    Email    newurl
+    ${user}=    Create User    Newurl    ${email}
+    ${link}=    Insert Link    newurl    Profile    ${email}
+    Salesforce Update    Scheduling_Link__c    ${link}[Id]    Url__c=https://cal.example.com/renamed-${RUN}
+    ${record}=    Salesforce Get    User    ${user}
+    Should Be Equal    ${record}[Scheduling_Link__c]    https://cal.example.com/renamed-${RUN}
+    ${link}=    Salesforce Get    Scheduling_Link__c    ${link}[Id]
+    Should Be Equal    ${link}[Status__c]    Mapped
+
 Event Type Links Are Not Mapped
     ${email}=    Email    etype
     ${user}=    Create User    Etype    ${email}
