@@ -42,14 +42,15 @@ def shell_exports(text: str) -> dict[str, str]:
 
 
 class ServedOrg:
-    """`slotforce org serve` in a child process; `.env` is what a shell would have after `org env`."""
+    """`slotforce org serve` in a child process, and a shell environment to run `cci` against it."""
 
     def __init__(self, state_dir: Path, home: Path) -> None:
         self.state_dir = state_dir
         self.home = home
         self.process: subprocess.Popen | None = None
         self.info: dict = {}
-        self.env: dict[str, str] = {}
+        self.env: dict[str, str] = {}      # the shell's environment before `eval "$(slotforce org env)"`
+        self.exports: dict[str, str] = {}  # what `slotforce org env` exports
 
     def start(self) -> ServedOrg:
         self.process = subprocess.Popen(
@@ -62,9 +63,9 @@ class ServedOrg:
         self.info = json.loads(line)
         exports = subprocess.run([str(BIN / "slotforce"), "org", "env", "--state", str(self.state_dir)],
                                  capture_output=True, text=True, check=True).stdout
+        self.exports = shell_exports(exports)
         # CUMULUSCI_* from the outer shell (another org, another key) must not leak into the run.
         env = {k: v for k, v in os.environ.items() if not k.startswith("CUMULUSCI_")}
-        env.update(shell_exports(exports))
         env.update(HOME=str(self.home), CUMULUSCI_KEY=CUMULUSCI_KEY, PATH=tool_path(),
                    SF_DISABLE_TELEMETRY="true", SF_AUTOUPDATE_DISABLE="true", SF_SKIP_NEW_VERSION_CHECK="true")
         self.env = env
@@ -80,9 +81,13 @@ class ServedOrg:
                 self.process.wait()
 
     def cci(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-        """Run `cci ARGS` at the repo root against this org; output captured, never raises on exit code."""
-        return subprocess.run([str(BIN / "cci"), *args], cwd=REPO, env=self.env, capture_output=True, text=True,
-                              timeout=timeout)
+        """`eval "$(slotforce org env --state DIR)"; cci ARGS` at the repo root, as a user's shell would.
+
+        Output is captured; a non-zero exit code is returned, never raised.
+        """
+        script = 'eval "$(slotforce org env --state "$0")" && exec cci "$@"'
+        return subprocess.run(["bash", "-c", script, str(self.state_dir), *args], cwd=REPO, env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
 
     def client(self):
         """An unmodified simple_salesforce client, trusting the org's CA the way cci does."""
@@ -92,7 +97,7 @@ class ServedOrg:
         session = requests.Session()
         # trust_env off: an outer REQUESTS_CA_BUNDLE (system CAs only) would override session.verify
         session.trust_env = False
-        session.verify = self.env["REQUESTS_CA_BUNDLE"]
+        session.verify = self.exports["REQUESTS_CA_BUNDLE"]
         return Salesforce(instance_url=self.info["instance_url"], session_id=self.info["access_token"],
                           version=self.info["api_version"], session=session)
 
@@ -101,7 +106,7 @@ class ServedOrg:
 
         response = requests.get(f"{self.info['instance_url']}/__localorg__/stats",
                                 headers={"Authorization": f"Bearer {self.info['access_token']}"},
-                                verify=self.env["REQUESTS_CA_BUNDLE"], timeout=30)
+                                verify=self.exports["REQUESTS_CA_BUNDLE"], timeout=30)
         response.raise_for_status()
         return response.json()
 
