@@ -124,3 +124,30 @@ def test_query_to_soql_quotes_escapes_and_formats():
     assert q.to_soql() == ("SELECT Id FROM Event WHERE (Subject LIKE '50\\% o\\'clock\\_%' AND StartDateTime >= "
                            "2026-01-02T03:04:05Z AND (WhoId IN ('003A', '00QB') OR (NOT IsPrivate = true))) "
                            "ORDER BY StartDateTime DESC LIMIT 5")
+
+
+def test_the_adapter_builds_the_same_tree_the_soql_parser_reads_from_the_text():
+    import dataclasses
+
+    from slotforce.localorg.flows.adapter import soql_tree
+    from slotforce.localorg.soql import parse
+
+    q = Query("Event", ["Id", "Subject"], ("and", [
+        ("cond", "Subject", "LIKE", LikePattern("50% o'clock_\\x", before=True, after=True)),
+        ("cond", "StartDateTime", ">=", dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)),
+        ("cond", "ActivityDate", "=", dt.date(2026, 1, 2)), ("cond", "DurationInMinutes", ">", 5),
+        ("or", [("cond", "WhoId", "IN", ["003A", "00QB"]), ("not", ("cond", "IsPrivate", "=", True))]),
+        ("cond", "WhatId", "=", None), ("cond", "Subject", "!=", "it's")]), order_by=("StartDateTime", "DESC"), limit=5)
+
+    def plain(x):  # positions differ; like_pattern matters only for LIKE
+        if dataclasses.is_dataclass(x):
+            values = {f.name: plain(getattr(x, f.name)) for f in dataclasses.fields(x)
+                      if f.name not in ("pos", "sobject_pos", "like_pattern")}
+            if getattr(x, "like_pattern", None) is not None and "%" in str(getattr(x, "value", "")):
+                values["like_pattern"] = x.like_pattern
+            return (type(x).__name__, values)
+        if isinstance(x, tuple):
+            return tuple(plain(i) for i in x)
+        return x
+
+    assert plain(soql_tree(q)) == plain(parse(q.to_soql()))
