@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
@@ -14,13 +15,15 @@ class LogicError(ValueError):
     pass
 
 
+@lru_cache(maxsize=1024)
 def parse(logic: str | None, count: int) -> tuple:
-    """A tree of ("and"|"or", [nodes]) / ("not", node) / ("cond", index0) over `count` conditions."""
+    """A tree of ("and"|"or", (nodes)) / ("not", node) / ("cond", index0) over `count` conditions.
+    Cached: every interview at a decision asks for the same tree."""
     text = (logic or "and").strip()
     if text.lower() in ("and", ""):
-        return ("and", [("cond", i) for i in range(count)])
+        return ("and", tuple(("cond", i) for i in range(count)))
     if text.lower() == "or":
-        return ("or", [("cond", i) for i in range(count)])
+        return ("or", tuple(("cond", i) for i in range(count)))
     tokens, pos = [], 0
     while pos < len(text):
         m = _TOKEN.match(text, pos)
@@ -46,14 +49,14 @@ def parse(logic: str | None, count: int) -> tuple:
         while peek() == "OR":
             take()
             items.append(term())
-        return items[0] if len(items) == 1 else ("or", items)
+        return items[0] if len(items) == 1 else ("or", tuple(items))
 
     def term():
         items = [factor()]
         while peek() == "AND":
             take()
             items.append(factor())
-        return items[0] if len(items) == 1 else ("and", items)
+        return items[0] if len(items) == 1 else ("and", tuple(items))
 
     def factor():
         tok = take()
