@@ -23,6 +23,11 @@ def robot_totals(output_xml: Path) -> dict[str, int]:
     return {k: int(stat.get(k)) for k in ("pass", "fail", "skip")}
 
 
+def robot_messages(output_xml: Path) -> list[str]:
+    """Warnings and errors Robot reported outside the tests (bad syntax, deprecated settings, import failures)."""
+    return [f"{m.get('level')}: {m.text}" for m in ET.parse(output_xml).getroot().find("errors")]
+
+
 def robot_test_names(output_xml: Path) -> set[str]:
     return {t.get("name") for t in ET.parse(output_xml).getroot().iter("test")}
 
@@ -53,6 +58,7 @@ def test_robot_suite_passes_against_the_deployed_package(deployed_org, tmp_path)
     # every test in robot/slotforce/tests ran (a suite that failed to parse would run none of its tests)
     declared = sum(_test_count(p) for p in SUITES.glob("*.robot"))
     assert totals["pass"] == declared >= 25, (totals, declared)
+    assert robot_messages(results / "output.xml") == []
     names = robot_test_names(results / "output.xml")
     assert {"Guests And Co-Hosts Are Invited", "Cancel In Delete Mode Deletes The Event",
             "Cancel In Keep Mode Marks The Event Canceled", "No-Show Is Set, Then Cleared",

@@ -5,7 +5,7 @@ Documentation     New bookings: a Created Booking Action becomes an Event with i
 Resource          ../resources/Slotforce.robot
 Suite Setup       Start A Run
 Test Teardown     Delete Session Records
-Force Tags        slotforce    bookings
+Test Tags         slotforce    bookings
 
 
 *** Test Cases ***

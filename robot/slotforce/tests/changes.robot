@@ -4,7 +4,7 @@ Documentation     Changes to a booking: reschedule, cancel, no-show, completed (
 Resource          ../resources/Slotforce.robot
 Suite Setup       Start A Run
 Test Teardown     Delete Session Records
-Force Tags        slotforce    changes
+Test Tags         slotforce    changes
 
 
 *** Test Cases ***

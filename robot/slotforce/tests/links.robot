@@ -4,7 +4,7 @@ Documentation     Scheduling links: a Profile link goes on the User whose email 
 Resource          ../resources/Slotforce.robot
 Suite Setup       Start A Run
 Test Teardown     Delete Session Records
-Force Tags        slotforce    links
+Test Tags         slotforce    links
 
 
 *** Test Cases ***
