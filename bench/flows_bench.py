@@ -2,7 +2,8 @@
 
 Prints wall time per sObject Collections call and what the Flows spent in that one transaction
 (SOQL queries, DML statements, DML rows from `/__localorg__/stats`) next to Salesforce's
-per-transaction limits, for one call of 200 and for 2,000 records in 10 calls. No asserts:
+per-transaction limits, for one call of 200 and for 2,000 records in 10 calls, then for 200
+Rescheduled / No_Show / Completed / Canceled (Delete) changes of one call each. No asserts:
 tests/e2e/test_flow_limits.py checks the same workload's results and limits.
 
 Runs against a LocalOrg in this process, with force-app deployed by `cci flow run deploy_package`
@@ -142,6 +143,14 @@ def main() -> None:
             worst = {k: max(worst[k], tx[k]) for k in LIMITS}
             print(f"  call {call + 1:>2}: wall {elapsed:6.2f} s   {_limits_line(tx)}")
         print(f"  total wall {total:6.2f} s, {2000 / total:6.0f} records/s; worst call: {_limits_line(worst)}")
+        print("\nchanges to the first call's 200 bookings, one call of 200 each:")
+        changes = [("Rescheduled", {"Start__c": "2027-01-05T09:00:00Z", "End__c": "2027-01-05T09:45:00Z"}),
+                   ("No_Show", {}), ("Completed", {}), ("Canceled", {"Cancel_Mode__c": "Delete"})]
+        for action, fields in changes:
+            records = _records("Booking_Action__c", [{"Action__c": action, "Booking_Uid__c": f"one-{n}", **fields}
+                                                     for n in range(200)])
+            elapsed, tx = timed_insert(org, sf, records)
+            print(f"  {action:<12} wall {elapsed:6.2f} s   {_limits_line(tx)}")
         events = sf.query("SELECT COUNT() FROM Event")["totalSize"]
         relations = sf.query("SELECT COUNT() FROM EventRelation")["totalSize"]
         print(f"  org now holds {events} Events and {relations} EventRelations")

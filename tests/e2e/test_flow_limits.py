@@ -68,3 +68,38 @@ def test_200_created_actions_in_one_call_make_200_events_with_invitees_inside_th
                            "WHERE Email LIKE 'attendee%.lim@customer.example'")["records"]
     assert len(stamped) == 200
     assert {(c["Meeting_Status__c"], c["Meeting_Type__c"]) for c in stamped} == {("Scheduled", "Discovery Call")}
+
+
+def changed_actions(action: str, uids: list[str], **fields) -> list[dict]:
+    return [{"attributes": {"type": "Booking_Action__c"}, "Action__c": action, "Booking_Uid__c": uid, **fields}
+            for uid in uids]
+
+
+def test_200_changes_in_one_call_stay_inside_the_limits(deployed_org):
+    """Reschedule, no-show, then cancel (delete) 200 bookings, one call each: flat SOQL/DML per call."""
+    bench = load_bench()
+    sf = deployed_org.client()
+    people = bench.seed_people(sf, "chg")
+    bench.insert_collection(sf, bench.created_actions(people, "chg", 0, 200))
+    uids = [f"chg-{n}" for n in range(200)]
+
+    spent = {}
+    for action, fields in [("Rescheduled", {"Start__c": "2027-01-05T09:00:00Z", "End__c": "2027-01-05T09:45:00Z"}),
+                           ("No_Show", {}), ("Canceled", {"Cancel_Mode__c": "Delete"})]:
+        bench.insert_collection(sf, changed_actions(action, uids, **fields))
+        spent[action] = tx = deployed_org.stats()["last_transaction"]
+        assert tx["soql"] <= 100 and tx["dml"] <= 150 and tx["dml_rows"] <= 10_000, (action, tx)
+        # measured 3 and 3: Get Event, then the Events, the Contacts and the actions updated (or deleted)
+        # in one statement each; an update by filter is one query plus one DML, as in Salesforce
+        assert tx["soql"] <= 5 and tx["dml"] <= 5, (action, tx)
+
+    statuses = sf.query_all("SELECT Action__c, Status__c, COUNT(Id) n FROM Booking_Action__c "
+                            "WHERE Booking_Uid__c LIKE 'chg-%' GROUP BY Action__c, Status__c")["records"]
+    assert {(s["Action__c"], s["Status__c"], s["n"]) for s in statuses} == {
+        ("Created", "Processed", 200), ("Rescheduled", "Processed", 200), ("No_Show", "Processed", 200),
+        ("Canceled", "Processed", 200)}, spent
+    assert sf.query("SELECT COUNT() FROM Event WHERE Booking_Uid__c LIKE 'chg-%'")["totalSize"] == 0
+    mirrored = sf.query_all("SELECT Meeting_Status__c, No_Show__c, Meeting_Date__c FROM Contact "
+                            "WHERE Email LIKE 'attendee%.chg@customer.example'")["records"]
+    assert {(c["Meeting_Status__c"], c["No_Show__c"], c["Meeting_Date__c"]) for c in mirrored} == {
+        ("Canceled", True, "2027-01-05T09:00:00.000+0000")}
