@@ -102,6 +102,22 @@ A Change After The Event Was Deleted Fails
     Booking Action Should Have Failed    ${late}    ${uid}
     Who Should Show    Contact    ${contact}    Canceled
 
+An Event Deleted By Hand Cannot Be Changed
+    ${contact}    ${uid}=    Booked Contact    byhand
+    ${event}=    Event For Booking    ${uid}
+    Salesforce Delete    Event    ${event}[Id]
+    ${change}=    Insert Booking Action    Rescheduled    ${uid}    Start__c=${NEW_START}    End__c=${NEW_END}
+    Booking Action Should Have Failed    ${change}    No Event with Booking_Uid__c ${uid}
+    Who Should Show    Contact    ${contact}    Scheduled    meeting_date=${START}
+
+Deleting A Booking Action Leaves Its Event
+    [Documentation]    Booking Actions are a log of changes; the Event is the meeting and stays.
+    ${contact}    ${uid}=    Booked Contact    keepevent
+    @{actions}=    Salesforce Query    Booking_Action__c    Booking_Uid__c=${uid}
+    Salesforce Delete    Booking_Action__c    ${actions}[0][Id]
+    ${event}=    Event For Booking    ${uid}
+    Should Be Equal    ${event}[WhoId]    ${contact}
+
 A Change Without A Booking Uid Is Skipped
     ${change}=    Insert Booking Action    Completed    ${EMPTY}
     Should Be Equal    ${change}[Status__c]    Skipped
