@@ -194,3 +194,31 @@ def test_an_org_reset_keeps_deployed_configuration(org):
     insert(org, "Booking_Action__c", [{"Action__c": "Created", "Action_Key__c": "k1",
                                        "Start__c": "2026-01-05T10:00:00.000+0000"}])
     assert len(org.execute_query("SELECT Id FROM Event").records) == 1  # flows still run
+
+
+def test_versioned_flow_files_and_flow_definition_activation(org):
+    assert deploy(org, full_package()).success
+    v1 = FLOW.replace("<status>Active</status>", "<status>Draft</status>")
+    v2 = v1.replace("Booking {!$Record.Name}", "Version two {!$Record.Name}")
+
+    def definition(number):
+        return ('<?xml version="1.0" encoding="UTF-8"?><FlowDefinition xmlns="http://soap.sforce.com/2006/04/'
+                f'metadata"><activeVersionNumber>{number}</activeVersionNumber></FlowDefinition>')
+
+    files = {"package.xml": package_xml({"Flow": ["Old_Style-1"], "FlowDefinition": ["Old_Style"]}),
+             "flows/Old_Style-1.flow": v1, "flowDefinitions/Old_Style.flowDefinition": definition(1)}
+    assert deploy(org, files).success
+    assert deploy(org, {"package.xml": package_xml({"FlowDefinition": ["Booking_Action_Created"]}),
+                        "flowDefinitions/Booking_Action_Created.flowDefinition": definition(0)}).success
+    insert(org, "Booking_Action__c", [{"Action__c": "Created", "Action_Key__c": "k1",
+                                       "Start__c": "2026-01-05T10:00:00.000+0000"}])
+    files = {"package.xml": package_xml({"Flow": ["Old_Style-2"], "FlowDefinition": ["Old_Style"]}),
+             "flows/Old_Style-2.flow": v2, "flowDefinitions/Old_Style.flowDefinition": definition(2)}
+    assert deploy(org, files).success
+    insert(org, "Booking_Action__c", [{"Action__c": "Created", "Action_Key__c": "k2",
+                                       "Start__c": "2026-01-05T10:00:00.000+0000"}])
+    subjects = sorted(e["Subject"] for e in org.execute_query("SELECT Subject FROM Event").records)
+    assert subjects == ["Booking BA-00000001", "Version two BA-00000002"]
+    gap = {"package.xml": package_xml({"Flow": ["Old_Style-5"]}), "flows/Old_Style-5.flow": v2}
+    [(_, _, _, problem)] = failures(deploy(org, gap))
+    assert problem == "version 5 of flow Old_Style cannot be deployed before version 3"

@@ -235,6 +235,7 @@ class Flow:
     text_templates: dict[str, TextTemplate] = field(default_factory=dict)
     file_name: str = ""
     source: bytes = b""
+    version: int | None = None  # from a versioned file name of API < 44 (flows/X-2.flow is version 2 of X)
 
     @property
     def is_record_triggered(self) -> bool:

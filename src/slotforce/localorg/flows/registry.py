@@ -49,7 +49,18 @@ class FlowRegistry:
         Returns (version number, created)."""
         d = self._defs.setdefault(flow.name.lower(), FlowDefinition(flow.name))
         latest = d.latest
-        if latest is not None and latest.source == flow.source and latest.status == flow.status:
+        if flow.version is not None:  # an explicitly numbered version replaces or extends the list
+            if not 1 <= flow.version <= len(d.versions) + 1:
+                raise ValueError(f"flow {flow.name} has {len(d.versions)} version(s); version {flow.version} "
+                                 f"cannot come before version {len(d.versions) + 1}")
+            if flow.version == len(d.versions) + 1:
+                d.versions.append(flow)
+                created = True
+            else:
+                created = d.versions[flow.version - 1].source != flow.source
+                d.versions[flow.version - 1] = flow
+            number = flow.version
+        elif latest is not None and latest.source == flow.source and latest.status == flow.status:
             number, created = len(d.versions), False
         else:
             d.versions.append(flow)

@@ -5,6 +5,7 @@ use both), flow definitions, permission sets and layouts."""
 from __future__ import annotations
 
 import copy
+import re
 
 from ..flows import FlowDefinitionError, FlowRegistry, parse_flow, validate_flow
 from ..schema import Schema
@@ -138,14 +139,21 @@ class DeployPlan:
                 continue
             res = ComponentResult("Flow", name, path)
             self.out.append(res)
+            versioned = re.fullmatch(r"(.+)-(\d+)", name)  # API < 44 style: X-2 is version 2 of flow X
             try:
-                self.parsed.append((parse_flow(content, name, path), res))
+                f = parse_flow(content, versioned.group(1) if versioned else name, path)
+                if versioned:
+                    f.version = int(versioned.group(2))
+                self.parsed.append((f, res))
             except FlowDefinitionError as exc:
                 _fail(res, exc)
+        self._check_version_numbers()
         # subflows may call flows deployed before or in this same deployment
         known = {d.name.lower(): d.latest for d in self.registry if d.latest is not None}
         known.update({f.name.lower(): f for f, _ in self.parsed})
         for f, res in self.parsed:
+            if not res.success:
+                continue
             try:
                 validate_flow(f, self.schema, known)
             except FlowDefinitionError as exc:
@@ -156,6 +164,30 @@ class DeployPlan:
             res.created = d is None
             res.changed = latest is None or latest.source != f.source or latest.status != f.status
             self.flows.append(f)
+        self.flows.sort(key=lambda f: (f.name.lower(), f.version or 0))  # X-2 after X-1, not after X-10
+
+    def _version_count(self, name: str) -> int:
+        """How many versions flow `name` will have after this deploy."""
+        d = self.registry.definition(name)
+        count = len(d.versions) if d else 0
+        for f, _ in self.parsed:
+            if f.name.lower() == name.lower():
+                count = max(count, f.version) if f.version else count + 1
+        return count
+
+    def _check_version_numbers(self) -> None:
+        numbered: dict[str, list] = {}
+        for f, res in self.parsed:
+            if f.version is not None:
+                numbered.setdefault(f.name, []).append((f.version, res))
+        for name, items in numbered.items():
+            d = self.registry.definition(name)
+            have = len(d.versions) if d else 0
+            for number, res in sorted(items, key=lambda x: x[0]):
+                if number > have + 1:
+                    _fail(res, ComponentError(f"version {number} of flow {name} cannot be deployed before "
+                                              f"version {have + 1}"))
+                have = max(have, number)
 
     def plan_flow_definitions(self) -> None:
         deployed_now = {f.name.lower(): f for f, _ in self.parsed}
@@ -169,7 +201,7 @@ class DeployPlan:
                 d = self.registry.definition(name)
                 if d is None and name.lower() not in deployed_now:
                     raise ComponentError(f"there is no flow {name} in this org or this deployment")
-                versions = (len(d.versions) if d else 0) + (1 if name.lower() in deployed_now else 0)
+                versions = self._version_count(name)
                 if number > versions:
                     raise ComponentError(f"flow {name} has {versions} version(s); activeVersionNumber {number} "
                                          "does not exist")
