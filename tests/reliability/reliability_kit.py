@@ -117,3 +117,59 @@ def events_by_uid(sf) -> dict[str, dict[str, Any]]:
     rows = query_all(sf, "SELECT Booking_Uid__c, Subject, StartDateTime, EndDateTime, WhoId, Meeting_Status__c, "
                          "Canceled__c, No_Show__c FROM Event")
     return {r["Booking_Uid__c"]: {k: v for k, v in r.items() if k not in ("attributes", "WhoId")} for r in rows}
+
+
+# -- `slotforce serve` as a real process ----------------------------------------------------------------
+
+COMPRESSED_CLI = str(Path(__file__).parent / "compressed_cli.py")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServeProcess:
+    """`slotforce serve` (compressed clock, see compressed_cli.py) on a free port; `start()` waits for /healthz."""
+
+    def __init__(self, config: Path, env: dict[str, str], *, lease_seconds: float = 3.0):
+        self.config, self.env, self.lease_seconds = config, env, lease_seconds
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.starts = 0
+        self.proc = None
+
+    @property
+    def log(self) -> Path:
+        return self.config.parent / f"serve-{self.starts}.log"
+
+    def start(self) -> "ServeProcess":
+        import os
+        import subprocess
+        import sys
+
+        import httpx
+
+        self.starts += 1
+        env = {**os.environ, **self.env, "SLOTFORCE_TEST_LEASE_SECONDS": str(self.lease_seconds)}
+        self.proc = subprocess.Popen(
+            [sys.executable, COMPRESSED_CLI, "serve", "--config", str(self.config), "--port", str(self.port),
+             "--log-level", "warning"], stdout=self.log.open("wb"), stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"slotforce serve did not start:\n{self.log.read_text()}")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
