@@ -64,6 +64,11 @@ class Interview(formula.Env):
             var = flow.variables.get(name.lower())
             if var is None or not var.is_input:
                 raise FlowFault(f"flow {flow.name} has no input variable {name}")
+            # A record handed to a subflow is the subflow's own copy, as a value passed between flows.
+            if isinstance(val, dict):
+                val = copy.copy(val)
+            elif isinstance(val, list):
+                val = [copy.copy(x) if isinstance(x, dict) else x for x in val]
             self.vars[name.lower()] = self._coerce_var(var, val)
 
     # ----- formula.Env -------------------------------------------------------------------------
