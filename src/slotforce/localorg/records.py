@@ -641,7 +641,10 @@ def _fire(ctx: Transaction, triggers: list, sobject: SObject, event: str, group:
                     raise _TriggerFailed(errors.InvalidField(f"No such column '{f_ro[0]}' on sobject of type "
                                                              f"{sobject.name}"))
                 for k, v in edits.items():
-                    item.new[sobject.field(k).name] = coerce(sobject.field(k), v)
+                    try:
+                        item.new[sobject.field(k).name] = coerce(sobject.field(k), v)
+                    except SalesforceError as exc:
+                        raise _TriggerFailed(exc) from exc
 
 
 # ---------------------------------------------------------------------------------------------
