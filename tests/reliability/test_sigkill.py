@@ -148,3 +148,62 @@ def test_killed_while_a_call_is_in_flight(setup):
     org.faults.clear()
     runs.finish(outbox, deadline_s=60)
     assert_every_booking_once(org, outbox)
+
+
+@pytest.mark.timeout(120)
+def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_booking(org, tmp_path):
+    """A sender posts bookings one by one; `slotforce serve` is SIGKILLed mid-stream, with a batch in
+    flight (the org is slowed down). Every booking answered 202 must be in the outbox at that moment;
+    the sender re-sends what got no answer (and, as senders do, a few that did); after a restart
+    every booking is in Salesforce once."""
+    from orgpackage import API_SECRET, API_SECRET_ENV
+    import httpx
+
+    from reliability_kit import ServeProcess
+    from slotforce.sources.signatures import sign_api
+
+    total, kill_after = 300, 150
+    bodies = {f"rel-{n:05d}": body(created(n)) for n in range(total)}
+    serve = ServeProcess(write_config(tmp_path, org), {API_SECRET_ENV: API_SECRET}).start()
+    org.faults.add(latency_ms=300, path="/composite$")
+    acknowledged: list[str] = []
+    unanswered: list[str] = []
+    try:
+        with httpx.Client(base_url=serve.url, timeout=10) as http:
+            for uid, raw in bodies.items():
+                if len(acknowledged) == kill_after and serve.proc.poll() is None:
+                    serve.kill()
+                try:
+                    answer = http.post("/webhooks/api", content=raw,
+                                       headers={"Content-Type": "application/json", **sign_api(API_SECRET, raw)})
+                except httpx.TransportError:
+                    unanswered.append(uid)
+                    continue
+                assert answer.status_code == 202, answer.text
+                acknowledged.append(uid)
+        assert len(acknowledged) == kill_after and len(unanswered) == total - kill_after
+        with open_store("sqlite:///outbox.db", base_dir=tmp_path) as outbox:
+            stored = {i.booking_uid for i in outbox.items(limit=total)}
+            in_flight = outbox.counts()["leased"]
+        assert set(acknowledged) <= stored  # acknowledged means durably stored, even under SIGKILL
+        print(f"\nat the kill: {len(stored)} stored, {in_flight} leased by the killed worker, "
+              f"{count(org.client(), 'Booking_Action__c')} Booking Actions in Salesforce")
+
+        org.faults.clear()
+        serve.start()
+        with httpx.Client(base_url=serve.url, timeout=10) as http:
+            for uid in unanswered + acknowledged[:20]:  # the retries, and some needless re-sends
+                raw = bodies[uid]
+                answer = http.post("/webhooks/api", content=raw,
+                                   headers={"Content-Type": "application/json", **sign_api(API_SECRET, raw)})
+                assert answer.status_code == 202, answer.text
+        with open_store("sqlite:///outbox.db", base_dir=tmp_path) as outbox:
+            wait_for(lambda: outbox.counts()["done"] == total, timeout=60, interval=0.1, what="all synced")
+            counts = outbox.counts()
+        assert counts["failed"] == counts["parked"] == 0 and counts["repeated_deliveries"] == 20, counts
+    finally:
+        serve.kill()
+    sf = org.client()
+    assert count(sf, "Booking_Action__c") == count(sf, "Event") == count(sf, "Contact") == total
+    assert doubles(sf, "Contact", "Email") == {} and doubles(sf, "Event", "Booking_Uid__c") == {}
+    assert set(events_by_uid(sf)) == set(bodies)
