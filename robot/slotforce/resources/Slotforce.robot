@@ -45,10 +45,10 @@ Create Lead
 
 Create User
     [Documentation]    A Standard User with every field Salesforce requires on insert.
-    [Arguments]    ${last_name}    ${email}    ${active}=${TRUE}
+    [Arguments]    ${last_name}    ${email}    ${active}=${TRUE}    ${username}=${email}.local
     @{profiles}=    Salesforce Query    Profile    select=Id    Name=Standard User
     ${alias}=    Get Substring    ${last_name}${RUN}    0    8
-    ${id}=    Salesforce Insert    User    LastName=${last_name}    Email=${email}    Username=${email}.local
+    ${id}=    Salesforce Insert    User    LastName=${last_name}    Email=${email}    Username=${username}
     ...    Alias=${alias}    ProfileId=${profiles}[0][Id]    IsActive=${active}    TimeZoneSidKey=GMT
     ...    LocaleSidKey=en_US    EmailEncodingKey=UTF-8    LanguageLocaleKey=en_US
     # Users cannot be deleted (Salesforce deactivates them instead): keep them out of the teardown.

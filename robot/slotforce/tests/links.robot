@@ -66,6 +66,25 @@ Event Type Links Are Not Mapped
     ${record}=    Salesforce Get    User    ${user}
     Should Be Equal    ${record}[Scheduling_Link__c]    ${NONE}
 
+A Link Changed Into A Profile Link Is Mapped
+    ${email}=    Email    kind
+    ${user}=    Create User    Kind    ${email}
+    ${link}=    Insert Link    kind    Event_Type    ${email}
+    Salesforce Update    Scheduling_Link__c    ${link}[Id]    Kind__c=Profile
+    ${link}=    Salesforce Get    Scheduling_Link__c    ${link}[Id]
+    Should Be Equal    ${link}[Status__c]    Mapped
+    Should Be Equal    ${link}[User__c]    ${user}
+
+Two Users With One Email: The First Created Gets The Link
+    ${email}=    Email    shared
+    ${first}=    Create User    Shared    ${email}
+    Sleep    1.1s    Salesforce keeps CreatedDate to the second: make "first" unambiguous
+    ${second}=    Create User    Sharedtoo    ${email}    username=second.${email}.local
+    ${link}=    Insert Link    shared    Profile    ${email}
+    Should Be Equal    ${link}[User__c]    ${first}
+    ${record}=    Salesforce Get    User    ${second}
+    Should Be Equal    ${record}[Scheduling_Link__c]    ${NONE}
+
 Links In One Collection Insert
     ${one}=    Email    one
     ${two}=    Email    two
