@@ -3,6 +3,7 @@ Metadata API, run on the local org: a booking's story from creation to cancellat
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import shutil
@@ -13,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from slotforce.localorg import records
-from slotforce.localorg.metadata import attach
+from slotforce.localorg.metadata import attach, soap_endpoint
 from slotforce.localorg.models import Org
 
 ROOT = Path(__file__).resolve().parents[3]
 TOOLS = ROOT / "tools" / "node_modules"
 pytestmark = pytest.mark.sfcli
+MD = "http://soap.sforce.com/2006/04/metadata"
 
 
 @pytest.fixture(scope="module")
@@ -41,11 +43,26 @@ def package_zip(tmp_path_factory) -> bytes:
     return buf.getvalue()
 
 
+def soap(org: Org, call: str) -> str:
+    status, text = soap_endpoint(org, (
+        '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+        f'<soap:Header><SessionHeader xmlns="{MD}"><sessionId>{org.access_token}</sessionId></SessionHeader>'
+        f'</soap:Header><soap:Body>{call}</soap:Body></soap:Envelope>').encode())
+    assert status == 200, text
+    return text
+
+
 @pytest.fixture
 def org(package_zip) -> Org:
+    """The package deployed the way CumulusCI deploys it: SOAP deploy, then checkDeployStatus."""
     org = Org()
-    result = attach(org).deploy(package_zip, {})
-    assert result.success, [(c.file_name, c.line, c.problem) for c in result.failures]
+    text = soap(org, f'<deploy xmlns="{MD}"><ZipFile>{base64.b64encode(package_zip).decode()}</ZipFile>'
+                     '<DeployOptions><checkOnly>false</checkOnly><rollbackOnError>true</rollbackOnError>'
+                     '<singlePackage>true</singlePackage></DeployOptions></deploy>')
+    deploy_id = text.split("<id>")[1].split("</id>")[0]
+    text = soap(org, f'<checkDeployStatus xmlns="{MD}"><asyncProcessId>{deploy_id}</asyncProcessId>'
+                     '<includeDetails>true</includeDetails></checkDeployStatus>')
+    assert "<status>Succeeded</status>" in text, attach(org).result(deploy_id).failures
     return org
 
 
