@@ -8,7 +8,8 @@ import yaml
 
 from slotforce.localorg.schema import Field
 
-REFERENCE = pathlib.Path("/work/shared/reference/describes")
+# The recorded describes live in the shared/ folder beside the repository (as CI lays it out).
+REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference" / "describes"
 
 
 def _bulk_contacts(local_org, n):
@@ -119,3 +120,17 @@ def test_record_types_show_in_describe_and_are_checked_on_save(sf, local_org):
 
     with pytest.raises(SalesforceMalformedRequest):
         sf.Contact.create({"LastName": "x", "RecordTypeId": rt})
+
+
+def test_date_literals_follow_the_org_clock():
+    """TODAY / LAST_N_DAYS:n are evaluated against the org's clock (SOQL date literals, wire-formats §3)."""
+    import datetime as dt
+
+    from slotforce.localorg import records
+    from slotforce.localorg.models import Org
+
+    org = Org(clock=lambda: dt.datetime(2020, 3, 10, 12, 0, tzinfo=dt.timezone.utc))
+    with org.transaction() as ctx:
+        records.save(ctx, "insert", org.sobject("Account"), [{"Name": "Then"}], all_or_none=True)
+    assert org.execute_query("SELECT COUNT() FROM Account WHERE CreatedDate = TODAY").total_size == 1
+    assert org.execute_query("SELECT COUNT() FROM Account WHERE CreatedDate = LAST_N_DAYS:3").total_size == 1

@@ -63,3 +63,17 @@ def test_schema_round_trips_through_the_schema_table():
     store.save_sobject(conn, _contact())
     (loaded,) = store.load_sobjects(conn)
     assert loaded.field("key__c").external_id and loaded.key_prefix == "003"
+
+
+def test_case_sensitive_unique_field_allows_values_differing_only_in_case():
+    """External ID "Unique, case sensitive": 'Key-A' and 'key-a' are two values; equal values still collide."""
+    s = SObject("Thing__c", "Thing", "Things", "a00")
+    s.add_field(Field("Id", "id"))
+    s.add_field(Field("IsDeleted", "boolean"))
+    s.add_field(Field("Key__c", "string", length=255, external_id=True, unique=True, case_sensitive=True))
+    conn = sqlite3.connect(":memory:")
+    store.create_table(conn, s)
+    conn.execute('INSERT INTO "Thing__c" ("Id", "IsDeleted", "Key__c") VALUES (?, 0, ?)', ("a00000000000001AAA", "Key-A"))
+    conn.execute('INSERT INTO "Thing__c" ("Id", "IsDeleted", "Key__c") VALUES (?, 0, ?)', ("a00000000000002AAA", "key-a"))
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute('INSERT INTO "Thing__c" ("Id", "IsDeleted", "Key__c") VALUES (?, 0, ?)', ("a00000000000003AAA", "Key-A"))

@@ -324,8 +324,12 @@ class Org:
             from slotforce.localorg.soql import execute_query
         except ImportError as exc:  # the SOQL engine is built alongside; say so instead of guessing
             raise errors.NotImplementedByLocalOrg(f"SOQL is not available in this build: {exc}") from None
+        from slotforce.localorg.soql.dates import org_time_zone
+
+        # Date literals (TODAY, LAST_N_DAYS:n) follow the org's clock, which tests may set.
+        today = self.clock().astimezone(org_time_zone()).date()
         return execute_query(self.conn, self.schema, soql, include_deleted=include_deleted,
-                             api_version=api_version)
+                             api_version=api_version, today=today)
 
     # --- API budget and call statistics -----------------------------------------------------------
 

@@ -159,8 +159,11 @@ def _index_ddl(sobject: SObject, f: Field) -> str:
     # also partial on IsDeleted = 0 so a deleted record in the recycle bin keeps its value
     # without blocking a new one (Salesforce frees unique values on delete).
     where = " WHERE IsDeleted = 0" if unique else ""
+    # A case-sensitive unique field ("Key-A" and "key-a" both allowed) needs an exact index;
+    # the column's own NOCASE collation would make the two collide.
+    collate = " COLLATE BINARY" if f.case_sensitive and f.storage == "TEXT" else ""
     return (f"CREATE {unique}INDEX IF NOT EXISTS {name} ON {quote(sobject.table)} "
-            f"({quote(f.column)}){where}")
+            f"({quote(f.column)}{collate}){where}")
 
 
 def create_table(conn: sqlite3.Connection, sobject: SObject) -> None:
