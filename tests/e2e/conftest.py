@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -53,14 +54,19 @@ class ServedOrg:
         self.exports: dict[str, str] = {}  # what `slotforce org env` exports
 
     def start(self) -> ServedOrg:
-        self.process = subprocess.Popen(
-            [str(BIN / "slotforce"), "org", "serve", "--port", "0", "--state", str(self.state_dir)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        log = self.state_dir.parent / "serve.log"
+        # stderr to a file, not a pipe: nobody reads a pipe during the tests, and a full one blocks the org
+        with open(log, "w") as err:
+            self.process = subprocess.Popen(
+                [str(BIN / "slotforce"), "org", "serve", "--port", "0", "--state", str(self.state_dir)],
+                stdout=subprocess.PIPE, stderr=err, text=True)
         line = self.process.stdout.readline()  # the org announces itself on one line once it listens
         if not line:
             self.process.wait(timeout=10)
-            raise RuntimeError(f"slotforce org serve exited {self.process.returncode}: {self.process.stderr.read()}")
+            raise RuntimeError(f"slotforce org serve exited {self.process.returncode}: {log.read_text()[-3000:]}")
         self.info = json.loads(line)
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()  # drain anything printed later
         exports = subprocess.run([str(BIN / "slotforce"), "org", "env", "--state", str(self.state_dir)],
                                  capture_output=True, text=True, check=True).stdout
         self.exports = shell_exports(exports)
