@@ -9,12 +9,13 @@ the earlier attempt left behind instead of creating it again.
 
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
 
-from reliability_kit import attendee_email, body, count, created, doubles, drain_until_settled, open_outbox, \
-    query_all, settings_for
+from reliability_kit import attendee_email, body, canceled, count, created, doubles, drain_until_settled, \
+    events_by_uid, no_show, open_outbox, query_all, rescheduled, settings_for
 from slotforce.service.worker import Worker
 from slotforce.sources.intake import receive
 
@@ -33,13 +34,14 @@ def add_mixed_faults(org, share: float, seed: int) -> None:
 
 
 @pytest.mark.timeout(150)
-def test_2000_bookings_with_a_fifth_of_calls_failing_land_once_each(org, tmp_path, record_property):
+@pytest.mark.parametrize("seed", [20261122, 3, 4])  # three fault sequences: other calls fail, other batches split
+def test_2000_bookings_with_a_fifth_of_calls_failing_land_once_each(org, tmp_path, record_property, seed):
     outbox = open_outbox(tmp_path / "outbox.db")
     for i in range(0, BOOKINGS, BATCH):
         receive(outbox, "api", body([created(n) for n in range(i, i + BATCH)]), {}, secrets=None, verify=False)
     assert outbox.counts()["pending"] == BOOKINGS
 
-    add_mixed_faults(org, FAULT_SHARE, seed=20261122)
+    add_mixed_faults(org, FAULT_SHARE, seed=seed)
     calls_before = org.stats()["api_calls"]["total"]
     worker = Worker(outbox, settings_for(org), org.client, name="reliability", batch_size=BATCH)
     started = time.monotonic()
@@ -50,7 +52,7 @@ def test_2000_bookings_with_a_fifth_of_calls_failing_land_once_each(org, tmp_pat
     billed = org.stats()["api_calls"]["total"] - calls_before
     record_property("seconds", round(seconds, 1))
     record_property("faults_fired", fired)
-    print(f"\n{BOOKINGS} bookings: {seconds:.1f} s, {report.batches} batches leased, {report.retried} item retries, "
+    print(f"\n{BOOKINGS} bookings (seed {seed}): {seconds:.1f} s, {report.batches} batches leased, {report.retried} item retries, "
           f"faults fired {fired}, {billed} billed calls")
 
     # every kind of fault really happened
@@ -102,4 +104,62 @@ def test_a_batch_refused_after_its_new_contacts_were_created_does_not_create_the
     assert outbox.counts()["done"] == BATCH
     assert count(sf, "Contact") == BATCH and doubles(sf, "Contact", "Email") == {}
     assert count(sf, "Booking_Action__c") == count(sf, "Event") == BATCH
+    outbox.close()
+
+
+def story_of(n: int) -> list[dict]:
+    """Booking n's webhooks in the order they happened; n % 4 picks one of four lives."""
+    uid, moved = f"mix-{n:05d}", f"mix-{n:05d}-b"
+    life = n % 4
+    if life == 0:
+        return [created(n, uid=uid)]
+    if life == 1:
+        return [created(n, uid=uid), canceled(n, uid)]
+    if life == 2:
+        return [created(n, uid=uid), rescheduled(n, moved, uid)]
+    return [created(n, uid=uid), rescheduled(n, moved, uid), no_show(n, moved)]
+
+
+def expected_events(bookings: int) -> dict[str, tuple]:
+    """(StartDateTime minute, Meeting_Status__c, No_Show__c) per Event uid, as one in-order delivery leaves it."""
+    out = {}
+    for n in range(bookings):
+        life, last = n % 4, story_of(n)[-1]
+        if life == 1:
+            continue  # canceled: the Event is deleted (on_cancel.mode defaults to delete)
+        status = {0: "Scheduled", 2: "Rescheduled", 3: "No Show"}[life]
+        start = story_of(n)[0]["start"] if life == 0 else story_of(n)[1]["start"]
+        out[last["booking_uid"]] = (start[:16], status, life == 3)
+    return out
+
+
+@pytest.mark.timeout(150)
+def test_creates_reschedules_cancels_and_no_shows_shuffled_under_faults_end_as_in_order(org, tmp_path):
+    bookings = 1000  # 2,000 changes: 1,000 creates, 500 reschedules, 250 cancels, 250 no-shows (story_of)
+    changes = [c for n in range(bookings) for c in story_of(n)]
+    random.Random(7).shuffle(changes)  # cancels, reschedules and no-shows mostly arrive before their creates
+    outbox = open_outbox(tmp_path / "outbox.db")
+    for i in range(0, len(changes), BATCH):
+        receive(outbox, "api", body(changes[i:i + BATCH]), {}, secrets=None, verify=False)
+    assert outbox.counts()["pending"] == len(changes) == 2000
+
+    add_mixed_faults(org, FAULT_SHARE, seed=99)
+    worker = Worker(outbox, settings_for(org), org.client, name="reliability", batch_size=BATCH)
+    started = time.monotonic()
+    report = drain_until_settled(worker, outbox, deadline_s=120)
+    fired = {r["error"]: r["fired"] for r in org.faults.rules()}
+    org.faults.clear()
+    print(f"\n{len(changes)} shuffled changes: {time.monotonic() - started:.1f} s, {report.batches} batches, "
+          f"{report.retried} item retries, faults fired {fired}")
+    assert all(fired.values()), fired
+
+    counts = outbox.counts()
+    assert counts["done"] == len(changes) and counts["failed"] == counts["parked"] == 0, counts
+    sf = org.client()
+    assert count(sf, "Booking_Action__c") == len(changes)
+    assert count(sf, "Booking_Action__c", "Status__c != 'Processed'") == 0
+    assert doubles(sf, "Contact", "Email") == {} and count(sf, "Contact") == bookings
+    got = {uid: (e["StartDateTime"][:16], e["Meeting_Status__c"], e["No_Show__c"])
+           for uid, e in events_by_uid(sf).items()}
+    assert got == expected_events(bookings)
     outbox.close()
