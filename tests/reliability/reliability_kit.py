@@ -96,6 +96,45 @@ def drain_until_settled(worker: Worker, outbox, *, deadline_s: float, idle_sleep
     return total
 
 
+# -- stories and faults shared by several tests ---------------------------------------------------------
+
+MIXED_FAULTS = ("UNABLE_TO_LOCK_ROW", "503", "drop")
+
+
+def add_mixed_faults(org, share: float, seed: int) -> None:
+    """Rules are tried in order and each draws on its own, so rule i fires with share/k / (1 - (i)*share/k)
+    to give every kind an equal part of `share` overall."""
+    k = len(MIXED_FAULTS)
+    for i, error in enumerate(MIXED_FAULTS):
+        org.faults.add(error=error, rate=(share / k) / (1 - i * share / k), path=r"^/services/data/", seed=seed + i)
+
+
+def story_of(n: int) -> list[dict]:
+    """Booking n's webhooks in the order they happened; n % 4 picks one of four lives."""
+    uid, moved = f"mix-{n:05d}", f"mix-{n:05d}-b"
+    life = n % 4
+    if life == 0:
+        return [created(n, uid=uid)]
+    if life == 1:
+        return [created(n, uid=uid), canceled(n, uid)]
+    if life == 2:
+        return [created(n, uid=uid), rescheduled(n, moved, uid)]
+    return [created(n, uid=uid), rescheduled(n, moved, uid), no_show(n, moved)]
+
+
+def expected_events(bookings: int) -> dict[str, tuple]:
+    """(StartDateTime minute, Meeting_Status__c, No_Show__c) per Event uid, as one in-order delivery leaves it."""
+    out = {}
+    for n in range(bookings):
+        life, last = n % 4, story_of(n)[-1]
+        if life == 1:
+            continue  # canceled: the Event is deleted (on_cancel.mode defaults to delete)
+        status = {0: "Scheduled", 2: "Rescheduled", 3: "No Show"}[life]
+        start = story_of(n)[0]["start"] if life == 0 else story_of(n)[1]["start"]
+        out[last["booking_uid"]] = (start[:16], status, life == 3)
+    return out
+
+
 # -- the Salesforce side -----------------------------------------------------------------------------
 
 def query_all(sf, soql: str) -> list[dict[str, Any]]:

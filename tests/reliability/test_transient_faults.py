@@ -14,23 +14,14 @@ import time
 
 import pytest
 
-from reliability_kit import attendee_email, body, canceled, count, created, doubles, drain_until_settled, \
-    events_by_uid, no_show, open_outbox, query_all, rescheduled, settings_for
+from reliability_kit import add_mixed_faults, attendee_email, body, count, created, doubles, drain_until_settled, \
+    events_by_uid, expected_events, open_outbox, query_all, settings_for, story_of
 from slotforce.service.worker import Worker
 from slotforce.sources.intake import receive
 
 BOOKINGS = 2000
 BATCH = 200
 FAULT_SHARE = 0.20
-MIXED_FAULTS = ("UNABLE_TO_LOCK_ROW", "503", "drop")
-
-
-def add_mixed_faults(org, share: float, seed: int) -> None:
-    """Rules are tried in order and each draws on its own, so rule i fires with share/k / (1 - (i)*share/k)
-    to give every kind an equal part of `share` overall."""
-    k = len(MIXED_FAULTS)
-    for i, error in enumerate(MIXED_FAULTS):
-        org.faults.add(error=error, rate=(share / k) / (1 - i * share / k), path=r"^/services/data/", seed=seed + i)
 
 
 @pytest.mark.timeout(150)
@@ -105,32 +96,6 @@ def test_a_batch_refused_after_its_new_contacts_were_created_does_not_create_the
     assert count(sf, "Contact") == BATCH and doubles(sf, "Contact", "Email") == {}
     assert count(sf, "Booking_Action__c") == count(sf, "Event") == BATCH
     outbox.close()
-
-
-def story_of(n: int) -> list[dict]:
-    """Booking n's webhooks in the order they happened; n % 4 picks one of four lives."""
-    uid, moved = f"mix-{n:05d}", f"mix-{n:05d}-b"
-    life = n % 4
-    if life == 0:
-        return [created(n, uid=uid)]
-    if life == 1:
-        return [created(n, uid=uid), canceled(n, uid)]
-    if life == 2:
-        return [created(n, uid=uid), rescheduled(n, moved, uid)]
-    return [created(n, uid=uid), rescheduled(n, moved, uid), no_show(n, moved)]
-
-
-def expected_events(bookings: int) -> dict[str, tuple]:
-    """(StartDateTime minute, Meeting_Status__c, No_Show__c) per Event uid, as one in-order delivery leaves it."""
-    out = {}
-    for n in range(bookings):
-        life, last = n % 4, story_of(n)[-1]
-        if life == 1:
-            continue  # canceled: the Event is deleted (on_cancel.mode defaults to delete)
-        status = {0: "Scheduled", 2: "Rescheduled", 3: "No Show"}[life]
-        start = story_of(n)[0]["start"] if life == 0 else story_of(n)[1]["start"]
-        out[last["booking_uid"]] = (start[:16], status, life == 3)
-    return out
 
 
 @pytest.mark.timeout(150)
