@@ -134,6 +134,11 @@ def main() -> None:
         print("\none collection insert of 200 Created (3 guests + 1 co-host each):")
         elapsed, tx = timed_insert(org, sf, created_actions(people, "one", 0, 200))
         print(f"  wall {elapsed:6.2f} s   {_limits_line(tx)}   (used/limit per transaction)")
+        # rows per booking = fixed rows + one EventRelation per invitee (4 here): what fits in 10,000?
+        fixed = tx["dml_rows"] / 200 - 4
+        print(f"  DML rows per booking: {tx['dml_rows'] / 200:.0f} ({fixed:.0f} + 1 per invitee); a call of 200 "
+              f"stays within {LIMITS['dml_rows']} rows while invitees average <= "
+              f"{LIMITS['dml_rows'] // 200 - fixed:.0f} per booking")
 
         print("\n2,000 Created in 10 calls of 200:")
         total, worst = 0.0, {k: 0 for k in LIMITS}
