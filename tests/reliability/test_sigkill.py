@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -165,14 +166,13 @@ def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_bo
     total, kill_after = 300, 150
     bodies = {f"rel-{n:05d}": body(created(n)) for n in range(total)}
     serve = ServeProcess(write_config(tmp_path, org), {API_SECRET_ENV: API_SECRET}).start()
-    org.faults.add(latency_ms=300, path="/composite$")
+    org.faults.add(latency_ms=1000, path="/composite$")  # a batch takes seconds: one is in flight at the kill
     acknowledged: list[str] = []
     unanswered: list[str] = []
-    try:
+
+    def send_all() -> None:
         with httpx.Client(base_url=serve.url, timeout=10) as http:
             for uid, raw in bodies.items():
-                if len(acknowledged) == kill_after and serve.proc.poll() is None:
-                    serve.kill()
                 try:
                     answer = http.post("/webhooks/api", content=raw,
                                        headers={"Content-Type": "application/json", **sign_api(API_SECRET, raw)})
@@ -181,13 +181,24 @@ def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_bo
                     continue
                 assert answer.status_code == 202, answer.text
                 acknowledged.append(uid)
-        assert len(acknowledged) == kill_after and len(unanswered) == total - kill_after
+                if len(acknowledged) >= kill_after:
+                    time.sleep(0.01)  # keep sending while the test waits for a batch in flight
+
+    sender = threading.Thread(target=send_all)
+    try:
         with open_store("sqlite:///outbox.db", base_dir=tmp_path) as outbox:
+            sender.start()
+            wait_for(lambda: len(acknowledged) >= kill_after and outbox.counts()["leased"] > 0, timeout=30,
+                     interval=0.01, what="webhooks acknowledged and a batch in flight")
+            serve.kill()
+            sender.join(60)
             stored = {i.booking_uid for i in outbox.items(limit=total)}
             in_flight = outbox.counts()["leased"]
+        assert len(acknowledged) + len(unanswered) == total and unanswered, (len(acknowledged), len(unanswered))
         assert set(acknowledged) <= stored  # acknowledged means durably stored, even under SIGKILL
-        print(f"\nat the kill: {len(stored)} stored, {in_flight} leased by the killed worker, "
-              f"{count(org.client(), 'Booking_Action__c')} Booking Actions in Salesforce")
+        assert in_flight > 0
+        print(f"\nat the kill: {len(acknowledged)} acknowledged, {len(stored)} stored, {in_flight} leased by the "
+              f"killed worker, {count(org.client(), 'Booking_Action__c')} Booking Actions in Salesforce")
 
         org.faults.clear()
         serve.start()

@@ -43,8 +43,10 @@ def test_2000_bookings_with_a_fifth_of_calls_failing_land_once_each(org, tmp_pat
     billed = org.stats()["api_calls"]["total"] - calls_before
     record_property("seconds", round(seconds, 1))
     record_property("faults_fired", fired)
-    print(f"\n{BOOKINGS} bookings (seed {seed}): {seconds:.1f} s, {report.batches} batches leased, {report.retried} item retries, "
-          f"faults fired {fired}, {billed} billed calls")
+    share = sum(fired.values()) / (sum(fired.values()) + billed)
+    record_property("fault_share", round(share, 3))
+    print(f"\n{BOOKINGS} bookings (seed {seed}): {seconds:.1f} s, {report.batches} batches leased, "
+          f"{report.retried} item retries, faults {fired} = {share:.0%} of {sum(fired.values()) + billed} calls")
 
     # every kind of fault really happened
     assert all(fired.values()), fired
