@@ -25,6 +25,8 @@ STORY = [
     created(3, uid="ord-3"), rescheduled(3, "ord-3b", "ord-3"),
     created(4, uid="ord-4"), rescheduled(4, "ord-4b", "ord-4"), no_show(4, "ord-4b"),
     created(5, uid="ord-5"), rescheduled(5, "ord-5b", "ord-5"), canceled(5, "ord-5b"),
+    created(6, uid="ord-6"), rescheduled(6, "ord-6b", "ord-6"), rescheduled(6, "ord-6c", "ord-6b", days_later=2),
+    no_show(6, "ord-6c"),
 ]
 
 
@@ -61,8 +63,9 @@ def test_backwards_and_triple_deliveries_end_as_one_in_order_delivery(org, tmp_p
     settings = settings_for(org, event_types={"default": {"on_cancel": {"mode": cancel_mode}}})
     expected = run(org, tmp_path, "in-order", [(c, False) for c in STORY], settings)
     # the expected state is itself what a person would expect
-    assert set(expected["events"]) == ({"ord-1", "ord-3b", "ord-4b"} if cancel_mode == "delete"
-                                       else {"ord-1", "ord-2", "ord-3b", "ord-4b", "ord-5b"})
+    assert set(expected["events"]) == ({"ord-1", "ord-3b", "ord-4b", "ord-6c"} if cancel_mode == "delete"
+                                       else {"ord-1", "ord-2", "ord-3b", "ord-4b", "ord-5b", "ord-6c"})
+    assert expected["events"]["ord-6c"]["StartDateTime"][:10] == rescheduled(6, "c", "b", days_later=2)["start"][:10]
     assert expected["events"]["ord-4b"]["No_Show__c"] is True
     assert all(status == "Processed" for _, status, _ in expected["actions"]), expected["actions"]
 
