@@ -16,7 +16,9 @@ delete new == old). Before-save triggers may edit `new_records` in place (the ed
 validated and stored); after-save triggers may query and save through the context
 (`ctx.query`, `ctx.insert`, `ctx.update`, `ctx.upsert`, `ctx.delete`), which fires triggers
 again (recursion is capped at depth 16). Raising a `SalesforceError` fails the save of that
-batch (Salesforce then retries record by record to pin the error on the right record).
+batch (Salesforce then retries record by record to pin the error on the right record; each retry
+starts from the governor counters the batch started with, and a breached limit fails the whole
+batch without a retry).
 
 Governor counters live on the context: `ctx.soql`, `ctx.dml`, `ctx.dml_rows` count what
 automation does through the context (as `Limits.getQueries()` would: the API request's own
@@ -83,6 +85,13 @@ class Transaction:
             raise errors.LimitExceeded(f"Too many DML statements: {self.dml}")
         if self.dml_rows > DML_ROWS_LIMIT:
             raise errors.LimitExceeded(f"Too many DML rows: {self.dml_rows}")
+
+    def counters(self) -> tuple[int, int, int]:
+        """(soql, dml, dml_rows) now: a retried save attempt starts again from such a snapshot."""
+        return self.soql, self.dml, self.dml_rows
+
+    def restore_counters(self, counters: tuple[int, int, int]) -> None:
+        self.soql, self.dml, self.dml_rows = counters
 
     # --- what automation calls ----------------------------------------------------------------
 

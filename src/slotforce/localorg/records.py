@@ -5,12 +5,16 @@ because Salesforce saves in batches: per-record errors come back in order as `Sa
 all-or-none batches roll back entirely, and automation (record triggers) sees the batch at once.
 
 Order of one save batch (Salesforce's order of execution, trimmed to what the local org has):
-1. coerce + validate each record (types, lengths, picklists, references, required fields);
-2. before-save triggers on the batch (may change the new records; changes are validated again);
-3. write each record (unique and external id values checked here, in order);
+1. coerce + validate each record (types, lengths, picklists, references);
+2. before-save triggers on the batch (may change the new records; changes are validated again),
+   then required fields (after before-save flows, which may fill them: Salesforce's order);
+3. write each record (a custom object's blank Text Name becomes its Id; unique and external id
+   values checked here, in order);
 4. after-save triggers on the written records (may query and save more in the same transaction);
 5. if a trigger fails, the batch is rolled back and retried one record at a time, so the error
-   lands on the record that caused it (Salesforce's "partial save" retry).
+   lands on the record that caused it (Salesforce's "partial save" retry; each retry starts from
+   the governor counters the batch started with). A breached governor limit is not retried: it
+   fails every record of the batch with its one message.
 
 Record values in and out of this module are API-shaped Python values: str, int, float, bool,
 None; dates 'YYYY-MM-DD', datetimes 'YYYY-MM-DDTHH:MM:SS.000+0000' (UTC), ids 18 characters.
@@ -368,16 +372,27 @@ def _prepare(ctx: Transaction, sobject: SObject, record: dict, old: dict | None)
         if "OwnerId" in new and new.get("OwnerId") is None:
             new["OwnerId"] = ctx.user_id
     rules.apply(ctx, sobject, new, old)
+    return new
+
+
+def _check_required(sobject: SObject, new: dict, old: dict | None) -> None:
+    """REQUIRED_FIELD_MISSING, checked after before-save flows (they may fill what the request left out)."""
     missing = [f.name for f in sobject.fields.values()
                if not f.nillable and f.createable and new.get(f.name) is None and f.type != "boolean"
                and (old is not None or not f.defaulted_on_create)]
     if missing:
         raise errors.RequiredFieldMissing(f"Required fields are missing: [{', '.join(missing)}]", fields=missing)
-    return new
 
 
 # ---------------------------------------------------------------------------------------------
 # Writing
+
+
+def _default_name(sobject: SObject, new: dict) -> None:
+    """A custom object's Text Name left blank becomes the record's 15-character Id, as in Salesforce."""
+    f = sobject.field("Name")
+    if sobject.custom and f is not None and f.name_field and not f.auto_number and new.get("Name") is None:
+        new["Name"] = new["Id"][:15]
 
 
 def _check_unique(ctx: Transaction, sobject: SObject, new: dict) -> None:
@@ -509,6 +524,7 @@ def save(ctx: Transaction, operation: str, sobject: SObject, records: list[dict]
     if operation in ("update", "upsert") and not sobject.updateable:
         raise errors.InvalidTypeForOperation(f"entity type {sobject.name} does not support update")
     items = [_Item(i, r) for i, r in enumerate(records)]
+    before = ctx.counters()
     try:
         with store.savepoint(ctx.conn):
             _save_batch(ctx, operation, sobject, items, ext_field, all_or_none or len(items) == 1)
@@ -520,25 +536,44 @@ def save(ctx: Transaction, operation: str, sobject: SObject, records: list[dict]
     except _TriggerFailed as exc:
         if len(items) == 1:
             items[0].error = exc.error
+        elif _is_limit(exc.error):
+            # A governor limit is no record's fault: it fails the whole trigger batch with its one
+            # message, and a retry could only breach it again (Salesforce rolls the batch back).
+            for item in items:
+                item.error = item.error or exc.error
         else:
             # Salesforce retries the batch without the failing records; one at a time finds them.
-            return _one_by_one(ctx, operation, sobject, records, all_or_none, ext_field)
+            return _one_by_one(ctx, operation, sobject, records, all_or_none, ext_field, before)
     return _results(items, all_or_none)
 
 
+def _is_limit(error: SalesforceError) -> bool:
+    return isinstance(error, errors.LimitExceeded) or bool(getattr(error, "limit", False))
+
+
 def _one_by_one(ctx: Transaction, operation: str, sobject: SObject, records: list[dict], all_or_none: bool,
-                ext_field: str | None) -> list[SaveResult]:
-    """Save each record on its own (after a trigger failed the batch) so errors land where they belong."""
+                ext_field: str | None, before: tuple[int, int, int]) -> list[SaveResult]:
+    """Save each record on its own (after a trigger failed the batch) so errors land where they belong.
+
+    Each retry is a fresh attempt: the governor counters start again from where they were before
+    the failed batch (Salesforce resets limits between partial-save attempts). Where Salesforce
+    would not retry at all (all-or-none, or DML inside automation), the retries only find the
+    failing record, so the counters end as the failed attempt left them.
+    """
+    failed_attempt = ctx.counters()
     results: list[SaveResult] = []
     try:
         with store.savepoint(ctx.conn):
             for record in records:
+                ctx.restore_counters(before)
                 results.extend(save(ctx, operation, sobject, [record], all_or_none=True, ext_field=ext_field))
             if all_or_none and any(not r.success for r in results):
                 raise _Rollback
     except _Rollback:
         results = [r if not r.success else SaveResult(None, False, [errors.AllOrNoneRolledBack()])
                    for r in results]
+    if all_or_none or ctx.depth > 0:
+        ctx.restore_counters(failed_attempt)
     return results
 
 
@@ -581,17 +616,25 @@ def _save_batch(ctx: Transaction, operation: str, sobject: SObject, items: list[
         except SalesforceError as exc:
             item.error = exc
     live = [i for i in items if not i.error]
-    # 2. before-save triggers
+    # 2. before-save triggers, then system validation again: required fields (Salesforce's order of
+    #    execution checks them after before-save flows, which may fill them in)
     inserts = [i for i in live if i.old is None]
     updates = [i for i in live if i.old is not None]
     for event, group in (("insert", inserts), ("update", updates)):
         if group and ctx.org.before_save_triggers:
             _fire(ctx, ctx.org.before_save_triggers, sobject, event, group, before=True)
+    for item in live:
+        try:
+            _check_required(sobject, item.new, item.old)
+        except SalesforceError as exc:
+            item.error = exc
+    inserts = [i for i in inserts if not i.error]
     # 3. write
     if inserts:
         new_ids = store.allocate_ids(ctx.conn, sobject.key_prefix, len(inserts))
         for item, rid in zip(inserts, new_ids):
             item.new["Id"] = rid
+            _default_name(sobject, item.new)
     for item in live:
         if item.error:
             continue
@@ -640,11 +683,17 @@ def _fire(ctx: Transaction, triggers: list, sobject: SObject, event: str, group:
                 if f_ro:
                     raise _TriggerFailed(errors.InvalidField(f"No such column '{f_ro[0]}' on sobject of type "
                                                              f"{sobject.name}"))
-                for k, v in edits.items():
-                    try:
-                        item.new[sobject.field(k).name] = coerce(sobject.field(k), v)
-                    except SalesforceError as exc:
-                        raise _TriggerFailed(exc) from exc
+                try:
+                    for k, v in edits.items():
+                        f = sobject.field(k)
+                        value = coerce(f, v)
+                        if f.type == "reference" and value is not None and value != item.new.get(f.name):
+                            _check_reference(ctx, f, value)
+                        item.new[f.name] = value
+                    # derived values (compound Name, Event times, AccountId) follow the edited fields
+                    rules.apply(ctx, sobject, item.new, item.old)
+                except SalesforceError as exc:
+                    raise _TriggerFailed(exc) from exc
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Rules of standard objects that describe cannot express (compound names, Event times, Who/What).
 
-`apply` runs on every new/changed record after its fields were coerced and before required
-fields are checked; it edits `new` in place or raises the error Salesforce answers.
+`apply` runs on every new/changed record after its fields were coerced (and again after a
+before-save trigger edited it), before required fields are checked; it edits `new` in place or
+raises the error Salesforce answers. `after_write` runs once the record is stored: limits that
+count rows (an event's related contacts/lead and invitees) and side effects on other records.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ if TYPE_CHECKING:
     from slotforce.localorg.models import Transaction
 
 _NAMED = {"Contact", "Lead", "User"}
+# Shared Activities (EventRelation object reference): an event's related people ("Name", the Who
+# relations: WhoId and IsParent relations) are up to 50 Contacts or one Lead; a non-recurring
+# event has up to 1,000 invitees, counted apart from them.
+MAX_EVENT_CONTACTS = 50
+MAX_EVENT_INVITEES = 1000
 _ACTIVITIES = {"Event", "Task"}
 
 
@@ -49,7 +56,13 @@ def apply(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> No
 
 
 def after_write(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> None:
-    """Side effects on other records once `new` is stored."""
+    """Checks that count stored rows, and side effects on other records, once `new` is stored.
+
+    Counting after the write (inside the record's savepoint) sees the earlier records of the same
+    batch, so the 51st relation of one insert fails as it would in Salesforce.
+    """
+    if sobject.name == "EventRelation":
+        _event_relation_limits(ctx, new, old)
     if sobject.name == "EventRelation" and old is None and new.get("IsInvitee"):
         # an Event with invitees is a group event (Event object reference: IsGroupEvent, GroupEventType 1)
         ctx.conn.execute('UPDATE "Event" SET IsGroupEvent = 1, GroupEventType = \'1\' WHERE Id = ? '
@@ -160,3 +173,37 @@ def _unique_pair(ctx: Transaction, sobject: SObject, new: dict, a: str, b: str) 
         (new.get(a), new.get(b))).fetchone()
     if row:
         raise errors.DuplicateValue(f"duplicate value found: <unknown> duplicates value on record with id: {row[0]}")
+
+
+def _event_relation_limits(ctx: Transaction, new: dict, old: dict | None) -> None:
+    """Up to 50 related Contacts or one Lead per event (WhoId included), and 1,000 invitees.
+
+    Salesforce's exact error text for these is not documented; the local org answers
+    FIELD_INTEGRITY_EXCEPTION (the code of the other Who/What rule) naming the limit.
+    """
+    old = old or {}
+    event_id = new["EventId"]
+    relation = new.get("RelationId") or ""
+    if new.get("IsParent") and not old.get("IsParent") and relation[:3] in ("003", "00Q"):
+        rows = ctx.conn.execute('SELECT RelationId FROM "EventRelation" WHERE EventId = ? AND IsParent = 1 '
+                                "AND IsDeleted = 0", (event_id,)).fetchall()
+        who = ctx.conn.execute('SELECT WhoId FROM "Event" WHERE Id = ?', (event_id,)).fetchone()
+        people = {r[0] for r in rows if r[0][:3] in ("003", "00Q")} | ({who[0]} if who and who[0] else set())
+        leads = sorted(p for p in people if p.startswith("00Q"))
+        contacts = len(people) - len(leads)
+        if leads and len(people) > 1:
+            raise errors.FieldIntegrityException(
+                f"Relation ID: an event related to a lead can't be related to other contacts or leads "
+                f"(Shared Activities allows up to {MAX_EVENT_CONTACTS} contacts or one lead); event {event_id} "
+                f"would relate {len(leads)} lead(s) and {contacts} contact(s)", fields=["RelationId"])
+        if contacts > MAX_EVENT_CONTACTS:
+            raise errors.FieldIntegrityException(
+                f"Relation ID: an event can be related to up to {MAX_EVENT_CONTACTS} contacts or one lead "
+                f"(Shared Activities); event {event_id} would relate {contacts} contacts", fields=["RelationId"])
+    if new.get("IsInvitee") and not old.get("IsInvitee"):
+        (invitees,) = ctx.conn.execute('SELECT COUNT(*) FROM "EventRelation" WHERE EventId = ? AND IsInvitee = 1 '
+                                       "AND IsDeleted = 0", (event_id,)).fetchone()
+        if invitees > MAX_EVENT_INVITEES:
+            raise errors.FieldIntegrityException(
+                f"Relation ID: an event can have up to {MAX_EVENT_INVITEES} invitees; event {event_id} would "
+                f"have {invitees}", fields=["RelationId"])
