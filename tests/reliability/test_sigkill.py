@@ -88,7 +88,7 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.002, what: str = 
 
 
 @pytest.fixture
-def setup(org, tmp_path):
+def queued(org, tmp_path):
     config = write_config(tmp_path, org)
     outbox = open_store("sqlite:///outbox.db", base_dir=tmp_path)
     for i in range(0, BOOKINGS, BATCH):
@@ -112,8 +112,8 @@ def assert_every_booking_once(org, outbox) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_killed_right_after_salesforce_saved_a_batch(setup):
-    org, outbox, runs = setup
+def test_killed_right_after_salesforce_saved_a_batch(queued):
+    org, outbox, runs = queued
     sf = org.client()
     unrecorded = []  # per kill: Booking Actions Salesforce had that the outbox did not know were done
     for kill in range(2):
@@ -135,8 +135,8 @@ def test_killed_right_after_salesforce_saved_a_batch(setup):
 
 
 @pytest.mark.timeout(120)
-def test_killed_while_a_call_is_in_flight(setup):
-    org, outbox, runs = setup
+def test_killed_while_a_call_is_in_flight(queued):
+    org, outbox, runs = queued
     sf = org.client()
     org.faults.add(latency_ms=1500, path="/composite$")  # every Composite call waits 1.5 s first
     runs.start()
