@@ -3,6 +3,7 @@
 Against a real `slotforce serve` process (uvicorn, the real HTTP stack): every refusal is checked
 in the outbox afterwards (no delivery row, no change, no repeat counted) and in Salesforce (no
 Booking Action). A valid delivery at the end shows the same service does accept and store.
+The last test sends the same webhooks many times at once, as a sender retrying in parallel would.
 """
 
 from __future__ import annotations
@@ -117,3 +118,31 @@ def test_refused_deliveries_store_nothing(served, org, tmp_path):
     assert count(sf, "Booking_Action__c") == 1
     assert json.loads(api_body)["booking_uid"] == sf.query("SELECT Booking_Uid__c FROM Booking_Action__c")[
         "records"][0]["Booking_Uid__c"]
+
+
+@pytest.mark.timeout(90)
+def test_the_same_webhooks_delivered_concurrently_are_stored_once(served, org, tmp_path):
+    """Senders retry fast and in parallel: 3 webhooks x 12 concurrent copies -> 3 changes, 33 repeats."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    secret = SECRETS["RELIABILITY_API_SECRET"]
+    bodies = [body(created(n, uid=f"concurrent-{n}")) for n in range(3)]
+    copies = [b for b in bodies for _ in range(12)]
+
+    def post(raw: bytes) -> int:
+        with httpx.Client(base_url=served.url, timeout=30) as http:
+            return http.post("/webhooks/api", content=raw,
+                             headers={"Content-Type": "application/json", **sign_api(secret, raw)}).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(post, copies))
+    assert statuses == [202] * len(copies)
+    with open_store("sqlite:///outbox.db", base_dir=tmp_path) as outbox:
+        counts = outbox.counts()
+        assert counts["deliveries"] == 3 and counts["repeated_deliveries"] == 33, counts
+        deadline = time.monotonic() + 30
+        while outbox.counts()["done"] < 3:
+            assert time.monotonic() < deadline, outbox.counts()
+            time.sleep(0.1)
+    sf = org.client()
+    assert count(sf, "Booking_Action__c") == count(sf, "Event") == 3
