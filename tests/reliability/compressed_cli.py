@@ -17,7 +17,8 @@ from slotforce.service.worker import Worker
 from slotforce.store import Backoff
 from slotforce.store.sqlite import SqliteOutbox
 
-Worker.__init__.__kwdefaults__["lease_for"] = timedelta(seconds=float(os.environ.get("SLOTFORCE_TEST_LEASE_SECONDS", 3)))
+LEASE_SECONDS = float(os.environ.get("SLOTFORCE_TEST_LEASE_SECONDS", 3))
+Worker.__init__.__kwdefaults__["lease_for"] = timedelta(seconds=LEASE_SECONDS)
 SqliteOutbox.__init__.__kwdefaults__["backoff"] = Backoff(base_seconds=0.02, cap_seconds=0.2, max_attempts=12)
 
 if __name__ == "__main__":

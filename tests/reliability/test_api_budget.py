@@ -66,7 +66,8 @@ def run_for(worker: Worker, seconds: float) -> int:
 def assert_all_landed_once(org, outbox) -> None:
     counts = outbox.counts()
     assert counts["done"] == BOOKINGS and counts["failed"] == 0, (
-        counts, {(i.last_error_code, i.last_error, i.attempts) for i in outbox.items(states=["failed"], limit=BOOKINGS)})
+        counts, {(i.last_error_code, i.last_error, i.attempts)
+                 for i in outbox.items(states=["failed"], limit=BOOKINGS)})
     sf = org.client()
     assert count(sf, "Booking_Action__c") == count(sf, "Event") == count(sf, "Contact") == BOOKINGS
     assert doubles(sf, "Booking_Action__c", "Action_Key__c") == {} and doubles(sf, "Contact", "Email") == {}

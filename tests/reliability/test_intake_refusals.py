@@ -50,6 +50,13 @@ def refusals(api_body: bytes) -> list[tuple[str, str, bytes | object, dict[str, 
     """(what, source, body, headers, expected status)."""
     api_secret, calcom_secret, calendly_key = SECRETS.values()
     json_headers = {"Content-Type": "application/json"}
+
+    def api(secret: str, raw: bytes) -> dict[str, str]:
+        return {**json_headers, **sign_api(secret, raw)}
+
+    def calcom(secret: str, raw: bytes) -> dict[str, str]:
+        return {**json_headers, **sign_calcom(secret, raw)}
+
     not_json = b'{"action": "Created", "booking_uid": '
     no_uid = body({k: v for k, v in created(2).items() if k != "booking_uid"})
     naive_time = body({**created(3), "start": "2026-12-05T10:00:00"})
@@ -58,26 +65,25 @@ def refusals(api_body: bytes) -> list[tuple[str, str, bytes | object, dict[str, 
     stale = int(time.time()) - 3600
     return [
         ("api: no signature", "api", api_body, json_headers, 401),
-        ("api: signed with another secret", "api", api_body, {**json_headers, **sign_api("not-the-secret", api_body)}, 401),
-        ("api: signature of another body", "api", api_body, {**json_headers, **sign_api(api_secret, api_body + b" ")}, 401),
+        ("api: signed with another secret", "api", api_body, api("not-the-secret", api_body), 401),
+        ("api: signature of another body", "api", api_body, api(api_secret, api_body + b" "), 401),
         ("api: garbage signature", "api", api_body, {**json_headers, "X-Slotforce-Signature-256": "sha256=zz"}, 401),
         ("calcom: calendly-style header", "calcom", CALCOM_BOOKING,
          {**json_headers, **sign_calendly(calcom_secret, CALCOM_BOOKING)}, 401),
-        ("calcom: wrong secret", "calcom", CALCOM_BOOKING, {**json_headers, **sign_calcom("nope", CALCOM_BOOKING)}, 401),
+        ("calcom: wrong secret", "calcom", CALCOM_BOOKING, calcom("nope", CALCOM_BOOKING), 401),
         ("calendly: stale timestamp", "calendly", CALENDLY_BOOKING,
          {**json_headers, **sign_calendly(calendly_key, CALENDLY_BOOKING, timestamp=stale)}, 401),
         ("calendly: wrong key", "calendly", CALENDLY_BOOKING,
          {**json_headers, **sign_calendly("nope", CALENDLY_BOOKING)}, 401),
-        ("api: not JSON", "api", not_json, {**json_headers, **sign_api(api_secret, not_json)}, 400),
-        ("api: booking_uid missing", "api", no_uid, {**json_headers, **sign_api(api_secret, no_uid)}, 400),
-        ("api: time without a zone", "api", naive_time, {**json_headers, **sign_api(api_secret, naive_time)}, 400),
-        ("api: 201 changes in one delivery", "api", too_many, {**json_headers, **sign_api(api_secret, too_many)}, 400),
-        ("calcom: signed, but not JSON", "calcom", not_json, {**json_headers, **sign_calcom(calcom_secret, not_json)}, 400),
-        ("api: over 1 MiB, signed", "api", big, {**json_headers, **sign_api(api_secret, big)}, 413),
-        ("api: over 1 MiB, chunked (no Content-Length)", "api", chunks(big),
-         {**json_headers, **sign_api(api_secret, big)}, 413),
+        ("api: not JSON", "api", not_json, api(api_secret, not_json), 400),
+        ("api: booking_uid missing", "api", no_uid, api(api_secret, no_uid), 400),
+        ("api: time without a zone", "api", naive_time, api(api_secret, naive_time), 400),
+        ("api: 201 changes in one delivery", "api", too_many, api(api_secret, too_many), 400),
+        ("calcom: signed, but not JSON", "calcom", not_json, calcom(calcom_secret, not_json), 400),
+        ("api: over 1 MiB, signed", "api", big, api(api_secret, big), 413),
+        ("api: over 1 MiB, chunked (no Content-Length)", "api", chunks(big), api(api_secret, big), 413),
         ("calcom: over its own 4 KiB limit", "calcom", CALCOM_BOOKING + b" " * SMALL_LIMIT,
-         {**json_headers, **sign_calcom(calcom_secret, CALCOM_BOOKING + b" " * SMALL_LIMIT)}, 413),
+         calcom(calcom_secret, CALCOM_BOOKING + b" " * SMALL_LIMIT), 413),
     ]
 
 
@@ -101,8 +107,9 @@ def test_refused_deliveries_store_nothing(served, org, tmp_path):
 
     # the same service accepts a good delivery; a forged copy of it afterwards is still refused
     with httpx.Client(base_url=served.url, timeout=30) as http:
+        secret = SECRETS["RELIABILITY_API_SECRET"]
         ok = http.post("/webhooks/api", content=api_body,
-                       headers={"Content-Type": "application/json", **sign_api(SECRETS["RELIABILITY_API_SECRET"], api_body)})
+                       headers={"Content-Type": "application/json", **sign_api(secret, api_body)})
         assert ok.status_code == 202, ok.text
         forged = http.post("/webhooks/api", content=api_body,
                            headers={"Content-Type": "application/json", **sign_api("not-the-secret", api_body)})

@@ -68,7 +68,8 @@ def test_2000_bookings_with_a_fifth_of_calls_failing_land_once_each(org, tmp_pat
     assert keys == {f"api:rel-{n:05d}:Created:0" for n in range(BOOKINGS)}
     assert count(sf, "Booking_Action__c", "Status__c != 'Processed'") == 0
     emails = {r["Id"]: r["Email"] for r in query_all(sf, "SELECT Id, Email FROM Contact")}
-    who = {r["Booking_Uid__c"]: emails.get(r["WhoId"]) for r in query_all(sf, "SELECT Booking_Uid__c, WhoId FROM Event")}
+    events = query_all(sf, "SELECT Booking_Uid__c, WhoId FROM Event")
+    who = {r["Booking_Uid__c"]: emails.get(r["WhoId"]) for r in events}
     assert who == {f"rel-{n:05d}": attendee_email(n) for n in range(BOOKINGS)}
     outbox.close()
 
