@@ -26,7 +26,7 @@ TERMINAL_STATUS = {"Processed", "Skipped", "Failed"}
 # What the flows may use: the documented, standard subset the local org's runtime implements.
 ELEMENTS = {"recordLookups", "recordCreates", "recordUpdates", "recordDeletes", "decisions", "assignments",
             "loops", "subflows"}
-OPERATORS = {"EqualTo", "IsNull", "IsChanged", "StartsWith", "GreaterThan", "In"}
+OPERATORS = {"EqualTo", "IsNull", "IsChanged", "StartsWith", "GreaterThan", "LessThan", "In", "NotIn"}
 ASSIGNMENT_OPERATORS = {"Assign", "Add", "AssignCount", "RemoveAll"}
 FUNCTIONS = {"LEFT", "MID", "FIND", "LEN", "TRIM", "IF", "ISBLANK"}
 
@@ -44,7 +44,9 @@ def test_triggers_match_the_design():
         "Scheduling_Link__c", "CreateAndUpdate", [("Kind__c", "Profile")])
     assert not FLOWS["Event_Participants"].record_triggered
     inputs = {v.name for v in FLOWS["Event_Participants"].variables if v.input}
-    assert inputs == {"EventId", "GuestEmails", "CoHostEmails"}
+    assert inputs == {"EventId", "WhoId", "GuestEmails", "CoHostEmails"}
+    outputs = {v.name for v in FLOWS["Event_Participants"].variables if v.output}
+    assert outputs == {"ErrorMessage", "NotRelatedEmails"}
     assert all(f.status == "Active" and f.api_version == "62.0" for f in FLOWS.values())
 
 

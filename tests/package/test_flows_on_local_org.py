@@ -77,13 +77,15 @@ def test_a_booking_from_creation_to_cancellation(org):
     created = org.action("Created", "uid-1", Subject__c="Intro", Start__c=START, End__c=END, Who_Id__c=who,
                          Meeting_Type__c="Discovery", Guest_Emails__c="guest@example.com\nlead@example.com\n\nnobody@x.io",
                          Co_Host_Emails__c="ADMIN@slotforce.example")
-    assert (created["Status__c"], created["Error__c"]) == ("Processed", None)
+    # the Who is a Contact, so the guest Lead cannot be one of the Event's people: invited, and noted
+    assert created["Status__c"] == "Processed"
+    assert created["Error__c"].endswith("Not related: lead@example.com"), created["Error__c"]
     event = org.query("SELECT Id, Subject, WhoId, Meeting_Status__c FROM Event WHERE Booking_Uid__c = 'uid-1'")[0]
     assert (event["Id"], event["Subject"], event["WhoId"], event["Meeting_Status__c"]) == (
         created["Event_Id__c"], "Intro", who, "Scheduled")
-    invitees = {r["RelationId"] for r in org.query(
-        f"SELECT RelationId FROM EventRelation WHERE EventId = '{event['Id']}' AND IsInvitee = true")}
-    assert invitees == {guest, lead, host}
+    relations = {r["RelationId"]: (r["IsInvitee"], r["IsParent"]) for r in org.query(
+        f"SELECT RelationId, IsInvitee, IsParent FROM EventRelation WHERE EventId = '{event['Id']}'")}
+    assert relations == {guest: (True, True), lead: (True, False), host: (True, False)}
     person = org.query(f"SELECT Meeting_Status__c, Meeting_Type__c FROM Contact WHERE Id = '{who}'")[0]
     assert (person["Meeting_Status__c"], person["Meeting_Type__c"]) == ("Scheduled", "Discovery")
 
@@ -105,6 +107,76 @@ def test_a_booking_from_creation_to_cancellation(org):
     missing = org.action("Completed", "never-booked")
     assert missing["Status__c"] == "Failed" and "never-booked" in missing["Error__c"]
     assert org.action("Completed", None)["Status__c"] == "Skipped"
+
+
+def relations(org, event_id: str) -> dict[str, bool]:
+    """RelationId -> IsParent of the Event's relations (all of them are invitees)."""
+    rows = org.query(f"SELECT RelationId, IsInvitee, IsParent FROM EventRelation WHERE EventId = '{event_id}'")
+    assert all(r["IsInvitee"] for r in rows)
+    return {r["RelationId"]: r["IsParent"] for r in rows}
+
+
+def test_sixty_guest_contacts_relate_fifty_and_name_the_ten_left_out(org):
+    emails = [f"crowd{i}@sixty.example" for i in range(60)]
+    contacts = dict(zip(org.insert("Contact", [{"LastName": f"Crowd {i}", "Email": e} for i, e in enumerate(emails)]),
+                        emails))
+    action = org.action("Created", "sixty", Subject__c="Town hall", Start__c=START, End__c=END,
+                        Guest_Emails__c="\n".join(emails))
+    assert action["Status__c"] == "Processed"
+    related = relations(org, action["Event_Id__c"])
+    assert set(related) == set(contacts)  # everyone is invited
+    left_out = sorted(contacts[c] for c, parent in related.items() if not parent)
+    assert len(left_out) == 10  # oldest Contacts first; these 60 were created together, so any ten
+    note = action["Error__c"]
+    assert "up to 50 contacts or one lead" in note
+    assert sorted(note.split("Not related: ")[1].split(", ")) == left_out
+
+
+def test_the_who_contact_counts_among_the_fifty(org):
+    (who,) = org.insert("Contact", [{"LastName": "Host side", "Email": "who@fifty.example"}])
+    emails = [f"g{i}@fifty.example" for i in range(50)]
+    org.insert("Contact", [{"LastName": f"G{i}", "Email": e} for i, e in enumerate(emails)])
+    action = org.action("Created", "fifty", Start__c=START, End__c=END, Who_Id__c=who,
+                        Guest_Emails__c="\n".join(emails))
+    assert action["Status__c"] == "Processed"
+    related = relations(org, action["Event_Id__c"])
+    assert len(related) == 50 and sum(related.values()) == 49
+    (left_out,) = [c for c, parent in related.items() if not parent]
+    email = org.query(f"SELECT Email FROM Contact WHERE Id = '{left_out}'")[0]["Email"]
+    assert action["Error__c"].endswith(f"Not related: {email}")
+
+
+def test_two_guest_leads_relate_one(org):
+    leads = org.insert("Lead", [{"LastName": "One", "Company": "X", "Email": "one@leads.example"},
+                                {"LastName": "Two", "Company": "X", "Email": "two@leads.example"}])
+    action = org.action("Created", "two-leads", Start__c=START, End__c=END,
+                        Guest_Emails__c="one@leads.example\ntwo@leads.example")
+    assert action["Status__c"] == "Processed"
+    assert relations(org, action["Event_Id__c"]) == {leads[0]: True, leads[1]: False}
+    assert action["Error__c"].endswith("Not related: two@leads.example")
+
+
+def test_guests_of_a_lead_s_event_are_invited_only(org):
+    (lead,) = org.insert("Lead", [{"LastName": "Who", "Company": "X", "Email": "who@lead-event.example"}])
+    (guest,) = org.insert("Contact", [{"LastName": "Guest", "Email": "guest@lead-event.example"}])
+    action = org.action("Created", "lead-event", Start__c=START, End__c=END, Who_Id__c=lead,
+                        Guest_Emails__c="guest@lead-event.example")
+    assert relations(org, action["Event_Id__c"]) == {guest: False}
+    assert action["Error__c"].endswith("Not related: guest@lead-event.example")
+
+
+def test_a_booking_within_the_limit_has_no_note(org):
+    (who,) = org.insert("Contact", [{"LastName": "Who", "Email": "who@quiet.example"}])
+    (guest,) = org.insert("Contact", [{"LastName": "Guest", "Email": "guest@quiet.example"}])
+    action = org.action("Created", "quiet", Start__c=START, End__c=END, Who_Id__c=who,
+                        Guest_Emails__c="guest@quiet.example")
+    assert (action["Status__c"], action["Error__c"]) == ("Processed", None)
+    assert relations(org, action["Event_Id__c"]) == {guest: True}
+    # booked again (same uid): the guest is related already and is not counted or related twice
+    again = org.action("Created", "quiet", Start__c=START, End__c=END, Who_Id__c=who,
+                       Guest_Emails__c="guest@quiet.example")
+    assert (again["Status__c"], again["Error__c"]) == ("Processed", None)
+    assert relations(org, action["Event_Id__c"]) == {guest: True}
 
 
 def test_two_hundred_bookings_in_one_request_stay_within_limits(org):

@@ -116,9 +116,12 @@ def booking_action_created() -> Flow:
                          id_to="EventId", next="Add_Participants", fault="Mark_Failed"),
             Subflow(name="Add_Participants", flow_name="Event_Participants", inputs=[
                 SubflowInput(name="EventId", value=ref("EventId")),
+                SubflowInput(name="WhoId", value=ref("$Record.Who_Id__c")),
                 SubflowInput(name="GuestEmails", value=ref("$Record.Guest_Emails__c")),
                 SubflowInput(name="CoHostEmails", value=ref("$Record.Co_Host_Emails__c")),
-            ], outputs=[SubflowOutput(name="ErrorMessage", to="ParticipantsError")], next="Participants_Added"),
+            ], outputs=[SubflowOutput(name="ErrorMessage", to="ParticipantsError"),
+                        SubflowOutput(name="NotRelatedEmails", to="GuestsNotRelated")],
+                    next="Participants_Added"),
             Decision(name="Participants_Added", rules=[
                 Rule(name="Participants_Failed", conditions=[_is("ParticipantsError", "IsNull", FALSE)],
                      next="Mark_Participants_Failed")], default="Who_Kind", default_label="Invited"),
@@ -126,7 +129,8 @@ def booking_action_created() -> Flow:
             _who_kind("$Record.Who_Id__c"),
             _who_update("Update_Lead", "Lead", "$Record.Who_Id__c", who),
             _who_update("Update_Contact", "Contact", "$Record.Who_Id__c", who),
-            _mark("Mark_Processed", "Processed", event_id="EventId"),
+            _mark("Mark_Processed", "Processed", error=ref("ParticipantsNote"), event_id="EventId",
+                  description="Processed; Error__c notes the guests Salesforce's limit kept from being related."),
             _mark("Mark_Skipped", "Skipped", error=text("Booking_Uid__c is blank: no Event can be matched or created.")),
             MARK_FAILED,
         ],
@@ -136,6 +140,8 @@ def booking_action_created() -> Flow:
             Variable(name="EventId", data_type="String", description="Id of the Event updated or created."),
             Variable(name="ParticipantsError", data_type="String",
                      description="Fault message from Event_Participants, blank when all went well."),
+            Variable(name="GuestsNotRelated", data_type="String",
+                     description="Guests invited but not related to the Event (over 50 contacts or one lead)."),
         ],
         formulas=[
             Formula(name="EventMeetingType", data_type="String", expression="LEFT({!$Record.Meeting_Type__c}, 75)",
@@ -144,6 +150,12 @@ def booking_action_created() -> Flow:
                     expression="IF(ISBLANK({!$Record.Owner_Id__c}), {!$Record.OwnerId}, {!$Record.Owner_Id__c})",
                     description="The resolved owner, else whoever inserted the Booking Action (the integration "
                     "user, who would own the Event by default anyway)."),
+            Formula(name="ParticipantsNote", data_type="String",
+                    expression='IF(ISBLANK({!GuestsNotRelated}), "", LEFT("Invited, but not related to the Event: '
+                    'Salesforce relates up to 50 contacts or one lead to an event (Shared Activities). Not related: " '
+                    '& {!GuestsNotRelated}, 32000))',
+                    description="Error__c of a Processed action: which guests the limit kept off the Event's "
+                    "related contacts/lead (blank when none)."),
             Formula(name="ExistingEventOwner", data_type="String",
                     expression="IF(ISBLANK({!$Record.Owner_Id__c}), {!FoundEvent.OwnerId}, {!$Record.Owner_Id__c})",
                     description="The resolved owner, else the Event keeps its owner."),
@@ -315,23 +327,44 @@ def _split_lines(prefix: str, source: str, after: str) -> tuple[list, list, list
     return elements, variables, formulas
 
 
-def _invite(prefix: str, sobject: str, loop_item: str, after_loop: str, extra: list[AssignmentItem] = ()) -> list:
-    """Loop over found records, skipping those already related to the Event, collecting EventRelations."""
+def _invite(prefix: str, loop_item: str, after_loop: str, *, slot: list[Condition] | None = None,
+            counter: str | None = None, matched: str | None = None) -> list:
+    """Loop over found people, skipping those already related to the Event, collecting EventRelations.
+
+    Guests (`slot` given) are related as the Event's people (IsParent) while the Shared Activities
+    limit has room, else only invited, their email noted; co-hosts (Users) are invitees only.
+    """
     loop = f"Loop_{prefix}"
-    return [
+
+    def relation(parent: bool) -> list[AssignmentItem]:
+        return [_set("Relation.RelationId", ref(f"{loop_item}.Id")),
+                _set("Relation.EventId", ref("EventId")),
+                _set("Relation.IsInvitee", TRUE),
+                _set("Relation.IsParent", TRUE if parent else FALSE),
+                _set("Relations", ref("Relation"), "Add"),
+                _set("RelatedIds", ref(f"{loop_item}.Id"), "Add"),
+                *([_set("MatchedEmails", ref(f"{loop_item}.Email"), "Add")] if matched else [])]
+
+    first = f"{prefix}_Room_Left" if slot else f"Invite_{prefix}"
+    elements = [
         Loop(name=loop, collection=f"{prefix}Records", item=loop_item, each=f"{prefix}_Already_Related",
              done=after_loop),
         Decision(name=f"{prefix}_Already_Related", rules=[
             Rule(name=f"{prefix}_Related", conditions=[_is(f"{loop_item}.Id", "In", ref("RelatedIds"))], next=loop)],
-            default=f"Invite_{prefix}", default_label="Not yet"),
-        Assignment(name=f"Invite_{prefix}", items=[
-            _set("Relation.RelationId", ref(f"{loop_item}.Id")),
-            _set("Relation.EventId", ref("EventId")),
-            _set("Relation.IsInvitee", TRUE),
-            _set("Relations", ref("Relation"), "Add"),
-            _set("RelatedIds", ref(f"{loop_item}.Id"), "Add"),
-            *extra,
-        ], next=loop),
+            default=first, default_label="Not yet"),
+    ]
+    if not slot:
+        return [*elements, Assignment(name=f"Invite_{prefix}", items=relation(False), next=loop)]
+    return [
+        *elements,
+        Decision(name=f"{prefix}_Room_Left", label=f"Room for one more related {prefix}?", rules=[
+            Rule(name=f"{prefix}_Fits", conditions=slot, next=f"Relate_{prefix}")],
+            default=f"Invite_{prefix}_Only", default_label="Limit reached"),
+        Assignment(name=f"Relate_{prefix}", label=f"Relate and invite the {prefix}",
+                   items=[*relation(True), _set(counter, number(1), "Add")], next=loop),
+        Assignment(name=f"Invite_{prefix}_Only", label=f"Invite the {prefix}, note the email",
+                   items=[*relation(False), _set("NotRelatedEmails", ref("NotRelatedSeparator"), "Add"),
+                          _set("NotRelatedEmails", ref(f"{loop_item}.Email"), "Add")], next=loop),
     ]
 
 
@@ -351,11 +384,17 @@ def event_participants() -> Flow:
         return [Variable(name=f"{collection}Records", data_type="SObject", object_type=sobject, collection=True),
                 Variable(name=f"{collection}Record", data_type="SObject", object_type=sobject)]
 
+    def who(prefix: str, key: str) -> list[Condition]:
+        return [_is(f"{prefix}.IsParent", "EqualTo", TRUE), _is(f"{prefix}.RelationId", "StartsWith", text(key))]
+
+    no_lead = _is("RelatedLeads", "EqualTo", number(0))
     return Flow(
         api_name="Event_Participants",
         label="Event Participants",
-        description="Subflow: relate an Event to its guests (Contacts, else unconverted Leads, by email) and "
-        "co-hosts (active Users by email) as invitees, in one query per object and one insert.",
+        description="Subflow: invite an Event's guests (Contacts, else unconverted Leads, by email) and co-hosts "
+        "(active Users by email), in one query per object and one insert. Guests are also related to the "
+        "Event as its people while Salesforce's limit allows (up to 50 contacts, or one lead, the Who "
+        "included); the others are only invited and their emails returned in NotRelatedEmails.",
         start=Start(next="Has_Event"),
         elements=[
             Decision(name="Has_Event", rules=[
@@ -367,20 +406,42 @@ def event_participants() -> Flow:
             *cohost_split,
             RecordLookup(name="Get_Related", label="Get existing Event relations", object="EventRelation",
                          filters=[RecordFilter(field="EventId", operator="EqualTo", value=ref("EventId"))],
-                         first_only=False, output="ExistingRecords", fields=["Id", "RelationId"],
+                         first_only=False, output="ExistingRecords", fields=["Id", "RelationId", "IsParent"],
                          next="Loop_Existing", fault="Capture_Fault"),
             Loop(name="Loop_Existing", collection="ExistingRecords", item="ExistingRecord",
-                 each="Remember_Existing", done="Count_Guests"),
+                 each="Remember_Existing", done="Who_Not_Counted"),
             Assignment(name="Remember_Existing", items=[_set("RelatedIds", ref("ExistingRecord.RelationId"), "Add")],
+                       next="Existing_Person"),
+            # Related people so far, against the limit: Who relations (IsParent) of Leads and Contacts.
+            Decision(name="Existing_Person", label="Already one of the Event's people?", rules=[
+                Rule(name="Existing_Lead", conditions=who("ExistingRecord", "00Q"), next="Count_Existing_Lead"),
+                Rule(name="Existing_Contact", conditions=who("ExistingRecord", "003"), next="Count_Existing_Contact"),
+            ], default="Loop_Existing", default_label="Invitee only"),
+            Assignment(name="Count_Existing_Lead", items=[_set("RelatedLeads", number(1), "Add")],
                        next="Loop_Existing"),
+            Assignment(name="Count_Existing_Contact", items=[_set("RelatedContacts", number(1), "Add")],
+                       next="Loop_Existing"),
+            # The Event's WhoId is one of its people; orgs that list it in EventRelation counted it above.
+            Decision(name="Who_Not_Counted", label="Is the Who still to count?", rules=[
+                Rule(name="Who_Lead", conditions=[_is("WhoId", "StartsWith", text("00Q")),
+                                                  _is("WhoId", "NotIn", ref("RelatedIds"))], next="Count_Who_Lead"),
+                Rule(name="Who_Contact", conditions=[_is("WhoId", "StartsWith", text("003")),
+                                                     _is("WhoId", "NotIn", ref("RelatedIds"))],
+                     next="Count_Who_Contact"),
+            ], default="Count_Guests", default_label="Counted or none"),
+            Assignment(name="Count_Who_Lead", items=[_set("RelatedLeads", number(1), "Add"),
+                                                     _set("RelatedIds", ref("WhoId"), "Add")], next="Count_Guests"),
+            Assignment(name="Count_Who_Contact", items=[_set("RelatedContacts", number(1), "Add"),
+                                                        _set("RelatedIds", ref("WhoId"), "Add")], next="Count_Guests"),
             count("Count_Guests", "GuestList", "Any_Guests"),
             any_("Any_Guests", "Get_Contacts", "Count_CoHosts"),
             RecordLookup(name="Get_Contacts", label="Get guest Contacts", object="Contact",
                          filters=[RecordFilter(field="Email", operator="In", value=ref("GuestList"))],
                          first_only=False, output="ContactRecords", fields=["Id", "Email"],
+                         sort_field="CreatedDate", sort_order="Asc",
                          next="Loop_Contact", fault="Capture_Fault"),
-            *_invite("Contact", "Contact", "ContactRecord", "Lead_Emails",
-                     [_set("MatchedEmails", ref("ContactRecord.Email"), "Add")]),
+            *_invite("Contact", "ContactRecord", "Lead_Emails", counter="RelatedContacts", matched="MatchedEmails",
+                     slot=[no_lead, _is("RelatedContacts", "LessThan", number(50))]),
             Assignment(name="Lead_Emails", label="Guests without a Contact", items=[
                 _set("LeadEmails", ref("GuestList")),
                 _set("LeadEmails", ref("MatchedEmails"), "RemoveAll"),
@@ -390,9 +451,11 @@ def event_participants() -> Flow:
             RecordLookup(name="Get_Leads", label="Get guest Leads", object="Lead",
                          filters=[RecordFilter(field="Email", operator="In", value=ref("LeadEmails")),
                                   RecordFilter(field="IsConverted", operator="EqualTo", value=FALSE)],
-                         first_only=False, output="LeadRecords", fields=["Id"],
+                         first_only=False, output="LeadRecords", fields=["Id", "Email"],
+                         sort_field="CreatedDate", sort_order="Asc",
                          next="Loop_Lead", fault="Capture_Fault"),
-            *_invite("Lead", "Lead", "LeadRecord", "Count_CoHosts"),
+            *_invite("Lead", "LeadRecord", "Count_CoHosts", counter="RelatedLeads",
+                     slot=[no_lead, _is("RelatedContacts", "EqualTo", number(0))]),
             count("Count_CoHosts", "CoHostList", "Any_CoHosts"),
             any_("Any_CoHosts", "Get_Users", "Count_Relations"),
             RecordLookup(name="Get_Users", label="Get co-host Users", object="User",
@@ -400,7 +463,7 @@ def event_participants() -> Flow:
                                   RecordFilter(field="IsActive", operator="EqualTo", value=TRUE)],
                          first_only=False, output="UserRecords", fields=["Id"],
                          next="Loop_User", fault="Capture_Fault"),
-            *_invite("User", "User", "UserRecord", "Count_Relations"),
+            *_invite("User", "UserRecord", "Count_Relations"),
             count("Count_Relations", "Relations", "Any_Relations"),
             any_("Any_Relations", "Create_Relations", None),
             RecordCreate(name="Create_Relations", input_reference="Relations", fault="Capture_Fault"),
@@ -409,12 +472,16 @@ def event_participants() -> Flow:
         ],
         variables=[
             Variable(name="EventId", data_type="String", input=True, description="The Event to relate people to."),
+            Variable(name="WhoId", data_type="String", input=True,
+                     description="The Event's WhoId (Lead or Contact): one of its people, counted against the limit."),
             Variable(name="GuestEmails", data_type="String", input=True,
                      description="Guest emails, one per line (Booking_Action__c.Guest_Emails__c)."),
             Variable(name="CoHostEmails", data_type="String", input=True,
                      description="Co-host emails, one per line (Booking_Action__c.Co_Host_Emails__c)."),
             Variable(name="ErrorMessage", data_type="String", output=True,
                      description="Fault message when a query or the insert failed; blank otherwise."),
+            Variable(name="NotRelatedEmails", data_type="String", output=True,
+                     description="Emails of guests invited but not related (limit reached), comma-separated."),
             *guest_vars, *cohost_vars,
             *records("EventRelation", "Existing"),
             *records("Contact", "Contact"),
@@ -426,14 +493,21 @@ def event_participants() -> Flow:
                      description="Emails of guests already matched to a Contact."),
             Variable(name="RelatedIds", data_type="String", collection=True,
                      description="People already related to the Event: never related twice."),
+            Variable(name="RelatedContacts", data_type="Number", value=number(0),
+                     description="Contacts related to the Event as its people (at most 50)."),
+            Variable(name="RelatedLeads", data_type="Number", value=number(0),
+                     description="Leads related to the Event as its people (at most one, and then no contact)."),
             Variable(name="Relation", data_type="SObject", object_type="EventRelation"),
             Variable(name="Relations", data_type="SObject", object_type="EventRelation", collection=True,
-                     description="All new invitees, inserted at once after the loops."),
+                     description="All new relations, inserted at once after the loops."),
             Variable(name="Count", data_type="Number", value=number(0)),
         ],
         formulas=[
             Formula(name="LineBreak", data_type="String", expression="MID({!LineBreakHolder}, 2, 1)",
                     description="A line break: guest and co-host emails are one per line."),
+            Formula(name="NotRelatedSeparator", data_type="String",
+                    expression='IF(ISBLANK({!NotRelatedEmails}), "", ", ")',
+                    description="Comma between the emails of NotRelatedEmails."),
             *guest_formulas, *cohost_formulas,
         ],
         # Tools that read flow XML often trim element text, which would turn a template holding
