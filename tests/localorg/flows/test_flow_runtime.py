@@ -257,6 +257,22 @@ def test_before_save_flow_sets_fields_without_dml(forg):
     assert rows["b@x.com"]["Status__c"] == "Pending"
 
 
+FILL_COMPANY = flow("Lead_Fills_Company", """
+    <assignments>
+        <name>Fill_Company</name>
+        <assignmentItems><assignToReference>$Record.Company</assignToReference><operator>Assign</operator><value><stringValue>Unknown company</stringValue></value></assignmentItems>
+    </assignments>""", start=record_start("Lead", "Fill_Company", trigger="RecordBeforeSave", extra="""
+        <filterLogic>and</filterLogic>
+        <filters><field>Company</field><operator>IsNull</operator><value><booleanValue>true</booleanValue></value></filters>"""))
+
+
+def test_a_before_save_flow_fills_a_required_field_the_request_left_out(forg):
+    """Order of execution: before-save flows run before required fields are checked."""
+    forg.deploy(FILL_COMPANY)
+    forg.save("insert", "Lead", [{"LastName": "Nobody"}])
+    assert [r["Company"] for r in forg.query("SELECT Company FROM Lead")] == ["Unknown company"]
+
+
 ON_CHANGE = flow("Only_When_Canceled", """
     <recordCreates>
         <name>Log</name>
