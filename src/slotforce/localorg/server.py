@@ -153,6 +153,10 @@ class LocalOrg:
                 "username": self.username, "user_id": self.user_id, "ca_bundle": self.ca_bundle,
                 "api_version": API_VERSION}
 
+    def env_exports(self, name: str = "local") -> dict[str, str]:
+        """The variables `slotforce org env` prints for this org (see `env_exports`)."""
+        return env_exports(self.state_dir, name, self.info())
+
     def write_org_json(self) -> pathlib.Path:
         path = self.state_dir / "org.json"
         path.write_text(json.dumps(self.info(), indent=2) + "\n")
@@ -265,3 +269,15 @@ def read_org_json(state_dir: str | os.PathLike) -> dict:
         raise FileNotFoundError(f"{path} does not exist: start the org first with `slotforce org serve --state "
                                 f"{state_dir}`")
     return json.loads(path.read_text())
+
+
+def env_exports(state_dir: str | os.PathLike, name: str = "local", info: dict | None = None) -> dict[str, str]:
+    """What `slotforce org env` exports: requests trusts our CA (and the system's); CumulusCI knows the
+    org as `name` and uses its token as it is (no OAuth refresh)."""
+    info = info or read_org_json(state_dir)
+    bundle = ensure_bundle(pathlib.Path(state_dir))
+    cci = {"instance_url": info["instance_url"], "access_token": info["access_token"], "org_id": info["org_id"],
+           "username": info["username"], "id": f"{info['instance_url']}/id/{info['org_id']}/{info['user_id']}"}
+    return {"REQUESTS_CA_BUNDLE": str(bundle.resolve()),
+            f"CUMULUSCI_ORG_{name}": json.dumps(cci, separators=(",", ":")),
+            "CUMULUSCI_DISABLE_REFRESH": "1"}
