@@ -20,6 +20,7 @@ from slotforce.sync.booking import Action, BookingChange, Person
 from slotforce.sync.describe import DescribeCache, SObjectInfo
 from slotforce.sync.fetch import FetchPlan, build_fetch, details_query, snapshot_from
 from slotforce.sync.gateway import KNOCK_ON_CODES, ApiError, Gateway, SalesforceCallError, SubResult, is_transient
+from slotforce.sync.limits import WRITE_CALL_BUDGET, call_cost, is_governor_limit, save_cost, write_chunks
 from slotforce.sync.owner import OwnerLookup, round_robin_owner
 from slotforce.sync.plan import BookingPlan, RecordUpdate, plan_change
 from slotforce.sync.requests import (
@@ -219,34 +220,77 @@ class SyncEngine:
 
         created: dict[tuple[str, str], str] = {}
         person_errors: dict[tuple[str, str], ApiError] = {}
-        parts = write_parts(live)
-        by_key = {n.key: n for n in parts.people}
-        retry: dict[tuple[str, str], NewRecord] = {}  # new people to create again without rejected fields
-        inline_refs = len(parts.people) + sum(1 for _, _, w in parts.actions if w is not None)
+        # The Flows run in the write call's transaction: size the calls so that they fit its limits.
+        chunks = write_chunks(live, lambda p: p.action_fields)
+        if len(chunks) > 1:
+            for n, chunk in enumerate(chunks, 1):
+                for p in chunk:
+                    p.trace.add("write_call_sized", call=n, calls=len(chunks), bookings=len(chunk),
+                                estimate=str(save_cost(q.action_fields for q in chunk)))
+            if any(self._people_first(write_parts(c, created)) for c in chunks):
+                # one people call for the whole wave, not one per write call
+                live = self._create_people(live, write_parts(live).people, out, created, person_errors)
+                kept = {id(p) for p in live}
+                chunks = [c for c in ([p for p in chunk if id(p) in kept] for chunk in chunks) if c]
+        for chunk in chunks:
+            self._write_chunk(chunk, out, created, person_errors)
+        for key, rid in created.items():  # later waves and replays see the new people
+            rec = PersonRecord(id=rid, sobject=key[0], email=key[1])
+            (snapshot.contacts if key[0] == "Contact" else snapshot.leads).setdefault(key[1], []).insert(0, rec)
+            if key[0] == "Contact":
+                snapshot.contacts_by_id[rid] = rec
+        return list(out.values())
+
+    @staticmethod
+    def _people_first(parts: WriteParts) -> bool:
+        """New people go first in a people call when referencing them inline would not fit the write call."""
+        if not parts.people:
+            return False
+        refs = [(k, f) for k, f, w in parts.actions if w is not None and w in {n.key for n in parts.people}]
+        inline_refs = len(parts.people) + len(refs)
         # an action referencing a new person is upserted by URL; keys with "/" and the like
         # do not survive every proxy on the way, so those bookings take the people-first path
-        url_safe = all(_URL_SAFE_KEY.match(k) for k, _, w in parts.actions if w is not None)
-        if inline_refs + 4 > MAX_SUBREQUESTS or not url_safe:
-            # many new people: create them first with Collections, then reference them by id;
-            # people whose mapped fields Salesforce rejected get one more round without them
-            todo, allow_retry = parts.people, True
-            while todo:
-                for call, keys in people_calls(self.api_version, todo):
-                    results = self.gateway.composite(call)
-                    for n, chunk in enumerate(keys):
-                        r = results.get(f"people{n}")
-                        items = r.items() if r else []
-                        for i, key in enumerate(chunk):
-                            item = items[i] if len(items) == len(chunk) else (items[0] if items else None)
-                            self._person_result(key, item.id if item and item.success else None,
-                                                item.errors if item else [], created, person_errors, live,
-                                                by_key.get(key), retry if allow_retry else None, out)
-                todo, allow_retry = (list(retry.values()) if allow_retry else []), False
-                by_key.update({n.key: n for n in todo})
-            for key in retry:
-                if key not in created and key not in person_errors:
-                    person_errors[key] = ApiError("NOT_CREATED", "the record was not created on the second attempt")
+        url_safe = all(_URL_SAFE_KEY.match(k) for k, _ in refs)
+        # each upsert by URL is a save of its own: the Flows spend their queries and DML again
+        singles = {k for k, _ in refs}
+        saves = [[f] for _, f in refs] + [[f for k, f, _ in parts.actions if k not in singles]]
+        return inline_refs + 4 > MAX_SUBREQUESTS or not url_safe or not call_cost(saves).within(WRITE_CALL_BUDGET)
+
+    def _create_people(self, live: list[BookingPlan], people: list[NewRecord], out: dict[str, Outcome],
+                       created: dict[tuple[str, str], str],
+                       person_errors: dict[tuple[str, str], ApiError]) -> list[BookingPlan]:
+        """Create many new people first with Collections, to be referenced by id; people whose mapped
+        fields Salesforce rejected get one more round without them. Returns the plans still alive."""
+        by_key = {n.key: n for n in people}
+        retry: dict[tuple[str, str], NewRecord] = {}
+        todo, allow_retry = [n for n in people if n.key not in created], True
+        while todo:
+            for call, keys in people_calls(self.api_version, todo):
+                results = self.gateway.composite(call)
+                for n, chunk in enumerate(keys):
+                    r = results.get(f"people{n}")
+                    items = r.items() if r else []
+                    for i, key in enumerate(chunk):
+                        item = items[i] if len(items) == len(chunk) else (items[0] if items else None)
+                        self._person_result(key, item.id if item and item.success else None,
+                                            item.errors if item else [], created, person_errors, live,
+                                            by_key.get(key), retry if allow_retry else None, out)
+            todo, allow_retry = (list(retry.values()) if allow_retry else []), False
+            by_key.update({n.key: n for n in todo})
+        for key in retry:
+            if key not in created and key not in person_errors:
+                person_errors[key] = ApiError("NOT_CREATED", "the record was not created on the second attempt")
+        return self._drop_failed_people(live, out, person_errors)
+
+    def _write_chunk(self, live: list[BookingPlan], out: dict[str, Outcome], created: dict[tuple[str, str], str],
+                     person_errors: dict[tuple[str, str], ApiError]) -> None:
+        """One write call (plus a people call and a follow-up call when needed) for plans that fit it."""
+        if person_errors:  # people that failed for an earlier call of this wave are not tried again
             live = self._drop_failed_people(live, out, person_errors)
+        parts = write_parts(live, created)
+        parts.people = [n for n in parts.people if n.key not in person_errors]
+        if self._people_first(parts):
+            live = self._create_people(live, parts.people, out, created, person_errors)
             parts = write_parts(live, created)
             parts.people = [n for n in parts.people if n.key not in person_errors]
 
@@ -255,12 +299,28 @@ class SyncEngine:
         if followup.people or followup.actions or followup.updates or followup.events:
             self._apply(write_call(self.api_version, followup, created), followup, out, live, created,
                         person_errors, WriteParts(), final=True)
-        for key, rid in created.items():  # later waves and replays see the new people
-            rec = PersonRecord(id=rid, sobject=key[0], email=key[1])
-            (snapshot.contacts if key[0] == "Contact" else snapshot.leads).setdefault(key[1], []).insert(0, rec)
-            if key[0] == "Contact":
-                snapshot.contacts_by_id[rid] = rec
-        return list(out.values())
+        self._split_breached(live, out, created, person_errors)
+
+    def _split_breached(self, live: list[BookingPlan], out: dict[str, Outcome], created: dict[tuple[str, str], str],
+                        person_errors: dict[tuple[str, str], ApiError]) -> None:
+        """Booking Actions whose save ran out of a governor limit go again in two smaller calls
+        (down to one booking per call); one that breaches alone keeps the failure: it is permanent."""
+        breached = [p for p in live if out[p.action_key].status == "failed"
+                    and is_governor_limit(out[p.action_key].error_code, out[p.action_key].error)]
+        if not breached:
+            return
+        if len(live) == 1:
+            breached[0].trace.add("governor_limit_alone", message=out[breached[0].action_key].error)
+            return
+        half = (len(breached) + 1) // 2
+        for part in (breached[:half], breached[half:]):
+            if not part:
+                continue
+            for p in part:
+                o = out[p.action_key]
+                p.trace.add("governor_limit_retry", bookings=len(part), failed_with=len(live))
+                o.status, o.error_code, o.error, o.transient = "pending", None, None, False
+            self._write_chunk(part, out, created, person_errors)
 
     @staticmethod
     def _drop_failed_people(plans: list[BookingPlan], out: dict[str, Outcome],
