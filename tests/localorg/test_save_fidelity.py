@@ -65,26 +65,24 @@ def test_a_before_save_edit_recomputes_the_compound_name(sf, local_org, triggers
 
 # --- partial-save retries: each attempt has fresh governor limits ------------------------------
 
-def test_a_retried_record_reports_the_limit_it_breached_itself_not_the_batch_count(sf, local_org, triggers):
-    """apex_dml_bulk_exceptions: limits reset for the retry, so the retried record's own 101st query
-    is what the message counts (before the fix it said 102: the failed batch's count went on)."""
+def test_a_retried_record_has_the_whole_limit_to_itself(sf, local_org, triggers):
+    """apex_dml_bulk_exceptions: governor limits are reset for the retry. The batch attempt and the
+    bad record's retry spend 2 queries; "greedy" alone then needs exactly 100, which fits."""
     def queries(ctx, sobject, event, new, old):
         if sobject.name != "Account":
             return
-        for r in new:
-            if r["Name"] == "bad":
-                raise errors.SalesforceError("bad account", error_code="CANNOT_EXECUTE_FLOW_TRIGGER")
-        for r in new:
-            if r["Name"] == "greedy":
-                for _ in range(101):
-                    ctx.query("SELECT Id FROM User LIMIT 1")
+        ctx.query("SELECT Id FROM User LIMIT 1")
+        if any(r["Name"] == "bad" for r in new):
+            raise errors.SalesforceError("bad account", error_code="CANNOT_EXECUTE_FLOW_TRIGGER")
+        if any(r["Name"] == "greedy" for r in new):
+            for _ in range(99):
+                ctx.query("SELECT Id FROM User LIMIT 1")
 
     _hook(local_org, triggers, queries)
     rows = [{"attributes": {"type": "Account"}, "Name": n} for n in ("bad", "greedy", "fine")]
     results = sf.restful("composite/sobjects", method="POST", json={"allOrNone": False, "records": rows})
-    assert [r["success"] for r in results] == [False, False, True]
+    assert [r["success"] for r in results] == [False, True, True], results
     assert results[0]["errors"][0]["message"] == "bad account"
-    assert results[1]["errors"][0]["message"] == "Too many SOQL queries: 101"
 
 
 def test_retries_do_not_add_up_to_a_limit_no_single_attempt_reaches(sf, local_org, triggers):
