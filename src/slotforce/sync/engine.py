@@ -3,6 +3,9 @@
 `sync_batch(changes, settings, sf)` is the whole pipeline for up to 200 changes. Changes of the
 same booking in one batch go out in order, in successive write calls ("waves"), because the
 package's Flows must see the Created action before a Canceled one for the same booking.
+The Flows run in the write call's transaction, so a wave whose Flow cost (limits.py: 3 DML rows
++ 1 per invitee per Created) would not fit one call's governor limits goes in several write
+calls; a call that breaches a limit anyway is halved and sent again, down to one booking.
 Replaying a batch is safe: people found by email are not created again, Booking Actions are
 upserted by Action_Key__c and Event fields by Booking_Uid__c.
 """
@@ -283,8 +286,10 @@ class SyncEngine:
         return self._drop_failed_people(live, out, person_errors)
 
     def _write_chunk(self, live: list[BookingPlan], out: dict[str, Outcome], created: dict[tuple[str, str], str],
-                     person_errors: dict[tuple[str, str], ApiError]) -> None:
-        """One write call (plus a people call and a follow-up call when needed) for plans that fit it."""
+                     person_errors: dict[tuple[str, str], ApiError], *, again: bool = False) -> None:
+        """One write call (plus a people call and a follow-up call when needed) for plans that fit it.
+        `again`: the plans' Booking Actions are sent again after a governor limit; their Who
+        updates went through (or were dealt with) the first time, so only actions and Event writes go."""
         if person_errors:  # people that failed for an earlier call of this wave are not tried again
             live = self._drop_failed_people(live, out, person_errors)
         parts = write_parts(live, created)
@@ -293,6 +298,8 @@ class SyncEngine:
             live = self._create_people(live, parts.people, out, created, person_errors)
             parts = write_parts(live, created)
             parts.people = [n for n in parts.people if n.key not in person_errors]
+        if again:
+            parts.updates = []
 
         followup = WriteParts()
         self._apply(write_call(self.api_version, parts, created), parts, out, live, created, person_errors, followup)
@@ -320,7 +327,7 @@ class SyncEngine:
                 o = out[p.action_key]
                 p.trace.add("governor_limit_retry", bookings=len(part), failed_with=len(live))
                 o.status, o.error_code, o.error, o.transient = "pending", None, None, False
-            self._write_chunk(part, out, created, person_errors)
+            self._write_chunk(part, out, created, person_errors, again=True)
 
     @staticmethod
     def _drop_failed_people(plans: list[BookingPlan], out: dict[str, Outcome],
