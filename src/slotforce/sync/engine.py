@@ -302,10 +302,22 @@ class SyncEngine:
             parts.updates = []
 
         followup = WriteParts()
-        self._apply(write_call(self.api_version, parts, created), parts, out, live, created, person_errors, followup)
-        if followup.people or followup.actions or followup.updates or followup.events:
-            self._apply(write_call(self.api_version, followup, created), followup, out, live, created,
-                        person_errors, WriteParts(), final=True)
+        try:
+            self._apply(write_call(self.api_version, parts, created), parts, out, live, created, person_errors,
+                        followup)
+            if followup.people or followup.actions or followup.updates or followup.events:
+                self._apply(write_call(self.api_version, followup, created), followup, out, live, created,
+                            person_errors, WriteParts(), final=True)
+        except SalesforceCallError as err:
+            # an org that aborts the whole Composite on a governor limit: every action of it breached
+            limit = next((e for e in err.errors if is_governor_limit(e.code, e.message)), None)
+            if limit is None:
+                raise
+            for p in live:
+                o = out[p.action_key]
+                if o.status != "failed":
+                    o.status, o.error_code, o.error, o.transient = "failed", limit.code, limit.message, False
+                    p.trace.add("booking_action_failed", code=limit.code, message=limit.message)
         self._split_breached(live, out, created, person_errors)
 
     def _split_breached(self, live: list[BookingPlan], out: dict[str, Outcome], created: dict[tuple[str, str], str],
