@@ -10,10 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from slotforce.store.backoff import Backoff
-from slotforce.store.errors import BadStoreUrl, ItemNotFound, NotReplayable, StoreError
+from slotforce.store.errors import BadStoreUrl, ItemNotFound, LeaseLost, NotReplayable, StoreError
 from slotforce.store.models import (
+    BUDGET_SPENT,
+    REPEATABLE_ACTIONS,
+    BudgetWait,
     Delivery,
     FinishReport,
+    HeldLease,
     ItemResult,
     Lease,
     NewChange,
@@ -26,13 +30,18 @@ from slotforce.store.models import (
 from slotforce.store.outbox import Outbox
 
 __all__ = [
+    "BUDGET_SPENT",
+    "REPEATABLE_ACTIONS",
     "Backoff",
     "BadStoreUrl",
+    "BudgetWait",
     "Delivery",
     "FinishReport",
+    "HeldLease",
     "ItemNotFound",
     "ItemResult",
     "Lease",
+    "LeaseLost",
     "NewChange",
     "NotReplayable",
     "Outbox",

@@ -27,3 +27,16 @@ class NotReplayable(StoreError):
         )
         self.item_id = item_id
         self.state = state
+
+
+class LeaseLost(StoreError):
+    """The worker no longer holds its lease: it ran out and another worker may have the items."""
+
+    def __init__(self, lease_id: str, held: int, expected: int | None) -> None:
+        have = f"{held} of {expected}" if expected is not None else str(held)
+        super().__init__(
+            f"lease {lease_id} is lost ({have} item(s) still held): it expired and the items may be with another"
+            " worker; this worker must not write them (raise outbox.lease_seconds if calls are slow)"
+        )
+        self.lease_id = lease_id
+        self.held = held

@@ -23,6 +23,15 @@ class State(str, enum.Enum):
 
 UNFINISHED = (State.PENDING.value, State.LEASED.value)
 
+# Actions that can happen more than once for one booking uid (a host marks a no-show, clears it,
+# marks it again). Their order is when they happened, not when their webhooks arrived. Mirrors
+# slotforce.sync.booking (whose `sequence` for these is the webhook's time in epoch ms); the store
+# keeps its own copy because it must not import the engine.
+REPEATABLE_ACTIONS = frozenset({"No_Show", "No_Show_Cleared", "Completed"})
+
+# The error code of a spent daily API budget: such items wait for the budget, they are not retried.
+BUDGET_SPENT = "REQUEST_LIMIT_EXCEEDED"
+
 
 def utc(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, tz=timezone.utc)
@@ -56,6 +65,16 @@ class NewChange:
     requires_uid: str | None = None
     establishes: bool = False
     event_type: str | None = None
+    # When a repeatable change happened (any increasing number, e.g. epoch ms). None: taken from
+    # the change's `sequence` for REPEATABLE_ACTIONS, else the change is ordered by arrival.
+    repeat_order: int | None = None
+
+    def happened_order(self) -> int | None:
+        """The order among this booking's repeatable changes, or None for a change that happens once."""
+        if self.repeat_order is not None:
+            return self.repeat_order
+        sequence = self.change.get("sequence") if self.action in REPEATABLE_ACTIONS else None
+        return sequence if isinstance(sequence, int) and not isinstance(sequence, bool) else None
 
 
 @dataclass(frozen=True)
@@ -106,10 +125,10 @@ class Lease:
 
 @dataclass(frozen=True)
 class ItemResult:
-    """How sending one leased item went. Build with `done`, `retry` or `failed`."""
+    """How sending one leased item went. Build with `done`, `retry`, `wait` or `failed`."""
 
     item_id: int
-    kind: str  # "done" | "retry" | "failed"
+    kind: str  # "done" | "retry" | "wait" | "failed"
     outcome: dict[str, Any] | None = None
     error: str | None = None
     code: str | None = None
@@ -137,6 +156,14 @@ class ItemResult:
         return cls(item_id, "retry", error=error, code=code, retry_at=retry_at, trace=trace, details=details)
 
     @classmethod
+    def wait(cls, item_id: int, error: str, code: str | None, *, retry_at: datetime,
+             trace: list[Any] | None = None, details: dict[str, Any] | None = None) -> "ItemResult":
+        """Not tried on its merits (Salesforce refused every call, e.g. the daily API budget is spent):
+        back to the queue at `retry_at`; the lease does not count as an attempt, so a wait of any
+        length never turns into a permanent failure."""
+        return cls(item_id, "wait", error=error, code=code, retry_at=retry_at, trace=trace, details=details)
+
+    @classmethod
     def failed(
         cls,
         item_id: int,
@@ -159,6 +186,24 @@ class FinishReport:
     applied: tuple[int, ...] = ()
     stale: tuple[int, ...] = ()  # not in this lease any more (finished or re-leased by someone else)
     gave_up: tuple[int, ...] = ()  # transient failures past max_attempts, now failed
+
+
+@dataclass(frozen=True)
+class HeldLease:
+    """Items a worker holds right now; once `expires_at` passes they are handed out again."""
+
+    lease_id: str
+    worker: str
+    items: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class BudgetWait:
+    """Items waiting because Salesforce's daily API budget was spent; the earliest is tried at `next_try_at`."""
+
+    items: int
+    next_try_at: datetime
 
 
 @dataclass(frozen=True)

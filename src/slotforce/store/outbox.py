@@ -8,12 +8,20 @@ Rules every backend keeps:
   an earlier change of the same booking (same uid, or linked through a reschedule's previous uid) is
   pending or leased. The one exception is the booking's create, which overtakes changes that wait
   for it.
+- Repeatable changes of one uid (No_Show, No_Show_Cleared, Completed) go in the order they happened
+  (`NewChange.happened_order()`), not the order they arrived; one that arrives after a change of
+  the same uid that happened later was already sent is finished as done, skipped as superseded
+  (with a trace), because sending it would undo the newer one.
 - A change that needs its booking's create (`requires_uid`) is not leased until a change that
   establishes that uid is done; after `create_wait` without one it is parked with a reason.
 - `lease` hands out at most `limit` ready items for `lease_for`; if the worker dies, the lease
   expires and the items are handed out again (Salesforce upserts by Action_Key__c make a re-send
   harmless). Every lease counts as an attempt (backoff grows with it); an item whose lease expired
   `max_attempts` times is failed, so a payload that kills the worker cannot stall the queue.
+- `renew` extends a lease before each Salesforce call; it fails with `LeaseLost` once any item has
+  gone to another worker, and the worker then stops writing that batch.
+- A `wait` result (the API budget is spent) puts the item back at its time without counting the
+  attempt: waiting for the budget never turns into a permanent failure.
 """
 
 from __future__ import annotations
@@ -24,8 +32,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slotforce.store.models import (
+    BudgetWait,
     Delivery,
     FinishReport,
+    HeldLease,
     ItemResult,
     Lease,
     NewChange,
@@ -39,6 +49,9 @@ DEFAULT_BATCH = 200
 DEFAULT_LEASE = timedelta(minutes=2)
 # How long a cancel/reschedule/no-show waits for its booking's create before it is parked.
 DEFAULT_CREATE_WAIT = timedelta(minutes=15)
+# How long changes wait after Salesforce refused a call for the daily API budget. The budget is a
+# rolling 24-hour window, so there is no reset time to wait for: the next batch after this is the probe.
+DEFAULT_BUDGET_PROBE = timedelta(minutes=5)
 
 
 class Outbox(abc.ABC):
@@ -64,6 +77,24 @@ class Outbox(abc.ABC):
     @abc.abstractmethod
     def finish(self, lease_id: str, results: Iterable[ItemResult], *, now: datetime | None = None) -> FinishReport:
         """Record how each leased item went, in one transaction."""
+
+    @abc.abstractmethod
+    def renew(self, lease_id: str, lease_for: timedelta = DEFAULT_LEASE, *, items: int | None = None,
+              now: datetime | None = None) -> datetime:
+        """Extend a lease to now + `lease_for` and return the new expiry.
+
+        Raises `LeaseLost` when none of its items is still held, or fewer than `items` (some were
+        handed to another worker after the lease ran out). Items finished under the lease count as lost,
+        so renew before writing, not after finishing.
+        """
+
+    @abc.abstractmethod
+    def held_leases(self, *, now: datetime | None = None) -> list[HeldLease]:
+        """Leases with items still held (including ones past their expiry, not yet handed out again)."""
+
+    @abc.abstractmethod
+    def budget_wait(self, *, now: datetime | None = None) -> BudgetWait | None:
+        """Items waiting for Salesforce's daily API budget, or None when none is."""
 
     @abc.abstractmethod
     def release(self, lease_id: str, item_ids: Iterable[int] | None = None, *, now: datetime | None = None) -> int:

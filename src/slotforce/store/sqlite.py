@@ -21,11 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from slotforce.store.backoff import Backoff
-from slotforce.store.errors import ItemNotFound, NotReplayable, StoreError
+from slotforce.store.errors import ItemNotFound, LeaseLost, NotReplayable, StoreError
 from slotforce.store.models import (
+    BUDGET_SPENT,
+    REPEATABLE_ACTIONS,
     UNFINISHED,
+    BudgetWait,
     Delivery,
     FinishReport,
+    HeldLease,
     ItemResult,
     Lease,
     NewChange,
@@ -38,7 +42,7 @@ from slotforce.store.models import (
 )
 from slotforce.store.outbox import DEFAULT_BATCH, DEFAULT_CREATE_WAIT, DEFAULT_LEASE, Outbox
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: items.repeat_order (repeatable changes in the order they happened)
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -74,6 +78,7 @@ CREATE TABLE IF NOT EXISTS items (
     lease_owner TEXT,
     lease_expires_at REAL,
     skip_create_wait INTEGER NOT NULL DEFAULT 0,
+    repeat_order INTEGER,
     last_error TEXT,
     last_error_code TEXT,
     outcome TEXT,
@@ -110,7 +115,7 @@ _NO_EVENT_TYPE = "default"
 _ITEM_COLUMNS = (
     "id, delivery_id, dedupe_key, source, booking_uid, previous_booking_uid, action, event_type, state, attempts,"
     " change, available_at, created_at, updated_at, lease_expires_at, last_error, last_error_code, outcome,"
-    " requires_uid, establishes, skip_create_wait, expired_leases"
+    " requires_uid, establishes, skip_create_wait, expired_leases, repeat_order"
 )
 
 # The same positions as _ITEM_COLUMNS without the JSON bodies: what the lease scan reads.
@@ -164,6 +169,23 @@ class SqliteOutbox(Outbox):
                 db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             elif int(row[0]) > SCHEMA_VERSION:
                 raise StoreError(f"{self.path} was written by a newer slotforce (schema {row[0]}); upgrade slotforce")
+            elif int(row[0]) < SCHEMA_VERSION:
+                self._upgrade(db, int(row[0]))
+
+    @staticmethod
+    def _upgrade(db: sqlite3.Connection, version: int) -> None:
+        """Bring an older outbox file up to SCHEMA_VERSION in place (inside the opening transaction)."""
+        if version < 2:
+            columns = {r[1] for r in db.execute("PRAGMA table_info(items)")}
+            if "repeat_order" not in columns:
+                db.execute("ALTER TABLE items ADD COLUMN repeat_order INTEGER")
+            # queued repeatable changes get their order from the stored change, as enqueue now does
+            actions = ", ".join(f"'{a}'" for a in sorted(REPEATABLE_ACTIONS))
+            db.execute(
+                "UPDATE items SET repeat_order = json_extract(change, '$.sequence')"
+                f" WHERE action IN ({actions}) AND json_type(change, '$.sequence') = 'integer'"
+            )
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
     # -- plumbing -------------------------------------------------------------------------------
     @contextmanager
@@ -218,7 +240,7 @@ class SqliteOutbox(Outbox):
                     db.execute(
                         "INSERT INTO items (delivery_id, dedupe_key, source, booking_uid, previous_booking_uid,"
                         " requires_uid, establishes, action, event_type, change, state, available_at, created_at,"
-                        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                        " updated_at, repeat_order) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
                         (
                             delivery_id,
                             change.dedupe_key,
@@ -233,6 +255,7 @@ class SqliteOutbox(Outbox):
                             at,
                             at,
                             at,
+                            change.happened_order(),
                         ),
                     ).lastrowid
                 )
@@ -301,7 +324,39 @@ class SqliteOutbox(Outbox):
                     at,
                 )
                 return False
+        if self._superseded(db, row, at):
+            return False
         return not self._blocked(db, row) and not self._waiting_for_create(db, row, at)
+
+    def _superseded(self, db: sqlite3.Connection, row: tuple, at: float) -> bool:
+        """A repeatable change older than one of the same uid already sent: finish it as skipped.
+
+        Sending it now would undo the newer change (a no-show set after it was cleared); an in-order
+        delivery would have sent it first and then the newer one, which leaves the newer one's state.
+        """
+        item_id, uid, action, order = row[0], row[4], row[6], row[22]
+        if order is None:
+            return False
+        newer = db.execute(
+            "SELECT id, action, dedupe_key FROM items WHERE booking_uid = ? AND repeat_order > ? AND state = 'done'"
+            " AND COALESCE(json_extract(outcome, '$.status'), '') != 'skipped' ORDER BY repeat_order DESC LIMIT 1",
+            (uid, order),
+        ).fetchone()
+        if newer is None:
+            return False
+        reason = (f"superseded: {newer[1]} (item {newer[0]}) happened after this {action} and was already sent;"
+                  " sending this one would undo it")
+        outcome = {"status": "skipped", "reason": reason, "superseded_by": newer[2]}
+        db.execute(
+            "UPDATE items SET state = 'done', outcome = ?, last_error = NULL, last_error_code = NULL, lease_id = NULL,"
+            " lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+            (_json(outcome), at, item_id),
+        )
+        db.execute(
+            "INSERT INTO traces (booking_uid, action_key, item_id, at, steps) VALUES (?, ?, ?, ?, ?)",
+            (uid, row[2], item_id, at, _json([{"step": "superseded", "detail": {"by": newer[2], "item": newer[0]}}])),
+        )
+        return True
 
     @staticmethod
     def _inherit_event_type(db: sqlite3.Connection, item_id: int) -> None:
@@ -317,19 +372,44 @@ class SqliteOutbox(Outbox):
 
     @staticmethod
     def _blocked(db: sqlite3.Connection, row: tuple) -> bool:
-        """An earlier change of the same booking is still queued or in flight."""
+        """An earlier change of the same booking is still queued, or one is in flight.
+
+        "Earlier" is arrival order (item id), except among the repeatable changes of one uid, which
+        go in the order they happened: each takes the queue position of the first-arrived of its
+        uid's repeatable changes that happened at or after it. That keeps one total order per
+        booking (no two changes can wait for each other).
+        """
         item_id, uid, previous, establishes = row[0], row[4], row[5], row[19]
         uids = (uid, previous if previous is not None else uid)
-        # A create is never held up by the changes that are waiting for it. (`+state` keeps SQLite on
-        # the uid indexes: a booking has a handful of rows, the queue may have thousands.)
-        condition = "AND id < ? AND +state IN (?, ?) AND NOT (? = 1 AND requires_uid IS ?)"
-        args = (item_id, *UNFINISHED, establishes, uid)
-        blocker = db.execute(
-            f"SELECT 1 FROM items WHERE booking_uid IN (?, ?) {condition}"
-            f" UNION ALL SELECT 1 FROM items WHERE previous_booking_uid IN (?, ?) {condition} LIMIT 1",
-            (*uids, *args, *uids, *args),
-        ).fetchone()
-        return blocker is not None
+        # (`+state` keeps SQLite on the uid indexes: a booking has a handful of rows, the queue thousands.)
+        columns = "SELECT id, state, requires_uid, repeat_order, booking_uid FROM items"
+        rows = db.execute(
+            f"{columns} WHERE booking_uid IN (?, ?) AND +state IN (?, ?)"
+            f" UNION {columns} WHERE previous_booking_uid IN (?, ?) AND +state IN (?, ?)",
+            (*uids, *UNFINISHED, *uids, *UNFINISHED),
+        ).fetchall()
+        if len(rows) < 2:
+            return False
+
+        def position(r: tuple) -> tuple[int, int, int]:
+            rid, order, ruid = r[0], r[3], r[4]
+            if order is None:
+                return (rid, 0, rid)
+            first = min(o[0] for o in rows if o[4] == ruid and o[3] is not None and (o[3], o[0]) >= (order, rid))
+            return (first, order, rid)
+
+        mine = next((r for r in rows if r[0] == item_id), None)
+        if mine is None:
+            return False
+        me = position(mine)
+        for other in rows:
+            if other[0] == item_id:
+                continue
+            if establishes and other[2] == uid:
+                continue  # a create is never held up by the changes that are waiting for it
+            if other[1] == State.LEASED.value or position(other) < me:
+                return True  # one change of a booking in flight at a time
+        return False
 
     def _waiting_for_create(self, db: sqlite3.Connection, row: tuple, at: float) -> bool:
         """The change needs its booking's create to be done first; parks it when that takes too long."""
@@ -394,10 +474,21 @@ class SqliteOutbox(Outbox):
                             (retry_at, result.error, result.code, at, result.item_id),
                         )
                         self._note_sync_error(db, event_type, result.code, result.error or "", result.details, result.item_id, at)
+                elif result.kind == "wait":
+                    # Not an attempt: the org refused to look at it (no API budget left). Give the lease's
+                    # attempt back so that a long wait never reaches max_attempts.
+                    retry_at = result.retry_at.timestamp() if result.retry_at is not None else at
+                    db.execute(
+                        "UPDATE items SET state = 'pending', available_at = ?, attempts = MAX(attempts - 1, 0),"
+                        " last_error = ?, last_error_code = ?, lease_id = NULL, lease_owner = NULL,"
+                        " lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+                        (retry_at, result.error, result.code, at, result.item_id),
+                    )
+                    self._note_sync_error(db, event_type, result.code, result.error or "", result.details, result.item_id, at)
                 elif result.kind == "failed":
                     self._set_failed(db, result.item_id, event_type, result.error or "", result.code, result.details, at)
                 else:
-                    raise ValueError(f"ItemResult.kind must be done, retry or failed, not {result.kind!r}")
+                    raise ValueError(f"ItemResult.kind must be done, retry, wait or failed, not {result.kind!r}")
                 if result.trace is not None:
                     db.execute(
                         "INSERT INTO traces (booking_uid, action_key, item_id, at, steps) VALUES (?, ?, ?, ?, ?)",
@@ -405,6 +496,40 @@ class SqliteOutbox(Outbox):
                     )
                 applied.append(result.item_id)
         return FinishReport(tuple(applied), tuple(stale), tuple(gave_up))
+
+    def renew(self, lease_id: str, lease_for: timedelta = DEFAULT_LEASE, *, items: int | None = None,
+              now: datetime | None = None) -> datetime:
+        at = _epoch(now)
+        expires = at + lease_for.total_seconds()
+        with self._transaction() as db:
+            # Items still carrying this lease id were not handed out again: lease() runs in a
+            # transaction like this one, so holding them all means no one else can have any.
+            held = db.execute(
+                "SELECT COUNT(*) FROM items WHERE state = 'leased' AND lease_id = ?", (lease_id,)
+            ).fetchone()[0]
+            if held == 0 or (items is not None and held < items):
+                raise LeaseLost(lease_id, held, items)
+            db.execute(
+                "UPDATE items SET lease_expires_at = ? WHERE state = 'leased' AND lease_id = ?", (expires, lease_id)
+            )
+        return utc(expires)  # type: ignore[return-value]
+
+    def held_leases(self, *, now: datetime | None = None) -> list[HeldLease]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT lease_id, lease_owner, COUNT(*), MAX(lease_expires_at) FROM items WHERE state = 'leased'"
+                " GROUP BY lease_id, lease_owner ORDER BY 4"
+            ).fetchall()
+        return [HeldLease(r[0], r[1] or "", r[2], utc(r[3])) for r in rows]  # type: ignore[arg-type]
+
+    def budget_wait(self, *, now: datetime | None = None) -> BudgetWait | None:
+        with self._lock:
+            n, first = self._db.execute(
+                "SELECT COUNT(*), MIN(available_at) FROM items WHERE state = 'pending' AND last_error_code = ?"
+                " AND available_at > ?",
+                (BUDGET_SPENT, _epoch(now)),
+            ).fetchone()
+        return BudgetWait(n, utc(first)) if n else None  # type: ignore[arg-type]
 
     def release(self, lease_id: str, item_ids: Iterable[int] | None = None, *, now: datetime | None = None) -> int:
         at = _epoch(now)
@@ -502,6 +627,11 @@ class SqliteOutbox(Outbox):
                 "SELECT state, state = 'pending' AND available_at > ?, COUNT(*) FROM items GROUP BY 1, 2", (at,)
             ):
                 result["retry_scheduled" if scheduled else state] += n
+            # a part of retry_scheduled: what waits for Salesforce's daily API budget, not for a retry
+            result["waiting_for_budget"] = self._db.execute(
+                "SELECT COUNT(*) FROM items WHERE state = 'pending' AND available_at > ? AND last_error_code = ?",
+                (at, BUDGET_SPENT),
+            ).fetchone()[0]
             result["deliveries"] = self._db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
             result["repeated_deliveries"] = self._db.execute("SELECT COALESCE(SUM(repeats), 0) FROM deliveries").fetchone()[0]
         return result
