@@ -47,7 +47,10 @@ def test_200_created_actions_in_one_call_make_200_events_with_invitees_inside_th
                            "FROM Booking_Action__c WHERE Booking_Uid__c LIKE 'lim-%' "
                            "AND (NOT Booking_Uid__c LIKE 'lim-small-%')")["records"]
     assert len(actions) == 200
-    assert {(a["Status__c"], a["Error__c"]) for a in actions} == {("Processed", None)}
+    # each booking's guest Lead is invited but cannot be related next to its Contact (Shared Activities:
+    # 50 contacts or one lead per event); the Flow says so on the action and still processes it
+    assert {a["Status__c"] for a in actions} == {"Processed"}
+    assert all(a["Error__c"].startswith("Invited, but not related to the Event") for a in actions), actions[0]
 
     events = {e["Id"]: e for e in sf.query_all(
         "SELECT Id, Booking_Uid__c, WhoId, Meeting_Status__c FROM Event "
@@ -125,12 +128,6 @@ def test_a_batch_over_the_dml_row_limit_saves_nothing(deployed_org):
     assert sf.query("SELECT COUNT() FROM Event WHERE Booking_Uid__c LIKE 'over-%'")["totalSize"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "local org: after a governor-limit failure the save is retried record by record without resetting the "
-    "limits, so each record fails at its first query/DML (Get_Event 'Too many SOQL queries: 101..204', "
-    "Create_Event 'Too many DML rows: 10201..'), the real cause (Event_Participants inserting 9,800 "
-    "EventRelations) is in no message, and last_transaction reports 204 SOQL. Salesforce resets limits "
-    "between partial-save attempts, and a limit exception fails the whole trigger batch with one message."))
 def test_a_batch_over_the_dml_row_limit_reports_the_real_cause(deployed_org):
     sf = deployed_org.client()
     results = sf.restful("composite/sobjects", method="POST",
