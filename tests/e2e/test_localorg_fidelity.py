@@ -4,7 +4,7 @@ Salesforce: "Regular dateTime fields are full timestamps with a precision of one
 (SOAP API data types, dateTime: CreatedDate, LastModifiedDate, SystemModstamp, ActivityDateTime...).
 Any milliseconds sent are dropped, and audit fields always read `.000+0000`. A Flow that copies
 CreatedDate into a custom DateTime (Booking_Action_Created -> Meeting_Created_At__c) must therefore
-give back the same value, which the Robot suite can only compare to the second today.
+give back the same value (the Robot suite compares them whole).
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ def sf():
         client.session.close()
 
 
-@pytest.mark.xfail(strict=True, reason="local org keeps milliseconds in DateTime values and audit fields "
-                                       "(records.format_datetime / the save path); Salesforce keeps seconds")
 def test_datetime_values_are_kept_to_the_second(sf):
     who = sf.Contact.create({"LastName": "Precise", "Email": "precise@example.com"})["id"]
     event = sf.Event.create({"Subject": "Exactly", "WhoId": who, "StartDateTime": "2026-12-01T10:00:00.123Z",

@@ -200,3 +200,25 @@ def test_invitees_are_not_counted_against_the_related_people(sf):
     assert all(r["success"] for r in results)
     assert sf.query(f"SELECT COUNT() FROM EventRelation WHERE EventId = '{event}' AND IsInvitee = true "
                     "AND IsParent = false")["totalSize"] == 60
+
+
+# --- DateTime precision: one second -----------------------------------------------------------
+
+def test_datetimes_and_audit_fields_keep_whole_seconds():
+    """SOAP API data types: dateTime fields have a precision of one second; milliseconds are dropped."""
+    import datetime as dt
+
+    from slotforce.localorg import records
+    from slotforce.localorg.models import Org
+
+    org = Org(clock=lambda: dt.datetime(2026, 11, 22, 1, 2, 3, 987_654, tzinfo=dt.timezone.utc))
+    with org.transaction() as ctx:
+        (saved,) = records.save(ctx, "insert", org.sobject("Event"), [
+            {"Subject": "Precise", "StartDateTime": "2026-12-01T10:00:00.999Z",
+             "EndDateTime": "2026-12-01T11:30:00.001+01:00"}], all_or_none=True)
+    assert saved.success, saved.errors
+    row = org.execute_query(f"SELECT StartDateTime, EndDateTime, CreatedDate, LastModifiedDate, SystemModstamp "
+                            f"FROM Event WHERE Id = '{saved.id}'").records[0]
+    assert (row["StartDateTime"], row["EndDateTime"]) == ("2026-12-01T10:00:00.000+0000",
+                                                         "2026-12-01T10:30:00.000+0000")
+    assert {row["CreatedDate"], row["LastModifiedDate"], row["SystemModstamp"]} == {"2026-11-22T01:02:03.000+0000"}

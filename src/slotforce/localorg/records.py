@@ -64,8 +64,10 @@ class _Rollback(Exception):
 
 
 def format_datetime(value: dt.datetime) -> str:
+    """Salesforce's stored form: UTC, to the second. Its DateTime fields (audit fields included) have
+    a precision of one second, so milliseconds sent are dropped and every value reads `.000`."""
     value = value.astimezone(dt.timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
+    return value.strftime("%Y-%m-%dT%H:%M:%S") + ".000+0000"
 
 
 def parse_datetime(text: str) -> dt.datetime | None:
