@@ -14,13 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from slotforce.service.worker import BatchReport, Worker
-from slotforce.store import Backoff
 from slotforce.store.sqlite import SqliteOutbox
+from slotforce.store.timing import OutboxTiming
 from slotforce.sync.settings import Settings, parse_settings
 
 # Production backs off 2 s doubling to 15 min; the tests keep the shape (doubling, jitter, 12
 # attempts, then failed) and shrink the clock so a retry is due within a fraction of a second.
-COMPRESSED_BACKOFF = Backoff(base_seconds=0.02, cap_seconds=0.2, max_attempts=12)
+# The same keys go into slotforce.yml's `outbox:` block for tests that run the CLI as a process.
+COMPRESSED_OUTBOX = {"lease_seconds": 3, "backoff_base_seconds": 0.02, "backoff_cap_seconds": 0.2,
+                     "max_attempts": 12, "budget_probe_seconds": 0.2}
+COMPRESSED = OutboxTiming(**COMPRESSED_OUTBOX)
+COMPRESSED_BACKOFF = COMPRESSED.backoff
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 HOST = {"email": "alex.rivera@acme-demo.com", "name": "Alex Rivera"}
@@ -69,7 +73,7 @@ def body(changes: dict | list) -> bytes:
 
 
 def open_outbox(path: str | Path) -> SqliteOutbox:
-    return SqliteOutbox(path, backoff=COMPRESSED_BACKOFF)
+    return SqliteOutbox(path, **COMPRESSED.store_options())
 
 
 def settings_for(org, **extra: Any) -> Settings:

@@ -4,8 +4,9 @@ Salesforce refuses every call with REQUEST_LIMIT_EXCEEDED (403) once the org's r
 request budget is spent; it frees up only as the day rolls on, so the wait can be many hours.
 The outbox's clock is compressed here (retries due within 0.2 s instead of 15 min), so a few
 seconds of a spent budget are longer, in attempts, than the whole production backoff schedule
-(12 attempts: about 3 hours); that is the point of the first test: a day without budget must not
-turn queued bookings into permanent failures.
+(12 attempts: about 3 hours); that is the point of the second test: a day without budget must not
+turn queued bookings into permanent failures. The worker probes the budget every 0.2 s here
+(`outbox.budget_probe_seconds`, 5 minutes in production) and a refusal is not an attempt.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import time
 
 import pytest
 
-from reliability_kit import COMPRESSED_BACKOFF, body, count, created, doubles, drain_until_settled, open_outbox, \
-    settings_for, unfinished
+from reliability_kit import COMPRESSED, COMPRESSED_BACKOFF, body, count, created, doubles, drain_until_settled, \
+    open_outbox, settings_for, unfinished
 from slotforce.service.worker import Worker
 from slotforce.sources.intake import receive
 
@@ -78,19 +79,22 @@ def test_a_budget_spent_mid_run_holds_the_work_until_it_is_reset(budget_org, tmp
     org = budget_org
     outbox = queue_bookings(tmp_path)
     spend_budget_after(org, 5)  # batch 1 goes through (describe, fetch, Contacts, actions); batch 2 is refused
-    worker = Worker(outbox, settings_for(org), org.client, name="budget", batch_size=BATCH)
+    worker = Worker(outbox, settings_for(org), org.client, name="budget", batch_size=BATCH, timing=COMPRESSED)
     # run until batch 1 is done and the rest has been refused at least twice (well inside the schedule)
     deadline = time.monotonic() + 20
-    while not (outbox.counts()["done"] == BATCH
-               and min(i.attempts for i in outbox.items(states=["pending"], limit=BOOKINGS)) >= 2):
+    refused = 0
+    while not (outbox.counts()["done"] == BATCH and refused >= 2 * (BOOKINGS - BATCH)):
         assert time.monotonic() < deadline, outbox.counts()
-        if not worker.run_once().leased:
+        report = worker.run_once()
+        refused += report.waiting
+        if not report.leased:
             time.sleep(0.02)
     counts = outbox.counts()
     assert counts["done"] == BATCH, counts
     assert counts["failed"] == 0 and unfinished(outbox) == BOOKINGS - BATCH, counts
     waiting = outbox.items(states=["pending"], limit=BOOKINGS)
     assert {i.last_error_code for i in waiting} == {"REQUEST_LIMIT_EXCEEDED"}
+    assert {i.attempts for i in waiting} == {0}  # waiting for the budget is not trying
 
     usage = control(org, "budget/reset")
     assert usage["used"] == 0
@@ -99,24 +103,22 @@ def test_a_budget_spent_mid_run_holds_the_work_until_it_is_reset(budget_org, tmp
     outbox.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "service/worker.py Worker._sync finishes a REQUEST_LIMIT_EXCEEDED batch as an ordinary transient retry "
-    "(no retry_at), so SqliteOutbox.finish gives up after 12 attempts (about 3 h of production backoff) "
-    "and fails every queued booking while the daily budget is still spent"))
 @pytest.mark.timeout(60)
 def test_a_budget_spent_longer_than_the_backoff_schedule_fails_nothing(budget_org, tmp_path):
     org = budget_org
     outbox = queue_bookings(tmp_path)
     spend_budget_after(org, 0)
-    worker = Worker(outbox, settings_for(org), org.client, name="budget", batch_size=BATCH)
+    worker = Worker(outbox, settings_for(org), org.client, name="budget", batch_size=BATCH, timing=COMPRESSED)
     # far more than 12 compressed retry times (the whole schedule is under 2 s here)
     schedule = sum(COMPRESSED_BACKOFF.step(n) for n in range(1, COMPRESSED_BACKOFF.max_attempts + 1))
-    run_for(worker, 2 * schedule + 1)
+    probes = run_for(worker, 2 * schedule + 1)
+    assert probes > COMPRESSED_BACKOFF.max_attempts  # refused more often than the whole retry schedule allows
     counts = outbox.counts()
     assert counts["failed"] == 0, (
         f"{counts['failed']} queued booking(s) failed permanently while the API budget was spent: "
         f"{outbox.items(states=['failed'], limit=1)[0].last_error}")
     assert unfinished(outbox) == BOOKINGS
+    assert counts["waiting_for_budget"] > 0  # what `slotforce status` and the status page show
 
     control(org, "budget/reset")
     drain_until_settled(worker, outbox, deadline_s=30)

@@ -64,10 +64,6 @@ def test_two_workers_draining_one_outbox_send_each_change_once_and_in_order(org,
     intake.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "service/worker.py Worker._sync keeps writing after its lease expired (no lease check or renewal before "
-    "the write calls; Gateway/simple-salesforce calls have no timeout), so a slow Salesforce call that "
-    "outlives the lease lets a second worker send the same batch and both create the new Contacts"))
 @pytest.mark.timeout(60)
 def test_a_worker_whose_call_outlives_its_lease_does_not_double_what_the_next_worker_sent(org, tmp_path):
     path = tmp_path / "outbox.db"

@@ -1,8 +1,8 @@
 """slotforce.yml as the service reads it: the engine's Settings plus the keys only the service uses.
 
 The engine's `Settings` model refuses unknown keys, and it does not know `links:` (the hourly link
-sync the service runs). So the service takes `links:` out, validates it with its own small model,
-and hands the rest to `slotforce.sync.settings.parse_settings` unchanged. Relative paths in the
+sync the service runs) or `outbox:` (leases, timeouts, backoff: `slotforce.store.timing`). So the
+service takes those out, validates each with its own small model, and hands the rest to `slotforce.sync.settings.parse_settings` unchanged. Relative paths in the
 file (the local org's state dir, the links file, the store) are relative to slotforce.yml's folder,
 so the commands behave the same from any working directory.
 """
@@ -17,10 +17,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from slotforce.store.timing import OutboxTiming
 from slotforce.sync.settings import Settings, SettingsError, key_path, parse_settings
 
 # Keys of slotforce.yml that belong to the service, not to the engine's Settings model.
-SERVICE_KEYS = ("links",)
+SERVICE_KEYS = ("links", "outbox")
 
 
 class LinksSchedule(BaseModel):
@@ -38,6 +39,7 @@ class ServiceConfig:
     settings: Settings
     raw: dict[str, Any]  # the whole document, for parts that read their own keys (sources)
     links: LinksSchedule | None = None
+    outbox: OutboxTiming = OutboxTiming()
 
     @property
     def base_dir(self) -> Path:
@@ -91,6 +93,16 @@ def parse_service_config(raw: dict[str, Any], path: Path) -> ServiceConfig:
                 if e["type"] == "extra_forbidden":
                     msg = "unknown key (links takes file and every_minutes)"
                 problems.append((key_path(("links",) + tuple(e["loc"])), msg))
+    outbox = OutboxTiming()
+    if raw.get("outbox") is not None:
+        try:
+            outbox = OutboxTiming.model_validate(raw["outbox"])
+        except ValidationError as err:
+            for e in err.errors():
+                msg = e["msg"].removeprefix("Value error, ")
+                if e["type"] == "extra_forbidden":
+                    msg = f"unknown key (outbox takes {', '.join(OutboxTiming.model_fields)})"
+                problems.append((key_path(("outbox",) + tuple(e["loc"])), msg))
     engine_raw = {k: v for k, v in raw.items() if k not in SERVICE_KEYS}
     try:
         settings = parse_settings(engine_raw, str(path))
@@ -98,7 +110,7 @@ def parse_service_config(raw: dict[str, Any], path: Path) -> ServiceConfig:
         raise SettingsError(str(path), problems + err.problems) from None
     if problems:
         raise SettingsError(str(path), problems)
-    return ServiceConfig(path=path, settings=settings, raw=raw, links=links)
+    return ServiceConfig(path=path, settings=settings, raw=raw, links=links, outbox=outbox)
 
 
 def load_service_config(option: str | os.PathLike[str] | None = None) -> ServiceConfig:

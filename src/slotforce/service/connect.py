@@ -6,13 +6,19 @@
 - `refresh: {client_id, instance_url, refresh_token_env, client_secret_env}`: a refresh-token grant.
 
 Secrets are read from environment variables named in the file, never from the file itself.
+
+Every client gets a `CallGuard` on its requests Session: simple-salesforce sets no timeout, so one
+hung call would hold a worker (and its lease) forever. The worker tightens the timeout to below its
+lease and hooks a lease check in before each call (`call_guard`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import requests
@@ -21,8 +27,57 @@ from simple_salesforce import Salesforce
 from slotforce.sync.settings import SalesforceSettings
 
 
+# Seconds one Salesforce call may take when nobody set a tighter limit (the worker does: 3/4 of its lease).
+DEFAULT_CALL_TIMEOUT = 90.0
+
+
 class ConnectError(Exception):
     """The org named in slotforce.yml cannot be reached; the message says which key and what to do."""
+
+
+class CallGuard:
+    """Stands in for a requests Session's `request`: a default timeout, and a check before each call.
+
+    `before_call(method, url)` may raise to stop the call before anything is sent (the worker's
+    lease check raises `LeaseLost`, a `requests.RequestException` to the gateway's eyes).
+    """
+
+    def __init__(self, request: Callable[..., requests.Response], timeout: float) -> None:
+        self._request = request
+        self.timeout = timeout
+        self.before_call: Callable[[str, str], None] | None = None
+
+    def __call__(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        if self.before_call is not None:
+            self.before_call(method, url)
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return self._request(method, url, *args, **kwargs)
+
+
+def call_guard(sf: Salesforce, timeout: float | None = None) -> CallGuard:
+    """The guard on `sf`'s session (installed on first use), with `timeout` seconds if given.
+
+    Works on any simple-salesforce client, also ones made elsewhere (a test's LocalOrg.client()).
+    """
+    guard = _guarded(sf.session)
+    if timeout is not None:
+        guard.timeout = timeout
+    return guard
+
+
+def _guarded(session: requests.Session) -> CallGuard:
+    guard = session.__dict__.get("request")
+    if not isinstance(guard, CallGuard):
+        guard = CallGuard(session.request, DEFAULT_CALL_TIMEOUT)
+        session.request = guard  # type: ignore[method-assign]  # Session.get/post call self.request too
+    return guard
+
+
+def _session() -> requests.Session:
+    session = requests.Session()
+    _guarded(session)
+    return session
 
 
 def _local(state_dir: Path, version: str) -> Salesforce:
@@ -35,7 +90,7 @@ def _local(state_dir: Path, version: str) -> Salesforce:
         instance_url, token = info["instance_url"], info["access_token"]
     except (ValueError, KeyError) as exc:
         raise ConnectError(f"salesforce.local: {org_json} is not a local org's org.json ({exc})") from exc
-    session = requests.Session()
+    session = _session()
     # REQUESTS_CA_BUNDLE would override `verify`; the local org's CA is what this session must trust.
     session.trust_env = False
     ca = info.get("ca_bundle")
@@ -56,7 +111,8 @@ def _cumulusci(org_name: str, version: str) -> Salesforce:
     except Exception as exc:  # CumulusCI raises many types; all mean "this org is not usable"
         raise ConnectError(f"salesforce.cumulusci: cannot use CumulusCI org {org_name!r}: {exc} "
                            f"(check `cci org list` in this project)") from exc
-    return Salesforce(instance_url=org_config.instance_url, session_id=org_config.access_token, version=version)
+    return Salesforce(instance_url=org_config.instance_url, session_id=org_config.access_token, version=version,
+                      session=_session())
 
 
 def _jwt(cfg, base_dir: Path, version: str) -> Salesforce:
@@ -68,7 +124,7 @@ def _jwt(cfg, base_dir: Path, version: str) -> Salesforce:
     domain = host.removesuffix(".salesforce.com") if host.endswith(".salesforce.com") else host
     try:
         return Salesforce(username=cfg.username, consumer_key=cfg.client_id, privatekey_file=str(key_file),
-                          domain=domain, version=version)
+                          domain=domain, version=version, session=_session())
     except Exception as exc:
         raise ConnectError(f"salesforce.jwt: login as {cfg.username} failed: {exc}") from exc
 
@@ -92,7 +148,7 @@ def _refresh(cfg, version: str) -> Salesforce:
         raise ConnectError(f"salesforce.refresh: the token endpoint answered {answer.status_code}: {answer.text[:300]}")
     body = answer.json()
     return Salesforce(instance_url=body.get("instance_url") or cfg.instance_url, session_id=body["access_token"],
-                      version=version)
+                      version=version, session=_session())
 
 
 def connect(sf: SalesforceSettings, base_dir: str | os.PathLike[str] = ".") -> Salesforce:

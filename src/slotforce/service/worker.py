@@ -8,6 +8,15 @@ exits; `slotforce serve` runs `run()` in a background thread until told to stop.
 
 The engine object lives across batches so describes are fetched once; it is dropped (and the
 connection rebuilt) after an expired session or a connection error.
+
+Two things keep a batch from being sent twice or failed for nothing:
+
+- Every Salesforce call has a timeout shorter than the lease, and the lease is renewed before each
+  call (`Outbox.renew`). If the lease was lost meanwhile (a slow call, a paused process), the call
+  is not made and the batch is abandoned to whichever worker holds it now.
+- REQUEST_LIMIT_EXCEEDED (the org's rolling 24-hour API budget is spent) is not a failure of the
+  changes: they wait (`ItemResult.wait`, not an attempt) and the worker leases nothing until the
+  budget probe interval has passed; the next batch is the probe.
 """
 
 from __future__ import annotations
@@ -19,14 +28,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import requests
 from pydantic import ValidationError
 from simple_salesforce import Salesforce
 
-from slotforce.store import ItemResult, Lease, Outbox
-from slotforce.store.outbox import DEFAULT_BATCH, DEFAULT_LEASE
+from slotforce.service.connect import call_guard
+from slotforce.store import BUDGET_SPENT, ItemResult, Lease, LeaseLost, Outbox
+from slotforce.store.outbox import DEFAULT_BATCH
+from slotforce.store.timing import OutboxTiming
 from slotforce.sync.booking import BookingChange
 from slotforce.sync.engine import Outcome, SyncEngine
 from slotforce.sync.gateway import SalesforceCallError
@@ -38,6 +50,10 @@ log = logging.getLogger("slotforce.worker")
 FLUSH_INTERVAL = 0.5  # seconds between looks at the outbox when it was empty or not full
 
 
+class LeaseLostCall(requests.RequestException):
+    """Raised by the lease check in place of a Salesforce call: nothing was sent."""
+
+
 @dataclass
 class BatchReport:
     """What one or more passes did; `slotforce sync` prints it as its summary table."""
@@ -47,13 +63,16 @@ class BatchReport:
     processed: int = 0  # the Booking Action is in Salesforce (Flow status Processed or still Pending)
     skipped: int = 0  # nothing to write for this change (the engine said why); finished as done
     retried: int = 0  # transient failure: back in the queue with backoff
+    waiting: int = 0  # Salesforce's daily API budget is spent: back in the queue, not an attempt
+    abandoned: int = 0  # the lease was lost mid-batch: left to the worker that holds them now
     failed: int = 0  # permanent failure (or the Flow marked it Failed): kept, replayable
     api_calls: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)  # distinct messages, for the summary
 
     def add(self, other: "BatchReport") -> None:
-        for name in ("batches", "leased", "processed", "skipped", "retried", "failed", "api_calls", "seconds"):
+        for name in ("batches", "leased", "processed", "skipped", "retried", "waiting", "abandoned", "failed",
+                     "api_calls", "seconds"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for e in other.errors:
             if e not in self.errors:
@@ -87,7 +106,7 @@ def trace_json(outcome: Outcome) -> list[dict[str, Any]]:
     return [{"step": s.step, "detail": s.detail} for s in outcome.trace]
 
 
-def item_result(item_id: int, o: Outcome) -> ItemResult:
+def item_result(item_id: int, o: Outcome, budget_retry_at: datetime | None = None) -> ItemResult:
     """Turn the engine's outcome into the outbox's verdict for one item."""
     trace = trace_json(o)
     if o.status in ("processed", "pending", "skipped"):
@@ -100,6 +119,8 @@ def item_result(item_id: int, o: Outcome) -> ItemResult:
         return ItemResult.done(item_id, {k: v for k, v in outcome.items() if v is not None}, trace=trace)
     message = o.error or "failed without a message"
     details = {"booking_action_id": o.booking_action_id} if o.booking_action_id else None
+    if o.error_code == BUDGET_SPENT and budget_retry_at is not None:
+        return ItemResult.wait(item_id, message, o.error_code, retry_at=budget_retry_at, trace=trace, details=details)
     return ItemResult.error(item_id, message, o.error_code, transient=o.transient, trace=trace, details=details)
 
 
@@ -107,16 +128,30 @@ class Worker:
     """Drains the outbox through the sync engine. Not thread-safe: one thread runs one Worker."""
 
     def __init__(self, outbox: Outbox, settings: Settings, connect: Callable[[], Salesforce], *,
-                 name: str | None = None, batch_size: int = DEFAULT_BATCH, lease_for=DEFAULT_LEASE,
-                 metrics: Any = None) -> None:
+                 name: str | None = None, batch_size: int = DEFAULT_BATCH, timing: OutboxTiming | None = None,
+                 lease_for: timedelta | None = None, call_timeout: timedelta | None = None,
+                 budget_probe: timedelta | None = None, metrics: Any = None) -> None:
+        """`timing` is slotforce.yml's `outbox:` block; `lease_for`, `call_timeout`, `budget_probe` override it."""
+        timing = timing or OutboxTiming()
         self.outbox = outbox
         self.settings = settings
         self.connect = connect
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.batch_size = min(batch_size, settings.batch_size)
-        self.lease_for = lease_for
+        self.lease_for = lease_for or timing.lease
+        if call_timeout is None:
+            configured = timing.call_timeout_seconds
+            call_timeout = timedelta(seconds=configured) if configured and lease_for is None else self.lease_for * 0.75
+        if call_timeout >= self.lease_for:
+            raise ValueError(f"the call timeout ({call_timeout.total_seconds():g} s) must be shorter than the lease "
+                             f"({self.lease_for.total_seconds():g} s)")
+        self.call_timeout = call_timeout
+        self.budget_probe = budget_probe or timing.budget_probe
         self.metrics = metrics
         self._engine: SyncEngine | None = None
+        self._lease: Lease | None = None  # the batch in hand: each Salesforce call renews it first
+        self._lease_lost: LeaseLost | None = None
+        self.budget_wait_until: datetime | None = None  # no leasing before this: the API budget was spent
         self.last_batch_at: datetime | None = None
         self.last_error: str | None = None
 
@@ -125,8 +160,25 @@ class Worker:
     @property
     def engine(self) -> SyncEngine:
         if self._engine is None:
-            self._engine = SyncEngine(self.settings, self.connect(), traces=OutboxErrorSink(self.outbox))
+            sf = self.connect()
+            guard = call_guard(sf, self.call_timeout.total_seconds())
+            guard.before_call = self._renew_lease
+            self._engine = SyncEngine(self.settings, sf, traces=OutboxErrorSink(self.outbox))
         return self._engine
+
+    def _renew_lease(self, method: str, url: str) -> None:
+        """Before each Salesforce call with a batch in hand: extend the lease, or stop if it is gone."""
+        lease = self._lease
+        if lease is None:
+            return  # describes and other calls outside a batch
+        if self._lease_lost is None:
+            try:
+                self.outbox.renew(lease.id, self.lease_for, items=len(lease.items))
+                return
+            except LeaseLost as lost:
+                self._lease_lost = lost
+                log.warning("%s; abandoning the batch of %d before %s %s", lost, len(lease.items), method, url)
+        raise LeaseLostCall(str(self._lease_lost))
 
     @property
     def api_calls(self) -> int:
@@ -138,19 +190,30 @@ class Worker:
         """Lease, sync and finish one batch. Returns an empty report when nothing was ready."""
         started = time.monotonic()
         report = BatchReport()
+        if self.budget_wait_until is not None:
+            if datetime.now(timezone.utc) < self.budget_wait_until:
+                return report  # every call would be refused; the waiting items keep their attempts
+            self.budget_wait_until = None  # the next batch is the probe
         self.engine  # connect before leasing: an unreachable org must not use up the items' attempts
         lease = self.outbox.lease(self.name, limit=self.batch_size, lease_for=self.lease_for)
         if not lease.items:
             return report
         report.batches, report.leased = 1, len(lease.items)
         finished = False
+        self._lease, self._lease_lost = lease, None
         try:
             calls_before = self.api_calls
             results = self._sync(lease, report)
             report.api_calls = max(0, self.api_calls - calls_before)
-            self.outbox.finish(lease.id, results)
+            if self._lease_lost is not None:
+                # Another worker has (some of) these items now; recording anything would be a guess.
+                report.abandoned = len(lease.items)
+                results = []
+            else:
+                self.outbox.finish(lease.id, results)
             finished = True
         finally:
+            self._lease = None
             if not finished:  # interrupted mid-batch: hand the items back now instead of at lease expiry
                 self.release(lease)
         for r in results:
@@ -161,6 +224,8 @@ class Worker:
                     report.processed += 1
             elif r.kind == "retry":
                 report.retried += 1
+            elif r.kind == "wait":
+                report.waiting += 1
             else:
                 report.failed += 1
             if r.kind != "done" and r.error:
@@ -208,10 +273,15 @@ class Worker:
         try:
             outcomes = self.engine.sync(changes)
         except SalesforceCallError as err:
+            if self._lease_lost is not None:
+                return results  # not sent; the caller abandons the batch
             self.last_error = str(err)
+            code = err.errors[0].code if err.errors else f"HTTP_{err.status}"
+            if code == BUDGET_SPENT:
+                retry_at = self._wait_for_budget(str(err))
+                return results + [ItemResult.wait(i, str(err), code, retry_at=retry_at) for i, _ in items]
             if err.transient:
                 self._engine = None  # expired session or outage: reconnect on the next batch
-            code = err.errors[0].code if err.errors else f"HTTP_{err.status}"
             return results + [ItemResult.error(i, str(err), code, transient=err.transient) for i, _ in items]
         except Exception as err:  # a bug or an unreachable org: retry with backoff, never lose the items
             log.exception("sync of %d change(s) failed", len(items))
@@ -219,14 +289,28 @@ class Worker:
             self._engine = None
             return results + [ItemResult.retry(i, self.last_error, "WORKER_ERROR") for i, _ in items]
         by_key = {o.action_key: o for o in outcomes}
+        budget_retry_at = None
+        if any(o.error_code == BUDGET_SPENT for o in outcomes):
+            budget_retry_at = self._wait_for_budget(next(o.error for o in outcomes if o.error_code == BUDGET_SPENT) or "")
         for item_id, change in items:
             o = by_key.get(change.action_key)
             if o is None:
                 results.append(ItemResult.retry(item_id, "the engine returned no outcome for this change", "NO_OUTCOME"))
             else:
-                results.append(item_result(item_id, o))
-        self.last_error = None
+                results.append(item_result(item_id, o, budget_retry_at))
+        if budget_retry_at is None:
+            self.last_error = None
         return results
+
+    def _wait_for_budget(self, error: str) -> datetime:
+        """The org's daily API budget is spent: lease nothing until the next probe time."""
+        self.budget_wait_until = datetime.now(timezone.utc) + self.budget_probe
+        self.last_error = (f"waiting for the Salesforce API budget (next try at "
+                           f"{self.budget_wait_until:%H:%M:%S} UTC): {error}")
+        log.warning("%s", self.last_error)
+        # the rest of the queue would be refused too: it waits with the batch, and says so
+        self.outbox.hold_queue(self.budget_wait_until, error, BUDGET_SPENT)
+        return self.budget_wait_until
 
     # -- loops ------------------------------------------------------------------------------------
 

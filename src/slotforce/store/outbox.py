@@ -89,6 +89,14 @@ class Outbox(abc.ABC):
         """
 
     @abc.abstractmethod
+    def hold_queue(self, until: datetime, error: str, code: str, *, now: datetime | None = None) -> int:
+        """Put every pending item due before `until` off until then, with this reason (not an attempt).
+
+        For a refusal that is about the org, not the changes (the daily API budget is spent): the
+        whole queue waits, and `status` says why. Returns how many items were put off.
+        """
+
+    @abc.abstractmethod
     def held_leases(self, *, now: datetime | None = None) -> list[HeldLease]:
         """Leases with items still held (including ones past their expiry, not yet handed out again)."""
 

@@ -422,7 +422,7 @@ class SqliteOutbox(Outbox):
         if created:
             return False
         waited = at - created_at
-        if waited >= self.create_wait.total_seconds():
+        if waited >= self.create_wait.total_seconds() and not self._create_queued(db, requires):
             reason = (
                 f"no create of booking {requires} was sent within {int(self.create_wait.total_seconds() // 60)} minutes"
                 f" of this {row[6]} change; if the Event exists in Salesforce already, `slotforce replay {item_id}`"
@@ -434,6 +434,15 @@ class SqliteOutbox(Outbox):
             )
             self._note_sync_error(db, event_type, "WAITING_FOR_CREATE", reason, None, item_id, at)
         return True
+
+    @staticmethod
+    def _create_queued(db: sqlite3.Connection, uid: str) -> bool:
+        """The booking's create is in the outbox, not sent yet (e.g. waiting for the API budget or a
+        retry): the change keeps waiting for it however long that takes, instead of being parked."""
+        return db.execute(
+            "SELECT 1 FROM items WHERE booking_uid = ? AND establishes = 1 AND +state IN ('pending', 'leased') LIMIT 1",
+            (uid,),
+        ).fetchone() is not None
 
     def finish(self, lease_id: str, results: Iterable[ItemResult], *, now: datetime | None = None) -> FinishReport:
         at = _epoch(now)
@@ -513,6 +522,15 @@ class SqliteOutbox(Outbox):
                 "UPDATE items SET lease_expires_at = ? WHERE state = 'leased' AND lease_id = ?", (expires, lease_id)
             )
         return utc(expires)  # type: ignore[return-value]
+
+    def hold_queue(self, until: datetime, error: str, code: str, *, now: datetime | None = None) -> int:
+        at = _epoch(now)
+        with self._transaction() as db:
+            return db.execute(
+                "UPDATE items SET available_at = ?, last_error = ?, last_error_code = ?, updated_at = ?"
+                " WHERE state = 'pending' AND available_at < ?",
+                (until.timestamp(), error, code, at, until.timestamp()),
+            ).rowcount
 
     def held_leases(self, *, now: datetime | None = None) -> list[HeldLease]:
         with self._lock:

@@ -15,7 +15,7 @@ import logging
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -57,7 +57,9 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
             return json_response(resp.status, resp.body)
         if not auth.authorized(org, request):
             return auth.invalid_session()
-        body = await request.body()
+        body = await _body(request)
+        if body is None:
+            return Response(status_code=499)  # the client gave up (e.g. its timeout during an injected delay)
         raw = request.scope.get("raw_path") or request.url.path.encode()
         raw_path = raw.decode("latin-1").split("?", 1)[0]
         path = raw_path.split("/", 4)[4] if raw_path.count("/") >= 4 else ""
@@ -88,7 +90,9 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         return json_response(resp.status, resp.body, headers)
 
     async def soap(request: Request) -> Response:
-        body = await request.body()
+        body = await _body(request)
+        if body is None:
+            return Response(status_code=499)
         try:
             from slotforce.localorg.metadata import soap_endpoint
         except ImportError:
@@ -114,6 +118,16 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
     ]
     app = Starlette(routes=routes)
     return FaultLayer(app, faults)
+
+
+async def _body(request: Request) -> bytes | None:
+    """The request body, or None when the client has disconnected: nothing runs for a request
+    nobody waits for, as Salesforce would not start one it never fully received."""
+    try:
+        return await request.body()
+    except ClientDisconnect:
+        log.debug("local org: client left before %s %s was read", request.method, request.url.path)
+        return None
 
 
 def _soap_fault(code: str, message: str) -> str:
