@@ -100,7 +100,8 @@ class Service:
         self.secrets = secrets_from_env(config.sources, environ)
         self.intake: Outbox = self._open_store()
         self.metrics = ServiceMetrics(self.intake.counts)
-        self.worker = Worker(self._open_store(), self.settings, self._connect, metrics=self.metrics)
+        self.worker = Worker(self._open_store(), self.settings, self._connect, timing=config.outbox,
+                             metrics=self.metrics)
         self.links = LinkSchedule(self) if config.links else None
         self.started_at = datetime.now(timezone.utc)
         self._stop = threading.Event()
@@ -109,7 +110,7 @@ class Service:
         self._owner_engine: SyncEngine | None = None
 
     def _open_store(self) -> Outbox:
-        return open_store(self.settings.store, base_dir=self.config.base_dir)
+        return open_store(self.settings.store, base_dir=self.config.base_dir, **self.config.outbox.store_options())
 
     def _connect(self) -> Salesforce:
         return connect(self.settings.salesforce, self.config.base_dir)
@@ -184,6 +185,7 @@ class Service:
             "depth": counts.get("pending", 0) + counts.get("retry_scheduled", 0) + counts.get("leased", 0),
             "recent": recent,
             "errors": self.intake.last_sync_errors(),
+            "budget_wait": self.intake.budget_wait(),
             "traces": traced,
             "worker": {"alive": self.worker_alive, "last_batch_at": self.worker.last_batch_at,
                        "last_error": self.worker.last_error},

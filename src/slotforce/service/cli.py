@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from datetime import datetime, timezone
 
 import click
 from rich.console import Console
@@ -105,13 +106,15 @@ def sync(config: str | None, max_batches: int | None) -> None:
 
     cfg = _config(config)
     try:
-        outbox = open_store(cfg.settings.store, base_dir=cfg.base_dir)
+        outbox = open_store(cfg.settings.store, base_dir=cfg.base_dir, **cfg.outbox.store_options())
     except StoreError as err:
         raise click.ClickException(str(err)) from err
     try:
-        worker = Worker(outbox, cfg.settings, lambda: _connect(cfg))
+        worker = Worker(outbox, cfg.settings, lambda: _connect(cfg), timing=cfg.outbox)
         report = worker.drain(max_batches=max_batches)
         counts = outbox.counts()
+        held = outbox.held_leases()
+        budget = outbox.budget_wait()
     finally:
         outbox.close()
     console = _console()
@@ -119,15 +122,43 @@ def sync(config: str | None, max_batches: int | None) -> None:
     table.add_column("")
     table.add_column("changes", justify="right")
     for label, n in (("processed", report.processed), ("skipped", report.skipped), ("retried later", report.retried),
+                     ("waiting for the API budget", report.waiting), ("left to another worker", report.abandoned),
                      ("failed", report.failed)):
-        table.add_row(label, str(n))
+        if n or label not in ("waiting for the API budget", "left to another worker"):
+            table.add_row(label, str(n))
     table.add_row("Salesforce API calls", str(report.api_calls))
     table.add_row("still waiting to retry", str(counts.get("retry_scheduled", 0)))
+    held_elsewhere = sum(h.items for h in held)
+    if held_elsewhere:
+        table.add_row("being sent by another worker", str(held_elsewhere))
     console.print(table)
+    if budget:
+        console.print(f"Waiting for the Salesforce API budget: {budget.items} change(s); the org's daily request "
+                      f"limit is spent (a rolling 24 h window). Next try at {budget.next_try_at:%Y-%m-%d %H:%M:%S} UTC "
+                      "(outbox.budget_probe_seconds); waiting does not use up retries.")
+    for line in held_lease_lines(held):
+        console.print(line)
     for e in report.errors[:10]:
         console.print(f"  {e}")
     if report.failed:
         sys.exit(1)
+
+
+def held_lease_lines(held, now: datetime | None = None) -> list[str]:
+    """Say which items another worker (alive or dead) holds, and when they come back to the queue."""
+    now = now or datetime.now(timezone.utc)
+    lines = []
+    for h in held:
+        if h.expires_at > now:
+            left = (h.expires_at - now).total_seconds()
+            lines.append(f"{h.items} change(s) are leased by {h.worker or 'another worker'} until "
+                         f"{h.expires_at:%H:%M:%S} UTC ({left:.0f} s); if that worker died, the next "
+                         "`slotforce sync` after then sends them.")
+        else:
+            lines.append(f"{h.items} change(s) were leased by {h.worker or 'another worker'}, whose lease ended at "
+                         f"{h.expires_at:%H:%M:%S} UTC without a result (the worker probably died); the next "
+                         "`slotforce sync` sends them.")
+    return lines
 
 
 @click.command()

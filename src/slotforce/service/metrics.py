@@ -30,9 +30,14 @@ class _OutboxDepth:
         except Exception:  # a scrape must not fail because the store is busy; the gauge is just absent
             counts = {}
         for state, n in counts.items():
-            if state not in ("deliveries", "repeated_deliveries"):
+            # waiting_for_budget is a part of retry_scheduled: its own gauge, so the states still sum up
+            if state not in ("deliveries", "repeated_deliveries", "waiting_for_budget"):
                 gauge.add_metric([state], n)
         yield gauge
+        budget = GaugeMetricFamily("slotforce_outbox_waiting_for_api_budget",
+                                   "Booking changes waiting because Salesforce's daily API budget is spent.")
+        budget.add_metric([], counts.get("waiting_for_budget", 0))
+        yield budget
 
 
 class ServiceMetrics:
@@ -54,7 +59,7 @@ class ServiceMetrics:
         self.webhooks.labels(source=source, result=result, reason=reason).inc()
 
     def batch_done(self, report: Any) -> None:
-        for outcome in ("processed", "skipped", "retried", "failed"):
+        for outcome in ("processed", "skipped", "retried", "waiting", "abandoned", "failed"):
             n = getattr(report, outcome)
             if n:
                 self.sync_outcomes.labels(outcome=outcome).inc(n)

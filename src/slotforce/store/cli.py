@@ -101,14 +101,18 @@ def status(config: str | None, recent: int, as_json: bool) -> None:
     with outbox_from(config) as outbox:
         counts = outbox.counts()
         items = outbox.items(limit=recent)
+        budget = outbox.budget_wait()
     if as_json:
-        click.echo(json.dumps({"counts": counts, "recent": [_item_json(i) for i in items]}, indent=2))
+        wait = {"items": budget.items, "next_try_at": _when(budget.next_try_at)} if budget else None
+        click.echo(json.dumps({"counts": counts, "waiting_for_budget": wait,
+                               "recent": [_item_json(i) for i in items]}, indent=2))
         return
     console = _console()
     queue = Table(title="Outbox", title_justify="left")
     labels = {
         "pending": "pending (due)",
         "retry_scheduled": "waiting to retry",
+        "waiting_for_budget": "  of those, waiting for the API budget",
         "leased": "being sent",
         "done": "done",
         "failed": "failed (replayable)",
@@ -121,6 +125,10 @@ def status(config: str | None, recent: int, as_json: bool) -> None:
     for key, label in labels.items():
         queue.add_row(label, str(counts.get(key, 0)))
     console.print(queue)
+    if budget:
+        console.print(f"Waiting for the Salesforce API budget: {budget.items} change(s). The org's daily API request "
+                      f"limit is spent (REQUEST_LIMIT_EXCEEDED; a rolling 24-hour window). Next try at "
+                      f"{_when(budget.next_try_at)} UTC; waiting does not use up retries.")
     console.print(_items_table(f"Recent ({len(items)})", items) if items else "No booking changes yet.")
 
 
