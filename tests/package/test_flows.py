@@ -28,7 +28,7 @@ ELEMENTS = {"recordLookups", "recordCreates", "recordUpdates", "recordDeletes", 
             "loops", "subflows"}
 OPERATORS = {"EqualTo", "IsNull", "IsChanged", "StartsWith", "GreaterThan", "LessThan", "In", "NotIn"}
 ASSIGNMENT_OPERATORS = {"Assign", "Add", "AssignCount", "RemoveAll"}
-FUNCTIONS = {"LEFT", "MID", "FIND", "LEN", "TRIM", "IF", "ISBLANK"}
+FUNCTIONS = {"LEFT", "MID", "FIND", "LEN", "TRIM", "IF", "ISBLANK", "LOWER"}
 
 
 def test_triggers_match_the_design():

@@ -165,6 +165,21 @@ def test_guests_of_a_lead_s_event_are_invited_only(org):
     assert action["Error__c"].endswith("Not related: guest@lead-event.example")
 
 
+def test_emails_match_whatever_their_case_and_a_contact_is_not_invited_again_as_a_lead(org):
+    # Salesforce stores emails as typed; the guest list may be typed differently again.
+    (contact,) = org.insert("Contact", [{"LastName": "Mixed", "Email": "Mixed.Case@Cases.example"}])
+    (lead, other) = org.insert("Lead", [
+        {"LastName": "Mixed", "Company": "X", "Email": "mixed.case@cases.example"},
+        {"LastName": "Other", "Company": "X", "Email": "Other@Cases.example"}])
+    action = org.action("Created", "cases", Start__c=START, End__c=END,
+                        Guest_Emails__c="MIXED.case@cases.example\nother@CASES.example")
+    assert action["Status__c"] == "Processed"
+    # the Contact is one of the Event's people; the other guest's Lead is only invited (a Contact is there)
+    assert relations(org, action["Event_Id__c"]) == {contact: True, other: False}
+    assert lead not in relations(org, action["Event_Id__c"])
+    assert action["Error__c"].endswith("Not related: Other@Cases.example")
+
+
 def test_a_booking_within_the_limit_has_no_note(org):
     (who,) = org.insert("Contact", [{"LastName": "Who", "Email": "who@quiet.example"}])
     (guest,) = org.insert("Contact", [{"LastName": "Guest", "Email": "guest@quiet.example"}])

@@ -300,7 +300,9 @@ def scheduling_link_map_user() -> Flow:
 def _split_lines(prefix: str, source: str, after: str) -> tuple[list, list, list]:
     """Elements, variables, formulas that turn a one-email-per-line text into a String collection.
 
-    A decision/assignment cycle peels off one line per pass: no query or DML on the cycle.
+    A decision/assignment cycle peels off one line per pass: no query or DML on the cycle. Emails
+    are lower-cased: Flow compares text case-sensitively (collection RemoveAll, In), Salesforce
+    stores emails as typed, and the queries that use the list match case-insensitively anyway.
     """
     rest, line_end = f"{prefix}Remaining", f"{prefix}LineEnd"
     elements = [
@@ -314,12 +316,13 @@ def _split_lines(prefix: str, source: str, after: str) -> tuple[list, list, list
     ]
     variables = [
         Variable(name=rest, data_type="String", description=f"{source} still to split."),
-        Variable(name=f"{prefix}List", data_type="String", collection=True, description=f"{source}, one per item."),
+        Variable(name=f"{prefix}List", data_type="String", collection=True,
+                 description=f"{source}, one per item, lower-cased."),
     ]
     formulas = [
         Formula(name=line_end, data_type="Number", expression=f"FIND({{!LineBreak}}, {{!{rest}}})"),
         Formula(name=f"{prefix}First", data_type="String",
-                expression=f"TRIM(IF({{!{line_end}}} > 0, LEFT({{!{rest}}}, {{!{line_end}}} - 1), {{!{rest}}}))"),
+                expression=f"LOWER(TRIM(IF({{!{line_end}}} > 0, LEFT({{!{rest}}}, {{!{line_end}}} - 1), {{!{rest}}})))"),
         Formula(name=f"{prefix}Rest", data_type="String",
                 expression=f'IF({{!{line_end}}} > 0, MID({{!{rest}}}, {{!{line_end}}} + 1, LEN({{!{rest}}})), "")'),
         Formula(name=f"{prefix}CharsLeft", data_type="Number", expression=f"LEN(TRIM({{!{rest}}}))"),
@@ -333,6 +336,7 @@ def _invite(prefix: str, loop_item: str, after_loop: str, *, slot: list[Conditio
 
     Guests (`slot` given) are related as the Event's people (IsParent) while the Shared Activities
     limit has room, else only invited, their email noted; co-hosts (Users) are invitees only.
+    `matched` names the lower-cased email of the loop item, collected in MatchedEmails.
     """
     loop = f"Loop_{prefix}"
 
@@ -343,7 +347,7 @@ def _invite(prefix: str, loop_item: str, after_loop: str, *, slot: list[Conditio
                 _set("Relation.IsParent", TRUE if parent else FALSE),
                 _set("Relations", ref("Relation"), "Add"),
                 _set("RelatedIds", ref(f"{loop_item}.Id"), "Add"),
-                *([_set("MatchedEmails", ref(f"{loop_item}.Email"), "Add")] if matched else [])]
+                *([_set("MatchedEmails", ref(matched), "Add")] if matched else [])]
 
     first = f"{prefix}_Room_Left" if slot else f"Invite_{prefix}"
     elements = [
@@ -440,8 +444,9 @@ def event_participants() -> Flow:
                          first_only=False, output="ContactRecords", fields=["Id", "Email"],
                          sort_field="CreatedDate", sort_order="Asc",
                          next="Loop_Contact", fault="Capture_Fault"),
-            *_invite("Contact", "ContactRecord", "Lead_Emails", counter="RelatedContacts", matched="MatchedEmails",
+            *_invite("Contact", "ContactRecord", "Lead_Emails", counter="RelatedContacts", matched="ContactEmail",
                      slot=[no_lead, _is("RelatedContacts", "LessThan", number(50))]),
+            # RemoveAll compares text case-sensitively: both lists hold lower-case emails.
             Assignment(name="Lead_Emails", label="Guests without a Contact", items=[
                 _set("LeadEmails", ref("GuestList")),
                 _set("LeadEmails", ref("MatchedEmails"), "RemoveAll"),
@@ -490,7 +495,7 @@ def event_participants() -> Flow:
             Variable(name="LeadEmails", data_type="String", collection=True,
                      description="Guest emails no Contact matched: look for Leads."),
             Variable(name="MatchedEmails", data_type="String", collection=True,
-                     description="Emails of guests already matched to a Contact."),
+                     description="Emails of guests already matched to a Contact, lower-cased."),
             Variable(name="RelatedIds", data_type="String", collection=True,
                      description="People already related to the Event: never related twice."),
             Variable(name="RelatedContacts", data_type="Number", value=number(0),
@@ -505,6 +510,8 @@ def event_participants() -> Flow:
         formulas=[
             Formula(name="LineBreak", data_type="String", expression="MID({!LineBreakHolder}, 2, 1)",
                     description="A line break: guest and co-host emails are one per line."),
+            Formula(name="ContactEmail", data_type="String", expression="LOWER({!ContactRecord.Email})",
+                    description="The matched Contact's email as the guest list holds it (lower case)."),
             Formula(name="NotRelatedSeparator", data_type="String",
                     expression='IF(ISBLANK({!NotRelatedEmails}), "", ", ")',
                     description="Comma between the emails of NotRelatedEmails."),
