@@ -8,6 +8,7 @@ simple-salesforce), `GROUP BY ... HAVING COUNT(Id) > 1` for doubles.
 from __future__ import annotations
 
 import json
+import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -164,7 +165,8 @@ def events_by_uid(sf) -> dict[str, dict[str, Any]]:
 
 # -- `slotforce serve` as a real process ----------------------------------------------------------------
 
-COMPRESSED_CLI = str(Path(__file__).parent / "compressed_cli.py")
+# The `slotforce` command of this environment, as a user runs it (the clock comes from slotforce.yml).
+SLOTFORCE = [str(Path(sys.executable).with_name("slotforce"))]
 
 
 def free_port() -> int:
@@ -176,10 +178,11 @@ def free_port() -> int:
 
 
 class ServeProcess:
-    """`slotforce serve` (compressed clock, see compressed_cli.py) on a free port; `start()` waits for /healthz."""
+    """`slotforce serve` on a free port; `start()` waits for /healthz. Write `outbox=COMPRESSED_OUTBOX`
+    into its slotforce.yml for a test clock."""
 
-    def __init__(self, config: Path, env: dict[str, str], *, lease_seconds: float = 3.0):
-        self.config, self.env, self.lease_seconds = config, env, lease_seconds
+    def __init__(self, config: Path, env: dict[str, str]):
+        self.config, self.env = config, env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.starts = 0
@@ -197,9 +200,9 @@ class ServeProcess:
         import httpx
 
         self.starts += 1
-        env = {**os.environ, **self.env, "SLOTFORCE_TEST_LEASE_SECONDS": str(self.lease_seconds)}
+        env = {**os.environ, **self.env}
         self.proc = subprocess.Popen(
-            [sys.executable, COMPRESSED_CLI, "serve", "--config", str(self.config), "--port", str(self.port),
+            [*SLOTFORCE, "serve", "--config", str(self.config), "--port", str(self.port),
              "--log-level", "warning"], stdout=self.log.open("wb"), stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 30
         while True:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from orgpackage import write_config
-from reliability_kit import ServeProcess, body, count, created
+from reliability_kit import COMPRESSED_OUTBOX, ServeProcess, body, count, created
 from slotforce.sources.signatures import sign_api, sign_calcom, sign_calendly
 from slotforce.store import open_store
 
@@ -35,7 +35,7 @@ def served(org, tmp_path):
         "api": {"secret_env": "RELIABILITY_API_SECRET"},
         "calcom": {"secret_env": "RELIABILITY_CALCOM_SECRET", "max_body_bytes": SMALL_LIMIT},
         "calendly": {"signing_key_env": "RELIABILITY_CALENDLY_KEY"},
-    })
+    }, outbox=COMPRESSED_OUTBOX)
     serve = ServeProcess(config, SECRETS).start()
     yield serve
     serve.kill()

@@ -1,7 +1,8 @@
 """The worker killed with SIGKILL mid-batch and started again: nothing lost, nothing doubled.
 
-`slotforce sync` runs as a real process (through compressed_cli.py: leases of 3 s instead of
-2 min, so the test need not wait minutes for a dead worker's lease to run out). Two kills matter:
+`slotforce sync` runs as a real process, with a compressed clock in slotforce.yml's `outbox:` block
+(leases of 3 s instead of 2 min, so the test need not wait minutes for a dead worker's lease to run
+out). Two kills matter:
 
 - right after Salesforce committed a batch, before the worker could record it: Salesforce has
   the Booking Actions, the outbox still holds them leased; the next worker sends them again and
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -23,12 +23,10 @@ from pathlib import Path
 import pytest
 
 from orgpackage import write_config
-from reliability_kit import body, count, created, doubles, events_by_uid
+from reliability_kit import COMPRESSED_OUTBOX, SLOTFORCE, body, count, created, doubles, events_by_uid
 from slotforce.sources.intake import receive
 from slotforce.store import open_store
 
-COMPRESSED_CLI = str(Path(__file__).parent / "compressed_cli.py")
-LEASE_SECONDS = 3.0
 BOOKINGS = 600
 BATCH = 200
 
@@ -47,9 +45,8 @@ class SyncRuns:
 
     def start(self) -> subprocess.Popen:
         self.runs += 1
-        env = {**os.environ, "SLOTFORCE_TEST_LEASE_SECONDS": str(LEASE_SECONDS)}
-        self.proc = subprocess.Popen([sys.executable, COMPRESSED_CLI, "sync", "--config", str(self.config)],
-                                     stdout=self.log.open("wb"), stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen([*SLOTFORCE, "sync", "--config", str(self.config)],
+                                     stdout=self.log.open("wb"), stderr=subprocess.STDOUT, env=dict(os.environ))
         return self.proc
 
     def kill(self) -> None:
@@ -89,7 +86,7 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.002, what: str = 
 
 @pytest.fixture
 def queued(org, tmp_path):
-    config = write_config(tmp_path, org)
+    config = write_config(tmp_path, org, outbox=COMPRESSED_OUTBOX)
     outbox = open_store("sqlite:///outbox.db", base_dir=tmp_path)
     for i in range(0, BOOKINGS, BATCH):
         receive(outbox, "api", body([created(n) for n in range(i, i + BATCH)]), {}, secrets=None, verify=False)
@@ -165,7 +162,7 @@ def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_bo
 
     total, kill_after = 300, 150
     bodies = {f"rel-{n:05d}": body(created(n)) for n in range(total)}
-    serve = ServeProcess(write_config(tmp_path, org), {API_SECRET_ENV: API_SECRET}).start()
+    serve = ServeProcess(write_config(tmp_path, org, outbox=COMPRESSED_OUTBOX), {API_SECRET_ENV: API_SECRET}).start()
     org.faults.add(latency_ms=1000, path="/composite$")  # a batch takes seconds: one is in flight at the kill
     acknowledged: list[str] = []
     unanswered: list[str] = []
