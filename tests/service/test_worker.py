@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -117,3 +118,70 @@ def test_sync_command_drains_and_prints_a_summary(config_file, org):
     assert org.client().query("SELECT COUNT() FROM Booking_Action__c")["totalSize"] == 1
     again = runner.invoke(main, ["sync", "--config", str(config_file)])
     assert "0 batch(es)" in again.output
+
+
+# -- leases, timeouts and the API budget ---------------------------------------------------------------
+
+def test_a_worker_that_lost_its_lease_mid_batch_writes_nothing_more(config, outbox, org):
+    """Another worker takes the batch over between this worker's fetch and its writes (this one was
+    paused longer than its lease): the lease check before the write call stops it, nothing is sent."""
+    ingest(outbox, "api", "booking_created.json")
+    worker = worker_for(config, outbox, lease_for=timedelta(seconds=30))
+    engine = worker.engine
+    engine.describes()  # warm: the batch is then a fetch and a write call
+    fetch = engine.fetch
+
+    def fetch_then_lose_the_lease(*args, **kwargs):
+        answer = fetch(*args, **kwargs)
+        with open_store(config.settings.store, base_dir=config.base_dir) as other:
+            assert len(other.lease("other", now=datetime.now(timezone.utc) + timedelta(seconds=31)).items) == 1
+        return answer
+
+    engine.fetch = fetch_then_lose_the_lease
+    before = org.stats()["api_calls"]["total"]
+    report = worker.run_once()
+    assert (report.abandoned, report.processed, report.retried, report.failed) == (1, 0, 0, 0), report
+    assert org.stats()["api_calls"]["total"] - before == 1  # the fetch; the write call was never made
+    assert org.client().query("SELECT COUNT() FROM Booking_Action__c")["totalSize"] == 0
+    (item,) = outbox.items()
+    assert item.state.value == "leased" and item.attempts == 2  # the other worker's, untouched
+
+
+def test_every_salesforce_call_of_the_worker_has_a_timeout_shorter_than_its_lease(config, outbox, org):
+    from slotforce.service.connect import call_guard
+
+    worker = worker_for(config, outbox, lease_for=timedelta(seconds=1))
+    assert call_guard(worker.engine.gateway.sf).timeout == 0.75
+    ingest(outbox, "api", "booking_created.json")
+    org.faults.add(latency_ms=1000, count=1, path=r"/composite$")  # the fetch hangs past the timeout
+    report = worker.run_once()
+    assert report.retried == 1 and "CONNECTION_ERROR" in report.errors[0] and "timed out" in report.errors[0]
+    time.sleep(0.5)  # the org's side of the abandoned call ends (quietly) before the org is stopped
+    with pytest.raises(ValueError, match="shorter than the lease"):
+        worker_for(config, outbox, lease_for=timedelta(seconds=2), call_timeout=timedelta(seconds=2))
+
+
+def test_sync_says_when_the_queue_waits_for_the_budget_and_what_another_worker_holds(config_file, org):
+    from slotforce.store import BUDGET_SPENT
+
+    with open_store("sqlite:///outbox.db", base_dir=config_file.parent) as outbox:
+        ingest(outbox, "calcom", "booking_created_new_lead.json")
+        ingest(outbox, "api", "booking_created.json")
+        outbox.lease("host-b:4242", limit=1, lease_for=timedelta(minutes=2))
+    daily = org.stats()["api_usage"]["max"]
+    org.set_api_budget(used=daily)
+    try:
+        result = CliRunner().invoke(main, ["sync", "--config", str(config_file)])
+    finally:
+        org.set_api_budget(used=0)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())  # the table's lines wrap at 120 columns
+    assert re.search(r"waiting for the API budget │ 1 ", text), text
+    assert "Waiting for the Salesforce API budget: 1 change(s)" in text
+    assert re.search(r"1 change\(s\) are leased by host-b:4242 until \d\d:\d\d:\d\d UTC \(1[12]\d s\)", text), text
+    status = CliRunner().invoke(main, ["status", "--config", str(config_file), "--json"])
+    doc = json.loads(status.output)
+    assert doc["counts"]["waiting_for_budget"] == 1 and doc["waiting_for_budget"]["items"] == 1
+    with open_store("sqlite:///outbox.db", base_dir=config_file.parent) as outbox:
+        (waiting,) = outbox.items(states=["pending"])
+        assert (waiting.attempts, waiting.last_error_code) == (0, BUDGET_SPENT)
