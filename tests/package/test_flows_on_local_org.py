@@ -52,6 +52,11 @@ class LocalOrg:
         assert all(r.success for r in results), results
         return [r.id for r in results]
 
+    def update(self, sobject: str, rows: list[dict]) -> None:
+        with self.org.transaction() as ctx:
+            results = records.save(ctx, "update", self.org.sobject(sobject), rows, all_or_none=True)
+        assert all(r.success for r in results), results
+
     def query(self, soql: str) -> list[dict]:
         return self.org.execute_query(soql).records
 
@@ -219,3 +224,75 @@ def test_profile_links_map_to_active_users(org):
     users = {r["Email"]: r["Scheduling_Link__c"] for r in org.query("SELECT Email, Scheduling_Link__c FROM User")}
     assert users["admin@slotforce.example"] == "https://cal.example/admin"
     assert users["former.employee@slotforce.example"] is None
+
+
+def a_user(org, name: str) -> str:
+    profile = org.query("SELECT ProfileId FROM User LIMIT 1")[0]["ProfileId"]
+    (user,) = org.insert("User", [{"LastName": name, "Email": f"{name}@links.example", "Alias": name[:8],
+                                   "Username": f"{name}@links.example.local", "TimeZoneSidKey": "GMT",
+                                   "LocaleSidKey": "en_US", "EmailEncodingKey": "UTF-8",
+                                   "LanguageLocaleKey": "en_US", "ProfileId": profile}])
+    return user
+
+
+def link_and_user(org, key: str, user: str) -> tuple[str, str | None, str | None]:
+    """(link Status__c, link User__c, the User's Scheduling_Link__c)."""
+    link = org.query(f"SELECT Status__c, User__c FROM Scheduling_Link__c WHERE Link_Key__c = '{key}'")[0]
+    on_user = org.query(f"SELECT Scheduling_Link__c FROM User WHERE Id = '{user}'")[0]["Scheduling_Link__c"]
+    return link["Status__c"], link["User__c"], on_user
+
+
+def test_a_retired_link_comes_off_its_user_and_back_on_when_active_again(org):
+    user = a_user(org, "retiree")
+    (link_id,) = org.insert("Scheduling_Link__c", [{"Link_Key__c": "ret", "Url__c": "https://cal.example/ret",
+                                                    "Kind__c": "Profile", "Owner_Email__c": "Retiree@links.example",
+                                                    "Active__c": True}])
+    assert link_and_user(org, "ret", user) == ("Mapped", user, "https://cal.example/ret")
+    org.update("Scheduling_Link__c", [{"Id": link_id, "Active__c": False}])
+    assert link_and_user(org, "ret", user) == ("Unmatched", None, None)
+    org.update("Scheduling_Link__c", [{"Id": link_id, "Active__c": True}])
+    assert link_and_user(org, "ret", user) == ("Mapped", user, "https://cal.example/ret")
+
+
+def test_a_retired_link_leaves_a_newer_link_on_the_user(org):
+    user = a_user(org, "mover")
+    (old,) = org.insert("Scheduling_Link__c", [{"Link_Key__c": "old", "Url__c": "https://cal.example/old",
+                                                "Kind__c": "Profile", "Owner_Email__c": "mover@links.example",
+                                                "Active__c": True}])
+    org.insert("Scheduling_Link__c", [{"Link_Key__c": "new", "Url__c": "https://cal.example/new",
+                                       "Kind__c": "Profile", "Owner_Email__c": "mover@links.example",
+                                       "Active__c": True}])
+    org.update("Scheduling_Link__c", [{"Id": old, "Active__c": False}])
+    assert link_and_user(org, "old", user) == ("Unmatched", None, "https://cal.example/new")
+
+
+def test_a_link_retired_and_renamed_in_one_save_takes_the_old_url_off(org):
+    user = a_user(org, "renamer")
+    (link_id,) = org.insert("Scheduling_Link__c", [{"Link_Key__c": "ren", "Url__c": "https://cal.example/ren",
+                                                    "Kind__c": "Profile", "Owner_Email__c": "renamer@links.example",
+                                                    "Active__c": True}])
+    org.update("Scheduling_Link__c", [{"Id": link_id, "Active__c": False, "Url__c": "https://cal.example/gone"}])
+    assert link_and_user(org, "ren", user) == ("Unmatched", None, None)
+
+
+def test_a_link_created_retired_is_never_put_on_a_user(org):
+    user = a_user(org, "never")
+    org.insert("Scheduling_Link__c", [{"Link_Key__c": "nev", "Url__c": "https://cal.example/nev",
+                                       "Kind__c": "Profile", "Owner_Email__c": "never@links.example",
+                                       "Active__c": False}])
+    assert link_and_user(org, "nev", user) == ("Unmatched", None, None)
+
+
+def test_retiring_and_adding_links_of_one_user_in_one_batch_leaves_the_new_one(org):
+    user = a_user(org, "swap")
+    org.insert("Scheduling_Link__c", [{"Link_Key__c": "swap-old", "Url__c": "https://cal.example/swap-old",
+                                       "Kind__c": "Profile", "Owner_Email__c": "swap@links.example",
+                                       "Active__c": True}])
+    with org.org.transaction() as ctx:  # what link sync's one Collections upsert does
+        results = records.save(ctx, "upsert", org.org.sobject("Scheduling_Link__c"), [
+            {"Link_Key__c": "swap-old", "Active__c": False},
+            {"Link_Key__c": "swap-new", "Url__c": "https://cal.example/swap-new", "Kind__c": "Profile",
+             "Owner_Email__c": "swap@links.example", "Active__c": True}], all_or_none=True, ext_field="Link_Key__c")
+    assert all(r.success for r in results), results
+    assert link_and_user(org, "swap-old", user) == ("Unmatched", None, "https://cal.example/swap-new")
+    assert link_and_user(org, "swap-new", user) == ("Mapped", user, "https://cal.example/swap-new")

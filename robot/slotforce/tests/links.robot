@@ -1,6 +1,6 @@
 *** Settings ***
 Documentation     Scheduling links: a Profile link goes on the User whose email it carries
-...               (Flow Scheduling_Link_Map_User); other kinds are left alone.
+...               (Flow Scheduling_Link_Map_User) and comes off when retired; other kinds are left alone.
 Resource          ../resources/Slotforce.robot
 Suite Setup       Start A Run
 Test Teardown     Delete Session Records
@@ -56,6 +56,34 @@ A Changed Url Follows To The User
     Should Be Equal    ${record}[Scheduling_Link__c]    https://cal.example.com/renamed-${RUN}
     ${link}=    Salesforce Get    Scheduling_Link__c    ${link}[Id]
     Should Be Equal    ${link}[Status__c]    Mapped
+
+A Retired Link Comes Off Its User And Back On When Active Again
+    ${email}=    Email    retired
+    ${user}=    Create User    Retired    ${email}
+    ${link}=    Insert Link    retired    Profile    ${email}
+    Should Be Equal    ${link}[Status__c]    Mapped
+    Salesforce Update    Scheduling_Link__c    ${link}[Id]    Active__c=${FALSE}
+    ${record}=    Salesforce Get    User    ${user}
+    Should Be Equal    ${record}[Scheduling_Link__c]    ${NONE}
+    ${retired}=    Salesforce Get    Scheduling_Link__c    ${link}[Id]
+    Should Be Equal    ${retired}[Status__c]    Unmatched    msg=a retired link is on no User
+    Should Be Equal    ${retired}[User__c]    ${NONE}
+    Salesforce Update    Scheduling_Link__c    ${link}[Id]    Active__c=${TRUE}
+    ${record}=    Salesforce Get    User    ${user}
+    Should Be Equal    ${record}[Scheduling_Link__c]    https://cal.example.com/retired-${RUN}
+    ${back}=    Salesforce Get    Scheduling_Link__c    ${link}[Id]
+    Should Be Equal    ${back}[Status__c]    Mapped
+
+A Retired Link Leaves A Newer Link On The User
+    ${email}=    Email    replaced
+    ${user}=    Create User    Replaced    ${email}
+    ${old}=    Insert Link    replaced-old    Profile    ${email}
+    ${new}=    Insert Link    replaced-new    Profile    ${email}
+    Salesforce Update    Scheduling_Link__c    ${old}[Id]    Active__c=${FALSE}
+    ${record}=    Salesforce Get    User    ${user}
+    Should Be Equal    ${record}[Scheduling_Link__c]    https://cal.example.com/replaced-new-${RUN}
+    ${retired}=    Salesforce Get    Scheduling_Link__c    ${old}[Id]
+    Should Be Equal    ${retired}[Status__c]    Unmatched
 
 Event Type Links Are Not Mapped
     ${email}=    Email    etype

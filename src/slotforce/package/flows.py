@@ -254,8 +254,10 @@ def scheduling_link_map_user() -> Flow:
     return Flow(
         api_name="Scheduling_Link_Map_User",
         label="Scheduling Link Map User",
-        description="A profile scheduling link was created or its owner/URL changed: find the active User "
-        "with that email, put the link on the User, and mark the link Mapped or Unmatched.",
+        description="A profile scheduling link was created or its owner/URL/active flag changed: find the "
+        "active User with that email, put the link on the User, and mark the link Mapped or Unmatched. A "
+        "retired link (Active unchecked) comes off the User it was on, if the User still holds it, and is "
+        "marked Unmatched.",
         start=Start(next="Needs_Mapping", object="Scheduling_Link__c", trigger_type="RecordAfterSave",
                     record_trigger_type="CreateAndUpdate", filter_logic="and",
                     filters=[RecordFilter(field="Kind__c", operator="EqualTo", value=text("Profile"))]),
@@ -266,7 +268,24 @@ def scheduling_link_map_user() -> Flow:
                 _is("$Record.Owner_Email__c", "IsChanged", TRUE),
                 _is("$Record.Url__c", "IsChanged", TRUE),
                 _is("$Record.Kind__c", "IsChanged", TRUE),
-            ], next="Has_Owner_Email")], default_label="Unchanged"),
+                _is("$Record.Active__c", "IsChanged", TRUE),
+            ], next="Is_Active")], default_label="Unchanged"),
+            Decision(name="Is_Active", label="Is the link active?", rules=[
+                Rule(name="Link_Active", conditions=[_is("$Record.Active__c", "EqualTo", TRUE)],
+                     next="Has_Owner_Email")], default="Was_Mapped", default_label="Retired"),
+            # A retired link leaves no User holding it. The User it was mapped to is the one before this
+            # save (the flow blanks User__c once the link is off it), with the URL it had then.
+            Decision(name="Was_Mapped", label="Was the link on a User?", rules=[
+                Rule(name="Mapped_Before", conditions=[_is("$Record__Prior.User__c", "IsNull", FALSE)],
+                     next="Clear_User_Link")], default="Mark_Unmatched", default_label="Not mapped"),
+            # The filter on the URL leaves a User alone who has had a newer link put on them since, even
+            # by another link in the same batch (the condition is checked when the update runs).
+            RecordUpdate(name="Clear_User_Link", label="Take the retired link off its User", object="User",
+                         filters=[*_id_is("$Record__Prior.User__c"),
+                                  RecordFilter(field="Scheduling_Link__c", operator="EqualTo",
+                                               value=ref("$Record__Prior.Url__c"))],
+                         values=[FieldValue(field="Scheduling_Link__c", value=NULL)],
+                         next="Mark_Unmatched", fault="Mark_Unmatched"),
             Decision(name="Has_Owner_Email", rules=[
                 Rule(name="Owner_Email_Present", conditions=[_is("$Record.Owner_Email__c", "IsNull", FALSE)],
                      next="Get_User")], default="Mark_Unmatched", default_label="No email"),
@@ -288,7 +307,8 @@ def scheduling_link_map_user() -> Flow:
                 FieldValue(field="Status__c", value=text("Mapped")),
             ], fault="Mark_Unmatched"),
             RecordUpdate(name="Mark_Unmatched", object="Scheduling_Link__c", filters=_id_is("$Record.Id"),
-                         description="No active User has the link's email (or mapping failed).",
+                         description="No User holds the link: none active has its email, it is retired, "
+                         "or mapping failed.",
                          values=[FieldValue(field="User__c", value=NULL),
                                  FieldValue(field="Status__c", value=text("Unmatched"))]),
         ],
