@@ -47,7 +47,7 @@ def test_collection_update_retrieve_and_delete(sf):
     ids = [r["id"] for r in sf.restful("composite/sobjects", method="POST", json={"records": _accounts(2)})]
     updates = [{"attributes": {"type": "Account"}, "Id": i, "Website": "https://x.example"} for i in ids]
     assert all(r["success"] for r in sf.restful("composite/sobjects", method="PATCH", json={"records": updates}))
-    got = sf.restful(f"composite/sobjects/Account", params={"ids": ",".join(ids + ["001000000009999AAA"]),
+    got = sf.restful("composite/sobjects/Account", params={"ids": ",".join(ids + ["001000000009999AAA"]),
                                                             "fields": "Id,Website"})
     assert [g and g["Website"] for g in got] == ["https://x.example", "https://x.example", None]
     deleted = sf.restful("composite/sobjects", method="DELETE", params={"ids": ",".join(ids)})

@@ -3,7 +3,6 @@ fields after before-save flows), partial-save retries with fresh governor limits
 blank Text Name, and the Shared Activities limits on EventRelation (wire-formats §4.4, §5)."""
 
 import pytest
-from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from slotforce.localorg import errors
 from slotforce.localorg.schema import Field, SObject

@@ -341,7 +341,7 @@ def _check_reference(ctx: Transaction, f: Field, value: str) -> None:
                                                  fields=[f.name])
     row = ctx.conn.execute(f"SELECT IsDeleted FROM {store.quote(target.table)} WHERE Id = ?", (value,)).fetchone()
     if row is None:
-        raise errors.InvalidCrossReferenceKey(f"invalid cross reference id", fields=[f.name])
+        raise errors.InvalidCrossReferenceKey("invalid cross reference id", fields=[f.name])
     if row[0]:
         raise errors.EntityIsDeleted("entity is deleted", fields=[f.name], status=400)
 
