@@ -169,3 +169,19 @@ def test_status_page_shows_a_retry_with_its_salesforce_error(client, service, or
     assert '<strong id="queue-depth">1</strong>' in page
     assert "UNABLE_TO_LOCK_ROW" in page and "next try" in page
     assert 'slotforce_sync_outcomes_total{outcome="retried"} 1.0' in client.get("/metrics").text
+
+
+def test_status_page_and_metrics_say_the_queue_waits_for_the_api_budget(client, service, org):
+    org.set_api_budget(used=org.stats()["api_usage"]["max"])
+    try:
+        assert client.post("/webhooks/api", content=BOOKING, headers=signed(BOOKING)).status_code == 202
+        wait_for(lambda: service.intake.counts()["waiting_for_budget"] == 1)
+        page = client.get("/status").text
+        assert '<p id="budget-wait"' in page and "Waiting for the Salesforce API budget: 1 change(s)" in page
+        assert '<tr data-state="waiting_for_budget"><td>of those, waiting for the API budget</td><td class="num">1' in page
+        metrics = client.get("/metrics").text
+        assert "slotforce_outbox_waiting_for_api_budget 1.0" in metrics
+        assert 'slotforce_sync_outcomes_total{outcome="waiting"} 1.0' in metrics
+        assert service.intake.items()[0].attempts == 0
+    finally:
+        org.set_api_budget(used=0)
