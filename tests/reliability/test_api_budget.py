@@ -118,7 +118,8 @@ def test_a_budget_spent_longer_than_the_backoff_schedule_fails_nothing(budget_or
         f"{counts['failed']} queued booking(s) failed permanently while the API budget was spent: "
         f"{outbox.items(states=['failed'], limit=1)[0].last_error}")
     assert unfinished(outbox) == BOOKINGS
-    assert counts["waiting_for_budget"] > 0  # what `slotforce status` and the status page show
+    waiting = outbox.items(states=["pending"], limit=BOOKINGS)
+    assert {(i.last_error_code, i.attempts) for i in waiting} == {("REQUEST_LIMIT_EXCEEDED", 0)}  # never an attempt
 
     control(org, "budget/reset")
     drain_until_settled(worker, outbox, deadline_s=30)
