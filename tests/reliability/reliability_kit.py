@@ -195,7 +195,6 @@ class ServeProcess:
     def start(self) -> "ServeProcess":
         import os
         import subprocess
-        import sys
 
         import httpx
 

@@ -235,7 +235,7 @@ def test_explicit_retry_at_is_kept(outbox):
     put(outbox, change("A", "Created"))
     lease = outbox.lease("w", now=at(0))
     reset = at(3600)
-    outbox.finish(lease.id, [ItemResult.error(1, "REQUEST_LIMIT_EXCEEDED", "REQUEST_LIMIT_EXCEEDED", transient=True, retry_at=reset)], now=at(1))
+    outbox.finish(lease.id, [ItemResult.transient_or_failed(1, "REQUEST_LIMIT_EXCEEDED", "REQUEST_LIMIT_EXCEEDED", transient=True, retry_at=reset)], now=at(1))
     assert outbox.get(1).available_at == reset
 
 

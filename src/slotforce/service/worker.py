@@ -121,7 +121,7 @@ def item_result(item_id: int, o: Outcome, budget_retry_at: datetime | None = Non
     details = {"booking_action_id": o.booking_action_id} if o.booking_action_id else None
     if o.error_code == BUDGET_SPENT and budget_retry_at is not None:
         return ItemResult.wait(item_id, message, o.error_code, retry_at=budget_retry_at, trace=trace, details=details)
-    return ItemResult.error(item_id, message, o.error_code, transient=o.transient, trace=trace, details=details)
+    return ItemResult.transient_or_failed(item_id, message, o.error_code, transient=o.transient, trace=trace, details=details)
 
 
 class Worker:
@@ -282,7 +282,7 @@ class Worker:
                 return results + [ItemResult.wait(i, str(err), code, retry_at=retry_at) for i, _ in items]
             if err.transient:
                 self._engine = None  # expired session or outage: reconnect on the next batch
-            return results + [ItemResult.error(i, str(err), code, transient=err.transient) for i, _ in items]
+            return results + [ItemResult.transient_or_failed(i, str(err), code, transient=err.transient) for i, _ in items]
         except Exception as err:  # a bug or an unreachable org: retry with backoff, never lose the items
             log.exception("sync of %d change(s) failed", len(items))
             self.last_error = f"{type(err).__name__}: {err}"

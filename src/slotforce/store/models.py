@@ -177,7 +177,10 @@ class ItemResult:
         return cls(item_id, "failed", error=error, code=code, trace=trace, details=details)
 
     @classmethod
-    def error(cls, item_id: int, error: str, code: str | None = None, *, transient: bool, **kw: Any) -> "ItemResult":
+    def transient_or_failed(cls, item_id: int, error: str, code: str | None = None, *, transient: bool,
+                            **kw: Any) -> "ItemResult":
+        """`retry` or `failed`. (Not named `error`: that is a field, and a method of that name would
+        become the field's default.)"""
         return cls.retry(item_id, error, code, **kw) if transient else cls.failed(item_id, error, code, **kw)
 
 
