@@ -1,4 +1,5 @@
-"""Plans -> Composite request bodies (pure): the one call of writes for a batch.
+"""Plans -> Composite request bodies (pure): the write call for a batch (several when limits.py
+says the Flows would not fit one call's governor limits).
 
 One Composite, in this order (subrequests run in order; later ones see earlier ones' results):
   pN        POST sobjects/Lead|Contact           new people, when few (else a people call first)
