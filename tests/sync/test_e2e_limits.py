@@ -119,3 +119,17 @@ def test_another_flow_failure_is_not_retried(flow_org):
     assert (out.status, out.error_code) == ("failed", "FLOW_FAILED"), (out.error_code, out.error)
     assert "No Event with Booking_Uid__c crowd-0" in out.error
     assert not out.trace.steps("governor_limit_retry")
+
+
+def test_the_usual_batch_of_200_still_costs_one_fetch_and_one_write_call(flow_org):
+    """Bookings with a handful of guests (7 Flow rows each, 1,400 in all) are not split."""
+    sf = flow_org.client()
+    insert(sf, "Contact", [{"LastName": f"Guest {i}", "Email": e} for i, e in enumerate(GUESTS[:3])])
+    insert(sf, "Contact", [{"LastName": f"Attendee {n}", "Email": f"attendee{n}@bigco.example"} for n in range(200)])
+    eng = warm_engine(sf)
+    start = calls(flow_org)
+    outcomes = eng.sync([crowded(n, guests=GUESTS[:3], co_hosts=[{"email": ADMIN}]) for n in range(200)])
+    assert Counter(o.status for o in outcomes) == {"processed": 200}, Counter((o.status, o.error) for o in outcomes)
+    assert calls(flow_org) - start == 2
+    assert not any(o.trace.steps("write_call_sized") for o in outcomes)
+    assert flow_org.stats()["last_transaction"]["dml_rows"] == 200 * 7
