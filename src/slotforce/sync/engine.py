@@ -27,8 +27,7 @@ from slotforce.sync.limits import WRITE_CALL_BUDGET, call_cost, is_governor_limi
 from slotforce.sync.owner import OwnerLookup, round_robin_owner
 from slotforce.sync.plan import BookingPlan, RecordUpdate, plan_change
 from slotforce.sync.requests import (
-    MAX_SUBREQUESTS, WriteLayout, WriteParts, fetch_call, people_calls, query_subrequest, write_call, write_parts,
-    CompositeCall,
+    MAX_SUBREQUESTS, WriteLayout, WriteParts, fetch_call, people_calls, write_call, write_parts,
 )
 from slotforce.sync.resolve import NewRecord
 from slotforce.sync.settings import Settings
