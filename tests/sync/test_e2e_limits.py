@@ -11,7 +11,7 @@ from collections import Counter
 
 import slotforce.localorg.models as localorg_models
 from slotforce.sync.engine import SyncEngine
-from slotforce.sync.limits import action_rows
+from slotforce.sync.limits import CREATED_FLOW_PER_SAVE, action_rows
 from slotforce.sync.settings import parse_settings
 
 from .factories import booking
@@ -54,7 +54,8 @@ def test_the_estimate_matches_what_the_flows_spend(flow_org):
     spent = flow_org.stats()["last_transaction"]
     assert created.status == "processed", (created.error_code, created.error)
     assert spent["dml_rows"] == action_rows(created.plan.action_fields) == 52, spent
-    assert (spent["soql"], spent["dml"]) == (5, 4), spent  # within the 12 / 9 the engine budgets per save
+    # measured 5 and 4; the engine budgets the worst path, 12 and 9, per save of Booking Actions
+    assert spent["soql"] <= CREATED_FLOW_PER_SAVE.soql and spent["dml"] <= CREATED_FLOW_PER_SAVE.dml, spent
 
     [moved] = eng.sync([crowded(0, action="Rescheduled", start="2024-05-02T10:00:00Z", end="2024-05-02T10:30:00Z",
                                 occurred_at="2024-05-01T08:00:00Z")])
