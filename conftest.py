@@ -12,3 +12,7 @@ import tasks
 _TASKS_DIR = str(Path(__file__).parent / "tasks")
 if _TASKS_DIR not in tasks.__path__:
     tasks.__path__.append(_TASKS_DIR)
+
+# Fixtures for tests against a local org: a bare one (`local_org`, `sf`) and one with this
+# repository's package deployed (`packaged_org`, `org`, `config_file`).
+pytest_plugins = ["slotforce.localorg.testing", "slotforce.testing"]

@@ -72,15 +72,14 @@ def main() -> None:
     from slotforce.sources.signatures import sign_api
     from slotforce.store import open_store
 
-    sys.path.insert(0, str(ROOT / "tests" / "service"))
-    from orgpackage import deploy_force_app  # the MDAPI deploy the service tests use
+    from slotforce.package.mdapi import deploy
 
     work = Path(tempfile.mkdtemp(prefix="service-bench-"))
     with LocalOrg() as org:
         sf = org.client()
         flows = True
         try:
-            deploy_force_app(sf, work)
+            deploy(sf)
         except Exception as exc:
             print(f"force-app did not deploy with Flows ({exc}); measuring booking-to-Booking_Action__c")
             flows = False

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orgpackage import write_config
+from slotforce.testing import write_config
 from reliability_kit import COMPRESSED_OUTBOX, ServeProcess, body, count, created
 from slotforce.sources.signatures import sign_api, sign_calcom, sign_calendly
 from slotforce.store import open_store

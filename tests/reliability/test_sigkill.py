@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from orgpackage import write_config
+from slotforce.testing import write_config
 from reliability_kit import COMPRESSED_OUTBOX, SLOTFORCE, body, count, created, doubles, events_by_uid
 from slotforce.sources.intake import receive
 from slotforce.store import open_store
@@ -154,7 +154,7 @@ def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_bo
     flight (the org is slowed down). Every booking answered 202 must be in the outbox at that moment;
     the sender re-sends what got no answer (and, as senders do, a few that did); after a restart
     every booking is in Salesforce once."""
-    from orgpackage import API_SECRET, API_SECRET_ENV
+    from slotforce.testing import API_SECRET, API_SECRET_ENV
     import httpx
 
     from reliability_kit import ServeProcess

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from orgpackage import API_SECRET
+from slotforce.testing import API_SECRET
 from slotforce.service.app import Service, build_app
 from slotforce.service.config import load_service_config
 from slotforce.sources.signatures import sign_api
@@ -121,7 +121,7 @@ def test_healthz_and_metrics(client):
 
 
 def test_owner_lookup_answers_the_contact_owner_or_404(tmp_path, org, monkeypatch):
-    from orgpackage import write_config
+    from slotforce.testing import write_config
 
     monkeypatch.setenv("SLOTFORCE_TEST_API_SECRET", API_SECRET)
     config = write_config(tmp_path, org, event_types={
@@ -148,7 +148,7 @@ def test_owner_lookup_answers_the_contact_owner_or_404(tmp_path, org, monkeypatc
 
 
 def test_links_file_is_synced_at_start_when_configured(tmp_path, org, monkeypatch):
-    from orgpackage import write_config
+    from slotforce.testing import write_config
 
     monkeypatch.setenv("SLOTFORCE_TEST_API_SECRET", API_SECRET)
     (tmp_path / "links.yml").write_text(yaml.safe_dump([

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from orgpackage import write_config
+from slotforce.testing import write_config
 from slotforce.cli import main
 
 

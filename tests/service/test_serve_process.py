@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orgpackage import API_SECRET, API_SECRET_ENV
+from slotforce.testing import API_SECRET, API_SECRET_ENV
 from slotforce.sources.signatures import sign_api
 from slotforce.store import open_store
 

@@ -7,7 +7,6 @@ reschedules moved in place, cancels kept and marked, no-shows set and cleared, m
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,8 @@ import pytest
 from slotforce.sources.intake import receive
 from slotforce.store import open_store
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "service"))
-orgpackage = pytest.importorskip("orgpackage", reason="tests/service/orgpackage.py deploys force-app into the local org")
-testing = pytest.importorskip("slotforce.localorg.testing")
-worker_module = pytest.importorskip("slotforce.service.worker")
-from slotforce.sync.settings import parse_settings  # noqa: E402
-
-local_org_session = testing.local_org_session
+from slotforce.service import worker as worker_module
+from slotforce.sync.settings import parse_settings
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
 
 STORY = [
@@ -49,17 +43,9 @@ STORY = [
 ]
 
 
-@pytest.fixture(scope="module")
-def packaged(local_org_session, tmp_path_factory):
-    client = local_org_session.client()
-    orgpackage.deploy_force_app(client, tmp_path_factory.mktemp("deploy"))
-    client.session.close()
-    return local_org_session
-
-
 @pytest.mark.timeout(120)
-def test_sample_webhooks_end_to_end(packaged, tmp_path):
-    packaged.reset()
+def test_sample_webhooks_end_to_end(org, tmp_path):
+    packaged = org  # reset to seed data, package deployed (slotforce.testing)
     outbox = open_store(f"sqlite:///{tmp_path}/outbox.db")
     for source, name in STORY:
         receive(outbox, source, (FIXTURES / source / name).read_bytes(), {}, secrets=None, verify=False)

@@ -1,0 +1,51 @@
+"""pytest fixtures for tests that need slotforce's package deployed in a local org (a pytest plugin).
+
+Registered in the repository's root conftest.py, next to `slotforce.localorg.testing`:
+
+- `packaged_org`: the test session's local org with force-app deployed (objects, fields, Flows,
+  permission sets) through the Metadata API, as CI deploys it;
+- `org`: that org, its records back to the seed data before the test;
+- `config_file`: a slotforce.yml in the test's tmp folder pointing at `org`, with an outbox beside
+  it and the `api` source's secret set in the environment (`write_config` builds other ones).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from slotforce.package.mdapi import deploy
+
+API_SECRET = "test-api-secret"
+API_SECRET_ENV = "SLOTFORCE_TEST_API_SECRET"
+
+
+def write_config(folder: Path, org, **extra) -> Path:
+    """slotforce.yml in `folder` for `org` (a LocalOrg); `extra` top-level keys are added as given."""
+    doc = {"salesforce": {"local": str(org.state_dir)}, "store": "sqlite:///outbox.db",
+           "sources": {"api": {"secret_env": API_SECRET_ENV}}, **extra}
+    path = folder / "slotforce.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def packaged_org(local_org_session):
+    client = local_org_session.client()
+    deploy(client)
+    client.session.close()
+    return local_org_session
+
+
+@pytest.fixture
+def org(packaged_org):
+    packaged_org.reset()
+    return packaged_org
+
+
+@pytest.fixture
+def config_file(tmp_path, org, monkeypatch):
+    monkeypatch.setenv(API_SECRET_ENV, API_SECRET)
+    return write_config(tmp_path, org)
