@@ -9,7 +9,7 @@ export SF_DISABLE_TELEMETRY := true
 export SF_AUTOUPDATE_DISABLE := true
 export SF_SKIP_NEW_VERSION_CHECK := true
 
-.PHONY: install test demo bench package clean browser
+.PHONY: install test lint demo bench package clean browser
 
 install: $(VENV)/.installed $(NODE_TOOLS)/.installed
 
@@ -30,7 +30,10 @@ $(NODE_TOOLS)/.installed: tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: install browser
+lint: install
+	$(BIN)/ruff check src tests bench tasks
+
+test: lint browser
 	$(BIN)/python -m pytest -q
 
 demo: install

@@ -8,9 +8,7 @@ Cal.com's figures are from shared/reference/calcom-salesforce-behaviour.md §2.
 
 from __future__ import annotations
 
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from slotforce.localorg import LocalOrg
@@ -108,11 +106,11 @@ def mixed_batch(n: int = 200) -> list[BookingChange]:
 
 
 def main() -> None:
+    from slotforce.package.mdapi import deploy
+
     with LocalOrg() as org:
         sf = org.client()
-        from tests.sync.orgkit import deploy_package  # the same MDAPI conversion the e2e tests use
-
-        status = deploy_package(sf, Path(tempfile.mkdtemp(prefix="sync-bench-")), flows=True)
+        status = deploy(sf)  # force-app with its Flows, through the Metadata API
         sf.session.close()
         print(f"package deployed to the local org: {status['state']}")
         print("\nAPI calls for one isolated booking change (warm engine; a cold one adds 1 describe call)")
