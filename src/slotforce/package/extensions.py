@@ -17,21 +17,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from slotforce.package.errors import DefinitionError
 from slotforce.package.model import FIELD_TYPES, CustomField, CustomObject, StandardObject
+from slotforce.yamlfile import YamlFileError, key_path, read_yaml
 
 _FIELD = TypeAdapter(CustomField)
 
-
-def key_path(parts) -> str:
-    """(objects, Contact, fields, 0, length) -> objects.Contact.fields[0].length"""
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def _fail(file: Path, where, problem: str, fix: str = "") -> DefinitionError:
@@ -41,13 +34,11 @@ def _fail(file: Path, where, problem: str, fix: str = "") -> DefinitionError:
 def load_extensions(file: Path) -> dict[str, list]:
     """Read and check the YAML; returns object API name -> list of field models."""
     try:
-        data = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise _fail(file, (), "file not found", "pass the path of an extensions YAML") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise _fail(file, (), f"not valid YAML: {where}{getattr(error, 'problem', None) or error}") from None
+        data = read_yaml(file)
+    except YamlFileError as error:
+        if error.problem == "not found":
+            raise _fail(file, (), "file not found", "pass the path of an extensions YAML") from None
+        raise _fail(file, (), f"not valid YAML: {error.where}: {error.detail}") from None
     if not isinstance(data, dict) or set(data) != {"objects"} or not isinstance(data["objects"], dict):
         raise _fail(file, (), "expected a mapping with one key, `objects`, mapping object API names to "
                     "`fields:` lists", "see extensions.example.yml")

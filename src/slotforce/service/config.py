@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from slotforce.store.timing import OutboxTiming
-from slotforce.sync.settings import Settings, SettingsError, key_path, parse_settings
+from slotforce.sync.settings import Settings, SettingsError, parse_settings, read_config_yaml
+from slotforce.yamlfile import config_path, key_path
 
 # Keys of slotforce.yml that belong to the service, not to the engine's Settings model.
 SERVICE_KEYS = ("links", "outbox")
@@ -60,20 +60,9 @@ class ServiceConfig:
         return found if isinstance(found, dict) else {}
 
 
-def config_path(option: str | os.PathLike[str] | None) -> Path:
-    """--config PATH, else $SLOTFORCE_CONFIG, else ./slotforce.yml."""
-    return Path(option or os.environ.get("SLOTFORCE_CONFIG") or "slotforce.yml")
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        raise SettingsError(str(path), [("(file)", "not found; pass --config PATH or set SLOTFORCE_CONFIG")])
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        raise SettingsError(str(path), [(where, f"not valid YAML: {getattr(err, 'problem', err)}")]) from err
+def read_config(path: Path) -> dict[str, Any]:
+    """slotforce.yml as a mapping (an empty file is an empty mapping)."""
+    raw = read_config_yaml(path)
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -116,4 +105,4 @@ def parse_service_config(raw: dict[str, Any], path: Path) -> ServiceConfig:
 def load_service_config(option: str | os.PathLike[str] | None = None) -> ServiceConfig:
     """Read and validate slotforce.yml (raises SettingsError naming each bad key path)."""
     path = config_path(option)
-    return parse_service_config(read_yaml(path), path)
+    return parse_service_config(read_config(path), path)

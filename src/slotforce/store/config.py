@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from slotforce.store import Outbox, StoreError, open_store
+from slotforce.yamlfile import YamlFileError, config_path, read_yaml
 
 DEFAULT_STORE_URL = "sqlite:///.slotforce/outbox.db"
 
@@ -23,20 +23,12 @@ class ConfigNotUsable(StoreError):
     pass
 
 
-def config_path(option: str | os.PathLike[str] | None) -> Path:
-    """--config PATH, else $SLOTFORCE_CONFIG, else ./slotforce.yml."""
-    return Path(option or os.environ.get("SLOTFORCE_CONFIG") or "slotforce.yml")
-
-
 def read_config(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        raise ConfigNotUsable(f"{path}: not found; pass --config PATH or set SLOTFORCE_CONFIG")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        raise ConfigNotUsable(f"{path}: {where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+        raw = read_yaml(path) or {}
+    except YamlFileError as err:
+        hint = "; pass --config PATH or set SLOTFORCE_CONFIG" if err.problem == "not found" else ""
+        raise ConfigNotUsable(f"{err}{hint}") from None
     if not isinstance(raw, dict):
         raise ConfigNotUsable(f"{path}: the file must be a mapping of keys (salesforce, store, sources, event_types)")
     return raw

@@ -15,15 +15,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError as SimpleSalesforceError
 
 from slotforce.sync.soql import in_list
+from slotforce.yamlfile import YamlFileError, read_yaml
 
 SOBJECT = "Scheduling_Link__c"
 EXTERNAL_ID = "Link_Key__c"
@@ -113,16 +112,11 @@ def parse_links(document: Any, source: str = "links file") -> list[SchedulingLin
 
 def load_links(path: str | os.PathLike[str]) -> list[SchedulingLink]:
     """Read a YAML or JSON links file (JSON is YAML)."""
-    p = Path(path)
-    if not p.exists():
-        raise LinksFileError(str(p), [("(file)", "not found")])
     try:
-        document = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        raise LinksFileError(str(p), [(where, f"not valid YAML/JSON: {getattr(err, 'problem', err)}")]) from err
-    return parse_links(document, str(p))
+        document = read_yaml(path)
+    except YamlFileError as err:
+        raise LinksFileError(str(path), [(err.where, err.problem)]) from None
+    return parse_links(document, str(path))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from slotforce.sync.describe import SObjectInfo
+from slotforce.yamlfile import YamlFileError, config_path, key_path, read_yaml
 
 FieldType = Literal["text", "textarea", "date", "datetime", "phone", "checkbox", "picklist", "custom"]
 DATE_VALUES = ("booking_start_date", "booking_created_date", "booking_cancel_date")
@@ -181,17 +181,6 @@ class SettingsError(Exception):
         super().__init__(f"{source} is not valid ({len(problems)} problem(s)):\n{lines}")
 
 
-def key_path(loc: tuple[Any, ...]) -> str:
-    """('event_types','x','write_to_record',2,'value') -> event_types.x.write_to_record[2].value"""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
 def _problems(err: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
     found = []
     for e in err.errors():
@@ -250,22 +239,19 @@ def parse_settings(raw: Any, source: str = "slotforce.yml") -> Settings:
     return settings.model_copy(update={"event_types": {k: EventTypeSettings.model_validate(v) for k, v in merged.items()}})
 
 
-def default_config_path() -> Path:
-    return Path(os.environ.get("SLOTFORCE_CONFIG") or "slotforce.yml")
-
-
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     """Read and validate slotforce.yml (default: $SLOTFORCE_CONFIG or ./slotforce.yml)."""
-    p = Path(path) if path else default_config_path()
-    if not p.exists():
-        raise SettingsError(str(p), [("(file)", "not found; pass --config PATH or set SLOTFORCE_CONFIG")])
+    p = config_path(path)
+    return parse_settings(read_config_yaml(p), str(p))
+
+
+def read_config_yaml(path: Path) -> Any:
+    """slotforce.yml's document, or SettingsError naming the line (or that the file is missing)."""
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        raise SettingsError(str(p), [(where, f"not valid YAML: {getattr(err, 'problem', err)}")]) from err
-    return parse_settings(raw, str(p))
+        return read_yaml(path)
+    except YamlFileError as err:
+        hint = "; pass --config PATH or set SLOTFORCE_CONFIG" if err.problem == "not found" else ""
+        raise SettingsError(str(path), [(err.where, err.problem + hint)]) from None
 
 
 # ---------------------------------------------------------------------------------------------
