@@ -73,3 +73,13 @@ def test_env_without_a_served_org_says_what_to_do(tmp_path):
     result = subprocess.run([str(BIN / "slotforce"), "org", "env", "--state", str(tmp_path / "none")],
                             capture_output=True, text=True)
     assert result.returncode != 0 and "slotforce org serve --state" in result.stderr
+
+
+def test_org_json_paths_are_absolute_when_the_state_dir_is_relative(tmp_path, monkeypatch):
+    """org.json (DESIGN.md: "ca_bundle": "DIR/ca.pem") must work from any working directory."""
+    from slotforce.localorg.server import LocalOrg
+
+    monkeypatch.chdir(tmp_path)
+    with LocalOrg(state_dir="state") as org:
+        info = json.loads(org.write_org_json().read_text())
+    assert pathlib.Path(info["ca_bundle"]).is_absolute() and pathlib.Path(info["ca_bundle"]).exists()

@@ -103,7 +103,8 @@ class LocalOrg:
             state = pathlib.Path(self._tmp.name)
             db = ":memory:"
         else:
-            state = pathlib.Path(state_dir)
+            # Absolute, so org.json's ca_bundle works from any working directory.
+            state = pathlib.Path(state_dir).resolve()
             state.mkdir(parents=True, exist_ok=True)
             db = str(state / "org.db")
         self.state_dir = state
