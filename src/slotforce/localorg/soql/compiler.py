@@ -614,7 +614,7 @@ class _Scope:
             raise self.err(InvalidField, expr.pos, f"field '{expr.text}' can not be filtered in a query call")
         return _Operand(sql, f, expr.text, expr.pos)
 
-    def condition(self, cond, *, having: bool = False, in_or: bool = False, in_semi: bool = False) -> str:
+    def condition(self, cond, *, having: bool = False, in_or: bool = False) -> str:
         if isinstance(cond, n.And):
             return "(" + " AND ".join(self.condition(c, having=having, in_or=in_or) for c in cond.items) + ")"
         if isinstance(cond, n.Or):
