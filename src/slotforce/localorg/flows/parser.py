@@ -303,7 +303,7 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
                 process_type=process_type, status=_text(root, "status") or "Draft", start=start,
                 trigger_order=int(order) if order else None, file_name=file_name, source=source)
 
-    def claim(key: str, thing, line: int) -> None:
+    def claim(key: str, line: int) -> None:
         if flow.resource(key) is not None:
             raise FlowDefinitionError(f"the name {key} is used by more than one element or resource", line)
 
@@ -316,7 +316,7 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
                                       "org's flow runtime", c.sourceline)
         if tag in _ELEMENT_KINDS:
             el = _parse_element(tag, c)
-            claim(el.name, el, c.sourceline)
+            claim(el.name, c.sourceline)
             flow.elements[el.name.lower()] = el
         elif tag == "variables":
             _allow(c, {"name", "dataType", "isCollection", "isInput", "isOutput", "objectType", "scale",
@@ -327,18 +327,18 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
             v = Variable(_name(c, "<variables>"), _text(c, "dataType") or "String", _bool(c, "isCollection"),
                          _bool(c, "isInput"), _bool(c, "isOutput"), _text(c, "objectType") or None,
                          int(_text(c, "scale") or 0), _value(_one(c, "value")), c.sourceline)
-            claim(v.name, v, c.sourceline)
+            claim(v.name, c.sourceline)
             flow.variables[v.name.lower()] = v
         elif tag == "constants":
             _allow(c, {"name", "dataType", "value"}, "constant")
             k = Constant(_name(c, "<constants>"), _text(c, "dataType") or "String", _value(_one(c, "value")), c.sourceline)
-            claim(k.name, k, c.sourceline)
+            claim(k.name, c.sourceline)
             flow.constants[k.name.lower()] = k
         elif tag == "formulas":
             _allow(c, {"name", "dataType", "expression", "scale"}, "formula")
             f = _parse_formula(_name(c, "<formulas>"), _text(c, "dataType") or "Number", _text(c, "expression") or "",
                                c.sourceline, int(_text(c, "scale") or 0))
-            claim(f.name, f, c.sourceline)
+            claim(f.name, c.sourceline)
             flow.formulas[f.name.lower()] = f
         elif tag == "textTemplates":
             _allow(c, {"name", "text", "isViewedAsPlainText"}, "text template")
@@ -346,7 +346,7 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
             # Whitespace is the content here (a template may be just a line break).
             t = TextTemplate(_name(c, "<textTemplates>"), (text_el.text or "") if text_el is not None else "",
                              c.sourceline)
-            claim(t.name, t, c.sourceline)
+            claim(t.name, c.sourceline)
             flow.text_templates[t.name.lower()] = t
         else:
             raise FlowDefinitionError(f"<{tag}> is not supported by the local org's flow runtime", c.sourceline)
