@@ -51,6 +51,15 @@ def _fault_text(op: str, exc: SalesforceError) -> str:
             "values in the SOAP API Developer Guide.")
 
 
+def _trigger_records(schema: Schema, sobject: str, event: str, new_records: list[dict] | None,
+                     old_records: list[dict] | None) -> tuple[list[dict], list[dict] | None]:
+    """The saved records as flow values ($Record: the old ones on delete) and, on update, $Record__Prior."""
+    source = old_records if event == "delete" else new_records
+    typed = [record_in(schema, sobject, r) for r in source or []]
+    olds = [record_in(schema, sobject, r) for r in old_records] if old_records and event == "update" else None
+    return typed, olds
+
+
 class FlowRuntime:
     """The save hooks: `before_save` / `after_save(access, sobject, event, new_records, old_records)`,
     and `run_autolaunched` for calling a flow directly (tests, future REST actions)."""
@@ -69,9 +78,7 @@ class FlowRuntime:
         if not flows:
             return
         schema = access.schema
-        source = old_records if event == "delete" else new_records
-        typed = [record_in(schema, sobject, r) for r in source or []]
-        olds = [record_in(schema, sobject, r) for r in old_records] if old_records and event == "update" else None
+        typed, olds = _trigger_records(schema, sobject, event, new_records, old_records)
         self._trigger(access, flows, "before", event, typed, olds)
         if event == "delete":
             return
@@ -92,10 +99,7 @@ class FlowRuntime:
         flows = self.registry.triggered(sobject, "after", event)
         if not flows:
             return
-        schema = access.schema
-        source = old_records if event == "delete" else new_records
-        typed = [record_in(schema, sobject, r) for r in source or []]
-        olds = [record_in(schema, sobject, r) for r in old_records] if old_records and event == "update" else None
+        typed, olds = _trigger_records(access.schema, sobject, event, new_records, old_records)
         self._trigger(access, flows, "after", event, typed, olds)
 
     def _trigger(self, access, flows: list[Flow], timing: str, event: str, records: list[dict],
