@@ -70,28 +70,25 @@ def read_config(path: Path) -> dict[str, Any]:
     return raw
 
 
+def _service_block(raw: dict[str, Any], key: str, model: type[BaseModel], problems: list[tuple[str, str]]) -> Any:
+    """`raw[key]` validated by `model` (None when absent); each problem is added with its key path."""
+    if raw.get(key) is None:
+        return None
+    try:
+        return model.model_validate(raw[key])
+    except ValidationError as err:
+        for e in err.errors():
+            msg = e["msg"].removeprefix("Value error, ")
+            if e["type"] == "extra_forbidden":
+                msg = f"unknown key ({key} takes {', '.join(model.model_fields)})"
+            problems.append((key_path((key,) + tuple(e["loc"])), msg))
+        return None
+
+
 def parse_service_config(raw: dict[str, Any], path: Path) -> ServiceConfig:
     problems: list[tuple[str, str]] = []
-    links = None
-    if raw.get("links") is not None:
-        try:
-            links = LinksSchedule.model_validate(raw["links"])
-        except ValidationError as err:
-            for e in err.errors():
-                msg = e["msg"].removeprefix("Value error, ")
-                if e["type"] == "extra_forbidden":
-                    msg = "unknown key (links takes file and every_minutes)"
-                problems.append((key_path(("links",) + tuple(e["loc"])), msg))
-    outbox = OutboxTiming()
-    if raw.get("outbox") is not None:
-        try:
-            outbox = OutboxTiming.model_validate(raw["outbox"])
-        except ValidationError as err:
-            for e in err.errors():
-                msg = e["msg"].removeprefix("Value error, ")
-                if e["type"] == "extra_forbidden":
-                    msg = f"unknown key (outbox takes {', '.join(OutboxTiming.model_fields)})"
-                problems.append((key_path(("outbox",) + tuple(e["loc"])), msg))
+    links = _service_block(raw, "links", LinksSchedule, problems)
+    outbox = _service_block(raw, "outbox", OutboxTiming, problems) or OutboxTiming()
     engine_raw = {k: v for k, v in raw.items() if k not in SERVICE_KEYS}
     try:
         settings = parse_settings(engine_raw, str(path))
