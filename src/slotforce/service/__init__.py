@@ -1,0 +1,1 @@
+"""The HTTP service: webhook intake, the sync worker, owner lookup and the status page (`slotforce serve`)."""
