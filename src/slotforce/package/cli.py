@@ -37,29 +37,22 @@ def build(out_dir: Path, extensions: Path | None) -> None:
     except SchemaError as error:
         raise click.ClickException(str(error)) from None
 
-    objects = Table(title="Objects")
-    objects.add_column("object")
-    objects.add_column("kind")
-    objects.add_column("fields", justify="right")
-    for name, kind, count in report.objects:
-        objects.add_row(name, kind, str(count))
-    console.print(objects)
-    perms = Table(title="Permission sets")
-    perms.add_column("permission set")
-    perms.add_column("objectPermissions", justify="right")
-    perms.add_column("fieldPermissions", justify="right")
-    for name, n_objects, n_fields in report.permission_sets:
-        perms.add_row(name, str(n_objects), str(n_fields))
-    console.print(perms)
-    flows = Table(title="Flows")
-    flows.add_column("flow")
-    flows.add_column("runs on")
-    flows.add_column("elements", justify="right")
-    for name, trigger, count in report.flows:
-        flows.add_row(name, trigger, str(count))
-    console.print(flows)
+    console.print(_table("Objects", ("object", "kind", "fields"), report.objects))
+    console.print(_table("Permission sets", ("permission set", "objectPermissions", "fieldPermissions"),
+                         report.permission_sets, counts=2))
+    console.print(_table("Flows", ("flow", "runs on", "elements"), report.flows))
     console.print(f"[green]wrote {report.summary()}[/] to {out_dir / 'main' / 'default'}, "
                   "all valid against the Metadata API XSD", soft_wrap=True)
+
+
+def _table(title: str, columns: tuple[str, ...], rows, *, counts: int = 1) -> Table:
+    """One table of the build report; the last `counts` columns are numbers (right-aligned)."""
+    table = Table(title=title)
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="right" if i >= len(columns) - counts else "left")
+    for row in rows:
+        table.add_row(*map(str, row))
+    return table
 
 
 @package.command()
