@@ -165,9 +165,13 @@ class SyncEngine:
     def plan(self, changes: list[BookingChange], fplan: FetchPlan, snapshot: Snapshot) -> list[BookingPlan]:
         describes = self.describe_cache.as_dict()
         plans = [plan_change(c, self.settings, snapshot, describes) for c in changes]
-        need = [i for p in plans for i in p.needs_details]
-        if need:
+        # The contact-domain waterfall asks for one frequency tier at a time; when the host filter
+        # or record-type exclusion empties a tier it asks for the next, so fetch until none asks.
+        # Every round fetches ids not fetched before, so this ends (at most one round per tier).
+        fetched: set[str] = set()
+        while need := sorted({i for p in plans for i in p.needs_details} - fetched):
             self.fetch_details(fplan, snapshot, need)
+            fetched.update(need)
             plans = [plan_change(c, self.settings, snapshot, describes) for c in changes]
         return plans
 
@@ -527,9 +531,10 @@ class SyncEngine:
         hosts_t = tuple(h.strip().lower() for h in hosts)
         probe_trace = Trace()
         found = round_robin_owner(email, ets, snapshot, hosts_t, probe_trace)
-        missing = [i for s in probe_trace.steps("needs_details") for i in s.detail.get("ids", [])]
-        if missing:
+        fetched: set[str] = set()  # one round per contact-domain tier the waterfall walks (see plan())
+        while missing := sorted({i for s in probe_trace.steps("needs_details") for i in s.detail.get("ids", [])} - fetched):
             self.fetch_details(fplan, snapshot, missing)
+            fetched.update(missing)
             probe_trace = Trace()
             found = round_robin_owner(email, ets, snapshot, hosts_t, probe_trace)
         trace.extend(probe_trace)
