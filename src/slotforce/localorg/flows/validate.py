@@ -191,97 +191,119 @@ class _Checker:
                   el.line)
         if before and isinstance(el, RecordUpdate) and (el.input_reference or "").lower() != "$record":
             _fail(f"{what}: a before-save flow can only update $Record", el.line)
-        if isinstance(el, Assignment):
-            for item in el.items:
-                if item.operator not in ASSIGNMENT_OPERATORS:
-                    _fail(f"{what}: assignment operator {item.operator} is not supported", item.line)
-                self.reference(item.target, item.line, what)
-                self.value(item.value, item.line, what)
-        elif isinstance(el, Decision):
-            for rule in el.rules:
-                self.target(rule.target, rule.line, what)
-                self.logic(rule.logic, len(rule.conditions), rule.line, f"{what} rule {rule.name}")
-                for c in rule.conditions:
-                    if c.operator not in CONDITION_OPERATORS:
-                        _fail(f"{what}: condition operator {c.operator} is not supported by the local org's "
-                              "flow runtime", c.line)
-                    if c.operator == "WasVisited":
-                        if c.left.lower() not in self.flow.elements:
-                            _fail(f"{what}: WasVisited needs an element on the left, got {c.left}", c.line)
-                    else:
-                        self.reference(c.left, c.line, what)
-                    self.value(c.right, c.line, what)
-        elif isinstance(el, Loop):
-            self.target(el.next_target, el.line, what)
-            self.reference(el.collection, el.line, what)
-            if el.item_reference:
-                self.reference(el.item_reference, el.line, what)
-        elif isinstance(el, RecordLookup):
+        check = {Assignment: self.assignment, Decision: self.decision, Loop: self.loop,
+                 RecordLookup: self.record_lookup, RecordCreate: self.record_create,
+                 RecordUpdate: self.record_update, RecordDelete: self.record_delete,
+                 Subflow: self.subflow}.get(type(el))
+        if check is not None:
+            check(el, what)
+
+    def assignment(self, el: Assignment, what: str) -> None:
+        """Assignment: supported operators, known references."""
+        for item in el.items:
+            if item.operator not in ASSIGNMENT_OPERATORS:
+                _fail(f"{what}: assignment operator {item.operator} is not supported", item.line)
+            self.reference(item.target, item.line, what)
+            self.value(item.value, item.line, what)
+
+    def decision(self, el: Decision, what: str) -> None:
+        """Decision: each outcome's connector, condition logic and conditions."""
+        for rule in el.rules:
+            self.target(rule.target, rule.line, what)
+            self.logic(rule.logic, len(rule.conditions), rule.line, f"{what} rule {rule.name}")
+            for c in rule.conditions:
+                if c.operator not in CONDITION_OPERATORS:
+                    _fail(f"{what}: condition operator {c.operator} is not supported by the local org's "
+                          "flow runtime", c.line)
+                if c.operator == "WasVisited":
+                    if c.left.lower() not in self.flow.elements:
+                        _fail(f"{what}: WasVisited needs an element on the left, got {c.left}", c.line)
+                else:
+                    self.reference(c.left, c.line, what)
+                self.value(c.right, c.line, what)
+
+    def loop(self, el: Loop, what: str) -> None:
+        """Loop: the next-value connector, the collection and the loop variable."""
+        self.target(el.next_target, el.line, what)
+        self.reference(el.collection, el.line, what)
+        if el.item_reference:
+            self.reference(el.item_reference, el.line, what)
+
+    def record_lookup(self, el: RecordLookup, what: str) -> None:
+        """Get Records: object, filters, queried fields, where the result goes."""
+        obj = self.sobject(el.object, el.line, what)
+        self.filters(obj, el.filters, el.filter_logic, el.line, what)
+        for q in el.queried_fields:
+            self.field(obj, q, el.line, what)
+        for a in el.output_assignments:
+            self.field(obj, a.field, a.line, what)
+            self.reference(a.assign_to or "", a.line, what)
+        if el.sort_field:
+            self.field(obj, el.sort_field, el.line, what)
+        if el.output_reference:
+            self.reference(el.output_reference, el.line, what)
+        self.value(el.limit, el.line, what)
+
+    def record_create(self, el: RecordCreate, what: str) -> None:
+        """Create Records: from a record variable, or field by field (createable fields only)."""
+        if el.input_reference:
+            self.reference(el.input_reference, el.line, what)
+        else:
+            obj = self.sobject(el.object, el.line, what)
+            for a in el.assignments:
+                f = self.field(obj, a.field, a.line, what)
+                if not f.createable:
+                    _fail(f"{what}: the field {obj.name}.{f.name} cannot be set on create", a.line)
+                self.value(a.value, a.line, what)
+        if el.id_reference:
+            self.reference(el.id_reference, el.line, what)
+
+    def record_update(self, el: RecordUpdate, what: str) -> None:
+        """Update Records: a record variable, or filtered records of an object (updateable fields only)."""
+        if el.input_reference:
+            self.reference(el.input_reference, el.line, what)
+            obj = (self.trigger_object if el.input_reference.lower() == "$record"
+                   else self._record_type_of(self.flow.resource(el.input_reference.split(".")[0]) or object()))
+        else:
             obj = self.sobject(el.object, el.line, what)
             self.filters(obj, el.filters, el.filter_logic, el.line, what)
-            for q in el.queried_fields:
-                self.field(obj, q, el.line, what)
-            for a in el.output_assignments:
-                self.field(obj, a.field, a.line, what)
-                self.reference(a.assign_to or "", a.line, what)
-            if el.sort_field:
-                self.field(obj, el.sort_field, el.line, what)
-            if el.output_reference:
-                self.reference(el.output_reference, el.line, what)
-            self.value(el.limit, el.line, what)
-        elif isinstance(el, RecordCreate):
-            if el.input_reference:
-                self.reference(el.input_reference, el.line, what)
-            else:
-                obj = self.sobject(el.object, el.line, what)
-                for a in el.assignments:
-                    f = self.field(obj, a.field, a.line, what)
-                    if not f.createable:
-                        _fail(f"{what}: the field {obj.name}.{f.name} cannot be set on create", a.line)
-                    self.value(a.value, a.line, what)
-            if el.id_reference:
-                self.reference(el.id_reference, el.line, what)
-        elif isinstance(el, RecordUpdate):
-            if el.input_reference:
-                self.reference(el.input_reference, el.line, what)
-                obj = (self.trigger_object if el.input_reference.lower() == "$record"
-                       else self._record_type_of(self.flow.resource(el.input_reference.split(".")[0]) or object()))
-            else:
-                obj = self.sobject(el.object, el.line, what)
-                self.filters(obj, el.filters, el.filter_logic, el.line, what)
-                if not el.filters:
-                    _fail(f"{what}: Update Records without filters would update every {obj.name}", el.line)
-            for a in el.assignments:
-                if obj is not None:
-                    f = self.field(obj, a.field, a.line, what)
-                    if not f.updateable:
-                        _fail(f"{what}: the field {obj.name}.{f.name} cannot be updated", a.line)
-                self.value(a.value, a.line, what)
-        elif isinstance(el, RecordDelete):
-            if el.input_reference:
-                self.reference(el.input_reference, el.line, what)
-            else:
-                obj = self.sobject(el.object, el.line, what)
-                self.filters(obj, el.filters, el.filter_logic, el.line, what)
-                if not el.filters:
-                    _fail(f"{what}: Delete Records without filters would delete every {obj.name}", el.line)
-        elif isinstance(el, Subflow):
-            child = self.known_flows.get(el.flow_name.lower())
-            if child is None:
-                _fail(f"{what}: the flow {el.flow_name} it calls is neither deployed nor in this deployment", el.line)
-            if child.is_record_triggered:
-                _fail(f"{what}: {el.flow_name} is record-triggered and cannot be called as a subflow", el.line)
-            for a in el.inputs:
-                var = child.variables.get(a.field.lower())
-                if var is None or not var.is_input:
-                    _fail(f"{what}: {el.flow_name} has no input variable {a.field}", a.line)
-                self.value(a.value, a.line, what)
-            for a in el.outputs:
-                var = child.variables.get(a.field.lower())
-                if var is None or not var.is_output:
-                    _fail(f"{what}: {el.flow_name} has no output variable {a.field}", a.line)
-                if a.assign_to:
-                    self.reference(a.assign_to, a.line, what)
+            if not el.filters:
+                _fail(f"{what}: Update Records without filters would update every {obj.name}", el.line)
+        for a in el.assignments:
+            if obj is not None:
+                f = self.field(obj, a.field, a.line, what)
+                if not f.updateable:
+                    _fail(f"{what}: the field {obj.name}.{f.name} cannot be updated", a.line)
+            self.value(a.value, a.line, what)
+
+    def record_delete(self, el: RecordDelete, what: str) -> None:
+        """Delete Records: a record variable, or filtered records of an object."""
+        if el.input_reference:
+            self.reference(el.input_reference, el.line, what)
+        else:
+            obj = self.sobject(el.object, el.line, what)
+            self.filters(obj, el.filters, el.filter_logic, el.line, what)
+            if not el.filters:
+                _fail(f"{what}: Delete Records without filters would delete every {obj.name}", el.line)
+
+    def subflow(self, el: Subflow, what: str) -> None:
+        """Subflow: an autolaunched flow that exists, with the input and output variables it declares."""
+        child = self.known_flows.get(el.flow_name.lower())
+        if child is None:
+            _fail(f"{what}: the flow {el.flow_name} it calls is neither deployed nor in this deployment", el.line)
+        if child.is_record_triggered:
+            _fail(f"{what}: {el.flow_name} is record-triggered and cannot be called as a subflow", el.line)
+        for a in el.inputs:
+            var = child.variables.get(a.field.lower())
+            if var is None or not var.is_input:
+                _fail(f"{what}: {el.flow_name} has no input variable {a.field}", a.line)
+            self.value(a.value, a.line, what)
+        for a in el.outputs:
+            var = child.variables.get(a.field.lower())
+            if var is None or not var.is_output:
+                _fail(f"{what}: {el.flow_name} has no output variable {a.field}", a.line)
+            if a.assign_to:
+                self.reference(a.assign_to, a.line, what)
 
     def filters(self, obj: SObject, filters, logic_text: str, line: int, what: str) -> None:
         for f in filters:
