@@ -372,34 +372,7 @@ class Interview(formula.Env):
             self.assign(target, len(val or []))
             return
         if isinstance(current, list) or self._is_collection(target):
-            current = list(current or [])
-            items = val if isinstance(val, list) else [val]
-            items = [copy.copy(x) if isinstance(x, dict) else x for x in items]
-            if op in ("Add", "AddItem"):
-                current.extend(items)
-            elif op == "AddAtStart":
-                current[:0] = items
-            elif op == "RemoveAll":
-                current = [x for x in current if not any(values.equal(x, y, case_sensitive=True) for y in items)]
-            elif op in ("RemoveFirst", "RemoveAfterFirst", "RemoveBeforeFirst"):
-                idx = next((i for i, x in enumerate(current) if values.equal(x, items[0], case_sensitive=True)), None)
-                if idx is not None:
-                    if op == "RemoveFirst":
-                        del current[idx]
-                    elif op == "RemoveAfterFirst":
-                        current = current[: idx + 1]
-                    else:
-                        current = current[idx:]
-            elif op == "RemovePosition":
-                pos = int(values.to_number(val) or 0)
-                if not 1 <= pos <= len(current):
-                    raise FlowFault(f"RemovePosition {pos} is outside the collection {target} of {len(current)} items")
-                del current[pos - 1]
-            elif op == "RemoveUncommon":
-                current = [x for x in current if any(values.equal(x, y, case_sensitive=True) for y in items)]
-            else:
-                raise FlowFault(f"assignment operator {op} does not apply to the collection {target}")
-            self.assign(target, current)
+            self.assign(target, _collection_assignment(op, target, list(current or []), val))
             return
         if op == "Add":
             if val is None:
@@ -543,3 +516,34 @@ class Interview(formula.Env):
             first = records[0]
             for a in el.output_assignments:
                 self.assign(a.assign_to, get_field(first, a.field))
+
+
+def _collection_assignment(op: str, target: str, current: list, val: Any) -> list:
+    """The collection `current` after an Assignment operator (Add, RemoveAll, RemovePosition...) with `val`."""
+    items = val if isinstance(val, list) else [val]
+    items = [copy.copy(x) if isinstance(x, dict) else x for x in items]
+    if op in ("Add", "AddItem"):
+        current.extend(items)
+    elif op == "AddAtStart":
+        current[:0] = items
+    elif op == "RemoveAll":
+        current = [x for x in current if not any(values.equal(x, y, case_sensitive=True) for y in items)]
+    elif op in ("RemoveFirst", "RemoveAfterFirst", "RemoveBeforeFirst"):
+        idx = next((i for i, x in enumerate(current) if values.equal(x, items[0], case_sensitive=True)), None)
+        if idx is not None:
+            if op == "RemoveFirst":
+                del current[idx]
+            elif op == "RemoveAfterFirst":
+                current = current[: idx + 1]
+            else:
+                current = current[idx:]
+    elif op == "RemovePosition":
+        pos = int(values.to_number(val) or 0)
+        if not 1 <= pos <= len(current):
+            raise FlowFault(f"RemovePosition {pos} is outside the collection {target} of {len(current)} items")
+        del current[pos - 1]
+    elif op == "RemoveUncommon":
+        current = [x for x in current if any(values.equal(x, y, case_sensitive=True) for y in items)]
+    else:
+        raise FlowFault(f"assignment operator {op} does not apply to the collection {target}")
+    return current
