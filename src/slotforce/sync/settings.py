@@ -301,7 +301,10 @@ def _check_mapping(path: str, m: FieldMapping, info: SObjectInfo) -> list[Config
     if f.type not in _TYPE_FITS[m.type]:
         out.append(ConfigProblem(path + ".type", f"{info.name}.{f.name} is a {f.type} field; type {m.type} cannot be written to it"))
     if m.type == "picklist" and isinstance(m.value, str) and not m.value.startswith("{") and f.picklist:
-        if m.value not in f.picklist:
+        same = next((v for v in f.picklist if v.lower() == m.value.lower()), None)
+        if same is not None and same != m.value:  # the engine writes it (case-insensitive match); say how the org spells it
+            out.append(ConfigProblem(path + ".value", f"spelled {m.value!r} but the active value is {same!r}; use {same}"))
+        elif same is None:
             out.append(ConfigProblem(path + ".value", f"{m.value!r} is not an active value of {info.name}.{f.name} (active: {', '.join(f.picklist[:5])})"))
     return out
 
