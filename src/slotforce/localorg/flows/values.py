@@ -12,9 +12,9 @@ import datetime as dt
 import re
 from typing import Any
 
-UTC = dt.timezone.utc
+from ..records import parse_datetime
 
-_DT_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?\s*(Z|[+-]\d{2}:?\d{2})?$")
+UTC = dt.timezone.utc
 
 
 class ValueError_(ValueError):
@@ -28,21 +28,13 @@ def to_datetime(v: Any) -> dt.datetime | None:
         return v if v.tzinfo else v.replace(tzinfo=UTC)
     if isinstance(v, dt.date):
         return dt.datetime(v.year, v.month, v.day, tzinfo=UTC)
-    m = _DT_RE.match(str(v).strip())
-    if not m:
-        if re.match(r"^\d{4}-\d{2}-\d{2}$", str(v).strip()):
-            return to_datetime(dt.date.fromisoformat(str(v).strip()))
+    text = str(v).strip()
+    if re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+        return to_datetime(dt.date.fromisoformat(text))
+    parsed = parse_datetime(text)  # the org's own reading of a DateTime, so flows and saves agree
+    if parsed is None:
         raise ValueError_(f"{v!r} is not a date/time (expected YYYY-MM-DDTHH:MM:SS.000+0000)")
-    day, hh, mm, ss, frac, zone = m.groups()
-    micro = int((frac or "0")[:6].ljust(6, "0"))
-    base = dt.datetime.fromisoformat(f"{day}T{hh}:{mm}:{ss or '00'}").replace(microsecond=micro)
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        base = base.replace(tzinfo=dt.timezone(sign * offset))
-        return base.astimezone(UTC)
-    return base.replace(tzinfo=UTC)
+    return parsed
 
 
 def to_date(v: Any) -> dt.date | None:
