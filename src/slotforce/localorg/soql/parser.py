@@ -11,6 +11,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from slotforce.localorg.errors import MalformedQuery, NotImplementedByLocalOrg, SalesforceError
+from slotforce.localorg.records import parse_datetime
 from slotforce.localorg.soql import nodes as n
 
 MAX_LITERAL_LENGTH = 4000
@@ -82,21 +83,10 @@ def _decode_string(token: Token) -> n.Literal:
 
 
 def _parse_datetime(token: Token) -> n.DateValue:
-    text = token.value.upper()
-    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})", text)
-    frac = (m.group(3) or ".0")[1:7].ljust(6, "0")
-    zone = m.group(4)
-    if zone == "Z":
-        offset = dt.timedelta(0)
-    else:
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        offset = sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    try:
-        local = dt.datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}.{frac}")
-    except ValueError:
-        raise _Located((token.line, token.column), f"invalid date: {token.value}") from None
-    utc = local.replace(tzinfo=dt.timezone(offset)).astimezone(dt.timezone.utc)
+    # The grammar has checked the shape; the org's own DateTime reading applies the offset.
+    utc = parse_datetime(token.value.upper())
+    if utc is None:
+        raise _Located((token.line, token.column), f"invalid date: {token.value}")
     return n.DateValue("datetime", utc, (token.line, token.column))
 
 
