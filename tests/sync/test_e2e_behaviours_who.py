@@ -5,7 +5,7 @@ Local org without Flows (fixture `org`); every assertion reads the org back over
 
 from __future__ import annotations
 
-from .e2e_kit import ADMIN, account, by_email, q, record_type, user, warm
+from .e2e_kit import ADMIN, account, by_email, calls, q, record_type, user, warm
 from .factories import booking
 
 
@@ -140,3 +140,20 @@ def test_converted_lead_in_contact_under_account_mode_resolves_to_its_contact(or
     [out] = eng.sync([booking(organizer={"email": ADMIN})])
     assert out.who_id == contact and out.trace.steps("converted_lead_resolved")
     assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 1
+
+
+def test_a_contacts_own_excluded_record_type_is_skipped_also_behind_a_converted_lead(org, sf):
+    partner = record_type(sf, "Contact", "Partner Contact")
+    sf.Contact.create({"LastName": "Partner", "Email": "pat@acme.com", "RecordTypeId": partner})
+    lead = sf.Lead.create({"LastName": "Jones", "Company": "Beta", "Email": "ann@beta.io"})["id"]
+    behind = sf.Contact.create({"LastName": "Jones", "Email": "a.jones@beta-holding.io", "RecordTypeId": partner})["id"]
+    org.convert_lead(lead, contact_id=behind)
+    eng = warm(sf, exclude_record_types=["partner contact"])  # contact mode
+    start = calls(org)
+    outs = eng.sync([booking(organizer={"email": ADMIN}),
+                     booking(booking_uid="bk-2", attendee={"email": "ann@beta.io"}, organizer={"email": ADMIN})])
+    # the converted Lead's Contact has another email: it is read (one more call) to learn its record type
+    assert calls(org) - start == 3
+    contacts = {r["Id"]: r["Email"] for r in q(sf, "SELECT Id, Email FROM Contact WHERE RecordTypeId = null")}
+    assert sorted(contacts.values()) == ["ann@beta.io", "pat@acme.com"]  # new Contacts, not the partner ones
+    assert {o.who_id for o in outs} == set(contacts)

@@ -163,3 +163,16 @@ def test_cancel_writes_the_cancel_date_to_the_who_record_and_no_show_uses_the_co
     assert (events["bk-2"]["IsPrivate"], events["bk-2"]["No_Show__c"]) == (True, False)
     modes = {a["Action__c"]: a["Cancel_Mode__c"] for a in q(sf, "SELECT Action__c, Cancel_Mode__c FROM Booking_Action__c")}
     assert modes == {"Canceled": "Delete", "No_Show": None}
+
+
+def test_field_empty_on_a_converted_leads_contact_reads_that_contacts_values(org, sf):
+    """The Contact a converted Lead points at may have another email than the booking: its values are read too."""
+    lead = sf.Lead.create({"LastName": "Jones", "Company": "Acme", "Email": "pat@acme.com"})["id"]
+    contact = sf.Contact.create({"LastName": "Jones", "Email": "p.jones@acme-holding.com", "Meeting_Type__c": "Kept"})["id"]
+    org.convert_lead(lead, contact_id=contact)
+    eng = warm(sf, create_event_on="lead", write_to_record=[m("Meeting_Type__c", "text", "{topic}", "field_empty"),
+                                                          m("Description", "textarea", "{topic}", "field_empty")])
+    [out] = eng.sync([booking(organizer={"email": ADMIN}, answers=ANSWERS)])
+    assert out.who_id == contact
+    [c] = q(sf, "SELECT Meeting_Type__c, Description FROM Contact")
+    assert (c["Meeting_Type__c"], c["Description"]) == ("Kept", "Pricing")

@@ -21,7 +21,7 @@ from simple_salesforce import Salesforce
 
 from slotforce.sync.booking import Action, BookingChange, Person
 from slotforce.sync.describe import DescribeCache, SObjectInfo
-from slotforce.sync.fetch import FetchPlan, build_fetch, details_query, snapshot_from
+from slotforce.sync.fetch import FetchPlan, build_fetch, contacts_by_id_query, details_query, snapshot_from
 from slotforce.sync.gateway import KNOCK_ON_CODES, ApiError, Gateway, SalesforceCallError, SubResult, is_transient
 from slotforce.sync.limits import WRITE_CALL_BUDGET, call_cost, is_governor_limit, save_cost, write_chunks
 from slotforce.sync.owner import OwnerLookup, round_robin_owner
@@ -31,7 +31,7 @@ from slotforce.sync.requests import (
 )
 from slotforce.sync.resolve import NewRecord
 from slotforce.sync.settings import Settings
-from slotforce.sync.snapshot import PersonRecord, Snapshot, account_from
+from slotforce.sync.snapshot import PersonRecord, Snapshot, account_from, person_from
 from slotforce.sync.trace import MemoryTraceStore, SyncError, Trace, TraceStore
 from slotforce.sync.writes import Dropped
 
@@ -160,6 +160,18 @@ class SyncEngine:
         for i in account_ids:  # gone since the aggregate ran: remember so planning cannot loop
             snapshot.accounts.setdefault(i, account_from({"Id": i}))
 
+    def fetch_contacts(self, plan: FetchPlan, snapshot: Snapshot, contact_ids: list[str]) -> None:
+        text = contacts_by_id_query(plan, contact_ids)
+        body = self.gateway.composite(fetch_call(self.api_version, {"contactsById": text})).get("contactsById")
+        if body is None or not body.ok:
+            errs = body.errors if body else []
+            raise SalesforceCallError("Contacts of converted Leads query", errs, body.status if body else None,
+                                      is_transient(errs[0].code if errs else None, body.status if body else None))
+        for r in (body.body or {}).get("records", []):
+            snapshot.contacts_by_id[r["Id"]] = person_from(r, "Contact", plan.value_fields.get("Contact", []))
+        for i in contact_ids:  # deleted since the Lead was converted: known now, so planning cannot loop
+            snapshot.contacts_by_id.setdefault(i, PersonRecord(id=i, sobject="Contact", email=""))
+
     # -- plan -----------------------------------------------------------------------------
 
     def plan(self, changes: list[BookingChange], fplan: FetchPlan, snapshot: Snapshot) -> list[BookingPlan]:
@@ -168,10 +180,18 @@ class SyncEngine:
         # The contact-domain waterfall asks for one frequency tier at a time; when the host filter
         # or record-type exclusion empties a tier it asks for the next, so fetch until none asks.
         # Every round fetches ids not fetched before, so this ends (at most one round per tier).
+        # A converted Lead's Contact with another email is read the same way when its values matter.
         fetched: set[str] = set()
-        while need := sorted({i for p in plans for i in p.needs_details} - fetched):
-            self.fetch_details(fplan, snapshot, need)
-            fetched.update(need)
+        while True:
+            need = sorted({i for p in plans for i in p.needs_details} - fetched)
+            contacts = sorted({i for p in plans for i in p.needs_contacts} - fetched)
+            if not (need or contacts):
+                break
+            if need:
+                self.fetch_details(fplan, snapshot, need)
+            if contacts:
+                self.fetch_contacts(fplan, snapshot, contacts)
+            fetched.update(need + contacts)
             plans = [plan_change(c, self.settings, snapshot, describes) for c in changes]
         return plans
 
@@ -219,6 +239,9 @@ class SyncEngine:
             out[p.action_key] = o
             if p.skipped:
                 o.status, o.error_code, o.error = "skipped", "SKIPPED", p.skipped
+            elif p.needs_details or p.needs_contacts:  # never reported as written when it was not planned
+                o.status, o.error_code, o.transient = "failed", "PLAN_INCOMPLETE", True
+                o.error = "the records this booking depends on could not be read; it will be retried"
             else:
                 live.append(p)
         if not live:

@@ -60,6 +60,7 @@ class FetchPlan:
     value_fields: dict[str, list[str]] = field(default_factory=dict)  # sObject -> fields read for writes
     account_fields: list[str] = field(default_factory=list)
     sub_region_field: str | None = None
+    contact_fields: list[str] = field(default_factory=list)  # what the contacts query selects
 
 
 def _has(describes: dict[str, SObjectInfo] | None, sobject: str, name: str) -> bool | None:
@@ -158,8 +159,9 @@ def build_fetch(changes: list[BookingChange], settings: Settings, describes: dic
             contact_fields.append("Account.RecordType.Name")
         if _has(describes, "Contact", "RecordTypeId"):
             contact_fields.append("RecordType.Name")
+        plan.contact_fields = contact_fields + plan.value_fields["Contact"]
         plan.queries["contacts"] = soql.select(
-            contact_fields + plan.value_fields["Contact"], "Contact",
+            plan.contact_fields, "Contact",
             f"Email IN {soql.in_list(emails)}", tail="ORDER BY CreatedDate ASC")
         lead_fields = ["Id", "Email", "OwnerId", "Owner.Email", "Owner.Name", "IsConverted",
                        "ConvertedContactId", "ConvertedAccountId"]
@@ -193,6 +195,13 @@ def build_fetch(changes: list[BookingChange], settings: Settings, describes: dic
             f"GROUP BY AccountId")
     assert len(plan.queries) <= MAX_QUERIES
     return plan
+
+
+def contacts_by_id_query(plan: FetchPlan, contact_ids: list[str]) -> str:
+    """The Contacts converted Leads point at, with the same fields as the contacts query (their
+    email may differ from the booking's, so the query by email did not return them)."""
+    fields = plan.contact_fields or ["Id", "Email", "OwnerId", "Owner.Email", "Owner.Name", "AccountId"]
+    return soql.select(fields, "Contact", f"Id IN {soql.in_list(contact_ids)}")
 
 
 def details_query(plan: FetchPlan, account_ids: list[str]) -> str:

@@ -47,6 +47,7 @@ class BookingPlan:
     dropped: list[Dropped] = field(default_factory=list)
     skipped: str | None = None
     needs_details: tuple[str, ...] = ()
+    needs_contacts: tuple[str, ...] = ()  # converted Leads' Contacts to fetch before this can be written
 
     @property
     def action_key(self) -> str:
@@ -89,6 +90,11 @@ def _email(value: str | None, name: str, dropped: list[Dropped]) -> str | None:
 
 def _lines(values: list[str]) -> str | None:
     return "\n".join(values) if values else None
+
+
+def _unread_contact(who: WhoDecision, snapshot: Snapshot) -> bool:
+    r = who.record
+    return bool(r and r.sobject == "Contact" and who.outcome in ("existing", "reparent") and r.id not in snapshot.contacts_by_id)
 
 
 def action_fields(change: BookingChange, ets: EventTypeSettings, owner: UserRecord | None,
@@ -186,6 +192,14 @@ def plan_change(change: BookingChange, settings: Settings, snapshot: Snapshot,
         record_maps = ets.write_to_record
     elif change.action == Action.CANCELED:
         record_maps = ets.on_cancel.write_to_record
+    if _unread_contact(who, snapshot) and (
+            any(m.when == "field_empty" for m in record_maps) or ets.exclude_record_types
+            or (change.action == Action.CREATED and ets.change_record_owner.enabled)):
+        # a converted Lead's Contact (another email) was not in the fetch: its values, owner and
+        # record type decide what is written, so read it first rather than guess "empty"
+        plan.needs_contacts = (who.record.id,)  # type: ignore[union-attr]
+        trace.add("needs_contact_values", contactId=who.record.id)  # type: ignore[union-attr]
+        return plan
     for decision in [who, *plan.guests]:
         if decision.outcome == "create" and decision.new:
             fields = dict(decision.new.fields)
