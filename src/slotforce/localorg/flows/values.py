@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from ..records import parse_datetime
+from ..records import format_datetime, parse_datetime
 
 UTC = dt.timezone.utc
 
@@ -133,7 +133,7 @@ def to_field(field_type: str, v: Any) -> Any:
     if v is None:
         return None
     if kind == "DateTime":
-        return v.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        return format_datetime(v)
     if kind == "Date":
         return v.isoformat()
     if kind == "Number" and field_type == "int":
