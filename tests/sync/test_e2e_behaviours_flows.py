@@ -106,3 +106,24 @@ def test_trace_names_the_deciding_rule_and_each_event_type_keeps_its_last_sync_e
     # a later error of the same event type replaces the earlier one
     eng.sync([booking(booking_uid="lost-2", action="Canceled", organizer={"email": ADMIN}, event_type_slug="demo")])
     assert {e.event_type: e.booking_uid for e in reopened.last_errors()}["demo"] == "lost-2"
+
+
+def test_one_batch_creates_reschedules_and_marks_a_booking_in_order_and_a_replay_changes_nothing(flow_org):
+    """Behaviour 1: the canonical model's uid chain (previous_booking_uid) and sequences, through the Flows."""
+    sf = flow_org.client()
+    eng = engine(sf, default={"create_event_on": "lead"})
+    batch = [booking(organizer={"email": ADMIN}),
+             booking(booking_uid="bk-1b", previous_booking_uid="bk-1", action="Rescheduled", organizer={"email": ADMIN},
+                     start="2024-05-03T09:00:00Z", end="2024-05-03T09:45:00Z", occurred_at="2024-04-30T10:00:00Z"),
+             booking(booking_uid="bk-1b", action="No_Show", organizer={"email": ADMIN}, occurred_at="2024-05-03T10:00:00Z")]
+    outs = eng.sync(batch)
+    assert [o.status for o in outs] == ["processed"] * 3, [(o.error_code, o.error) for o in outs]
+    [ev] = q(sf, "SELECT Id, Booking_Uid__c, StartDateTime, EndDateTime, No_Show__c, Meeting_Status__c FROM Event")
+    assert (ev["Booking_Uid__c"], ev["StartDateTime"], ev["EndDateTime"]) == ("bk-1b", "2024-05-03T09:00:00.000+0000",
+                                                                           "2024-05-03T09:45:00.000+0000")
+    assert (ev["No_Show__c"], ev["Meeting_Status__c"]) == (True, "No Show")
+    keys = [r["Action_Key__c"] for r in q(sf, "SELECT Action_Key__c FROM Booking_Action__c ORDER BY Name")]
+    assert keys == ["calcom:bk-1:Created:0", "calcom:bk-1b:Rescheduled:0", f"calcom:bk-1b:No_Show:{batch[2].sequence}"]
+    again = eng.sync(batch)
+    assert [o.event_id for o in again] == [ev["Id"]] * 3
+    assert len(q(sf, "SELECT Id FROM Event")) == 1 and len(q(sf, "SELECT Id FROM Booking_Action__c")) == 3
