@@ -142,24 +142,24 @@ def by_external_id(req: ApiRequest) -> ApiResponse:
         if f.name != "Id" or value:
             raise errors.MethodNotAllowed("HTTP Method 'POST' not allowed. Allowed are GET,PATCH,DELETE")
         return create(req)
+    if req.method == "PATCH":
+        return upsert(req, s, f, value)
+    ids = records.find_by_external_id(req.ctx, s, f.name, value)
+    if not ids:
+        raise errors.NotFound("The requested resource does not exist")
+    if len(ids) > 1:
+        return _multiple_choices(req, s, ids)
     if req.method == "GET":
-        ids = records.find_by_external_id(req.ctx, s, f.name, value)
-        if not ids:
-            raise errors.NotFound("The requested resource does not exist")
-        if len(ids) > 1:
-            return ApiResponse(300, [f"/services/data/v{req.version}/sobjects/{s.name}/{i}" for i in ids])
         row = records.get(req.ctx, s, ids[0])
         return ApiResponse(200, record_with_attributes(s, row, req.version, _fields_param(req)))
-    if req.method == "DELETE":
-        ids = records.find_by_external_id(req.ctx, s, f.name, value)
-        if not ids:
-            raise errors.NotFound("The requested resource does not exist")
-        if len(ids) > 1:
-            return ApiResponse(300, [f"/services/data/v{req.version}/sobjects/{s.name}/{i}" for i in ids])
-        (result,) = records.delete(req.ctx, s, ids, all_or_none=True)
-        _raise_failure(result)
-        return ApiResponse(204)
-    return upsert(req, s, f, value)
+    (result,) = records.delete(req.ctx, s, ids, all_or_none=True)
+    _raise_failure(result)
+    return ApiResponse(204)
+
+
+def _multiple_choices(req: ApiRequest, s, ids: list[str]) -> ApiResponse:
+    """300: the external id matches several records; the body lists their URLs."""
+    return ApiResponse(300, [f"/services/data/v{req.version}/sobjects/{s.name}/{i}" for i in ids])
 
 
 def upsert(req: ApiRequest, s, f, value: str) -> ApiResponse:
@@ -172,7 +172,7 @@ def upsert(req: ApiRequest, s, f, value: str) -> ApiResponse:
         raise errors.InvalidField(f"{f.name}: value in the body differs from the value in the URL", fields=[f.name])
     matches = records.find_by_external_id(req.ctx, s, f.name, value) if f.name != "Id" else [value]
     if len(matches) > 1:
-        return ApiResponse(300, [f"/services/data/v{req.version}/sobjects/{s.name}/{i}" for i in matches])
+        return _multiple_choices(req, s, matches)
     if req.params.get("updateOnly", "").lower() == "true" and not matches:
         raise errors.NotFound("The requested resource does not exist")
     body[f.name] = value
