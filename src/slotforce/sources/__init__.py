@@ -54,13 +54,13 @@ def secrets_from_env(sources: Mapping[str, Any] | None = None, environ: Mapping[
     sources = sources or {}
     result: dict[str, str | None] = {}
     for source, (key, default_env) in DEFAULT_SECRET_ENV.items():
-        config = sources.get(source) or {}
-        env_name = (config.get(key) if isinstance(config, Mapping) else getattr(config, key, None)) or default_env
+        env_name = _setting(sources.get(source), key) or default_env
         result[source] = environ.get(env_name) or None
     return result
 
 
 def _setting(config: Any, key: str) -> Any:
+    """A key of one `sources.<name>` block, given as the YAML mapping or as the settings model."""
     if config is None:
         return None
     return config.get(key) if isinstance(config, Mapping) else getattr(config, key, None)
