@@ -73,6 +73,18 @@ def _membership(reader: Reader) -> Person:
     return Person(email=reader.text("user_email"), name=reader.text("user_name"))
 
 
+def _attendee(payload: Reader, **more: Any) -> Person:
+    """The person of a Calendly Invitee resource."""
+    return Person(
+        email=payload.text("email"),
+        name=payload.text("name"),
+        first_name=payload.text("first_name"),
+        last_name=payload.text("last_name"),
+        time_zone=payload.text("timezone"),
+        **more,
+    )
+
+
 def _invitee(payload: Reader, action: Action, occurred_at: datetime) -> BookingChange:
     event = payload.obj("scheduled_event")
     if event is None:
@@ -108,14 +120,7 @@ def _invitee(payload: Reader, action: Action, occurred_at: datetime) -> BookingC
         scheduling_type="collective" if len(hosts) > 1 else None,
         organizer=hosts[0] if hosts else None,
         co_hosts=tuple(hosts[1:]),
-        attendee=Person(
-            email=payload.text("email"),
-            name=payload.text("name"),
-            first_name=payload.text("first_name"),
-            last_name=payload.text("last_name"),
-            time_zone=payload.text("timezone"),
-            phone=payload.text("text_reminder_number"),
-        ),
+        attendee=_attendee(payload, phone=payload.text("text_reminder_number")),
         guests=tuple(Person(email=g.text("email")) for g in event.objects("event_guests") if g.text("email")),
         answers=answers,
         utm=Utm(**{k: tracking.get(f"utm_{k}") for k in ("source", "medium", "campaign", "term", "content")}),
@@ -138,12 +143,5 @@ def _no_show(payload: Reader, action: Action, occurred_at: datetime) -> BookingC
             raise bad_payload(SOURCE, "payload.invitee", "is not an invitee URI")
     else:
         uid = _uid(payload)
-        attendee = Person(
-            email=payload.text("email"),
-            name=payload.text("name"),
-            first_name=payload.text("first_name"),
-            last_name=payload.text("last_name"),
-            time_zone=payload.text("timezone"),
-            no_show=action is Action.NO_SHOW,
-        )
+        attendee = _attendee(payload, no_show=action is Action.NO_SHOW)
     return BookingChange(source=SOURCE, action=action, booking_uid=uid, attendee=attendee, occurred_at=occurred_at)
