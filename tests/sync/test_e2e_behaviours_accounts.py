@@ -191,3 +191,18 @@ def test_round_robin_keeps_one_candidate_per_host_and_drops_accounts_of_non_host
     assert (summary.detail["before"], summary.detail["after"]) == (4, 2)  # stranger dropped, admin's second deduped
     assert matched(out)[0] == min(mine, theirs)
 
+
+
+def test_last_activity_keeps_the_most_recent_when_the_org_has_dates():
+    """Pure: the local org leaves Account.LastActivityDate blank (Salesforce derives it from activities)."""
+    from slotforce.sync.accounts import tiebreak
+    from slotforce.sync.booking import Geo
+    from slotforce.sync.settings import Tiebreaker
+    from slotforce.sync.snapshot import AccountRecord
+    from slotforce.sync.trace import Trace
+
+    cands = [AccountRecord("001A", owner_email="a@x.com", last_activity="2024-03-01"),
+             AccountRecord("001B", owner_email="b@x.com", last_activity="2024-04-15"),
+             AccountRecord("001C", owner_email="c@x.com", last_activity=None)]
+    winner, rule = tiebreak(cands, Tiebreaker(rules=["last_activity"]), Geo(), Trace())
+    assert (winner.id, rule) == ("001B", "last_activity")

@@ -176,3 +176,24 @@ def test_field_empty_on_a_converted_leads_contact_reads_that_contacts_values(org
     assert out.who_id == contact
     [c] = q(sf, "SELECT Meeting_Type__c, Description FROM Contact")
     assert (c["Meeting_Type__c"], c["Description"]) == ("Kept", "Pricing")
+
+
+def test_an_inactive_picklist_value_in_the_describe_is_dropped_and_recorded(org, sf):
+    """The local org cannot hold an inactive value (its deploy makes every value active), so the
+    engine is given the org's own Lead describe with Scheduled marked inactive, as Salesforce sends it."""
+    from slotforce.sync.describe import SObjectInfo
+
+    body = sf.Lead.describe()
+    for f in body["fields"]:
+        for p in f.get("picklistValues") or []:
+            if f["name"] == "Meeting_Status__c" and p["value"] == "Scheduled":
+                p["active"] = False
+    eng = warm(sf, create_event_on="lead", write_to_record=[m("Meeting_Status__c", "picklist", "Scheduled"),
+                                                          m("Meeting_Type__c", "text", "Intro")])
+    eng.describe_cache.put(SObjectInfo.from_describe(body))
+    [out] = eng.sync([booking(organizer={"email": ADMIN})])
+    assert out.status == "pending" and [(d.field, d.reason) for d in out.dropped] == [
+        ("Meeting_Status__c", "'Scheduled' is not an active picklist value")]
+    [lead] = q(sf, "SELECT Meeting_Status__c, Meeting_Type__c FROM Lead")
+    assert (lead["Meeting_Status__c"], lead["Meeting_Type__c"]) == (None, "Intro")
+    assert eng.traces.last_errors()[0].dropped_fields == ("Meeting_Status__c",)
