@@ -17,6 +17,7 @@ from slotforce.sources.errors import WebhookRejected, bad_payload
 from slotforce.sources.payload import ParsedChanges
 from slotforce.sources.signatures import verify_api
 from slotforce.sync.booking import BookingChange
+from slotforce.yamlfile import key_path
 
 SOURCE = "api"
 MAX_CHANGES = 200  # one delivery, at most one worker batch
@@ -52,7 +53,7 @@ def changes(document: Any) -> ParsedChanges:
 def _describe(exc: ValidationError, prefix: str) -> str:
     problems = []
     for error in exc.errors()[:5]:
-        path = prefix + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
-        problems.append(f"{path.lstrip('.') or 'body'}: {error['msg']}")
+        path = key_path(((prefix,) if prefix else ()) + tuple(error["loc"]))
+        problems.append(f"{path or 'body'}: {error['msg']}")
     more = len(exc.errors()) - len(problems)
     return "; ".join(problems) + (f"; and {more} more" if more > 0 else "")
