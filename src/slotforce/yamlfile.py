@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class YamlFileError(Exception):
@@ -45,3 +48,17 @@ def key_path(parts: tuple[Any, ...] | list[Any]) -> str:
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def validation_problems(err: ValidationError, prefix: tuple[Any, ...] = (), *,
+                        unknown_key: str) -> list[tuple[str, str]]:
+    """pydantic's errors as (key path, message) pairs a user of the file can act on: paths without the
+    union member names pydantic adds, messages without "Value error, ", `unknown_key` for a key the
+    model does not have (say which keys it takes)."""
+    found = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"]
+                    if not (isinstance(p, str) and (p.startswith("function-") or p in ("str", "bool"))))
+        msg = unknown_key if e["type"] == "extra_forbidden" else e["msg"].removeprefix("Value error, ")
+        found.append((key_path(prefix + loc), msg))
+    return found

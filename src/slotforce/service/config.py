@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from slotforce.store.timing import OutboxTiming
 from slotforce.sync.settings import Settings, SettingsError, parse_settings, read_config_yaml
-from slotforce.yamlfile import config_path, key_path
+from slotforce.yamlfile import config_path, validation_problems
 
 # Keys of slotforce.yml that belong to the service, not to the engine's Settings model.
 SERVICE_KEYS = ("links", "outbox")
@@ -77,11 +77,7 @@ def _service_block(raw: dict[str, Any], key: str, model: type[BaseModel], proble
     try:
         return model.model_validate(raw[key])
     except ValidationError as err:
-        for e in err.errors():
-            msg = e["msg"].removeprefix("Value error, ")
-            if e["type"] == "extra_forbidden":
-                msg = f"unknown key ({key} takes {', '.join(model.model_fields)})"
-            problems.append((key_path((key,) + tuple(e["loc"])), msg))
+        problems += validation_problems(err, (key,), unknown_key=f"unknown key ({key} takes {', '.join(model.model_fields)})")
         return None
 
 
