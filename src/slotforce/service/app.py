@@ -40,7 +40,7 @@ from slotforce.service.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
 from slotforce.service.worker import FLUSH_INTERVAL, Worker
 from slotforce.sources import DEFAULT_MAX_BODY_BYTES, SOURCES, WebhookRejected, options_for, secrets_from_env
 from slotforce.sources.intake import receive
-from slotforce.store import Outbox, StoreError, open_store
+from slotforce.store import Outbox, StoreError
 from slotforce.sync.engine import SyncEngine
 from slotforce.sync.gateway import SalesforceCallError
 
@@ -98,9 +98,9 @@ class Service:
         self.settings = config.settings
         self.flush_interval = flush_interval
         self.secrets = secrets_from_env(config.sources, environ)
-        self.intake: Outbox = self._open_store()
+        self.intake: Outbox = config.open_outbox()
         self.metrics = ServiceMetrics(self.intake.counts)
-        self.worker = Worker(self._open_store(), self.settings, self._connect, timing=config.outbox,
+        self.worker = Worker(config.open_outbox(), self.settings, self._connect, timing=config.outbox,
                              metrics=self.metrics)
         self.links = LinkSchedule(self) if config.links else None
         self.started_at = datetime.now(timezone.utc)
@@ -108,9 +108,6 @@ class Service:
         self._threads: list[threading.Thread] = []
         self._owner_lock = threading.Lock()  # owner lookups share one client and its describes
         self._owner_engine: SyncEngine | None = None
-
-    def _open_store(self) -> Outbox:
-        return open_store(self.settings.store, base_dir=self.config.base_dir, **self.config.outbox.store_options())
 
     def _connect(self) -> Salesforce:
         return connect(self.settings.salesforce, self.config.base_dir)

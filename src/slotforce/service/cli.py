@@ -102,11 +102,11 @@ def sync(config: str | None, max_batches: int | None) -> None:
     any change failed permanently (replay it with `slotforce replay ID` once fixed).
     """
     from slotforce.service.worker import Worker
-    from slotforce.store import StoreError, open_store
+    from slotforce.store import StoreError
 
     cfg = _config(config)
     try:
-        outbox = open_store(cfg.settings.store, base_dir=cfg.base_dir, **cfg.outbox.store_options())
+        outbox = cfg.open_outbox()
     except StoreError as err:
         raise click.ClickException(str(err)) from err
     try:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from slotforce.store import Outbox, open_store
 from slotforce.store.timing import OutboxTiming
 from slotforce.sync.settings import Settings, SettingsError, parse_settings, read_config_yaml
 from slotforce.yamlfile import config_path, validation_problems
@@ -53,6 +54,10 @@ class ServiceConfig:
     @property
     def links_file(self) -> Path | None:
         return self.resolve(self.links.file) if self.links else None
+
+    def open_outbox(self) -> Outbox:
+        """The outbox of `store:`, with the `outbox:` block's timing (create wait, backoff)."""
+        return open_store(self.settings.store, base_dir=self.base_dir, **self.outbox.store_options())
 
     @property
     def sources(self) -> dict[str, Any]:
