@@ -288,7 +288,7 @@ def _run_sub(req: ApiRequest, sub: dict, bodies: dict[str, Any], all_or_none: bo
     headers = {k.lower(): str(v) for k, v in (sub.get("httpHeaders") or {}).items()}
     sub_req = ApiRequest(org=req.org, ctx=req.ctx, method=method, version=version, path=path, params=params,
                          body=json.dumps(body).encode() if body is not None else b"", headers=headers,
-                         in_composite=True, composite_all_or_none=all_or_none)
+                         composite_all_or_none=all_or_none)
     try:
         # a subrequest is undone on its own when it fails (allOrNone false keeps the others)
         with store.savepoint(req.ctx.conn):

@@ -35,7 +35,6 @@ class ApiRequest:
     params: dict[str, str]
     body: bytes = b""
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
-    in_composite: bool = False
     composite_all_or_none: bool = False
     groups: dict[str, str] = dataclasses.field(default_factory=dict)
     _json: Any = dataclasses.field(default=None, repr=False)
