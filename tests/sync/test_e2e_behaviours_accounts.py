@@ -206,3 +206,21 @@ def test_last_activity_keeps_the_most_recent_when_the_org_has_dates():
              AccountRecord("001C", owner_email="c@x.com", last_activity=None)]
     winner, rule = tiebreak(cands, Tiebreaker(rules=["last_activity"]), Geo(), Trace())
     assert (winner.id, rule) == ("001B", "last_activity")
+
+
+def test_contact_domain_counts_stay_per_domain_when_one_batch_has_several_domains(org, sf):
+    """One aggregate counts Contacts per Account for all the batch's domains at once: an Account with
+    Contacts in two of them must not win a domain with its Contacts of the other."""
+    holding = account(sf, "Holding", OwnerId=user(sf, "holder"))
+    acme = account(sf, "Acme")
+    sf.Contact.create({"LastName": "H", "Email": "h@acme.com", "AccountId": holding})
+    for i in range(5):
+        sf.Contact.create({"LastName": f"B{i}", "Email": f"b{i}@beta.io", "AccountId": holding})
+    for i in range(3):
+        sf.Contact.create({"LastName": f"A{i}", "Email": f"a{i}@acme.com", "AccountId": acme})
+    eng = warm(sf, **UNDER_ACCOUNT)
+    start = calls(org)
+    outs = eng.sync([booking(organizer={"email": ADMIN}),
+                     booking(booking_uid="bk-2", attendee={"email": "sam@beta.io"}, organizer={"email": ADMIN})])
+    assert [matched(o) for o in outs] == [(acme, "contact_domain"), (holding, "contact_domain")]
+    assert calls(org) - start == 3  # fetch, one Composite counting each domain alone, write

@@ -29,6 +29,11 @@ class AccountMatch:
     method: str | None = None  # exact_website | normalized_website | contact_domain | fuzzy
     decisive_rule: str | None = None
     needs_details: tuple[str, ...] = ()  # Account ids to fetch before this can be decided
+    needs_counts: tuple[str, ...] = ()  # email domains to count alone before this can be decided
+
+    @property
+    def needs_more(self) -> bool:
+        return bool(self.needs_details or self.needs_counts)
 
 
 NO_MATCH = AccountMatch()
@@ -171,6 +176,8 @@ def account_waterfall(email: str | None, ets: EventTypeSettings, snapshot: Snaps
         if found := decide(normalized, "normalized_website"):
             return found
 
+    if domain in snapshot.recount_domains:
+        return AccountMatch(needs_counts=(domain,))
     trace.add("searching_by_contact_email_domain", domain=domain)
     counts = sorted(snapshot.domain_counts.get(domain, []), key=lambda c: -c.count)
     tiers = [(n, [c.account_id for c in group]) for n, group in groupby(counts, key=lambda c: c.count)]

@@ -21,7 +21,9 @@ from simple_salesforce import Salesforce
 
 from slotforce.sync.booking import Action, BookingChange, Person
 from slotforce.sync.describe import DescribeCache, SObjectInfo
-from slotforce.sync.fetch import FetchPlan, build_fetch, contacts_by_id_query, details_query, snapshot_from
+from slotforce.sync.fetch import (
+    FetchPlan, build_fetch, contacts_by_id_query, details_query, domain_count_query, snapshot_from,
+)
 from slotforce.sync.gateway import KNOCK_ON_CODES, ApiError, Gateway, SalesforceCallError, SubResult, is_transient
 from slotforce.sync.limits import WRITE_CALL_BUDGET, call_cost, is_governor_limit, save_cost, write_chunks
 from slotforce.sync.owner import OwnerLookup, round_robin_owner
@@ -31,7 +33,7 @@ from slotforce.sync.requests import (
 )
 from slotforce.sync.resolve import NewRecord
 from slotforce.sync.settings import Settings
-from slotforce.sync.snapshot import PersonRecord, Snapshot, account_from, person_from
+from slotforce.sync.snapshot import PersonRecord, Snapshot, account_from, domain_counts_from, person_from
 from slotforce.sync.trace import MemoryTraceStore, SyncError, Trace, TraceStore
 from slotforce.sync.writes import Dropped
 
@@ -160,6 +162,21 @@ class SyncEngine:
         for i in account_ids:  # gone since the aggregate ran: remember so planning cannot loop
             snapshot.accounts.setdefault(i, account_from({"Id": i}))
 
+    def fetch_counts(self, snapshot: Snapshot, domains: list[str]) -> None:
+        """Count Contacts per Account for each domain alone (one Composite of up to 25 aggregates per call)."""
+        for start in range(0, len(domains), MAX_SUBREQUESTS):
+            chunk = domains[start:start + MAX_SUBREQUESTS]
+            results = self.gateway.composite(fetch_call(self.api_version, {f"count{i}": domain_count_query(d)
+                                                                           for i, d in enumerate(chunk)}))
+            for i, d in enumerate(chunk):
+                r = results.get(f"count{i}")
+                if r is None or not r.ok:
+                    errs = r.errors if r else []
+                    raise SalesforceCallError(f"Contact count query for {d}", errs, r.status if r else None,
+                                              is_transient(errs[0].code if errs else None, r.status if r else None))
+                snapshot.domain_counts[d] = domain_counts_from((r.body or {}).get("records", []), [d]).get(d, [])
+                snapshot.recount_domains.discard(d)
+
     def fetch_contacts(self, plan: FetchPlan, snapshot: Snapshot, contact_ids: list[str]) -> None:
         text = contacts_by_id_query(plan, contact_ids)
         body = self.gateway.composite(fetch_call(self.api_version, {"contactsById": text})).get("contactsById")
@@ -181,12 +198,16 @@ class SyncEngine:
         # or record-type exclusion empties a tier it asks for the next, so fetch until none asks.
         # Every round fetches ids not fetched before, so this ends (at most one round per tier).
         # A converted Lead's Contact with another email is read the same way when its values matter.
+        # Contact counts of a several-domain aggregate that may mix domains are recounted per domain.
         fetched: set[str] = set()
         while True:
             need = sorted({i for p in plans for i in p.needs_details} - fetched)
             contacts = sorted({i for p in plans for i in p.needs_contacts} - fetched)
-            if not (need or contacts):
+            domains = sorted({d for p in plans for d in p.needs_counts} & snapshot.recount_domains)
+            if not (need or contacts or domains):
                 break
+            if domains:
+                self.fetch_counts(snapshot, domains)
             if need:
                 self.fetch_details(fplan, snapshot, need)
             if contacts:
@@ -239,7 +260,7 @@ class SyncEngine:
             out[p.action_key] = o
             if p.skipped:
                 o.status, o.error_code, o.error = "skipped", "SKIPPED", p.skipped
-            elif p.needs_details or p.needs_contacts:  # never reported as written when it was not planned
+            elif p.needs_details or p.needs_counts or p.needs_contacts:  # never reported as written when it was not planned
                 o.status, o.error_code, o.transient = "failed", "PLAN_INCOMPLETE", True
                 o.error = "the records this booking depends on could not be read; it will be retried"
             else:
@@ -555,8 +576,16 @@ class SyncEngine:
         probe_trace = Trace()
         found = round_robin_owner(email, ets, snapshot, hosts_t, probe_trace)
         fetched: set[str] = set()  # one round per contact-domain tier the waterfall walks (see plan())
-        while missing := sorted({i for s in probe_trace.steps("needs_details") for i in s.detail.get("ids", [])} - fetched):
-            self.fetch_details(fplan, snapshot, missing)
+        while True:
+            asked = probe_trace.steps("needs_details")
+            missing = sorted({i for s in asked for i in s.detail.get("ids", [])} - fetched)
+            domains = sorted({d for s in asked for d in s.detail.get("domains", [])} & snapshot.recount_domains)
+            if not (missing or domains):
+                break
+            if domains:
+                self.fetch_counts(snapshot, domains)
+            if missing:
+                self.fetch_details(fplan, snapshot, missing)
             fetched.update(missing)
             probe_trace = Trace()
             found = round_robin_owner(email, ets, snapshot, hosts_t, probe_trace)

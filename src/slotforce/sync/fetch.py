@@ -24,7 +24,7 @@ from slotforce.sync.describe import SObjectInfo
 from slotforce.sync.domains import base_domain, is_free_email_domain
 from slotforce.sync.settings import EventTypeSettings, Settings
 from slotforce.sync.snapshot import (
-    Snapshot, account_from, domain_counts_from, domain_of, person_from, user_from,
+    Snapshot, account_from, domain_counts_from, domain_counts_uncertain, domain_of, person_from, user_from,
 )
 
 MAX_QUERIES = 5
@@ -197,6 +197,12 @@ def build_fetch(changes: list[BookingChange], settings: Settings, describes: dic
     return plan
 
 
+def domain_count_query(domain: str) -> str:
+    """Contacts per Account for one email domain: exact, unlike the batch's several-domain aggregate."""
+    return (f"SELECT AccountId, COUNT(Id) n FROM Contact WHERE AccountId != null AND "
+            f"Email LIKE {soql.like_pattern('@' + domain, prefix='%')} GROUP BY AccountId")
+
+
 def contacts_by_id_query(plan: FetchPlan, contact_ids: list[str]) -> str:
     """The Contacts converted Leads point at, with the same fields as the contacts query (their
     email may differ from the booking's, so the query by email did not return them)."""
@@ -227,6 +233,9 @@ def snapshot_from(plan: FetchPlan, results: dict[str, dict[str, Any]]) -> Snapsh
     for r in results.get("accounts", {}).get("records", []):
         snap.accounts[r["Id"]] = account_from(r, plan.sub_region_field, plan.value_fields.get("Account", []))
     if "domains" in results:
-        snap.domain_counts = domain_counts_from(results["domains"].get("records", []), plan.domains)
+        rows = results["domains"].get("records", [])
+        snap.domain_counts = domain_counts_from(rows, plan.domains)
+        if domain_counts_uncertain(rows, plan.domains):
+            snap.recount_domains = set(plan.domains)
     snap.fetched = set(results)
     return snap

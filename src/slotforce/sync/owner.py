@@ -89,10 +89,10 @@ def round_robin_owner(email: str, ets: EventTypeSettings, snapshot: Snapshot, ho
         if found is None:
             ruled = Snapshot(accounts={k: a for k, a in snapshot.accounts.items()
                                        if passes_rules(a.values, rr.field_rules, trace, a.id)},
-                             domain_counts=snapshot.domain_counts)
+                             domain_counts=snapshot.domain_counts, recount_domains=snapshot.recount_domains)
             match = account_waterfall(email, ets, ruled, trace, geo=geo, hosts=hosts)
-            if match.needs_details:
-                trace.add("needs_details", ids=list(match.needs_details))
+            if match.needs_more:
+                trace.add("needs_details", ids=list(match.needs_details), domains=list(match.needs_counts))
                 return None
             if match.account and match.account.owner_email:
                 trace.add("account_owner_lookup", accountId=match.account.id, ownerEmail=match.account.owner_email, via=match.method)

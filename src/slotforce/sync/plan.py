@@ -47,6 +47,7 @@ class BookingPlan:
     dropped: list[Dropped] = field(default_factory=list)
     skipped: str | None = None
     needs_details: tuple[str, ...] = ()
+    needs_counts: tuple[str, ...] = ()  # email domains whose Contacts per Account must be counted alone
     needs_contacts: tuple[str, ...] = ()  # converted Leads' Contacts to fetch before this can be written
 
     @property
@@ -166,6 +167,7 @@ def plan_change(change: BookingChange, settings: Settings, snapshot: Snapshot,
                           describes=describes, hosts=hosts)
         if who.outcome == "needs_details":
             plan.needs_details = who.match.needs_details if who.match else ()
+            plan.needs_counts = who.match.needs_counts if who.match else ()
             return plan
         if who.outcome == "skip":
             plan.who, plan.skipped = who, who.reason
@@ -176,8 +178,9 @@ def plan_change(change: BookingChange, settings: Settings, snapshot: Snapshot,
                                 describes=describes, hosts=hosts, primary=False)
                 if g.outcome == "needs_details":
                     plan.needs_details += g.match.needs_details if g.match else ()
+                    plan.needs_counts += g.match.needs_counts if g.match else ()
                 plan.guests.append(g)
-            if plan.needs_details:
+            if plan.needs_details or plan.needs_counts:
                 return plan
     elif needs_lookup(change, ets):
         who = lookup_who(change.attendee, ets, snapshot, trace)

@@ -177,7 +177,7 @@ def resolve_who(person: Person | None, change: BookingChange, ets: EventTypeSett
                 return found(c, "converted_lead")
         if ets.create_contact_under_account:
             match = account_waterfall(email, ets, snapshot, trace, geo=change.geo, hosts=hosts)
-            if match.needs_details:
+            if match.needs_more:
                 return WhoDecision(email, "needs_details", match=match)
             if match.account:
                 return under_account(match)
@@ -187,7 +187,7 @@ def resolve_who(person: Person | None, change: BookingChange, ets: EventTypeSett
     if c := existing_contact(with_account=True):
         return found(c, "contact_with_account")
     match = account_waterfall(email, ets, snapshot, trace, geo=change.geo, hosts=hosts)
-    if match.needs_details:
+    if match.needs_more:
         return WhoDecision(email, "needs_details", match=match)
     if match.account:
         if ets.create_contact_under_account:

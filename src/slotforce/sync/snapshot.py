@@ -80,6 +80,9 @@ class Snapshot:
     accounts: dict[str, AccountRecord] = field(default_factory=dict)
     domain_counts: dict[str, list[DomainCount]] = field(default_factory=dict)  # by email domain
     fetched: set[str] = field(default_factory=set)  # which queries ran: contacts, leads, users, ...
+    # domains whose counts came from a several-domain aggregate that may mix domains (see
+    # domain_counts_uncertain); the waterfall asks for them to be counted alone before using them
+    recount_domains: set[str] = field(default_factory=set)
 
     def user(self, email_or_username: str | None) -> UserRecord | None:
         if not email_or_username:
@@ -172,6 +175,16 @@ def domain_of(email: str | None) -> str | None:
     if not email or "@" not in email:
         return None
     return email.rsplit("@", 1)[1].strip().lower().rstrip(".") or None
+
+
+def domain_counts_uncertain(records: list[dict[str, Any]], domains: list[str]) -> bool:
+    """Whether the several-domain aggregate may have mixed domains in one Account's count.
+
+    A row's MIN/MAX email tell the domain of at most two of its Contacts: with 1 or 2 Contacts the
+    row is exact, with 3 or more the ones in between may be of any batch domain (an Account with
+    one @acme.com and five @beta.io Contacts would count 6 for acme.com and win it).
+    """
+    return len(domains) > 1 and any(int(r.get("n") or r.get("expr0") or 0) > 2 for r in records)
 
 
 def domain_counts_from(records: list[dict[str, Any]], domains: list[str]) -> dict[str, list[DomainCount]]:
