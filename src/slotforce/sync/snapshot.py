@@ -191,8 +191,8 @@ def domain_counts_from(records: list[dict[str, Any]], domains: list[str]) -> dic
     """Attribute aggregate rows (AccountId, n, lo, hi) to the batch's email domains.
 
     With one domain every row belongs to it. With several, the row's MIN/MAX email tell the
-    domain; an Account whose Contacts span two batch domains is counted for both (rare, and
-    only inflates a count for an Account that really has Contacts in that domain).
+    domain; an Account whose Contacts span two batch domains is counted for both, so when a row
+    may mix domains (domain_counts_uncertain) the engine recounts a domain alone before use.
     """
     out: dict[str, list[DomainCount]] = defaultdict(list)
     for r in records:
