@@ -157,3 +157,13 @@ def test_a_contacts_own_excluded_record_type_is_skipped_also_behind_a_converted_
     contacts = {r["Id"]: r["Email"] for r in q(sf, "SELECT Id, Email FROM Contact WHERE RecordTypeId = null")}
     assert sorted(contacts.values()) == ["ann@beta.io", "pat@acme.com"]  # new Contacts, not the partner ones
     assert {o.who_id for o in outs} == set(contacts)
+
+
+def test_an_inactive_organizer_user_is_not_made_the_owner(org, sf):
+    user(sf, "gone", active=False)
+    fallback = user(sf, "fallback")
+    eng = warm(sf, create_event_on="lead", owner_fallback_user="fallback@slotforce.example")  # by email this time
+    [out] = eng.sync([booking(organizer={"email": "gone@slotforce.example"})])
+    assert out.trace.steps("organizer_user_not_found")
+    [lead] = q(sf, "SELECT OwnerId FROM Lead")
+    assert lead["OwnerId"] == fallback
