@@ -41,8 +41,6 @@ _DATETIME_RE = re.compile(
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _TEXT_TYPES = {"string", "textarea", "email", "url", "phone", "picklist", "multipicklist", "combobox",
                "encryptedstring"}
-# Fields the server sets; a client naming them gets INVALID_FIELD_FOR_INSERT_UPDATE via createable.
-AUDIT_FIELDS = ("CreatedDate", "CreatedById", "LastModifiedDate", "LastModifiedById", "SystemModstamp")
 
 
 @dataclasses.dataclass

@@ -77,14 +77,6 @@ def to_18(record_id: str) -> str:
     return fixed + suffix
 
 
-def is_id(value: object) -> bool:
-    try:
-        to_18(value)  # type: ignore[arg-type]
-    except ValueError:
-        return False
-    return True
-
-
 def make_id(key_prefix: str, number: int) -> str:
     """The 18-character id of record `number` of an object with `key_prefix`.
 

@@ -61,8 +61,8 @@ def _trigger_records(schema: Schema, sobject: str, event: str, new_records: list
 
 
 class FlowRuntime:
-    """The save hooks: `before_save` / `after_save(access, sobject, event, new_records, old_records)`,
-    and `run_autolaunched` for calling a flow directly (tests, future REST actions)."""
+    """The save hooks: `before_save` / `after_save(access, sobject, event, new_records, old_records)`;
+    autolaunched flows run as subflows of the record-triggered ones."""
 
     def __init__(self, registry: FlowRegistry, *, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.registry = registry
@@ -214,22 +214,6 @@ class FlowRuntime:
                 raise _Failure(flow, element, exc.message, limit=True) from None
             for (iv, gen, _), result in zip(group, results):
                 advance(iv, gen, result)
-
-    def run_autolaunched(self, access: OrgAccess, flow_name: str, inputs: list[dict]) -> list[dict]:
-        """Run the active version of an autolaunched flow once per inputs dict; returns the output
-        variables of each interview (names lower-cased)."""
-        flow = self.registry.active(flow_name)
-        if flow is None:
-            raise FlowTriggerError(f"flow {flow_name} has no active version")
-        now = self.clock()
-        interviews = [Interview(flow, access.schema, now=now, inputs=i) for i in inputs]
-        try:
-            self.run_interviews(access, flow, interviews)
-        except _Failure as failure:
-            raise FlowTriggerError(self._message(flow, failure), limit=failure.limit) from None
-        except LimitExceeded as exc:
-            raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
-        return [self._outputs(iv) for iv in interviews]
 
     @staticmethod
     def _outputs(iv: Interview) -> dict:

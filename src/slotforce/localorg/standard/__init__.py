@@ -13,8 +13,6 @@ import pathlib
 
 from slotforce.localorg.schema import ChildRelationship, Field, PicklistValue, SObject
 
-# Objects whose records have an owner (OwnerId -> User, defaulted to the running user).
-OWNED = {"Account", "Contact", "Lead", "Opportunity", "Event", "Task"}
 # Objects with record types: RecordTypeId is always there, so queries on it work before any
 # record type is deployed (Salesforce adds it with the first record type; see docs/design.md).
 WITH_RECORD_TYPES = ("Account", "Contact", "Lead", "Opportunity", "Event", "Task")
