@@ -167,3 +167,16 @@ def test_an_inactive_organizer_user_is_not_made_the_owner(org, sf):
     assert out.trace.steps("organizer_user_not_found")
     [lead] = q(sf, "SELECT OwnerId FROM Lead")
     assert lead["OwnerId"] == fallback
+
+
+def test_skip_contact_creation_keeps_a_known_attendees_booking_and_creates_no_guest(org, sf):
+    """Cal.com stops the whole booking when any attendee is unknown; slotforce keeps the known
+    attendee's booking (its Event is theirs) and only leaves the unknown guest uncreated."""
+    known = sf.Contact.create({"LastName": "Known", "Email": "pat@acme.com"})["id"]
+    eng = warm(sf, skip_contact_creation=True)
+    [out] = eng.sync([booking(organizer={"email": ADMIN}, guests=[{"email": "stranger@beta.io"}])])
+    assert (out.status, out.who_id) == ("pending", known)
+    assert [r["Email"] for r in q(sf, "SELECT Email FROM Contact")] == ["pat@acme.com"]
+    assert any(s.detail.get("email") == "stranger@beta.io" for s in out.trace.steps("attendee_skipped"))
+    [action] = q(sf, "SELECT Guest_Emails__c FROM Booking_Action__c")
+    assert action["Guest_Emails__c"] == "stranger@beta.io"  # the Flow invites only people it finds
