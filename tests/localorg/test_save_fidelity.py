@@ -8,17 +8,6 @@ from slotforce.localorg import errors
 from slotforce.localorg.schema import Field, SObject
 
 
-@pytest.fixture
-def triggers(local_org):
-    """Register triggers for one test only (the session org is shared)."""
-    added = []
-    yield added
-    for t in added:
-        for registry in (local_org.org.triggers, local_org.org.before_save_triggers):
-            if t in registry:
-                registry.remove(t)
-
-
 def _hook(local_org, triggers, fn, *, before=False):
     (local_org.org.before_save_triggers if before else local_org.org.triggers).append(fn)
     triggers.append(fn)

@@ -8,17 +8,6 @@ from slotforce.localorg.models import Org
 from slotforce.localorg.schema import Field, SObject
 
 
-@pytest.fixture
-def triggers(local_org):
-    """Register triggers for one test only (the session org is shared)."""
-    added = []
-    yield added
-    for t in added:
-        for registry in (local_org.org.triggers, local_org.org.before_save_triggers):
-            if t in registry:
-                registry.remove(t)
-
-
 def test_after_save_trigger_sees_the_batch_and_saves_more_in_the_same_transaction(sf, local_org, triggers):
     """Flow runtime hook: one call per batch; DML inside counts on ctx and commits with the request."""
     calls = []
