@@ -6,11 +6,13 @@ Registered in the repository's root conftest.py, next to `slotforce.localorg.tes
   permission sets) through the Metadata API, as CI deploys it;
 - `org`: that org, its records back to the seed data before the test;
 - `config_file`: a slotforce.yml in the test's tmp folder pointing at `org`, with an outbox beside
-  it and the `api` source's secret set in the environment (`write_config` builds other ones).
+  it and the `api` source's secret set in the environment (`write_config` builds other ones);
+- `wait_for(predicate)`: poll until something a background worker does has happened.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,17 @@ from slotforce.package.mdapi import deploy
 
 API_SECRET = "test-api-secret"
 API_SECRET_ENV = "SLOTFORCE_TEST_API_SECRET"
+
+
+def wait_for(predicate, timeout: float = 15.0):
+    """`predicate()`'s first truthy value, polled every 50 ms; AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"not true within {timeout} s")
 
 
 def write_config(folder: Path, org, **extra) -> Path:

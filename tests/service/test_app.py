@@ -10,7 +10,7 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
-from slotforce.testing import API_SECRET
+from slotforce.testing import API_SECRET, wait_for
 from slotforce.service.app import Service, build_app
 from slotforce.service.config import load_service_config
 from slotforce.sources.signatures import sign_api
@@ -32,16 +32,6 @@ def service(config_file):
 def client(service):
     with TestClient(build_app(service)) as c:
         yield c
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"not true within {timeout} s")
 
 
 def test_webhook_is_acknowledged_then_the_worker_puts_the_booking_action_in_salesforce(client, service, org):

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from slotforce.testing import API_SECRET, API_SECRET_ENV
+from slotforce.testing import API_SECRET, API_SECRET_ENV, wait_for
 from slotforce.sources.signatures import sign_api
 from slotforce.store import open_store
 
@@ -64,16 +64,6 @@ def served(config_file):
     s = Served(config_file)
     yield s
     s.stop()
-
-
-def wait_for(predicate, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"not true within {timeout} s")
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing: apt-get install -y chromium "
