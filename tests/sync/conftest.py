@@ -13,7 +13,7 @@ from slotforce.localorg.server import LocalOrg
 from slotforce.package.mdapi import deploy, source_files
 
 
-def _deployed(tmp_path_factory, flows: bool):
+def _deployed(flows: bool):
     org = LocalOrg().start()
     client = org.client()
     deploy(client, {path: xml for path, xml in source_files().items() if flows or not path.startswith("flows/")})
@@ -22,15 +22,15 @@ def _deployed(tmp_path_factory, flows: bool):
 
 
 @pytest.fixture(scope="session")
-def _engine_org(tmp_path_factory):
-    org = _deployed(tmp_path_factory, flows=False)
+def _engine_org():
+    org = _deployed(flows=False)
     yield org
     org.stop()
 
 
 @pytest.fixture(scope="session")
-def _flow_org(tmp_path_factory):
-    org = _deployed(tmp_path_factory, flows=True)
+def _flow_org():
+    org = _deployed(flows=True)
     yield org
     org.stop()
 
