@@ -23,7 +23,8 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-REPO = Path(__file__).resolve().parents[2]
+from slotforce.cci import REPO, cci_env
+
 EXAMPLE = REPO / "examples" / "demo"
 WEBHOOKS = REPO / "tests" / "fixtures" / "webhooks"
 # Webhook secrets of the demo only: the service reads them from these variables.
@@ -58,8 +59,6 @@ def run(cmd: list[str], env: dict[str, str], log: Path, what: str) -> None:
 
 def tool_env(work: Path) -> dict[str, str]:
     """The environment for child commands: project tools on PATH, CumulusCI kept inside `work`."""
-    from slotforce.cci import cci_env
-
     return dict(cci_env(work / "home"), COLUMNS="150", **SECRETS)
 
 
