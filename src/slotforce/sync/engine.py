@@ -29,7 +29,7 @@ from slotforce.sync.limits import WRITE_CALL_BUDGET, call_cost, is_governor_limi
 from slotforce.sync.owner import OwnerLookup, round_robin_owner
 from slotforce.sync.plan import BookingPlan, RecordUpdate, plan_change
 from slotforce.sync.requests import (
-    MAX_SUBREQUESTS, WriteLayout, WriteParts, fetch_call, people_calls, write_call, write_parts,
+    MAX_COLLECTIONS_OR_QUERIES, MAX_SUBREQUESTS, WriteLayout, WriteParts, fetch_call, people_calls, write_call, write_parts,
 )
 from slotforce.sync.resolve import NewRecord
 from slotforce.sync.settings import Settings
@@ -163,9 +163,9 @@ class SyncEngine:
             snapshot.accounts.setdefault(i, account_from({"Id": i}))
 
     def fetch_counts(self, snapshot: Snapshot, domains: list[str]) -> None:
-        """Count Contacts per Account for each domain alone (one Composite of up to 25 aggregates per call)."""
-        for start in range(0, len(domains), MAX_SUBREQUESTS):
-            chunk = domains[start:start + MAX_SUBREQUESTS]
+        """Count Contacts per Account for each domain alone (a Composite carries at most 5 queries)."""
+        for start in range(0, len(domains), MAX_COLLECTIONS_OR_QUERIES):
+            chunk = domains[start:start + MAX_COLLECTIONS_OR_QUERIES]
             results = self.gateway.composite(fetch_call(self.api_version, {f"count{i}": domain_count_query(d)
                                                                            for i, d in enumerate(chunk)}))
             for i, d in enumerate(chunk):
