@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ..mdxml import elements, first, local_name, named, text
 from . import formula
 from .model import (Assignment, AssignmentItem, Condition, Constant, Decision, Element, FieldAssignment,
                     Flow, Formula, Loop, RecordCreate, RecordDelete, RecordFilter, RecordLookup,
@@ -45,115 +46,90 @@ class FlowDefinitionError(Exception):
         self.column = column
 
 
-def _local(el) -> str:
-    tag = el.tag
-    return tag.split("}", 1)[1] if isinstance(tag, str) and "}" in tag else str(tag)
-
-
-def _children(el):
-    return [c for c in el if isinstance(c.tag, str)]
-
-
-def _text(el, tag: str, default: str | None = None) -> str | None:
-    for c in _children(el):
-        if _local(c) == tag:
-            return (c.text or "").strip()
-    return default
-
-
 def _bool(el, tag: str, default: bool = False) -> bool:
-    t = _text(el, tag)
+    t = text(el, tag)
     if t is None or t == "":
         return default
     return t.lower() == "true"
 
 
-def _all(el, tag: str):
-    return [c for c in _children(el) if _local(c) == tag]
-
-
-def _one(el, tag: str):
-    found = _all(el, tag)
-    return found[0] if found else None
-
-
 def _allow(el, allowed: set[str], what: str) -> None:
-    for c in _children(el):
-        tag = _local(c)
+    for c in elements(el):
+        tag = local_name(c)
         if tag not in allowed and tag not in _COSMETIC:
             raise FlowDefinitionError(
                 f"{what}: <{tag}> is not supported by the local org's flow runtime", c.sourceline)
 
 
 def _connector(el, tag: str) -> str | None:
-    c = _one(el, tag)
+    c = first(el, tag)
     if c is None:
         return None
     _allow(c, {"targetReference", "isGoTo"}, f"<{tag}>")
-    return _text(c, "targetReference")
+    return text(c, "targetReference")
 
 
 def _value(el) -> Value | None:
     """FlowElementReferenceOrValue; None when the tag is absent."""
     if el is None:
         return None
-    kids = _children(el)
+    kids = elements(el)
     if not kids:
         return Value("null", None, el.sourceline)
     if len(kids) > 1:
         raise FlowDefinitionError("a value must hold exactly one of stringValue, numberValue, booleanValue, "
                                   "dateValue, dateTimeValue, elementReference", el.sourceline)
     c = kids[0]
-    tag, text = _local(c), (c.text or "")
+    tag, raw = local_name(c), (c.text or "")
     line = c.sourceline
     if tag == "stringValue":
-        return Value("string", text if text != "" else None, line)
+        return Value("string", raw if raw != "" else None, line)
     if tag == "numberValue":
         try:
-            f = float(text)
+            f = float(raw)
         except ValueError:
-            raise FlowDefinitionError(f"numberValue {text!r} is not a number", line) from None
+            raise FlowDefinitionError(f"numberValue {raw!r} is not a number", line) from None
         return Value("number", int(f) if f.is_integer() else f, line)
     if tag == "booleanValue":
-        return Value("boolean", text.strip().lower() == "true", line)
+        return Value("boolean", raw.strip().lower() == "true", line)
     if tag == "dateValue":
-        return Value("date", text.strip(), line)
+        return Value("date", raw.strip(), line)
     if tag == "dateTimeValue":
-        return Value("dateTime", text.strip(), line)
+        return Value("dateTime", raw.strip(), line)
     if tag == "elementReference":
-        return Value("reference", text.strip(), line)
+        return Value("reference", raw.strip(), line)
     raise FlowDefinitionError(f"value <{tag}> is not supported by the local org's flow runtime", line)
 
 
 def _filters(el, what: str) -> list[RecordFilter]:
     out = []
-    for f in _all(el, "filters"):
+    for f in named(el, "filters"):
         _allow(f, {"field", "operator", "value"}, f"{what} filter")
-        out.append(RecordFilter(_text(f, "field") or "", _text(f, "operator") or "",
-                                _value(_one(f, "value")), f.sourceline))
+        out.append(RecordFilter(text(f, "field") or "", text(f, "operator") or "",
+                                _value(first(f, "value")), f.sourceline))
     return out
 
 
 def _input_assignments(el, what: str) -> list[FieldAssignment]:
     out = []
-    for a in _all(el, "inputAssignments"):
+    for a in named(el, "inputAssignments"):
         _allow(a, {"field", "value", "name"}, f"{what} input assignment")
-        out.append(FieldAssignment(_text(a, "field") or _text(a, "name") or "", _value(_one(a, "value")),
+        out.append(FieldAssignment(text(a, "field") or text(a, "name") or "", _value(first(a, "value")),
                                    line=a.sourceline))
     return out
 
 
 def _output_assignments(el, what: str) -> list[FieldAssignment]:
     out = []
-    for a in _all(el, "outputAssignments"):
+    for a in named(el, "outputAssignments"):
         _allow(a, {"field", "name", "assignToReference"}, f"{what} output assignment")
-        out.append(FieldAssignment(_text(a, "field") or _text(a, "name") or "",
-                                   assign_to=_text(a, "assignToReference"), line=a.sourceline))
+        out.append(FieldAssignment(text(a, "field") or text(a, "name") or "",
+                                   assign_to=text(a, "assignToReference"), line=a.sourceline))
     return out
 
 
 def _name(el, what: str) -> str:
-    name = _text(el, "name")
+    name = text(el, "name")
     if not name:
         raise FlowDefinitionError(f"{what} has no <name>", el.sourceline)
     return name
@@ -167,23 +143,23 @@ def _parse_element(kind: str, el) -> Element:
     if kind == "assignments":
         _allow(el, base | {"assignmentItems"}, what)
         items = []
-        for it in _all(el, "assignmentItems"):
+        for it in named(el, "assignmentItems"):
             _allow(it, {"assignToReference", "operator", "value"}, f"{what} item")
-            items.append(AssignmentItem(_text(it, "assignToReference") or "", _text(it, "operator") or "",
-                                        _value(_one(it, "value")), it.sourceline))
+            items.append(AssignmentItem(text(it, "assignToReference") or "", text(it, "operator") or "",
+                                        _value(first(it, "value")), it.sourceline))
         return Assignment(name, line, _connector(el, "connector"), items=items)
     if kind == "decisions":
         _allow(el, base | {"rules", "defaultConnector", "defaultConnectorLabel"}, what)
         rules = []
-        for r in _all(el, "rules"):
+        for r in named(el, "rules"):
             _allow(r, {"name", "label", "conditionLogic", "conditions", "connector",
                        "doesRequireRecordChangedToMeetCriteria"}, f"{what} rule")
             conds = []
-            for c in _all(r, "conditions"):
+            for c in named(r, "conditions"):
                 _allow(c, {"leftValueReference", "operator", "rightValue"}, f"{what} condition")
-                conds.append(Condition(_text(c, "leftValueReference") or "", _text(c, "operator") or "",
-                                       _value(_one(c, "rightValue")), c.sourceline))
-            rules.append(Rule(_name(r, f"{what} rule"), _text(r, "label") or "", _text(r, "conditionLogic") or "and",
+                conds.append(Condition(text(c, "leftValueReference") or "", text(c, "operator") or "",
+                                       _value(first(c, "rightValue")), c.sourceline))
+            rules.append(Rule(_name(r, f"{what} rule"), text(r, "label") or "", text(r, "conditionLogic") or "and",
                               conds, _connector(r, "connector"),
                               _bool(r, "doesRequireRecordChangedToMeetCriteria"), r.sourceline))
         return Decision(name, line, _connector(el, "defaultConnector"), rules=rules)
@@ -191,23 +167,23 @@ def _parse_element(kind: str, el) -> Element:
         _allow(el, {"name", "label", "collectionReference", "iterationOrder", "assignNextValueToReference",
                     "nextValueConnector", "noMoreValuesConnector"}, what)
         return Loop(name, line, _connector(el, "noMoreValuesConnector"),
-                    collection=_text(el, "collectionReference") or "",
-                    descending=(_text(el, "iterationOrder") or "Asc") == "Desc",
-                    item_reference=_text(el, "assignNextValueToReference"),
+                    collection=text(el, "collectionReference") or "",
+                    descending=(text(el, "iterationOrder") or "Asc") == "Desc",
+                    item_reference=text(el, "assignNextValueToReference"),
                     next_target=_connector(el, "nextValueConnector"))
     if kind == "recordLookups":
         _allow(el, base | {"object", "filters", "filterLogic", "getFirstRecordOnly", "sortField", "sortOrder",
                            "limit", "storeOutputAutomatically", "outputReference", "queriedFields",
                            "outputAssignments", "assignNullValuesIfNoRecordsFound"}, what)
         return RecordLookup(name, line, _connector(el, "connector"), _connector(el, "faultConnector"),
-                            object=_text(el, "object") or "", filters=_filters(el, what),
-                            filter_logic=_text(el, "filterLogic") or "and",
+                            object=text(el, "object") or "", filters=_filters(el, what),
+                            filter_logic=text(el, "filterLogic") or "and",
                             first_only=_bool(el, "getFirstRecordOnly"),
-                            sort_field=_text(el, "sortField") or None, sort_order=_text(el, "sortOrder") or None,
-                            limit=_value(_one(el, "limit")),
+                            sort_field=text(el, "sortField") or None, sort_order=text(el, "sortOrder") or None,
+                            limit=_value(first(el, "limit")),
                             store_automatically=_bool(el, "storeOutputAutomatically"),
-                            output_reference=_text(el, "outputReference") or None,
-                            queried_fields=[(q.text or "").strip() for q in _all(el, "queriedFields")],
+                            output_reference=text(el, "outputReference") or None,
+                            queried_fields=[(q.text or "").strip() for q in named(el, "queriedFields")],
                             output_assignments=_output_assignments(el, what),
                             null_if_none=_bool(el, "assignNullValuesIfNoRecordsFound", True))
     if kind == "recordCreates":
@@ -217,25 +193,25 @@ def _parse_element(kind: str, el) -> Element:
             raise FlowDefinitionError(f"{what}: upsert in Create Records (doesUpsert) is not supported by "
                                       "the local org's flow runtime; use Get Records + a decision", line)
         return RecordCreate(name, line, _connector(el, "connector"), _connector(el, "faultConnector"),
-                            object=_text(el, "object") or "", input_reference=_text(el, "inputReference") or None,
+                            object=text(el, "object") or "", input_reference=text(el, "inputReference") or None,
                             assignments=_input_assignments(el, what),
-                            id_reference=_text(el, "assignRecordIdToReference") or None,
+                            id_reference=text(el, "assignRecordIdToReference") or None,
                             store_automatically=_bool(el, "storeOutputAutomatically"))
     if kind == "recordUpdates":
         _allow(el, base | {"object", "inputReference", "inputAssignments", "filters", "filterLogic"}, what)
         return RecordUpdate(name, line, _connector(el, "connector"), _connector(el, "faultConnector"),
-                            object=_text(el, "object") or "", input_reference=_text(el, "inputReference") or None,
-                            filters=_filters(el, what), filter_logic=_text(el, "filterLogic") or "and",
+                            object=text(el, "object") or "", input_reference=text(el, "inputReference") or None,
+                            filters=_filters(el, what), filter_logic=text(el, "filterLogic") or "and",
                             assignments=_input_assignments(el, what))
     if kind == "recordDeletes":
         _allow(el, base | {"object", "inputReference", "filters", "filterLogic"}, what)
         return RecordDelete(name, line, _connector(el, "connector"), _connector(el, "faultConnector"),
-                            object=_text(el, "object") or "", input_reference=_text(el, "inputReference") or None,
-                            filters=_filters(el, what), filter_logic=_text(el, "filterLogic") or "and")
+                            object=text(el, "object") or "", input_reference=text(el, "inputReference") or None,
+                            filters=_filters(el, what), filter_logic=text(el, "filterLogic") or "and")
     if kind == "subflows":
         _allow(el, {"name", "label", "connector", "flowName", "inputAssignments", "outputAssignments",
                     "storeOutputAutomatically"}, what)
-        return Subflow(name, line, _connector(el, "connector"), None, flow_name=_text(el, "flowName") or "",
+        return Subflow(name, line, _connector(el, "connector"), None, flow_name=text(el, "flowName") or "",
                        inputs=_input_assignments(el, what), outputs=_output_assignments(el, what),
                        store_automatically=_bool(el, "storeOutputAutomatically"))
     raise AssertionError(kind)  # pragma: no cover
@@ -258,17 +234,17 @@ def _parse_start(el) -> Start:
     _allow(el, {"connector", "object", "triggerType", "recordTriggerType", "filters", "filterLogic",
                 "filterFormula", "doesRequireRecordChangedToMeetCriteria", "scheduledPaths", "flowRunAsUser"},
            "<start>")
-    if _one(el, "scheduledPaths") is not None:
+    if first(el, "scheduledPaths") is not None:
         raise FlowDefinitionError("<start>: scheduled paths (scheduledPaths) are not supported by the local "
-                                  "org's flow runtime", _one(el, "scheduledPaths").sourceline)
-    ff = _text(el, "filterFormula")
-    start = Start(_connector(el, "connector"), object=_text(el, "object") or None,
-                  trigger_type=_text(el, "triggerType") or None,
-                  record_trigger_type=_text(el, "recordTriggerType") or None,
-                  filters=_filters(el, "<start>"), filter_logic=_text(el, "filterLogic") or "and",
+                                  "org's flow runtime", first(el, "scheduledPaths").sourceline)
+    ff = text(el, "filterFormula")
+    start = Start(_connector(el, "connector"), object=text(el, "object") or None,
+                  trigger_type=text(el, "triggerType") or None,
+                  record_trigger_type=text(el, "recordTriggerType") or None,
+                  filters=_filters(el, "<start>"), filter_logic=text(el, "filterLogic") or "and",
                   requires_change=_bool(el, "doesRequireRecordChangedToMeetCriteria"), line=el.sourceline)
     if ff:
-        start.filter_formula = _parse_formula("<start> filterFormula", "Boolean", ff, _one(el, "filterFormula").sourceline)
+        start.filter_formula = _parse_formula("<start> filterFormula", "Boolean", ff, first(el, "filterFormula").sourceline)
     return start
 
 
@@ -279,36 +255,36 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
     except etree.XMLSyntaxError as exc:
         line, col = (exc.position if exc.position else (0, 0))
         raise FlowDefinitionError(f"malformed XML: {exc.msg}", line, col) from None
-    if _local(root) != "Flow":
-        raise FlowDefinitionError(f"the root element is <{_local(root)}>, expected <Flow>", root.sourceline)
+    if local_name(root) != "Flow":
+        raise FlowDefinitionError(f"the root element is <{local_name(root)}>, expected <Flow>", root.sourceline)
 
-    process_type = _text(root, "processType") or "Flow"
+    process_type = text(root, "processType") or "Flow"
     if process_type not in RUNNABLE_PROCESS_TYPES:
         raise FlowDefinitionError(
             f"processType {process_type} is not supported by the local org's flow runtime "
             "(only AutoLaunchedFlow: record-triggered and autolaunched flows)",
-            (_one(root, "processType") if _one(root, "processType") is not None else root).sourceline)
+            (first(root, "processType") if first(root, "processType") is not None else root).sourceline)
 
-    start_el = _one(root, "start")
+    start_el = first(root, "start")
     if start_el is None:
-        if _text(root, "startElementReference"):
-            start = Start(_text(root, "startElementReference"), line=_one(root, "startElementReference").sourceline)
+        if text(root, "startElementReference"):
+            start = Start(text(root, "startElementReference"), line=first(root, "startElementReference").sourceline)
         else:
             raise FlowDefinitionError("the flow has no <start> element", root.sourceline)
     else:
         start = _parse_start(start_el)
 
-    order = _text(root, "triggerOrder")
-    flow = Flow(name=name, label=_text(root, "label") or name, api_version=_text(root, "apiVersion") or "",
-                process_type=process_type, status=_text(root, "status") or "Draft", start=start,
+    order = text(root, "triggerOrder")
+    flow = Flow(name=name, label=text(root, "label") or name, api_version=text(root, "apiVersion") or "",
+                process_type=process_type, status=text(root, "status") or "Draft", start=start,
                 trigger_order=int(order) if order else None, file_name=file_name, source=source)
 
     def claim(key: str, line: int) -> None:
         if flow.resource(key) is not None:
             raise FlowDefinitionError(f"the name {key} is used by more than one element or resource", line)
 
-    for c in _children(root):
-        tag = _local(c)
+    for c in elements(root):
+        tag = local_name(c)
         if tag in ("processType", "start", "status", "triggerOrder", "startElementReference") or tag in _FLOW_IGNORED:
             continue
         if tag in _UNSUPPORTED_FLOW_PARTS:
@@ -321,28 +297,28 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
         elif tag == "variables":
             _allow(c, {"name", "dataType", "isCollection", "isInput", "isOutput", "objectType", "scale",
                        "value", "apexClass"}, "variable")
-            if _text(c, "apexClass"):
+            if text(c, "apexClass"):
                 raise FlowDefinitionError("Apex-defined variables are not supported by the local org's flow runtime",
                                           c.sourceline)
-            v = Variable(_name(c, "<variables>"), _text(c, "dataType") or "String", _bool(c, "isCollection"),
-                         _bool(c, "isInput"), _bool(c, "isOutput"), _text(c, "objectType") or None,
-                         int(_text(c, "scale") or 0), _value(_one(c, "value")), c.sourceline)
+            v = Variable(_name(c, "<variables>"), text(c, "dataType") or "String", _bool(c, "isCollection"),
+                         _bool(c, "isInput"), _bool(c, "isOutput"), text(c, "objectType") or None,
+                         int(text(c, "scale") or 0), _value(first(c, "value")), c.sourceline)
             claim(v.name, c.sourceline)
             flow.variables[v.name.lower()] = v
         elif tag == "constants":
             _allow(c, {"name", "dataType", "value"}, "constant")
-            k = Constant(_name(c, "<constants>"), _text(c, "dataType") or "String", _value(_one(c, "value")), c.sourceline)
+            k = Constant(_name(c, "<constants>"), text(c, "dataType") or "String", _value(first(c, "value")), c.sourceline)
             claim(k.name, c.sourceline)
             flow.constants[k.name.lower()] = k
         elif tag == "formulas":
             _allow(c, {"name", "dataType", "expression", "scale"}, "formula")
-            f = _parse_formula(_name(c, "<formulas>"), _text(c, "dataType") or "Number", _text(c, "expression") or "",
-                               c.sourceline, int(_text(c, "scale") or 0))
+            f = _parse_formula(_name(c, "<formulas>"), text(c, "dataType") or "Number", text(c, "expression") or "",
+                               c.sourceline, int(text(c, "scale") or 0))
             claim(f.name, c.sourceline)
             flow.formulas[f.name.lower()] = f
         elif tag == "textTemplates":
             _allow(c, {"name", "text", "isViewedAsPlainText"}, "text template")
-            text_el = _one(c, "text")
+            text_el = first(c, "text")
             # Whitespace is the content here (a template may be just a line break).
             t = TextTemplate(_name(c, "<textTemplates>"), (text_el.text or "") if text_el is not None else "",
                              c.sourceline)

@@ -13,6 +13,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from .. import mdxml
 from .models import DeployResult, attach
 
 MD = "http://soap.sforce.com/2006/04/metadata"
@@ -39,14 +40,10 @@ def _el(tag: str, value) -> str:
     return f"<{tag}>{escape(str(value))}</{tag}>"
 
 
-def _local(el) -> str:
-    return etree.QName(el).localname if isinstance(el.tag, str) else ""
-
-
 def _find(root, *path: str):
     node = root
     for name in path:
-        node = next((c for c in node if _local(c) == name), None)
+        node = next((c for c in node if mdxml.local_name(c) == name), None)
         if node is None:
             return None
     return node
@@ -68,7 +65,7 @@ def soap_endpoint(org, body: bytes, headers: dict | None = None) -> tuple[int, s
     if call is None:
         return fault("soapenv:Client", "The SOAP body is empty")
     service = attach(org)
-    op = _local(call)
+    op = mdxml.local_name(call)
     if op == "deploy":
         zip_el = _find(call, "ZipFile")
         try:
@@ -79,7 +76,7 @@ def soap_endpoint(org, body: bytes, headers: dict | None = None) -> tuple[int, s
         opts = _find(call, "DeployOptions")
         if opts is not None:
             for c in opts:
-                name = _local(c)
+                name = mdxml.local_name(c)
                 if name in _BOOL_OPTIONS:
                     options[name] = (c.text or "").strip().lower() == "true"
                 elif name:
