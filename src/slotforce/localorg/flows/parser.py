@@ -15,7 +15,6 @@ from .model import (Assignment, AssignmentItem, Condition, Constant, Decision, E
                     Flow, Formula, Loop, RecordCreate, RecordDelete, RecordFilter, RecordLookup,
                     RecordUpdate, Rule, Start, Subflow, TextTemplate, Value, Variable)
 
-NS = "http://soap.sforce.com/2006/04/metadata"
 
 # Tags that never change what a flow does at runtime.
 _COSMETIC = {"locationX", "locationY", "description", "label", "processMetadataValues",

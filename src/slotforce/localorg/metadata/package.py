@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-NS = "http://soap.sforce.com/2006/04/metadata"
+from ..mdxml import elements, local_name, named, text
+
 MAX_ZIP_BYTES = 400 * 1024 * 1024  # Salesforce's deploy limit (compressed and uncompressed)
 
 
@@ -63,27 +64,17 @@ def read_package(zip_bytes: bytes) -> Package:
         prefix = roots[0]
         raw = {n[len(prefix):]: v for n, v in raw.items() if n.startswith(prefix)}
     root = parse_xml(raw["package.xml"], prefix + "package.xml")
-    if etree.QName(root).localname != "Package":
-        raise PackageError(f"package.xml: the root element is <{etree.QName(root).localname}>, expected <Package>",
+    if local_name(root) != "Package":
+        raise PackageError(f"package.xml: the root element is <{local_name(root)}>, expected <Package>",
                            "package.xml", root.sourceline)
     pkg = Package({n: v for n, v in raw.items() if n != "package.xml"}, root=prefix)
-    for t in root:
-        if not isinstance(t.tag, str):
-            continue
-        tag = etree.QName(t).localname
+    for t in elements(root):
+        tag = local_name(t)
         if tag == "version":
             pkg.version = (t.text or "").strip()
         elif tag == "types":
-            name = None
-            members = []
-            for c in t:
-                if not isinstance(c.tag, str):
-                    continue
-                ctag = etree.QName(c).localname
-                if ctag == "name":
-                    name = (c.text or "").strip()
-                elif ctag == "members":
-                    members.append((c.text or "").strip())
+            name = text(t, "name")
+            members = [(c.text or "").strip() for c in named(t, "members")]
             if not name:
                 raise PackageError("package.xml: a <types> element has no <name>", "package.xml", t.sourceline)
             pkg.members.setdefault(name, []).extend(members)
