@@ -352,10 +352,8 @@ class SqliteOutbox(Outbox):
             " lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?",
             (_json(outcome), at, item_id),
         )
-        db.execute(
-            "INSERT INTO traces (booking_uid, action_key, item_id, at, steps) VALUES (?, ?, ?, ?, ?)",
-            (uid, row[2], item_id, at, _json([{"step": "superseded", "detail": {"by": newer[2], "item": newer[0]}}])),
-        )
+        superseded = {"step": "superseded", "detail": {"by": newer[2], "item": newer[0]}}
+        _insert_trace(db, uid, row[2], item_id, at, [superseded])
         return True
 
     @staticmethod
@@ -499,10 +497,7 @@ class SqliteOutbox(Outbox):
                 else:
                     raise ValueError(f"ItemResult.kind must be done, retry, wait or failed, not {result.kind!r}")
                 if result.trace is not None:
-                    db.execute(
-                        "INSERT INTO traces (booking_uid, action_key, item_id, at, steps) VALUES (?, ?, ?, ?, ?)",
-                        (booking_uid, dedupe_key, result.item_id, at, _json(result.trace)),
-                    )
+                    _insert_trace(db, booking_uid, dedupe_key, result.item_id, at, result.trace)
                 applied.append(result.item_id)
         return FinishReport(tuple(applied), tuple(stale), tuple(gave_up))
 
@@ -685,10 +680,7 @@ class SqliteOutbox(Outbox):
         now: datetime | None = None,
     ) -> None:
         with self._transaction() as db:
-            db.execute(
-                "INSERT INTO traces (booking_uid, action_key, item_id, at, steps) VALUES (?, ?, ?, ?, ?)",
-                (booking_uid, action_key, item_id, _epoch(now), _json(steps)),
-            )
+            _insert_trace(db, booking_uid, action_key, item_id, _epoch(now), steps)
 
     def traces(self, booking_uid: str) -> list[TraceEntry]:
         with self._lock:
@@ -717,6 +709,14 @@ class SqliteOutbox(Outbox):
                 "SELECT event_type, code, message, at, item_id, details FROM sync_errors ORDER BY at DESC"
             ).fetchall()
         return [SyncError(r[0], r[1], r[2], utc(r[3]), r[4], json.loads(r[5] or "{}")) for r in rows]  # type: ignore[arg-type]
+
+
+def _insert_trace(db: sqlite3.Connection, booking_uid: str, action_key: str | None, item_id: int | None,
+                  at: float, steps: list[Any]) -> None:
+    db.execute(
+        "INSERT INTO traces (booking_uid, action_key, item_id, at, steps) VALUES (?, ?, ?, ?, ?)",
+        (booking_uid, action_key, item_id, at, _json(steps)),
+    )
 
 
 def _item(row: tuple) -> OutboxItem:
