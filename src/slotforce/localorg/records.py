@@ -112,6 +112,54 @@ def _wrong_type(f: Field, value: Any) -> errors.InvalidTypeOnFieldInRecord:
                                              fields=[f.name])
 
 
+def _number(f: Field, value: Any) -> int | float | None:
+    """An int/double/currency/percent value: JSON number or numeric text, within the field's precision."""
+    t = f.type
+    if isinstance(value, bool):
+        raise _wrong_type(f, value)
+    if isinstance(value, str):
+        try:
+            number = float(value.strip()) if value.strip() else None
+        except ValueError:
+            raise _parser_error(f, value, "double" if t != "int" else "int") from None
+        if number is None:
+            return None
+    else:
+        number = value
+    if not math.isfinite(number):
+        raise _wrong_type(f, value)
+    if t == "int":
+        if number != int(number):
+            raise _wrong_type(f, value)
+        return int(number)
+    if f.scale and t in ("currency", "double", "percent"):
+        number = round(float(number), f.scale)
+    if f.precision:
+        digits_left = f.precision - f.scale
+        if abs(number) >= 10 ** digits_left:
+            raise errors.SalesforceError(
+                f"{f.label or f.name}: value outside of valid range on numeric field: {value}",
+                fields=[f.name], error_code="NUMBER_OUTSIDE_VALID_RANGE")
+    return float(number)
+
+
+def _text(f: Field, text: str) -> str:
+    """A text-like value (string, email, url, phone, picklist...): length, email shape, restricted picklist."""
+    t = f.type
+    if f.length and len(text) > f.length:
+        raise errors.StringTooLong(f"{f.label or f.name}: data value too large: {text} (max length={f.length})",
+                                   fields=[f.name])
+    if t == "email" and not _EMAIL_RE.match(text):
+        raise errors.InvalidEmailAddress(f"{f.label or f.name}: invalid email address: {text}", fields=[f.name])
+    if t in ("picklist", "multipicklist") and f.restricted_picklist:
+        allowed = {p.value for p in f.picklist_values if p.active}
+        for item in text.split(";") if t == "multipicklist" else [text]:
+            if item not in allowed:
+                raise errors.InvalidOrNullForRestrictedPicklist(
+                    f"{f.label or f.name}: bad value for restricted picklist field: {item}", fields=[f.name])
+    return text
+
+
 def coerce(f: Field, value: Any) -> Any:
     """The stored-form API value of `value` for field `f`, or the error Salesforce answers."""
     if value is None:
@@ -130,32 +178,7 @@ def coerce(f: Field, value: Any) -> Any:
             raise _parser_error(f, value, "boolean")
         raise _wrong_type(f, value)
     if t in ("int", "double", "currency", "percent"):
-        if isinstance(value, bool):
-            raise _wrong_type(f, value)
-        if isinstance(value, str):
-            try:
-                number = float(value.strip()) if value.strip() else None
-            except ValueError:
-                raise _parser_error(f, value, "double" if t != "int" else "int") from None
-            if number is None:
-                return None
-        else:
-            number = value
-        if not math.isfinite(number):
-            raise _wrong_type(f, value)
-        if t == "int":
-            if number != int(number):
-                raise _wrong_type(f, value)
-            return int(number)
-        if f.scale and t in ("currency", "double", "percent"):
-            number = round(float(number), f.scale)
-        if f.precision:
-            digits_left = f.precision - f.scale
-            if abs(number) >= 10 ** digits_left:
-                raise errors.SalesforceError(
-                    f"{f.label or f.name}: value outside of valid range on numeric field: {value}",
-                    fields=[f.name], error_code="NUMBER_OUTSIDE_VALID_RANGE")
-        return float(number)
+        return _number(f, value)
     if isinstance(value, bool):
         if t in _TEXT_TYPES:
             value = "true" if value else "false"
@@ -193,19 +216,7 @@ def coerce(f: Field, value: Any) -> Any:
         except ValueError:
             raise errors.MalformedId(f"{f.label or f.name}: id value of incorrect type: {text}",
                                      fields=[f.name]) from None
-    # text-like
-    if f.length and len(text) > f.length:
-        raise errors.StringTooLong(f"{f.label or f.name}: data value too large: {text} (max length={f.length})",
-                                   fields=[f.name])
-    if t == "email" and not _EMAIL_RE.match(text):
-        raise errors.InvalidEmailAddress(f"{f.label or f.name}: invalid email address: {text}", fields=[f.name])
-    if t in ("picklist", "multipicklist") and f.restricted_picklist:
-        allowed = {p.value for p in f.picklist_values if p.active}
-        for item in text.split(";") if t == "multipicklist" else [text]:
-            if item not in allowed:
-                raise errors.InvalidOrNullForRestrictedPicklist(
-                    f"{f.label or f.name}: bad value for restricted picklist field: {item}", fields=[f.name])
-    return text
+    return _text(f, text)
 
 
 def row_to_record(sobject: SObject, row: dict) -> dict:
