@@ -376,12 +376,14 @@ class Org:
     # --- control ----------------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Delete the data, keep the configuration; zero counters.
+        """Delete the data, keep the configuration; zero counters; forget open query cursors.
 
         Data: every record except the seed (organization, profiles, the two users), which is
         restored. Configuration, kept: the schema, record types and permission sets (they come
         from Metadata deploys) and permission set assignments of the seed users.
         """
+        if self.cursors is not None:  # their records are gone
+            self.cursors.clear()
         with self.lock, store.transaction(self.conn):
             for s in self.schema:
                 if s.name not in CONFIGURATION:

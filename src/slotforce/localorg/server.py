@@ -244,8 +244,6 @@ class LocalOrg:
         """Records back to the seed data; counters, faults and query cursors cleared."""
         self.org.reset()
         self.faults.clear()
-        if self.org.cursors is not None:
-            self.org.cursors.clear()
 
     def set_api_budget(self, daily_max: int | None = None, used: int | None = None) -> None:
         """The daily API request budget (REQUEST_LIMIT_EXCEEDED once `used` reaches `daily_max`)."""

@@ -58,8 +58,6 @@ def routes(org: Org, faults: Faults) -> list[Route]:
     async def reset(request: Request) -> Response:
         org.reset()
         faults.clear()
-        if org.cursors is not None:
-            org.cursors.clear()
         return _json({"reset": True})
 
     async def fault_rules(request: Request) -> Response:
