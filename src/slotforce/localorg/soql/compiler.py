@@ -186,6 +186,7 @@ class _Scope:
         self.joins: dict[tuple[str, ...], _Join] = {}
         self.join_sql: list[str] = []
         self.columns: list[str] = []
+        self._grouped: dict[str, Field] = {}  # GROUP BY expressions (SQL) -> field; HAVING may use only these
 
     # --- shared helpers ---
     def err(self, cls, pos, message):
@@ -472,7 +473,6 @@ class _Scope:
     # aggregates ----------------------------------------------------------------------------
     def _group_by_sql(self) -> str:
         exprs = []
-        self._grouped: dict[str, Field] = {}
         for ref in self.q.group_by:
             if isinstance(ref, n.FunctionCall):
                 op = self.date_function(ref)
@@ -603,12 +603,12 @@ class _Scope:
                 return self.aggregate(expr)
             if expr.upper in n.DATE_FUNCTIONS:
                 op = self.date_function(expr)
-                if having and op.sql not in getattr(self, "_grouped", {}):
+                if having and op.sql not in self._grouped:
                     raise self.err(MalformedQuery, expr.pos, f"Field must be grouped or aggregated: {op.text}")
                 return op
             raise self._unsupported_function(expr)
         sql, f, _ = self.resolve(expr)
-        if having and sql not in getattr(self, "_grouped", {}):
+        if having and sql not in self._grouped:
             raise self.err(MalformedQuery, expr.pos, f"Field must be grouped or aggregated: {expr.text}")
         if purpose == "filtered" and (is_long_text(f) or f.type == "encryptedstring"):
             raise self.err(InvalidField, expr.pos, f"field '{expr.text}' can not be filtered in a query call")
