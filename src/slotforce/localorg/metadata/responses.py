@@ -41,9 +41,10 @@ def _el(tag: str, value) -> str:
 
 
 def _find(root, *path: str):
+    """The element at `path` below `root` (local names), or None."""
     node = root
     for name in path:
-        node = next((c for c in node if mdxml.local_name(c) == name), None)
+        node = mdxml.first(node, name)
         if node is None:
             return None
     return node
@@ -61,46 +62,56 @@ def soap_endpoint(org, body: bytes, headers: dict | None = None) -> tuple[int, s
         return fault("sf:INVALID_SESSION_ID", "INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: "
                                               "Illegal Session")
     body_el = _find(root, "Body")
-    call = next((c for c in body_el if isinstance(c.tag, str)), None) if body_el is not None else None
+    call = next(iter(mdxml.elements(body_el)), None) if body_el is not None else None
     if call is None:
         return fault("soapenv:Client", "The SOAP body is empty")
     service = attach(org)
     op = mdxml.local_name(call)
     if op == "deploy":
-        zip_el = _find(call, "ZipFile")
-        try:
-            data = base64.b64decode((zip_el.text or "") if zip_el is not None else "", validate=False)
-        except (binascii.Error, ValueError):
-            return fault("sf:INVALID_ZIP", "ZipFile is not valid base64")
-        options = {}
-        opts = _find(call, "DeployOptions")
-        if opts is not None:
-            for c in opts:
-                name = mdxml.local_name(c)
-                if name in _BOOL_OPTIONS:
-                    options[name] = (c.text or "").strip().lower() == "true"
-                elif name:
-                    options.setdefault(name, (c.text or "").strip())
-        result = service.deploy(data, options)
-        return 200, _ENVELOPE.format(f"<deployResponse><result>{_el('done', False)}{_el('id', result.id)}"
-                                     f"{_el('state', 'Queued')}</result></deployResponse>")
+        return _deploy(service, call)
     if op in ("checkDeployStatus", "cancelDeploy"):
-        id_el = _find(call, "asyncProcessId") if op == "checkDeployStatus" else _find(call, "String")
-        if id_el is None:
-            id_el = next((c for c in call if isinstance(c.tag, str)), None)
-        deploy_id = (id_el.text or "").strip() if id_el is not None else ""
-        result = service.result(deploy_id)
-        if result is None:
-            return fault("sf:INVALID_ID_FIELD", f"INVALID_ID_FIELD: invalid deploy id: {deploy_id}")
-        if op == "cancelDeploy":
-            return 200, _ENVELOPE.format(f"<cancelDeployResponse><result>{_el('done', True)}{_el('id', result.id)}"
-                                         "</result></cancelDeployResponse>")
-        details = _find(call, "includeDetails")
-        include = details is None or (details.text or "").strip().lower() != "false"
-        return 200, _ENVELOPE.format(f"<checkDeployStatusResponse>{render_result(result, include)}"
-                                     "</checkDeployStatusResponse>")
+        return _deploy_status(service, call, op)
     return fault("soapenv:Client", f"No operation available for request {{{MD}}}{op} in the local org "
                                    "(supported: deploy, checkDeployStatus, cancelDeploy)")
+
+
+def _deploy(service, call) -> tuple[int, str]:
+    """deploy(ZipFile, DeployOptions): queue the deploy, answer its id."""
+    zip_el = _find(call, "ZipFile")
+    try:
+        data = base64.b64decode((zip_el.text or "") if zip_el is not None else "", validate=False)
+    except (binascii.Error, ValueError):
+        return fault("sf:INVALID_ZIP", "ZipFile is not valid base64")
+    options = {}
+    opts = _find(call, "DeployOptions")
+    if opts is not None:
+        for c in opts:
+            name = mdxml.local_name(c)
+            if name in _BOOL_OPTIONS:
+                options[name] = (c.text or "").strip().lower() == "true"
+            elif name:
+                options.setdefault(name, (c.text or "").strip())
+    result = service.deploy(data, options)
+    return 200, _ENVELOPE.format(f"<deployResponse><result>{_el('done', False)}{_el('id', result.id)}"
+                                 f"{_el('state', 'Queued')}</result></deployResponse>")
+
+
+def _deploy_status(service, call, op: str) -> tuple[int, str]:
+    """checkDeployStatus(asyncProcessId, includeDetails) or cancelDeploy(String) of an earlier deploy."""
+    id_el = _find(call, "asyncProcessId") if op == "checkDeployStatus" else _find(call, "String")
+    if id_el is None:
+        id_el = next(iter(mdxml.elements(call)), None)
+    deploy_id = (id_el.text or "").strip() if id_el is not None else ""
+    result = service.result(deploy_id)
+    if result is None:
+        return fault("sf:INVALID_ID_FIELD", f"INVALID_ID_FIELD: invalid deploy id: {deploy_id}")
+    if op == "cancelDeploy":
+        return 200, _ENVELOPE.format(f"<cancelDeployResponse><result>{_el('done', True)}{_el('id', result.id)}"
+                                     "</result></cancelDeployResponse>")
+    details = _find(call, "includeDetails")
+    include = details is None or (details.text or "").strip().lower() != "false"
+    return 200, _ENVELOPE.format(f"<checkDeployStatusResponse>{render_result(result, include)}"
+                                 "</checkDeployStatusResponse>")
 
 
 def render_result(r: DeployResult, include_details: bool = True) -> str:
