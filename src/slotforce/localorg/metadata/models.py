@@ -27,6 +27,9 @@ from .package import PackageError, read_package
 from .plan import DeployPlan
 
 FLOWS_META = "metadata:flows"
+# The Boolean fields of DeployOptions (Metadata API); both faces (SOAP, REST) read them as true/false.
+BOOLEAN_DEPLOY_OPTIONS = ("allowMissingFiles", "autoUpdatePackage", "checkOnly", "ignoreWarnings", "performRetrieve",
+                          "purgeOnDelete", "rollbackOnError", "runAllTests", "singlePackage")
 log = logging.getLogger("slotforce.localorg")
 
 @dataclass

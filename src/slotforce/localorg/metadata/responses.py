@@ -14,14 +14,12 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from .. import mdxml
-from .models import DeployResult, attach
+from .models import BOOLEAN_DEPLOY_OPTIONS, DeployResult, attach
 
 MD = "http://soap.sforce.com/2006/04/metadata"
 _ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
              'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="' + MD + '" '
              'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>{}</soapenv:Body></soapenv:Envelope>')
-_BOOL_OPTIONS = ("allowMissingFiles", "autoUpdatePackage", "checkOnly", "ignoreWarnings", "performRetrieve",
-                 "purgeOnDelete", "rollbackOnError", "runAllTests", "singlePackage")
 
 
 def fault(code: str, message: str) -> tuple[int, str]:
@@ -87,7 +85,7 @@ def _deploy(service, call) -> tuple[int, str]:
     if opts is not None:
         for c in opts:
             name = mdxml.local_name(c)
-            if name in _BOOL_OPTIONS:
+            if name in BOOLEAN_DEPLOY_OPTIONS:
                 options[name] = (c.text or "").strip().lower() == "true"
             elif name:
                 options.setdefault(name, (c.text or "").strip())

@@ -9,7 +9,7 @@ import json
 
 from ..errors import JsonParserError, NotFound
 from ..rest.dispatch import ApiRequest, ApiResponse, route
-from .models import DeployResult, attach
+from .models import BOOLEAN_DEPLOY_OPTIONS, DeployResult, attach
 
 
 def _parts(req: ApiRequest) -> dict[str, bytes]:
@@ -39,8 +39,7 @@ def deploy_request(req: ApiRequest) -> ApiResponse:
         options = (json.loads(parts.get("json") or b"{}") or {}).get("deployOptions", {}) or {}
     except ValueError as exc:
         raise JsonParserError(f"deployRequest: the json part is not JSON: {exc}") from None
-    flags = {k: _bool(v) for k, v in options.items() if k in ("allowMissingFiles", "checkOnly", "ignoreWarnings",
-                                                             "rollbackOnError", "singlePackage", "purgeOnDelete")}
+    flags = {k: _bool(v) for k, v in options.items() if k in BOOLEAN_DEPLOY_OPTIONS}
     result = attach(req.org).deploy(parts["file"], flags)
     return ApiResponse(201, {"id": result.id, "validatedDeployRequestId": None, "deployOptions": options,
                              "deployResult": result_json(result, False)})
