@@ -8,7 +8,7 @@ import email.policy
 import json
 
 from ..errors import JsonParserError, NotFound
-from ..rest.dispatch import ApiRequest, ApiResponse, route
+from ..rest.dispatch import ApiRequest, ApiResponse, flag, route
 from .models import BOOLEAN_DEPLOY_OPTIONS, DeployResult, attach
 
 
@@ -26,10 +26,6 @@ def _parts(req: ApiRequest) -> dict[str, bytes]:
     return out
 
 
-def _bool(v) -> bool:
-    return v is True or (isinstance(v, str) and v.lower() == "true")
-
-
 @route("POST", r"^metadata/deployRequest/?$", "metadata")
 def deploy_request(req: ApiRequest) -> ApiResponse:
     parts = _parts(req)
@@ -39,7 +35,7 @@ def deploy_request(req: ApiRequest) -> ApiResponse:
         options = (json.loads(parts.get("json") or b"{}") or {}).get("deployOptions", {}) or {}
     except ValueError as exc:
         raise JsonParserError(f"deployRequest: the json part is not JSON: {exc}") from None
-    flags = {k: _bool(v) for k, v in options.items() if k in BOOLEAN_DEPLOY_OPTIONS}
+    flags = {k: flag(v) for k, v in options.items() if k in BOOLEAN_DEPLOY_OPTIONS}
     result = attach(req.org).deploy(parts["file"], flags)
     return ApiResponse(201, {"id": result.id, "validatedDeployRequestId": None, "deployOptions": options,
                              "deployResult": result_json(result, False)})

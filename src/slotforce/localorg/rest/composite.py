@@ -23,10 +23,6 @@ _ROLLED_BACK_MESSAGE = "The transaction was rolled back since another operation 
 # sObject Collections
 
 
-def _flag(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() == "true")
-
-
 def _records_of(req: ApiRequest) -> tuple[list[dict], bool]:
     body = req.json_object()
     rows = body.get("records")
@@ -35,7 +31,7 @@ def _records_of(req: ApiRequest) -> tuple[list[dict], bool]:
     if len(rows) > MAX_COLLECTION:
         raise errors.ExceededIdLimit(f"record limit reached. cannot submit more than {MAX_COLLECTION} records "
                                      "into this call")
-    all_or_none = _flag(body.get("allOrNone", False)) or req.composite_all_or_none
+    all_or_none = d.flag(body.get("allOrNone", False)) or req.composite_all_or_none
     return rows, all_or_none
 
 
@@ -104,7 +100,7 @@ def collections(req: ApiRequest) -> ApiResponse:
         if len(ids) > MAX_COLLECTION:
             raise errors.ExceededIdLimit(f"record limit reached. cannot submit more than {MAX_COLLECTION} "
                                          "records into this call")
-        return _answer(_delete(req, ids, _flag(req.params.get("allOrNone")) or req.composite_all_or_none))
+        return _answer(_delete(req, ids, d.flag(req.params.get("allOrNone")) or req.composite_all_or_none))
     rows, all_or_none = _records_of(req)
     operation = "insert" if req.method == "POST" else "update"
     return _answer(_save_chunks(req, operation, rows, all_or_none))
@@ -247,7 +243,7 @@ def composite(req: ApiRequest) -> ApiResponse:
             raise errors.SalesforceError(f"Duplicate referenceId provided in the request: {s['referenceId']}",
                                          error_code="INVALID_API_INPUT")
         seen.add(s["referenceId"])
-    all_or_none = _flag(body.get("allOrNone", False))
+    all_or_none = d.flag(body.get("allOrNone", False))
     bodies: dict[str, Any] = {}
     out: list[dict] = []
     try:

@@ -75,6 +75,11 @@ class ApiResponse:
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
+def flag(value: Any) -> bool:
+    """A Boolean as Salesforce reads it from a JSON body or a query parameter: true, or "true" in any case."""
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
 def parse_json(body: bytes | str | None) -> Any:
     if body is None or body == b"" or body == "":
         raise errors.JsonParserError("No content to map due to end-of-input at [line:1, column:0]")
