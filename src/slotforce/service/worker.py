@@ -27,7 +27,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -71,9 +71,9 @@ class BatchReport:
     errors: list[str] = field(default_factory=list)  # distinct messages, for the summary
 
     def add(self, other: "BatchReport") -> None:
-        for name in ("batches", "leased", "processed", "skipped", "retried", "waiting", "abandoned", "failed",
-                     "api_calls", "seconds"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for f in fields(self):
+            if f.name != "errors":  # every other field is a count (or seconds) that adds up
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
         for e in other.errors:
             if e not in self.errors:
                 self.errors.append(e)
