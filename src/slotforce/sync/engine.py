@@ -24,7 +24,9 @@ from slotforce.sync.describe import DescribeCache, SObjectInfo
 from slotforce.sync.fetch import (
     FetchPlan, build_fetch, contacts_by_id_query, details_query, domain_count_query, snapshot_from,
 )
-from slotforce.sync.gateway import KNOCK_ON_CODES, ApiError, Gateway, SalesforceCallError, SubResult, is_transient
+from slotforce.sync.gateway import (
+    KNOCK_ON_CODES, ApiError, Gateway, ItemResult, SalesforceCallError, SubResult, is_transient,
+)
 from slotforce.sync.limits import WRITE_CALL_BUDGET, call_cost, is_governor_limit, save_cost, write_chunks
 from slotforce.sync.owner import OwnerLookup, round_robin_owner
 from slotforce.sync.plan import BookingPlan, RecordUpdate, plan_change
@@ -98,6 +100,15 @@ def rejected_fields(err: ApiError) -> set[str]:
     return names
 
 
+def _query_body(what: str, result: SubResult | None) -> dict[str, Any]:
+    """The answer of a query subrequest; SalesforceCallError (transient when a retry may help) if it failed."""
+    if result is None or not result.ok:
+        errs = result.errors if result else [ApiError("MISSING_RESPONSE", f"no answer for the {what}")]
+        status = result.status if result else None
+        raise SalesforceCallError(what, errs, status, is_transient(errs[0].code if errs else None, status))
+    return result.body or {}
+
+
 def _first_error(errors: list[ApiError]) -> ApiError:
     causes = [e for e in errors if e.code not in KNOCK_ON_CODES]
     return (causes or errors or [ApiError("UNKNOWN", "no error details")])[0]
@@ -139,26 +150,15 @@ class SyncEngine:
     def fetch(self, changes: list[BookingChange], *, round_robin: bool = False) -> tuple[FetchPlan, Snapshot]:
         plan = build_fetch(changes, self.settings, self.describes(), round_robin=round_robin)
         results = self.gateway.composite(fetch_call(self.api_version, plan.queries))
-        bodies = {}
-        for ref in plan.queries:
-            r = results.get(ref)
-            if r is None or not r.ok:
-                errs = r.errors if r else [ApiError("MISSING_RESPONSE", f"no answer for query {ref}")]
-                code = errs[0].code if errs else None
-                raise SalesforceCallError(f"Fetch query {ref}", errs, r.status if r else None,
-                                          is_transient(code, r.status if r else None))
-            bodies[ref] = r.body or {}
+        bodies = {ref: _query_body(f"Fetch query {ref}", results.get(ref)) for ref in plan.queries}
         return plan, snapshot_from(plan, bodies)
 
     def fetch_details(self, plan: FetchPlan, snapshot: Snapshot, account_ids: list[str]) -> None:
         text = details_query(plan, sorted(set(account_ids)))
-        body = self.gateway.composite(fetch_call(self.api_version, {"details": text})).get("details")
-        if body is None or not body.ok:
-            errs = body.errors if body else []
-            raise SalesforceCallError("Account details query", errs, body.status if body else None,
-                                      is_transient(errs[0].code if errs else None, body.status if body else None))
+        results = self.gateway.composite(fetch_call(self.api_version, {"details": text}))
+        body = _query_body("Account details query", results.get("details"))
         snapshot.merge_accounts([account_from(r, plan.sub_region_field, plan.value_fields.get("Account", []))
-                                 for r in (body.body or {}).get("records", [])])
+                                 for r in body.get("records", [])])
         for i in account_ids:  # gone since the aggregate ran: remember so planning cannot loop
             snapshot.accounts.setdefault(i, account_from({"Id": i}))
 
@@ -169,22 +169,15 @@ class SyncEngine:
             results = self.gateway.composite(fetch_call(self.api_version, {f"count{i}": domain_count_query(d)
                                                                            for i, d in enumerate(chunk)}))
             for i, d in enumerate(chunk):
-                r = results.get(f"count{i}")
-                if r is None or not r.ok:
-                    errs = r.errors if r else []
-                    raise SalesforceCallError(f"Contact count query for {d}", errs, r.status if r else None,
-                                              is_transient(errs[0].code if errs else None, r.status if r else None))
-                snapshot.domain_counts[d] = domain_counts_from((r.body or {}).get("records", []), [d]).get(d, [])
+                body = _query_body(f"Contact count query for {d}", results.get(f"count{i}"))
+                snapshot.domain_counts[d] = domain_counts_from(body.get("records", []), [d]).get(d, [])
                 snapshot.recount_domains.discard(d)
 
     def fetch_contacts(self, plan: FetchPlan, snapshot: Snapshot, contact_ids: list[str]) -> None:
         text = contacts_by_id_query(plan, contact_ids)
-        body = self.gateway.composite(fetch_call(self.api_version, {"contactsById": text})).get("contactsById")
-        if body is None or not body.ok:
-            errs = body.errors if body else []
-            raise SalesforceCallError("Contacts of converted Leads query", errs, body.status if body else None,
-                                      is_transient(errs[0].code if errs else None, body.status if body else None))
-        for r in (body.body or {}).get("records", []):
+        results = self.gateway.composite(fetch_call(self.api_version, {"contactsById": text}))
+        body = _query_body("Contacts of converted Leads query", results.get("contactsById"))
+        for r in body.get("records", []):
             snapshot.contacts_by_id[r["Id"]] = person_from(r, "Contact", plan.value_fields.get("Contact", []))
         for i in contact_ids:  # deleted since the Lead was converted: known now, so planning cannot loop
             snapshot.contacts_by_id.setdefault(i, PersonRecord(id=i, sobject="Contact", email=""))
@@ -555,7 +548,6 @@ class SyncEngine:
             if len(items) == len(keys):
                 done(key, items[i])
             else:  # the whole subrequest failed: every record shares its error
-                from slotforce.sync.gateway import ItemResult
                 errs = items[0].errors if items else [ApiError("MISSING_RESPONSE", "no answer for this subrequest")]
                 done(key, ItemResult(None, False, errs))
 
