@@ -114,7 +114,8 @@ class Gateway:
         self.api_version = api_version or getattr(sf, "sf_version", "62.0")
         self.calls = 0  # HTTP requests made (each is one API call)
 
-    def _restful(self, path: str, what: str, **kwargs: Any) -> Any:
+    def restful(self, path: str, what: str, **kwargs: Any) -> Any:
+        """One REST call under /services/data/vXX.X/, counted; `what` names it in a SalesforceCallError."""
         self.calls += 1
         try:
             return self.sf.restful(path, **kwargs)
@@ -133,14 +134,14 @@ class Gateway:
     def composite(self, call: CompositeCall) -> dict[str, SubResult]:
         if not call.subrequests:
             return {}
-        answer = self._restful("composite", "Composite request", method="POST", json=call.body())
+        answer = self.restful("composite", "Composite request", method="POST", json=call.body())
         out = {}
         for item in (answer or {}).get("compositeResponse", []):
             out[item["referenceId"]] = SubResult(item["referenceId"], int(item.get("httpStatusCode", 0)), item.get("body"))
         return out
 
     def query(self, text: str) -> dict[str, Any]:
-        return self._restful("query", "Query", params={"q": text}) or {}
+        return self.restful("query", "Query", params={"q": text}) or {}
 
     def describe(self, names: list[str]) -> dict[str, SObjectInfo]:
         """Describe several objects in one Composite call (single calls if the server refuses)."""
@@ -165,7 +166,7 @@ class Gateway:
                 retry.append(n)
         for n in retry:
             try:
-                body = self._restful(f"sobjects/{n}/describe", f"Describe {n}")
+                body = self.restful(f"sobjects/{n}/describe", f"Describe {n}")
             except SalesforceCallError as err:
                 if err.transient:
                     raise

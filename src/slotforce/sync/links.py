@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from simple_salesforce import Salesforce
-from simple_salesforce.exceptions import SalesforceError as SimpleSalesforceError
 
+from slotforce.sync.gateway import Gateway, SalesforceCallError
 from slotforce.sync.soql import in_list
 from slotforce.yamlfile import YamlFileError, read_yaml
 
@@ -167,30 +167,29 @@ def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield items[i:i + size]
 
 
-def _restful(sf: Salesforce, path: str, what: str, **kwargs: Any) -> Any:
+def _call(gateway: Gateway, path: str, what: str, **kwargs: Any) -> Any:
+    """One call through the engine's gateway; a failed call stops the whole link sync."""
     try:
-        return sf.restful(path, **kwargs)
-    except SimpleSalesforceError as err:
-        raise LinkSyncError(f"{what} failed (HTTP {err.status}): {err.content!r:.400}") from err
-    except Exception as err:  # connection errors from requests
-        raise LinkSyncError(f"{what} failed: {err}") from err
+        return gateway.restful(path, what, **kwargs)
+    except SalesforceCallError as err:
+        detail = "; ".join(str(e) for e in err.errors) or "no error details"
+        status = f"HTTP {err.status}" if err.status else "no answer"
+        raise LinkSyncError(f"{what} failed ({status}): {detail}") from err
 
 
-def existing_links(sf: Salesforce, keys: Sequence[str], result: LinkSyncResult | None = None) -> dict[str, dict[str, Any]]:
+def existing_links(gateway: Gateway, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Current rows by lower-cased Link_Key__c; one query per QUERY_CHUNK keys (plus pages)."""
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(list(keys), QUERY_CHUNK):
         soql = f"SELECT Id, {', '.join(FIELDS)} FROM {SOBJECT} WHERE {EXTERNAL_ID} IN {in_list(chunk)}"
-        page = _restful(sf, "query", "Query of existing Scheduling Links", params={"q": soql})
+        page = _call(gateway, "query", "Query of existing Scheduling Links", params={"q": soql})
         while True:
-            if result is not None:
-                result.api_calls += 1
             for rec in page.get("records", []):
                 found[str(rec.get(EXTERNAL_ID) or "").lower()] = rec
             next_url = page.get("nextRecordsUrl")
             if page.get("done", True) or not next_url:
                 break
-            page = _restful(sf, "query/" + next_url.rsplit("/", 1)[-1], "Query page of Scheduling Links")
+            page = _call(gateway, "query/" + next_url.rsplit("/", 1)[-1], "Query page of Scheduling Links")
     return found
 
 
@@ -198,10 +197,11 @@ def sync_links(sf: Salesforce, links: Sequence[SchedulingLink], *,
                progress: Callable[[str, int, int], None] | None = None) -> LinkSyncResult:
     """Upsert the links that differ from the org; `progress(phase, done, total)` after each call."""
     result = LinkSyncResult(total=len(links))
+    gateway = Gateway(sf)
     keys = [link.key for link in links]
     current: dict[str, dict[str, Any]] = {}
     for n, chunk in enumerate(_chunks(keys, QUERY_CHUNK), 1):
-        current.update(existing_links(sf, chunk, result))
+        current.update(existing_links(gateway, chunk))
         if progress:
             progress("compare", min(n * QUERY_CHUNK, len(keys)), len(keys))
     changed = [link for link in links if (rec := current.get(link.key.lower())) is None or not _same(rec, link.record())]
@@ -212,9 +212,8 @@ def sync_links(sf: Salesforce, links: Sequence[SchedulingLink], *,
     for chunk in _chunks(changed, COLLECTION_SIZE):
         body = {"allOrNone": False,
                 "records": [{"attributes": {"type": SOBJECT}, **link.record()} for link in chunk]}
-        answer = _restful(sf, f"composite/sobjects/{SOBJECT}/{EXTERNAL_ID}", "Upsert of Scheduling Links",
-                          method="PATCH", json=body)
-        result.api_calls += 1
+        answer = _call(gateway, f"composite/sobjects/{SOBJECT}/{EXTERNAL_ID}", "Upsert of Scheduling Links",
+                       method="PATCH", json=body)
         for link, item in zip(chunk, answer or []):
             if item.get("success"):
                 if item.get("created"):
@@ -228,4 +227,5 @@ def sync_links(sf: Salesforce, links: Sequence[SchedulingLink], *,
         done += len(chunk)
         if progress:
             progress("upsert", done, len(changed))
+    result.api_calls = gateway.calls
     return result
