@@ -22,7 +22,7 @@ from simple_salesforce import Salesforce
 
 from slotforce.sync.gateway import Gateway, SalesforceCallError
 from slotforce.sync.soql import in_list
-from slotforce.yamlfile import YamlFileError, read_yaml
+from slotforce.yamlfile import YamlFileError, read_yaml, validation_problems
 
 SOBJECT = "Scheduling_Link__c"
 EXTERNAL_ID = "Link_Key__c"
@@ -92,12 +92,8 @@ def parse_links(document: Any, source: str = "links file") -> list[SchedulingLin
         try:
             link = SchedulingLink.model_validate(entry)
         except ValidationError as err:
-            for e in err.errors():
-                name = ".".join(str(p) for p in e["loc"])
-                msg = e["msg"].removeprefix("Value error, ")
-                if e["type"] == "extra_forbidden":
-                    msg = "unknown key (a link has key, url, kind, owner_email, active)"
-                problems.append((f"{_where(i, entry)}.{name}", msg))
+            problems += validation_problems(err, (_where(i, entry),),
+                                            unknown_key="unknown key (a link has key, url, kind, owner_email, active)")
             continue
         folded = link.key.lower()  # Salesforce external ids match case-insensitively
         if folded in first_index:

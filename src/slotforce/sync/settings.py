@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from slotforce.sync.describe import SObjectInfo
-from slotforce.yamlfile import YamlFileError, config_path, key_path, read_yaml
+from slotforce.yamlfile import YamlFileError, config_path, read_yaml, validation_problems
 
 FieldType = Literal["text", "textarea", "date", "datetime", "phone", "checkbox", "picklist", "custom"]
 DATE_VALUES = ("booking_start_date", "booking_created_date", "booking_cancel_date")
@@ -182,15 +182,8 @@ class SettingsError(Exception):
 
 
 def _problems(err: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
-    found = []
-    for e in err.errors():
-        # pydantic adds the Literal/union member name to loc; those are not keys in the file
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in ("str", "bool"))))
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see docs/design.md for the settings keys)"
-        found.append((key_path(prefix + loc), msg))
-    return found
+    return validation_problems(err, prefix,
+                               unknown_key="unknown key (check the spelling; see docs/design.md for the settings keys)")
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
