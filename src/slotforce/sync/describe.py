@@ -22,10 +22,6 @@ class FieldInfo:
     nillable: bool = True
     picklist: tuple[str, ...] = ()  # active values only, in org order
 
-    @property
-    def is_text(self) -> bool:
-        return self.type in {"string", "textarea", "phone", "email", "url", "encryptedstring", "combobox"}
-
 
 @dataclass(frozen=True)
 class SObjectInfo:
@@ -57,7 +53,7 @@ class SObjectInfo:
 
 
 class DescribeCache:
-    """Describe results per sObject, fetched by `load(names) -> {name: describe body}` when stale."""
+    """Describe results per sObject for `ttl_seconds`; `missing(names)` says which to describe again."""
 
     def __init__(self, ttl_seconds: float = 3600.0, clock: Callable[[], float] = time.monotonic):
         self.ttl = ttl_seconds

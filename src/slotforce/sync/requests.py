@@ -126,12 +126,6 @@ class WriteLayout:
     readback: str | None = None
 
 
-def inline_capacity(plans: list[BookingPlan]) -> int:
-    """How many new people one write call can create inline (2 subrequests each, worst case)."""
-    fixed = 4  # actions, whoUpdates, eventWrites, readBack
-    return (MAX_SUBREQUESTS - fixed) // 2
-
-
 def new_people(plans: list[BookingPlan]) -> list[NewRecord]:
     seen: dict[tuple[str, str], NewRecord] = {}
     for p in plans:
