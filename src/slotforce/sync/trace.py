@@ -1,8 +1,10 @@
 """Routing trace and sync errors: every decision as a step, kept per booking; last error per event type.
 
-The durable store implements `TraceStore` later; `MemoryTraceStore` and `SqliteTraceStore` here
-are enough for the engine, the tests and a single-process service. `render_trace` and
-`render_errors` are what `slotforce trace UID` and `slotforce errors` print.
+The service keeps traces and errors in the outbox, not here: `Outbox.finish` stores each change's
+steps with its outcome, the worker's `OutboxErrorSink` is the engine's `TraceStore`, and
+`slotforce trace UID` / `slotforce errors` print from the outbox (store/cli.py).
+`MemoryTraceStore`, `SqliteTraceStore`, `render_trace` and `render_errors` serve the engine used on
+its own (tests, a script calling `SyncEngine`).
 """
 
 from __future__ import annotations
