@@ -11,6 +11,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+# Describe types that hold free text: a text mapping may write them, truncated to their length.
+TEXT_TYPES = frozenset({"string", "textarea", "phone", "email", "url", "combobox", "encryptedstring"})
+
 
 @dataclass(frozen=True)
 class FieldInfo:
@@ -21,6 +24,10 @@ class FieldInfo:
     updateable: bool = True
     nillable: bool = True
     picklist: tuple[str, ...] = ()  # active values only, in org order
+
+    @property
+    def is_text(self) -> bool:
+        return self.type in TEXT_TYPES
 
 
 @dataclass(frozen=True)

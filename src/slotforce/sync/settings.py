@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from slotforce.sync.describe import SObjectInfo
+from slotforce.sync.describe import TEXT_TYPES, SObjectInfo
 from slotforce.yamlfile import YamlFileError, config_path, read_yaml, validation_problems
 
 FieldType = Literal["text", "textarea", "date", "datetime", "phone", "checkbox", "picklist", "custom"]
@@ -262,14 +262,14 @@ class ConfigProblem:
 
 # Which describe types a mapping type may be written to.
 _TYPE_FITS: dict[str, set[str]] = {
-    "text": {"string", "textarea", "email", "url", "phone", "combobox", "encryptedstring"},
+    "text": set(TEXT_TYPES),
     "textarea": {"textarea", "string"},
     "phone": {"phone", "string"},
     "date": {"date", "datetime"},
     "datetime": {"datetime", "date"},
     "checkbox": {"boolean"},
     "picklist": {"picklist", "multipicklist"},
-    "custom": {"string", "textarea", "email", "url", "phone", "combobox", "picklist", "encryptedstring"},
+    "custom": set(TEXT_TYPES) | {"picklist"},
 }
 
 

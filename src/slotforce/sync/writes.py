@@ -17,7 +17,6 @@ from slotforce.sync.describe import FieldInfo, SObjectInfo
 from slotforce.sync.settings import FieldMapping
 
 _TOKEN = re.compile(r"\{([^{}]+)\}")
-_TEXT_TYPES = {"string", "textarea", "phone", "email", "url", "combobox", "encryptedstring"}
 
 
 @dataclass(frozen=True)
@@ -153,7 +152,7 @@ def _value_for(m: FieldMapping, f: FieldInfo | None, change: BookingChange) -> t
             if v.lower() == text.lower():
                 return v, None
         return None, f"{text!r} is not an active picklist value"
-    if f.type in _TEXT_TYPES:
+    if f.is_text:
         return _truncate(text, f), None
     return None, f"{f.type} fields are not written by mappings"
 
