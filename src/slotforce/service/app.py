@@ -248,7 +248,7 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
             found, trace = await run_in_threadpool(service.owner, email, event_type, hosts)
         except (SalesforceCallError, ConnectError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=503 if getattr(exc, "transient", True) else 502)
-        steps = [{"step": s.step, "detail": s.detail} for s in trace]
+        steps = trace.as_json()
         if found is None:
             why = trace[-1].step if len(trace) else "owner_not_found"
             return JSONResponse({"owner": None, "reason": why, "trace": steps}, status_code=404)

@@ -102,13 +102,9 @@ class OutboxErrorSink:
         return []
 
 
-def trace_json(outcome: Outcome) -> list[dict[str, Any]]:
-    return [{"step": s.step, "detail": s.detail} for s in outcome.trace]
-
-
 def item_result(item_id: int, o: Outcome, budget_retry_at: datetime | None = None) -> ItemResult:
     """Turn the engine's outcome into the outbox's verdict for one item."""
-    trace = trace_json(o)
+    trace = o.trace.as_json()
     if o.status in ("processed", "pending", "skipped"):
         outcome: dict[str, Any] = {"status": o.status, "booking_action_id": o.booking_action_id,
                                    "event_id": o.event_id, "who_id": o.who_id}

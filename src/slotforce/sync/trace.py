@@ -44,6 +44,10 @@ class Trace(list[TraceStep]):
     def steps(self, name: str) -> list[TraceStep]:
         return [s for s in self if s.step == name]
 
+    def as_json(self) -> list[dict[str, Any]]:
+        """The steps as the outbox keeps them and /owner answers them: [{"step": name, "detail": {...}}]."""
+        return [{"step": s.step, "detail": s.detail} for s in self]
+
 
 @dataclass(frozen=True)
 class SyncError:
@@ -112,7 +116,7 @@ class SqliteTraceStore:
         )
 
     def save_trace(self, booking_uid: str, action_key: str, steps: list[TraceStep]) -> None:
-        body = json.dumps([{"step": s.step, "detail": s.detail} for s in steps], default=str)
+        body = json.dumps(Trace(steps).as_json(), default=str)
         with self._lock, self._db:
             self._db.execute("INSERT OR REPLACE INTO sync_trace VALUES (?,?,?,?)", (booking_uid, action_key, body, _now()))
 
