@@ -459,7 +459,8 @@ class SyncEngine:
                 o.booking_action_id = rid
                 if who_new and who_new in created:
                     o.who_id = created[who_new]
-                o.plan.trace.add("booking_action_upserted", id=rid) if o.plan else None
+                if o.plan:
+                    o.plan.trace.add("booking_action_upserted", id=rid)
                 return
             if who_new in reused and not final:  # the person existed after all: send the action again with its id
                 f, _ = fields_of[key]
