@@ -235,7 +235,11 @@ class Worker:
         return report
 
     def release(self, lease: Lease) -> None:
-        """Give the lease's items back to the queue at once (they were not sent, or not recorded)."""
+        """Give the lease's items back to the queue at once (they were not sent, or not recorded).
+
+        This counts as an attempt (unlike `Outbox.release`): a change that makes the worker fail
+        mid-batch must end as a failure after max_attempts, not loop forever.
+        """
         now = datetime.now(timezone.utc)
         try:
             self.outbox.finish(lease.id, [ItemResult.retry(i.id, "released: the worker stopped before finishing",
