@@ -18,7 +18,7 @@ COMMANDS: dict[str, str] = {
     "errors": "slotforce.store.cli:errors",
     "replay": "slotforce.store.cli:replay",
     "trace": "slotforce.store.cli:trace",
-    "check-config": "slotforce.sync.cli:check_config_command",
+    "check-config": "slotforce.service.cli:check_config_command",
     "serve": "slotforce.service.cli:serve",
     "sync": "slotforce.service.cli:sync",
     "owner": "slotforce.service.cli:owner",

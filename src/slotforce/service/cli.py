@@ -1,4 +1,5 @@
-"""`slotforce serve`, `slotforce sync`, `slotforce owner EMAIL`, `slotforce links sync FILE`."""
+"""`slotforce serve`, `sync`, `owner EMAIL`, `links sync FILE`, `check-config`: the commands that run the engine
+against the org named in slotforce.yml."""
 
 from __future__ import annotations
 
@@ -236,3 +237,49 @@ def links_sync(config: str | None, file: str) -> None:
         click.echo(f"  {failure}", err=True)
     if result.failed:
         sys.exit(1)
+
+
+# The objects whose describe `check-config` reads (mappings write to Event and the Who record; accounts are matched).
+CHECKED_OBJECTS = ["Event", "Lead", "Contact", "Account"]
+
+
+@click.command("check-config")
+@config_option
+@click.option("--offline", is_flag=True, help="Only check the file; do not connect to Salesforce.")
+def check_config_command(config: str | None, offline: bool) -> None:
+    """Validate slotforce.yml: keys and values offline, then fields and picklists against the org.
+
+    Exit status: 0 valid, 1 problems found, 2 the org could not be reached (file checks passed).
+    """
+    # The file as the service reads it (links:, outbox: included); the checks are the engine's.
+    from slotforce.service.config import load_service_config
+    from slotforce.sync.settings import check_config
+
+    try:
+        cfg = load_service_config(config)
+    except SettingsError as err:
+        click.echo(str(err), err=True)
+        sys.exit(1)
+    settings = cfg.settings
+    click.echo(f"{cfg.path}: valid ({len(settings.event_types)} event type(s): {', '.join(settings.event_types)})")
+    if offline:
+        return
+    from slotforce.service.connect import ConnectError, connect
+    from slotforce.sync.gateway import Gateway, SalesforceCallError
+
+    try:
+        sf = connect(settings.salesforce, cfg.base_dir)
+        describes = Gateway(sf, settings.salesforce.api_version).describe(CHECKED_OBJECTS)
+    except (ConnectError, SalesforceCallError) as err:
+        click.echo(f"could not check against the org: {err}", err=True)
+        sys.exit(2)
+    missing = [o for o in CHECKED_OBJECTS if o not in describes]
+    problems = check_config(settings, describes)
+    for name in missing:
+        click.echo(f"warning: the org has no {name} object visible to this user", err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) against the org at {sf.sf_instance}:", err=True)
+        for p in problems:
+            click.echo(f"  {p}", err=True)
+        sys.exit(1)
+    click.echo(f"fits the org at {sf.sf_instance}: every mapped field exists, types fit, picklist values are active")
