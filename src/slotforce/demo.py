@@ -132,7 +132,7 @@ def service(config: Path, env: dict[str, str], work: Path):
 
 
 def post_webhooks(url: str, files: list[str]) -> None:
-    from slotforce.sources.signatures import sign_calcom, sign_calendly
+    from slotforce.sources import sign_calcom, sign_calendly
 
     step("4. Post signed webhooks to slotforce serve")
     table = Table("webhook", "source", "answer", title_justify="left")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from slotforce.package.mdapi import deploy
+from slotforce.package import deploy
 
 API_SECRET = "test-api-secret"
 API_SECRET_ENV = "SLOTFORCE_TEST_API_SECRET"

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
 import yaml
 
 if TYPE_CHECKING:
@@ -24,6 +25,12 @@ class YamlFileError(Exception):
 def config_path(option: str | os.PathLike[str] | None = None) -> Path:
     """--config PATH, else $SLOTFORCE_CONFIG, else ./slotforce.yml."""
     return Path(option or os.environ.get("SLOTFORCE_CONFIG") or "slotforce.yml")
+
+
+# The one --config option every command that reads slotforce.yml takes.
+config_option = click.option(
+    "--config", "config", type=click.Path(dir_okay=False), default=None,
+    help="slotforce.yml (default: $SLOTFORCE_CONFIG or ./slotforce.yml).")
 
 
 def read_yaml(path: str | os.PathLike[str]) -> Any:

@@ -18,7 +18,7 @@ import pytest
 from reliability_kit import COMPRESSED, COMPRESSED_BACKOFF, body, count, created, doubles, drain_until_settled, \
     open_outbox, settings_for, unfinished
 from slotforce.service.worker import Worker
-from slotforce.sources.intake import receive
+from slotforce.sources import receive
 
 BOOKINGS = 600
 BATCH = 200

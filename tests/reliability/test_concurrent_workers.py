@@ -17,7 +17,7 @@ import pytest
 from reliability_kit import add_mixed_faults, body, count, created, doubles, drain_until_settled, events_by_uid, \
     expected_events, open_outbox, settings_for, story_of, unfinished
 from slotforce.service.worker import Worker
-from slotforce.sources.intake import receive
+from slotforce.sources import receive
 
 BATCH = 200
 

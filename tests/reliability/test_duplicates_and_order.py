@@ -18,7 +18,7 @@ import pytest
 from reliability_kit import body, canceled, count, created, doubles, drain_until_settled, events_by_uid, no_show, \
     open_outbox, query_all, rescheduled, settings_for
 from slotforce.service.worker import Worker
-from slotforce.sources.intake import receive
+from slotforce.sources import receive
 
 STORY = [
     created(1, uid="ord-1"),

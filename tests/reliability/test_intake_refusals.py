@@ -17,7 +17,7 @@ import pytest
 
 from slotforce.testing import write_config
 from reliability_kit import COMPRESSED_OUTBOX, ServeProcess, body, count, created
-from slotforce.sources.signatures import sign_api, sign_calcom, sign_calendly
+from slotforce.sources import sign_api, sign_calcom, sign_calendly
 from slotforce.store import open_store
 
 SECRETS = {"RELIABILITY_API_SECRET": "api-secret-1", "RELIABILITY_CALCOM_SECRET": "calcom-secret-1",

@@ -24,7 +24,7 @@ import pytest
 
 from slotforce.testing import write_config
 from reliability_kit import COMPRESSED_OUTBOX, SLOTFORCE, body, count, created, doubles, events_by_uid
-from slotforce.sources.intake import receive
+from slotforce.sources import receive
 from slotforce.store import open_store
 
 BOOKINGS = 600
@@ -158,7 +158,7 @@ def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_bo
     import httpx
 
     from reliability_kit import ServeProcess
-    from slotforce.sources.signatures import sign_api
+    from slotforce.sources import sign_api
 
     total, kill_after = 300, 150
     bodies = {f"rel-{n:05d}": body(created(n)) for n in range(total)}

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from slotforce.testing import API_SECRET, wait_for
 from slotforce.service.app import Service, build_app
 from slotforce.service.config import load_service_config
-from slotforce.sources.signatures import sign_api
+from slotforce.sources import sign_api
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "webhooks"
 BOOKING = (FIXTURES / "api" / "booking_created.json").read_bytes()
@@ -62,7 +62,7 @@ def test_bad_signature_is_401_and_nothing_is_stored(client, service):
 
 def test_stale_calendly_signature_is_401(client, service, monkeypatch):
     service.secrets["calendly"] = "calendly-key"
-    from slotforce.sources.signatures import sign_calendly
+    from slotforce.sources import sign_calendly
 
     body = (FIXTURES / "calendly" / "invitee_created_new_lead.json").read_bytes()
     stale = sign_calendly("calendly-key", body, timestamp=int(time.time()) - 3600)

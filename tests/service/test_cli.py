@@ -37,7 +37,7 @@ def test_commands_name_the_bad_key_of_slotforce_yml(tmp_path):
 def test_sync_without_an_org_says_how_to_start_one(tmp_path):
     config = tmp_path / "slotforce.yml"
     config.write_text("salesforce: {local: org-state}\nstore: sqlite:///outbox.db\n")
-    from slotforce.sources.intake import receive
+    from slotforce.sources import receive
     from slotforce.store import open_store
 
     booking = Path(__file__).parents[1] / "fixtures" / "webhooks" / "api" / "booking_created.json"

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from slotforce.testing import API_SECRET, API_SECRET_ENV, wait_for
-from slotforce.sources.signatures import sign_api
+from slotforce.sources import sign_api
 from slotforce.store import open_store
 
 BOOKING = (Path(__file__).parents[1] / "fixtures" / "webhooks" / "api" / "booking_created.json").read_bytes()

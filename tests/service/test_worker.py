@@ -15,7 +15,7 @@ from slotforce.cli import main
 from slotforce.service.config import load_service_config
 from slotforce.service.connect import connect
 from slotforce.service.worker import Worker
-from slotforce.sources.intake import receive
+from slotforce.sources import receive
 from slotforce.store import open_store
 
 WEBHOOKS = Path(__file__).parents[1] / "fixtures" / "webhooks"

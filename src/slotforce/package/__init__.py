@@ -1,15 +1,18 @@
 """The slotforce Salesforce package: a Python model rendered to SFDX source and checked against the XSD.
 
 Public API: `build(out_dir, extensions=None) -> BuildReport`, `validate(path) -> list[Problem]`,
+`mdapi_zip(source)` / `deploy(sf, source)` (force-app as a Metadata API zip, deployed),
 `render(package) -> {relative path: xml}`, and `definition.slotforce_package(extensions=None)`.
 Imports nothing of the engine (sync, sources, store, service, localorg).
 """
 
 from slotforce.package.build import BuildReport, build, validate
 from slotforce.package.errors import DefinitionError, PackageError, SchemaError
+from slotforce.package.mdapi import deploy, mdapi_zip
 from slotforce.package.writer import render
 from slotforce.package.xsd import Problem
 
 __all__ = [
-    "BuildReport", "DefinitionError", "PackageError", "Problem", "SchemaError", "build", "render", "validate",
+    "BuildReport", "DefinitionError", "PackageError", "Problem", "SchemaError", "build", "deploy", "mdapi_zip", "render",
+    "validate",
 ]

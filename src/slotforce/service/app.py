@@ -38,11 +38,11 @@ from slotforce.service.config import ServiceConfig
 from slotforce.service.connect import ConnectError, connect
 from slotforce.service.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
 from slotforce.service.worker import FLUSH_INTERVAL, Worker
-from slotforce.sources import DEFAULT_MAX_BODY_BYTES, SOURCES, WebhookRejected, options_for, secrets_from_env
-from slotforce.sources.intake import receive
+from slotforce.sources import (
+    DEFAULT_MAX_BODY_BYTES, SOURCES, WebhookRejected, options_for, receive, secrets_from_env,
+)
 from slotforce.store import Outbox, StoreError
-from slotforce.sync.engine import SyncEngine
-from slotforce.sync.gateway import SalesforceCallError
+from slotforce.sync import LinkSyncError, LinksFileError, SalesforceCallError, SyncEngine, load_links, sync_links
 
 log = logging.getLogger("slotforce.service")
 
@@ -64,8 +64,6 @@ class LinkSchedule:
         self.last_result: str | None = None
 
     def run_once(self) -> None:
-        from slotforce.sync.links import LinkSyncError, LinksFileError, load_links, sync_links
-
         path = self.service.config.links_file
         try:
             # a client of its own, made per run: hourly runs get a fresh session and never share one

@@ -12,11 +12,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from slotforce.sync.settings import SettingsError
-
-config_option = click.option(
-    "--config", "config", type=click.Path(dir_okay=False), default=None,
-    help="slotforce.yml (default: $SLOTFORCE_CONFIG or ./slotforce.yml).")
+from slotforce.sync import SettingsError
+from slotforce.yamlfile import config_option
 
 
 def _console(err: bool = False) -> Console:
@@ -174,8 +171,7 @@ def owner(config: str | None, email: str, event_type: str | None, hosts: tuple[s
 
     Prints the owner's email, the record that decided and why; exit status 3 when there is none.
     """
-    from slotforce.sync.engine import SyncEngine
-    from slotforce.sync.gateway import SalesforceCallError
+    from slotforce.sync import SalesforceCallError, SyncEngine
 
     cfg = _config(config)
     engine = SyncEngine(cfg.settings, _connect(cfg))
@@ -208,7 +204,7 @@ def links_sync(config: str | None, file: str) -> None:
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from slotforce.sync.links import LinkSyncError, LinksFileError, load_links, sync_links
+    from slotforce.sync import LinkSyncError, LinksFileError, load_links, sync_links
 
     try:
         entries = load_links(file)
@@ -253,7 +249,7 @@ def check_config_command(config: str | None, offline: bool) -> None:
     """
     # The file as the service reads it (links:, outbox: included); the checks are the engine's.
     from slotforce.service.config import load_service_config
-    from slotforce.sync.settings import check_config
+    from slotforce.sync import check_config
 
     try:
         cfg = load_service_config(config)
@@ -265,7 +261,7 @@ def check_config_command(config: str | None, offline: bool) -> None:
     if offline:
         return
     from slotforce.service.connect import ConnectError, connect
-    from slotforce.sync.gateway import Gateway, SalesforceCallError
+    from slotforce.sync import Gateway, SalesforceCallError
 
     try:
         sf = connect(settings.salesforce, cfg.base_dir)

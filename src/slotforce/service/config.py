@@ -16,9 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from slotforce.store import Outbox, open_store
-from slotforce.store.timing import OutboxTiming
-from slotforce.sync.settings import Settings, SettingsError, parse_settings, read_config_yaml
+from slotforce.store import Outbox, OutboxTiming, open_store
+from slotforce.sync import Settings, SettingsError, parse_settings, read_config_yaml
 from slotforce.yamlfile import config_path, validation_problems
 
 # Keys of slotforce.yml that belong to the service, not to the engine's Settings model.

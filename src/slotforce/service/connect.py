@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 import requests
 from simple_salesforce import Salesforce
 
-from slotforce.sync.settings import SalesforceSettings
+from slotforce.sync import SalesforceSettings
 
 
 # Seconds one Salesforce call may take when nobody set a tighter limit (the worker does: 3/4 of its lease).

@@ -36,14 +36,10 @@ from pydantic import ValidationError
 from simple_salesforce import Salesforce
 
 from slotforce.service.connect import call_guard
-from slotforce.store import BUDGET_SPENT, ItemResult, Lease, LeaseLost, Outbox
-from slotforce.store.outbox import DEFAULT_BATCH
-from slotforce.store.timing import OutboxTiming
-from slotforce.sync.booking import BookingChange
-from slotforce.sync.engine import Outcome, SyncEngine
-from slotforce.sync.gateway import SalesforceCallError
-from slotforce.sync.settings import Settings
-from slotforce.sync.trace import StoredTrace, SyncError, TraceStep
+from slotforce.store import BUDGET_SPENT, DEFAULT_BATCH, ItemResult, Lease, LeaseLost, Outbox, OutboxTiming
+from slotforce.sync import (
+    BookingChange, Outcome, SalesforceCallError, Settings, StoredTrace, SyncEngine, SyncError, TraceStep,
+)
 
 log = logging.getLogger("slotforce.worker")
 

@@ -16,7 +16,7 @@ from typing import Any
 from slotforce.sources.errors import bad_payload
 from slotforce.sources.payload import ParsedChanges, Reader
 from slotforce.sources.signatures import verify_calcom
-from slotforce.sync.booking import Action, BookingChange, Person, Utm
+from slotforce.sync import Action, BookingChange, Person, Utm
 
 SOURCE = "calcom"
 

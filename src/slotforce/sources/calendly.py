@@ -21,7 +21,7 @@ from typing import Any
 from slotforce.sources.errors import bad_payload
 from slotforce.sources.payload import ParsedChanges, Reader, last_path_segment, slugify
 from slotforce.sources.signatures import DEFAULT_REPLAY_WINDOW, verify_calendly
-from slotforce.sync.booking import Action, BookingChange, Person, Utm
+from slotforce.sync import Action, BookingChange, Person, Utm
 
 SOURCE = "calendly"
 

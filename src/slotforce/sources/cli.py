@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import click
 
-from slotforce.sources import SOURCES, WebhookRejected, options_for
-from slotforce.sources.intake import receive
-from slotforce.store import StoreError
-from slotforce.store.cli import config_option, outbox_from
-from slotforce.store.config import config_path, read_config
+from slotforce.sources import SOURCES, WebhookRejected, options_for, receive
+from slotforce.store import StoreError, open_configured_store, read_config
+from slotforce.yamlfile import config_option, config_path
 
 
 @click.command()
@@ -27,7 +26,11 @@ def ingest(config: str | None, source: str, files: tuple[str, ...]) -> None:
     """
     rejected = 0
     limits = _size_limit(config, source)
-    with outbox_from(config) as outbox:
+    try:
+        outbox = open_configured_store(config)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with closing(outbox):
         for name in files:
             body = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
             try:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from slotforce.sources.errors import WebhookRejected, bad_payload
 from slotforce.sources.payload import ParsedChanges
 from slotforce.sources.signatures import verify_api
-from slotforce.sync.booking import BookingChange
+from slotforce.sync import BookingChange
 from slotforce.yamlfile import key_path
 
 SOURCE = "api"

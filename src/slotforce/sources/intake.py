@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from slotforce.sources import parse
+from slotforce.sources.delivery import parse
 from slotforce.sources.signatures import header
 from slotforce.store import Delivery, NewChange, Outbox, Receipt
-from slotforce.sync.booking import Action, BookingChange
+from slotforce.sync import Action, BookingChange
 
 
 def outbox_entry(change: BookingChange) -> NewChange:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from slotforce.sources.generic import MAX_CHANGES, SOURCE
-from slotforce.sync.booking import BookingChange
+from slotforce.sync import BookingChange
 
 SCHEMA_ID = "https://slotforce.dev/schemas/booking.schema.json"
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "schemas" / "booking.schema.json"

@@ -15,14 +15,8 @@ from rich.table import Table
 
 from slotforce.store import Outbox, OutboxItem, StoreError
 from slotforce.store.config import open_configured_store
+from slotforce.yamlfile import config_option
 
-config_option = click.option(
-    "--config",
-    "config",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="slotforce.yml to read the `store:` URL from (default: $SLOTFORCE_CONFIG or ./slotforce.yml).",
-)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables (for scripts).")
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 
-from slotforce.store import Outbox, StoreError, open_store
+from slotforce.store.backends import open_store
+from slotforce.store.errors import StoreError
+from slotforce.store.outbox import Outbox
 from slotforce.yamlfile import YamlFileError, config_path, read_yaml
 
 DEFAULT_STORE_URL = "sqlite:///.slotforce/outbox.db"

@@ -9,4 +9,46 @@ Pipeline (one module per step):
   plan.py      BookingPlan, a printable value per change (with its trace, trace.py)
   requests.py  plans -> Composite bodies   gateway.py  the only module that calls Salesforce
   engine.py    SyncEngine.sync / sync_batch(changes, settings, sf) -> [Outcome]; owner_for
+
+The face: callers (sources, service) import from `slotforce.sync` only, never from its modules.
 """
+
+from __future__ import annotations
+
+from slotforce.sync.booking import Action, BookingChange, Person, Utm
+from slotforce.sync.engine import Outcome, SyncEngine, owner_for, sync_batch
+from slotforce.sync.gateway import Gateway, SalesforceCallError
+from slotforce.sync.links import LinkSyncError, LinksFileError, SchedulingLink, load_links, sync_links
+from slotforce.sync.settings import (
+    SalesforceSettings, Settings, SettingsError, check_config, load_settings, parse_settings, read_config_yaml,
+)
+from slotforce.sync.trace import StoredTrace, SyncError, Trace, TraceStep
+
+__all__ = [
+    "Action",
+    "BookingChange",
+    "Gateway",
+    "LinkSyncError",
+    "LinksFileError",
+    "Outcome",
+    "Person",
+    "SalesforceCallError",
+    "SalesforceSettings",
+    "SchedulingLink",
+    "Settings",
+    "SettingsError",
+    "StoredTrace",
+    "SyncEngine",
+    "SyncError",
+    "Trace",
+    "TraceStep",
+    "Utm",
+    "check_config",
+    "load_links",
+    "load_settings",
+    "owner_for",
+    "parse_settings",
+    "read_config_yaml",
+    "sync_batch",
+    "sync_links",
+]
