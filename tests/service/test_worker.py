@@ -185,3 +185,15 @@ def test_sync_says_when_the_queue_waits_for_the_budget_and_what_another_worker_h
     with open_store("sqlite:///outbox.db", base_dir=config_file.parent) as outbox:
         (waiting,) = outbox.items(states=["pending"])
         assert (waiting.attempts, waiting.last_error_code) == (0, BUDGET_SPENT)
+
+
+def test_dropped_fields_become_the_event_types_last_sync_error(outbox):
+    from slotforce.service.worker import OutboxErrorSink
+    from slotforce.sync import DroppedFieldsReport
+
+    sink = OutboxErrorSink(outbox)
+    sink.fields_dropped(DroppedFieldsReport("demo", "bk-1", ("Meeting_Status__c",), "FIELDS_DROPPED", "first"))
+    sink.fields_dropped(DroppedFieldsReport("demo", "bk-2", ("Notes__c",), "FIELDS_DROPPED", "second"))
+    [last] = [e for e in outbox.last_sync_errors() if e.event_type == "demo"]
+    assert (last.code, last.message) == ("FIELDS_DROPPED", "second")
+    assert last.details == {"dropped_fields": ["Notes__c"], "booking_uid": "bk-2"}

@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from slotforce.sync.booking import BookingChange
+from slotforce.sync.outcome import DroppedFieldsReport
 from slotforce.sync.describe import FieldInfo, SObjectInfo
 from slotforce.sync.settings import Settings, parse_settings
 from slotforce.sync.snapshot import AccountRecord, DomainCount, PersonRecord, Snapshot, UserRecord
+
+
+class DroppedFieldsLog(list[DroppedFieldsReport]):
+    """An ErrorSink that keeps every report, for tests to read."""
+
+    def fields_dropped(self, report: DroppedFieldsReport) -> None:
+        self.append(report)
 
 
 def booking(**over: Any) -> BookingChange:

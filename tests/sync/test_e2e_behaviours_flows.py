@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from slotforce.sync.engine import SyncEngine
 from slotforce.sync.settings import parse_settings
-from slotforce.sync.trace import SqliteTraceStore, render_errors, render_trace
 
 from .e2e_kit import ADMIN, account, q
-from .factories import booking
+from .factories import DroppedFieldsLog, booking
 
 
-def engine(sf, traces=None, **event_types):
-    eng = SyncEngine(parse_settings({"event_types": event_types}), sf, traces=traces)
+def engine(sf, errors=None, **event_types):
+    eng = SyncEngine(parse_settings({"event_types": event_types}), sf, errors=errors)
     eng.describes()
     return eng
 
@@ -78,11 +77,11 @@ def test_no_show_writes_the_configured_checkbox_and_clearing_it_writes_false(flo
     assert (ev["IsPrivate"], ev["No_Show__c"]) == (False, False)
 
 
-def test_trace_names_the_deciding_rule_and_each_event_type_keeps_its_last_sync_error(flow_org, tmp_path):
+def test_trace_names_the_deciding_rule_and_dropped_fields_are_reported_per_event_type(flow_org):
     sf = flow_org.client()
     account(sf, "Acme", "acme.com")
-    store = SqliteTraceStore(str(tmp_path / "traces.db"))
-    eng = engine(sf, traces=store,
+    dropped = DroppedFieldsLog()
+    eng = engine(sf, errors=dropped,
                  default={"create_event_on": "contact_under_account", "create_contact_under_account": True,
                           "write_to_record": [m("Meeting_Status__c", "picklist", "Tentative")]},
                  **{"demo": {"create_event_on": "lead"}})
@@ -91,21 +90,16 @@ def test_trace_names_the_deciding_rule_and_each_event_type_keeps_its_last_sync_e
     assert [o.status for o in outs] == ["processed", "failed"]
     assert outs[1].error_code == "FLOW_FAILED" and outs[1].error  # the Flow found no Event for "lost"
 
-    reopened = SqliteTraceStore(str(tmp_path / "traces.db"))  # what `slotforce trace` / `errors` read later
-    [stored] = reopened.traces("bk-1")
-    steps = {s.step: s.detail for s in stored.steps}
+    # the trace travels on the outcome, in the form the outbox keeps for `slotforce trace`
+    steps = {s["step"]: s["detail"] for s in outs[0].trace.as_json()}
     assert steps["routing_final_selection"]["matchMethod"] == "exact_website"
     assert steps["routing_final_selection"]["decisiveRule"] == "single_candidate"
     assert steps["booking_action_status"]["status"] == "Processed"
-    assert "routing_final_selection (accountId=" in render_trace("bk-1", [stored])
-    errors = {e.event_type: e for e in reopened.last_errors()}
-    assert set(errors) == {"default", "demo"}
-    assert (errors["default"].code, errors["default"].dropped_fields) == ("FIELDS_DROPPED", ("Meeting_Status__c",))
-    assert (errors["demo"].code, errors["demo"].booking_uid) == ("FLOW_FAILED", "lost")
-    assert "dropped fields: Meeting_Status__c" in render_errors(reopened.last_errors())
-    # a later error of the same event type replaces the earlier one
-    eng.sync([booking(booking_uid="lost-2", action="Canceled", organizer={"email": ADMIN}, event_type_slug="demo")])
-    assert {e.event_type: e.booking_uid for e in reopened.last_errors()}["demo"] == "lost-2"
+    assert "routing_final_selection (accountId=" in str(outs[0].trace.steps("routing_final_selection")[0])
+    # dropped fields go to the error sink (the outbox's last sync error); a failure is the outcome's own
+    [report] = dropped
+    assert (report.event_type, report.booking_uid) == ("default", "bk-1")
+    assert (report.code, report.fields) == ("FIELDS_DROPPED", ("Meeting_Status__c",))
 
 
 def test_one_batch_creates_reschedules_and_marks_a_booking_in_order_and_a_replay_changes_nothing(flow_org):

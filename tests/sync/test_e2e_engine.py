@@ -9,16 +9,15 @@ from __future__ import annotations
 from slotforce.sync.describe import DescribeCache
 from slotforce.sync.engine import SyncEngine
 from slotforce.sync.settings import parse_settings
-from slotforce.sync.trace import MemoryTraceStore
 
-from .factories import booking
+from .factories import DroppedFieldsLog, booking
 
 ADMIN = "admin@slotforce.example"  # the seed org's active User
 
 
 def engine(sf, cache=None, **event_type):
     s = parse_settings({"event_types": {"default": event_type}})
-    return SyncEngine(s, sf, describe_cache=cache or DescribeCache(), traces=MemoryTraceStore())
+    return SyncEngine(s, sf, describe_cache=cache or DescribeCache(), errors=DroppedFieldsLog())
 
 
 def calls(org):
@@ -121,8 +120,8 @@ def test_a_mapped_field_missing_from_the_org_is_dropped_and_the_booking_goes_thr
     assert out.status == "pending" and [d.field for d in out.dropped] == ["Vanished__c"]
     [lead] = q(sf, "SELECT Meeting_Type__c FROM Lead")
     assert lead["Meeting_Type__c"] == "Intro"
-    [err] = eng.traces.last_errors()
-    assert err.event_type == "default" and err.dropped_fields == ("Vanished__c",)
+    [err] = eng.errors
+    assert err.event_type == "default" and err.fields == ("Vanished__c",)
 
 
 def test_cancel_and_no_show_write_to_the_event_and_the_who_record(org, sf):
@@ -154,8 +153,7 @@ def test_unknown_event_type_and_missing_email_are_recorded(org, sf):
     assert outs[0].status == "pending" and outs[0].trace.steps("unknown_event_type_default_applied")
     assert (outs[1].status, outs[1].error) == ("skipped", "missing_attendee_email")
     assert len(q(sf, "SELECT Id FROM Booking_Action__c")) == 1
-    steps = [t.steps for t in eng.traces.traces("bk-2")][0]
-    assert any(s.step == "attendee_skipped" for s in steps)
+    assert outs[1].trace.steps("attendee_skipped")
 
 
 def test_200_mixed_bookings_in_at_most_8_calls(org, sf):
@@ -232,7 +230,7 @@ def test_a_field_salesforce_rejects_is_dropped_and_the_rest_written(org, sf):
     assert leads["pat@acme.com"]["Meeting_Type__c"] == "Intro" and leads["known@acme.com"]["Meeting_Type__c"] == "Intro"
     actions = {a["Action_Key__c"]: a["Who_Id__c"] for a in q(sf, "SELECT Action_Key__c, Who_Id__c FROM Booking_Action__c")}
     assert actions == {"calcom:bk-1:Created:0": leads["pat@acme.com"]["Id"], "calcom:bk-2:Created:0": existing}
-    assert eng.traces.last_errors()[0].dropped_fields == ("Ghost__c",)
+    assert eng.errors[0].fields == ("Ghost__c",)
 
 
 def test_a_cold_engine_describes_in_one_call_and_long_batches_are_split(org, sf):

@@ -1,34 +1,25 @@
-"""Trace and sync-error stores, and what `slotforce trace` / `slotforce errors` print."""
+"""The routing trace: steps in order, printed for `slotforce trace`, kept as JSON by the outbox."""
 
-import pytest
-
-from slotforce.sync.trace import MemoryTraceStore, SqliteTraceStore, SyncError, TraceStep, render_errors, render_trace
+from slotforce.sync.trace import Trace, TraceStep
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request, tmp_path):
-    return MemoryTraceStore() if request.param == "memory" else SqliteTraceStore(str(tmp_path / "t.db"))
+def test_steps_keep_their_order_and_are_found_by_name():
+    trace = Trace()
+    trace.add("account_found_by_website", accountId="001A", website="acme.com")
+    trace.add("owner_kept")
+    trace.add("account_found_by_website", accountId="001B", website="acme.io")
+    assert [s.step for s in trace] == ["account_found_by_website", "owner_kept", "account_found_by_website"]
+    assert [s.detail["accountId"] for s in trace.steps("account_found_by_website")] == ["001A", "001B"]
+    assert trace.steps("never") == []
 
 
-def test_traces_kept_per_booking_and_replaced_per_action(store):
-    store.save_trace("bk-1", "calcom:bk-1:Created:0", [TraceStep("a", {"x": 1})])
-    store.save_trace("bk-1", "calcom:bk-1:Created:0", [TraceStep("b", {"x": 2})])  # replay
-    store.save_trace("bk-1", "calcom:bk-1:Canceled:0", [TraceStep("c")])
-    traces = store.traces("bk-1")
-    assert [t.action_key for t in traces] == ["calcom:bk-1:Created:0", "calcom:bk-1:Canceled:0"]
-    assert traces[0].steps == (TraceStep("b", {"x": 2}),)
-    text = render_trace("bk-1", traces)
-    assert "1. b (x=2)" in text and "calcom:bk-1:Canceled:0" in text
-    assert "No trace" in render_trace("bk-2", store.traces("bk-2"))
+def test_a_step_prints_its_facts_and_shortens_long_lists():
+    assert str(TraceStep("owner_kept")) == "owner_kept"
+    assert str(TraceStep("candidates", {"ids": list("abcdefgh"), "n": 8})) == "candidates (ids=[a, b, c, d, e, f, ...], n=8)"
 
 
-def test_last_error_per_event_type(store):
-    store.record_error(SyncError("demo", "INVALID_FIELD", "first"))
-    store.record_error(SyncError("demo", "STRING_TOO_LONG", "second", ("Notes__c",), "bk-1"))
-    store.record_error(SyncError("default", "FLOW_FAILED", "x"))
-    errors = store.last_errors()
-    assert [(e.event_type, e.code) for e in errors] == [("default", "FLOW_FAILED"), ("demo", "STRING_TOO_LONG")]
-    assert errors[1].dropped_fields == ("Notes__c",)
-    text = render_errors(errors)
-    assert "dropped fields: Notes__c" in text and "(booking bk-1)" in text
-    assert render_errors([]) == "No sync errors."
+def test_as_json_is_what_the_outbox_keeps():
+    trace = Trace()
+    trace.add("a", x=1)
+    trace.add("b")
+    assert trace.as_json() == [{"step": "a", "detail": {"x": 1}}, {"step": "b", "detail": {}}]

@@ -38,7 +38,7 @@ from simple_salesforce import Salesforce
 from slotforce.service.connect import call_guard
 from slotforce.store import BUDGET_SPENT, DEFAULT_BATCH, ItemResult, Lease, LeaseLost, Outbox, OutboxTiming
 from slotforce.sync import (
-    BookingChange, Outcome, SalesforceCallError, Settings, StoredTrace, SyncEngine, SyncError, TraceStep,
+    BookingChange, DroppedFieldsReport, Outcome, SalesforceCallError, Settings, SyncEngine,
 )
 
 log = logging.getLogger("slotforce.worker")
@@ -76,26 +76,15 @@ class BatchReport:
 
 
 class OutboxErrorSink:
-    """The engine's TraceStore, backed by the outbox: traces go in with `finish`, so only the
-    errors of changes that went through with dropped fields need recording here."""
+    """The engine's ErrorSink: dropped fields become the event type's last sync error in the outbox.
+    (Traces and failures need no sink: they travel on the outcomes that `finish` stores.)"""
 
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
 
-    def save_trace(self, booking_uid: str, action_key: str, steps: list[TraceStep]) -> None:
-        pass  # kept by Outbox.finish together with the outcome, in the same transaction
-
-    def traces(self, booking_uid: str) -> list[StoredTrace]:
-        return []
-
-    def record_error(self, error: SyncError) -> None:
-        if error.dropped_fields:
-            self.outbox.record_sync_error(error.event_type, error.message, code=error.code,
-                                          details={"dropped_fields": list(error.dropped_fields),
-                                                   "booking_uid": error.booking_uid})
-
-    def last_errors(self) -> list[SyncError]:
-        return []
+    def fields_dropped(self, report: DroppedFieldsReport) -> None:
+        self.outbox.record_sync_error(report.event_type, report.message, code=report.code,
+                                      details={"dropped_fields": list(report.fields), "booking_uid": report.booking_uid})
 
 
 def item_result(item_id: int, o: Outcome, budget_retry_at: datetime | None = None) -> ItemResult:
@@ -155,7 +144,7 @@ class Worker:
             sf = self.connect()
             guard = call_guard(sf, self.call_timeout.total_seconds())
             guard.before_call = self._renew_lease
-            self._engine = SyncEngine(self.settings, sf, traces=OutboxErrorSink(self.outbox))
+            self._engine = SyncEngine(self.settings, sf, errors=OutboxErrorSink(self.outbox))
         return self._engine
 
     def _renew_lease(self, method: str, url: str) -> None:

@@ -23,7 +23,7 @@ from slotforce.store.models import (
     OutboxItem,
     Receipt,
     State,
-    SyncError,
+    LastSyncError,
     TraceEntry,
 )
 from slotforce.store.outbox import DEFAULT_BATCH, Outbox
@@ -52,7 +52,7 @@ __all__ = [
     "Receipt",
     "State",
     "StoreError",
-    "SyncError",
+    "LastSyncError",
     "TraceEntry",
     "open_configured_store",
     "open_store",

@@ -210,7 +210,9 @@ class BudgetWait:
 
 
 @dataclass(frozen=True)
-class SyncError:
+class LastSyncError:
+    """The last thing that went wrong for an event type (like Cal.com's lastSyncError), as the outbox keeps it."""
+
     event_type: str
     code: str | None
     message: str

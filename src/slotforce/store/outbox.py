@@ -41,7 +41,7 @@ from slotforce.store.models import (
     NewChange,
     OutboxItem,
     Receipt,
-    SyncError,
+    LastSyncError,
     TraceEntry,
 )
 
@@ -161,7 +161,7 @@ class Outbox(abc.ABC):
         """Remember the last sync error for an event type (failures record theirs automatically)."""
 
     @abc.abstractmethod
-    def last_sync_errors(self) -> list[SyncError]: ...
+    def last_sync_errors(self) -> list[LastSyncError]: ...
 
     @abc.abstractmethod
     def prune(self, older_than: timedelta, *, now: datetime | None = None) -> int:

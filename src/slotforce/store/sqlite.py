@@ -36,7 +36,7 @@ from slotforce.store.models import (
     OutboxItem,
     Receipt,
     State,
-    SyncError,
+    LastSyncError,
     TraceEntry,
     utc,
 )
@@ -703,12 +703,12 @@ class SqliteOutbox(Outbox):
         with self._transaction() as db:
             self._note_sync_error(db, event_type, code, message, details, item_id, _epoch(now))
 
-    def last_sync_errors(self) -> list[SyncError]:
+    def last_sync_errors(self) -> list[LastSyncError]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT event_type, code, message, at, item_id, details FROM sync_errors ORDER BY at DESC"
             ).fetchall()
-        return [SyncError(r[0], r[1], r[2], utc(r[3]), r[4], json.loads(r[5] or "{}")) for r in rows]  # type: ignore[arg-type]
+        return [LastSyncError(r[0], r[1], r[2], utc(r[3]), r[4], json.loads(r[5] or "{}")) for r in rows]  # type: ignore[arg-type]
 
 
 def _insert_trace(db: sqlite3.Connection, booking_uid: str, action_key: str | None, item_id: int | None,

@@ -8,7 +8,7 @@ Pipeline (one module per step):
   owner.py     round-robin owner       writes.py    field mapping values
   plan.py      BookingPlan, a printable value per change (with its trace, trace.py)
   requests.py  plans -> Composite bodies   gateway.py  the only module that calls Salesforce
-  engine.py    SyncEngine.sync / sync_batch(changes, settings, sf) -> [Outcome]; owner_for
+  engine.py    SyncEngine.sync / sync_batch(changes, settings, sf) -> [Outcome] (outcome.py); owner_for
 
 The face: callers (sources, service) import from `slotforce.sync` only, never from its modules.
 """
@@ -16,17 +16,20 @@ The face: callers (sources, service) import from `slotforce.sync` only, never fr
 from __future__ import annotations
 
 from slotforce.sync.booking import Action, BookingChange, Person, Utm
-from slotforce.sync.engine import Outcome, SyncEngine, owner_for, sync_batch
+from slotforce.sync.engine import SyncEngine, owner_for, sync_batch
 from slotforce.sync.gateway import Gateway, SalesforceCallError
 from slotforce.sync.links import LinkSyncError, LinksFileError, SchedulingLink, load_links, sync_links
+from slotforce.sync.outcome import DroppedFieldsReport, ErrorSink, Outcome
 from slotforce.sync.settings import (
     SalesforceSettings, Settings, SettingsError, check_config, load_settings, parse_settings, read_config_yaml,
 )
-from slotforce.sync.trace import StoredTrace, SyncError, Trace, TraceStep
+from slotforce.sync.trace import Trace, TraceStep
 
 __all__ = [
     "Action",
     "BookingChange",
+    "DroppedFieldsReport",
+    "ErrorSink",
     "Gateway",
     "LinkSyncError",
     "LinksFileError",
@@ -37,9 +40,7 @@ __all__ = [
     "SchedulingLink",
     "Settings",
     "SettingsError",
-    "StoredTrace",
     "SyncEngine",
-    "SyncError",
     "Trace",
     "TraceStep",
     "Utm",

@@ -13,7 +13,6 @@ upserted by Action_Key__c and Event fields by Booking_Uid__c.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -25,7 +24,7 @@ from slotforce.sync.fetch import (
     FetchPlan, build_fetch, contacts_by_id_query, details_query, domain_count_query, snapshot_from,
 )
 from slotforce.sync.gateway import (
-    KNOCK_ON_CODES, ApiError, Gateway, ItemResult, SalesforceCallError, SubResult, is_transient,
+    KNOCK_ON_CODES, ApiError, CollectionsItem, Gateway, SalesforceCallError, SubResult, is_transient,
 )
 from slotforce.sync.limits import WRITE_CALL_BUDGET, call_cost, is_governor_limit, save_cost, write_chunks
 from slotforce.sync.owner import OwnerLookup, round_robin_owner
@@ -36,37 +35,13 @@ from slotforce.sync.requests import (
 from slotforce.sync.resolve import NewRecord
 from slotforce.sync.settings import Settings
 from slotforce.sync.snapshot import PersonRecord, Snapshot, account_from, domain_counts_from, person_from
-from slotforce.sync.trace import MemoryTraceStore, SyncError, Trace, TraceStore
+from slotforce.sync.outcome import DroppedFieldsReport, ErrorSink, Outcome
+from slotforce.sync.trace import Trace
 from slotforce.sync.writes import Dropped
 
 DESCRIBED = ("Event", "Lead", "Contact", "Account", "Booking_Action__c")
 MAX_URL = 16_000  # Salesforce refuses longer request URIs (HTTP 414); queries travel in the URL
 FLOW_STATUS = {"Processed": "processed", "Failed": "failed", "Skipped": "skipped", "Pending": "pending"}
-
-
-@dataclass
-class Outcome:
-    """What happened to one booking change."""
-
-    change: BookingChange
-    status: str  # processed | pending | failed | skipped
-    event_type: str = "default"
-    booking_action_id: str | None = None
-    event_id: str | None = None
-    who_id: str | None = None
-    error_code: str | None = None
-    error: str | None = None
-    transient: bool = False  # retrying later may succeed
-    dropped: list[Dropped] = field(default_factory=list)
-    plan: BookingPlan | None = None
-
-    @property
-    def action_key(self) -> str:
-        return self.change.action_key
-
-    @property
-    def trace(self) -> Trace:
-        return self.plan.trace if self.plan else Trace()
 
 
 def split_waves(changes: list[BookingChange]) -> list[list[BookingChange]]:
@@ -115,13 +90,13 @@ def _first_error(errors: list[ApiError]) -> ApiError:
 
 
 class SyncEngine:
-    """Holds what outlives one batch: the gateway (and its call count), describes, trace store."""
+    """Holds what outlives one batch: the gateway (and its call count), describes, where dropped fields go."""
 
-    def __init__(self, settings: Settings, sf: Salesforce, *, traces: TraceStore | None = None,
+    def __init__(self, settings: Settings, sf: Salesforce, *, errors: ErrorSink | None = None,
                  describe_cache: DescribeCache | None = None, gateway: Gateway | None = None):
         self.settings = settings
         self.gateway = gateway or Gateway(sf, settings.salesforce.api_version)
-        self.traces: TraceStore = traces if traces is not None else MemoryTraceStore()
+        self.errors = errors
         self.describe_cache = describe_cache or DescribeCache()
 
     @property
@@ -227,7 +202,7 @@ class SyncEngine:
             for o in self._write(plans, snapshot):
                 outcomes[o.action_key] = o
         result = [outcomes[c.action_key] for c in changes]
-        self._record(result)
+        self._report_dropped(result)
         return result
 
     def _too_long(self, changes: list[BookingChange]) -> bool:
@@ -235,14 +210,15 @@ class SyncEngine:
         call = fetch_call(self.api_version, plan.queries)
         return any(len(s.url) > MAX_URL for s in call.subrequests)
 
-    def _record(self, outcomes: list[Outcome]) -> None:
+    def _report_dropped(self, outcomes: list[Outcome]) -> None:
+        if self.errors is None:
+            return
         for o in outcomes:
-            self.traces.save_trace(o.change.booking_uid, o.action_key, list(o.trace))
-            if o.status == "failed" or o.dropped:
-                code = o.error_code or "FIELDS_DROPPED"
-                message = o.error or "some mapped fields were not written; the booking went through"
-                self.traces.record_error(SyncError(o.event_type, code, message, tuple(str(d.field) for d in o.dropped),
-                                                   o.change.booking_uid))
+            if o.dropped:
+                self.errors.fields_dropped(DroppedFieldsReport(
+                    o.event_type, o.change.booking_uid, tuple(str(d.field) for d in o.dropped),
+                    o.error_code or "FIELDS_DROPPED",
+                    o.error or "some mapped fields were not written; the booking went through"))
 
     def _write(self, plans: list[BookingPlan], snapshot: Snapshot) -> list[Outcome]:
         out: dict[str, Outcome] = {}
@@ -550,7 +526,7 @@ class SyncEngine:
                 done(key, items[i])
             else:  # the whole subrequest failed: every record shares its error
                 errs = items[0].errors if items else [ApiError("MISSING_RESPONSE", "no answer for this subrequest")]
-                done(key, ItemResult(None, False, errs))
+                done(key, CollectionsItem(None, False, errs))
 
     # -- round robin ----------------------------------------------------------------------
 

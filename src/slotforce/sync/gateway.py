@@ -80,18 +80,20 @@ class SubResult:
     def errors(self) -> list[ApiError]:
         return [] if self.ok else errors_from(self.body)
 
-    def items(self) -> list["ItemResult"]:
+    def items(self) -> list["CollectionsItem"]:
         """Per-record results of a Collections subrequest."""
         if self.ok and not isinstance(self.body, list):
             return []
         if not self.ok:
-            return [ItemResult(None, False, self.errors or [ApiError("UNKNOWN", f"HTTP {self.status}")])]
-        return [ItemResult(i.get("id"), bool(i.get("success")), [ApiError.from_json(e) for e in i.get("errors") or []],
+            return [CollectionsItem(None, False, self.errors or [ApiError("UNKNOWN", f"HTTP {self.status}")])]
+        return [CollectionsItem(i.get("id"), bool(i.get("success")), [ApiError.from_json(e) for e in i.get("errors") or []],
                            i.get("created")) for i in self.body]
 
 
 @dataclass
-class ItemResult:
+class CollectionsItem:
+    """One record's answer in an sObject Collections response."""
+
     id: str | None
     success: bool
     errors: list[ApiError] = field(default_factory=list)
