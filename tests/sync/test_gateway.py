@@ -1,6 +1,6 @@
 """Salesforce error shapes the gateway reads (bodies as Salesforce sends them)."""
 
-from slotforce.sync.engine import rejected_fields
+from slotforce.sync.write_round import rejected_fields
 from slotforce.sync.gateway import ApiError, SubResult, errors_from, is_transient
 
 DUPLICATE = {
@@ -46,20 +46,19 @@ def test_transient_or_permanent():
 
 
 def test_duplicates_detected_reuses_the_matched_record_for_the_booking():
-    from slotforce.sync.engine import SyncEngine
     from slotforce.sync.plan import BookingPlan
     from slotforce.sync.resolve import NewRecord
-    from slotforce.sync.settings import parse_settings
+    from slotforce.sync.write_round import PersonResult, Wave
 
     from .factories import booking
 
-    eng = SyncEngine(parse_settings({}), sf=None)
     new = NewRecord("Lead", "pat@acme.com", {"LastName": "Jones", "Company": "Acme", "Email": "pat@acme.com"})
     plan = BookingPlan(booking(), "default", False, new_records=[new], who_new=new.key)
-    created, failed = {}, {}
-    what = eng._person_result(new.key, None, SubResult("p0", 400, [DUPLICATE]).errors, created, failed, [plan], new, {}, None)
-    assert what == "reused" and created[new.key] == "00Q5g000001AbCdEAK" and failed == {}
+    wave = Wave({})
+    what = wave.person_result(new.key, None, SubResult("p0", 400, [DUPLICATE]).errors, [plan], new, {})
+    assert what is PersonResult.REUSED and wave.created[new.key] == "00Q5g000001AbCdEAK" and wave.person_errors == {}
     assert plan.trace.steps("duplicate_record_reused")[0].detail["recordId"] == "00Q5g000001AbCdEAK"
     required = [ApiError("REQUIRED_FIELD_MISSING", "Required fields are missing: [Company]", ("Company",))]
-    assert eng._person_result(new.key, None, required, {}, failed, [plan], new, {}, None) == "failed"  # never dropped
-    assert failed[new.key].code == "REQUIRED_FIELD_MISSING"
+    fresh = Wave({})
+    assert fresh.person_result(new.key, None, required, [plan], new, {}) is PersonResult.FAILED  # never dropped
+    assert fresh.person_errors[new.key].code == "REQUIRED_FIELD_MISSING"

@@ -38,7 +38,7 @@ from simple_salesforce import Salesforce
 from slotforce.service.connect import call_guard
 from slotforce.store import BUDGET_SPENT, DEFAULT_BATCH, ItemResult, Lease, LeaseLost, Outbox, OutboxTiming
 from slotforce.sync import (
-    BookingChange, DroppedFieldsReport, Outcome, SalesforceCallError, Settings, SyncEngine,
+    BookingChange, DroppedFieldsReport, Outcome, OutcomeStatus, SalesforceCallError, Settings, SyncEngine,
 )
 
 log = logging.getLogger("slotforce.worker")
@@ -90,10 +90,10 @@ class OutboxErrorSink:
 def item_result(item_id: int, o: Outcome, budget_retry_at: datetime | None = None) -> ItemResult:
     """Turn the engine's outcome into the outbox's verdict for one item."""
     trace = o.trace.as_json()
-    if o.status in ("processed", "pending", "skipped"):
+    if o.status != OutcomeStatus.FAILED:
         outcome: dict[str, Any] = {"status": o.status, "booking_action_id": o.booking_action_id,
                                    "event_id": o.event_id, "who_id": o.who_id}
-        if o.status == "skipped":
+        if o.status == OutcomeStatus.SKIPPED:
             outcome["reason"] = o.error
         if o.dropped:
             outcome["dropped"] = [f"{d.field}: {d.reason}" for d in o.dropped]
@@ -199,7 +199,7 @@ class Worker:
                 self.release(lease)
         for r in results:
             if r.kind == "done":
-                if (r.outcome or {}).get("status") == "skipped":
+                if (r.outcome or {}).get("status") == OutcomeStatus.SKIPPED:
                     report.skipped += 1
                 else:
                     report.processed += 1

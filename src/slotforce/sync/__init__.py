@@ -8,6 +8,7 @@ Pipeline (one module per step):
   owner.py     round-robin owner       writes.py    field mapping values
   plan.py      BookingPlan, a printable value per change (with its trace, trace.py)
   requests.py  plans -> Composite bodies   gateway.py  the only module that calls Salesforce
+  write_round.py  one write call's answers -> outcomes (Wave, WriteRound)
   engine.py    SyncEngine.sync / sync_batch(changes, settings, sf) -> [Outcome] (outcome.py); owner_for
 
 The face: callers (sources, service) import from `slotforce.sync` only, never from its modules.
@@ -19,7 +20,7 @@ from slotforce.sync.booking import Action, BookingChange, Person, Utm
 from slotforce.sync.engine import SyncEngine, owner_for, sync_batch
 from slotforce.sync.gateway import Gateway, SalesforceCallError
 from slotforce.sync.links import LinkSyncError, LinksFileError, SchedulingLink, load_links, sync_links
-from slotforce.sync.outcome import DroppedFieldsReport, ErrorSink, Outcome
+from slotforce.sync.outcome import DroppedFieldsReport, ErrorSink, Outcome, OutcomeStatus
 from slotforce.sync.settings import (
     SalesforceSettings, Settings, SettingsError, check_config, load_settings, parse_settings, read_config_yaml,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "LinkSyncError",
     "LinksFileError",
     "Outcome",
+    "OutcomeStatus",
     "Person",
     "SalesforceCallError",
     "SalesforceSettings",

@@ -23,25 +23,22 @@ from slotforce.sync.describe import DescribeCache, SObjectInfo
 from slotforce.sync.fetch import (
     FetchPlan, build_fetch, contacts_by_id_query, details_query, domain_count_query, snapshot_from,
 )
-from slotforce.sync.gateway import (
-    KNOCK_ON_CODES, ApiError, CollectionsItem, Gateway, SalesforceCallError, SubResult, is_transient,
-)
+from slotforce.sync.gateway import ApiError, Gateway, SalesforceCallError, SubResult, is_transient
 from slotforce.sync.limits import WRITE_CALL_BUDGET, call_cost, is_governor_limit, save_cost, write_chunks
 from slotforce.sync.owner import OwnerLookup, round_robin_owner
-from slotforce.sync.plan import BookingPlan, RecordUpdate, plan_change
+from slotforce.sync.plan import BookingPlan, plan_change
 from slotforce.sync.requests import (
-    MAX_COLLECTIONS_OR_QUERIES, MAX_SUBREQUESTS, WriteLayout, WriteParts, fetch_call, people_calls, write_call, write_parts,
+    MAX_COLLECTIONS_OR_QUERIES, MAX_SUBREQUESTS, WriteParts, fetch_call, people_calls, write_call, write_parts,
 )
 from slotforce.sync.resolve import NewRecord
 from slotforce.sync.settings import Settings
 from slotforce.sync.snapshot import PersonRecord, Snapshot, account_from, domain_counts_from, person_from
-from slotforce.sync.outcome import DroppedFieldsReport, ErrorSink, Outcome
+from slotforce.sync.outcome import DroppedFieldsReport, ErrorSink, Outcome, OutcomeStatus
 from slotforce.sync.trace import Trace
-from slotforce.sync.writes import Dropped
+from slotforce.sync.write_round import Wave, WriteRound
 
 DESCRIBED = ("Event", "Lead", "Contact", "Account", "Booking_Action__c")
 MAX_URL = 16_000  # Salesforce refuses longer request URIs (HTTP 414); queries travel in the URL
-FLOW_STATUS = {"Processed": "processed", "Failed": "failed", "Skipped": "skipped", "Pending": "pending"}
 
 
 def split_waves(changes: list[BookingChange]) -> list[list[BookingChange]]:
@@ -60,19 +57,6 @@ def split_waves(changes: list[BookingChange]) -> list[list[BookingChange]]:
 
 
 _URL_SAFE_KEY = re.compile(r"^[A-Za-z0-9:_.@+\-]+$")
-_NO_SUCH_COLUMN = re.compile(r"No such column '([A-Za-z0-9_]+)'")
-_TOO_LARGE = re.compile(r"^([A-Za-z0-9_ ]+): data value too large")
-# Fields a new Lead/Contact cannot do without; anything else may be dropped to save the booking.
-ESSENTIAL_PERSON_FIELDS = frozenset({"LastName", "Email", "Company"})
-
-
-def rejected_fields(err: ApiError) -> set[str]:
-    """The fields an error blames: its `fields`, or the name in the message."""
-    names = set(err.fields)
-    for rx in (_NO_SUCH_COLUMN, _TOO_LARGE):
-        if m := rx.search(err.message or ""):
-            names.add(m.group(1).strip())
-    return names
 
 
 def _query_body(what: str, result: SubResult | None) -> dict[str, Any]:
@@ -82,11 +66,6 @@ def _query_body(what: str, result: SubResult | None) -> dict[str, Any]:
         status = result.status if result else None
         raise SalesforceCallError(what, errs, status, is_transient(errs[0].code if errs else None, status))
     return result.body or {}
-
-
-def _first_error(errors: list[ApiError]) -> ApiError:
-    causes = [e for e in errors if e.code not in KNOCK_ON_CODES]
-    return (causes or errors or [ApiError("UNKNOWN", "no error details")])[0]
 
 
 class SyncEngine:
@@ -221,24 +200,22 @@ class SyncEngine:
                     o.error or "some mapped fields were not written; the booking went through"))
 
     def _write(self, plans: list[BookingPlan], snapshot: Snapshot) -> list[Outcome]:
-        out: dict[str, Outcome] = {}
+        wave = Wave({})
         live: list[BookingPlan] = []
         for p in plans:
-            o = Outcome(p.change, "pending", p.event_type, plan=p, dropped=list(p.dropped),
+            o = Outcome(p.change, OutcomeStatus.PENDING, p.event_type, plan=p, dropped=list(p.dropped),
                         who_id=p.who.who_id if p.who else None)
-            out[p.action_key] = o
+            wave.out[p.action_key] = o
             if p.skipped:
-                o.status, o.error_code, o.error = "skipped", "SKIPPED", p.skipped
+                o.status, o.error_code, o.error = OutcomeStatus.SKIPPED, "SKIPPED", p.skipped
             elif p.needs_details or p.needs_counts or p.needs_contacts:  # never reported as written when it was not planned
-                o.status, o.error_code, o.transient = "failed", "PLAN_INCOMPLETE", True
-                o.error = "the records this booking depends on could not be read; it will be retried"
+                o.fail("PLAN_INCOMPLETE", "the records this booking depends on could not be read; it will be retried",
+                       transient=True)
             else:
                 live.append(p)
         if not live:
-            return list(out.values())
+            return list(wave.out.values())
 
-        created: dict[tuple[str, str], str] = {}
-        person_errors: dict[tuple[str, str], ApiError] = {}
         # The Flows run in the write call's transaction: size the calls so that they fit its limits.
         chunks = write_chunks(live, lambda p: p.action_fields)
         if len(chunks) > 1:
@@ -246,19 +223,19 @@ class SyncEngine:
                 for p in chunk:
                     p.trace.add("write_call_sized", call=n, calls=len(chunks), bookings=len(chunk),
                                 estimate=str(save_cost(q.action_fields for q in chunk)))
-            if any(self._people_first(write_parts(c, created)) for c in chunks):
+            if any(self._people_first(write_parts(c, wave.created)) for c in chunks):
                 # one people call for the whole wave, not one per write call
-                live = self._create_people(live, write_parts(live).people, out, created, person_errors)
+                live = self._create_people(live, write_parts(live).people, wave)
                 kept = {id(p) for p in live}
                 chunks = [c for c in ([p for p in chunk if id(p) in kept] for chunk in chunks) if c]
         for chunk in chunks:
-            self._write_chunk(chunk, out, created, person_errors)
-        for key, rid in created.items():  # later waves and replays see the new people
+            self._write_chunk(chunk, wave)
+        for key, rid in wave.created.items():  # later waves and replays see the new people
             rec = PersonRecord(id=rid, sobject=key[0], email=key[1])
             (snapshot.contacts if key[0] == "Contact" else snapshot.leads).setdefault(key[1], []).insert(0, rec)
             if key[0] == "Contact":
                 snapshot.contacts_by_id[rid] = rec
-        return list(out.values())
+        return list(wave.out.values())
 
     @staticmethod
     def _people_first(parts: WriteParts) -> bool:
@@ -275,14 +252,12 @@ class SyncEngine:
         saves = [[f] for _, f in refs] + [[f for k, f, _ in parts.actions if k not in singles]]
         return inline_refs + 4 > MAX_SUBREQUESTS or not url_safe or not call_cost(saves).within(WRITE_CALL_BUDGET)
 
-    def _create_people(self, live: list[BookingPlan], people: list[NewRecord], out: dict[str, Outcome],
-                       created: dict[tuple[str, str], str],
-                       person_errors: dict[tuple[str, str], ApiError]) -> list[BookingPlan]:
+    def _create_people(self, live: list[BookingPlan], people: list[NewRecord], wave: Wave) -> list[BookingPlan]:
         """Create many new people first with Collections, to be referenced by id; people whose mapped
         fields Salesforce rejected get one more round without them. Returns the plans still alive."""
         by_key = {n.key: n for n in people}
         retry: dict[tuple[str, str], NewRecord] = {}
-        todo, allow_retry = [n for n in people if n.key not in created], True
+        todo, allow_retry = [n for n in people if n.key not in wave.created], True
         while todo:
             for call, keys in people_calls(self.api_version, todo):
                 results = self.gateway.composite(call)
@@ -291,56 +266,56 @@ class SyncEngine:
                     items = r.items() if r else []
                     for i, key in enumerate(chunk):
                         item = items[i] if len(items) == len(chunk) else (items[0] if items else None)
-                        self._person_result(key, item.id if item and item.success else None,
-                                            item.errors if item else [], created, person_errors, live,
-                                            by_key.get(key), retry if allow_retry else None, out)
+                        wave.person_result(key, item.id if item and item.success else None, item.errors if item else [],
+                                           live, by_key.get(key), retry if allow_retry else None)
             todo, allow_retry = (list(retry.values()) if allow_retry else []), False
             by_key.update({n.key: n for n in todo})
         for key in retry:
-            if key not in created and key not in person_errors:
-                person_errors[key] = ApiError("NOT_CREATED", "the record was not created on the second attempt")
-        return self._drop_failed_people(live, out, person_errors)
+            if key not in wave.created and key not in wave.person_errors:
+                wave.person_errors[key] = ApiError("NOT_CREATED", "the record was not created on the second attempt")
+        return wave.drop_failed_people(live)
 
-    def _write_chunk(self, live: list[BookingPlan], out: dict[str, Outcome], created: dict[tuple[str, str], str],
-                     person_errors: dict[tuple[str, str], ApiError], *, again: bool = False) -> None:
+    def _write_chunk(self, live: list[BookingPlan], wave: Wave, *, again: bool = False) -> None:
         """One write call (plus a people call and a follow-up call when needed) for plans that fit it.
         `again`: the plans' Booking Actions are sent again after a governor limit; their Who
         updates went through (or were dealt with) the first time, so only actions and Event writes go."""
-        if person_errors:  # people that failed for an earlier call of this wave are not tried again
-            live = self._drop_failed_people(live, out, person_errors)
-        parts = write_parts(live, created)
-        parts.people = [n for n in parts.people if n.key not in person_errors]
+        if wave.person_errors:  # people that failed for an earlier call of this wave are not tried again
+            live = wave.drop_failed_people(live)
+        parts = write_parts(live, wave.created)
+        parts.people = [n for n in parts.people if n.key not in wave.person_errors]
         if self._people_first(parts):
-            live = self._create_people(live, parts.people, out, created, person_errors)
-            parts = write_parts(live, created)
-            parts.people = [n for n in parts.people if n.key not in person_errors]
+            live = self._create_people(live, parts.people, wave)
+            parts = write_parts(live, wave.created)
+            parts.people = [n for n in parts.people if n.key not in wave.person_errors]
         if again:
             parts.updates = []
 
-        followup = WriteParts()
         try:
-            self._apply(write_call(self.api_version, parts, created), parts, out, live, created, person_errors,
-                        followup)
+            followup = self._send(WriteRound(wave, write_call(self.api_version, parts, wave.created), parts, live))
             if followup.people or followup.actions or followup.updates or followup.events:
-                self._apply(write_call(self.api_version, followup, created), followup, out, live, created,
-                            person_errors, WriteParts(), final=True)
+                self._send(WriteRound(wave, write_call(self.api_version, followup, wave.created), followup, live,
+                                      final=True))
         except SalesforceCallError as err:
             # an org that aborts the whole Composite on a governor limit: every action of it breached
             limit = next((e for e in err.errors if is_governor_limit(e.code, e.message)), None)
             if limit is None:
                 raise
             for p in live:
-                o = out[p.action_key]
-                if o.status != "failed":
-                    o.status, o.error_code, o.error, o.transient = "failed", limit.code, limit.message, False
+                o = wave.out[p.action_key]
+                if o.status != OutcomeStatus.FAILED:
+                    o.fail(limit.code, limit.message)
                     p.trace.add("booking_action_failed", code=limit.code, message=limit.message)
-        self._split_breached(live, out, created, person_errors)
+        self._split_breached(live, wave)
 
-    def _split_breached(self, live: list[BookingPlan], out: dict[str, Outcome], created: dict[tuple[str, str], str],
-                        person_errors: dict[tuple[str, str], ApiError]) -> None:
+    def _send(self, round_: WriteRound) -> WriteParts:
+        """Make one write call; its answers go into the wave's outcomes. Returns what to send again."""
+        return round_.read(self.gateway.composite(round_.layout.call))
+
+    def _split_breached(self, live: list[BookingPlan], wave: Wave) -> None:
         """Booking Actions whose save ran out of a governor limit go again in two smaller calls
         (down to one booking per call); one that breaches alone keeps the failure: it is permanent."""
-        breached = [p for p in live if out[p.action_key].status == "failed"
+        out = wave.out
+        breached = [p for p in live if out[p.action_key].status == OutcomeStatus.FAILED
                     and is_governor_limit(out[p.action_key].error_code, out[p.action_key].error)]
         if not breached:
             return
@@ -354,179 +329,8 @@ class SyncEngine:
             for p in part:
                 o = out[p.action_key]
                 p.trace.add("governor_limit_retry", bookings=len(part), failed_with=len(live))
-                o.status, o.error_code, o.error, o.transient = "pending", None, None, False
-            self._write_chunk(part, out, created, person_errors, again=True)
-
-    @staticmethod
-    def _drop_failed_people(plans: list[BookingPlan], out: dict[str, Outcome],
-                            person_errors: dict[tuple[str, str], ApiError]) -> list[BookingPlan]:
-        """Plans whose attendee could not be created fail; guests that failed are left out."""
-        kept = []
-        for p in plans:
-            if p.who_new in person_errors:
-                err = person_errors[p.who_new]
-                o = out[p.action_key]
-                o.status, o.error_code, o.error, o.transient = "failed", err.code, err.message, is_transient(err.code)
-                p.trace.add("attendee_create_failed", code=err.code, message=err.message)
-                continue
-            for n in [n for n in p.new_records if n.key in person_errors]:
-                p.trace.add("guest_create_failed", email=n.email, code=person_errors[n.key].code)
-                p.new_records.remove(n)
-            kept.append(p)
-        return kept
-
-    def _person_result(self, key: tuple[str, str], rid: str | None, errors: list[ApiError],
-                       created: dict[tuple[str, str], str], person_errors: dict[tuple[str, str], ApiError],
-                       plans: list[BookingPlan], record: NewRecord | None = None,
-                       retry: dict[tuple[str, str], NewRecord] | None = None,
-                       out: dict[str, Outcome] | None = None) -> str:
-        """Record what became of a new person: created, reused (DUPLICATES_DETECTED: the matched
-        record), retry (Salesforce rejected mapped fields: create again without them) or failed."""
-        if rid:
-            created[key] = rid
-            return "created"
-        err = _first_error(errors)
-        concerned = [p for p in plans if any(n.key == key for n in p.new_records)]
-        if err.code == "DUPLICATES_DETECTED" and err.duplicate_ids:
-            created[key] = err.duplicate_ids[0]
-            for p in concerned:
-                p.trace.add("duplicate_record_reused", sobject=key[0], email=key[1], recordId=err.duplicate_ids[0])
-            return "reused"
-        bad = (rejected_fields(err) & set(record.fields) - ESSENTIAL_PERSON_FIELDS) if record else set()
-        if bad and retry is not None and key not in retry:
-            retry[key] = NewRecord(record.sobject, record.email, {k: v for k, v in record.fields.items() if k not in bad})
-            for p in concerned:
-                p.trace.add("record_fields_rejected", sobject=key[0], fields=sorted(bad), code=err.code, message=err.message)
-                if out is not None:
-                    out[p.action_key].dropped += [Dropped(f, f"{err.code}: {err.message}") for f in sorted(bad)]
-            return "retry"
-        person_errors[key] = err
-        return "failed"
-
-    def _apply(self, layout: WriteLayout, parts: WriteParts, out: dict[str, Outcome], plans: list[BookingPlan],
-               created: dict[tuple[str, str], str], person_errors: dict[tuple[str, str], ApiError],
-               followup: WriteParts, *, final: bool = False) -> None:
-        """Send one write call and read its answers; fixable failures go into `followup`
-        (unless `final`: then they are recorded as they are)."""
-        results = self.gateway.composite(layout.call)
-
-        reused: set[tuple[str, str]] = set()
-        retry: dict[tuple[str, str], NewRecord] = {}
-        records = {n.key: n for n in parts.people}
-        for ref, key in layout.people.items():
-            r = results.get(ref)
-            rid = r.body.get("id") if r and r.ok and isinstance(r.body, dict) else None
-            what = self._person_result(key, rid, r.errors if r else [], created, person_errors, plans,
-                                       records.get(key), None if final else retry, out)
-            if what == "reused":
-                reused.add(key)
-        followup.people += list(retry.values())
-        for p in plans:  # a guest that could not be created is only left off the Event
-            for n in p.new_records:
-                if n.key in person_errors and n.key != p.who_new and not p.trace.steps("guest_create_failed"):
-                    p.trace.add("guest_create_failed", email=n.email, code=person_errors[n.key].code)
-
-        fields_of = {k: (f, w) for k, f, w in parts.actions}
-
-        def action_done(key: str, rid: str | None, errors: list[ApiError]) -> None:
-            o = out[key]
-            _, who_new = fields_of[key]
-            if rid:
-                o.booking_action_id = rid
-                if who_new and who_new in created:
-                    o.who_id = created[who_new]
-                if o.plan:
-                    o.plan.trace.add("booking_action_upserted", id=rid)
-                return
-            if who_new in reused and not final:  # the person existed after all: send the action again with its id
-                f, _ = fields_of[key]
-                followup.actions.append((key, {**f, "Who_Id__c": created[who_new]}, None))
-                o.who_id = created[who_new]
-                return
-            if who_new in retry:  # created again without the rejected fields, then referenced
-                f, _ = fields_of[key]
-                followup.actions.append((key, {k: v for k, v in f.items() if k != "Who_Id__c"}, who_new))
-                return
-            err = person_errors.get(who_new) if who_new else None
-            err = err or _first_error(errors)
-            o.status, o.error_code, o.error = "failed", err.code, err.message
-            o.transient = is_transient(err.code)
-            if o.plan:
-                o.plan.trace.add("booking_action_failed", code=err.code, message=err.message)
-
-        for ref, key in layout.action_refs.items():
-            r = results.get(ref)
-            rid = r.body.get("id") if r and r.ok and isinstance(r.body, dict) else None
-            action_done(key, rid, r.errors if r else [ApiError("MISSING_RESPONSE", "no answer")])
-        self._collection(results.get("actions"), layout.collection_actions,
-                         lambda key, item: action_done(key, item.id if item.success else None, item.errors))
-
-        def retry_without(key: str, what: str, fields: dict[str, Any], errors: list[ApiError]) -> dict[str, Any] | None:
-            err = _first_error(errors)
-            o = out[key]
-            bad = rejected_fields(err) & set(fields)
-            if o.plan:
-                o.plan.trace.add(f"{what}_rejected", code=err.code, message=err.message, fields=sorted(bad))
-            if not bad:
-                for f in fields:
-                    if f not in ("Booking_Uid__c",):
-                        o.dropped.append(Dropped(f, f"{err.code}: {err.message}"))
-                o.error_code = o.error_code or err.code
-                return None
-            for f in sorted(bad):
-                o.dropped.append(Dropped(f, f"{err.code}: {err.message}"))
-            rest = {k: v for k, v in fields.items() if k not in bad}
-            return rest if rest and (set(rest) - {"Id", "Booking_Uid__c"}) else None
-
-        def update_done(i: int, item: Any) -> None:
-            key, u = layout.updates[i]
-            if item.success:
-                return
-            rest = retry_without(key, "who_update", u.fields, item.errors)
-            if rest is not None and not final and not is_transient(_first_error(item.errors).code):
-                followup.updates.append((key, RecordUpdate(u.sobject, u.id, rest)))
-
-        def event_done(i: int, item: Any) -> None:
-            key, uid = layout.events[i]
-            if item.success:
-                return
-            if out[key].status == "failed":  # no Booking Action, so no Event: the action's error says why
-                return
-            fields = next(f for k, u, f in parts.events if k == key)
-            rest = retry_without(key, "event_write", fields, item.errors)
-            if rest is not None and not final:
-                followup.events.append((key, uid, rest))
-
-        self._collection(results.get("whoUpdates"), [str(i) for i in range(len(layout.updates))],
-                         lambda i, item: update_done(int(i), item))
-        self._collection(results.get("eventWrites"), [str(i) for i in range(len(layout.events))],
-                         lambda i, item: event_done(int(i), item))
-
-        if layout.readback and (r := results.get(layout.readback)) is not None and r.ok:
-            for rec in (r.body or {}).get("records", []):
-                o = out.get(rec.get("Action_Key__c"))
-                if o is None or o.status == "failed":
-                    continue
-                o.booking_action_id = rec.get("Id") or o.booking_action_id
-                o.event_id = rec.get("Event_Id__c")
-                o.who_id = rec.get("Who_Id__c") or o.who_id
-                o.status = FLOW_STATUS.get(rec.get("Status__c") or "Pending", "pending")
-                if o.status == "failed":
-                    o.error_code, o.error = "FLOW_FAILED", rec.get("Error__c") or "the Flow marked the action Failed"
-                if o.plan:
-                    o.plan.trace.add("booking_action_status", status=rec.get("Status__c"), eventId=o.event_id)
-
-    @staticmethod
-    def _collection(result: SubResult | None, keys: list[str], done: Any) -> None:
-        if not keys:
-            return
-        items = result.items() if result is not None else []
-        for i, key in enumerate(keys):
-            if len(items) == len(keys):
-                done(key, items[i])
-            else:  # the whole subrequest failed: every record shares its error
-                errs = items[0].errors if items else [ApiError("MISSING_RESPONSE", "no answer for this subrequest")]
-                done(key, CollectionsItem(None, False, errs))
+                o.status, o.error_code, o.error, o.transient = OutcomeStatus.PENDING, None, None, False
+            self._write_chunk(part, wave, again=True)
 
     # -- round robin ----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ event type, like Cal.com's lastSyncError).
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -17,12 +18,19 @@ from slotforce.sync.trace import Trace
 from slotforce.sync.writes import Dropped
 
 
+class OutcomeStatus(enum.StrEnum):
+    PROCESSED = "processed"  # the Flows processed the Booking Action
+    PENDING = "pending"  # written (or about to be); the Flows have not processed the Booking Action yet
+    FAILED = "failed"  # see error_code, error and transient
+    SKIPPED = "skipped"  # nothing to write for this change; error says why
+
+
 @dataclass
 class Outcome:
     """What happened to one booking change."""
 
     change: BookingChange
-    status: str  # processed | pending | failed | skipped
+    status: OutcomeStatus
     event_type: str = "default"
     booking_action_id: str | None = None
     event_id: str | None = None
@@ -40,6 +48,9 @@ class Outcome:
     @property
     def trace(self) -> Trace:
         return self.plan.trace if self.plan else Trace()
+
+    def fail(self, code: str, message: str | None, *, transient: bool = False) -> None:
+        self.status, self.error_code, self.error, self.transient = OutcomeStatus.FAILED, code, message, transient
 
 
 @dataclass(frozen=True)
