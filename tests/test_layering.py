@@ -13,19 +13,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 
-# Which parts of slotforce each part may import (besides itself). The engine's packages first,
-# then the leaves everyone may use, then the top: commands and test kits that tie parts together.
+# Which parts of slotforce each part may import (besides itself and the leaves). The engine's
+# packages first, then the top: commands and test kits that tie parts together.
+LEAVES = {"yamlfile", "cci"}  # slotforce.yml's path, --config, YAML errors; the environment cci runs in
 ALLOWED: dict[str, set[str]] = {
-    "service": {"sources", "sync", "store", "yamlfile"},
-    "sources": {"sync", "store", "yamlfile"},
-    "sync": {"yamlfile"},
-    "store": {"yamlfile"},
-    "package": {"yamlfile"},
+    "service": {"sources", "sync", "store"},
+    "sources": {"sync", "store"},
+    "sync": set(),
+    "store": set(),
+    "package": set(),
     "localorg": set(),
     "yamlfile": set(),
     "cci": set(),
     "cli": set(),  # its command table names modules as strings, imported when a command runs
-    "demo": {"cci", "localorg", "package", "sources", "store", "yamlfile"},
+    "demo": {"localorg", "package", "sources", "store"},
     "testing": {"localorg", "package"},
     "tasks": {"package"},
 }
@@ -119,7 +120,7 @@ def test_every_part_is_known():
 def test_parts_import_only_what_the_layering_allows():
     wrong = [f"{MODULES[src].relative_to(ROOT)}:{line}: {part(src)} -> {part(dst)} ({dst})"
              for src, line, dst in EDGES
-             if part(dst) != part(src) and part(dst) not in ALLOWED[part(src)]]
+             if part(dst) != part(src) and part(dst) not in ALLOWED[part(src)] | (LEAVES - {part(src)})]
     assert wrong == [], "imports the layering in docs/design.md does not allow:\n" + "\n".join(wrong)
 
 
