@@ -121,3 +121,31 @@ def test_source_limits_are_settings_the_webhook_intake_reads():
     assert options["max_body_bytes"] == 2048 and options["replay_window"].total_seconds() == 60
     with pytest.raises(SettingsError, match=r"sources\.calcom\.max_body_bytes"):
         parse_settings({"sources": {"calcom": {"max_body_bytes": 0}}})
+
+
+def test_match_names_an_event_type_by_the_tools_ids_in_any_case():
+    s = parse_settings({"event_types": {
+        "default": {"create_event_on": "lead", "match": ["never-inherited"]},
+        "consultation": {"match": ["Beratungsgespräch", "ETCONSULT0001", "初回相談"]},
+    }})
+    by_uuid, key = s.for_event_type("beratungsgespr-ch", ("https://api.calendly.com/event_types/etconsult0001",
+                                                          "etconsult0001"))
+    assert key == "consultation" and by_uuid.create_event_on == "lead"  # still inherits from default
+    assert s.for_event_type("BERATUNGSGESPRÄCH")[1] == "consultation"
+    assert s.for_event_type(None, ("初回相談",))[1] == "consultation"
+    assert s.for_event_type("consultation")[1] == "consultation"  # the key still matches as it is
+    assert s.event_types["consultation"].match == ["Beratungsgespräch", "ETCONSULT0001", "初回相談"]
+    assert s.for_event_type("never-inherited")[1] == "default"
+    assert s.for_event_type("other")[1] is None
+
+
+def test_a_match_string_names_one_event_type_only():
+    found = problems_of({"event_types": {"a": {"match": ["Intro"]}, "b": {"match": ["x", "intro"]}, "c": {"match": ["A"]}}})
+    assert found["event_types.b.match[1]"] == "'intro' is also matched by event_types.a"
+    assert found["event_types.c.match[0]"] == "'A' is the key of another event type"
+
+
+def test_sync_false_is_a_setting_of_its_own():
+    s = parse_settings({"event_types": {"internal": {"sync": False}}})
+    assert s.for_event_type("internal")[0].sync is False and s.for_event_type("other")[0].sync is True
+    assert "event_types.internal.sync" in problems_of({"event_types": {"internal": {"sync": "sometimes"}}})

@@ -132,6 +132,7 @@ def _booking(envelope: Reader, payload: Reader, action: Action) -> BookingChange
         booking_uid=payload.required_text("uid"),
         previous_booking_uid=payload.text("rescheduleUid") if action is Action.RESCHEDULED else None,
         event_type_slug=payload.text("type") or payload.text("eventTypeSlug"),
+        event_type_ids=tuple(i for i in (payload.text("eventTypeId"),) if i),
         event_type_name=payload.text("eventTitle") or payload.text("title"),
         title=payload.text("title"),
         description=description,

@@ -111,6 +111,8 @@ def _invitee(payload: Reader, action: Action, occurred_at: datetime) -> BookingC
         # Calendly's webhook carries the event type's URI and name, not its slug: the settings key
         # is the slugified name ("Discovery Call" -> discovery-call), which is how Calendly slugs names.
         event_type_slug=slugify(name),
+        # the event type's URI and UUID do not change when it is renamed: `match:` keys on them
+        event_type_ids=_event_type_ids(event.text("event_type")),
         event_type_name=name,
         title=name,
         description=event.text("meeting_notes_plain"),
@@ -130,6 +132,12 @@ def _invitee(payload: Reader, action: Action, occurred_at: datetime) -> BookingC
         booking_created_at=payload.time("created_at"),
         occurred_at=occurred_at,
     )
+
+
+def _event_type_ids(uri: str | None) -> tuple[str, ...]:
+    """`https://api.calendly.com/event_types/UUID` -> (the URI, UUID)."""
+    uuid = last_path_segment(uri)
+    return (uri, uuid) if uri and uuid else ()
 
 
 def _no_show(payload: Reader, action: Action, occurred_at: datetime) -> BookingChange:

@@ -124,6 +124,7 @@ class BookingChange(_Model):
     sequence: int | None = Field(default=None, ge=0)
 
     event_type_slug: str | None = None  # settings key in slotforce.yml
+    event_type_ids: tuple[str, ...] = ()  # the tool's own ids of the event type (matched by `match:`)
     event_type_name: str | None = None  # Meeting_Type__c
     title: str | None = None  # Event Subject
     description: str | None = None

@@ -39,6 +39,8 @@ def needs_lookup(change: BookingChange, ets: EventTypeSettings) -> bool:
     through Booking_Uid__c; only a cancel that writes to the Who record needs to find it. So a
     reschedule or no-show costs one call (the write), not two.
     """
+    if not ets.sync:
+        return False
     if change.action == Action.CREATED:
         return True
     return change.action == Action.CANCELED and bool(ets.on_cancel.write_to_record)
@@ -82,7 +84,7 @@ def _value_fields(settings: Settings, changes: Iterable[BookingChange], describe
     """Fields whose current value the planner reads: `field_empty` mappings and round-robin rules."""
     wanted: dict[str, dict[str, None]] = {"Contact": {}, "Lead": {}, "Account": {}}
     for c in changes:
-        ets, _ = settings.for_event_type(c.event_type_slug)
+        ets, _ = settings.for_event_type(c.event_type_slug, c.event_type_ids)
         if not needs_lookup(c, ets):
             continue
         for m in [*ets.write_to_record, *ets.on_cancel.write_to_record]:
@@ -129,7 +131,7 @@ def build_fetch(changes: list[BookingChange], settings: Settings, describes: dic
     want_rt = False
     sub_region = None
     for c in changes:
-        ets, _ = settings.for_event_type(c.event_type_slug)
+        ets, _ = settings.for_event_type(c.event_type_slug, c.event_type_ids)
         if not (round_robin or needs_lookup(c, ets)):
             continue
         want_rt = want_rt or bool(ets.exclude_record_types)

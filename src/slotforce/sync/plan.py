@@ -137,13 +137,20 @@ def action_fields(change: BookingChange, ets: EventTypeSettings, owner: UserReco
 
 def plan_change(change: BookingChange, settings: Settings, snapshot: Snapshot,
                 describes: dict[str, SObjectInfo] | None = None) -> BookingPlan:
-    ets, configured = settings.for_event_type(change.event_type_slug)
-    plan = BookingPlan(change, change.event_type_slug if configured else "default", configured)
+    ets, key = settings.for_event_type(change.event_type_slug, change.event_type_ids)
+    plan = BookingPlan(change, key or "default", key is not None)
     trace = plan.trace
-    if configured:
-        trace.add("settings_applied", eventType=change.event_type_slug, mode=ets.create_event_on)
-    else:
+    if key is None:
         trace.add("unknown_event_type_default_applied", eventType=change.event_type_slug, mode=ets.create_event_on)
+    elif key == change.event_type_slug:
+        trace.add("settings_applied", eventType=key, mode=ets.create_event_on)
+    else:
+        trace.add("settings_applied", eventType=key, matched=change.event_type_slug or change.event_type_ids[0],
+                  mode=ets.create_event_on)
+    if not ets.sync:
+        plan.skipped = f"sync is off for event type {key or 'default'} (sync: false)"
+        trace.add("sync_off", eventType=key or "default")
+        return plan
     describes = describes or {}
 
     # Owner: the organizer's active User, else the configured fallback user.

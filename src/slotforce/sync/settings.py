@@ -88,6 +88,10 @@ class Tiebreaker(_Strict):
 class EventTypeSettings(_Strict):
     """How bookings of one event type are written to Salesforce."""
 
+    # Other names of this event type in the scheduling tool (Cal.com slug or event type id, Calendly
+    # event type URI or its UUID), compared case-insensitively: survives renames, fits any script.
+    match: list[str] = []
+    sync: bool = True  # false: bookings are kept and shown as skipped; nothing is written to Salesforce
     create_event_on: Literal["contact", "lead", "contact_under_account"] = "contact"
     ignore_guests: bool = False
     skip_contact_creation: bool = False
@@ -164,11 +168,17 @@ class Settings(_Strict):
     event_types: dict[str, EventTypeSettings] = {"default": EventTypeSettings()}
     batch_size: int = Field(default=200, ge=1, le=200)
 
-    def for_event_type(self, slug: str | None) -> tuple[EventTypeSettings, bool]:
-        """Settings for a slug and whether they were configured for it (False: default applied)."""
+    def for_event_type(self, slug: str | None, ids: tuple[str, ...] = ()) -> tuple[EventTypeSettings, str | None]:
+        """The settings of a booking's event type, and the key they are under (None: default applied).
+        The key itself matches the slug exactly; `match:` strings match the slug or any of the
+        tool's ids for the event type, in any case."""
         if slug and slug in self.event_types:
-            return self.event_types[slug], True
-        return self.event_types.get("default", EventTypeSettings()), False
+            return self.event_types[slug], slug
+        matches = {m.casefold(): key for key, ets in self.event_types.items() for m in ets.match}
+        for name in (slug, *ids):
+            if name and (key := matches.get(name.casefold())):
+                return self.event_types[key], key
+        return self.event_types.get("default", EventTypeSettings()), None
 
 
 class SettingsError(Exception):
@@ -218,8 +228,10 @@ def parse_settings(raw: Any, source: str = "slotforce.yml") -> Settings:
         except ValidationError as err:
             problems.extend(_problems(err, ("event_types", slug)))
             continue
-        merged[slug] = body if slug == "default" else _merge(default_raw if isinstance(default_raw, dict) else {}, body)
+        inherited = {k: v for k, v in (default_raw if isinstance(default_raw, dict) else {}).items() if k != "match"}
+        merged[slug] = body if slug == "default" else _merge(inherited, body)
     merged.setdefault("default", {})
+    problems += _match_clashes(merged)
     rest = {k: v for k, v in raw.items() if k != "event_types"}
     try:
         settings = Settings.model_validate({**rest, "event_types": {}})
@@ -230,6 +242,21 @@ def parse_settings(raw: Any, source: str = "slotforce.yml") -> Settings:
         raise SettingsError(source, problems)
     assert settings is not None
     return settings.model_copy(update={"event_types": {k: EventTypeSettings.model_validate(v) for k, v in merged.items()}})
+
+
+def _match_clashes(event_types: dict[str, Any]) -> list[tuple[str, str]]:
+    """A `match:` string may name one event type only, or the settings a booking gets would be a guess."""
+    owner: dict[str, str] = {}
+    problems = []
+    for key, body in event_types.items():
+        for i, name in enumerate(body.get("match") or []):
+            folded = str(name).casefold()
+            other = owner.setdefault(folded, key)
+            if other != key:
+                problems.append((f"event_types.{key}.match[{i}]", f"{name!r} is also matched by event_types.{other}"))
+            elif folded in {k.casefold() for k in event_types if k != key}:
+                problems.append((f"event_types.{key}.match[{i}]", f"{name!r} is the key of another event type"))
+    return problems
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
