@@ -106,3 +106,28 @@ def test_lookup_never_creates():
     assert lookup_who(Person(email="pat@acme.com"), ets, snapshot(), Trace()).outcome == "skip"
     found = lookup_who(Person(email="pat@acme.com"), ets, snapshot([lead("00QA", "pat@acme.com")]), Trace())
     assert found.who_id == "00QA"
+
+
+def test_a_one_word_name_is_the_last_name():
+    from slotforce.sync.resolve import split_name
+
+    assert split_name(Person(first_name="Madonna", last_name="")) == (None, "Madonna")
+    assert split_name(Person(name="Madonna")) == (None, "Madonna")
+    assert split_name(Person(name="Ada King Lovelace")) == ("Ada", "King Lovelace")
+    assert split_name(Person(first_name="Ada", last_name="Lovelace")) == ("Ada", "Lovelace")
+    assert split_name(Person(email="x@y.com")) == (None, "x@y.com")
+
+
+def test_a_free_mail_leads_company_is_its_answer_or_not_provided():
+    from slotforce.sync.resolve import COMPANY_NOT_PROVIDED, new_person_fields
+
+    ets = settings(create_event_on="lead").for_event_type(None)[0]
+
+    def company(email, answers=None, primary=True):
+        change = booking(attendee={"email": email, "name": "Pat Jones"}, answers=answers or {})
+        return new_person_fields("Lead", change.attendee, change, ets, None, None, None, primary=primary)["Company"]
+
+    assert company("pat@gmail.com") == COMPANY_NOT_PROVIDED == "[not provided]"
+    assert company("pat@gmail.com", {"Company": "  Tailspin Toys "}) == "Tailspin Toys"
+    assert company("pat@gmail.com", {"company": "Tailspin"}, primary=False) == COMPANY_NOT_PROVIDED  # a guest's
+    assert company("pat@mail.acme.co.uk", {"company": "Tailspin"}) == "acme"  # a company domain names it

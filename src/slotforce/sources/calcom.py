@@ -110,9 +110,11 @@ def _booking(envelope: Reader, payload: Reader, action: Action) -> BookingChange
             known.add(email.strip().lower())
 
     scheduling_type = (payload.text("schedulingType") or "").lower() or None
+    # team.members are the booking's other hosts: every host of a collective event, the fixed hosts
+    # of a round-robin one (CalendarEvent.team in packages/types/Calendar.d.ts); all of them attend.
     co_hosts: list[Person] = []
     team = payload.obj("team")
-    if team is not None and scheduling_type == "collective":
+    if team is not None:
         organizer_email = organizer.email if organizer else None
         co_hosts = [p for p in (_person(m) for m in team.objects("members")) if p.email and p.email != organizer_email]
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from slotforce.sync.accounts import AccountMatch, account_waterfall
 from slotforce.sync.booking import BookingChange, Person
 from slotforce.sync.describe import SObjectInfo
-from slotforce.sync.domains import company_from_domain
+from slotforce.sync.domains import company_from_domain, is_free_email_domain
 from slotforce.sync.settings import EventTypeSettings
 from slotforce.sync.snapshot import AccountRecord, PersonRecord, Snapshot, domain_of
 from slotforce.sync.trace import Trace
@@ -65,10 +65,17 @@ def _excluded(p: PersonRecord, excluded: set[str]) -> bool:
     return bool(excluded) and any(rt and rt.strip().lower() in excluded for rt in (p.record_type, p.account_record_type))
 
 
+# Lead.Company for a booker with a free-mail address and no company answer (Web-to-Lead's convention).
+COMPANY_NOT_PROVIDED = "[not provided]"
+
+
 def split_name(person: Person) -> tuple[str | None, str]:
-    """(FirstName, LastName); LastName is required, so the email stands in when there is no name."""
-    if person.first_name or person.last_name:
-        return person.first_name, person.last_name or person.first_name or (person.email or "-")
+    """(FirstName, LastName); LastName is required: a one-word name is the LastName ("Madonna"),
+    and the email stands in when there is no name at all."""
+    if person.last_name:
+        return person.first_name, person.last_name
+    if person.first_name:
+        return None, person.first_name
     parts = (person.name or "").split()
     if len(parts) >= 2:
         return parts[0], " ".join(parts[1:])
@@ -95,11 +102,23 @@ def new_person_fields(sobject: str, person: Person, change: BookingChange, ets: 
         for m in (ets.write_to_record if primary else []):  # booking answers describe the booker only
             if m.field.lower() == "company" and isinstance(m.value, str):
                 company = render_text(m.value, change) or None
-        body["Company"] = truncate(company or company_from_domain(domain_of(person.email)) or person.email, 255)
+        body["Company"] = truncate(company or _company(person, change, ets, primary), 255)
         info = (describes or {}).get("Lead")
         if info is not None and info.get("Created_By_Scheduler__c") is not None:
             body["Created_By_Scheduler__c"] = True
     return body
+
+
+def _company(person: Person, change: BookingChange, ets: EventTypeSettings, primary: bool) -> str:
+    """A new Lead's Company when no mapping gives one: the email's domain (`acme` for
+    `mail.acme.co.uk`); a free-mail domain names no company, so the booker's `company` answer, else
+    "[not provided]"."""
+    domain = domain_of(person.email)
+    if not is_free_email_domain(domain, tuple(ets.free_email_domains)):
+        return company_from_domain(domain) or COMPANY_NOT_PROVIDED
+    answers = change.answers if primary else {}  # booking answers describe the booker only
+    return next((v.strip() for k, v in answers.items() if k.strip().lower() == "company" and v.strip()),
+                COMPANY_NOT_PROVIDED)
 
 
 def resolve_who(person: Person | None, change: BookingChange, ets: EventTypeSettings, snapshot: Snapshot,
