@@ -18,6 +18,9 @@ DESIGN = {
         "Guest_Emails__c": ("LongTextArea", 32000), "Co_Host_Emails__c": ("LongTextArea", 32000),
         "Cancel_Mode__c": ("Picklist", None), "Cancel_Reason__c": ("Text", 255), "Status__c": ("Picklist", None),
         "Error__c": ("LongTextArea", 32000), "Event_Id__c": ("Text", 18), "Processed_At__c": ("DateTime", None),
+        # DESIGN.md "Contracts of the next capabilities" (issue 9), and what per-person no-shows need
+        "Canceled_By__c": ("Picklist", None), "Reschedule_Requested__c": ("Checkbox", None),
+        "No_Show_Emails__c": ("LongTextArea", 32000), "Host_No_Show__c": ("Checkbox", None),
     },
     "Scheduling_Link__c": {
         "Link_Key__c": ("Text", 255), "Url__c": ("Url", None), "Kind__c": ("Picklist", None),
@@ -28,6 +31,8 @@ DESIGN = {
         "Booking_Uid__c": ("Text", 255), "Meeting_Type__c": ("Text", 75), "Meeting_Status__c": ("Picklist", None),
         "No_Show__c": ("Checkbox", None), "Canceled__c": ("Checkbox", None), "Router_Name__c": ("Text", 75),
         "Meeting_Url__c": ("Url", None),
+        "Host_No_Show__c": ("Checkbox", None), "Canceled_By__c": ("Picklist", None),
+        "Reschedule_Requested__c": ("Checkbox", None),
     },
     "Contact": {
         "Meeting_Type__c": ("Text", 100), "Meeting_Date__c": ("DateTime", None),

@@ -99,14 +99,38 @@ def test_no_show_set_and_cleared_get_different_keys():
     assert marked.action_key != cleared.action_key
 
 
-def test_no_show_with_several_attendees_is_about_the_marked_one():
+def test_a_no_show_names_only_the_attendees_it_changed():
     doc = json.loads(fixture_body("calcom/booking_no_show_set.json"))
     doc["payload"]["attendees"] = [
         {"email": "first@contoso.com", "noShow": False},
         {"email": "second@contoso.com", "noShow": True},
+        {"email": "Third@Contoso.com", "noShow": True},
     ]
-    [change] = parse("calcom", json.dumps(doc).encode(), {}, secrets=None, verify=False)
-    assert change.action is Action.NO_SHOW and change.attendee.email == "second@contoso.com"
+    marked, cleared = parse("calcom", json.dumps(doc).encode(), {}, secrets=None, verify=False)
+    assert marked.action is Action.NO_SHOW and cleared.action is Action.NO_SHOW_CLEARED
+    assert [p.email for p in marked.absentees] == ["second@contoso.com", "third@contoso.com"]
+    assert [p.email for p in cleared.absentees] == ["first@contoso.com"]
+    assert marked.no_show_scope == "second@contoso.com,third@contoso.com" != cleared.no_show_scope
+    assert marked.action_key != cleared.action_key and not marked.host_no_show
+
+
+def test_a_no_show_attendee_without_email_or_flag_is_refused_by_name():
+    doc = json.loads(fixture_body("calcom/booking_no_show_set.json"))
+    doc["payload"]["attendees"] = [{"email": "first@contoso.com", "noShow": True}, {"email": "x@contoso.com"}]
+    with pytest.raises(WebhookRejected, match=r"payload.attendees\[1\].noShow: is missing"):
+        parse("calcom", json.dumps(doc).encode(), {}, secrets=None, verify=False)
+    doc["payload"]["attendees"] = [{"noShow": True}]
+    with pytest.raises(WebhookRejected, match=r"payload.attendees\[0\].email: is missing"):
+        parse("calcom", json.dumps(doc).encode(), {}, secrets=None, verify=False)
+
+
+def test_hosts_cal_video_no_show_is_the_hosts():
+    body = {"triggerEvent": "AFTER_HOSTS_CAL_VIDEO_NO_SHOW", "createdAt": "2026-12-02T16:20:31Z",
+            "payload": {"bookingUid": "Qm4Zx8cV1bNp7Kw2", "hostEmail": "alex.rivera@acme-demo.com",
+                        "startTime": "2026-12-02T16:00:00Z", "endTime": "2026-12-02T16:30:00Z", "attendees": []}}
+    [change] = parse("calcom", json.dumps(body).encode(), {}, secrets=None, verify=False)
+    assert change.action is Action.NO_SHOW and change.host_no_show and change.absentees == ()
+    assert change.no_show_scope == "host" and change.organizer.email == "alex.rivera@acme-demo.com"
 
 
 def test_meeting_ended_flat_shape_is_completed_at_its_end_time():

@@ -21,10 +21,12 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def change(uid: str, action: str, *, happened: int = 0) -> NewChange:
-    """`happened` is the change's sequence (epoch ms for repeatable actions), as the engine derives it."""
+def change(uid: str, action: str, *, happened: int = 0, scope: str | None = None) -> NewChange:
+    """`happened` is the change's sequence (epoch ms for repeatable actions), as the engine derives it;
+    `scope` whom a repeatable change is about (the attendees a no-show names)."""
     return NewChange(
-        dedupe_key=f"api:{uid}:{action}:{happened}",
+        dedupe_key=f"api:{uid}:{action}:{happened}" + (f":{scope}" if scope else ""),
+        repeat_scope=scope,
         booking_uid=uid,
         action=action,
         change={"booking_uid": uid, "action": action, "sequence": happened},
@@ -145,6 +147,15 @@ def test_an_older_repeatable_change_after_a_newer_one_was_sent_is_superseded(out
     assert [t.steps[0]["step"] for t in outbox.traces("a")] == ["superseded"]
 
 
+def test_a_newer_no_show_of_other_people_does_not_supersede_an_older_one(outbox):
+    put(outbox, change("a", "Created"), change("a", "No_Show", happened=2000, scope="guest@x.com"))
+    send_all(outbox, 1)
+    (late,) = put(outbox, change("a", "No_Show", happened=1000, scope="pat@x.com"), when=2).item_ids
+    assert send_all(outbox, 3) == ["api:a:No_Show:1000:pat@x.com"]  # another person: it still goes
+    (older,) = put(outbox, change("a", "No_Show_Cleared", happened=500, scope="guest@x.com"), when=4).item_ids
+    assert send_all(outbox, 5) == [] and outbox.get(older).outcome["status"] == "skipped"  # the same person
+
+
 def test_arrival_and_happened_order_mixed_never_wait_for_each_other(outbox):
     # No_Show (t=10) arrives, then a cancel, then a No_Show that happened at t=5: the late one takes
     # the queue place of the first-arrived one that happened after it, so nothing waits in a circle.
@@ -173,6 +184,7 @@ def test_an_outbox_of_schema_1_is_upgraded_and_its_queued_repeatables_ordered(tm
     SqliteOutbox(path).close()
     db = sqlite3.connect(path)
     db.execute("ALTER TABLE items DROP COLUMN repeat_order")
+    db.execute("ALTER TABLE items DROP COLUMN repeat_scope")
     db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     db.commit()
     db.close()
@@ -190,5 +202,5 @@ def test_an_outbox_of_schema_1_is_upgraded_and_its_queued_repeatables_ordered(tm
     old.close()
     store = SqliteOutbox(path)
     assert send_all(store, 10) == ["api:a:Created:0", "api:a:No_Show_Cleared:1000", "api:a:No_Show:2000"]
-    assert store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+    assert store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
     store.close()

@@ -105,6 +105,15 @@ def booking_action() -> CustomObject:
                           description="On cancel: Delete removes the Event, Keep marks it Canceled.",
                           values=_picklist("Delete", "Keep")),
             text("Cancel_Reason__c", "Cancel Reason", 255, "Reason the attendee or host gave for canceling."),
+            _canceled_by("Who canceled the booking: the host or the attendee (blank when the source does not say)."),
+            CheckboxField(api_name="Reschedule_Requested__c", label="Reschedule Requested",
+                          description="Checked when the host canceled to ask the attendee to pick a new time "
+                          "(Cal.com's request reschedule)."),
+            long("No_Show_Emails__c", "No-Show Emails",
+                 "On a no-show change: the attendees it is about, one email per line; only their Leads/Contacts "
+                 "are marked (or cleared). Blank: the booking's attendee."),
+            CheckboxField(api_name="Host_No_Show__c", label="Host No Show",
+                          description="On a no-show change: it is the host who missed the meeting."),
             PicklistField(api_name="Status__c", label="Status", track_history=True,
                           description="Processing state set by the Flows: Pending until processed, then "
                           "Processed, Skipped or Failed (see Error).",
@@ -148,6 +157,11 @@ def scheduling_link() -> CustomObject:
     )
 
 
+def _canceled_by(why: str) -> PicklistField:
+    return PicklistField(api_name="Canceled_By__c", label="Canceled By", description=why,
+                         values=_picklist("Host", "Attendee"))
+
+
 def _meeting_status(why: str) -> PicklistField:
     return PicklistField(api_name="Meeting_Status__c", label="Meeting Status", description=why,
                          values=[PicklistValue(full_name=s) for s in MEETING_STATUSES])
@@ -167,6 +181,11 @@ def activity() -> StandardObject:
         TextField(api_name="Router_Name__c", label="Router Name", length=75,
                   description="Routing form or router that produced the booking."),
         UrlField(api_name="Meeting_Url__c", label="Meeting URL", description="Video link of the meeting."),
+        CheckboxField(api_name="Host_No_Show__c", label="Host No Show",
+                      description="Checked when the host missed the meeting (Cal Video saw no host join)."),
+        _canceled_by("Who canceled the meeting (Cancel Mode Keep): the host or the attendee."),
+        CheckboxField(api_name="Reschedule_Requested__c", label="Reschedule Requested",
+                      description="Checked when the host canceled to ask the attendee to pick a new time."),
     ])
 
 

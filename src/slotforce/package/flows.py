@@ -180,6 +180,37 @@ def booking_action_changed() -> Flow:
         FieldValue(field="Meeting_Date__c", value=ref("TheEvent.StartDateTime")),
     ]
     actions = ["Rescheduled", "Canceled", "No_Show", "No_Show_Cleared", "Completed"]
+    no_show_split, no_show_vars, no_show_formulas = _split_lines("NoShow", "No-show emails", "Get_No_Show_Contacts")
+
+    def no_show_people(sobject: str, more: list[RecordFilter], after: str) -> list:
+        """The named attendees' records of one object: found by email, marked in a loop (no DML in
+        it), updated at once after; whether the Event's Who is among them is noted on the way."""
+        found, item, updates = f"NoShow{sobject}s", f"NoShow{sobject}", f"NoShow{sobject}Updates"
+        return [
+            RecordLookup(name=f"Get_No_Show_{sobject}s", label=f"Get the named attendees' {sobject}s", object=sobject,
+                         filters=[RecordFilter(field="Email", operator="In", value=ref("NoShowList")), *more],
+                         first_only=False, output=found, fields=["Id"], next=f"Loop_No_Show_{sobject}s",
+                         fault="Mark_Failed"),
+            Loop(name=f"Loop_No_Show_{sobject}s", collection=found, item=item, each=f"Mark_No_Show_{sobject}",
+                 done=after),
+            Assignment(name=f"Mark_No_Show_{sobject}", items=[
+                _set(f"{item}.No_Show__c", ref("NoShowValue")),
+                _set(f"{item}.Meeting_Status__c", ref("NoShowStatus")),
+                _set(updates, ref(item), "Add"),
+            ], next=f"Is_Who_{sobject}"),
+            Decision(name=f"Is_Who_{sobject}", rules=[
+                Rule(name=f"{sobject}_Is_Who", conditions=[_is(f"{item}.Id", "EqualTo", ref("TheEvent.WhoId"))],
+                     next=f"Note_Who_{sobject}")], default=f"Loop_No_Show_{sobject}s", default_label="A guest"),
+            Assignment(name=f"Note_Who_{sobject}", items=[_set("WhoNamed", TRUE)], next=f"Loop_No_Show_{sobject}s"),
+        ]
+
+    def people_vars(sobject: str) -> list[Variable]:
+        return [Variable(name=f"NoShow{sobject}s", data_type="SObject", object_type=sobject, collection=True,
+                         description=f"The named attendees' {sobject}s."),
+                Variable(name=f"NoShow{sobject}", data_type="SObject", object_type=sobject),
+                Variable(name=f"NoShow{sobject}Updates", data_type="SObject", object_type=sobject, collection=True,
+                         description=f"Those {sobject}s, marked, updated at once.")]
+
     return Flow(
         api_name="Booking_Action_Changed",
         label="Booking Action Changed",
@@ -210,8 +241,39 @@ def booking_action_changed() -> Flow:
             Decision(name="Route_Action", rules=[
                 Rule(name=f"Is_{a}", conditions=[_is("$Record.Action__c", "EqualTo", text(a))], next=target)
                 for a, target in [("Rescheduled", "Set_Rescheduled"), ("Canceled", "Cancel_Mode"),
-                                  ("No_Show", "Set_No_Show"), ("No_Show_Cleared", "Set_No_Show_Cleared")]
+                                  ("No_Show", "No_Show_Marked"), ("No_Show_Cleared", "No_Show_Unmarked")]
             ], default="Set_Completed", default_label="Completed"),
+            Assignment(name="No_Show_Marked", items=[_set("NoShowValue", TRUE), _set("NoShowStatus", text("No Show"))],
+                       next="No_Show_Whom"),
+            Assignment(name="No_Show_Unmarked", items=[_set("NoShowValue", FALSE),
+                                                       _set("NoShowStatus", text("Completed"))], next="No_Show_Whom"),
+            # Whose no-show: the host's (an Event checkbox of its own), the named attendees' (only their
+            # records; the Event's No_Show__c when its Who is among them), or the booking's attendee.
+            Decision(name="No_Show_Whom", rules=[
+                Rule(name="Host_Missed", conditions=[_is("$Record.Host_No_Show__c", "EqualTo", TRUE)],
+                     next="Set_Host_No_Show"),
+                Rule(name="Attendees_Named", conditions=[_is("$Record.No_Show_Emails__c", "IsNull", FALSE)],
+                     next="Prepare_No_Shows"),
+            ], default="Set_No_Show", default_label="The attendee"),
+            Assignment(name="Set_Host_No_Show", items=[_set("TheEvent.Host_No_Show__c", ref("NoShowValue"))],
+                       next="Update_Event_Only"),
+            Assignment(name="Prepare_No_Shows", items=[_set("NoShowRemaining", ref("$Record.No_Show_Emails__c"))],
+                       next="Split_NoShow"),
+            *no_show_split,
+            *no_show_people("Contact", [], "Get_No_Show_Leads"),
+            *no_show_people("Lead", [RecordFilter(field="IsConverted", operator="EqualTo", value=FALSE)],
+                            "Update_No_Show_Contacts"),
+            RecordUpdate(name="Update_No_Show_Contacts", input_reference="NoShowContactUpdates",
+                         next="Update_No_Show_Leads", fault="Mark_Failed"),
+            RecordUpdate(name="Update_No_Show_Leads", input_reference="NoShowLeadUpdates",
+                         next="Who_Missed", fault="Mark_Failed"),
+            Decision(name="Who_Missed", label="Is the Event's Who one of them?", rules=[
+                Rule(name="Who_Named", conditions=[_is("WhoNamed", "EqualTo", TRUE)], next="Set_Who_No_Show")],
+                default="Mark_Processed", default_label="Only others"),
+            status("Set_Who_No_Show", [_set("TheEvent.No_Show__c", ref("NoShowValue")),
+                                       _set("TheEvent.Meeting_Status__c", ref("NoShowStatus"))], "Update_Event_Only"),
+            RecordUpdate(name="Update_Event_Only", label="Update the Event (its people are done)",
+                         input_reference="TheEvent", next="Mark_Processed", fault="Mark_Failed"),
             status("Set_Rescheduled", [
                 _set("TheEvent.StartDateTime", ref("$Record.Start__c")),
                 _set("TheEvent.EndDateTime", ref("$Record.End__c")),
@@ -221,15 +283,15 @@ def booking_action_changed() -> Flow:
                 Rule(name="Delete_Mode", conditions=[_is("$Record.Cancel_Mode__c", "EqualTo", text("Delete"))],
                      next="Set_Canceled_Before_Delete")], default="Set_Canceled", default_label="Keep"),
             status("Set_Canceled", [_set("TheEvent.Canceled__c", TRUE),
-                                    _set("TheEvent.Meeting_Status__c", text("Canceled"))]),
+                                    _set("TheEvent.Meeting_Status__c", text("Canceled")),
+                                    _set("TheEvent.Canceled_By__c", ref("$Record.Canceled_By__c")),
+                                    _set("TheEvent.Reschedule_Requested__c", ref("$Record.Reschedule_Requested__c"))]),
             # The Event goes, but the Who record still mirrors "Canceled" from it.
             status("Set_Canceled_Before_Delete", [_set("TheEvent.Meeting_Status__c", text("Canceled"))],
                    "Delete_Event"),
             RecordDelete(name="Delete_Event", input_reference="TheEvent", next="Who_Kind", fault="Mark_Failed"),
-            status("Set_No_Show", [_set("TheEvent.No_Show__c", TRUE),
-                                   _set("TheEvent.Meeting_Status__c", text("No Show"))]),
-            status("Set_No_Show_Cleared", [_set("TheEvent.No_Show__c", FALSE),
-                                           _set("TheEvent.Meeting_Status__c", text("Completed"))]),
+            status("Set_No_Show", [_set("TheEvent.No_Show__c", ref("NoShowValue")),
+                                   _set("TheEvent.Meeting_Status__c", ref("NoShowStatus"))]),
             status("Set_Completed", [_set("TheEvent.Meeting_Status__c", text("Completed"))]),
             RecordUpdate(name="Update_Event", input_reference="TheEvent", next="Who_Kind", fault="Mark_Failed"),
             _who_kind("TheEvent.WhoId"),
@@ -241,8 +303,22 @@ def booking_action_changed() -> Flow:
             MARK_FAILED,
         ],
         variables=[Variable(name="TheEvent", data_type="SObject", object_type="Event",
-                            description="The booking's Event, found by Booking UID or previous UID.")],
-        text_templates=[TextTemplate(
+                            description="The booking's Event, found by Booking UID or previous UID."),
+                   Variable(name="NoShowValue", data_type="Boolean", value=FALSE,
+                            description="No_Show__c of the people a no-show change is about: true marked, false cleared."),
+                   Variable(name="NoShowStatus", data_type="String",
+                            description="Their Meeting_Status__c: No Show, or Completed when cleared."),
+                   Variable(name="WhoNamed", data_type="Boolean", value=FALSE,
+                            description="The Event's Who is one of the attendees the no-show names."),
+                   *people_vars("Contact"), *people_vars("Lead"), *no_show_vars],
+        formulas=[
+            Formula(name="LineBreak", data_type="String", expression="MID({!LineBreakHolder}, 2, 1)",
+                    description="A line break: no-show emails are one per line."),
+            *no_show_formulas,
+        ],
+        text_templates=[TextTemplate(name="LineBreakHolder", text="[\n]",
+                                     description="Holds a line break between brackets (see LineBreak)."),
+                        TextTemplate(
             name="NotFoundMessage",
             text="No Event with Booking_Uid__c {!$Record.Booking_Uid__c} "
                  "(previous uid: {!$Record.Previous_Booking_Uid__c}).",

@@ -26,7 +26,7 @@ _ACTIONS = {
     "BOOKING_CANCELLED": Action.CANCELED,
     "MEETING_ENDED": Action.COMPLETED,
 }
-_NO_SHOW_TRIGGERS = ("BOOKING_NO_SHOW_UPDATED", "AFTER_GUESTS_CAL_VIDEO_NO_SHOW")
+_NO_SHOW_TRIGGERS = ("BOOKING_NO_SHOW_UPDATED", "AFTER_GUESTS_CAL_VIDEO_NO_SHOW", "AFTER_HOSTS_CAL_VIDEO_NO_SHOW")
 
 # Booking-form responses that are people or logistics, not answers to a question.
 _NOT_ANSWERS = frozenset({"name", "email", "guests", "location", "attendeePhoneNumber"})
@@ -44,7 +44,7 @@ def changes(document: Any) -> ParsedChanges:
     if payload is None:
         raise bad_payload(SOURCE, "payload", "is missing")
     if trigger in _NO_SHOW_TRIGGERS:
-        return ParsedChanges([_no_show(envelope, payload, all_absent=trigger.startswith("AFTER_GUESTS"))])
+        return ParsedChanges(_no_shows(envelope, payload, trigger))
     action = _ACTIONS.get(trigger)
     if action is None:
         return ParsedChanges(note=f"Cal.com {trigger} is not a booking change slotforce syncs; nothing queued")
@@ -151,6 +151,8 @@ def _booking(envelope: Reader, payload: Reader, action: Action) -> BookingChange
         location=location,
         meeting_url=meeting_url,
         cancel_reason=_cancel_reason(payload) if action is Action.CANCELED else None,
+        canceled_by=_canceled_by(payload, organizer, co_hosts, attendees) if action is Action.CANCELED else None,
+        reschedule_requested=action is Action.CANCELED and payload.get("requestReschedule") is True,
         booking_created_at=envelope.time("createdAt") if action is Action.CREATED and envelope is not payload else None,
         occurred_at=_occurred_at(envelope, payload),
     )
@@ -164,29 +166,55 @@ def _cancel_reason(payload: Reader) -> str | None:
     return reason
 
 
-def _no_show(envelope: Reader, payload: Reader, *, all_absent: bool) -> BookingChange:
-    """BOOKING_NO_SHOW_UPDATED: `{bookingUid, attendees: [{email, noShow}], message}`.
+def _canceled_by(payload: Reader, organizer: Person | None, co_hosts: list[Person],
+                 attendees: list[Person]) -> str | None:
+    """`cancelledBy` is the email of whoever canceled (BaseBookingPayloadBuilder's BOOKING_CANCELLED
+    extra data); a host's request to reschedule is a cancel by the host."""
+    if payload.get("requestReschedule") is True:
+        return "host"
+    email = (payload.text("cancelledBy") or "").lower()
+    if not email:
+        return None
+    if email in {p.email for p in (organizer, *co_hosts) if p and p.email}:
+        return "host"
+    return "attendee" if email in {p.email for p in attendees if p.email} else None
 
-    The Event has one no-show flag, so one change per delivery: No_Show when any listed attendee is
-    marked, No_Show_Cleared when all listed attendees are unmarked; `attendee` is the person it is about.
-    AFTER_GUESTS_CAL_VIDEO_NO_SHOW lists the guests who did not join (`all_absent`).
+
+def _no_shows(envelope: Reader, payload: Reader, trigger: str) -> list[BookingChange]:
+    """Who missed the meeting, one change per direction.
+
+    BOOKING_NO_SHOW_UPDATED `{bookingUid, attendees: [{email, noShow}], message}` lists only the
+    attendees whose flag changed (handleMarkNoShow.ts): a No_Show names those marked, a
+    No_Show_Cleared those unmarked, so only their records change. AFTER_GUESTS_CAL_VIDEO_NO_SHOW lists
+    the guests who did not join (noShow true, or not given); AFTER_HOSTS_CAL_VIDEO_NO_SHOW means the
+    host did not join (triggerNoShow/common.ts).
     """
+    uid = payload.text("bookingUid") or payload.required_text("uid")
+    # A flat no-show body has no webhook time; the meeting's end is stable across redeliveries.
+    occurred_at = (envelope.time("createdAt") if envelope is not payload else None) \
+        or payload.time("endTime") or envelope.required_time("createdAt")
+    common = dict(source=SOURCE, booking_uid=uid, start=payload.time("startTime"), end=payload.time("endTime"),
+                  occurred_at=occurred_at)
+    if trigger == "AFTER_HOSTS_CAL_VIDEO_NO_SHOW":
+        host = payload.text("hostEmail")
+        return [BookingChange(action=Action.NO_SHOW, host_no_show=True,
+                              organizer=Person(email=host) if host else None, **common)]
     attendees = [_person(a) for a in payload.objects("attendees")]
     if not attendees:
         raise bad_payload(SOURCE, "payload.attendees", "is missing or empty: whose no-show changed?")
-    if all_absent:
-        attendees = [a if a.no_show is not None else a.model_copy(update={"no_show": True}) for a in attendees]
+    for i, a in enumerate(attendees):
+        if not a.email:
+            raise bad_payload(SOURCE, f"payload.attendees[{i}].email", "is missing: whose no-show changed?")
     marked = [a for a in attendees if a.no_show]
-    action = Action.NO_SHOW if marked else Action.NO_SHOW_CLEARED
-    uid = payload.text("bookingUid") or payload.required_text("uid")
-    # A flat no-show body has no webhook time; the meeting's end is stable across redeliveries.
-    occurred_at = envelope.time("createdAt") if envelope is not payload else None
-    return BookingChange(
-        source=SOURCE,
-        action=action,
-        booking_uid=uid,
-        attendee=(marked or attendees)[0],
-        start=payload.time("startTime"),
-        end=payload.time("endTime"),
-        occurred_at=occurred_at or payload.time("endTime") or envelope.required_time("createdAt"),
-    )
+    cleared = [a for a in attendees if a.no_show is False]
+    if trigger == "AFTER_GUESTS_CAL_VIDEO_NO_SHOW":
+        # the guests who did not join; one who did was never marked, so there is nothing to clear
+        marked, cleared = [a for a in attendees if a.no_show is not False], []
+    elif len(marked) + len(cleared) < len(attendees):
+        i = next(i for i, a in enumerate(attendees) if a.no_show is None)
+        raise bad_payload(SOURCE, f"payload.attendees[{i}].noShow", "is missing: marked (true) or unmarked (false)?")
+    changes = []
+    for action, people in ((Action.NO_SHOW, marked), (Action.NO_SHOW_CLEARED, cleared)):
+        if people:
+            changes.append(BookingChange(action=action, attendee=people[0], absentees=tuple(people), **common))
+    return changes

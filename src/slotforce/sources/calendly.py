@@ -129,9 +129,16 @@ def _invitee(payload: Reader, action: Action, occurred_at: datetime) -> BookingC
         location=place,
         meeting_url=join_url,
         cancel_reason=cancellation.text("reason") if cancellation is not None and action is Action.CANCELED else None,
+        canceled_by=_canceler(cancellation) if action is Action.CANCELED else None,
         booking_created_at=payload.time("created_at"),
         occurred_at=occurred_at,
     )
+
+
+def _canceler(cancellation: Reader | None) -> str | None:
+    """Cancellation.canceler_type is "host" or "invitee" (Calendly's Cancellation resource)."""
+    kind = (cancellation.text("canceler_type") or "").lower() if cancellation is not None else ""
+    return {"host": "host", "invitee": "attendee"}.get(kind)
 
 
 def _event_type_ids(uri: str | None) -> tuple[str, ...]:

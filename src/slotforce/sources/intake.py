@@ -32,6 +32,7 @@ def outbox_entry(change: BookingChange) -> NewChange:
         change=change.model_dump(mode="json"),
         requires_uid=requires,
         establishes=change.action in (Action.CREATED, Action.RESCHEDULED),
+        repeat_scope=change.no_show_scope,
     )
 
 

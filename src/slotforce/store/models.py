@@ -68,6 +68,9 @@ class NewChange:
     # When a repeatable change happened (any increasing number, e.g. epoch ms). None: taken from
     # the change's `sequence` for REPEATABLE_ACTIONS, else the change is ordered by arrival.
     repeat_order: int | None = None
+    # Whom a repeatable change is about (e.g. the attendees a no-show names; None: the whole booking):
+    # a newer change supersedes an older one of the same scope only.
+    repeat_scope: str | None = None
 
     def happened_order(self) -> int | None:
         """The order among this booking's repeatable changes, or None for a change that happens once."""

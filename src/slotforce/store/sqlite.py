@@ -42,7 +42,7 @@ from slotforce.store.models import (
 )
 from slotforce.store.outbox import DEFAULT_BATCH, DEFAULT_CREATE_WAIT, DEFAULT_LEASE, Outbox
 
-SCHEMA_VERSION = 2  # 2: items.repeat_order (repeatable changes in the order they happened)
+SCHEMA_VERSION = 3  # 2: items.repeat_order (repeatable changes in the order they happened); 3: items.repeat_scope
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -79,6 +79,7 @@ CREATE TABLE IF NOT EXISTS items (
     lease_expires_at REAL,
     skip_create_wait INTEGER NOT NULL DEFAULT 0,
     repeat_order INTEGER,
+    repeat_scope TEXT,
     last_error TEXT,
     last_error_code TEXT,
     outcome TEXT,
@@ -115,7 +116,7 @@ _NO_EVENT_TYPE = "default"
 _ITEM_COLUMNS = (
     "id, delivery_id, dedupe_key, source, booking_uid, previous_booking_uid, action, event_type, state, attempts,"
     " change, available_at, created_at, updated_at, lease_expires_at, last_error, last_error_code, outcome,"
-    " requires_uid, establishes, skip_create_wait, expired_leases, repeat_order"
+    " requires_uid, establishes, skip_create_wait, expired_leases, repeat_order, repeat_scope"
 )
 
 # The same positions as _ITEM_COLUMNS without the JSON bodies: what the lease scan reads.
@@ -185,6 +186,8 @@ class SqliteOutbox(Outbox):
                 "UPDATE items SET repeat_order = json_extract(change, '$.sequence')"
                 f" WHERE action IN ({actions}) AND json_type(change, '$.sequence') = 'integer'"
             )
+        if version < 3 and "repeat_scope" not in {r[1] for r in db.execute("PRAGMA table_info(items)")}:
+            db.execute("ALTER TABLE items ADD COLUMN repeat_scope TEXT")  # queued changes: the whole booking
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -240,7 +243,8 @@ class SqliteOutbox(Outbox):
                     db.execute(
                         "INSERT INTO items (delivery_id, dedupe_key, source, booking_uid, previous_booking_uid,"
                         " requires_uid, establishes, action, event_type, change, state, available_at, created_at,"
-                        " updated_at, repeat_order) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                        " updated_at, repeat_order, repeat_scope)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
                         (
                             delivery_id,
                             change.dedupe_key,
@@ -256,6 +260,7 @@ class SqliteOutbox(Outbox):
                             at,
                             at,
                             change.happened_order(),
+                            change.repeat_scope,
                         ),
                     ).lastrowid
                 )
@@ -329,18 +334,20 @@ class SqliteOutbox(Outbox):
         return not self._blocked(db, row) and not self._waiting_for_create(db, row, at)
 
     def _superseded(self, db: sqlite3.Connection, row: tuple, at: float) -> bool:
-        """A repeatable change older than one of the same uid already sent: finish it as skipped.
+        """A repeatable change older than one of the same uid (and scope: the same people) already sent:
+        finish it as skipped.
 
         Sending it now would undo the newer change (a no-show set after it was cleared); an in-order
         delivery would have sent it first and then the newer one, which leaves the newer one's state.
         """
-        item_id, uid, action, order = row[0], row[4], row[6], row[22]
+        item_id, uid, action, order, scope = row[0], row[4], row[6], row[22], row[23]
         if order is None:
             return False
         newer = db.execute(
             "SELECT id, action, dedupe_key FROM items WHERE booking_uid = ? AND repeat_order > ? AND state = 'done'"
+            " AND COALESCE(repeat_scope, '') = ?"
             " AND COALESCE(json_extract(outcome, '$.status'), '') != 'skipped' ORDER BY repeat_order DESC LIMIT 1",
-            (uid, order),
+            (uid, order, scope or ""),
         ).fetchone()
         if newer is None:
             return False

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -137,6 +137,10 @@ class BookingChange(_Model):
     co_hosts: tuple[Person, ...] = ()
     attendee: Person | None = None  # primary attendee: the Who record
     guests: tuple[Person, ...] = ()
+    # On a no-show change: the attendees it names (only their records change; empty: the booking's
+    # attendee), or that it is the host who missed the meeting.
+    absentees: tuple[Person, ...] = ()
+    host_no_show: bool = False
 
     answers: dict[str, str] = Field(default_factory=dict)  # booking question -> answer
     form_answers: dict[str, str] = Field(default_factory=dict)  # routing form field -> answer
@@ -145,6 +149,8 @@ class BookingChange(_Model):
     location: str | None = None
     meeting_url: str | None = None
     cancel_reason: str | None = None
+    canceled_by: Literal["host", "attendee"] | None = None  # who canceled, when the source says
+    reschedule_requested: bool = False  # the host canceled to have the attendee pick a new time
     geo: Geo = Geo()
 
     booking_created_at: datetime | None = None  # when the booking was made
@@ -188,3 +194,11 @@ class BookingChange(_Model):
     @property
     def guest_emails(self) -> tuple[str, ...]:
         return tuple(p.email for p in self.guests if p.email)
+
+    @property
+    def no_show_scope(self) -> str | None:
+        """Whom a no-show change is about, as the outbox orders it: the host, the named attendees, or
+        (None) the booking's attendee. A newer change only supersedes an older one of the same scope."""
+        if self.host_no_show:
+            return "host"
+        return ",".join(sorted({p.email for p in self.absentees if p.email})) or None

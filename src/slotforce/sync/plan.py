@@ -131,6 +131,10 @@ def action_fields(change: BookingChange, ets: EventTypeSettings, owner: UserReco
         "Co_Host_Emails__c": _lines([p.email for p in change.co_hosts if p.email]),
         "Cancel_Mode__c": CANCEL_MODE[ets.on_cancel.mode] if change.action == Action.CANCELED else None,
         "Cancel_Reason__c": truncate(change.cancel_reason, 255),
+        "Canceled_By__c": change.canceled_by.capitalize() if change.canceled_by else None,
+        "Reschedule_Requested__c": True if change.reschedule_requested else None,
+        "No_Show_Emails__c": _lines([p.email for p in change.absentees if p.email]),
+        "Host_No_Show__c": True if change.host_no_show else None,
     }
     return {k: v for k, v in fields.items() if v not in (None, "")}
 

@@ -1,0 +1,140 @@
+"""What Cal.com and Calendly really send, told as stories: `slotforce ingest` then `slotforce sync`
+against the local org with the package deployed, and what a sales team then sees in Salesforce.
+
+Payloads are built from the fixtures (whose shapes are cited in tests/fixtures/webhooks/SOURCES.md)
+with only the fields a story needs changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from slotforce.cli import main
+from slotforce.testing import write_config
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
+HOST = "alex.rivera@acme-demo.com"
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / name).read_text())
+
+
+class Story:
+    """One org, one slotforce.yml, deliveries ingested and synced as an operator would."""
+
+    def __init__(self, tmp_path: Path, org, **event_types) -> None:
+        self.tmp_path, self.org, self.sf = tmp_path, org, org.client()
+        self.config = write_config(tmp_path, org, event_types=event_types or {"default": {}})
+        self.runner = CliRunner()
+        self.sent = 0
+
+    def deliver(self, source: str, *bodies: dict) -> str:
+        files = []
+        for body in bodies:
+            self.sent += 1
+            path = self.tmp_path / f"delivery-{self.sent}.json"
+            path.write_text(json.dumps(body))
+            files.append(str(path))
+        ingest = self.runner.invoke(main, ["ingest", "--source", source, "--config", str(self.config), *files])
+        assert ingest.exit_code == 0, ingest.output
+        sync = self.runner.invoke(main, ["sync", "--config", str(self.config)])
+        assert sync.exit_code == 0, sync.output
+        return ingest.output + sync.output
+
+    def one(self, soql: str) -> dict:
+        [row] = self.sf.query(soql)["records"]
+        return row
+
+    def person(self, email: str) -> dict:
+        rows = [r for sobject in ("Contact", "Lead") for r in self.sf.query(
+            f"SELECT Id, Name, FirstName, LastName, No_Show__c, Meeting_Status__c{', Company' if sobject == 'Lead' else ''}"
+            f" FROM {sobject} WHERE Email = '{email}'")["records"]]
+        assert len(rows) == 1, (email, rows)
+        return rows[0]
+
+
+def calcom_booking(uid: str, attendees: list[dict], **payload) -> dict:
+    body = copy.deepcopy(fixture("calcom/booking_created_new_lead.json"))
+    body["payload"].update(uid=uid, attendees=attendees, **payload)
+    body["payload"]["responses"]["guests"]["value"] = []
+    return body
+
+
+def calcom_no_show(uid: str, at: str, **flags: bool) -> dict:
+    return {"triggerEvent": "BOOKING_NO_SHOW_UPDATED", "createdAt": at,
+            "payload": {"message": "no_show_updated", "bookingUid": uid, "bookingId": 7,
+                        "attendees": [{"email": e, "noShow": v} for e, v in flags.items()]}}
+
+
+def person(first: str, last: str, email: str) -> dict:
+    return {"email": email, "name": f"{first} {last}".strip(), "firstName": first, "lastName": last,
+            "timeZone": "Europe/Berlin", "language": {"locale": "en"}}
+
+
+@pytest.mark.timeout(120)
+def test_a_partial_no_show_marks_only_the_people_who_missed_it(org, tmp_path):
+    story = Story(tmp_path, org, default={"create_event_on": "lead"})
+    story.deliver("calcom", calcom_booking("seat-less-1", [person("Jane", "Doe", "jane.doe@northwind-traders.com"),
+                                                           person("Raj", "Patel", "raj@northwind-traders.com")]))
+    # the host marks the guest only: his Lead changes, the Event (whose Who is Jane) does not
+    story.deliver("calcom", calcom_no_show("seat-less-1", "2026-12-01T14:40:00Z", **{"raj@northwind-traders.com": True}))
+    raj, jane = story.person("raj@northwind-traders.com"), story.person("jane.doe@northwind-traders.com")
+    assert (raj["No_Show__c"], raj["Meeting_Status__c"]) == (True, "No Show")
+    assert (jane["No_Show__c"], jane["Meeting_Status__c"]) == (False, "Scheduled")
+    event = story.one("SELECT No_Show__c, Meeting_Status__c, Host_No_Show__c FROM Event")
+    assert (event["No_Show__c"], event["Meeting_Status__c"]) == (False, "Scheduled")
+
+    # then Jane is marked and Raj unmarked in one delivery: the Event follows Jane, its Who
+    story.deliver("calcom", calcom_no_show("seat-less-1", "2026-12-01T14:45:00Z",
+                                           **{"jane.doe@northwind-traders.com": True,
+                                              "raj@northwind-traders.com": False}))
+    raj, jane = story.person("raj@northwind-traders.com"), story.person("jane.doe@northwind-traders.com")
+    assert (jane["No_Show__c"], jane["Meeting_Status__c"]) == (True, "No Show")
+    assert (raj["No_Show__c"], raj["Meeting_Status__c"]) == (False, "Completed")
+    event = story.one("SELECT No_Show__c, Meeting_Status__c, Host_No_Show__c FROM Event")
+    assert (event["No_Show__c"], event["Meeting_Status__c"], event["Host_No_Show__c"]) == (True, "No Show", False)
+
+    # Cal Video saw no host: the Event says so; nobody's record changes
+    story.deliver("calcom", {"triggerEvent": "AFTER_HOSTS_CAL_VIDEO_NO_SHOW", "createdAt": "2026-12-01T14:50:00Z",
+                             "payload": {"bookingUid": "seat-less-1", "bookingId": 7, "hostEmail": HOST,
+                                         "startTime": "2026-12-01T14:00:00Z", "endTime": "2026-12-01T14:30:00Z",
+                                         "attendees": [], "title": "Discovery Call"}})
+    event = story.one("SELECT No_Show__c, Host_No_Show__c FROM Event")
+    assert (event["No_Show__c"], event["Host_No_Show__c"]) == (True, True)
+    assert story.person("raj@northwind-traders.com")["Meeting_Status__c"] == "Completed"
+    actions = story.sf.query("SELECT Action__c, Status__c, No_Show_Emails__c, Host_No_Show__c FROM Booking_Action__c"
+                             " WHERE Action__c != 'Created' ORDER BY Name")["records"]
+    assert [(a["Action__c"], a["Status__c"]) for a in actions] == [
+        ("No_Show", "Processed"), ("No_Show", "Processed"), ("No_Show_Cleared", "Processed"), ("No_Show", "Processed")]
+    assert actions[0]["No_Show_Emails__c"] == "raj@northwind-traders.com" and actions[-1]["Host_No_Show__c"]
+
+
+@pytest.mark.timeout(120)
+def test_who_canceled_and_a_request_to_reschedule_reach_the_event(org, tmp_path):
+    story = Story(tmp_path, org, default={"create_event_on": "lead", "on_cancel": {"mode": "keep"}})
+    jane = person("Jane", "Doe", "jane.doe@northwind-traders.com")
+    story.deliver("calcom", calcom_booking("by-host", [jane]), calcom_booking("by-jane", [jane]))
+    cancel = fixture("calcom/booking_cancelled.json")
+
+    def cancelled(uid: str, **extra) -> dict:
+        body = copy.deepcopy(cancel)
+        body["payload"].update(uid=uid, attendees=[jane], **extra)
+        body["payload"].pop("rescheduleUid", None)
+        return body
+
+    story.deliver("calcom", cancelled("by-host", cancelledBy=HOST, requestReschedule=True, cancellationReason="Sick"),
+                  cancelled("by-jane", cancelledBy="Jane.Doe@northwind-traders.com", cancellationReason="Conflict"))
+    events = {e["Booking_Uid__c"]: e for e in story.sf.query(
+        "SELECT Booking_Uid__c, Canceled__c, Canceled_By__c, Reschedule_Requested__c FROM Event")["records"]}
+    assert (events["by-host"]["Canceled_By__c"], events["by-host"]["Reschedule_Requested__c"]) == ("Host", True)
+    assert (events["by-jane"]["Canceled_By__c"], events["by-jane"]["Reschedule_Requested__c"]) == ("Attendee", False)
+    assert events["by-host"]["Canceled__c"] and events["by-jane"]["Canceled__c"]
+    reasons = {a["Booking_Uid__c"]: a["Cancel_Reason__c"] for a in story.sf.query(
+        "SELECT Booking_Uid__c, Cancel_Reason__c FROM Booking_Action__c WHERE Action__c = 'Canceled'")["records"]}
+    assert reasons == {"by-host": "Sick", "by-jane": "Conflict"}
