@@ -17,6 +17,8 @@ from click.testing import CliRunner
 from slotforce.cli import main
 from slotforce.testing import write_config
 
+from ..sync.e2e_kit import user
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
 HOST = "alex.rivera@acme-demo.com"
 
@@ -138,3 +140,30 @@ def test_who_canceled_and_a_request_to_reschedule_reach_the_event(org, tmp_path)
     reasons = {a["Booking_Uid__c"]: a["Cancel_Reason__c"] for a in story.sf.query(
         "SELECT Booking_Uid__c, Cancel_Reason__c FROM Booking_Action__c WHERE Action__c = 'Canceled'")["records"]}
     assert reasons == {"by-host": "Sick", "by-jane": "Conflict"}
+
+
+@pytest.mark.timeout(120)
+def test_a_reschedule_moves_the_event_with_its_new_link_organizer_and_guests(org, tmp_path):
+    story = Story(tmp_path, org, default={"create_event_on": "lead"})
+    sf = story.sf
+    other = user(sf, "sam")
+    jane = person("Jane", "Doe", "jane.doe@northwind-traders.com")
+    raj = sf.Lead.create({"LastName": "Patel", "Company": "Northwind", "Email": "raj@northwind-traders.com"})["id"]
+    first = calcom_booking("old-uid", [jane], videoCallData={"type": "daily_video", "url": "https://meet.cal.example.com/old"})
+    story.deliver("calcom", first)
+    before = story.one("SELECT Id, Location, Meeting_Url__c, OwnerId FROM Event")
+    assert before["Location"] == before["Meeting_Url__c"] == "https://meet.cal.example.com/old"
+
+    moved = fixture("calcom/booking_rescheduled.json")
+    moved["payload"].update(rescheduleUid="old-uid", uid="new-uid", title="Discovery Call (moved)",
+                            organizer={**moved["payload"]["organizer"], "email": "sam@slotforce.example"},
+                            attendees=[jane, person("Raj", "Patel", "raj@northwind-traders.com")])
+    story.deliver("calcom", moved)
+    after = story.one("SELECT Id, Booking_Uid__c, StartDateTime, Location, Meeting_Url__c, Subject, OwnerId,"
+                      " Meeting_Status__c FROM Event")
+    assert after["Id"] == before["Id"] and after["Booking_Uid__c"] == "new-uid"
+    assert after["Location"] == after["Meeting_Url__c"] == "https://meet.cal.example.com/room-Tr9Qw3rT5yUi2Lp8"
+    assert (after["Subject"], after["Meeting_Status__c"]) == ("Discovery Call (moved)", "Rescheduled")
+    assert after["OwnerId"] == other and after["StartDateTime"].startswith("2026-12-03T15:00:00")
+    related = {r["RelationId"] for r in sf.query(f"SELECT RelationId FROM EventRelation WHERE EventId = '{after['Id']}'")["records"]}
+    assert raj in related  # the guest the reschedule added is invited

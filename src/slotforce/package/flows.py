@@ -167,7 +167,8 @@ def booking_action_changed() -> Flow:
     def status(name: str, items: list[AssignmentItem], next_: str = "Update_Event") -> Assignment:
         return Assignment(name=name, items=items, next=next_)
 
-    event_fields = ["Id", "WhoId", "StartDateTime", "Booking_Uid__c", "Meeting_Status__c", "No_Show__c"]
+    event_fields = ["Id", "WhoId", "StartDateTime", "Booking_Uid__c", "Meeting_Status__c", "No_Show__c", "Location",
+                    "Meeting_Url__c", "Subject", "Description"]
 
     def lookup(name: str, uid: str, next_: str) -> RecordLookup:
         return RecordLookup(name=name, object="Event", output="TheEvent", fields=event_fields,
@@ -274,11 +275,43 @@ def booking_action_changed() -> Flow:
                                        _set("TheEvent.Meeting_Status__c", ref("NoShowStatus"))], "Update_Event_Only"),
             RecordUpdate(name="Update_Event_Only", label="Update the Event (its people are done)",
                          input_reference="TheEvent", next="Mark_Processed", fault="Mark_Failed"),
+            # A reschedule may change more than the time: a new meeting link (Cal Video, Calendly
+            # join_url), subject, description, a new organizer; what the action leaves blank stays.
             status("Set_Rescheduled", [
                 _set("TheEvent.StartDateTime", ref("$Record.Start__c")),
                 _set("TheEvent.EndDateTime", ref("$Record.End__c")),
                 _set("TheEvent.Meeting_Status__c", text("Rescheduled")),
-            ]),
+                _set("TheEvent.Location", ref("RescheduledLocation")),
+                _set("TheEvent.Meeting_Url__c", ref("RescheduledMeetingUrl")),
+                _set("TheEvent.Subject", ref("RescheduledSubject")),
+                _set("TheEvent.Description", ref("RescheduledDescription")),
+            ], "Has_Organizer"),
+            Decision(name="Has_Organizer", rules=[
+                Rule(name="Organizer_Given", conditions=[_is("$Record.Organizer_Email__c", "IsNull", FALSE)],
+                     next="Get_Organizer")], default="Update_Rescheduled_Event", default_label="No organizer"),
+            RecordLookup(name="Get_Organizer", label="Get the organizer's active User", object="User", fields=["Id"],
+                         filters=[RecordFilter(field="Email", operator="EqualTo", value=ref("$Record.Organizer_Email__c")),
+                                  RecordFilter(field="IsActive", operator="EqualTo", value=TRUE)],
+                         sort_field="CreatedDate", sort_order="Asc", output="Organizer",
+                         next="Organizer_Found", fault="Mark_Failed"),
+            Decision(name="Organizer_Found", rules=[
+                Rule(name="Organizer_Is_User", conditions=[_is("Organizer", "IsNull", FALSE)], next="Set_Organizer")],
+                default="Update_Rescheduled_Event", default_label="No such User"),
+            Assignment(name="Set_Organizer", label="The organizer owns the Event",
+                       items=[_set("TheEvent.OwnerId", ref("Organizer.Id"))], next="Update_Rescheduled_Event"),
+            RecordUpdate(name="Update_Rescheduled_Event", input_reference="TheEvent", next="Invite_New_Participants",
+                         fault="Mark_Failed"),
+            # People the reschedule added are invited; those already related are left as they are.
+            Subflow(name="Invite_New_Participants", flow_name="Event_Participants", inputs=[
+                SubflowInput(name="EventId", value=ref("TheEvent.Id")),
+                SubflowInput(name="WhoId", value=ref("TheEvent.WhoId")),
+                SubflowInput(name="GuestEmails", value=ref("$Record.Guest_Emails__c")),
+                SubflowInput(name="CoHostEmails", value=ref("$Record.Co_Host_Emails__c")),
+            ], outputs=[SubflowOutput(name="ErrorMessage", to="ParticipantsError")], next="Participants_Invited"),
+            Decision(name="Participants_Invited", rules=[
+                Rule(name="Invite_Failed", conditions=[_is("ParticipantsError", "IsNull", FALSE)],
+                     next="Mark_Participants_Failed")], default="Who_Kind", default_label="Invited"),
+            _mark("Mark_Participants_Failed", "Failed", error=ref("ParticipantsError"), event_id="TheEvent.Id"),
             Decision(name="Cancel_Mode", rules=[
                 Rule(name="Delete_Mode", conditions=[_is("$Record.Cancel_Mode__c", "EqualTo", text("Delete"))],
                      next="Set_Canceled_Before_Delete")], default="Set_Canceled", default_label="Keep"),
@@ -308,6 +341,10 @@ def booking_action_changed() -> Flow:
                             description="No_Show__c of the people a no-show change is about: true marked, false cleared."),
                    Variable(name="NoShowStatus", data_type="String",
                             description="Their Meeting_Status__c: No Show, or Completed when cleared."),
+                   Variable(name="Organizer", data_type="SObject", object_type="User",
+                            description="The active User whose email is the reschedule's organizer."),
+                   Variable(name="ParticipantsError", data_type="String",
+                            description="Fault message from Event_Participants, blank when all went well."),
                    Variable(name="WhoNamed", data_type="Boolean", value=FALSE,
                             description="The Event's Who is one of the attendees the no-show names."),
                    *people_vars("Contact"), *people_vars("Lead"), *no_show_vars],
@@ -315,6 +352,14 @@ def booking_action_changed() -> Flow:
             Formula(name="LineBreak", data_type="String", expression="MID({!LineBreakHolder}, 2, 1)",
                     description="A line break: no-show emails are one per line."),
             *no_show_formulas,
+            *(Formula(name=f"Rescheduled{name}", data_type="String",
+                      expression=f"IF(ISBLANK({{!$Record.{action_field}}}), {{!TheEvent.{event_field}}}, "
+                                 f"{{!$Record.{action_field}}})",
+                      description=f"The Event's {event_field} after a reschedule: the action's, else the Event keeps its own.")
+              for name, action_field, event_field in [("Location", "Location__c", "Location"),
+                                                      ("MeetingUrl", "Meeting_Url__c", "Meeting_Url__c"),
+                                                      ("Subject", "Subject__c", "Subject"),
+                                                      ("Description", "Description__c", "Description")]),
         ],
         text_templates=[TextTemplate(name="LineBreakHolder", text="[\n]",
                                      description="Holds a line break between brackets (see LineBreak)."),
