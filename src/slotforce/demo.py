@@ -3,8 +3,10 @@
 Build and validate the package; start the local org; deploy with unmodified CumulusCI; seed a few
 records; start `slotforce serve`; post signed Cal.com and Calendly webhooks; sync scheduling links;
 then print what landed in Salesforce (read back with SOQL) and one routing trace, and stop
-everything. The inputs live in examples/demo/ (config, seed records, links) and
-tests/fixtures/webhooks/ (the sample payloads).
+everything. A repository command: it runs in the checkout it is started from (found by
+slotforce.project), whose force-app it builds and deploys with the checkout's cumulusci.yml, and
+whose examples/demo/ (config, seed records, links) and tests/fixtures/webhooks/ (the sample
+payloads) are its inputs.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from slotforce.cci import REPO, cci_env
+from slotforce.cci import cci_env
+from slotforce.project import ProjectNotFound, find_root
 
-EXAMPLE = REPO / "examples" / "demo"
-WEBHOOKS = REPO / "tests" / "fixtures" / "webhooks"
+EXAMPLE = Path("examples") / "demo"  # the demo's inputs, below the repository root
+WEBHOOKS = Path("tests") / "fixtures" / "webhooks"
 # Webhook secrets of the demo only: the service reads them from these variables.
 SECRETS = {"CALCOM_WEBHOOK_SECRET": "demo-calcom-secret", "CALENDLY_SIGNING_KEY": "demo-calendly-key"}
 
@@ -48,10 +51,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def run(cmd: list[str], env: dict[str, str], log: Path, what: str) -> None:
-    """Run a command to completion, its output in `log`; fail the demo with the log's tail."""
+def repository() -> Path:
+    """The checkout the demo runs in: the current project, if it has the demo's inputs."""
+    try:
+        root = find_root()
+    except ProjectNotFound as error:
+        raise DemoError(f"slotforce demo runs in a checkout of the slotforce repository; {error}") from None
+    if not (root / EXAMPLE).is_dir():
+        raise DemoError(f"slotforce demo runs in a checkout of the slotforce repository; {root} has no {EXAMPLE}")
+    return root
+
+
+def run(cmd: list[str], env: dict[str, str], log: Path, what: str, root: Path) -> None:
+    """Run a command in `root` to completion, its output in `log`; fail the demo with the log's tail."""
     with log.open("w") as out:
-        done = subprocess.run(cmd, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        done = subprocess.run(cmd, env=env, cwd=root, stdout=out, stderr=subprocess.STDOUT)
     if done.returncode != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
         raise DemoError(f"{what} failed (exit {done.returncode}); last lines of {log}:\n{tail}")
@@ -62,12 +76,12 @@ def tool_env(work: Path) -> dict[str, str]:
     return dict(cci_env(work / "home"), COLUMNS="150", **SECRETS)
 
 
-def build_package() -> None:
+def build_package(root: Path) -> None:
     from slotforce.package import build, validate
 
     step("1. The package: generated from the model, validated against the Metadata API XSD")
-    report = build(REPO / "force-app")
-    problems = validate(REPO / "force-app")
+    report = build(root / "force-app")
+    problems = validate(root / "force-app")
     if problems:
         raise DemoError("force-app is not valid:\n" + "\n".join(map(str, problems)))
     table = Table("object", "kind", "fields", title="Objects and fields", title_justify="left")
@@ -78,12 +92,12 @@ def build_package() -> None:
                   f"flows: {', '.join(f[0] for f in report.flows)}; {len(report.files)} files, all XSD-valid")
 
 
-def deploy(org, env: dict[str, str], work: Path) -> None:
+def deploy(org, env: dict[str, str], work: Path, root: Path) -> None:
     step("2. Deploy with CumulusCI: cci flow run deploy_package --org local")
     env = dict(env, **org.env_exports())  # what `slotforce org env` exports
     started = time.monotonic()
     run([str(Path(sys.executable).parent / "cci"), "flow", "run", "deploy_package", "--org", "local"],
-        env, work / "cci-deploy.log", "cci flow run deploy_package")
+        env, work / "cci-deploy.log", "cci flow run deploy_package", root)
     console.print(f"deployed force-app and assigned Slotforce_Integration in {time.monotonic() - started:.1f} s "
                   f"(log: {work / 'cci-deploy.log'})")
 
@@ -103,12 +117,12 @@ def seed(sf, seed_data: dict) -> None:
 
 
 @contextmanager
-def service(config: Path, env: dict[str, str], work: Path):
+def service(config: Path, env: dict[str, str], work: Path, root: Path):
     """`slotforce serve` in a subprocess; stopped with SIGTERM (its graceful shutdown) on exit."""
     port = free_port()
     log = (work / "serve.log").open("w")
     proc = subprocess.Popen([str(Path(sys.executable).parent / "slotforce"), "serve", "--config", str(config),
-                             "--port", str(port)], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+                             "--port", str(port)], env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -131,14 +145,14 @@ def service(config: Path, env: dict[str, str], work: Path):
         log.close()
 
 
-def post_webhooks(url: str, files: list[str]) -> None:
+def post_webhooks(url: str, files: list[str], webhooks: Path) -> None:
     from slotforce.sources import sign_calcom, sign_calendly
 
     step("4. Post signed webhooks to slotforce serve")
     table = Table("webhook", "source", "answer", title_justify="left")
     for name in files:
         source = name.split("/")[0]
-        body = (WEBHOOKS / name).read_bytes()
+        body = (webhooks / name).read_bytes()
         headers = (sign_calcom(SECRETS["CALCOM_WEBHOOK_SECRET"], body) if source == "calcom"
                    else sign_calendly(SECRETS["CALENDLY_SIGNING_KEY"], body))
         answer = requests.post(f"{url}/webhooks/{source}", data=body,
@@ -164,14 +178,14 @@ def wait_until_synced(store_url: str, base_dir: Path, timeout: float = 60) -> di
             time.sleep(0.3)
 
 
-def sync_links(env: dict[str, str], config: Path, work: Path) -> None:
+def sync_links(env: dict[str, str], config: Path, work: Path, root: Path) -> None:
     step("5. Sync scheduling links: slotforce links sync")
     run([str(Path(sys.executable).parent / "slotforce"), "links", "sync", "--config", str(config),
-         str(config.parent / "links.yml")], env, work / "links.log", "slotforce links sync")
+         str(config.parent / "links.yml")], env, work / "links.log", "slotforce links sync", root)
     console.print((work / "links.log").read_text().rstrip())
 
 
-def show(sf, trace_uid: str, env: dict[str, str], config: Path, work: Path) -> None:
+def show(sf, trace_uid: str, env: dict[str, str], config: Path, work: Path, root: Path) -> None:
     step("6. What landed in Salesforce (read back with SOQL)")
     actions = sf.query_all("SELECT Name, Action__c, Booking_Uid__c, Source__c, Status__c, Error__c "
                            "FROM Booking_Action__c ORDER BY Name")["records"]
@@ -218,7 +232,7 @@ def show(sf, trace_uid: str, env: dict[str, str], config: Path, work: Path) -> N
 
     step(f"7. The routing trace of booking {trace_uid}: slotforce trace")
     run([str(Path(sys.executable).parent / "slotforce"), "trace", "--config", str(config), trace_uid],
-        env, work / "trace.log", "slotforce trace")
+        env, work / "trace.log", "slotforce trace", root)
     console.print((work / "trace.log").read_text().rstrip())
 
 
@@ -229,31 +243,32 @@ def demo(work_dir: Path) -> None:
     """Run the whole slotforce path on a fresh local org and print what landed in Salesforce."""
     from slotforce.localorg import LocalOrg
 
+    root = repository()
     work = work_dir.resolve()
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     for name in ("slotforce.yml", "links.yml"):
-        shutil.copy(EXAMPLE / name, work / name)
+        shutil.copy(root / EXAMPLE / name, work / name)
     config = work / "slotforce.yml"
-    seed_data = yaml.safe_load((EXAMPLE / "seed.yml").read_text())
+    seed_data = yaml.safe_load((root / EXAMPLE / "seed.yml").read_text())
     env = tool_env(work)
     started = time.monotonic()
 
-    build_package()
+    build_package(root)
     with ExitStack() as stack:
         org = stack.enter_context(LocalOrg(state_dir=work / "org"))
         org.write_org_json()
         console.print(f"local org at {org.instance_url} (state in {work / 'org'})")
-        deploy(org, env, work)
+        deploy(org, env, work, root)
         sf = org.client()
         seed(sf, seed_data)
-        url = stack.enter_context(service(config, env, work))
-        post_webhooks(url, seed_data["webhooks"])
+        url = stack.enter_context(service(config, env, work, root))
+        post_webhooks(url, seed_data["webhooks"], root / WEBHOOKS)
         counts = wait_until_synced(yaml.safe_load(config.read_text())["store"], work)
         console.print(f"outbox drained: {counts.get('done', 0)} changes done, {counts.get('failed', 0)} failed, "
                       f"{counts.get('parked', 0)} parked")
-        sync_links(env, config, work)
-        show(sf, seed_data.get("trace", "Qm4Zx8cV1bNp7Kw2"), env, config, work)
+        sync_links(env, config, work, root)
+        show(sf, seed_data.get("trace", "Qm4Zx8cV1bNp7Kw2"), env, config, work, root)
         calls = org.stats()["api_calls"]
     console.rule()
     console.print(f"[bold green]demo done[/] in {time.monotonic() - started:.0f} s; Salesforce API calls billed: "

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from slotforce.package.mdapi import FORCE_APP, mdapi_zip, source_files, to_mdapi
+from slotforce.package.mdapi import force_app, mdapi_zip, source_files, to_mdapi
 from slotforce.package.xsd import validate_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,7 +33,7 @@ def test_objects_fold_their_fields_and_package_xml_names_every_member():
     files = to_mdapi(source_files())
     booking = etree.fromstring(files["objects/Booking_Action__c.object"])
     field_names = {f.findtext(f"{NS}fullName") for f in booking.findall(f"{NS}fields")}
-    on_disk = {p.name.removesuffix(".field-meta.xml") for p in (FORCE_APP / "main/default/objects/Booking_Action__c/fields").iterdir()}
+    on_disk = {p.name.removesuffix(".field-meta.xml") for p in (force_app() / "main/default/objects/Booking_Action__c/fields").iterdir()}
     assert field_names == on_disk and "Action_Key__c" in field_names
     assert booking.findtext(f"{NS}label") == "Booking Action"  # the object's own settings are kept
     members = _members(files["package.xml"])

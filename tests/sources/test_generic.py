@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from slotforce.sources import WebhookRejected, parse
-from slotforce.sources.schema import SCHEMA_PATH, json_schema, render_schema
+from slotforce.sources.schema import SCHEMA_FILE, json_schema, render_schema
 from slotforce.sync.booking import Action, BookingChange
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks" / "api"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / SCHEMA_FILE
 
 
 def test_committed_schema_is_up_to_date():

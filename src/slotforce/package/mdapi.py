@@ -17,19 +17,24 @@ from pathlib import Path
 from lxml import etree
 
 from slotforce.package.definition import API_VERSION
+from slotforce.project import find_root
 
 MD = "http://soap.sforce.com/2006/04/metadata"
 FOLDER_TYPES = {"objects": "CustomObject", "flows": "Flow", "permissionsets": "PermissionSet", "layouts": "Layout"}
-FORCE_APP = Path(__file__).resolve().parents[3] / "force-app"
 
 
 class DeployFailed(Exception):
     """The org refused the deploy; the message lists its component failures."""
 
 
-def source_files(source_dir: Path = FORCE_APP) -> dict[str, str]:
+def force_app() -> Path:
+    """The current project's force-app, the default source below (ProjectNotFound outside a project)."""
+    return find_root() / "force-app"
+
+
+def source_files(source_dir: Path | None = None) -> dict[str, str]:
     """SFDX files under SOURCE/main/default, keyed by their path below it (objects/X/fields/F.field-meta.xml)."""
-    root = source_dir / "main" / "default"
+    root = (source_dir or force_app()) / "main" / "default"
     return {p.relative_to(root).as_posix(): p.read_text() for p in sorted(root.rglob("*-meta.xml"))}
 
 
@@ -70,8 +75,8 @@ def to_mdapi(files: dict[str, str], api_version: str = API_VERSION) -> dict[str,
     return out
 
 
-def mdapi_zip(source: Path | dict[str, str] = FORCE_APP) -> bytes:
-    """The deploy zip of an SFDX package directory (or of `source_files`-style files)."""
+def mdapi_zip(source: Path | dict[str, str] | None = None) -> bytes:
+    """The deploy zip of an SFDX package directory (default: force_app()) or of `source_files`-style files."""
     files = to_mdapi(source if isinstance(source, dict) else source_files(source))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -80,7 +85,7 @@ def mdapi_zip(source: Path | dict[str, str] = FORCE_APP) -> bytes:
     return buffer.getvalue()
 
 
-def deploy(sf, source: Path | dict[str, str] = FORCE_APP, *, timeout: float = 60) -> dict:
+def deploy(sf, source: Path | dict[str, str] | None = None, *, timeout: float = 60) -> dict:
     """Deploy through simple-salesforce's Metadata API calls and wait; returns the final status."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "package.zip"
