@@ -167,3 +167,57 @@ def test_a_reschedule_moves_the_event_with_its_new_link_organizer_and_guests(org
     assert after["OwnerId"] == other and after["StartDateTime"].startswith("2026-12-03T15:00:00")
     related = {r["RelationId"] for r in sf.query(f"SELECT RelationId FROM EventRelation WHERE EventId = '{after['Id']}'")["records"]}
     assert raj in related  # the guest the reschedule added is invited
+
+
+def seat_booking(uid: str, seats: list[dict], seat_id: str | None) -> dict:
+    body = calcom_booking(uid, seats, seatsPerTimeSlot=10, seatsShowAttendees=True)
+    if seat_id:
+        body["payload"]["attendeeSeatId"] = seat_id
+    return body
+
+
+def seat_cancel(uid: str, leaving: dict) -> dict:
+    body = copy.deepcopy(fixture("calcom/booking_cancelled.json"))
+    body["payload"].update(uid=uid, attendees=[leaving], seatsPerTimeSlot=10, status="CANCELLED")
+    body["payload"].pop("rescheduleUid", None)
+    return body
+
+
+@pytest.mark.timeout(120)
+def test_seats_join_and_leave_one_event_and_the_last_one_cancels_it(org, tmp_path):
+    story = Story(tmp_path, org, default={"create_event_on": "lead", "on_cancel": {"mode": "keep"}})
+    jane, raj, zoe = (person("Jane", "Doe", "jane.doe@northwind-traders.com"),
+                      person("Raj", "Patel", "raj@northwind-traders.com"), person("Zoë", "Ångström", "zoe@fabrikam.example"))
+    story.deliver("calcom", seat_booking("workshop-1", [jane], "seat-jane"))
+    story.deliver("calcom", seat_booking("workshop-1", [jane, raj], "seat-raj"))
+    # a redelivery of Raj's seat and a third seat arrive together
+    story.deliver("calcom", seat_booking("workshop-1", [jane, raj], "seat-raj"),
+                  seat_booking("workshop-1", [jane, raj, zoe], "seat-zoe"))
+    event = story.one("SELECT Id, WhoId, Meeting_Status__c FROM Event")
+    people = {p: story.person(e)["Id"] for p, e in (("jane", jane["email"]), ("raj", raj["email"]), ("zoe", zoe["email"]))}
+    assert event["WhoId"] == people["jane"]
+
+    def on_event() -> set[str]:
+        rows = story.sf.query(f"SELECT RelationId FROM EventRelation WHERE EventId = '{event['Id']}'")["records"]
+        return {r["RelationId"] for r in rows} | {story.one("SELECT WhoId FROM Event")["WhoId"]} - {None}
+
+    assert on_event() == set(people.values())
+    assert len(story.sf.query("SELECT Id FROM Booking_Action__c WHERE Action__c = 'Created'")["records"]) == 3
+
+    # Raj leaves: only he goes, only his Lead says Canceled; the meeting stays on
+    story.deliver("calcom", seat_cancel("workshop-1", raj))
+    assert on_event() == {people["jane"], people["zoe"]}
+    assert story.person(raj["email"])["Meeting_Status__c"] == "Canceled"
+    assert story.person(jane["email"])["Meeting_Status__c"] == "Scheduled"
+    assert story.one("SELECT Meeting_Status__c, Canceled__c FROM Event") == {
+        "attributes": story.one("SELECT Meeting_Status__c, Canceled__c FROM Event")["attributes"],
+        "Meeting_Status__c": "Scheduled", "Canceled__c": False}
+
+    # Jane (the Who) leaves: Zoë becomes the Who; then Zoë, the last seat, cancels the meeting
+    story.deliver("calcom", seat_cancel("workshop-1", jane))
+    assert story.one("SELECT WhoId FROM Event")["WhoId"] == people["zoe"]
+    story.deliver("calcom", seat_cancel("workshop-1", zoe))
+    final = story.one("SELECT Meeting_Status__c, Canceled__c FROM Event")
+    assert (final["Meeting_Status__c"], final["Canceled__c"]) == ("Canceled", True)
+    statuses = [a["Status__c"] for a in story.sf.query("SELECT Status__c FROM Booking_Action__c")["records"]]
+    assert statuses == ["Processed"] * 6

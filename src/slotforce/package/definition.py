@@ -114,6 +114,9 @@ def booking_action() -> CustomObject:
                  "are marked (or cleared). Blank: the booking's attendee."),
             CheckboxField(api_name="Host_No_Show__c", label="Host No Show",
                           description="On a no-show change: it is the host who missed the meeting."),
+            text("Seat_Id__c", "Seat Id", 255,
+                 "Set when the action is about one seat of a seated booking (Cal.com seats): a Created adds "
+                 "its attendee to the booking's Event, a Canceled takes them off; the last seat cancels the Event."),
             PicklistField(api_name="Status__c", label="Status", track_history=True,
                           description="Processing state set by the Flows: Pending until processed, then "
                           "Processed, Skipped or Failed (see Error).",

@@ -99,11 +99,25 @@ def booking_action_created() -> Flow:
             RecordLookup(name="Get_Event", label="Get Event by Booking UID", object="Event",
                          filters=[RecordFilter(field="Booking_Uid__c", operator="EqualTo",
                                                value=ref("$Record.Booking_Uid__c"))],
-                         output="FoundEvent", fields=["Id", "OwnerId"], next="Is_Existing_Event",
+                         output="FoundEvent", fields=["Id", "OwnerId", "WhoId"], next="Is_Existing_Event",
                          fault="Mark_Failed"),
             Decision(name="Is_Existing_Event", rules=[
+                # another seat of a seated booking: its attendee joins the Event, which stays as it is
+                Rule(name="Seat_Joins", conditions=[_is("FoundEvent", "IsNull", FALSE),
+                                                    _is("$Record.Seat_Id__c", "IsNull", FALSE)],
+                     next="Remember_Seat_Event"),
                 Rule(name="Event_Found", conditions=[_is("FoundEvent", "IsNull", FALSE)], next="Update_Event")],
                 default="Create_Event", default_label="New Event"),
+            Assignment(name="Remember_Seat_Event", items=[_set("EventId", ref("FoundEvent.Id"))],
+                       next="Add_Seat_Attendee"),
+            Subflow(name="Add_Seat_Attendee", flow_name="Event_Participants", inputs=[
+                SubflowInput(name="EventId", value=ref("EventId")),
+                SubflowInput(name="WhoId", value=ref("FoundEvent.WhoId")),
+                SubflowInput(name="GuestEmails", value=ref("$Record.Invitee_Email__c")),
+                SubflowInput(name="CoHostEmails", value=ref("$Record.Co_Host_Emails__c")),
+            ], outputs=[SubflowOutput(name="ErrorMessage", to="ParticipantsError"),
+                        SubflowOutput(name="NotRelatedEmails", to="GuestsNotRelated")],
+                    next="Participants_Added"),
             # Field values written straight from the Booking Action (no record variable to fill in
             # first), the same list for both paths; only the owner fallback differs.
             RecordUpdate(name="Update_Event", object="Event", filters=_id_is("FoundEvent.Id"),
@@ -241,7 +255,7 @@ def booking_action_changed() -> Flow:
                        items=[_set("TheEvent.Booking_Uid__c", ref("$Record.Booking_Uid__c"))], next="Route_Action"),
             Decision(name="Route_Action", rules=[
                 Rule(name=f"Is_{a}", conditions=[_is("$Record.Action__c", "EqualTo", text(a))], next=target)
-                for a, target in [("Rescheduled", "Set_Rescheduled"), ("Canceled", "Cancel_Mode"),
+                for a, target in [("Rescheduled", "Set_Rescheduled"), ("Canceled", "Is_Seat_Leaving"),
                                   ("No_Show", "No_Show_Marked"), ("No_Show_Cleared", "No_Show_Unmarked")]
             ], default="Set_Completed", default_label="Completed"),
             Assignment(name="No_Show_Marked", items=[_set("NoShowValue", TRUE), _set("NoShowStatus", text("No Show"))],
@@ -312,6 +326,48 @@ def booking_action_changed() -> Flow:
                 Rule(name="Invite_Failed", conditions=[_is("ParticipantsError", "IsNull", FALSE)],
                      next="Mark_Participants_Failed")], default="Who_Kind", default_label="Invited"),
             _mark("Mark_Participants_Failed", "Failed", error=ref("ParticipantsError"), event_id="TheEvent.Id"),
+            # One seat of a seated booking leaves: take its attendee off the Event; the last one cancels it.
+            Decision(name="Is_Seat_Leaving", rules=[
+                Rule(name="Seat_Leaves", conditions=[_is("$Record.Seat_Id__c", "IsNull", FALSE)],
+                     next="Remove_Seat_Attendee")], default="Cancel_Mode", default_label="The whole booking"),
+            RecordDelete(name="Remove_Seat_Attendee", label="Take the seat's attendee off the Event", object="EventRelation",
+                         filters=[RecordFilter(field="EventId", operator="EqualTo", value=ref("TheEvent.Id")),
+                                  RecordFilter(field="RelationId", operator="EqualTo", value=ref("SeatPersonId"))],
+                         next="Seat_Person_Kind", fault="Mark_Failed"),
+            Decision(name="Seat_Person_Kind", label="The seat's attendee is a Lead or a Contact?", rules=[
+                Rule(name="Seat_Is_Lead", conditions=[_is("SeatPersonId", "StartsWith", text("00Q"))],
+                     next="Cancel_Seat_Lead"),
+                Rule(name="Seat_Is_Contact", conditions=[_is("SeatPersonId", "StartsWith", text("003"))],
+                     next="Cancel_Seat_Contact"),
+            ], default="Get_Remaining", default_label="Not found"),
+            *[RecordUpdate(name=f"Cancel_Seat_{o}", object=o, filters=_id_is("SeatPersonId"),
+                           values=[FieldValue(field="Meeting_Status__c", value=text("Canceled"))],
+                           next="Get_Remaining", fault="Mark_Failed") for o in ("Lead", "Contact")],
+            RecordLookup(name="Get_Remaining", label="Get who is still on the Event", object="EventRelation",
+                         filters=[RecordFilter(field="EventId", operator="EqualTo", value=ref("TheEvent.Id"))],
+                         first_only=False, output="RemainingRelations", fields=["Id", "RelationId"],
+                         next="Loop_Remaining", fault="Mark_Failed"),
+            Loop(name="Loop_Remaining", collection="RemainingRelations", item="RemainingRelation",
+                 each="Is_Remaining_Attendee", done="Was_Seat_The_Who"),
+            Decision(name="Is_Remaining_Attendee", label="A Lead or Contact other than the one leaving?", rules=[
+                Rule(name=f"Remaining_{o}", conditions=[
+                    _is("RemainingRelation.RelationId", "StartsWith", text(prefix)),
+                    _is("RemainingRelation.RelationId", "NotEqualTo", ref("SeatPersonId"))], next="Count_Remaining")
+                for o, prefix in (("Lead", "00Q"), ("Contact", "003"))], default="Loop_Remaining", default_label="No"),
+            Assignment(name="Count_Remaining", items=[_set("SeatsLeft", number(1), "Add"),
+                                                      _set("NextWho", ref("RemainingRelation.RelationId"))],
+                       next="Loop_Remaining"),
+            # The Event's Who leaving: another attendee still there becomes the Who (or none).
+            Decision(name="Was_Seat_The_Who", rules=[
+                Rule(name="Who_Leaves", conditions=[_is("TheEvent.WhoId", "EqualTo", ref("SeatPersonId"))],
+                     next="Next_Who"),
+                Rule(name="Who_Stays", conditions=[_is("TheEvent.WhoId", "IsNull", FALSE)], next="Count_Who")],
+                default="Any_Seats_Left", default_label="No Who"),
+            Assignment(name="Next_Who", items=[_set("TheEvent.WhoId", ref("NextWho"))], next="Any_Seats_Left"),
+            Assignment(name="Count_Who", items=[_set("SeatsLeft", number(1), "Add")], next="Any_Seats_Left"),
+            Decision(name="Any_Seats_Left", rules=[
+                Rule(name="Seats_Left", conditions=[_is("SeatsLeft", "GreaterThan", number(0))],
+                     next="Update_Event_Only")], default="Cancel_Mode", default_label="That was the last seat"),
             Decision(name="Cancel_Mode", rules=[
                 Rule(name="Delete_Mode", conditions=[_is("$Record.Cancel_Mode__c", "EqualTo", text("Delete"))],
                      next="Set_Canceled_Before_Delete")], default="Set_Canceled", default_label="Keep"),
@@ -345,6 +401,13 @@ def booking_action_changed() -> Flow:
                             description="The active User whose email is the reschedule's organizer."),
                    Variable(name="ParticipantsError", data_type="String",
                             description="Fault message from Event_Participants, blank when all went well."),
+                   Variable(name="RemainingRelations", data_type="SObject", object_type="EventRelation",
+                            collection=True, description="Who is on the Event after a seat left."),
+                   Variable(name="RemainingRelation", data_type="SObject", object_type="EventRelation"),
+                   Variable(name="SeatsLeft", data_type="Number", value=number(0),
+                            description="Attendees (Leads, Contacts) still on the Event after a seat left."),
+                   Variable(name="NextWho", data_type="String",
+                            description="An attendee still on the Event: the Who when the Who's seat left."),
                    Variable(name="WhoNamed", data_type="Boolean", value=FALSE,
                             description="The Event's Who is one of the attendees the no-show names."),
                    *people_vars("Contact"), *people_vars("Lead"), *no_show_vars],
@@ -352,6 +415,8 @@ def booking_action_changed() -> Flow:
             Formula(name="LineBreak", data_type="String", expression="MID({!LineBreakHolder}, 2, 1)",
                     description="A line break: no-show emails are one per line."),
             *no_show_formulas,
+            Formula(name="SeatPersonId", data_type="String", expression="{!$Record.Who_Id__c}",
+                    description="The leaving seat's attendee (the engine resolved them by email)."),
             *(Formula(name=f"Rescheduled{name}", data_type="String",
                       expression=f"IF(ISBLANK({{!$Record.{action_field}}}), {{!TheEvent.{event_field}}}, "
                                  f"{{!$Record.{action_field}}})",

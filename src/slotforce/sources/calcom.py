@@ -51,7 +51,40 @@ def changes(document: Any) -> ParsedChanges:
     if action is Action.CREATED and payload.text("status") in ("PENDING", "REJECTED"):
         # An unconfirmed booking arrives as BOOKING_REQUESTED; only confirmed ones reach Salesforce.
         return ParsedChanges(note=f"Cal.com booking {payload.text('uid')} is {payload.text('status')}; nothing queued")
-    return ParsedChanges([_booking(envelope, payload, action)])
+    booking = _booking(envelope, payload, action)
+    if _seated(payload) and action in (Action.CREATED, Action.CANCELED):
+        return ParsedChanges(_seat_changes(payload, booking, action))
+    return ParsedChanges([booking])
+
+
+def _seated(payload: Reader) -> bool:
+    """A seated event type (CalendarEvent.seatsPerTimeSlot), or a seat named by the payload."""
+    seats = payload.get("seatsPerTimeSlot")
+    return bool(payload.text("attendeeSeatId")) or (isinstance(seats, int) and not isinstance(seats, bool) and seats > 0)
+
+
+def _seat_changes(payload: Reader, booking: BookingChange, action: Action) -> list[BookingChange]:
+    """Seats share one booking uid (handleSeats.ts). A new seat's BOOKING_CREATED lists the earlier
+    seats' attendees and the new one last (createNewSeat.ts), with `attendeeSeatId`: the change is
+    that attendee joining. A seat's BOOKING_CANCELLED lists only the attendees leaving
+    (cancelAttendeeSeat.ts): one change each. Other seats are not this booker's guests."""
+    attendees = [a for a in _attendees(payload) if a.email]
+    seats = {a.email for a in attendees}
+    own_guests = tuple(g for g in booking.guests if g.email not in seats)  # the booker's own guests
+    if action is Action.CREATED:
+        joining = attendees[-1] if attendees else booking.attendee
+        seat = payload.text("attendeeSeatId") or (joining.email if joining else None)
+        return [_with(booking, attendee=joining, guests=own_guests, seat_id=seat)]
+    return [_with(booking, attendee=person, guests=(), seat_id=person.email) for person in attendees]
+
+
+def _with(booking: BookingChange, **changes: Any) -> BookingChange:
+    """`booking` with `changes`, validated again (the Action_Key__c sequence is derived anew)."""
+    return BookingChange.model_validate({**dict(booking), **changes, "sequence": None})
+
+
+def _attendees(payload: Reader) -> list[Person]:
+    return [_person(a) for a in payload.objects("attendees")]
 
 
 def _occurred_at(envelope: Reader, payload: Reader) -> datetime:

@@ -19,6 +19,7 @@ An adapter may set `sequence` itself (e.g. from a counter the source provides); 
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -70,6 +71,11 @@ def _to_text(value: Any) -> str:
             return _to_text(value["value"])
         return ", ".join(f"{k}: {_to_text(v)}" for k, v in value.items())
     return str(value)
+
+
+def seat_sequence(seat_id: str) -> int:
+    """A seat's own Action_Key__c sequence: stable across redeliveries, distinct per seat (48 bits)."""
+    return int(hashlib.sha256(seat_id.strip().lower().encode()).hexdigest()[:12], 16)
 
 
 class _Model(BaseModel):
@@ -141,6 +147,10 @@ class BookingChange(_Model):
     # attendee), or that it is the host who missed the meeting.
     absentees: tuple[Person, ...] = ()
     host_no_show: bool = False
+    # A seated booking (several attendees book seats of one meeting, one booking uid): the seat this
+    # change is about (Cal.com attendeeSeatId, or the leaving attendee's email). Its Created adds
+    # `attendee` to the booking's Event; its Canceled takes them off (the last one cancels the Event).
+    seat_id: str | None = Field(default=None, max_length=255)
 
     answers: dict[str, str] = Field(default_factory=dict)  # booking question -> answer
     form_answers: dict[str, str] = Field(default_factory=dict)  # routing form field -> answer
@@ -173,7 +183,12 @@ class BookingChange(_Model):
         if self.start and self.end and self.end < self.start:
             raise ValueError(f"booking {self.booking_uid}: end {self.end} is before start {self.start}")
         if self.sequence is None:
-            seq = 0 if self.action in ONCE_PER_UID else int(self.occurred_at.timestamp() * 1000)
+            if self.seat_id and self.action in (Action.CREATED, Action.CANCELED):
+                seq = seat_sequence(self.seat_id)  # once per seat, not per booking uid
+            elif self.action in ONCE_PER_UID:
+                seq = 0
+            else:
+                seq = int(self.occurred_at.timestamp() * 1000)
             object.__setattr__(self, "sequence", seq)
         return self
 

@@ -36,14 +36,15 @@ def needs_lookup(change: BookingChange, ets: EventTypeSettings) -> bool:
     """Whether planning this change reads the org at all.
 
     New bookings resolve people, accounts and the owner. Later changes are applied by the Flows
-    through Booking_Uid__c; only a cancel that writes to the Who record needs to find it. So a
-    reschedule or no-show costs one call (the write), not two.
+    through Booking_Uid__c; only a cancel that writes to the Who record, or a seat that leaves,
+    needs to find the person. So a reschedule or no-show costs one call (the write), not two.
     """
     if not ets.sync:
         return False
     if change.action == Action.CREATED:
         return True
-    return change.action == Action.CANCELED and bool(ets.on_cancel.write_to_record)
+    # a seat that leaves is taken off the Event by its person's id
+    return change.action == Action.CANCELED and (bool(ets.on_cancel.write_to_record) or bool(change.seat_id))
 
 
 def people_emails(change: BookingChange, ets: EventTypeSettings) -> list[str]:

@@ -135,6 +135,7 @@ def action_fields(change: BookingChange, ets: EventTypeSettings, owner: UserReco
         "Reschedule_Requested__c": True if change.reschedule_requested else None,
         "No_Show_Emails__c": _lines([p.email for p in change.absentees if p.email]),
         "Host_No_Show__c": True if change.host_no_show else None,
+        "Seat_Id__c": truncate(change.seat_id, 255),
     }
     return {k: v for k, v in fields.items() if v not in (None, "")}
 
