@@ -169,7 +169,7 @@ class LocalOrg:
     def _make_server(self, grace_seconds: float = 0.25):
         import uvicorn
 
-        from slotforce.localorg.rest import build_app
+        from slotforce.localorg.rest.app import build_app
 
         config = uvicorn.Config(build_app(self.org, self.faults), ssl_certfile=str(self.server_pem),
                                 log_level="warning", access_log=False, lifespan="off", http="h11",

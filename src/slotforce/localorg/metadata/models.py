@@ -190,8 +190,6 @@ def load_flows(org) -> FlowRegistry:
 def attach(org) -> MetadataService:
     """The org's MetadataService (created on first use): loads deployed flows and registers the
     flow runtime's save hooks. Call once when the org starts so flows run before any new deploy."""
-    from . import rest  # noqa: F401  registers /metadata/deployRequest with the REST dispatcher
-
     service = getattr(org, "_slotforce_metadata", None)
     if service is None:
         service = MetadataService(org)

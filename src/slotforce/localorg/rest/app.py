@@ -1,7 +1,8 @@
 """The local org's ASGI app: Starlette routes that translate HTTP to model calls, plus fault injection.
 
     /services/data                       version list (no auth, not billed)
-    /services/data/vXX.X/...             REST API (dispatch.py; billed per request, Sforce-Limit-Info)
+    /services/data/vXX.X/...             REST API (urls.py + metadata/urls.py, run by dispatch.py;
+                                         billed per request, Sforce-Limit-Info)
     /services/oauth2/token, /userinfo    OAuth (auth.py)
     /services/Soap/m/XX.X/...            Metadata SOAP, served by `slotforce.localorg.metadata.soap_endpoint`
     /__localorg__/...                    control and observation (control.py; same bearer token)
@@ -22,11 +23,13 @@ from starlette.routing import Route
 from slotforce.localorg import errors
 from slotforce.localorg.errors import SalesforceError
 from slotforce.localorg.faults import Faults
+from slotforce.localorg.metadata import attach, soap_endpoint
+from slotforce.localorg.metadata import urls as metadata_urls
 from slotforce.localorg.models import Org
-from slotforce.localorg.rest import auth, composite, control, query, sobjects  # noqa: F401  (routes)
+from slotforce.localorg.rest import auth, control, query, urls
 from slotforce.localorg.rest import dispatch as _dispatch
-from slotforce.localorg.rest.dispatch import (VERSIONS, ApiRequest, ApiResponse, dispatch,
-                                              error_response, limit_info, not_found, parse_version, resolve)
+from slotforce.localorg.rest.dispatch import (VERSIONS, ApiRequest, ApiResponse, RouteTable, dispatch,
+                                              error_response, limit_info, not_found, parse_version)
 
 log = logging.getLogger("slotforce.localorg")
 JSON = "application/json;charset=UTF-8"
@@ -41,8 +44,8 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 def build_app(org: Org, faults: Faults | None = None) -> Any:
     """The ASGI application serving `org` (wrapped in the fault layer)."""
     faults = faults or Faults()
-    from slotforce.localorg.metadata import attach  # [metadata/flows] load deployed flows, register save hooks
-    attach(org)
+    attach(org)  # load deployed flows, register their save hooks
+    api_routes = RouteTable((*urls.ROUTES, *metadata_urls.ROUTES))
     if org.cursors is None:
         org.cursors = query.Cursors()
 
@@ -68,12 +71,12 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
             if len(body) > _dispatch.MAX_BODY_BYTES:
                 raise errors.SalesforceError(f"Request body is larger than {_dispatch.MAX_BODY_BYTES} bytes",
                                              error_code="REQUEST_ENTITY_TOO_LARGE", status=413)
-            found = resolve(request.method, path)
+            found = api_routes.resolve(request.method, path)
             if found[0] is not None and found[0].kind:
                 org.charge_api_call(found[0].kind)
                 headers["Sforce-Limit-Info"] = limit_info(org)
             req = ApiRequest(org=org, ctx=None, method=request.method, version=version,  # type: ignore[arg-type]
-                             path=path, params=dict(request.query_params), body=body,
+                             path=path, params=dict(request.query_params), routes=api_routes, body=body,
                              headers={k.lower(): v for k, v in request.headers.items()})
             with org.transaction() as ctx:
                 req.ctx = ctx
@@ -93,11 +96,6 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         body = await _body(request)
         if body is None:
             return Response(status_code=499)
-        try:
-            from slotforce.localorg.metadata import soap_endpoint
-        except ImportError:
-            return Response(_soap_fault("sf:UNKNOWN_EXCEPTION", "Metadata API is not available in this build"),
-                            status_code=500, media_type="text/xml; charset=utf-8")
         try:
             org.charge_api_call("metadata")
         except SalesforceError as exc:

@@ -1,4 +1,4 @@
-"""Composite resources: sObject Collections (/composite/sobjects) and Composite (/composite)."""
+"""Composite resources (routed by urls.py): sObject Collections (/composite/sobjects) and Composite (/composite)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from slotforce.localorg import errors, records, store
 from slotforce.localorg.models import record_with_attributes
 from slotforce.localorg.rest import dispatch as d
-from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse, route
+from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse
 from slotforce.localorg.rest.sobjects import save_result_json
 
 MAX_COLLECTION = 200
@@ -91,7 +91,6 @@ def _answer(results: list[records.SaveResult], *, upsert: bool = False) -> ApiRe
     return ApiResponse(200, [save_result_json(r, upsert=upsert, collection=True) for r in results])
 
 
-@route("POST|PATCH|DELETE", r"^composite/sobjects/?$", "collections")
 def collections(req: ApiRequest) -> ApiResponse:
     if req.method == "DELETE":
         ids = [i for i in (req.params.get("ids") or "").split(",") if i]
@@ -127,7 +126,6 @@ def _delete(req: ApiRequest, ids: list[str], all_or_none: bool) -> list[records.
     return results
 
 
-@route("GET|POST|PATCH", r"^composite/sobjects/(?P<sobject>[A-Za-z][A-Za-z0-9_]*)/?$", "collections")
 def collections_typed(req: ApiRequest) -> ApiResponse:
     s = req.sobject()
     if req.method == "PATCH":  # upsert by Id
@@ -149,8 +147,6 @@ def collections_typed(req: ApiRequest) -> ApiResponse:
                              for i in wanted])
 
 
-@route("PATCH", r"^composite/sobjects/(?P<sobject>[A-Za-z][A-Za-z0-9_]*)/(?P<field>[A-Za-z][A-Za-z0-9_]*)/?$",
-       "collections")
 def collections_upsert(req: ApiRequest) -> ApiResponse:
     """Upsert by external id (API 46.0+): results carry `created`."""
     s = req.sobject()
@@ -219,7 +215,6 @@ def _sub_failed(resp: ApiResponse, all_or_none: bool) -> bool:
         isinstance(r, dict) and r.get("success") is False for r in resp.body)
 
 
-@route("POST", r"^composite/?$", "composite")
 def composite(req: ApiRequest) -> ApiResponse:
     body = req.json_object()
     subs = body.get("compositeRequest")
@@ -283,8 +278,8 @@ def _run_sub(req: ApiRequest, sub: dict, bodies: dict[str, Any], all_or_none: bo
                                   "message": "Composite subrequests cannot be Composite requests"}])
     headers = {k.lower(): str(v) for k, v in (sub.get("httpHeaders") or {}).items()}
     sub_req = ApiRequest(org=req.org, ctx=req.ctx, method=method, version=version, path=path, params=params,
-                         body=json.dumps(body).encode() if body is not None else b"", headers=headers,
-                         composite_all_or_none=all_or_none)
+                         routes=req.routes, body=json.dumps(body).encode() if body is not None else b"",
+                         headers=headers, composite_all_or_none=all_or_none)
     try:
         # a subrequest is undone on its own when it fails (allOrNone false keeps the others)
         with store.savepoint(req.ctx.conn):
