@@ -20,6 +20,9 @@ batch (Salesforce then retries record by record to pin the error on the right re
 starts from the governor counters the batch started with, and a breached limit fails the whole
 batch without a retry).
 
+The Flow runtime registers those hooks itself (flows.adapter.install) and is then `org.flows`; the
+Metadata API (metadata.attach) is `org.metadata`. Both are declared here, typed without importing them.
+
 Governor counters live on the context: `ctx.soql`, `ctx.dml`, `ctx.dml_rows` count what
 automation does through the context (as `Limits.getQueries()` would: the API request's own
 save is not counted); going over 100 / 150 / 10,000 raises LIMIT_EXCEEDED
@@ -34,12 +37,17 @@ import datetime as dt
 import secrets
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slotforce.localorg import errors, records, store
+from slotforce.localorg.cursors import Cursors
 from slotforce.localorg.records import SaveResult, format_datetime
 from slotforce.localorg.schema import ChildRelationship, Field, Schema, SObject
 from slotforce.localorg.standard import standard_objects
+
+if TYPE_CHECKING:  # the parts that plug into an Org; they import models, not the other way round
+    from slotforce.localorg.flows.adapter import OrgFlows
+    from slotforce.localorg.metadata.models import MetadataService
 
 SOQL_LIMIT = 100
 DML_LIMIT = 150
@@ -129,6 +137,10 @@ class Transaction:
 class Org:
     """A Salesforce org in one SQLite file (or in memory): schema, records, users, API budget."""
 
+    # Extension points: None until the part that owns them plugs in.
+    flows: OrgFlows | None  # the flow runtime's save hooks (flows.adapter.install)
+    metadata: MetadataService | None  # the Metadata API and its deployed flows (metadata.attach)
+
     def __init__(self, path: str = ":memory:", *, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.path = path
         self.conn = store.connect(path)
@@ -141,7 +153,9 @@ class Org:
         self.api_used = 0
         self.api_calls_by_kind: dict[str, int] = {}
         self.last_transaction = {"soql": 0, "dml": 0, "dml_rows": 0}
-        self.cursors = None  # open query cursors; the REST layer sets this (rest.query.Cursors)
+        self.cursors = Cursors()  # open query results (nextRecordsUrl)
+        self.flows = None
+        self.metadata = None
         loaded = store.load_sobjects(self.conn)
         if loaded:
             for s in loaded:
@@ -382,8 +396,7 @@ class Org:
         restored. Configuration, kept: the schema, record types and permission sets (they come
         from Metadata deploys) and permission set assignments of the seed users.
         """
-        if self.cursors is not None:  # their records are gone
-            self.cursors.clear()
+        self.cursors.clear()  # their records are gone
         with self.lock, store.transaction(self.conn):
             for s in self.schema:
                 if s.name not in CONFIGURATION:

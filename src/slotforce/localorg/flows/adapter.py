@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import datetime as dt
 
@@ -20,6 +20,9 @@ from ..soql import nodes
 from .access import LikePattern, Limits, Query
 from .registry import FlowRegistry
 from .runtime import FlowRuntime
+
+if TYPE_CHECKING:
+    from ..models import Org
 
 _EVENTS = {"insert": "create", "update": "update", "delete": "delete"}
 AUTONUMBER_META = "autonumber:"  # store meta key prefix: {"format": "BA-{00000000}", "next": 1}
@@ -89,17 +92,16 @@ class OrgFlows:
         self.runtime.after_save(self.access(ctx), sobject.name, _EVENTS[event], new_records, old)
 
 
-def install(org, registry: FlowRegistry) -> OrgFlows:
-    """Register the flow runtime's hooks on `org` (once; a second call returns the first install)."""
-    existing = getattr(org, "_slotforce_flows", None)
-    if existing is not None:
-        existing.registry = registry
-        existing.runtime.registry = registry
-        return existing
+def install(org: Org, registry: FlowRegistry) -> OrgFlows:
+    """Register the flow runtime's hooks on `org` as `org.flows` (once; a second call returns the first install)."""
+    if org.flows is not None:
+        org.flows.registry = registry
+        org.flows.runtime.registry = registry
+        return org.flows
     hooks = OrgFlows(org, registry)
     org.before_save_triggers.append(hooks.before_save)
     org.triggers.append(hooks.after_save)
-    org._slotforce_flows = hooks
+    org.flows = hooks
     return hooks
 
 

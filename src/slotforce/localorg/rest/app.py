@@ -26,7 +26,7 @@ from slotforce.localorg.faults import Faults
 from slotforce.localorg.metadata import attach, soap_endpoint
 from slotforce.localorg.metadata import urls as metadata_urls
 from slotforce.localorg.models import Org
-from slotforce.localorg.rest import auth, control, query, urls
+from slotforce.localorg.rest import auth, control, urls
 from slotforce.localorg.rest import dispatch as _dispatch
 from slotforce.localorg.rest.dispatch import (VERSIONS, ApiRequest, ApiResponse, RouteTable, dispatch,
                                               error_response, limit_info, not_found, parse_version)
@@ -46,8 +46,6 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
     faults = faults or Faults()
     attach(org)  # load deployed flows, register their save hooks
     api_routes = RouteTable((*urls.ROUTES, *metadata_urls.ROUTES))
-    if org.cursors is None:
-        org.cursors = query.Cursors()
 
     async def versions(request: Request) -> Response:
         return json_response(200, [{"label": f"v{v}", "url": f"/services/data/v{v}", "version": v}
