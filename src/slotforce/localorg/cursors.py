@@ -31,7 +31,7 @@ class Cursors:
         with self._lock:
             found = self._open.get(locator)
         if found is None:
-            raise errors.SalesforceError("invalid query locator", error_code="INVALID_QUERY_LOCATOR")
+            raise errors.InvalidQueryLocator("invalid query locator")
         return found
 
     def clear(self) -> None:

@@ -417,7 +417,7 @@ class Org:
             lead_s = self.sobject("Lead")
             lead = records.get(ctx, lead_s, lead_id)
             if lead["IsConverted"]:
-                raise errors.SalesforceError("This lead was already converted", error_code="INVALID_STATUS")
+                raise errors.InvalidStatus("This lead was already converted")
             if account_id is None:
                 account_id = ctx.insert("Account", [{"Name": lead["Company"] or lead["Name"],
                                                      "OwnerId": lead["OwnerId"]}])[0]

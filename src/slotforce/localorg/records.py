@@ -137,9 +137,8 @@ def _number(f: Field, value: Any) -> int | float | None:
     if f.precision:
         digits_left = f.precision - f.scale
         if abs(number) >= 10 ** digits_left:
-            raise errors.SalesforceError(
-                f"{f.label or f.name}: value outside of valid range on numeric field: {value}",
-                fields=[f.name], error_code="NUMBER_OUTSIDE_VALID_RANGE")
+            raise errors.NumberOutsideValidRange(
+                f"{f.label or f.name}: value outside of valid range on numeric field: {value}", fields=[f.name])
     return float(number)
 
 
@@ -478,8 +477,7 @@ def _resolve_targets(ctx: Transaction, sobject: SObject, items: list[_Item], ope
                 raw = item.body.get("Id") if "Id" in item.body else next(
                     (v for k, v in item.body.items() if k.lower() == "id"), None)
                 if raw is None:
-                    raise errors.SalesforceError("Id not specified in an update call", fields=["Id"],
-                                                 error_code="MISSING_ARGUMENT")
+                    raise errors.MissingArgument("Id not specified in an update call", fields=["Id"])
                 item.record_id = _own_id(ctx, sobject, raw)
             else:  # upsert
                 f = external_id_field(sobject, ext_field or "Id")
@@ -495,9 +493,8 @@ def _resolve_targets(ctx: Transaction, sobject: SObject, items: list[_Item], ope
                                                           fields=[f.name])
                     matches = find_by_external_id(ctx, sobject, f.name, key)
                     if len(matches) > 1:
-                        raise errors.DuplicateValue(
-                            f"Duplicate external id specified: {key}", fields=[f.name],
-                            error_code="DUPLICATE_EXTERNAL_ID")
+                        raise errors.DuplicateExternalId(f"Duplicate external id specified: {key}",
+                                                         fields=[f.name])
                     if not matches:
                         item.created = True
                         continue

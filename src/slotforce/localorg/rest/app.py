@@ -28,7 +28,7 @@ from slotforce.localorg.metadata import urls as metadata_urls
 from slotforce.localorg.models import Org
 from slotforce.localorg.rest import auth, control, urls
 from slotforce.localorg.rest import dispatch as _dispatch
-from slotforce.localorg.rest.dispatch import (VERSIONS, ApiRequest, ApiResponse, RouteTable, dispatch,
+from slotforce.localorg.rest.dispatch import (VERSIONS, ApiRequest, RouteTable, dispatch,
                                               error_response, limit_info, not_found, parse_version)
 
 log = logging.getLogger("slotforce.localorg")
@@ -67,8 +67,7 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         headers = {"Sforce-Limit-Info": limit_info(org)}
         try:
             if len(body) > _dispatch.MAX_BODY_BYTES:
-                raise errors.SalesforceError(f"Request body is larger than {_dispatch.MAX_BODY_BYTES} bytes",
-                                             error_code="REQUEST_ENTITY_TOO_LARGE", status=413)
+                raise errors.RequestEntityTooLarge(f"Request body is larger than {_dispatch.MAX_BODY_BYTES} bytes")
             found = api_routes.resolve(request.method, path)
             if found[0] is not None and found[0].kind:
                 org.charge_api_call(found[0].kind)
@@ -83,8 +82,8 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
             resp = error_response(exc)
         except Exception:  # a bug here must still answer like Salesforce, and say where to look
             log.exception("local org: unexpected error on %s %s", request.method, request.url.path)
-            resp = ApiResponse(500, [{"errorCode": "UNKNOWN_EXCEPTION",
-                                      "message": "An unexpected error occurred in the local org; see its log."}])
+            resp = error_response(errors.UnknownException("An unexpected error occurred in the local org; see its log."),
+                                  code_first=True)
         headers.update(resp.headers)
         if request.method == "HEAD":
             return Response(status_code=resp.status, headers=headers)
@@ -97,7 +96,8 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         try:
             org.charge_api_call("metadata")
         except SalesforceError as exc:
-            return Response(_soap_fault(f"sf:{exc.error_code}", exc.message), status_code=500,
+            fault = errors.soap_fault(f"sf:{exc.error_code}", exc.message, sf_namespace=errors.PARTNER_FAULT_NS)
+            return Response(fault, status_code=500,
                             media_type="text/xml; charset=utf-8")
         status, text = soap_endpoint(org, body, {k.lower(): v for k, v in request.headers.items()})
         return Response(text, status_code=status, media_type="text/xml; charset=utf-8")
@@ -124,15 +124,6 @@ async def _body(request: Request) -> bytes | None:
     except ClientDisconnect:
         log.debug("local org: client left before %s %s was read", request.method, request.url.path)
         return None
-
-
-def _soap_fault(code: str, message: str) -> str:
-    from xml.sax.saxutils import escape
-
-    return ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
-            'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com">'
-            f"<soapenv:Body><soapenv:Fault><faultcode>{escape(code)}</faultcode><faultstring>{escape(message)}"
-            "</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>")
 
 
 class FaultLayer:

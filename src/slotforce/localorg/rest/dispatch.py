@@ -101,12 +101,14 @@ def _bad_json(exc: json.JSONDecodeError):
     raise errors.JsonParserError(f"{what}: {exc.msg.lower()} at [line:{exc.lineno}, column:{exc.colno}]")
 
 
-def error_response(exc: SalesforceError) -> ApiResponse:
-    return ApiResponse(exc.status, [exc.to_json()])
+def error_response(exc: SalesforceError, *, code_first: bool = False) -> ApiResponse:
+    """`exc` as REST answers it: a list of one error (`code_first`: see SalesforceError.to_json)."""
+    return ApiResponse(exc.status, [exc.to_json(code_first=code_first)])
 
 
 def not_found() -> ApiResponse:
-    return ApiResponse(404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}])
+    """The REST framework's 404 for a URL no route serves (or an API version the org does not serve)."""
+    return error_response(errors.NotFound(), code_first=True)
 
 
 Handler = Callable[[ApiRequest], ApiResponse]
@@ -155,9 +157,8 @@ def dispatch(req: ApiRequest, found: Resolved | None = None) -> ApiResponse:
     r, groups, allowed = found or req.routes.resolve(req.method, req.path)
     if r is None:
         if allowed:
-            return ApiResponse(405, [{"errorCode": "METHOD_NOT_ALLOWED",
-                                      "message": f"HTTP Method '{req.method}' not allowed. Allowed are "
-                                                 f"{','.join(dict.fromkeys(allowed))}"}])
+            return error_response(errors.MethodNotAllowed(f"HTTP Method '{req.method}' not allowed. Allowed are "
+                                                          f"{','.join(dict.fromkeys(allowed))}"), code_first=True)
         return not_found()
     req.groups = {k: urllib.parse.unquote(v) if k != "value" else urllib.parse.unquote_plus(v)
                   for k, v in groups.items()}

@@ -18,7 +18,7 @@ from typing import Callable
 
 from slotforce.localorg.errors import (
     InvalidField, InvalidQueryFilterOperator, InvalidType, MalformedQuery, NotImplementedByLocalOrg,
-    SalesforceError,
+    NumberOutsideValidRange, SalesforceError,
 )
 from slotforce.localorg.schema import Field, Schema, SObject
 from slotforce.localorg.soql import dates
@@ -357,8 +357,7 @@ class _Scope:
         if order:
             sql += " ORDER BY " + ", ".join(order)
         if q.offset is not None and q.offset > MAX_OFFSET:
-            raise SalesforceError(f"Maximum SOQL offset allowed is {MAX_OFFSET}",
-                                  error_code="NUMBER_OUTSIDE_VALID_RANGE")
+            raise NumberOutsideValidRange(f"Maximum SOQL offset allowed is {MAX_OFFSET}")
         if limit_in_sql and (q.limit is not None or q.offset is not None):
             sql += f" LIMIT {int(q.limit) if q.limit is not None else -1}"
             if q.offset is not None:
