@@ -41,9 +41,12 @@ from typing import TYPE_CHECKING, Any
 
 from slotforce.localorg import errors, records, store
 from slotforce.localorg.cursors import Cursors
-from slotforce.localorg.records import SaveResult, format_datetime
+from slotforce.localorg.records import SaveResult
 from slotforce.localorg.schema import ChildRelationship, Field, Schema, SObject
-from slotforce.localorg.standard import standard_objects
+from slotforce.localorg.soql import execute_query
+from slotforce.localorg.soql.dates import org_time_zone
+from slotforce.localorg.standard import field_def, standard_objects, system_fields
+from slotforce.localorg.values import format_datetime_seconds
 
 if TYPE_CHECKING:  # the parts that plug into an Org; they import models, not the other way round
     from slotforce.localorg.flows.adapter import OrgFlows
@@ -76,7 +79,7 @@ class Transaction:
     def now(self) -> str:
         """The transaction's timestamp (one value for the whole transaction, as in Salesforce)."""
         if self._now is None:
-            self._now = format_datetime(self.org.clock())
+            self._now = format_datetime_seconds(self.org.clock())
         return self._now
 
     # --- governor limits ---------------------------------------------------------------------
@@ -183,7 +186,7 @@ class Org:
 
     def _seed(self) -> None:
         """Organization, the two standard profiles, the admin (session) user and an inactive user."""
-        now = format_datetime(self.clock())
+        now = format_datetime_seconds(self.clock())
         org_id = store.make_id("00D", 1)
         admin_id = store.make_id("005", 1)
         conn = self.conn
@@ -253,8 +256,6 @@ class Org:
         Fields the caller gives are kept; Id, Name (if missing), IsDeleted, the audit fields and
         OwnerId are added. Returns the object as stored in the schema.
         """
-        from slotforce.localorg.standard import field_def, system_fields
-
         with self.lock, store.transaction(self.conn):
             existing = self.schema.get(sobject.name)
             if existing is not None:
@@ -343,12 +344,6 @@ class Org:
 
     def execute_query(self, soql: str, *, include_deleted: bool = False, api_version: str = "62.0"):
         """SOQL through the soql package (another part of the local org)."""
-        try:
-            from slotforce.localorg.soql import execute_query
-        except ImportError as exc:  # the SOQL engine is built alongside; say so instead of guessing
-            raise errors.NotImplementedByLocalOrg(f"SOQL is not available in this build: {exc}") from None
-        from slotforce.localorg.soql.dates import org_time_zone
-
         # Date literals (TODAY, LAST_N_DAYS:n) follow the org's clock, which tests may set.
         today = self.clock().astimezone(org_time_zone()).date()
         return execute_query(self.conn, self.schema, soql, include_deleted=include_deleted,
