@@ -9,6 +9,7 @@ count one DML statement per call and fire the flows of the saved object again.
 from __future__ import annotations
 
 import json
+import re
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -125,8 +126,6 @@ def fill_auto_numbers(conn, sobject: SObject, new_records: list[dict]) -> None:
 
 def format_auto_number(display_format: str, number: int) -> str:
     """`BA-{00000000}` + 42 -> `BA-00000042` (the zeros give the minimum width)."""
-    import re
-
     def repl(m):
         return str(number).zfill(len(m.group(1)))
 
