@@ -9,6 +9,8 @@ import sys
 
 import click
 
+from slotforce.localorg.server import LocalOrg, env_exports
+
 DEFAULT_STATE = ".slotforce/org"
 
 
@@ -23,8 +25,6 @@ def org() -> None:
               help="Directory for the database, certificates and org.json (kept between runs).")
 def serve(port: int, state_dir: str) -> None:
     """Serve the local org until Ctrl-C / SIGTERM; writes STATE/org.json and prints it on one line."""
-    from slotforce.localorg.server import LocalOrg
-
     try:
         local = LocalOrg(state_dir=state_dir, port=port)
     except OSError as exc:
@@ -50,8 +50,6 @@ def serve(port: int, state_dir: str) -> None:
 @click.option("--name", default="local", show_default=True, help="CumulusCI org name (CUMULUSCI_ORG_<name>).")
 def env(state_dir: str, name: str) -> None:
     """Print shell exports for requests/CumulusCI: eval "$(slotforce org env --state DIR)"."""
-    from slotforce.localorg.server import env_exports
-
     try:
         exports = env_exports(state_dir, name)
     except FileNotFoundError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from slotforce.localorg.schema import Field, SObject
+from slotforce.localorg.values import ID_TYPES, TEXT_TYPES
 
 MASTER_RECORD_TYPE_ID = "012000000000000AAA"
 
@@ -11,8 +12,7 @@ _SOAP_TYPES = {
     "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double", "date": "xsd:date",
     "datetime": "xsd:dateTime", "time": "xsd:time",
 }
-_TEXT = {"string", "textarea", "email", "url", "phone", "picklist", "multipicklist", "combobox",
-         "encryptedstring", "id", "reference"}
+_HAS_LENGTH = TEXT_TYPES | ID_TYPES  # describe gives these a length; other types answer 0
 
 
 def _urls(sobject: SObject, version: str) -> dict:
@@ -51,7 +51,7 @@ def global_describe(sobjects: list[SObject], version: str) -> dict:
 
 def field_describe(f: Field) -> dict:
     long_text = f.type == "textarea" and f.length > 255
-    length = f.length if f.type in _TEXT else 0
+    length = f.length if f.type in _HAS_LENGTH else 0
     default = f.default_value
     return {
         "aggregatable": not long_text and f.type != "boolean", "aiPredictionField": False,

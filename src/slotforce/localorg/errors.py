@@ -1,10 +1,14 @@
 """Salesforce's error codes as exceptions that know their HTTP status and JSON shape.
 
-REST answers errors as a list: `[{"message": ..., "errorCode": ..., "fields": [...]}]`.
-Raise one of these anywhere below the routes; the routes turn it into that response.
+REST answers errors as a list: `[{"message": ..., "errorCode": ..., "fields": [...]}]`; SOAP
+answers a fault envelope (`soap_fault`).
+Raise one of these anywhere below the routes; the routes turn it into that response. Every
+Salesforce-shaped error body the local org answers is built here (`to_json`), none by hand.
 """
 
 from __future__ import annotations
+
+from xml.sax.saxutils import escape
 
 
 class SalesforceError(Exception):
@@ -23,9 +27,15 @@ class SalesforceError(Exception):
         if status:
             self.status = status
 
-    def to_json(self) -> dict:
-        """One entry of the REST error list (the sObject Collections shape adds `statusCode`)."""
-        body: dict = {"message": self.message, "errorCode": self.error_code}
+    def to_json(self, *, code_first: bool = False) -> dict:
+        """One entry of the REST error list (the sObject Collections shape adds `statusCode`).
+
+        Errors of a resource or a save list message first. Those the REST framework answers itself
+        (unknown URL or method, server errors, Composite's own checks) list errorCode first, as
+        Salesforce sends them: `code_first`.
+        """
+        body: dict = ({"errorCode": self.error_code, "message": self.message} if code_first
+                      else {"message": self.message, "errorCode": self.error_code})
         if self.fields:
             body["fields"] = self.fields
         return body
@@ -57,10 +67,29 @@ class NotFound(SalesforceError):
     error_code = "NOT_FOUND"
     status = 404
 
+    def __init__(self, message: str = "The requested resource does not exist", **kw) -> None:
+        super().__init__(message, **kw)
+
 
 class InvalidSessionId(SalesforceError):
     error_code = "INVALID_SESSION_ID"
     status = 401
+
+
+class InvalidInput(SalesforceError):
+    error_code = "INVALID_INPUT"
+
+
+class InvalidApiInput(SalesforceError):
+    error_code = "INVALID_API_INPUT"
+
+
+class InvalidQueryLocator(SalesforceError):
+    error_code = "INVALID_QUERY_LOCATOR"
+
+
+class NumberOutsideValidRange(SalesforceError):
+    error_code = "NUMBER_OUTSIDE_VALID_RANGE"
 
 
 # --- Record save errors (REST status 400 unless noted) -----------------------------------------
@@ -96,6 +125,22 @@ class InvalidEmailAddress(SalesforceError):
 
 class DuplicateValue(SalesforceError):
     error_code = "DUPLICATE_VALUE"
+
+
+class DuplicateExternalId(DuplicateValue):
+    error_code = "DUPLICATE_EXTERNAL_ID"
+
+
+class MissingArgument(SalesforceError):
+    error_code = "MISSING_ARGUMENT"
+
+
+class InvalidStatus(SalesforceError):
+    error_code = "INVALID_STATUS"
+
+
+class StorageLimitExceeded(SalesforceError):
+    error_code = "STORAGE_LIMIT_EXCEEDED"
 
 
 class InvalidCrossReferenceKey(SalesforceError):
@@ -144,7 +189,8 @@ class ProcessingHalted(SalesforceError):
 
 
 class LimitExceeded(SalesforceError):
-    """A governor limit of one transaction (Apex/Flow: 100 SOQL, 150 DML, 10,000 DML rows)."""
+    """A governor limit of one transaction (Apex/Flow: 100 SOQL, 150 DML, 10,000 DML rows), or of one
+    request (a Composite's subrequests)."""
 
     error_code = "LIMIT_EXCEEDED"
 
@@ -170,8 +216,63 @@ class ExceededIdLimit(SalesforceError):
     error_code = "EXCEEDED_ID_LIMIT"
 
 
-class InvalidGrant(SalesforceError):
+class InvalidBatchSize(SalesforceError):
+    error_code = "INVALID_BATCH_SIZE"
+
+
+class RequestEntityTooLarge(SalesforceError):
+    error_code = "REQUEST_ENTITY_TOO_LARGE"
+    status = 413
+
+
+class UnknownException(SalesforceError):
+    """A server error (500): a bug in the local org, or an injected fault."""
+
+    error_code = "UNKNOWN_EXCEPTION"
+    status = 500
+
+
+class ServerUnavailable(SalesforceError):
+    error_code = "SERVER_UNAVAILABLE"
+    status = 503
+
+
+class InvalidFault(SalesforceError):
+    """A fault rule the local org's control API cannot run (POST /__localorg__/faults)."""
+
+    error_code = "INVALID_FAULT"
+
+
+# --- OAuth (/services/oauth2/token) ----------------------------------------------------------------
+
+
+class OAuthError(SalesforceError):
     """OAuth errors have their own shape: {"error": ..., "error_description": ...}."""
 
-    error_code = "invalid_grant"
     status = 400
+
+    def to_json(self, *, code_first: bool = False) -> dict:
+        return {"error": self.error_code, "error_description": self.message}
+
+
+class InvalidGrant(OAuthError):
+    error_code = "invalid_grant"
+
+
+class UnsupportedGrantType(OAuthError):
+    error_code = "unsupported_grant_type"
+
+
+# --- SOAP faults -----------------------------------------------------------------------------------
+
+PARTNER_FAULT_NS = "urn:fault.partner.soap.sforce.com"  # faults of the SOAP gateway itself (billing)
+METADATA_NS = "http://soap.sforce.com/2006/04/metadata"  # faults of the Metadata API's calls
+
+
+def soap_fault(code: str, message: str, *, sf_namespace: str) -> str:
+    """A SOAP fault envelope: `code` is `sf:ERROR_CODE` (the `sf` prefix bound to `sf_namespace`) or
+    `soapenv:Client`."""
+    return ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
+            f'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="{sf_namespace}">'
+            f"<soapenv:Body><soapenv:Fault><faultcode>{escape(code)}</faultcode><faultstring>{escape(message)}"
+            "</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>")

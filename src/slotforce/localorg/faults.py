@@ -37,18 +37,17 @@ class FaultRule:
         if self.error is not None:
             self.error = str(self.error)
         if self.error is not None and self.error not in ERRORS:
-            raise errors.SalesforceError(f"unknown fault error {self.error!r}: use one of {', '.join(ERRORS)}",
-                                         error_code="INVALID_FAULT")
+            raise errors.InvalidFault(f"unknown fault error {self.error!r}: use one of {', '.join(ERRORS)}")
         if self.rate is not None and not 0 <= float(self.rate) <= 1:
-            raise errors.SalesforceError("rate must be between 0 and 1", error_code="INVALID_FAULT")
+            raise errors.InvalidFault("rate must be between 0 and 1")
         if self.error is None and not self.latency_ms:
-            raise errors.SalesforceError("a fault needs an error or latency_ms", error_code="INVALID_FAULT")
+            raise errors.InvalidFault("a fault needs an error or latency_ms")
         if self.count is None and self.rate is None:
             self.rate = 1.0
         try:
             self._regex = re.compile(self.path)
         except re.error as exc:
-            raise errors.SalesforceError(f"path is not a regular expression: {exc}", error_code="INVALID_FAULT") from None
+            raise errors.InvalidFault(f"path is not a regular expression: {exc}") from None
         self._random = random.Random(self.seed)
 
     def to_json(self) -> dict:
@@ -70,11 +69,11 @@ class Fault:
         if self.error == "REQUEST_LIMIT_EXCEEDED":
             return 403, [errors.RequestLimitExceeded("TotalRequests Limit exceeded.").to_json()]
         if self.error == "500":
-            return 500, [{"errorCode": "UNKNOWN_EXCEPTION",
-                          "message": "An unexpected error occurred. Please include this ErrorId if you contact "
-                                     "support: 0000000000-00000 (-1) (injected fault)"}]
+            return 500, [errors.UnknownException(
+                "An unexpected error occurred. Please include this ErrorId if you contact "
+                "support: 0000000000-00000 (-1) (injected fault)").to_json(code_first=True)]
         if self.error == "503":
-            return 503, [{"errorCode": "SERVER_UNAVAILABLE", "message": "Service Unavailable (injected fault)"}]
+            return 503, [errors.ServerUnavailable("Service Unavailable (injected fault)").to_json(code_first=True)]
         return None
 
 
@@ -89,8 +88,7 @@ class Faults:
         known = {f.name for f in dataclasses.fields(FaultRule)} - {"fired"}
         unknown = set(rule) - known
         if unknown:
-            raise errors.SalesforceError(f"unknown fault keys: {', '.join(sorted(unknown))}",
-                                         error_code="INVALID_FAULT")
+            raise errors.InvalidFault(f"unknown fault keys: {', '.join(sorted(unknown))}")
         r = FaultRule(**rule)
         with self._lock:
             self._rules.append(r)

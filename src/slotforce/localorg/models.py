@@ -20,6 +20,9 @@ batch (Salesforce then retries record by record to pin the error on the right re
 starts from the governor counters the batch started with, and a breached limit fails the whole
 batch without a retry).
 
+The Flow runtime registers those hooks itself (flows.adapter.install) and is then `org.flows`; the
+Metadata API (metadata.attach) is `org.metadata`. Both are declared here, typed without importing them.
+
 Governor counters live on the context: `ctx.soql`, `ctx.dml`, `ctx.dml_rows` count what
 automation does through the context (as `Limits.getQueries()` would: the API request's own
 save is not counted); going over 100 / 150 / 10,000 raises LIMIT_EXCEEDED
@@ -34,12 +37,20 @@ import datetime as dt
 import secrets
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slotforce.localorg import errors, records, store
-from slotforce.localorg.records import SaveResult, format_datetime
+from slotforce.localorg.cursors import Cursors
+from slotforce.localorg.records import SaveResult
 from slotforce.localorg.schema import ChildRelationship, Field, Schema, SObject
-from slotforce.localorg.standard import standard_objects
+from slotforce.localorg.soql import execute_query
+from slotforce.localorg.soql.dates import org_time_zone
+from slotforce.localorg.standard import field_def, standard_objects, system_fields
+from slotforce.localorg.values import format_datetime_seconds
+
+if TYPE_CHECKING:  # the parts that plug into an Org; they import models, not the other way round
+    from slotforce.localorg.flows.adapter import OrgFlows
+    from slotforce.localorg.metadata.models import MetadataService
 
 SOQL_LIMIT = 100
 DML_LIMIT = 150
@@ -68,7 +79,7 @@ class Transaction:
     def now(self) -> str:
         """The transaction's timestamp (one value for the whole transaction, as in Salesforce)."""
         if self._now is None:
-            self._now = format_datetime(self.org.clock())
+            self._now = format_datetime_seconds(self.org.clock())
         return self._now
 
     # --- governor limits ---------------------------------------------------------------------
@@ -129,6 +140,10 @@ class Transaction:
 class Org:
     """A Salesforce org in one SQLite file (or in memory): schema, records, users, API budget."""
 
+    # Extension points: None until the part that owns them plugs in.
+    flows: OrgFlows | None  # the flow runtime's save hooks (flows.adapter.install)
+    metadata: MetadataService | None  # the Metadata API and its deployed flows (metadata.attach)
+
     def __init__(self, path: str = ":memory:", *, clock: Callable[[], dt.datetime] | None = None) -> None:
         self.path = path
         self.conn = store.connect(path)
@@ -141,7 +156,9 @@ class Org:
         self.api_used = 0
         self.api_calls_by_kind: dict[str, int] = {}
         self.last_transaction = {"soql": 0, "dml": 0, "dml_rows": 0}
-        self.cursors = None  # open query cursors; the REST layer sets this (rest.query.Cursors)
+        self.cursors = Cursors()  # open query results (nextRecordsUrl)
+        self.flows = None
+        self.metadata = None
         loaded = store.load_sobjects(self.conn)
         if loaded:
             for s in loaded:
@@ -169,7 +186,7 @@ class Org:
 
     def _seed(self) -> None:
         """Organization, the two standard profiles, the admin (session) user and an inactive user."""
-        now = format_datetime(self.clock())
+        now = format_datetime_seconds(self.clock())
         org_id = store.make_id("00D", 1)
         admin_id = store.make_id("005", 1)
         conn = self.conn
@@ -239,8 +256,6 @@ class Org:
         Fields the caller gives are kept; Id, Name (if missing), IsDeleted, the audit fields and
         OwnerId are added. Returns the object as stored in the schema.
         """
-        from slotforce.localorg.standard import field_def, system_fields
-
         with self.lock, store.transaction(self.conn):
             existing = self.schema.get(sobject.name)
             if existing is not None:
@@ -329,12 +344,6 @@ class Org:
 
     def execute_query(self, soql: str, *, include_deleted: bool = False, api_version: str = "62.0"):
         """SOQL through the soql package (another part of the local org)."""
-        try:
-            from slotforce.localorg.soql import execute_query
-        except ImportError as exc:  # the SOQL engine is built alongside; say so instead of guessing
-            raise errors.NotImplementedByLocalOrg(f"SOQL is not available in this build: {exc}") from None
-        from slotforce.localorg.soql.dates import org_time_zone
-
         # Date literals (TODAY, LAST_N_DAYS:n) follow the org's clock, which tests may set.
         today = self.clock().astimezone(org_time_zone()).date()
         return execute_query(self.conn, self.schema, soql, include_deleted=include_deleted,
@@ -382,8 +391,7 @@ class Org:
         restored. Configuration, kept: the schema, record types and permission sets (they come
         from Metadata deploys) and permission set assignments of the seed users.
         """
-        if self.cursors is not None:  # their records are gone
-            self.cursors.clear()
+        self.cursors.clear()  # their records are gone
         with self.lock, store.transaction(self.conn):
             for s in self.schema:
                 if s.name not in CONFIGURATION:
@@ -404,7 +412,7 @@ class Org:
             lead_s = self.sobject("Lead")
             lead = records.get(ctx, lead_s, lead_id)
             if lead["IsConverted"]:
-                raise errors.SalesforceError("This lead was already converted", error_code="INVALID_STATUS")
+                raise errors.InvalidStatus("This lead was already converted")
             if account_id is None:
                 account_id = ctx.insert("Account", [{"Name": lead["Company"] or lead["Name"],
                                                      "OwnerId": lead["OwnerId"]}])[0]

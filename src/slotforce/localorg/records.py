@@ -31,16 +31,13 @@ from typing import TYPE_CHECKING, Any
 from slotforce.localorg import errors, rules, store
 from slotforce.localorg.errors import SalesforceError
 from slotforce.localorg.schema import Field, SObject
+from slotforce.localorg.values import DOUBLE_TYPES, NUMBER_TYPES, TEXT_TYPES, format_datetime_seconds, parse_datetime
 
 if TYPE_CHECKING:
     from slotforce.localorg.models import Transaction
 
 _EMAIL_RE = re.compile(r"^[^@\s\"(),:;<>\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
-_DATETIME_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$")
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_TEXT_TYPES = {"string", "textarea", "email", "url", "phone", "picklist", "multipicklist", "combobox",
-               "encryptedstring"}
 
 
 @dataclasses.dataclass
@@ -59,31 +56,6 @@ class _Rollback(Exception):
 
 # ---------------------------------------------------------------------------------------------
 # Value conversion
-
-
-def format_datetime(value: dt.datetime) -> str:
-    """Salesforce's stored form: UTC, to the second. Its DateTime fields (audit fields included) have
-    a precision of one second, so milliseconds sent are dropped and every value reads `.000`."""
-    value = value.astimezone(dt.timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S") + ".000+0000"
-
-
-def parse_datetime(text: str) -> dt.datetime | None:
-    """An aware UTC datetime from Salesforce's accepted forms (Z, +hh:mm, +hhmm, none = UTC)."""
-    m = _DATETIME_RE.match(text.strip())
-    if not m:
-        return None
-    y, mo, d, h, mi, s, frac, zone = m.groups()
-    try:
-        value = dt.datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0),
-                            int((frac or "0")[:6].ljust(6, "0")), tzinfo=dt.timezone.utc)
-    except ValueError:
-        return None
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        value -= sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return value
 
 
 def _json_kind(value: Any) -> str:
@@ -132,14 +104,13 @@ def _number(f: Field, value: Any) -> int | float | None:
         if number != int(number):
             raise _wrong_type(f, value)
         return int(number)
-    if f.scale and t in ("currency", "double", "percent"):
+    if f.scale and t in DOUBLE_TYPES:
         number = round(float(number), f.scale)
     if f.precision:
         digits_left = f.precision - f.scale
         if abs(number) >= 10 ** digits_left:
-            raise errors.SalesforceError(
-                f"{f.label or f.name}: value outside of valid range on numeric field: {value}",
-                fields=[f.name], error_code="NUMBER_OUTSIDE_VALID_RANGE")
+            raise errors.NumberOutsideValidRange(
+                f"{f.label or f.name}: value outside of valid range on numeric field: {value}", fields=[f.name])
     return float(number)
 
 
@@ -177,15 +148,15 @@ def coerce(f: Field, value: Any) -> Any:
         if isinstance(value, str):
             raise _parser_error(f, value, "boolean")
         raise _wrong_type(f, value)
-    if t in ("int", "double", "currency", "percent"):
+    if t in NUMBER_TYPES:
         return _number(f, value)
     if isinstance(value, bool):
-        if t in _TEXT_TYPES:
+        if t in TEXT_TYPES:
             value = "true" if value else "false"
         else:
             raise _wrong_type(f, value)
     if isinstance(value, (int, float)):
-        if t in _TEXT_TYPES:
+        if t in TEXT_TYPES:
             value = str(value)
         else:
             raise _wrong_type(f, value)
@@ -207,7 +178,7 @@ def coerce(f: Field, value: Any) -> Any:
         parsed = parse_datetime(text)
         if parsed is None:
             raise _parser_error(f, value, "datetime")
-        return format_datetime(parsed)
+        return format_datetime_seconds(parsed)
     if t == "time":
         return text
     if t in ("id", "reference"):
@@ -478,8 +449,7 @@ def _resolve_targets(ctx: Transaction, sobject: SObject, items: list[_Item], ope
                 raw = item.body.get("Id") if "Id" in item.body else next(
                     (v for k, v in item.body.items() if k.lower() == "id"), None)
                 if raw is None:
-                    raise errors.SalesforceError("Id not specified in an update call", fields=["Id"],
-                                                 error_code="MISSING_ARGUMENT")
+                    raise errors.MissingArgument("Id not specified in an update call", fields=["Id"])
                 item.record_id = _own_id(ctx, sobject, raw)
             else:  # upsert
                 f = external_id_field(sobject, ext_field or "Id")
@@ -495,9 +465,8 @@ def _resolve_targets(ctx: Transaction, sobject: SObject, items: list[_Item], ope
                                                           fields=[f.name])
                     matches = find_by_external_id(ctx, sobject, f.name, key)
                     if len(matches) > 1:
-                        raise errors.DuplicateValue(
-                            f"Duplicate external id specified: {key}", fields=[f.name],
-                            error_code="DUPLICATE_EXTERNAL_ID")
+                        raise errors.DuplicateExternalId(f"Duplicate external id specified: {key}",
+                                                         fields=[f.name])
                     if not matches:
                         item.created = True
                         continue

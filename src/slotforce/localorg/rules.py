@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from slotforce.localorg import errors, store
 from slotforce.localorg.schema import SObject
+from slotforce.localorg.values import format_datetime_seconds, parse_datetime
 
 if TYPE_CHECKING:
     from slotforce.localorg.models import Transaction
@@ -105,15 +106,11 @@ def _who_and_what(ctx: Transaction, new: dict) -> None:
 
 
 def _dt(text: str | None) -> dt.datetime | None:
-    from slotforce.localorg.records import parse_datetime
-
     return parse_datetime(text) if text else None
 
 
 def _event_times(new: dict, old: dict | None) -> None:
     """Start/End/Duration kept consistent the way Salesforce does (see the Event object reference)."""
-    from slotforce.localorg.records import format_datetime
-
     old = old or {}
 
     def changed(k: str) -> bool:
@@ -134,9 +131,9 @@ def _event_times(new: dict, old: dict | None) -> None:
         duration = new.get("DurationInMinutes") or 1440
         new["DurationInMinutes"] = duration
         new["ActivityDate"] = day
-        new["StartDateTime"] = new["ActivityDateTime"] = format_datetime(start)
+        new["StartDateTime"] = new["ActivityDateTime"] = format_datetime_seconds(start)
         end = start + dt.timedelta(minutes=duration)
-        new["EndDateTime"] = format_datetime(end)
+        new["EndDateTime"] = format_datetime_seconds(end)
         new["EndDate"] = (end - dt.timedelta(minutes=1)).date().isoformat()
         return
     start = _dt(new.get("StartDateTime"))
@@ -162,7 +159,7 @@ def _event_times(new: dict, old: dict | None) -> None:
     if duration > 14 * 24 * 60:
         raise errors.FieldIntegrityException("Event duration cannot exceed 14 days", fields=["EndDateTime"])
     new["DurationInMinutes"] = duration
-    new["EndDateTime"] = format_datetime(end)
+    new["EndDateTime"] = format_datetime_seconds(end)
     new["ActivityDate"] = start.date().isoformat()
     new["EndDate"] = end.date().isoformat()
 

@@ -20,7 +20,9 @@ import threading
 import time
 
 from slotforce.localorg.faults import Faults
+from slotforce.localorg.metadata import attach
 from slotforce.localorg.models import Org
+from slotforce.localorg.rest.app import build_app
 
 API_VERSION = "62.0"
 
@@ -110,7 +112,7 @@ class LocalOrg:
         self.state_dir = state
         self.ca_bundle_path, self.server_pem = ensure_tls(state)
         self.org = Org(db)
-        _attach_metadata(self.org)
+        attach(self.org)  # the Flows deployed before a restart run again (the Metadata part owns both)
         self.faults = Faults()
         self._sock = bind(port)
         self.port = self._sock.getsockname()[1]
@@ -168,8 +170,6 @@ class LocalOrg:
 
     def _make_server(self, grace_seconds: float = 0.25):
         import uvicorn
-
-        from slotforce.localorg.rest import build_app
 
         config = uvicorn.Config(build_app(self.org, self.faults), ssl_certfile=str(self.server_pem),
                                 log_level="warning", access_log=False, lifespan="off", http="h11",
@@ -251,15 +251,6 @@ class LocalOrg:
 
     def convert_lead(self, lead_id: str, **kw) -> dict:
         return self.org.convert_lead(lead_id, **kw)
-
-
-def _attach_metadata(org: Org) -> None:
-    """Register the Flows deployed before a restart with the flow runtime (the Metadata part owns both)."""
-    try:
-        from slotforce.localorg.metadata import attach
-    except ImportError:
-        return
-    attach(org)
 
 
 def read_org_json(state_dir: str | os.PathLike) -> dict:

@@ -21,7 +21,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 
-from slotforce.localorg.errors import SalesforceError
+from slotforce.localorg.errors import InvalidField, StorageLimitExceeded
 from slotforce.localorg.schema import ChildRelationship, Field, PicklistValue, SObject
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -90,7 +90,7 @@ def make_id(key_prefix: str, number: int) -> str:
         digits.append(BASE62[r])
     body = "".join(reversed(digits)).rjust(9, "0")
     if len(body) > 9:
-        raise SalesforceError(f"ran out of ids for key prefix {key_prefix}", error_code="STORAGE_LIMIT_EXCEEDED")
+        raise StorageLimitExceeded(f"ran out of ids for key prefix {key_prefix}")
     return to_18(f"{key_prefix}000{body}")
 
 
@@ -125,7 +125,7 @@ def connect(path: str = ":memory:") -> sqlite3.Connection:
 def quote(name: str) -> str:
     """A SQL identifier for an sObject or field API name (letters, digits, underscores only)."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
-        raise SalesforceError(f"invalid API name: {name!r}", error_code="INVALID_FIELD")
+        raise InvalidField(f"invalid API name: {name!r}")
     return f'"{name}"'
 
 

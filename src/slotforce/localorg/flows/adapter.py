@@ -9,8 +9,9 @@ count one DML statement per call and fire the flows of the saved object again.
 from __future__ import annotations
 
 import json
+import re
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import datetime as dt
 
@@ -20,6 +21,9 @@ from ..soql import nodes
 from .access import LikePattern, Limits, Query
 from .registry import FlowRegistry
 from .runtime import FlowRuntime
+
+if TYPE_CHECKING:
+    from ..models import Org
 
 _EVENTS = {"insert": "create", "update": "update", "delete": "delete"}
 AUTONUMBER_META = "autonumber:"  # store meta key prefix: {"format": "BA-{00000000}", "next": 1}
@@ -89,17 +93,16 @@ class OrgFlows:
         self.runtime.after_save(self.access(ctx), sobject.name, _EVENTS[event], new_records, old)
 
 
-def install(org, registry: FlowRegistry) -> OrgFlows:
-    """Register the flow runtime's hooks on `org` (once; a second call returns the first install)."""
-    existing = getattr(org, "_slotforce_flows", None)
-    if existing is not None:
-        existing.registry = registry
-        existing.runtime.registry = registry
-        return existing
+def install(org: Org, registry: FlowRegistry) -> OrgFlows:
+    """Register the flow runtime's hooks on `org` as `org.flows` (once; a second call returns the first install)."""
+    if org.flows is not None:
+        org.flows.registry = registry
+        org.flows.runtime.registry = registry
+        return org.flows
     hooks = OrgFlows(org, registry)
     org.before_save_triggers.append(hooks.before_save)
     org.triggers.append(hooks.after_save)
-    org._slotforce_flows = hooks
+    org.flows = hooks
     return hooks
 
 
@@ -123,8 +126,6 @@ def fill_auto_numbers(conn, sobject: SObject, new_records: list[dict]) -> None:
 
 def format_auto_number(display_format: str, number: int) -> str:
     """`BA-{00000000}` + 42 -> `BA-00000042` (the zeros give the minimum width)."""
-    import re
-
     def repl(m):
         return str(number).zfill(len(m.group(1)))
 

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from ..errors import SalesforceError
 from ..schema import Schema
-from . import values
+from . import formula, values
 from .access import LimitExceeded, OrgAccess
 from .data import SYSTEM_FIELDS, get_field, record_in
 from .errors import Fault, FlowFault, FlowTriggerError
@@ -171,7 +171,6 @@ class FlowRuntime:
         def meets(record: dict, prior: dict | None) -> bool:
             iv = Interview(flow, schema, now=now, record=record, prior=prior, event=event)
             if start.filter_formula is not None:
-                from . import formula
                 try:
                     return bool(formula.evaluate(start.filter_formula.ast, iv))
                 except (formula.FormulaError, FlowFault, TypeError, ValueError) as exc:

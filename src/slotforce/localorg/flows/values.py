@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from ..records import format_datetime, parse_datetime
+from ..values import format_datetime_seconds, parse_datetime
 
 UTC = dt.timezone.utc
 
@@ -133,7 +133,7 @@ def to_field(field_type: str, v: Any) -> Any:
     if v is None:
         return None
     if kind == "DateTime":
-        return format_datetime(v)
+        return format_datetime_seconds(v)
     if kind == "Date":
         return v.isoformat()
     if kind == "Number" and field_type == "int":

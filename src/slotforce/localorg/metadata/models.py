@@ -15,6 +15,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .. import records, store
 from ..errors import SalesforceError
@@ -25,6 +26,9 @@ from ..schema import SObject
 from .components import ComponentResult, FieldChange, ObjectChange
 from .package import PackageError, read_package
 from .plan import DeployPlan
+
+if TYPE_CHECKING:
+    from ..models import Org
 
 FLOWS_META = "metadata:flows"
 # The Boolean fields of DeployOptions (Metadata API); both faces (SOAP, REST) read them as true/false.
@@ -187,13 +191,9 @@ def load_flows(org) -> FlowRegistry:
     return registry
 
 
-def attach(org) -> MetadataService:
-    """The org's MetadataService (created on first use): loads deployed flows and registers the
+def attach(org: Org) -> MetadataService:
+    """The org's MetadataService, `org.metadata` (created on first use): loads deployed flows and registers the
     flow runtime's save hooks. Call once when the org starts so flows run before any new deploy."""
-    from . import rest  # noqa: F401  registers /metadata/deployRequest with the REST dispatcher
-
-    service = getattr(org, "_slotforce_metadata", None)
-    if service is None:
-        service = MetadataService(org)
-        org._slotforce_metadata = service
-    return service
+    if org.metadata is None:
+        org.metadata = MetadataService(org)
+    return org.metadata

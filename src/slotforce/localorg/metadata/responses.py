@@ -14,20 +14,17 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from .. import mdxml
+from ..errors import METADATA_NS, soap_fault
 from .models import BOOLEAN_DEPLOY_OPTIONS, DeployResult, attach
 
-MD = "http://soap.sforce.com/2006/04/metadata"
+MD = METADATA_NS
 _ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
              'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="' + MD + '" '
              'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>{}</soapenv:Body></soapenv:Envelope>')
 
 
 def fault(code: str, message: str) -> tuple[int, str]:
-    return 500, ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
-                 'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-                 'xmlns:sf="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><soapenv:Fault>'
-                 f'<faultcode>{escape(code)}</faultcode><faultstring>{escape(message)}</faultstring>'
-                 '</soapenv:Fault></soapenv:Body></soapenv:Envelope>')
+    return 500, soap_fault(code, message, sf_namespace=MD)
 
 
 def _el(tag: str, value) -> str:

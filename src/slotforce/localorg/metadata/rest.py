@@ -1,5 +1,5 @@
-"""The REST face of deploys (CumulusCI's `rest_deploy` option): POST /metadata/deployRequest with a
-multipart body (`json` deployOptions + `file` zip), GET /metadata/deployRequest/{id}."""
+"""The REST face of deploys (CumulusCI's `rest_deploy` option; routed by urls.py): POST
+/metadata/deployRequest with a multipart body (`json` deployOptions + `file` zip), GET /metadata/deployRequest/{id}."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import email.policy
 import json
 
 from ..errors import JsonParserError, NotFound
-from ..rest.dispatch import ApiRequest, ApiResponse, flag, route
+from ..rest.dispatch import ApiRequest, ApiResponse, flag
 from .models import BOOLEAN_DEPLOY_OPTIONS, DeployResult, attach
 
 
@@ -26,7 +26,6 @@ def _parts(req: ApiRequest) -> dict[str, bytes]:
     return out
 
 
-@route("POST", r"^metadata/deployRequest/?$", "metadata")
 def deploy_request(req: ApiRequest) -> ApiResponse:
     parts = _parts(req)
     if "file" not in parts:
@@ -41,7 +40,6 @@ def deploy_request(req: ApiRequest) -> ApiResponse:
                              "deployResult": result_json(result, False)})
 
 
-@route("GET", r"^metadata/deployRequest/(?P<id>[A-Za-z0-9]{15,18})/?$", "metadata")
 def deploy_status(req: ApiRequest) -> ApiResponse:
     result = attach(req.org).result(req.groups["id"])
     if result is None:

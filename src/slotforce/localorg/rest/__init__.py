@@ -1,5 +1,5 @@
-"""HTTP face of the local org: routes that translate REST calls into model calls and back."""
+"""HTTP face of the local org: routes that translate REST calls into model calls and back.
 
-from slotforce.localorg.rest.app import build_app
-
-__all__ = ["build_app"]
+The ASGI app is `rest.app.build_app`; importing this package does not build or import it, so the
+route handlers and their table import without Starlette's app.
+"""

@@ -1,7 +1,8 @@
 """The local org's ASGI app: Starlette routes that translate HTTP to model calls, plus fault injection.
 
     /services/data                       version list (no auth, not billed)
-    /services/data/vXX.X/...             REST API (dispatch.py; billed per request, Sforce-Limit-Info)
+    /services/data/vXX.X/...             REST API (urls.py + metadata/urls.py, run by dispatch.py;
+                                         billed per request, Sforce-Limit-Info)
     /services/oauth2/token, /userinfo    OAuth (auth.py)
     /services/Soap/m/XX.X/...            Metadata SOAP, served by `slotforce.localorg.metadata.soap_endpoint`
     /__localorg__/...                    control and observation (control.py; same bearer token)
@@ -22,11 +23,13 @@ from starlette.routing import Route
 from slotforce.localorg import errors
 from slotforce.localorg.errors import SalesforceError
 from slotforce.localorg.faults import Faults
+from slotforce.localorg.metadata import attach, soap_endpoint
+from slotforce.localorg.metadata import urls as metadata_urls
 from slotforce.localorg.models import Org
-from slotforce.localorg.rest import auth, composite, control, query, sobjects  # noqa: F401  (routes)
+from slotforce.localorg.rest import auth, control, urls
 from slotforce.localorg.rest import dispatch as _dispatch
-from slotforce.localorg.rest.dispatch import (VERSIONS, ApiRequest, ApiResponse, dispatch,
-                                              error_response, limit_info, not_found, parse_version, resolve)
+from slotforce.localorg.rest.dispatch import (VERSIONS, ApiRequest, RouteTable, dispatch,
+                                              error_response, limit_info, not_found, parse_version)
 
 log = logging.getLogger("slotforce.localorg")
 JSON = "application/json;charset=UTF-8"
@@ -41,10 +44,8 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 def build_app(org: Org, faults: Faults | None = None) -> Any:
     """The ASGI application serving `org` (wrapped in the fault layer)."""
     faults = faults or Faults()
-    from slotforce.localorg.metadata import attach  # [metadata/flows] load deployed flows, register save hooks
-    attach(org)
-    if org.cursors is None:
-        org.cursors = query.Cursors()
+    attach(org)  # load deployed flows, register their save hooks
+    api_routes = RouteTable((*urls.ROUTES, *metadata_urls.ROUTES))
 
     async def versions(request: Request) -> Response:
         return json_response(200, [{"label": f"v{v}", "url": f"/services/data/v{v}", "version": v}
@@ -66,14 +67,13 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         headers = {"Sforce-Limit-Info": limit_info(org)}
         try:
             if len(body) > _dispatch.MAX_BODY_BYTES:
-                raise errors.SalesforceError(f"Request body is larger than {_dispatch.MAX_BODY_BYTES} bytes",
-                                             error_code="REQUEST_ENTITY_TOO_LARGE", status=413)
-            found = resolve(request.method, path)
+                raise errors.RequestEntityTooLarge(f"Request body is larger than {_dispatch.MAX_BODY_BYTES} bytes")
+            found = api_routes.resolve(request.method, path)
             if found[0] is not None and found[0].kind:
                 org.charge_api_call(found[0].kind)
                 headers["Sforce-Limit-Info"] = limit_info(org)
             req = ApiRequest(org=org, ctx=None, method=request.method, version=version,  # type: ignore[arg-type]
-                             path=path, params=dict(request.query_params), body=body,
+                             path=path, params=dict(request.query_params), routes=api_routes, body=body,
                              headers={k.lower(): v for k, v in request.headers.items()})
             with org.transaction() as ctx:
                 req.ctx = ctx
@@ -82,8 +82,8 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
             resp = error_response(exc)
         except Exception:  # a bug here must still answer like Salesforce, and say where to look
             log.exception("local org: unexpected error on %s %s", request.method, request.url.path)
-            resp = ApiResponse(500, [{"errorCode": "UNKNOWN_EXCEPTION",
-                                      "message": "An unexpected error occurred in the local org; see its log."}])
+            resp = error_response(errors.UnknownException("An unexpected error occurred in the local org; see its log."),
+                                  code_first=True)
         headers.update(resp.headers)
         if request.method == "HEAD":
             return Response(status_code=resp.status, headers=headers)
@@ -94,14 +94,10 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         if body is None:
             return Response(status_code=499)
         try:
-            from slotforce.localorg.metadata import soap_endpoint
-        except ImportError:
-            return Response(_soap_fault("sf:UNKNOWN_EXCEPTION", "Metadata API is not available in this build"),
-                            status_code=500, media_type="text/xml; charset=utf-8")
-        try:
             org.charge_api_call("metadata")
         except SalesforceError as exc:
-            return Response(_soap_fault(f"sf:{exc.error_code}", exc.message), status_code=500,
+            fault = errors.soap_fault(f"sf:{exc.error_code}", exc.message, sf_namespace=errors.PARTNER_FAULT_NS)
+            return Response(fault, status_code=500,
                             media_type="text/xml; charset=utf-8")
         status, text = soap_endpoint(org, body, {k.lower(): v for k, v in request.headers.items()})
         return Response(text, status_code=status, media_type="text/xml; charset=utf-8")
@@ -128,15 +124,6 @@ async def _body(request: Request) -> bytes | None:
     except ClientDisconnect:
         log.debug("local org: client left before %s %s was read", request.method, request.url.path)
         return None
-
-
-def _soap_fault(code: str, message: str) -> str:
-    from xml.sax.saxutils import escape
-
-    return ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
-            'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="urn:fault.partner.soap.sforce.com">'
-            f"<soapenv:Body><soapenv:Fault><faultcode>{escape(code)}</faultcode><faultstring>{escape(message)}"
-            "</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>")
 
 
 class FaultLayer:

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from slotforce.localorg import errors
 from slotforce.localorg.models import Org
 
 
@@ -36,14 +37,13 @@ def authorized(org: Org, request: Request) -> bool:
 
 
 def invalid_session() -> Response:
-    body = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
-    return Response(json.dumps(body), status_code=401, media_type="application/json;charset=UTF-8",
+    exc = errors.InvalidSessionId("Session expired or invalid")
+    return Response(json.dumps([exc.to_json()]), status_code=exc.status, media_type="application/json;charset=UTF-8",
                     headers={"WWW-Authenticate": 'Token realm="slotforce local org"'})
 
 
-def _oauth_error(error: str, description: str, status: int = 400) -> Response:
-    return Response(json.dumps({"error": error, "error_description": description}), status_code=status,
-                    media_type="application/json;charset=UTF-8")
+def _oauth_error(exc: errors.OAuthError) -> Response:
+    return Response(json.dumps(exc.to_json()), status_code=exc.status, media_type="application/json;charset=UTF-8")
 
 
 def _instance_url(request: Request) -> str:
@@ -60,16 +60,16 @@ def routes(org: Org) -> list[Route]:
             pass  # the connected app's run-as user is the org's admin
         elif grant == "refresh_token":
             if not form.get("refresh_token"):
-                return _oauth_error("invalid_grant", "expired access/refresh token")
+                return _oauth_error(errors.InvalidGrant("expired access/refresh token"))
         elif grant == "password":
             with org.lock:
                 row = org.conn.execute('SELECT Id, IsActive FROM "User" WHERE Username = ? AND IsDeleted = 0',
                                        (form.get("username") or "",)).fetchone()
             if row is None or not row[1]:
-                return _oauth_error("invalid_grant", "authentication failure")
+                return _oauth_error(errors.InvalidGrant("authentication failure"))
             user_id = row[0]
         else:
-            return _oauth_error("unsupported_grant_type", "grant type not supported")
+            return _oauth_error(errors.UnsupportedGrantType("grant type not supported"))
         instance = _instance_url(request)
         issued = str(int(time.time() * 1000))
         identity = f"{instance}/id/{org.org_id}/{user_id}"

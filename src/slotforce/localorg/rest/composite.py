@@ -1,4 +1,4 @@
-"""Composite resources: sObject Collections (/composite/sobjects) and Composite (/composite)."""
+"""Composite resources (routed by urls.py): sObject Collections (/composite/sobjects) and Composite (/composite)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from slotforce.localorg import errors, records, store
 from slotforce.localorg.models import record_with_attributes
 from slotforce.localorg.rest import dispatch as d
-from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse, route
+from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse
 from slotforce.localorg.rest.sobjects import save_result_json
 
 MAX_COLLECTION = 200
@@ -27,7 +27,7 @@ def _records_of(req: ApiRequest) -> tuple[list[dict], bool]:
     body = req.json_object()
     rows = body.get("records")
     if not isinstance(rows, list):
-        raise errors.JsonParserError("records: a list of records is required", error_code="INVALID_FIELD")
+        raise errors.InvalidField("records: a list of records is required")
     if len(rows) > MAX_COLLECTION:
         raise errors.ExceededIdLimit(f"record limit reached. cannot submit more than {MAX_COLLECTION} records "
                                      "into this call")
@@ -40,8 +40,7 @@ def _type_of(row: Any) -> str:
         raise errors.JsonParserError("Cannot deserialize instance of sobject from a non-object value")
     attrs = row.get("attributes")
     if not isinstance(attrs, dict) or not attrs.get("type"):
-        raise errors.SalesforceError("When creating or updating sObjects, each record must have an attributes "
-                                     "type", error_code="INVALID_INPUT")
+        raise errors.InvalidInput("When creating or updating sObjects, each record must have an attributes type")
     return attrs["type"]
 
 
@@ -55,8 +54,8 @@ def _chunks(rows: list[dict]) -> list[tuple[str, list[int]]]:
         else:
             chunks.append((t, [i]))
     if len(chunks) > MAX_CHUNKS:
-        raise errors.SalesforceError(f"Too many chunks: a request may contain at most {MAX_CHUNKS} chunks of "
-                                     "records of one type", error_code="INVALID_BATCH_SIZE")
+        raise errors.InvalidBatchSize(f"Too many chunks: a request may contain at most {MAX_CHUNKS} chunks of "
+                                      "records of one type")
     return chunks
 
 
@@ -69,8 +68,7 @@ def _save_chunks(req: ApiRequest, operation: str, rows: list[dict], all_or_none:
             for type_name, indexes in chunks:
                 s = req.org.sobject(type_name)
                 if sobject_name is not None and any(_type_of(rows[i]).lower() != s.name.lower() for i in indexes):
-                    raise errors.SalesforceError("every record must be of the type in the URL",
-                                                 error_code="INVALID_INPUT")
+                    raise errors.InvalidInput("every record must be of the type in the URL")
                 chunk_rows = [{k: v for k, v in rows[i].items() if k != "attributes"} for i in indexes]
                 out = records.save(req.ctx, operation, s, chunk_rows, all_or_none=all_or_none, ext_field=ext_field)
                 for i, r in zip(indexes, out):
@@ -91,12 +89,11 @@ def _answer(results: list[records.SaveResult], *, upsert: bool = False) -> ApiRe
     return ApiResponse(200, [save_result_json(r, upsert=upsert, collection=True) for r in results])
 
 
-@route("POST|PATCH|DELETE", r"^composite/sobjects/?$", "collections")
 def collections(req: ApiRequest) -> ApiResponse:
     if req.method == "DELETE":
         ids = [i for i in (req.params.get("ids") or "").split(",") if i]
         if not ids:
-            raise errors.SalesforceError("ids: a comma-separated list of ids is required", error_code="INVALID_INPUT")
+            raise errors.InvalidInput("ids: a comma-separated list of ids is required")
         if len(ids) > MAX_COLLECTION:
             raise errors.ExceededIdLimit(f"record limit reached. cannot submit more than {MAX_COLLECTION} "
                                          "records into this call")
@@ -127,7 +124,6 @@ def _delete(req: ApiRequest, ids: list[str], all_or_none: bool) -> list[records.
     return results
 
 
-@route("GET|POST|PATCH", r"^composite/sobjects/(?P<sobject>[A-Za-z][A-Za-z0-9_]*)/?$", "collections")
 def collections_typed(req: ApiRequest) -> ApiResponse:
     s = req.sobject()
     if req.method == "PATCH":  # upsert by Id
@@ -140,7 +136,7 @@ def collections_typed(req: ApiRequest) -> ApiResponse:
         body = req.json_object()
         ids, fields = body.get("ids") or [], body.get("fields") or []
     if not ids or not fields:
-        raise errors.SalesforceError("ids and fields are required", error_code="INVALID_INPUT")
+        raise errors.InvalidInput("ids and fields are required")
     if len(ids) > 2000:
         raise errors.ExceededIdLimit("record limit reached. cannot submit more than 2000 records into this call")
     wanted = [records.parse_id(str(i)) for i in ids]
@@ -149,8 +145,6 @@ def collections_typed(req: ApiRequest) -> ApiResponse:
                              for i in wanted])
 
 
-@route("PATCH", r"^composite/sobjects/(?P<sobject>[A-Za-z][A-Za-z0-9_]*)/(?P<field>[A-Za-z][A-Za-z0-9_]*)/?$",
-       "collections")
 def collections_upsert(req: ApiRequest) -> ApiResponse:
     """Upsert by external id (API 46.0+): results carry `created`."""
     s = req.sobject()
@@ -208,7 +202,7 @@ def _halted(reference: str | None = None) -> dict:
         message = (f"Invalid reference specified. No value for {reference} found in {ref}. Provided referenceId "
                    f"('{reference}') must start with a letter or a number, and it can contain only letters, "
                    "numbers and underscores ('_').")
-    return {"errorCode": "PROCESSING_HALTED", "message": message}
+    return errors.ProcessingHalted(message).to_json(code_first=True)
 
 
 def _sub_failed(resp: ApiResponse, all_or_none: bool) -> bool:
@@ -219,29 +213,24 @@ def _sub_failed(resp: ApiResponse, all_or_none: bool) -> bool:
         isinstance(r, dict) and r.get("success") is False for r in resp.body)
 
 
-@route("POST", r"^composite/?$", "composite")
 def composite(req: ApiRequest) -> ApiResponse:
     body = req.json_object()
     subs = body.get("compositeRequest")
     if not isinstance(subs, list) or not subs:
-        raise errors.JsonParserError("compositeRequest: a list of subrequests is required",
-                                     error_code="INVALID_API_INPUT")
+        raise errors.InvalidApiInput("compositeRequest: a list of subrequests is required")
     if len(subs) > MAX_SUBREQUESTS:
-        raise errors.SalesforceError(f"Limit Exceeded: the composite request has more than {MAX_SUBREQUESTS} "
-                                     "subrequests", error_code="LIMIT_EXCEEDED")
+        raise errors.LimitExceeded(f"Limit Exceeded: the composite request has more than {MAX_SUBREQUESTS} "
+                                   "subrequests")
     heavy = sum(1 for s in subs if isinstance(s, dict) and re.search(r"/(query|queryAll|composite/sobjects)\b",
                                                                        str(s.get("url", ""))))
     if heavy > MAX_QUERY_OR_COLLECTION_SUBREQUESTS:
-        raise errors.SalesforceError("Limit Exceeded: at most 5 query or sObject Collections subrequests",
-                                     error_code="LIMIT_EXCEEDED")
+        raise errors.LimitExceeded("Limit Exceeded: at most 5 query or sObject Collections subrequests")
     seen: set[str] = set()
     for s in subs:
         if not isinstance(s, dict) or not s.get("method") or not s.get("url") or not s.get("referenceId"):
-            raise errors.SalesforceError("Each subrequest needs method, url and referenceId",
-                                         error_code="INVALID_API_INPUT")
+            raise errors.InvalidApiInput("Each subrequest needs method, url and referenceId")
         if s["referenceId"] in seen:
-            raise errors.SalesforceError(f"Duplicate referenceId provided in the request: {s['referenceId']}",
-                                         error_code="INVALID_API_INPUT")
+            raise errors.InvalidApiInput(f"Duplicate referenceId provided in the request: {s['referenceId']}")
         seen.add(s["referenceId"])
     all_or_none = d.flag(body.get("allOrNone", False))
     bodies: dict[str, Any] = {}
@@ -279,12 +268,12 @@ def _run_sub(req: ApiRequest, sub: dict, bodies: dict[str, Any], all_or_none: bo
     if version is None:
         return d.not_found()
     if re.match(r"^composite/?$", path):
-        return ApiResponse(400, [{"errorCode": "INVALID_API_INPUT",
-                                  "message": "Composite subrequests cannot be Composite requests"}])
+        return d.error_response(errors.InvalidApiInput("Composite subrequests cannot be Composite requests"),
+                                code_first=True)
     headers = {k.lower(): str(v) for k, v in (sub.get("httpHeaders") or {}).items()}
     sub_req = ApiRequest(org=req.org, ctx=req.ctx, method=method, version=version, path=path, params=params,
-                         body=json.dumps(body).encode() if body is not None else b"", headers=headers,
-                         composite_all_or_none=all_or_none)
+                         routes=req.routes, body=json.dumps(body).encode() if body is not None else b"",
+                         headers=headers, composite_all_or_none=all_or_none)
     try:
         # a subrequest is undone on its own when it fails (allOrNone false keeps the others)
         with store.savepoint(req.ctx.conn):

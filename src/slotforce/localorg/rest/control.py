@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from slotforce.localorg import errors
 from slotforce.localorg.errors import SalesforceError
 from slotforce.localorg.faults import Faults
 from slotforce.localorg.models import Org
@@ -40,7 +41,8 @@ def routes(org: Org, faults: Faults) -> list[Route]:
             except SalesforceError as exc:
                 return _json([exc.to_json()], exc.status)
             except (ValueError, TypeError) as exc:
-                return _json([{"errorCode": "INVALID_INPUT", "message": str(exc)}], 400)
+                bad = errors.InvalidInput(str(exc))
+                return _json([bad.to_json(code_first=True)], bad.status)
         return endpoint
 
     async def body_of(request: Request) -> dict:

@@ -1,7 +1,9 @@
-"""Requests under /services/data/vXX.X/: route table, JSON in/out, errors as Salesforce shapes them.
+"""Requests under /services/data/vXX.X/: resolving a route table, JSON in/out, errors as Salesforce shapes them.
 
-The same `dispatch` serves HTTP requests (via app.py) and Composite subrequests (in-process,
-inside the Composite's transaction), so a subrequest behaves exactly like its REST twin.
+The tables themselves are urls.py (and metadata/urls.py); the app joins them into one RouteTable
+that every request carries. The same `dispatch` serves HTTP requests (via app.py) and Composite
+subrequests (in-process, inside the Composite's transaction), so a subrequest behaves exactly
+like its REST twin.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import dataclasses
 import json
 import re
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from slotforce.localorg import errors
@@ -33,6 +35,7 @@ class ApiRequest:
     version: str
     path: str
     params: dict[str, str]
+    routes: RouteTable
     body: bytes = b""
     headers: dict[str, str] = dataclasses.field(default_factory=dict)
     composite_all_or_none: bool = False
@@ -98,58 +101,64 @@ def _bad_json(exc: json.JSONDecodeError):
     raise errors.JsonParserError(f"{what}: {exc.msg.lower()} at [line:{exc.lineno}, column:{exc.colno}]")
 
 
-def error_response(exc: SalesforceError) -> ApiResponse:
-    return ApiResponse(exc.status, [exc.to_json()])
+def error_response(exc: SalesforceError, *, code_first: bool = False) -> ApiResponse:
+    """`exc` as REST answers it: a list of one error (`code_first`: see SalesforceError.to_json)."""
+    return ApiResponse(exc.status, [exc.to_json(code_first=code_first)])
 
 
 def not_found() -> ApiResponse:
-    return ApiResponse(404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}])
+    """The REST framework's 404 for a URL no route serves (or an API version the org does not serve)."""
+    return error_response(errors.NotFound(), code_first=True)
 
 
 Handler = Callable[[ApiRequest], ApiResponse]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Route:
+    """One entry of a route table: a regex over the path after vXX.X/, its methods, handler, billing."""
+
     methods: tuple[str, ...]
     pattern: re.Pattern
     handler: Handler
     kind: str | None  # what the call is billed as (None: not billed)
 
 
-_routes: list[Route] = []
+def route(pattern: str, methods: str, handler: Handler, kind: str | None) -> Route:
+    """A route table entry: `methods` as "GET|PATCH", `pattern` a regex over the path after vXX.X/."""
+    return Route(tuple(methods.split("|")), re.compile(pattern), handler, kind)
 
 
-def route(methods: str, pattern: str, kind: str | None) -> Callable[[Handler], Handler]:
-    """Register a handler for `methods` ("GET|PATCH") and a regex over the path after vXX.X/."""
-    def register(fn: Handler) -> Handler:
-        _routes.append(Route(tuple(methods.split("|")), re.compile(pattern), fn, kind))
-        return fn
-    return register
+Resolved = tuple[Route | None, dict[str, str], list[str]]
 
 
-def resolve(method: str, path: str) -> tuple[Route | None, dict[str, str], list[str]]:
-    """The route for a request; or None plus the methods the path allows (for 405)."""
-    path = path.split("?", 1)[0]
-    allowed: list[str] = []
-    for r in _routes:
-        m = r.pattern.match(path)
-        if not m:
-            continue
-        if method in r.methods or (method == "HEAD" and "GET" in r.methods):
-            return r, {k: v for k, v in m.groupdict().items() if v is not None}, []
-        allowed.extend(r.methods)
-    return None, {}, allowed
+class RouteTable:
+    """The REST API's routes, tried in order (the first route whose pattern and method match wins)."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self.routes = tuple(routes)
+
+    def resolve(self, method: str, path: str) -> Resolved:
+        """The route for a request; or None plus the methods the path allows (for 405)."""
+        path = path.split("?", 1)[0]
+        allowed: list[str] = []
+        for r in self.routes:
+            m = r.pattern.match(path)
+            if not m:
+                continue
+            if method in r.methods or (method == "HEAD" and "GET" in r.methods):
+                return r, {k: v for k, v in m.groupdict().items() if v is not None}, []
+            allowed.extend(r.methods)
+        return None, {}, allowed
 
 
-def dispatch(req: ApiRequest, found: tuple[Route | None, dict[str, str], list[str]] | None = None) -> ApiResponse:
-    """Run one API call inside `req.ctx`; errors become Salesforce's error list."""
-    r, groups, allowed = found or resolve(req.method, req.path)
+def dispatch(req: ApiRequest, found: Resolved | None = None) -> ApiResponse:
+    """Run one API call inside `req.ctx` (routed by `req.routes`); errors become Salesforce's error list."""
+    r, groups, allowed = found or req.routes.resolve(req.method, req.path)
     if r is None:
         if allowed:
-            return ApiResponse(405, [{"errorCode": "METHOD_NOT_ALLOWED",
-                                      "message": f"HTTP Method '{req.method}' not allowed. Allowed are "
-                                                 f"{','.join(dict.fromkeys(allowed))}"}])
+            return error_response(errors.MethodNotAllowed(f"HTTP Method '{req.method}' not allowed. Allowed are "
+                                                          f"{','.join(dict.fromkeys(allowed))}"), code_first=True)
         return not_found()
     req.groups = {k: urllib.parse.unquote(v) if k != "value" else urllib.parse.unquote_plus(v)
                   for k, v in groups.items()}

@@ -1,45 +1,13 @@
-"""Query routes: query / queryAll with 2,000-record batches and nextRecordsUrl, Tooling queries."""
+"""Query resources (routed by urls.py): query / queryAll with 2,000-record batches and nextRecordsUrl, Tooling queries."""
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 
-from slotforce.localorg import errors, store
-from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse, route
+from slotforce.localorg import errors
+from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse
 
 BATCH_SIZE = 2000
-MAX_OPEN_CURSORS = 200  # Salesforce keeps a limited number of open query cursors per user too
-
-
-class Cursors:
-    """Results not yet fetched, by query locator (kept in memory, oldest dropped first)."""
-
-    def __init__(self) -> None:
-        self._open: OrderedDict[str, tuple[list[dict], int]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._next = 0
-
-    def open(self, records: list[dict], total: int) -> str:
-        with self._lock:
-            self._next += 1
-            locator = store.make_id("01g", self._next)
-            self._open[locator] = (records, total)
-            while len(self._open) > MAX_OPEN_CURSORS:
-                self._open.popitem(last=False)
-            return locator
-
-    def get(self, locator: str) -> tuple[list[dict], int]:
-        with self._lock:
-            found = self._open.get(locator)
-        if found is None:
-            raise errors.SalesforceError("invalid query locator", error_code="INVALID_QUERY_LOCATOR")
-        return found
-
-    def clear(self) -> None:
-        with self._lock:
-            self._open.clear()
 
 
 def _batch_size(req: ApiRequest) -> int:
@@ -72,17 +40,14 @@ def _run(req: ApiRequest, include_deleted: bool) -> ApiResponse:
     return _page(req, result.records, 0, result.total_size, None, include_deleted)
 
 
-@route("GET", r"^query/?$", "query")
 def query(req: ApiRequest) -> ApiResponse:
     return _run(req, include_deleted=False)
 
 
-@route("GET", r"^queryAll/?$", "query")
 def query_all(req: ApiRequest) -> ApiResponse:
     return _run(req, include_deleted=True)
 
 
-@route("GET", r"^(?P<kind>query|queryAll)/(?P<locator>01g[0-9A-Za-z]{12,15})-(?P<start>\d+)/?$", "query")
 def query_more(req: ApiRequest) -> ApiResponse:
     records, total = req.org.cursors.get(req.groups["locator"])
     return _page(req, records, int(req.groups["start"]), total, req.groups["locator"],
@@ -95,7 +60,6 @@ _TOOLING_EMPTY = re.compile(r"\bFROM\s+(InstalledSubscriberPackage|SubscriberPac
                             r"ApexTrigger|FlowDefinitionView|SourceMember|PackageLicense)\b", re.I)
 
 
-@route("GET", r"^tooling/query/?$", "tooling")
 def tooling_query(req: ApiRequest) -> ApiResponse:
     soql = req.params.get("q") or ""
     m = _TOOLING_EMPTY.search(soql)

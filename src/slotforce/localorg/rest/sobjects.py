@@ -1,13 +1,10 @@
-"""sObject routes: describe, create, retrieve, update, delete, get/upsert by external id, limits."""
+"""sObject resources (routed by urls.py): describe, create, retrieve, update, delete, get/upsert by external id, limits."""
 
 from __future__ import annotations
 
 from slotforce.localorg import describe, errors, records
 from slotforce.localorg.models import record_with_attributes
-from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse, route
-
-_NAME = r"(?P<sobject>[A-Za-z][A-Za-z0-9_]*)"
-
+from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse
 
 def save_result_json(result: records.SaveResult, *, upsert: bool = False, collection: bool = False) -> dict:
     """A SaveResult as REST answers it (`statusCode` instead of `errorCode` inside collections)."""
@@ -38,14 +35,12 @@ def _record_types(req: ApiRequest, sobject_name: str) -> list[dict]:
     return [dict(zip(("Id", "Name", "DeveloperName", "IsActive"), r)) for r in rows]
 
 
-@route("GET", r"^$", None)
 def resources(req: ApiRequest) -> ApiResponse:
     base = f"/services/data/v{req.version}"
     return ApiResponse(200, {k: f"{base}/{k}" for k in ("sobjects", "query", "queryAll", "composite", "limits",
                                                         "tooling")})
 
 
-@route("GET", r"^limits/?$", None)
 def limits(req: ApiRequest) -> ApiResponse:
     org = req.org
     remaining = max(org.daily_api_max - org.api_used, 0)
@@ -61,24 +56,20 @@ def limits(req: ApiRequest) -> ApiResponse:
     })
 
 
-@route("GET", r"^sobjects/?$", "describe")
 def global_describe(req: ApiRequest) -> ApiResponse:
     return ApiResponse(200, describe.global_describe(list(req.org.schema), req.version))
 
 
-@route("GET", rf"^sobjects/{_NAME}/describe/?$", "describe")
 def sobject_describe(req: ApiRequest) -> ApiResponse:
     s = req.sobject()
     return ApiResponse(200, describe.sobject_describe(s, req.version, _record_types(req, s.name)))
 
 
-@route("GET", rf"^sobjects/{_NAME}/?$", "describe")
 def basic_info(req: ApiRequest) -> ApiResponse:
     s = req.sobject()
     return ApiResponse(200, {"objectDescribe": describe.global_entry(s, req.version), "recentItems": []})
 
 
-@route("POST", rf"^sobjects/{_NAME}/?$", "sobject")
 def create(req: ApiRequest) -> ApiResponse:
     s = req.sobject()
     body = req.json_object()
@@ -93,7 +84,6 @@ def _fields_param(req: ApiRequest) -> list[str] | None:
     return [f.strip() for f in raw.split(",") if f.strip()] if raw else None
 
 
-@route("GET|PATCH|DELETE", rf"^sobjects/{_NAME}/(?P<id>[^/]+)/?$", "sobject")
 def record(req: ApiRequest) -> ApiResponse:
     s = req.sobject()
     rid = req.groups["id"]
@@ -132,7 +122,6 @@ def _id_or_404(req: ApiRequest, s, raw: str) -> str:
     return rid
 
 
-@route("GET|PATCH|POST|DELETE", rf"^sobjects/{_NAME}/(?P<field>[A-Za-z][A-Za-z0-9_]*)/(?P<value>.*)$", "sobject")
 def by_external_id(req: ApiRequest) -> ApiResponse:
     s = req.sobject()
     field_name, value = req.groups["field"], req.groups["value"]

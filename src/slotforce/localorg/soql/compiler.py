@@ -18,17 +18,15 @@ from typing import Callable
 
 from slotforce.localorg.errors import (
     InvalidField, InvalidQueryFilterOperator, InvalidType, MalformedQuery, NotImplementedByLocalOrg,
-    SalesforceError,
+    NumberOutsideValidRange, SalesforceError,
 )
 from slotforce.localorg.schema import Field, Schema, SObject
 from slotforce.localorg.soql import dates
 from slotforce.localorg.soql import nodes as n
 from slotforce.localorg.soql.parser import located
+from slotforce.localorg.store import to_18
+from slotforce.localorg.values import DOUBLE_TYPES, ID_TYPES, NUMBER_TYPES, TEXT_TYPES, format_datetime_millis
 
-TEXT_TYPES = frozenset({"string", "textarea", "email", "url", "phone", "picklist", "multipicklist",
-                        "combobox", "encryptedstring"})
-ID_TYPES = frozenset({"id", "reference"})
-NUMBER_TYPES = frozenset({"int", "double", "currency", "percent"})
 # What a polymorphic relationship (Who, What) exposes without TYPEOF: the "Name" entity's fields.
 NAME_ENTITY_FIELDS = ("Id", "Name", "Type", "Alias", "Email", "FirstName", "LastName", "IsActive",
                       "Title", "Phone", "Username", "UserRoleId", "ProfileId", "RecordTypeId")
@@ -53,7 +51,7 @@ def convert_for(type_: str) -> Callable[[object], object]:
         return lambda v: None if v is None else bool(v)
     if type_ == "int":
         return lambda v: None if v is None else int(v)
-    if type_ in ("double", "currency", "percent"):
+    if type_ in DOUBLE_TYPES:
         return lambda v: None if v is None else float(v)
     return _same
 
@@ -357,8 +355,7 @@ class _Scope:
         if order:
             sql += " ORDER BY " + ", ".join(order)
         if q.offset is not None and q.offset > MAX_OFFSET:
-            raise SalesforceError(f"Maximum SOQL offset allowed is {MAX_OFFSET}",
-                                  error_code="NUMBER_OUTSIDE_VALID_RANGE")
+            raise NumberOutsideValidRange(f"Maximum SOQL offset allowed is {MAX_OFFSET}")
         if limit_in_sql and (q.limit is not None or q.offset is not None):
             sql += f" LIMIT {int(q.limit) if q.limit is not None else -1}"
             if q.offset is not None:
@@ -657,7 +654,6 @@ class _Scope:
                 raise self._type_error(op, value)
             if value.value == "":
                 return None
-            from slotforce.localorg.store import to_18  # ids are the store's business
             try:
                 return to_18(value.value)
             except ValueError:
@@ -682,7 +678,7 @@ class _Scope:
         if t == "datetime":
             if not (isinstance(value, n.DateValue) and value.kind == "datetime"):
                 raise self._type_error(op, value)
-            return format_datetime(value.value)
+            return format_datetime_millis(value.value)
         raise self.err(NotImplementedByLocalOrg, op.pos,
                        f"Filtering on {t} field '{op.text}' is not supported by the local org.")
 
@@ -738,8 +734,8 @@ class _Scope:
             raise self.err(NotImplementedByLocalOrg, lit.pos, e.message) from None
         if op.field.type == "date":
             return start.isoformat(), end.isoformat()
-        return (format_datetime(dates.local_midnight_utc(start, self.c.tz)),
-                format_datetime(dates.local_midnight_utc(end, self.c.tz)))
+        return (format_datetime_millis(dates.local_midnight_utc(start, self.c.tz)),
+                format_datetime_millis(dates.local_midnight_utc(end, self.c.tz)))
 
     def _date_literal(self, op: _Operand, operator: str, lit: n.DateLiteral) -> str:
         start, end = self._range(op, lit)
@@ -866,13 +862,6 @@ def _collation(f: Field) -> str:
     if f.storage != "TEXT":
         return ""
     return " COLLATE BINARY" if f.case_sensitive else " COLLATE NOCASE"
-
-
-def format_datetime(value: dt.datetime) -> str:
-    """A datetime as stored and returned: '2024-01-01T10:00:00.000+0000' (UTC)."""
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.timezone.utc)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}+0000"
 
 
 def _safe(text: str) -> str:

@@ -11,7 +11,7 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from slotforce.localorg.errors import MalformedQuery, NotImplementedByLocalOrg, SalesforceError
-from slotforce.localorg.records import parse_datetime
+from slotforce.localorg.values import parse_datetime
 from slotforce.localorg.soql import nodes as n
 
 MAX_LITERAL_LENGTH = 4000

@@ -12,6 +12,7 @@ import json
 import pathlib
 
 from slotforce.localorg.schema import ChildRelationship, Field, PicklistValue, SObject
+from slotforce.localorg.values import ID_TYPES, TEXT_TYPES
 
 # Objects with record types: RecordTypeId is always there, so queries on it work before any
 # record type is deployed (Salesforce adds it with the first record type; see docs/design.md).
@@ -36,10 +37,9 @@ CASCADE = {("EventRelation", "EventId"), ("PermissionSetAssignment", "AssigneeId
 
 def field_def(name: str, type_: str, label: str = "", **kw) -> Field:
     """A Field with the usual length for its type (255 for text, 18 for ids)."""
-    if type_ in ("string", "textarea", "email", "url", "phone", "picklist", "combobox",
-                 "multipicklist") and "length" not in kw:
+    if type_ in TEXT_TYPES and "length" not in kw:
         kw["length"] = 255
-    if type_ in ("id", "reference"):
+    if type_ in ID_TYPES:
         kw.setdefault("length", 18)
     return Field(name=name, type=type_, label=label or name, **kw)
 
