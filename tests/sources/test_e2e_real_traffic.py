@@ -221,3 +221,43 @@ def test_seats_join_and_leave_one_event_and_the_last_one_cancels_it(org, tmp_pat
     assert (final["Meeting_Status__c"], final["Canceled__c"]) == ("Canceled", True)
     statuses = [a["Status__c"] for a in story.sf.query("SELECT Status__c FROM Booking_Action__c")["records"]]
     assert statuses == ["Processed"] * 6
+
+
+@pytest.mark.timeout(120)
+def test_a_booking_that_names_its_salesforce_record_lands_on_it(org, tmp_path):
+    story = Story(tmp_path, org, default={"create_event_on": "contact_under_account",
+                                          "create_contact_under_account": True})
+    sf = story.sf
+    account = sf.Account.create({"Name": "Fabrikam", "Website": "fabrikam.io"})["id"]
+    routed = sf.Contact.create({"LastName": "Baker", "Email": "t.baker@old-address.example", "AccountId": account})["id"]
+    gone = sf.Contact.create({"LastName": "Gone", "Email": "gone@fabrikam.io"})["id"]
+    sf.Contact.delete(gone)
+
+    # Calendly Routing for Salesforce: the booking came from Tom's Contact, whose email is an old one
+    named = fixture("calendly/invitee_created_new_lead.json")
+    named["payload"]["tracking"]["salesforce_uuid"] = routed
+    stale = copy.deepcopy(named)
+    stale["payload"]["uri"] = named["payload"]["uri"].rsplit("/", 1)[0] + "/INVITEE-STALE"
+    stale["payload"]["tracking"]["salesforce_uuid"] = gone  # deleted since: matched by email instead
+    stale["payload"]["email"] = "anna@fabrikam.io"
+    story.deliver("calendly", named, stale)
+    whos = {e["WhoId"] for e in sf.query("SELECT WhoId FROM Event")["records"]}
+    anna = story.person("anna@fabrikam.io")
+    assert whos == {routed, anna["Id"]}
+    assert not sf.query("SELECT Id FROM Lead")["records"]  # nobody was created for the routed booking
+
+    # our own format: a Contact and the Opportunity the meeting is about
+    opportunity = sf.Opportunity.create({"Name": "Fabrikam renewal", "StageName": "Prospecting",
+                                         "CloseDate": "2026-12-31", "AccountId": account})["id"]
+    api = fixture("api/booking_created.json")
+    api.update(booking_uid="api-named-1", who_id=routed[:15], what_id=opportunity)
+    story.deliver("api", api)
+    event = story.one("SELECT WhoId, WhatId FROM Event WHERE Booking_Uid__c = 'api-named-1'")
+    assert (event["WhoId"], event["WhatId"]) == (routed, opportunity)
+
+    bad = fixture("api/booking_created.json")
+    bad.update(booking_uid="api-named-2", who_id="not-an-id")
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    result = story.runner.invoke(main, ["ingest", "--source", "api", "--config", str(story.config), str(path)])
+    assert result.exit_code == 1 and "who_id" in result.output and "rejected" in result.output

@@ -63,3 +63,22 @@ def test_hosts_are_organizer_then_co_hosts():
     assert b.host_emails == ("host@corp.com", "co@corp.com")
     assert Action("No_Show_Cleared") is Action.NO_SHOW_CLEARED
     assert isinstance(b, BookingChange)
+
+
+def test_a_named_record_must_be_an_id_of_the_right_object():
+    from pydantic import ValidationError
+
+    from slotforce.sync.booking import BookingChange
+
+    base = {"source": "api", "action": "Created", "booking_uid": "b", "occurred_at": "2026-01-01T00:00:00Z"}
+    ok = BookingChange.model_validate({**base, "who_id": "003000000000001AAA", "what_id": "006000000000001"})
+    assert (ok.who_id, ok.what_id) == ("003000000000001AAA", "006000000000001")
+    for field, value, message in (("who_id", "not-an-id", "should match pattern"),
+                                  ("who_id", "001000000000001AAA", "not the id of a Lead (00Q...) or Contact (003...)"),
+                                  ("what_id", "00Q000000000001AAA", "Account (001...) or Opportunity (006...)")):
+        try:
+            BookingChange.model_validate({**base, field: value})
+        except ValidationError as err:
+            assert err.errors()[0]["loc"] == (field,) and message in str(err)
+        else:
+            raise AssertionError(f"{field}={value!r} was accepted")

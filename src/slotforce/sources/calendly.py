@@ -14,6 +14,7 @@ is about to move) and is kept with a note.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from slotforce.sources.errors import bad_payload
 from slotforce.sources.payload import ParsedChanges, Reader, last_path_segment, slugify
 from slotforce.sources.signatures import DEFAULT_REPLAY_WINDOW, verify_calendly
-from slotforce.sync import Action, BookingChange, Person, Utm
+from slotforce.sync import RECORD_ID, WHAT_PREFIXES, WHO_PREFIXES, Action, BookingChange, Person, Utm
 
 SOURCE = "calendly"
 
@@ -132,7 +133,20 @@ def _invitee(payload: Reader, action: Action, occurred_at: datetime) -> BookingC
         canceled_by=_canceler(cancellation) if action is Action.CANCELED else None,
         booking_created_at=payload.time("created_at"),
         occurred_at=occurred_at,
+        **_named_record(tracking.get("salesforce_uuid")),
     )
+
+
+def _named_record(salesforce_uuid: Any) -> dict[str, str]:
+    """tracking.salesforce_uuid: the Salesforce record a routed booking came from (Calendly Routing
+    for Salesforce). A Lead or Contact is the Who, an Account or Opportunity the What; other ids
+    (or none) leave the booking to matching by email."""
+    record_id = str(salesforce_uuid).strip() if isinstance(salesforce_uuid, str) else ""
+    if not re.fullmatch(RECORD_ID, record_id):
+        return {}
+    if record_id[:3] in WHO_PREFIXES:
+        return {"who_id": record_id}
+    return {"what_id": record_id} if record_id[:3] in WHAT_PREFIXES else {}
 
 
 def _canceler(cancellation: Reader | None) -> str | None:

@@ -16,7 +16,7 @@ The face: callers (sources, service) import from `slotforce.sync` only, never fr
 
 from __future__ import annotations
 
-from slotforce.sync.booking import Action, BookingChange, Person, Utm
+from slotforce.sync.booking import RECORD_ID, WHAT_PREFIXES, WHO_PREFIXES, Action, BookingChange, Person, Utm
 from slotforce.sync.engine import SyncEngine, owner_for, sync_batch
 from slotforce.sync.gateway import Gateway, SalesforceCallError
 from slotforce.sync.links import LinkSyncError, LinksFileError, SchedulingLink, load_links, sync_links
@@ -27,6 +27,9 @@ from slotforce.sync.settings import (
 from slotforce.sync.trace import Trace, TraceStep
 
 __all__ = [
+    "RECORD_ID",
+    "WHAT_PREFIXES",
+    "WHO_PREFIXES",
     "Action",
     "BookingChange",
     "DroppedFieldsReport",

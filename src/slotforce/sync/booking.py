@@ -23,7 +23,7 @@ import hashlib
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 
 class Action(str, enum.Enum):
@@ -36,6 +36,12 @@ class Action(str, enum.Enum):
     NO_SHOW_CLEARED = "No_Show_Cleared"
     COMPLETED = "Completed"
 
+
+# A Salesforce record id, 15 or 18 characters; the key prefix says which object (00Q Lead, 003
+# Contact, 001 Account, 006 Opportunity).
+RECORD_ID = r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$"
+WHO_PREFIXES = {"00Q": "Lead", "003": "Contact"}
+WHAT_PREFIXES = {"001": "Account", "006": "Opportunity"}
 
 # Actions a booking uid sees at most once; everything else may repeat and is keyed by time.
 ONCE_PER_UID = frozenset({Action.CREATED, Action.RESCHEDULED, Action.CANCELED})
@@ -151,6 +157,10 @@ class BookingChange(_Model):
     # change is about (Cal.com attendeeSeatId, or the leaving attendee's email). Its Created adds
     # `attendee` to the booking's Event; its Canceled takes them off (the last one cancels the Event).
     seat_id: str | None = Field(default=None, max_length=255)
+    # The Salesforce records the booking names (Calendly tracking.salesforce_uuid, api who_id/what_id):
+    # used instead of matching by email when they exist and may be used; else email matching, traced.
+    who_id: str | None = Field(default=None, pattern=RECORD_ID)  # a Lead or Contact
+    what_id: str | None = Field(default=None, pattern=RECORD_ID)  # an Account or Opportunity
 
     answers: dict[str, str] = Field(default_factory=dict)  # booking question -> answer
     form_answers: dict[str, str] = Field(default_factory=dict)  # routing form field -> answer
@@ -177,6 +187,15 @@ class BookingChange(_Model):
         if value is None:
             return {}
         return {str(k): _to_text(v) for k, v in dict(value).items()}
+
+    @field_validator("who_id", "what_id", mode="after")
+    @classmethod
+    def _named_record_kind(cls, value: str | None, info: ValidationInfo) -> str | None:
+        allowed = WHO_PREFIXES if info.field_name == "who_id" else WHAT_PREFIXES
+        if value is not None and value[:3] not in allowed:
+            kinds = " or ".join(f"{name} ({prefix}...)" for prefix, name in allowed.items())
+            raise ValueError(f"{value!r} is not the id of a {kinds}")
+        return value
 
     @model_validator(mode="after")
     def _derive_sequence(self) -> "BookingChange":

@@ -103,8 +103,11 @@ class SyncEngine:
 
     def fetch(self, changes: list[BookingChange], *, round_robin: bool = False) -> tuple[FetchPlan, Snapshot]:
         plan = build_fetch(changes, self.settings, self.describes(), round_robin=round_robin)
-        results = self.gateway.composite(fetch_call(self.api_version, plan.queries))
-        bodies = {ref: _query_body(f"Fetch query {ref}", results.get(ref)) for ref in plan.queries}
+        bodies: dict[str, dict[str, Any]] = {}
+        for queries in (plan.queries, plan.later):  # a Composite carries five queries at most
+            if queries:
+                results = self.gateway.composite(fetch_call(self.api_version, queries))
+                bodies.update({ref: _query_body(f"Fetch query {ref}", results.get(ref)) for ref in queries})
         return plan, snapshot_from(plan, bodies)
 
     def fetch_details(self, plan: FetchPlan, snapshot: Snapshot, account_ids: list[str]) -> None:

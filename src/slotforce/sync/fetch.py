@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slotforce.sync import soql
-from slotforce.sync.booking import Action, BookingChange
+from slotforce.sync.booking import WHAT_PREFIXES, WHO_PREFIXES, Action, BookingChange
 from slotforce.sync.describe import SObjectInfo
 from slotforce.sync.domains import base_domain, is_free_email_domain
 from slotforce.sync.settings import EventTypeSettings, Settings
@@ -58,6 +58,7 @@ def people_emails(change: BookingChange, ets: EventTypeSettings) -> list[str]:
 @dataclass
 class FetchPlan:
     queries: dict[str, str] = field(default_factory=dict)  # referenceId -> SOQL
+    later: dict[str, str] = field(default_factory=dict)  # queries past a Composite's five: a second call
     emails: list[str] = field(default_factory=list)
     domains: list[str] = field(default_factory=list)
     value_fields: dict[str, list[str]] = field(default_factory=dict)  # sObject -> fields read for writes
@@ -131,11 +132,16 @@ def build_fetch(changes: list[BookingChange], settings: Settings, describes: dic
     fuzzy_bases: dict[str, None] = {}
     want_rt = False
     sub_region = None
+    named: dict[str, dict[str, None]] = {"Contact": {}, "Lead": {}, "Account": {}, "Opportunity": {}}
     for c in changes:
         ets, _ = settings.for_event_type(c.event_type_slug, c.event_type_ids)
         if not (round_robin or needs_lookup(c, ets)):
             continue
         want_rt = want_rt or bool(ets.exclude_record_types)
+        if c.action == Action.CREATED:
+            for record_id, kinds in ((c.who_id, WHO_PREFIXES), (c.what_id, WHAT_PREFIXES)):
+                if record_id:
+                    named[kinds[record_id[:3]]].setdefault(record_id, None)
         sub_region = sub_region or ets.tiebreaker.sub_region_field
         for e in people_emails(c, ets):
             emails.setdefault(e, None)
@@ -155,7 +161,12 @@ def build_fetch(changes: list[BookingChange], settings: Settings, describes: dic
     plan.value_fields = _value_fields(settings, changes, describes)
     plan.sub_region_field = sub_region
 
-    if emails:
+    def where(by_email: str, sobject: str) -> str:
+        ids = list(named[sobject])
+        # a record the booking names is checked by the same query that matches people by email
+        return soql.any_of([w for w in (by_email if emails else None, f"Id IN {soql.in_list(ids)}" if ids else None) if w])
+
+    if emails or named["Contact"] or named["Lead"]:
         contact_fields = ["Id", "Email", "OwnerId", "Owner.Email", "Owner.Name", "AccountId",
                           "Account.OwnerId", "Account.Owner.Email"]
         if _has(describes, "Account", "RecordTypeId") or (want_rt and _has(describes, "Account", "RecordTypeId") is None):
@@ -165,14 +176,14 @@ def build_fetch(changes: list[BookingChange], settings: Settings, describes: dic
         plan.contact_fields = contact_fields + plan.value_fields["Contact"]
         plan.queries["contacts"] = soql.select(
             plan.contact_fields, "Contact",
-            f"Email IN {soql.in_list(emails)}", tail="ORDER BY CreatedDate ASC")
+            where(f"Email IN {soql.in_list(emails)}", "Contact"), tail="ORDER BY CreatedDate ASC")
         lead_fields = ["Id", "Email", "OwnerId", "Owner.Email", "Owner.Name", "IsConverted",
                        "ConvertedContactId", "ConvertedAccountId"]
         if _has(describes, "Lead", "RecordTypeId"):
             lead_fields.append("RecordType.Name")
         plan.queries["leads"] = soql.select(
             lead_fields + plan.value_fields["Lead"], "Lead",
-            f"Email IN {soql.in_list(emails)}", tail="ORDER BY CreatedDate ASC")
+            where(f"Email IN {soql.in_list(emails)}", "Lead"), tail="ORDER BY CreatedDate ASC")
     if hosts or usernames:
         who = []
         if hosts:
@@ -183,19 +194,25 @@ def build_fetch(changes: list[BookingChange], settings: Settings, describes: dic
         plan.queries["users"] = soql.select(
             ["Id", "Email", "Username", "Name", "IsActive"], "User",
             f"IsActive = true AND {soql.any_of(who)}")
-    if domains:
+    if domains or named["Account"]:
         plan.account_fields = account_fields(describes, sub_region, want_rt, plan.value_fields.get("Account", []))
         # one LIKE per domain covers exact variants and normalized websites; fuzzy adds the base label
         likes = [f"Website LIKE {soql.like_pattern(d, prefix='%', suffix='%')}" for d in domains]
         likes += [f"Website LIKE {soql.like_pattern(b, prefix='%', suffix='%')}" for b in fuzzy_bases]
+        if named["Account"]:
+            likes.append(f"Id IN {soql.in_list(list(named['Account']))}")
         plan.queries["accounts"] = soql.select(
             plan.account_fields, "Account", soql.any_of(likes),
             tail=f"ORDER BY CreatedDate ASC LIMIT {ACCOUNT_ROW_LIMIT}")
+    if domains:
         contact_likes = [f"Email LIKE {soql.like_pattern('@' + d, prefix='%')}" for d in domains]
         aggregates = "AccountId, COUNT(Id) n" + (", MIN(Email) lo, MAX(Email) hi" if len(domains) > 1 else "")
         plan.queries["domains"] = (
             f"SELECT {aggregates} FROM Contact WHERE AccountId != null AND {soql.any_of(contact_likes)} "
             f"GROUP BY AccountId")
+    if named["Opportunity"]:
+        query = soql.select(["Id", "AccountId"], "Opportunity", f"Id IN {soql.in_list(list(named['Opportunity']))}")
+        (plan.queries if len(plan.queries) < MAX_QUERIES else plan.later)["opportunities"] = query
     assert len(plan.queries) <= MAX_QUERIES
     return plan
 
@@ -221,6 +238,8 @@ def details_query(plan: FetchPlan, account_ids: list[str]) -> str:
 def snapshot_from(plan: FetchPlan, results: dict[str, dict[str, Any]]) -> Snapshot:
     """Turn the query answers (referenceId -> query body) into a Snapshot."""
     snap = Snapshot()
+    for r in results.get("opportunities", {}).get("records", []):
+        snap.opportunities[r["Id"]] = r.get("AccountId")
     for r in results.get("contacts", {}).get("records", []):
         p = person_from(r, "Contact", plan.value_fields.get("Contact", []))
         snap.contacts.setdefault(p.email, []).append(p)
@@ -228,6 +247,7 @@ def snapshot_from(plan: FetchPlan, results: dict[str, dict[str, Any]]) -> Snapsh
     for r in results.get("leads", {}).get("records", []):
         p = person_from(r, "Lead", plan.value_fields.get("Lead", []))
         snap.leads.setdefault(p.email, []).append(p)
+        snap.leads_by_id[p.id] = p
     for r in results.get("users", {}).get("records", []):
         u = user_from(r)
         snap.users_by_email.setdefault(u.email, u)

@@ -13,7 +13,7 @@ from typing import Any
 from slotforce.sync.booking import Action, BookingChange
 from slotforce.sync.describe import SObjectInfo
 from slotforce.sync.fetch import needs_lookup
-from slotforce.sync.resolve import NewRecord, WhoDecision, lookup_who, resolve_who
+from slotforce.sync.resolve import NewRecord, WhoDecision, lookup_who, named_what, named_who, resolve_who
 from slotforce.sync.settings import EventTypeSettings, Settings
 from slotforce.sync.snapshot import Snapshot, UserRecord
 from slotforce.sync.trace import Trace
@@ -99,7 +99,8 @@ def _unread_contact(who: WhoDecision, snapshot: Snapshot) -> bool:
 
 
 def action_fields(change: BookingChange, ets: EventTypeSettings, owner: UserRecord | None,
-                  who: WhoDecision | None, guests: list[WhoDecision], dropped: list[Dropped]) -> dict[str, Any]:
+                  who: WhoDecision | None, guests: list[WhoDecision], dropped: list[Dropped], *,
+                  what_id: str | None = None) -> dict[str, Any]:
     """Booking_Action__c fields (DESIGN.md), truncated to their lengths; None values left out."""
     attendee = change.attendee
     url = change.meeting_url
@@ -124,7 +125,7 @@ def action_fields(change: BookingChange, ets: EventTypeSettings, owner: UserReco
         "Organizer_Email__c": _email(change.organizer.email if change.organizer else None, "Organizer_Email__c", dropped),
         "Owner_Id__c": owner.id if owner else None,
         "Who_Id__c": who.who_id if who else None,
-        "What_Id__c": (who.account_id if who and who.sobject == "Contact" else None),
+        "What_Id__c": what_id or (who.account_id if who and who.sobject == "Contact" else None),
         "Invitee_Email__c": _email(attendee.email if attendee else None, "Invitee_Email__c", dropped),
         "Invitee_Name__c": truncate(attendee.display_name if attendee else None, 255),
         "Guest_Emails__c": _lines(list(change.guest_emails)),
@@ -175,8 +176,9 @@ def plan_change(change: BookingChange, settings: Settings, snapshot: Snapshot,
 
     # Who: full resolution (with creation) for new bookings; lookup only for later changes.
     if change.action == Action.CREATED:
-        who = resolve_who(change.attendee, change, ets, snapshot, trace, owner_id=owner.id if owner else None,
-                          describes=describes, hosts=hosts)
+        who = named_who(change, ets, snapshot, trace) or resolve_who(
+            change.attendee, change, ets, snapshot, trace, owner_id=owner.id if owner else None,
+            describes=describes, hosts=hosts)
         if who.outcome == "needs_details":
             plan.needs_details = who.match.needs_details if who.match else ()
             plan.needs_counts = who.match.needs_counts if who.match else ()
@@ -266,7 +268,8 @@ def plan_change(change: BookingChange, settings: Settings, snapshot: Snapshot,
         else:
             plan.event_fields[f.name if f else ets.no_show_field] = change.action == Action.NO_SHOW
 
-    plan.action_fields = action_fields(change, ets, owner, who, plan.guests, plan.dropped)
+    plan.action_fields = action_fields(change, ets, owner, who, plan.guests, plan.dropped,
+                                       what_id=named_what(change, who, snapshot, trace) if change.action == Action.CREATED else None)
     for d in plan.dropped:
         trace.add("field_dropped", field=d.field, reason=d.reason)
     trace.add("planned", who=who.who_id or (f"new {who.new.sobject}" if who.new else None),

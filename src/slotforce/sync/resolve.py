@@ -222,6 +222,45 @@ def resolve_who(person: Person | None, change: BookingChange, ets: EventTypeSett
     return WhoDecision(email, "skip", match=match, reason="no_account_and_create_lead_if_no_account_off")
 
 
+def named_who(change: BookingChange, ets: EventTypeSettings, snapshot: Snapshot, trace: Trace) -> WhoDecision | None:
+    """The Lead or Contact the booking names (Calendly's salesforce_uuid, api who_id), when it exists
+    and may be used; None (and why, in the trace) sends the booking to matching by email."""
+    if not change.who_id:
+        return None
+    record = snapshot.named_person(change.who_id)
+    why = None
+    if record is None:
+        why = "no such Lead or Contact (deleted, or not visible to the integration user)"
+    elif record.is_converted:
+        why = "the Lead is converted"
+    elif _excluded(record, {r.strip().lower() for r in ets.exclude_record_types}):
+        why = f"record type {record.record_type or record.account_record_type} is excluded"
+    if why is not None or record is None:
+        trace.add("named_record_not_used", recordId=change.who_id, reason=why, fallback="match by email")
+        return None
+    trace.add("named_record_used", recordId=record.id, sobject=record.sobject)
+    return WhoDecision(record.email or (change.attendee.email if change.attendee else None), "existing",
+                       record.sobject, record=record, reason="named by the booking")
+
+
+def named_what(change: BookingChange, who: WhoDecision | None, snapshot: Snapshot, trace: Trace) -> str | None:
+    """The Account or Opportunity the booking names, for the Event's WhatId: when it exists and the
+    Who is not a Lead (Salesforce relates a Lead to no Account or Opportunity)."""
+    if not change.what_id:
+        return None
+    if who is not None and who.sobject == "Lead":
+        trace.add("named_what_not_used", recordId=change.what_id, reason="the Who is a Lead")
+        return None
+    account = snapshot.named_account(change.what_id) if change.what_id.startswith("001") else None
+    opportunity = snapshot.named_opportunity(change.what_id) if change.what_id.startswith("006") else None
+    found = account.id if account else (opportunity[0] if opportunity else None)
+    if found is None:
+        trace.add("named_what_not_used", recordId=change.what_id, reason="no such Account or Opportunity")
+        return None
+    trace.add("named_what_used", recordId=found)
+    return found
+
+
 def lookup_who(person: Person | None, ets: EventTypeSettings, snapshot: Snapshot, trace: Trace) -> WhoDecision:
     """The existing Who record for a later change (reschedule, cancel, no-show): never creates."""
     email = person.email if person else None

@@ -77,6 +77,8 @@ class Snapshot:
     users_by_email: dict[str, UserRecord] = field(default_factory=dict)
     users_by_username: dict[str, UserRecord] = field(default_factory=dict)
     contacts_by_id: dict[str, PersonRecord] = field(default_factory=dict)
+    leads_by_id: dict[str, PersonRecord] = field(default_factory=dict)
+    opportunities: dict[str, str | None] = field(default_factory=dict)  # named Opportunity id -> its AccountId
     accounts: dict[str, AccountRecord] = field(default_factory=dict)
     domain_counts: dict[str, list[DomainCount]] = field(default_factory=dict)  # by email domain
     fetched: set[str] = field(default_factory=set)  # which queries ran: contacts, leads, users, ...
@@ -90,9 +92,26 @@ class Snapshot:
         key = email_or_username.strip().lower()
         return self.users_by_username.get(key) or self.users_by_email.get(key)
 
+    def named_person(self, record_id: str) -> PersonRecord | None:
+        """A Lead or Contact a booking named, by its 15- or 18-character id."""
+        return _by_id(self.contacts_by_id, record_id) or _by_id(self.leads_by_id, record_id)
+
+    def named_account(self, record_id: str) -> AccountRecord | None:
+        return _by_id(self.accounts, record_id)
+
+    def named_opportunity(self, record_id: str) -> tuple[str, str | None] | None:
+        """(the Opportunity's 18-character id, its AccountId) when it exists."""
+        found = next((i for i in self.opportunities if i[:15] == record_id[:15]), None)
+        return (found, self.opportunities[found]) if found else None
+
     def merge_accounts(self, accounts: list[AccountRecord]) -> None:
         for a in accounts:
             self.accounts[a.id] = a
+
+
+def _by_id(records: dict[str, Any], record_id: str) -> Any:
+    # ids compare case-sensitively on their first 15 characters (the 3 more only encode the case)
+    return records.get(record_id) or next((r for i, r in records.items() if i[:15] == record_id[:15]), None)
 
 
 def _get(record: dict[str, Any] | None, path: str) -> Any:
