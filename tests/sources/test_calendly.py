@@ -91,10 +91,12 @@ def test_no_show_resource_shape_names_the_invitee_by_uri():
     assert change.action is Action.NO_SHOW and change.booking_uid == "INVCONT000000002"
 
 
-def test_group_event_invitees_are_separate_bookings():
+def test_group_event_invitees_are_seats_of_one_booking():
     [first] = changes("group_invitee_1_created.json")
     [second] = changes("group_invitee_2_created.json")
-    assert first.booking_uid != second.booking_uid  # same scheduled event, two invitees
+    assert first.booking_uid == second.booking_uid == "EVWORK0000000004"  # the scheduled event: one meeting
+    assert (first.seat_id, second.seat_id) == ("INVGRP0000000001", "INVGRP0000000002")
+    assert first.action_key != second.action_key  # each invitee keeps a key of its own: none is lost
     assert {first.attendee.email, second.attendee.email} == {"li.wei@adventure-works.com", "maria.garcia@adventure-works.com"}
     assert second.attendee.name == "María García"
     assert first.location == "Acme HQ, 500 Market St, San Francisco" and first.meeting_url is None

@@ -261,3 +261,52 @@ def test_a_booking_that_names_its_salesforce_record_lands_on_it(org, tmp_path):
     path.write_text(json.dumps(bad))
     result = story.runner.invoke(main, ["ingest", "--source", "api", "--config", str(story.config), str(path)])
     assert result.exit_code == 1 and "who_id" in result.output and "rejected" in result.output
+
+
+def calendly_group(event_uuid: str, invitee: str, email: str, name: str, *, kind: str = "invitee.created",
+                   **payload) -> dict:
+    body = copy.deepcopy(fixture("calendly/group_invitee_1_created.json"))
+    body["event"] = kind
+    p = body["payload"]
+    p.update(uri=f"https://api.calendly.com/scheduled_events/{event_uuid}/invitees/{invitee}", email=email, name=name,
+             first_name=None, last_name=None, **payload)
+    p["scheduled_event"]["uri"] = f"https://api.calendly.com/scheduled_events/{event_uuid}"
+    if kind == "invitee.canceled":
+        p["status"] = "canceled"
+        p["cancellation"] = {"canceled_by": name, "reason": "Cannot make it", "canceler_type": "invitee"}
+    return body
+
+
+@pytest.mark.timeout(120)
+def test_a_calendly_group_event_is_one_event_its_invitees_join_and_leave(org, tmp_path):
+    story = Story(tmp_path, org, default={"create_event_on": "lead", "on_cancel": {"mode": "keep"}})
+    li = calendly_group("EVGROUP1", "INV-LI", "li.wei@adventure-works.com", "Li Wei")
+    maria = calendly_group("EVGROUP1", "INV-MARIA", "maria.garcia@adventure-works.com", "María García")
+    story.deliver("calendly", li, maria)
+    event = story.one("SELECT Id, WhoId, Booking_Uid__c FROM Event")  # the host sees the meeting once
+    ids = {e: story.person(e)["Id"] for e in ("li.wei@adventure-works.com", "maria.garcia@adventure-works.com")}
+    related = {r["RelationId"] for r in story.sf.query(
+        f"SELECT RelationId FROM EventRelation WHERE EventId = '{event['Id']}'")["records"]} | {event["WhoId"]}
+    assert event["Booking_Uid__c"] == "EVGROUP1" and set(ids.values()) <= related
+
+    # María moves to another session of the workshop: she leaves this one and joins the other
+    leaves = calendly_group("EVGROUP1", "INV-MARIA", "maria.garcia@adventure-works.com", "María García",
+                            kind="invitee.canceled", rescheduled=True,
+                            new_invitee="https://api.calendly.com/scheduled_events/EVGROUP2/invitees/INV-MARIA2")
+    joins = calendly_group("EVGROUP2", "INV-MARIA2", "maria.garcia@adventure-works.com", "María García",
+                           old_invitee="https://api.calendly.com/scheduled_events/EVGROUP1/invitees/INV-MARIA")
+    story.deliver("calendly", leaves, joins)
+    events = {e["Booking_Uid__c"]: e for e in story.sf.query(
+        "SELECT Id, WhoId, Canceled__c, Booking_Uid__c FROM Event")["records"]}
+    assert set(events) == {"EVGROUP1", "EVGROUP2"}
+    assert events["EVGROUP1"]["WhoId"] == ids["li.wei@adventure-works.com"] and not events["EVGROUP1"]["Canceled__c"]
+    assert events["EVGROUP2"]["WhoId"] == ids["maria.garcia@adventure-works.com"]
+    on_first = {r["RelationId"] for r in story.sf.query(
+        f"SELECT RelationId FROM EventRelation WHERE EventId = '{events['EVGROUP1']['Id']}'")["records"]}
+    assert ids["maria.garcia@adventure-works.com"] not in on_first
+
+    # Li, the last invitee of the first session, cancels: that session is canceled
+    story.deliver("calendly", calendly_group("EVGROUP1", "INV-LI", "li.wei@adventure-works.com", "Li Wei",
+                                             kind="invitee.canceled"))
+    first = story.one("SELECT Canceled__c, Canceled_By__c FROM Event WHERE Booking_Uid__c = 'EVGROUP1'")
+    assert (first["Canceled__c"], first["Canceled_By__c"]) == (True, "Attendee")

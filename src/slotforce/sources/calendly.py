@@ -2,8 +2,10 @@
 
 Envelope `{"event", "created_at", "created_by", "payload": <Invitee with scheduled_event>}`, signed
 with `Calendly-Webhook-Signature: t=...,v1=...` (see signatures.py). The booking uid is the
-**invitee** uuid, not the scheduled event's: a group event has several invitees, each its own
-booking (deduping on the event uuid is how other integrations lost invitees).
+**invitee** uuid, not the scheduled event's, for one-on-one events. A group event
+(`invitees_counter.limit` > 1) is one meeting: its booking uid is the scheduled event's uuid and each
+invitee is a seat of it (`seat_id` = the invitee uuid, so every invitee keeps a key of its own:
+deduping on the event uuid alone is how other integrations lost invitees).
 
 A reschedule arrives as a pair: `invitee.canceled` with `rescheduled: true` (and `new_invitee`) for
 the old invitee, then `invitee.created` with `old_invitee` for the new one. The created half becomes
@@ -50,7 +52,7 @@ def changes(document: Any) -> ParsedChanges:
         action = Action.RESCHEDULED if payload.text("old_invitee") else Action.CREATED
         return ParsedChanges([_invitee(payload, action, occurred_at)])
     if event == "invitee.canceled":
-        if payload.get("rescheduled") is True:
+        if payload.get("rescheduled") is True and not _group(payload):
             new = last_path_segment(payload.text("new_invitee"))
             return ParsedChanges(
                 note=f"Calendly invitee {_uid(payload)} was rescheduled (new invitee {new}); the invitee.created"
@@ -61,6 +63,21 @@ def changes(document: Any) -> ParsedChanges:
         action = Action.NO_SHOW if event.endswith(".created") else Action.NO_SHOW_CLEARED
         return ParsedChanges([_no_show(payload, action, occurred_at)])
     return ParsedChanges(note=f"Calendly {event} is not a booking change slotforce syncs; nothing queued")
+
+
+def _group(payload: Reader) -> bool:
+    """A group event type: several invitees book one scheduled event (invitees_counter.limit > 1)."""
+    event = payload.obj("scheduled_event")
+    counter = event.obj("invitees_counter") if event is not None else None
+    limit = counter.get("limit") if counter is not None else None
+    return isinstance(limit, int) and not isinstance(limit, bool) and limit > 1
+
+
+def _event_uid(payload: Reader) -> str:
+    """The scheduled event's uuid, from `scheduled_event.uri` or the invitee URI (…/scheduled_events/E/invitees/I)."""
+    event = payload.obj("scheduled_event")
+    uri = (event.text("uri") if event is not None else None) or payload.required_text("uri").split("/invitees/")[0]
+    return last_path_segment(uri) or _uid(payload)
 
 
 def _uid(payload: Reader) -> str:
@@ -104,10 +121,16 @@ def _invitee(payload: Reader, action: Action, occurred_at: datetime) -> BookingC
         if qa.get("answer") not in (None, "")
     }
     name = event.text("name")
+    # A group event is one meeting: its invitees are seats of one booking, the scheduled event. An
+    # invitee who reschedules leaves one event (the canceled half) and joins another (the created half).
+    seat = _uid(payload) if _group(payload) else None
+    if seat and action is Action.RESCHEDULED:
+        action = Action.CREATED
     return BookingChange(
         source=SOURCE,
         action=action,
-        booking_uid=_uid(payload),
+        booking_uid=_event_uid(payload) if seat else _uid(payload),
+        seat_id=seat,
         previous_booking_uid=last_path_segment(payload.text("old_invitee")) if action is Action.RESCHEDULED else None,
         # Calendly's webhook carries the event type's URI and name, not its slug: the settings key
         # is the slugified name ("Discovery Call" -> discovery-call), which is how Calendly slugs names.
@@ -170,6 +193,10 @@ def _no_show(payload: Reader, action: Action, occurred_at: datetime) -> BookingC
         attendee = Person(no_show=action is Action.NO_SHOW)
         if not uid:
             raise bad_payload(SOURCE, "payload.invitee", "is not an invitee URI")
+    elif _group(payload):  # one of a group event's invitees: only their record is marked
+        attendee = _attendee(payload, no_show=action is Action.NO_SHOW)
+        return BookingChange(source=SOURCE, action=action, booking_uid=_event_uid(payload), attendee=attendee,
+                             absentees=(attendee,) if attendee.email else (), occurred_at=occurred_at)
     else:
         uid = _uid(payload)
         attendee = _attendee(payload, no_show=action is Action.NO_SHOW)
