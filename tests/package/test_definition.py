@@ -20,7 +20,7 @@ DESIGN = {
         "Error__c": ("LongTextArea", 32000), "Event_Id__c": ("Text", 18), "Processed_At__c": ("DateTime", None),
         # DESIGN.md "Contracts of the next capabilities" (issue 9), and what per-person no-shows need
         "Canceled_By__c": ("Picklist", None), "Reschedule_Requested__c": ("Checkbox", None),
-        "No_Show_Emails__c": ("LongTextArea", 32000), "Host_No_Show__c": ("Checkbox", None),
+        "No_Show_Emails__c": ("LongTextArea", 32000), "Host_No_Show__c": ("Checkbox", None), "Seat_Id__c": ("Text", 255),
     },
     "Scheduling_Link__c": {
         "Link_Key__c": ("Text", 255), "Url__c": ("Url", None), "Kind__c": ("Picklist", None),

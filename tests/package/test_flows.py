@@ -26,7 +26,7 @@ TERMINAL_STATUS = {"Processed", "Skipped", "Failed"}
 # What the flows may use: the documented, standard subset the local org's runtime implements.
 ELEMENTS = {"recordLookups", "recordCreates", "recordUpdates", "recordDeletes", "decisions", "assignments",
             "loops", "subflows"}
-OPERATORS = {"EqualTo", "IsNull", "IsChanged", "StartsWith", "GreaterThan", "LessThan", "In", "NotIn"}
+OPERATORS = {"EqualTo", "NotEqualTo", "IsNull", "IsChanged", "StartsWith", "GreaterThan", "LessThan", "In", "NotIn"}
 ASSIGNMENT_OPERATORS = {"Assign", "Add", "AssignCount", "RemoveAll"}
 FUNCTIONS = {"LEFT", "MID", "FIND", "LEN", "TRIM", "IF", "ISBLANK", "LOWER"}
 

@@ -42,10 +42,10 @@ def test_sf_project_convert_source(tmp_path):
                for t in manifest.getroot().findall("m:types", NS)}
     assert members["CustomObject"] == {"Booking_Action__c", "Scheduling_Link__c"}
     assert {"Activity.Booking_Uid__c", "Contact.Last_Cancel_Date__c", "User.Scheduling_Link__c"} <= members["CustomField"]
-    assert len(members["CustomField"]) == 65
+    assert len(members["CustomField"]) == 66
     assert members["Flow"] == {"Booking_Action_Created", "Booking_Action_Changed", "Event_Participants",
                                "Scheduling_Link_Map_User"}
     assert members["PermissionSet"] == {"Slotforce_Admin", "Slotforce_Integration"}
     assert manifest.getroot().findtext("m:version", namespaces=NS) == "62.0"
     booking = etree.parse(str(mdapi / "objects" / "Booking_Action__c.object")).getroot()
-    assert len(booking.findall("m:fields", NS)) == 32
+    assert len(booking.findall("m:fields", NS)) == 33
