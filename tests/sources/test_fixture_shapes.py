@@ -2,7 +2,7 @@
 
 The fixtures' shapes come from the sources' own code and docs (tests/fixtures/webhooks/SOURCES.md,
 which must list every fixture). Where an adapter does today what issue 9 says is wrong, the test
-states the right behaviour and is a strict xfail, so it flips when the engine work lands.
+states the right behaviour (the strict xfails the gaps were first pinned with are gone: fixed).
 """
 
 from __future__ import annotations
@@ -123,8 +123,10 @@ EXPECTED: dict[str, list[dict] | str] = {
     "calendly/reschedule_1_invitee_canceled.json": "Calendly invitee INVLEAD000000001 was rescheduled",
     "calendly/reschedule_2_invitee_created.json": [dict(action="Rescheduled", uid="INVLEAD000000003",
                                                         previous="INVLEAD000000001")],
-    "calendly/group_invitee_1_created.json": [dict(action="Created", uid="INVGRP0000000001", attendee="li.wei@adventure-works.com")],
-    "calendly/group_invitee_2_created.json": [dict(action="Created", uid="INVGRP0000000002",
+    # a group event (invitees_counter.limit > 1) is one booking, the scheduled event; its invitees are seats
+    "calendly/group_invitee_1_created.json": [dict(action="Created", uid="EVWORK0000000004",
+                                                   attendee="li.wei@adventure-works.com")],
+    "calendly/group_invitee_2_created.json": [dict(action="Created", uid="EVWORK0000000004",
                                                    attendee="maria.garcia@adventure-works.com")],
     "calendly/invitee_no_show_created.json": [dict(action="No_Show", uid="INVCONT000000002", attendee=SAM)],
     "calendly/invitee_no_show_created_by_uri.json": [dict(action="No_Show", uid="INVCONT000000002")],
@@ -140,9 +142,9 @@ EXPECTED: dict[str, list[dict] | str] = {
                                                     cancel_reason="Alex is out sick; we will send new times")],
     "calendly/invitee_canceled_by_invitee.json": [dict(action="Canceled", uid="INVJANE000000008", canceled_by="attendee",
                                                        cancel_reason="We went with another vendor")],
-    "calendly/group_invitee_3_created.json": [dict(action="Created", uid="INVGRP0000000003", attendee=KENJI,
+    "calendly/group_invitee_3_created.json": [dict(action="Created", uid="EVWORK0000000004", attendee=KENJI,
                                                    slug="onboarding-workshop")],
-    "calendly/group_invitee_2_canceled.json": [dict(action="Canceled", uid="INVGRP0000000002",
+    "calendly/group_invitee_2_canceled.json": [dict(action="Canceled", uid="EVWORK0000000004",
                                                     attendee="maria.garcia@adventure-works.com", canceled_by="attendee")],
     "calendly/invitee_created_routed_salesforce.json": [dict(action="Created", uid="INVJANE000000009", attendee=JANE)],
     "calendly/invitee_created_non_ascii.json": [dict(action="Created", uid="INVHANA000000010", attendee="hanako.yamada@example.com",
@@ -208,33 +210,29 @@ def test_every_seat_shares_the_booking_uid():
     assert uids == {"Se7tKq2Wn4Xb9Pz1"}
 
 
-def test_group_invitees_are_separate_bookings():
-    keys = [c.action_key for n in ("group_invitee_1_created", "group_invitee_2_created", "group_invitee_3_created",
-                                    "group_invitee_2_canceled") for c in changes(f"calendly/{n}.json")]
-    assert len(set(keys)) == 4
-    assert "calendly:INVGRP0000000002:Canceled:0" in keys  # one invitee leaves; the others' bookings stand
+def test_group_invitees_are_seats_of_one_booking():
+    found = [c for n in ("group_invitee_1_created", "group_invitee_2_created", "group_invitee_3_created",
+                         "group_invitee_2_canceled") for c in changes(f"calendly/{n}.json")]
+    assert len({c.action_key for c in found}) == 4  # every invitee keeps a key of its own: none is lost
+    assert {c.booking_uid for c in found} == {"EVWORK0000000004"}
+    assert [c.seat_id for c in found] == ["INVGRP0000000001", "INVGRP0000000002", "INVGRP0000000003",
+                                          "INVGRP0000000002"]  # the one leaving is the one who joined
 
 
-# ---------------------------------------------------------------- adapter gaps (strict xfails)
+# ---------------------------------------------------------------- what issue 9 fixed
 
-@pytest.mark.xfail(strict=True, reason="issue 9 (seats): seat 2's BOOKING_CREATED has seat 1's action key "
-                   "(calcom:UID:Created:0), so the outbox drops it as a duplicate")
 def test_a_second_seat_is_not_a_duplicate_of_the_first():
     (first,) = changes("calcom/seat_1_created.json")
     (second,) = changes("calcom/seat_2_created.json")
     assert second.action_key != first.action_key
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 (seats): the new seat (last attendee, attendeeSeatId) becomes a "
-                   "guest of seat 1's attendee instead of the booking's new person")
 def test_a_second_seat_is_about_the_new_seat():
     (second,) = changes("calcom/seat_2_created.json")
     assert second.attendee.email == KENJI
     assert JANE not in second.guest_emails and KENJI not in second.guest_emails
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9 (seats): one seat's cancel becomes a whole-booking Canceled with "
-                   "the same action key as the last seat's cancel, which is then dropped as a duplicate")
 def test_one_seat_leaving_is_not_the_booking_cancel():
     (one,) = changes("calcom/seat_2_cancelled.json")
     (last,) = changes("calcom/seat_last_cancelled.json")
@@ -242,36 +240,26 @@ def test_one_seat_leaving_is_not_the_booking_cancel():
     assert last.action is Action.CANCELED
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9.5: requestReschedule.handler's BOOKING_CANCELLED has no "
-                   "requestReschedule/cancelledBy; its hard-coded 'Please reschedule. ' reason is not recognised")
 def test_legacy_request_reschedule_is_a_host_request():
     (change,) = changes("calcom/booking_request_reschedule_legacy.json")
     assert (change.reschedule_requested, change.canceled_by) == (True, "host")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9.7: requestReschedule.handler puts the event type's title in "
-                   "`type`; the adapter takes it as the slug ('Discovery Call'), so no event_types key matches")
 def test_legacy_request_reschedule_slug_is_not_a_title():
     (change,) = changes("calcom/booking_request_reschedule_legacy.json")
     assert change.event_type_slug in (None, "discovery-call")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9.4: AFTER_GUESTS_CAL_VIDEO_NO_SHOW lists every attendee row, "
-                   "co-hosts included; one who joined has noShow null, which the adapter counts as absent")
 def test_cal_video_guest_no_show_names_only_those_marked():
     (change,) = changes("calcom/no_show_guests_cal_video_collective.json")
     assert [p.email for p in change.absentees] == [JANE]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9: Calendly tracking.salesforce_uuid (the record the booking link "
-                   "was sent from) is dropped")
 def test_calendly_salesforce_uuid_is_kept():
     (change,) = changes("calendly/invitee_created_routed_salesforce.json")
     assert "00Q5g00000AbCdEEA1" in change.model_dump_json()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 9.7: slugify keeps only ASCII letters, so Calendly's 初回相談 has no "
-                   "slug and no event_types key by name can match (Cal.com's slugify keeps Unicode letters)")
 def test_calendly_non_ascii_event_type_has_a_slug():
     (change,) = changes("calendly/invitee_created_non_ascii.json")
     assert change.event_type_slug

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from slotforce.sources.errors import bad_payload
-from slotforce.sources.payload import ParsedChanges, Reader
+from slotforce.sources.payload import ParsedChanges, Reader, slugify
 from slotforce.sources.signatures import verify_calcom
 from slotforce.sync import Action, BookingChange, Person, Utm
 
@@ -27,6 +27,9 @@ _ACTIONS = {
     "MEETING_ENDED": Action.COMPLETED,
 }
 _NO_SHOW_TRIGGERS = ("BOOKING_NO_SHOW_UPDATED", "AFTER_GUESTS_CAL_VIDEO_NO_SHOW", "AFTER_HOSTS_CAL_VIDEO_NO_SHOW")
+
+# How requestReschedule.handler begins the cancellation reason it sends (requestReschedule.handler.ts).
+REQUEST_RESCHEDULE_REASON = "Please reschedule."
 
 # Booking-form responses that are people or logistics, not answers to a question.
 _NOT_ANSWERS = frozenset({"name", "email", "guests", "location", "attendeePhoneNumber"})
@@ -166,7 +169,7 @@ def _booking(envelope: Reader, payload: Reader, action: Action) -> BookingChange
         action=action,
         booking_uid=payload.required_text("uid"),
         previous_booking_uid=payload.text("rescheduleUid") if action is Action.RESCHEDULED else None,
-        event_type_slug=payload.text("type") or payload.text("eventTypeSlug"),
+        event_type_slug=_slug(payload),
         event_type_ids=tuple(i for i in (payload.text("eventTypeId"),) if i),
         event_type_name=payload.text("eventTitle") or payload.text("title"),
         title=payload.text("title"),
@@ -185,15 +188,31 @@ def _booking(envelope: Reader, payload: Reader, action: Action) -> BookingChange
         meeting_url=meeting_url,
         cancel_reason=_cancel_reason(payload) if action is Action.CANCELED else None,
         canceled_by=_canceled_by(payload, organizer, co_hosts, attendees) if action is Action.CANCELED else None,
-        reschedule_requested=action is Action.CANCELED and payload.get("requestReschedule") is True,
+        reschedule_requested=action is Action.CANCELED and _reschedule_requested(payload),
         booking_created_at=envelope.time("createdAt") if action is Action.CREATED and envelope is not payload else None,
         occurred_at=_occurred_at(envelope, payload),
     )
 
 
+def _slug(payload: Reader) -> str | None:
+    """CalendarEvent.type is the event type's slug; requestReschedule.handler's own payload puts its
+    title there ("Discovery Call"), which is slugged like a name."""
+    slug = payload.text("type") or payload.text("eventTypeSlug")
+    return slugify(slug) if slug and any(ch.isspace() for ch in slug) else slug
+
+
+def _reschedule_requested(payload: Reader) -> bool:
+    """`requestReschedule: true` (the booking payload builder), or the request-reschedule handler's
+    own payload, which has no flag but always starts its reason with "Please reschedule."."""
+    if payload.get("requestReschedule") is True:
+        return True
+    return "requestReschedule" not in payload.data and (payload.text("cancellationReason") or "").startswith(
+        REQUEST_RESCHEDULE_REASON)
+
+
 def _cancel_reason(payload: Reader) -> str | None:
     reason = payload.text("cancellationReason")
-    if not reason and payload.get("requestReschedule") is True:
+    if not reason and _reschedule_requested(payload):
         # The host asked the attendee to pick a new time; say so rather than leave it blank.
         return "Reschedule requested by the host"
     return reason
@@ -203,7 +222,7 @@ def _canceled_by(payload: Reader, organizer: Person | None, co_hosts: list[Perso
                  attendees: list[Person]) -> str | None:
     """`cancelledBy` is the email of whoever canceled (BaseBookingPayloadBuilder's BOOKING_CANCELLED
     extra data); a host's request to reschedule is a cancel by the host."""
-    if payload.get("requestReschedule") is True:
+    if _reschedule_requested(payload):
         return "host"
     email = (payload.text("cancelledBy") or "").lower()
     if not email:
@@ -241,8 +260,10 @@ def _no_shows(envelope: Reader, payload: Reader, trigger: str) -> list[BookingCh
     marked = [a for a in attendees if a.no_show]
     cleared = [a for a in attendees if a.no_show is False]
     if trigger == "AFTER_GUESTS_CAL_VIDEO_NO_SHOW":
-        # the guests who did not join; one who did was never marked, so there is nothing to clear
-        marked, cleared = [a for a in attendees if a.no_show is not False], []
+        # the attendee rows of the booking, those who did not join marked (triggerGuestNoShow.ts); a
+        # co-host who joined keeps null. A list with no flag at all names the absent guests only.
+        flagged = [a for a in attendees if a.no_show is not None]
+        marked, cleared = ([a for a in attendees if a.no_show] if flagged else attendees), []
     elif len(marked) + len(cleared) < len(attendees):
         i = next(i for i, a in enumerate(attendees) if a.no_show is None)
         raise bad_payload(SOURCE, f"payload.attendees[{i}].noShow", "is missing: marked (true) or unmarked (false)?")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -86,7 +87,10 @@ def last_path_segment(uri: str | None) -> str | None:
 
 
 def slugify(name: str | None) -> str | None:
+    """An event type name as a settings key, the way Cal.com slugs names (packages/lib/slugify.ts):
+    accents dropped ("Beratungsgespräch" -> beratungsgesprach), other scripts' letters kept (初回相談)."""
     if not name:
         return None
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", name.lower()) if not unicodedata.combining(ch))
+    slug = re.sub(r"[\W_]+", "-", plain).strip("-")
     return slug or None
