@@ -81,7 +81,8 @@ def person(first: str, last: str, email: str) -> dict:
 
 @pytest.mark.timeout(120)
 def test_a_partial_no_show_marks_only_the_people_who_missed_it(org, tmp_path):
-    story = Story(tmp_path, org, default={"create_event_on": "lead"})
+    # no_show_field: the engine writes the Event's checkbox too, but only when the Event's Who missed it
+    story = Story(tmp_path, org, default={"create_event_on": "lead", "no_show_field": "No_Show__c"})
     story.deliver("calcom", calcom_booking("seat-less-1", [person("Jane", "Doe", "jane.doe@northwind-traders.com"),
                                                            person("Raj", "Patel", "raj@northwind-traders.com")]))
     # the host marks the guest only: his Lead changes, the Event (whose Who is Jane) does not

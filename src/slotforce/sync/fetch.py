@@ -43,8 +43,17 @@ def needs_lookup(change: BookingChange, ets: EventTypeSettings) -> bool:
         return False
     if change.action == Action.CREATED:
         return True
+    if _asks_event_who(change, ets):
+        return True
     # a seat that leaves is taken off the Event by its person's id
     return change.action == Action.CANCELED and (bool(ets.on_cancel.write_to_record) or bool(change.seat_id))
+
+
+def _asks_event_who(change: BookingChange, ets: EventTypeSettings) -> bool:
+    """A no-show naming some attendees, for an event type whose `no_show_field` the engine writes on
+    the Event: that field means the Event's Who missed it, so the Who must be known."""
+    return (change.action in (Action.NO_SHOW, Action.NO_SHOW_CLEARED) and bool(ets.no_show_field)
+            and bool(change.absentees))
 
 
 def people_emails(change: BookingChange, ets: EventTypeSettings) -> list[str]:
@@ -133,9 +142,13 @@ def build_fetch(changes: list[BookingChange], settings: Settings, describes: dic
     want_rt = False
     sub_region = None
     named: dict[str, dict[str, None]] = {"Contact": {}, "Lead": {}, "Account": {}, "Opportunity": {}}
+    event_uids: dict[str, None] = {}
     for c in changes:
         ets, _ = settings.for_event_type(c.event_type_slug, c.event_type_ids)
         if not (round_robin or needs_lookup(c, ets)):
+            continue
+        if _asks_event_who(c, ets):
+            event_uids.setdefault(c.booking_uid, None)
             continue
         want_rt = want_rt or bool(ets.exclude_record_types)
         if c.action == Action.CREATED:
@@ -213,6 +226,9 @@ def build_fetch(changes: list[BookingChange], settings: Settings, describes: dic
     if named["Opportunity"]:
         query = soql.select(["Id", "AccountId"], "Opportunity", f"Id IN {soql.in_list(list(named['Opportunity']))}")
         (plan.queries if len(plan.queries) < MAX_QUERIES else plan.later)["opportunities"] = query
+    if event_uids:
+        query = soql.select(["Booking_Uid__c", "Who.Email"], "Event", f"Booking_Uid__c IN {soql.in_list(list(event_uids))}")
+        (plan.queries if len(plan.queries) < MAX_QUERIES else plan.later)["eventWhos"] = query
     assert len(plan.queries) <= MAX_QUERIES
     return plan
 
@@ -238,6 +254,8 @@ def details_query(plan: FetchPlan, account_ids: list[str]) -> str:
 def snapshot_from(plan: FetchPlan, results: dict[str, dict[str, Any]]) -> Snapshot:
     """Turn the query answers (referenceId -> query body) into a Snapshot."""
     snap = Snapshot()
+    for r in results.get("eventWhos", {}).get("records", []):
+        snap.event_who_emails[r["Booking_Uid__c"]] = ((r.get("Who") or {}).get("Email") or "").lower() or None
     for r in results.get("opportunities", {}).get("records", []):
         snap.opportunities[r["Id"]] = r.get("AccountId")
     for r in results.get("contacts", {}).get("records", []):

@@ -141,6 +141,20 @@ def action_fields(change: BookingChange, ets: EventTypeSettings, owner: UserReco
     return {k: v for k, v in fields.items() if v not in (None, "")}
 
 
+def _about_the_who(change: BookingChange, snapshot: Snapshot, trace: Trace) -> bool:
+    """Whether a no-show is the Event's Who's (what `no_show_field` on the Event means): a no-show of
+    the whole booking is; one naming attendees is when the Event's Who is among them; the host's is not."""
+    if change.host_no_show:
+        return False
+    if not change.absentees:
+        return True
+    who = snapshot.event_who_emails.get(change.booking_uid)
+    named = who in {p.email for p in change.absentees}
+    trace.add("no_show_field_" + ("written" if named else "left"), eventWho=who,
+              reason="the Event's Who is named" if named else "only others are named (or the Event has no Who)")
+    return named
+
+
 def plan_change(change: BookingChange, settings: Settings, snapshot: Snapshot,
                 describes: dict[str, SObjectInfo] | None = None) -> BookingPlan:
     ets, key = settings.for_event_type(change.event_type_slug, change.event_type_ids)
@@ -261,7 +275,8 @@ def plan_change(change: BookingChange, settings: Settings, snapshot: Snapshot,
             plan.dropped += dropped
         else:
             trace.add("cancel_event_writes_ignored", reason="on_cancel.mode is delete: the Event is deleted")
-    elif change.action in (Action.NO_SHOW, Action.NO_SHOW_CLEARED) and ets.no_show_field:
+    elif change.action in (Action.NO_SHOW, Action.NO_SHOW_CLEARED) and ets.no_show_field and _about_the_who(
+            change, snapshot, trace):
         f = event_info.get(ets.no_show_field) if event_info else None
         if event_info is not None and (f is None or f.type != "boolean"):
             plan.dropped.append(Dropped(ets.no_show_field, "Event has no checkbox with this name"))

@@ -79,6 +79,7 @@ class Snapshot:
     contacts_by_id: dict[str, PersonRecord] = field(default_factory=dict)
     leads_by_id: dict[str, PersonRecord] = field(default_factory=dict)
     opportunities: dict[str, str | None] = field(default_factory=dict)  # named Opportunity id -> its AccountId
+    event_who_emails: dict[str, str | None] = field(default_factory=dict)  # Booking_Uid__c -> the Event's Who's email
     accounts: dict[str, AccountRecord] = field(default_factory=dict)
     domain_counts: dict[str, list[DomainCount]] = field(default_factory=dict)  # by email domain
     fetched: set[str] = field(default_factory=set)  # which queries ran: contacts, leads, users, ...
