@@ -51,6 +51,19 @@ def _who_update(name: str, sobject: str, where: str, values: list[FieldValue]) -
                         next="Mark_Processed", fault="Mark_Failed")
 
 
+def _participants(name: str, event_id: str, who: str, guests: str, next_: str, *, not_related: bool = True) -> Subflow:
+    """Call Event_Participants: relate guests (emails, one per line) and the co-hosts to the Event."""
+    outputs = [SubflowOutput(name="ErrorMessage", to="ParticipantsError")]
+    if not_related:
+        outputs.append(SubflowOutput(name="NotRelatedEmails", to="GuestsNotRelated"))
+    return Subflow(name=name, flow_name="Event_Participants", inputs=[
+        SubflowInput(name="EventId", value=ref(event_id)),
+        SubflowInput(name="WhoId", value=ref(who)),
+        SubflowInput(name="GuestEmails", value=ref(guests)),
+        SubflowInput(name="CoHostEmails", value=ref("$Record.Co_Host_Emails__c")),
+    ], outputs=outputs, next=next_)
+
+
 def _who_kind(who: str) -> Decision:
     # Lead ids start 00Q, Contact ids 003: the key prefix says which object to update.
     return Decision(name="Who_Kind", label="Who is a Lead or a Contact?", rules=[
@@ -110,14 +123,8 @@ def booking_action_created() -> Flow:
                 default="Create_Event", default_label="New Event"),
             Assignment(name="Remember_Seat_Event", items=[_set("EventId", ref("FoundEvent.Id"))],
                        next="Add_Seat_Attendee"),
-            Subflow(name="Add_Seat_Attendee", flow_name="Event_Participants", inputs=[
-                SubflowInput(name="EventId", value=ref("EventId")),
-                SubflowInput(name="WhoId", value=ref("FoundEvent.WhoId")),
-                SubflowInput(name="GuestEmails", value=ref("$Record.Invitee_Email__c")),
-                SubflowInput(name="CoHostEmails", value=ref("$Record.Co_Host_Emails__c")),
-            ], outputs=[SubflowOutput(name="ErrorMessage", to="ParticipantsError"),
-                        SubflowOutput(name="NotRelatedEmails", to="GuestsNotRelated")],
-                    next="Participants_Added"),
+            _participants("Add_Seat_Attendee", "EventId", "FoundEvent.WhoId", "$Record.Invitee_Email__c",
+                          "Participants_Added"),
             # Field values written straight from the Booking Action (no record variable to fill in
             # first), the same list for both paths; only the owner fallback differs.
             RecordUpdate(name="Update_Event", object="Event", filters=_id_is("FoundEvent.Id"),
@@ -128,14 +135,8 @@ def booking_action_created() -> Flow:
             RecordCreate(name="Create_Event", object="Event",
                          values=[*event, FieldValue(field="OwnerId", value=ref("NewEventOwner"))],
                          id_to="EventId", next="Add_Participants", fault="Mark_Failed"),
-            Subflow(name="Add_Participants", flow_name="Event_Participants", inputs=[
-                SubflowInput(name="EventId", value=ref("EventId")),
-                SubflowInput(name="WhoId", value=ref("$Record.Who_Id__c")),
-                SubflowInput(name="GuestEmails", value=ref("$Record.Guest_Emails__c")),
-                SubflowInput(name="CoHostEmails", value=ref("$Record.Co_Host_Emails__c")),
-            ], outputs=[SubflowOutput(name="ErrorMessage", to="ParticipantsError"),
-                        SubflowOutput(name="NotRelatedEmails", to="GuestsNotRelated")],
-                    next="Participants_Added"),
+            _participants("Add_Participants", "EventId", "$Record.Who_Id__c", "$Record.Guest_Emails__c",
+                          "Participants_Added"),
             Decision(name="Participants_Added", rules=[
                 Rule(name="Participants_Failed", conditions=[_is("ParticipantsError", "IsNull", FALSE)],
                      next="Mark_Participants_Failed")], default="Who_Kind", default_label="Invited"),
@@ -316,12 +317,8 @@ def booking_action_changed() -> Flow:
             RecordUpdate(name="Update_Rescheduled_Event", input_reference="TheEvent", next="Invite_New_Participants",
                          fault="Mark_Failed"),
             # People the reschedule added are invited; those already related are left as they are.
-            Subflow(name="Invite_New_Participants", flow_name="Event_Participants", inputs=[
-                SubflowInput(name="EventId", value=ref("TheEvent.Id")),
-                SubflowInput(name="WhoId", value=ref("TheEvent.WhoId")),
-                SubflowInput(name="GuestEmails", value=ref("$Record.Guest_Emails__c")),
-                SubflowInput(name="CoHostEmails", value=ref("$Record.Co_Host_Emails__c")),
-            ], outputs=[SubflowOutput(name="ErrorMessage", to="ParticipantsError")], next="Participants_Invited"),
+            _participants("Invite_New_Participants", "TheEvent.Id", "TheEvent.WhoId", "$Record.Guest_Emails__c",
+                          "Participants_Invited", not_related=False),
             Decision(name="Participants_Invited", rules=[
                 Rule(name="Invite_Failed", conditions=[_is("ParticipantsError", "IsNull", FALSE)],
                      next="Mark_Participants_Failed")], default="Who_Kind", default_label="Invited"),
