@@ -4,7 +4,8 @@
     result = sync_links(sf, links)            # one query per 200 keys, one Collections call per 200 changes
 
 The file is a YAML or JSON list (or `{links: [...]}`) of `{key, url, kind, owner_email, active}`;
-`kind` is Profile, Event_Type or Managed_Event. Existing links are read by Link_Key__c and compared
+`kind` is Profile, Event_Type or Managed_Event; `owner_email` is required for Profile links (the Flow
+maps them onto that User) and may be left out for team event types, which belong to no one person. Existing links are read by Link_Key__c and compared
 field by field, so an hourly run that finds nothing new costs only the queries. Links missing from
 the file are left as they are (the file may list one team's links; deactivate with `active: false`).
 The package's Scheduling_Link_Map_User Flow maps Profile links onto their User.
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from simple_salesforce import Salesforce
 
 from slotforce.sync.gateway import Gateway, SalesforceCallError
@@ -39,7 +40,7 @@ class SchedulingLink(BaseModel):
     key: str = Field(min_length=1, max_length=255)
     url: str = Field(min_length=1, max_length=255)
     kind: Literal["Profile", "Event_Type", "Managed_Event"]
-    owner_email: str = Field(max_length=80)
+    owner_email: str | None = Field(default=None, max_length=80)
     active: bool = True
 
     @field_validator("url")
@@ -51,11 +52,19 @@ class SchedulingLink(BaseModel):
 
     @field_validator("owner_email")
     @classmethod
-    def _email(cls, value: str) -> str:
+    def _email(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         local, _, domain = value.partition("@")
         if not local or "." not in domain or " " in value:
             raise ValueError(f"{value!r} is not an email address")
         return value.lower()
+
+    @model_validator(mode="after")
+    def _profile_has_owner(self) -> SchedulingLink:
+        if self.kind == "Profile" and self.owner_email is None:
+            raise ValueError("owner_email is required for a Profile link (the Flow maps it onto that User)")
+        return self
 
     def record(self) -> dict[str, Any]:
         return {"Link_Key__c": self.key, "Url__c": self.url, "Kind__c": self.kind,
@@ -150,7 +159,7 @@ def _same(existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
     for name in FIELDS[1:]:
         have, want = existing.get(name), wanted[name]
         if name == "Owner_Email__c":
-            have, want = (have or "").lower(), want.lower()
+            have, want = (have or "").lower(), (want or "").lower()
         elif name == "Active__c":
             have = bool(have)
         if have != want:
