@@ -36,13 +36,14 @@ from starlette.routing import Route
 
 from slotforce.service.config import ServiceConfig
 from slotforce.service.connect import ConnectError, connect
+from slotforce.service.link_source import configured_links
 from slotforce.service.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
 from slotforce.service.worker import FLUSH_INTERVAL, Worker
 from slotforce.sources import (
-    DEFAULT_MAX_BODY_BYTES, SOURCES, WebhookRejected, options_for, receive, secrets_from_env,
+    DEFAULT_MAX_BODY_BYTES, SOURCES, LinkApiError, WebhookRejected, options_for, receive, secrets_from_env,
 )
 from slotforce.store import Outbox, StoreError
-from slotforce.sync import LinkSyncError, LinksFileError, SalesforceCallError, SyncEngine, load_links, sync_links
+from slotforce.sync import LinkSyncError, LinksFileError, SalesforceCallError, SyncEngine, sync_links
 
 log = logging.getLogger("slotforce.service")
 
@@ -56,7 +57,7 @@ _templates = jinja2.Environment(
 
 
 class LinkSchedule:
-    """Runs `links sync` of the configured file every `every_minutes` (first run at start)."""
+    """Runs `links sync` of the configured source (file or API) every `every_minutes` (first run at start)."""
 
     def __init__(self, service: "Service") -> None:
         self.service = service
@@ -64,17 +65,18 @@ class LinkSchedule:
         self.last_result: str | None = None
 
     def run_once(self) -> None:
-        path = self.service.config.links_file
         try:
+            pulled = configured_links(self.service.config)
             # a client of its own, made per run: hourly runs get a fresh session and never share one
-            result = sync_links(self.service._connect(), load_links(path))
+            result = sync_links(self.service._connect(), pulled.links)
             self.service.metrics.calls("links", result.api_calls)
             self.last_result = (f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
-                                + (f", {len(result.failed)} failed" if result.failed else ""))
+                                + (f", {len(result.failed)} failed" if result.failed else "")
+                                + (f", {len(pulled.skipped)} skipped" if pulled.skipped else ""))
             if result.failed:
                 self.service.intake.record_sync_error("links", "; ".join(str(f) for f in result.failed[:5]),
                                                       code="LINK_SYNC_FAILED")
-        except (LinksFileError, LinkSyncError, ConnectError) as err:
+        except (LinksFileError, LinkApiError, LinkSyncError, ConnectError) as err:
             self.last_result = f"failed: {err}"
             self.service.intake.record_sync_error("links", str(err), code="LINK_SYNC_FAILED")
         except Exception as err:

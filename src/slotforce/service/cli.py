@@ -1,4 +1,4 @@
-"""`slotforce serve`, `sync`, `owner EMAIL`, `links sync FILE`, `check-config`: the commands that run the engine
+"""`slotforce serve`, `sync`, `owner EMAIL`, `links sync [FILE]`, `check-config`: the commands that run the engine
 against the org named in slotforce.yml."""
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ def serve(config: str | None, host: str, port: int, log_level: str) -> None:
 
     POST /webhooks/{calcom|calendly|api} answers 202 once the delivery is stored. A worker in
     this process drains the outbox every 0.5 s. SIGTERM stops taking requests, finishes the
-    batch in hand, and exits 0. With `links: {file, every_minutes}` in slotforce.yml the links
-    file is synced at start and then every `every_minutes`.
+    batch in hand, and exits 0. With a `links:` block in slotforce.yml (a `file:`, or `from:
+    calendly|calcom` with `token_env:`) the links are synced at start and then every `every_minutes`.
     """
     import uvicorn
 
@@ -196,39 +196,49 @@ def links() -> None:
 
 @links.command("sync")
 @config_option
-@click.argument("file", type=click.Path(dir_okay=False))
-def links_sync(config: str | None, file: str) -> None:
-    """Upsert the links in FILE (YAML or JSON) by Link_Key__c; only changed links are sent.
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+def links_sync(config: str | None, file: str | None) -> None:
+    """Upsert scheduling links by Link_Key__c; only changed links are sent.
 
-    Each entry: {key, url, kind: Profile|Event_Type|Managed_Event, owner_email, active}.
+    With FILE (YAML or JSON), the links in it: each entry {key, url, kind: Profile|Event_Type|
+    Managed_Event, owner_email, active}. Without FILE, the source slotforce.yml's `links:` names:
+    its `file:`, or `from: calendly|calcom` with the API token in the variable `token_env:` names.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from slotforce.service.link_source import NoLinkSource, configured_links
+    from slotforce.sources import LinkApiError, PulledLinks
     from slotforce.sync import LinkSyncError, LinksFileError, load_links, sync_links
 
-    try:
-        entries = load_links(file)
-    except LinksFileError as err:
-        raise click.ClickException(str(err)) from err
     cfg = _config(config)
-    sf = _connect(cfg)
     console = _console(err=True)
+    labels = {"read": "reading links from the API", "compare": "comparing with Salesforce",
+              "upsert": "upserting changed links"}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console,
                   transient=True) as progress:
         tasks: dict[str, int] = {}
 
-        def report(phase: str, done: int, total: int) -> None:
+        def report(phase: str, done: int, total: int | None) -> None:
             if phase not in tasks:
-                label = "comparing with Salesforce" if phase == "compare" else "upserting changed links"
-                tasks[phase] = progress.add_task(label, total=total)
+                tasks[phase] = progress.add_task(labels.get(phase, phase), total=total)
             progress.update(tasks[phase], completed=done, total=total)
 
         try:
-            result = sync_links(sf, entries, progress=report)
+            pulled = PulledLinks(source=file, links=load_links(file)) if file else configured_links(cfg, report)
+        except (LinksFileError, LinkApiError, NoLinkSource) as err:
+            raise click.ClickException(str(err)) from err
+        sf = _connect(cfg)
+        try:
+            result = sync_links(sf, pulled.links, progress=report)
         except LinkSyncError as err:
             raise click.ClickException(str(err)) from err
-    click.echo(f"{file}: {result.total} link(s): {result.created} created, {result.updated} updated, "
-               f"{result.unchanged} unchanged, {len(result.failed)} failed ({result.api_calls} API call(s))")
+    calls = f"{result.api_calls} Salesforce API call(s)" + (
+        f", {pulled.api_calls} {pulled.source} API call(s)" if pulled.api_calls else "")
+    click.echo(f"{pulled.source}: {result.total} link(s): {result.created} created, {result.updated} updated, "
+               f"{result.unchanged} unchanged, {len(result.failed)} failed, {len(pulled.skipped)} skipped "
+               f"({calls})")
+    for note in pulled.skipped:
+        click.echo(f"  skipped {note}", err=True)
     for failure in result.failed:
         click.echo(f"  {failure}", err=True)
     if result.failed:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from slotforce.sources import LinkApi
 from slotforce.store import Outbox, OutboxTiming, open_store
 from slotforce.sync import Settings, SettingsError, parse_settings, read_config_yaml
 from slotforce.yamlfile import config_path, validation_problems
@@ -25,12 +26,39 @@ SERVICE_KEYS = ("links", "outbox")
 
 
 class LinksSchedule(BaseModel):
-    """`links: {file: links.yml, every_minutes: 60}`: `serve` syncs the file this often."""
+    """Where scheduling links come from, and how often `serve` syncs them.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    `links: {file: links.yml}` or `links: {from: calendly|calcom, token_env: NAME}` (optional
+    `base_url`, and for Cal.com `booking_site`), plus `every_minutes` (60).
+    """
 
-    file: str = Field(min_length=1)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    file: str | None = Field(default=None, min_length=1)
+    tool: Literal["calendly", "calcom"] | None = Field(default=None, alias="from")
+    token_env: str | None = Field(default=None, min_length=1)
+    base_url: str | None = Field(default=None, pattern=r"^https?://")
+    booking_site: str | None = Field(default=None, pattern=r"^https://")
     every_minutes: float = Field(default=60, gt=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LinksSchedule:
+        if (self.file is None) == (self.tool is None):
+            raise ValueError("give exactly one of `file:` (a links file) or `from:` (calendly or calcom)")
+        api_keys = [k for k in ("token_env", "base_url", "booking_site") if getattr(self, k) is not None]
+        if self.file is not None and api_keys:
+            raise ValueError(f"{', '.join(api_keys)} go with `from:`, not with `file:`")
+        if self.tool is not None and self.token_env is None:
+            raise ValueError("`from:` needs `token_env:`, the environment variable that holds the API token")
+        if self.tool == "calendly" and self.booking_site is not None:
+            raise ValueError("booking_site is for Cal.com (Calendly's API returns each link)")
+        return self
+
+    def api(self) -> LinkApi | None:
+        """The API to pull links from, or None when the links come from a file."""
+        if self.tool is None:
+            return None
+        return LinkApi(self.tool, self.token_env or "", base_url=self.base_url, booking_site=self.booking_site)
 
 
 @dataclass(frozen=True)
@@ -52,7 +80,7 @@ class ServiceConfig:
 
     @property
     def links_file(self) -> Path | None:
-        return self.resolve(self.links.file) if self.links else None
+        return self.resolve(self.links.file) if self.links and self.links.file else None
 
     def open_outbox(self) -> Outbox:
         """The outbox of `store:`, with the `outbox:` block's timing (create wait, backoff)."""
@@ -81,7 +109,8 @@ def _service_block(raw: dict[str, Any], key: str, model: type[BaseModel], proble
     try:
         return model.model_validate(raw[key])
     except ValidationError as err:
-        problems += validation_problems(err, (key,), unknown_key=f"unknown key ({key} takes {', '.join(model.model_fields)})")
+        takes = ", ".join(f.alias or name for name, f in model.model_fields.items())
+        problems += validation_problems(err, (key,), unknown_key=f"unknown key ({key} takes {takes})")
         return None
 
 
