@@ -176,3 +176,23 @@ def test_the_hourly_run_in_serve_pulls_from_the_configured_api(org, calcom, tmp_
     assert service.links.last_result == "5 created, 0 updated, 0 unchanged, 2 skipped", service.links.last_result
     rows = org.client().query("SELECT COUNT() FROM Scheduling_Link__c WHERE Link_Key__c LIKE 'calcom:%'")
     assert rows["totalSize"] == 5
+
+
+def test_wait_comes_from_retry_after_or_the_rate_limit_reset():
+    from slotforce.sources.link_http import retry_after
+
+    assert retry_after({"Retry-After": "3"}) == 3
+    assert retry_after({"Retry-After": "Wed, 10 Jan 2024 12:00:30 GMT"}, now=1704888000.0) == 30
+    assert retry_after({"X-RateLimit-Reset": "60"}) == 60  # Calendly: seconds until the window resets
+    assert retry_after({"X-RateLimit-Reset": "1704888010"}, now=1704888000.0) == 10  # an epoch time
+    assert retry_after({"Retry-After": "86400"}) == 120  # capped: an hourly run does not hang for a day
+    assert retry_after({}) is None
+
+
+def test_a_profile_link_needs_an_owner_email_an_event_type_does_not():
+    from slotforce.sync.links import LinksFileError, parse_links
+
+    team = parse_links([{"key": "t", "url": "https://cal.example.com/team/sales/demo", "kind": "Event_Type"}])
+    assert team[0].owner_email is None and team[0].record()["Owner_Email__c"] is None
+    with pytest.raises(LinksFileError, match="owner_email is required for a Profile link"):
+        parse_links([{"key": "p", "url": "https://cal.example.com/ana", "kind": "Profile"}])
