@@ -311,3 +311,48 @@ def test_a_calendly_group_event_is_one_event_its_invitees_join_and_leave(org, tm
                                              kind="invitee.canceled"))
     first = story.one("SELECT Canceled__c, Canceled_By__c FROM Event WHERE Booking_Uid__c = 'EVGROUP1'")
     assert (first["Canceled__c"], first["Canceled_By__c"]) == (True, "Attendee")
+
+
+@pytest.mark.timeout(120)
+def test_settings_follow_the_tools_ids_and_sync_false_writes_nothing(org, tmp_path):
+    story = Story(tmp_path, org, **{
+        "default": {"create_event_on": "lead"},
+        # a non-Latin Calendly name, matched by its event type's UUID (survives a rename)
+        "first-consultation": {"match": ["ETSHOKAI00000001"], "create_event_on": "lead",
+                               "write_to_record": [{"field": "Description", "type": "textarea", "value": "first consultation"}]},
+        "internal": {"match": ["sales-intro"], "sync": False}})
+    story.deliver("calendly", fixture("calendly/invitee_created_non_ascii.json"))
+    story.deliver("calcom", fixture("calcom/round_robin_fixed_hosts.json"))
+    assert story.person("hanako.yamada@example.com")["Id"]
+    lead = story.sf.query("SELECT Description, Meeting_Type__c FROM Lead WHERE Email = 'hanako.yamada@example.com'")
+    assert [(r["Description"], r["Meeting_Type__c"]) for r in lead["records"]] == [("first consultation", "初回相談")]
+    # the internal event type is kept and shown as skipped; nothing reached Salesforce for it
+    assert not story.sf.query("SELECT Id FROM Booking_Action__c WHERE Booking_Uid__c = 'Rb5Fx8Hs2Tm4Lq7W'")["records"]
+    status = story.runner.invoke(main, ["trace", "--json", "--config", str(story.config), "Rb5Fx8Hs2Tm4Lq7W"])
+    [item] = json.loads(status.output)["items"]
+    assert item["state"] == "done" and item["outcome"] == {
+        "status": "skipped", "reason": "sync is off for event type internal (sync: false)"}
+
+
+@pytest.mark.timeout(120)
+def test_people_are_named_and_placed_as_bookers_expect(org, tmp_path):
+    story = Story(tmp_path, org, default={"create_event_on": "lead"})
+    sf = story.sf
+    for first, email in (("Morgan", "morgan.blake@acme-demo.com"), ("Dana", "dana.kim@acme-demo.com")):
+        user(sf, first.lower())
+        sf.User.update(sf.query(f"SELECT Id FROM User WHERE Email = '{first.lower()}@slotforce.example'")["records"][0]["Id"],
+                       {"Email": email})
+    rr = fixture("calcom/round_robin_fixed_hosts.json")
+    rr["payload"]["attendees"] = [person("Madonna", "", "madonna@gmail.com")]
+    rr["payload"]["responses"]["company"] = {"label": "Company", "value": "Ray of Light Ltd"}
+    story.deliver("calcom", rr)
+    lead = sf.query("SELECT FirstName, LastName, Company FROM Lead WHERE Email = 'madonna@gmail.com'")["records"][0]
+    assert (lead["FirstName"], lead["LastName"], lead["Company"]) == (None, "Madonna", "Ray of Light Ltd")
+    event = story.one("SELECT Id FROM Event")
+    invited = {r["RelationId"] for r in sf.query(
+        f"SELECT RelationId FROM EventRelation WHERE EventId = '{event['Id']}' AND IsInvitee = true")["records"]}
+    fixed_hosts = {u["Id"] for u in sf.query("SELECT Id FROM User WHERE Email IN "
+                                             "('morgan.blake@acme-demo.com', 'dana.kim@acme-demo.com')")["records"]}
+    owner = story.one("SELECT OwnerId FROM Event")["OwnerId"]
+    assert len(fixed_hosts) == 2 and owner in fixed_hosts  # Morgan, the organizer, owns it
+    assert fixed_hosts - {owner} <= invited  # Dana, a fixed host, attends
