@@ -53,7 +53,7 @@ def test_a_list_yields_several_changes_and_source_defaults_to_api():
         ({"action": "Created", "booking_uid": "x"}, "occurred_at: Field required"),
         ({"action": "Created", "booking_uid": "x", "occurred_at": "2026-01-01T00:00:00"}, "time zone"),
         ({"action": "Created", "booking_uid": "x", "occurred_at": "2026-01-01T00:00:00Z", "colour": "red"}, "colour"),
-        ([{"action": "Created", "booking_uid": "x", "occurred_at": "2026-01-01T00:00:00Z"}, 5], "[1]: expected a JSON object"),
+        ([{"action": "Canceled", "booking_uid": "x", "occurred_at": "2026-01-01T00:00:00Z"}, 5], "[1]: expected a JSON object"),
         ({"source": "calcom", "action": "Created", "booking_uid": "x", "occurred_at": "2026-01-01T00:00:00Z"}, "reserved"),
         ([{"action": "Created", "booking_uid": f"b{i}", "occurred_at": "2026-01-01T00:00:00Z"} for i in range(201)], "at most 200"),
     ],

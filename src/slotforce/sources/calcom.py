@@ -113,20 +113,26 @@ def _person(reader: Reader) -> Person:
 def _answers(payload: Reader) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for key in ("responses", "userFieldsResponses"):
-        for name, response in (payload.get(key) or {}).items():
+        for name, response in _mapping(payload, key).items():
             if name in _NOT_ANSWERS:
                 continue
             value = response.get("value") if isinstance(response, dict) else response
             if value not in (None, "", [], {}):
                 answers[name] = value
-    for name, value in (payload.get("customInputs") or {}).items():
+    for name, value in _mapping(payload, "customInputs").items():
         if value not in (None, "", [], {}):
             answers.setdefault(name, value)
     return answers
 
 
+def _mapping(payload: Reader, key: str) -> dict[str, Any]:
+    """An optional JSON object of the payload (answers, tracking), or a 400 naming it."""
+    found = payload.obj(key)
+    return found.data if found is not None else {}
+
+
 def _guest_emails_from_responses(payload: Reader) -> list[str]:
-    guests = (payload.get("responses") or {}).get("guests")
+    guests = _mapping(payload, "responses").get("guests")
     value = guests.get("value") if isinstance(guests, dict) else guests
     return [str(v) for v in value] if isinstance(value, list) else []
 
@@ -162,7 +168,7 @@ def _booking(envelope: Reader, payload: Reader, action: Action) -> BookingChange
         # "integrations:daily" names an app, not a place: the link is what a person can use.
         location = meeting_url or location.removeprefix("integrations:")
 
-    tracking = payload.get("tracking") or {}
+    tracking = _mapping(payload, "tracking")
     description = "\n\n".join(p for p in (payload.text("description"), payload.text("additionalNotes")) if p) or None
     return BookingChange(
         source=SOURCE,

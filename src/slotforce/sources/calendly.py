@@ -113,7 +113,7 @@ def _invitee(payload: Reader, action: Action, occurred_at: datetime) -> BookingC
     if location is not None:
         join_url = location.text("join_url")
         place = location.text("location") or join_url or location.text("type")
-    tracking = payload.get("tracking") or {}
+    tracking = payload.obj("tracking").data if payload.obj("tracking") is not None else {}
     cancellation = payload.obj("cancellation")
     answers = {
         qa.required_text("question"): qa.get("answer")

@@ -81,7 +81,9 @@ def parse(
         adapter.verify(body, headers, (secrets or {}).get(source), now=now, replay_window=replay_window)
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise WebhookRejected(400, f"{source} webhook: body is JSON nested too deeply to be a booking") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:  # ValueError: an over-long integer
         hint = " (a Cal.com custom payload template replaces the JSON body: remove it)" if source == "calcom" else ""
         raise WebhookRejected(400, f"{source} webhook: body is not JSON: {exc}{hint}") from None
     try:

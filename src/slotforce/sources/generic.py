@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from slotforce.sources.errors import WebhookRejected, bad_payload
 from slotforce.sources.payload import ParsedChanges
 from slotforce.sources.signatures import verify_api
-from slotforce.sync import BookingChange
+from slotforce.sync import Action, BookingChange
 from slotforce.yamlfile import key_path
 
 SOURCE = "api"
@@ -44,9 +44,17 @@ def changes(document: Any) -> ParsedChanges:
             reserved = item["source"]
             raise bad_payload(SOURCE, f"{where}.source", f"{reserved!r} is reserved: post to /webhooks/{reserved} instead")
         try:
-            parsed.append(BookingChange.model_validate({"source": SOURCE, **item}))
+            change = BookingChange.model_validate({"source": SOURCE, **item})
         except ValidationError as exc:
             raise WebhookRejected(400, f"api webhook: {_describe(exc, '' if where == 'body' else where)}") from None
+        if change.action is Action.CREATED:
+            # a new booking without these would be stored, then skipped: refuse it at the door instead
+            missing = [name for name, value in (("attendee.email", change.attendee and change.attendee.email),
+                                                ("start", change.start), ("end", change.end)) if not value]
+            if missing:
+                prefix = "" if where == "body" else f"{where}."
+                raise bad_payload(SOURCE, ", ".join(prefix + m for m in missing), "is missing: a Created needs it")
+        parsed.append(change)
     return ParsedChanges(parsed)
 
 

@@ -26,6 +26,12 @@ DEFAULT_REPLAY_WINDOW = timedelta(minutes=3)
 _CALCOM_NO_SECRET = "no-secret-provided"
 
 
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison of a signature with what the sender gave; any text is a fair input
+    (compare_digest refuses non-ASCII str, so both sides are compared as bytes)."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogateescape"))
+
+
 def header(headers: Mapping[str, str], name: str) -> str | None:
     """A header's value, whatever the case of its name (HTTP header names are case-insensitive)."""
     wanted = name.lower()
@@ -60,7 +66,7 @@ def verify_calcom(body: bytes, headers: Mapping[str, str], secret: str | None, *
         )
     expected = hmac_sha256_hex(secret, body)
     # Cal.com sends bare hex; a proxy or a self-hosted fork that adds "sha256=" is still accepted.
-    if not hmac.compare_digest(expected, given.lower().removeprefix("sha256=")):
+    if not _same(expected, given.lower().removeprefix("sha256=")):
         raise WebhookRejected(401, f"calcom webhook: {CALCOM_HEADER} does not match the body (wrong secret or altered body)")
 
 
@@ -102,7 +108,7 @@ def verify_calendly(
     # Check every v1 (there may be several while a key rotates) without stopping early.
     matched = False
     for candidate in signatures:
-        matched |= hmac.compare_digest(expected, candidate)
+        matched |= _same(expected, candidate)
     if not matched:
         raise WebhookRejected(
             401, f"calendly webhook: {CALENDLY_HEADER} does not match the body (wrong signing key or altered body)"
@@ -127,7 +133,7 @@ def verify_api(body: bytes, headers: Mapping[str, str], secret: str | None, *, e
     if not given:
         raise WebhookRejected(401, f"api webhook: the {API_HEADER} header is missing")
     given = given.strip().lower().removeprefix("sha256=")
-    if not hmac.compare_digest(hmac_sha256_hex(secret, body), given):
+    if not _same(hmac_sha256_hex(secret, body), given):
         raise WebhookRejected(401, f"api webhook: {API_HEADER} does not match the body (wrong secret or altered body)")
 
 

@@ -53,7 +53,10 @@ def _utc(value: datetime | None) -> datetime | None:
         return None
     if value.tzinfo is None:
         raise ValueError("datetime needs a time zone offset (e.g. 2024-01-01T10:00:00Z)")
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # year 1 or 9999 with an offset: no such UTC time
+        raise ValueError(f"{value.isoformat()} is outside the range of UTC times") from None
 
 
 def _normalize_email(value: Any) -> str | None:
@@ -175,6 +178,14 @@ class BookingChange(_Model):
 
     booking_created_at: datetime | None = None  # when the booking was made
     occurred_at: datetime  # the webhook's own time: when this change happened
+
+    @field_validator("start", "end", "booking_created_at", "occurred_at", mode="before")
+    @classmethod
+    def _times_are_text(cls, value: Any) -> Any:
+        # JSON has no datetime: a number would be read as seconds since 1970, never what a sender meant
+        if value is not None and not isinstance(value, (str, datetime)):
+            raise ValueError(f"a datetime must be ISO 8601 text with an offset, not {type(value).__name__}")
+        return value
 
     @field_validator("start", "end", "booking_created_at", "occurred_at", mode="after")
     @classmethod
