@@ -19,8 +19,8 @@ def test_demo_runs_the_whole_path_on_a_fresh_local_org(tmp_path):
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-3000:]
     # every posted change was synced and processed by the Flows
-    assert "outbox drained: 7 changes done, 0 failed, 0 parked" in out
-    assert out.count("│ Processed │") == 7, out
+    assert "outbox drained: 8 changes done, 0 failed, 0 parked" in out
+    assert out.count("│ Processed │") == 8, out
     # the contact booking: account found by website, guests and co-host on the Event, no-show mirrored
     assert "Priya Shah" in out and "Morgan Blake" in out
     assert "account_found_by_website" in out

@@ -15,9 +15,10 @@ from slotforce.sources.delivery import (
 from slotforce.sources.errors import WebhookRejected
 from slotforce.sources.intake import receive
 from slotforce.sources.payload import ParsedChanges
-from slotforce.sources.signatures import DEFAULT_REPLAY_WINDOW, sign_api, sign_calcom, sign_calendly
+from slotforce.sources.signatures import DEFAULT_API_REPLAY_WINDOW, DEFAULT_REPLAY_WINDOW, sign_api, sign_calcom, sign_calendly
 
 __all__ = [
+    "DEFAULT_API_REPLAY_WINDOW",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_REPLAY_WINDOW",
     "DEFAULT_SECRET_ENV",

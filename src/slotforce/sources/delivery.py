@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from slotforce.sources import calcom, calendly, generic
 from slotforce.sources.errors import WebhookRejected
 from slotforce.sources.payload import ParsedChanges
-from slotforce.sources.signatures import DEFAULT_REPLAY_WINDOW
 
 SOURCES: dict[str, ModuleType] = {"calcom": calcom, "calendly": calendly, "api": generic}
 
@@ -49,7 +48,7 @@ def _setting(config: Any, key: str) -> Any:
 
 def options_for(source: str, sources: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """`parse` keyword options from slotforce.yml: `sources.<name>.max_body_bytes` (default 1 MiB)
-    and `sources.calendly.replay_window_seconds` (default 180), when the config has them."""
+    and `sources.<calendly|api>.replay_window_seconds` (default 180 and 300), when the config has them."""
     config = (sources or {}).get(source)
     options: dict[str, Any] = {}
     if (limit := _setting(config, "max_body_bytes")) is not None:
@@ -68,17 +67,19 @@ def parse(
     now: datetime | float | None = None,
     verify: bool = True,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    replay_window: timedelta = DEFAULT_REPLAY_WINDOW,
+    replay_window: timedelta | None = None,
 ) -> ParsedChanges:
     """Check and read one delivery. `verify=False` skips the signature check: only for trusted local
-    input such as files given to `slotforce ingest`, never for anything that came over the network."""
+    input such as files given to `slotforce ingest`, never for anything that came over the network.
+    `replay_window` left out is each timestamped source's own default (Calendly 180 s, api 300 s)."""
     adapter = SOURCES.get(source)
     if adapter is None:
         raise WebhookRejected(400, f"unknown webhook source {source!r}: expected one of {', '.join(SOURCES)}")
     if len(body) > max_body_bytes:
         raise WebhookRejected(413, f"{source} webhook: body is {len(body)} bytes, over the {max_body_bytes}-byte limit")
     if verify:
-        adapter.verify(body, headers, (secrets or {}).get(source), now=now, replay_window=replay_window)
+        window = {} if replay_window is None else {"replay_window": replay_window}
+        adapter.verify(body, headers, (secrets or {}).get(source), now=now, **window)
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
