@@ -3,7 +3,8 @@
 Routes (handlers only translate HTTP; the work is in sources.intake, the Worker, the engine):
 
     POST /webhooks/{source}   202 once the delivery is durably in the outbox; 401 bad/stale
-                              signature, 400 malformed (the body names the problem), 413 too large
+                              signature, 400 malformed (the body names the problem), 413 too large,
+                              503 + Retry-After when the outbox cannot store it (disk full, read-only)
     GET  /owner?email=&event_type=[&hosts=a@x,b@y]   round-robin owner: 200 JSON, 404 when none
     GET  /status              HTML: queue depth, recent actions and their Salesforce outcome,
                               last sync errors, routing traces
@@ -48,6 +49,9 @@ log = logging.getLogger("slotforce.service")
 
 REJECTION_REASONS = {400: "malformed", 401: "bad_signature", 413: "too_large"}
 STOP_GRACE_SECONDS = 60.0  # how long shutdown waits for the batch in hand (a lease lasts 2 minutes)
+# Retry-After of a 503 for a delivery the outbox could not store: long enough for an operator's fix or
+# a lock to clear, short enough that senders with few retries (Cal.com) still get through.
+STORE_RETRY_AFTER_SECONDS = 30
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -226,10 +230,12 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         except WebhookRejected as exc:
             service.metrics.webhook(source, "rejected", REJECTION_REASONS.get(exc.status, str(exc.status)))
             return JSONResponse({"error": exc.reason}, status_code=exc.status)
-        except StoreError as exc:  # not stored: the sender must try again
+        except StoreError as exc:  # not stored, so not acknowledged: the sender must try again
             log.error("outbox refused a %s delivery: %s", source, exc)
             service.metrics.webhook(source, "rejected", "store_unavailable")
-            return JSONResponse({"error": f"could not store the delivery, send it again: {exc}"}, status_code=503)
+            return JSONResponse({"error": f"could not store the delivery, send it again later: {exc}",
+                                 "cause": getattr(exc, "cause", "store_error")}, status_code=503,
+                                headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
         service.metrics.webhook(source, "repeated" if receipt.repeated_delivery else "accepted")
         return JSONResponse({"status": "accepted", "delivery_id": receipt.delivery_id,
                              "items": list(receipt.item_ids), "already_queued": list(receipt.duplicate_item_ids),

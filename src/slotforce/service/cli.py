@@ -64,6 +64,12 @@ def serve(config: str | None, host: str, port: int, log_level: str) -> None:
         service = Service(cfg)
     except StoreError as err:
         raise click.ClickException(str(err)) from err
+    refused = service.intake.write_problem()
+    if refused is not None and refused.cause == "read_only":
+        # It will not fix itself, and every webhook would be answered 503: say so now, not per request.
+        raise click.ClickException(f"not starting: {refused}")
+    if refused is not None:  # a full disk or a held lock may clear; /healthz answers 503 meanwhile
+        logging.getLogger("slotforce.service").error("starting, but %s", refused)
     click.echo(f"slotforce: serving on http://{host}:{port} (status page /status, config {cfg.path})", err=True)
     server = _graceful_server(uvicorn.Config(build_app(service), host=host, port=port, log_level=log_level,
                                              access_log=log_level == "debug", lifespan="on",
