@@ -8,7 +8,8 @@ Routes (handlers only translate HTTP; the work is in sources.intake, the Worker,
     GET  /owner?email=&event_type=[&hosts=a@x,b@y]   round-robin owner: 200 JSON, 404 when none
     GET  /status              HTML: queue depth, recent actions and their Salesforce outcome,
                               last sync errors, routing traces
-    GET  /healthz             200 while the worker runs and the outbox answers, else 503
+    GET  /healthz             200, or 503 with {"causes": [...]}: outbox cannot write, worker stopped,
+                              a configured source without its secret, Salesforce failing too long
     GET  /metrics             Prometheus text
 
 `Service` holds one process's state: two outbox connections (requests, worker thread), the
@@ -23,7 +24,7 @@ import contextlib
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +37,12 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from slotforce.service.config import ServiceConfig
-from slotforce.service.connect import ConnectError, connect
+from slotforce.service.connect import ConnectError, call_guard, connect
+from slotforce.service.health import SalesforceReachability, health_causes, missing_secrets
 from slotforce.service.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
 from slotforce.service.worker import FLUSH_INTERVAL, Worker
 from slotforce.sources import (
-    DEFAULT_MAX_BODY_BYTES, SOURCES, WebhookRejected, options_for, receive, secrets_from_env,
+    DEFAULT_MAX_BODY_BYTES, SOURCES, WebhookRejected, options_for, receive, secret_env_names, secrets_from_env,
 )
 from slotforce.store import Outbox, StoreError
 from slotforce.sync import LinkSyncError, LinksFileError, SalesforceCallError, SyncEngine, load_links, sync_links
@@ -100,6 +102,8 @@ class Service:
         self.settings = config.settings
         self.flush_interval = flush_interval
         self.secrets = secrets_from_env(config.sources, environ)
+        self.secret_envs = secret_env_names(config.sources)
+        self.salesforce = SalesforceReachability()
         self.intake: Outbox = config.open_outbox()
         self.metrics = ServiceMetrics(self.intake.counts)
         self.worker = Worker(config.open_outbox(), self.settings, self._connect, timing=config.outbox,
@@ -112,11 +116,31 @@ class Service:
         self._owner_engine: SyncEngine | None = None
 
     def _connect(self) -> Salesforce:
-        return connect(self.settings.salesforce, self.config.base_dir)
+        """A client whose every call tells `self.salesforce` whether Salesforce answered."""
+        try:
+            sf = connect(self.settings.salesforce, self.config.base_dir)
+        except ConnectError as err:
+            self.salesforce.record(False, str(err))
+            raise
+        call_guard(sf).on_result = self.salesforce.record
+        return sf
+
+    @property
+    def missing_secrets(self) -> dict[str, str]:
+        """Sources in slotforce.yml without a secret: {source: the env var to set}."""
+        return missing_secrets(self.config.sources, self.secret_envs, self.secrets)
+
+    def health_causes(self) -> list[str]:
+        return health_causes(write_problem=self.intake.write_problem(), worker_alive=self.worker_alive,
+                             missing=self.missing_secrets, salesforce=self.salesforce,
+                             failing_limit=timedelta(seconds=self.config.service.salesforce_failing_seconds))
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
+        for source, env in self.missing_secrets.items():
+            log.error("sources.%s has no secret: set the environment variable %s; every %s delivery is refused "
+                      "with 401 until then", source, env, source)
         self._stop.clear()
         targets = [("worker", lambda: self.worker.run(self._stop, self.flush_interval))]
         if self.links:
@@ -263,16 +287,26 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         context = await run_in_threadpool(service.status_context)
         return HTMLResponse(_templates.get_template("status.html").render(**context))
 
-    async def healthz(request: Request) -> Response:
+    def health() -> tuple[int, dict[str, Any]]:
         try:
-            counts = await run_in_threadpool(service.intake.counts)
-        except Exception as exc:
-            return JSONResponse({"status": "unhealthy", "outbox": f"not readable: {exc}"}, status_code=503)
-        alive = service.worker_alive or not manage_lifecycle
-        body = {"status": "ok" if alive else "unhealthy", "worker": "running" if alive else "stopped",
-                "pending": counts.get("pending", 0), "failed": counts.get("failed", 0),
-                "last_worker_error": service.worker.last_error}
-        return JSONResponse(body, status_code=200 if alive else 503)
+            counts = service.intake.counts()
+            causes = service.health_causes()
+        except Exception as exc:  # the outbox cannot even be read
+            return 503, {"status": "unhealthy", "causes": [f"outbox_unreadable: {exc}"]}
+        if not manage_lifecycle:  # a test drives the worker itself: no thread to be alive
+            causes = [c for c in causes if not c.startswith("worker_stopped:")]
+        return (503 if causes else 200), {
+            "status": "unhealthy" if causes else "ok", "causes": causes,
+            "worker": "running" if service.worker_alive or not manage_lifecycle else "stopped",
+            "pending": counts.get("pending", 0), "failed": counts.get("failed", 0),
+            "last_worker_error": service.worker.last_error,
+            "salesforce_failing_since": service.salesforce.failing_since.isoformat()
+            if service.salesforce.failing_since else None,
+        }
+
+    async def healthz(request: Request) -> Response:
+        status, body = await run_in_threadpool(health)
+        return JSONResponse(body, status_code=status)
 
     async def metrics(request: Request) -> Response:
         return Response(await run_in_threadpool(service.metrics.exposition), media_type=CONTENT_TYPE_LATEST)

@@ -10,7 +10,7 @@ why: e.g. an event slotforce does not sync). `intake.receive` parses and stores 
 from __future__ import annotations
 
 from slotforce.sources.delivery import (
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_ENV, SOURCES, options_for, parse, secrets_from_env,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_ENV, SOURCES, options_for, parse, secret_env_names, secrets_from_env,
 )
 from slotforce.sources.errors import WebhookRejected
 from slotforce.sources.intake import receive
@@ -28,6 +28,7 @@ __all__ = [
     "options_for",
     "parse",
     "receive",
+    "secret_env_names",
     "secrets_from_env",
     "sign_api",
     "sign_calcom",

@@ -27,16 +27,18 @@ DEFAULT_SECRET_ENV: dict[str, tuple[str, str]] = {
 }
 
 
-def secrets_from_env(sources: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
-    """Each source's secret, read from the env var its config names (`sources.calcom.secret_env`,
+def secret_env_names(sources: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The env var holding each source's secret: the one its config names (`sources.calcom.secret_env`,
     `sources.calendly.signing_key_env`, `sources.api.secret_env`) or the default name."""
-    environ = os.environ if environ is None else environ
     sources = sources or {}
-    result: dict[str, str | None] = {}
-    for source, (key, default_env) in DEFAULT_SECRET_ENV.items():
-        env_name = _setting(sources.get(source), key) or default_env
-        result[source] = environ.get(env_name) or None
-    return result
+    return {source: _setting(sources.get(source), key) or default_env
+            for source, (key, default_env) in DEFAULT_SECRET_ENV.items()}
+
+
+def secrets_from_env(sources: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """Each source's secret, read from the env var `secret_env_names` gives (None when unset or empty)."""
+    environ = os.environ if environ is None else environ
+    return {source: environ.get(env_name) or None for source, env_name in secret_env_names(sources).items()}
 
 
 def _setting(config: Any, key: str) -> Any:
