@@ -12,6 +12,9 @@ Routes (handlers only translate HTTP; the work is in sources.intake, the Worker,
                               a configured source without its secret, Salesforce failing too long
     GET  /metrics             Prometheus text
 
+With `service.api_token_env` set, /status, /status.json, /metrics, /owner and /bookings/{uid} need
+`Authorization: Bearer <token>` (service/access.py).
+
 `Service` holds one process's state: two outbox connections (requests, worker thread), the
 worker, the hourly link sync and the metrics. Starlette's lifespan starts and stops it, so
 uvicorn's SIGTERM handling gives a graceful stop: no new connections, the batch in hand finished
@@ -36,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from slotforce.service.access import BearerToken
 from slotforce.service.config import ServiceConfig
 from slotforce.service.connect import ConnectError, call_guard, connect
 from slotforce.service.health import SalesforceReachability, health_causes, missing_secrets
@@ -104,6 +108,7 @@ class Service:
         self.secrets = secrets_from_env(config.sources, environ)
         self.secret_envs = secret_env_names(config.sources)
         self.salesforce = SalesforceReachability()
+        self.token = BearerToken(config.service.api_token_env, environ)
         self.intake: Outbox = config.open_outbox()
         self.metrics = ServiceMetrics(self.intake.counts)
         self.worker = Worker(config.open_outbox(), self.settings, self._connect, timing=config.outbox,
@@ -141,6 +146,9 @@ class Service:
         for source, env in self.missing_secrets.items():
             log.error("sources.%s has no secret: set the environment variable %s; every %s delivery is refused "
                       "with 401 until then", source, env, source)
+        if self.token.configured and self.token.token is None:
+            log.error("service.api_token_env names %s, which is not set: /status, /metrics, /owner and /bookings "
+                      "answer 401 to everyone until it is", self.token.env_name)
         self._stop.clear()
         targets = [("worker", lambda: self.worker.run(self._stop, self.flush_interval))]
         if self.links:
@@ -287,6 +295,12 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         context = await run_in_threadpool(service.status_context)
         return HTMLResponse(_templates.get_template("status.html").render(**context))
 
+    def guarded(handler):
+        """`handler` behind the Bearer token of service.api_token_env (when one is configured)."""
+        async def checked(request: Request) -> Response:
+            return service.token.refusal(request) or await handler(request)
+        return checked
+
     def health() -> tuple[int, dict[str, Any]]:
         try:
             counts = service.intake.counts()
@@ -323,8 +337,8 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
 
     return Starlette(routes=[
         Route("/webhooks/{source}", webhook, methods=["POST"]),
-        Route("/owner", owner, methods=["GET"]),
-        Route("/status", status, methods=["GET"]),
+        Route("/owner", guarded(owner), methods=["GET"]),
+        Route("/status", guarded(status), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
+        Route("/metrics", guarded(metrics), methods=["GET"]),
     ], lifespan=lifespan)

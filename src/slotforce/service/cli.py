@@ -55,6 +55,7 @@ def serve(config: str | None, host: str, port: int, log_level: str) -> None:
     """
     import uvicorn
 
+    from slotforce.service.access import open_pages_warning
     from slotforce.service.app import Service, build_app
     from slotforce.store import StoreError
 
@@ -70,6 +71,8 @@ def serve(config: str | None, host: str, port: int, log_level: str) -> None:
         raise click.ClickException(f"not starting: {refused}")
     if refused is not None:  # a full disk or a held lock may clear; /healthz answers 503 meanwhile
         logging.getLogger("slotforce.service").error("starting, but %s", refused)
+    if (open_pages := open_pages_warning(service.token, host)) is not None:
+        logging.getLogger("slotforce.service").warning("%s", open_pages)
     click.echo(f"slotforce: serving on http://{host}:{port} (status page /status, config {cfg.path})", err=True)
     server = _graceful_server(uvicorn.Config(build_app(service), host=host, port=port, log_level=log_level,
                                              access_log=log_level == "debug", lifespan="on",
