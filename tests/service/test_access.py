@@ -20,7 +20,7 @@ from slotforce.testing import API_SECRET, API_SECRET_ENV, write_config
 BOOKING = (Path(__file__).parents[1] / "fixtures" / "webhooks" / "api" / "booking_created.json").read_bytes()
 TOKEN_ENV, TOKEN = "SLOTFORCE_TEST_PAGES_TOKEN", "pages-token-1"
 # Each guarded page, and what it answers once the token is right (an unknown booking is still a 404).
-GUARDED = {"/status": 200, "/metrics": 200, "/owner": 400}
+GUARDED = {"/status": 200, "/status.json": 200, "/metrics": 200, "/owner": 400, "/bookings/no-such-uid": 404}
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_a_token_named_but_not_set_keeps_the_pages_closed(guarded_config, monkey
 
 def test_without_a_token_every_page_is_open(config_file):
     with TestClient(build_app(Service(load_service_config(config_file)))) as client:
-        assert client.get("/status").status_code == 200 and client.get("/metrics").status_code == 200
+        assert client.get("/status.json").status_code == 200 and client.get("/metrics").status_code == 200
 
 
 @pytest.mark.parametrize("host, warned", [("127.0.0.1", False), ("::1", False), ("localhost", False),

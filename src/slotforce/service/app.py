@@ -7,7 +7,8 @@ Routes (handlers only translate HTTP; the work is in sources.intake, the Worker,
                               503 + Retry-After when the outbox cannot store it (disk full, read-only)
     GET  /owner?email=&event_type=[&hosts=a@x,b@y]   round-robin owner: 200 JSON, 404 when none
     GET  /status              HTML: queue depth, recent actions and their Salesforce outcome,
-                              last sync errors, routing traces
+                              last sync errors, routing traces; /status.json the same as JSON
+    GET  /bookings/{uid}      JSON: the booking's changes, their state and Salesforce ids; 404 unknown
     GET  /healthz             200, or 503 with {"causes": [...]}: outbox cannot write, worker stopped,
                               a configured source without its secret, Salesforce failing too long
     GET  /metrics             Prometheus text
@@ -44,6 +45,7 @@ from slotforce.service.config import ServiceConfig
 from slotforce.service.connect import ConnectError, call_guard, connect
 from slotforce.service.health import SalesforceReachability, health_causes, missing_secrets
 from slotforce.service.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
+from slotforce.service.views import booking_json, status_json
 from slotforce.service.worker import FLUSH_INTERVAL, Worker
 from slotforce.sources import (
     DEFAULT_MAX_BODY_BYTES, SOURCES, WebhookRejected, options_for, receive, secret_env_names, secrets_from_env,
@@ -295,6 +297,17 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         context = await run_in_threadpool(service.status_context)
         return HTMLResponse(_templates.get_template("status.html").render(**context))
 
+    async def status_as_json(request: Request) -> Response:
+        return JSONResponse(status_json(await run_in_threadpool(service.status_context)))
+
+    async def booking(request: Request) -> Response:
+        uid = request.path_params["uid"]
+        items = await run_in_threadpool(lambda: service.intake.items(booking_uid=uid, limit=1000))
+        if not items:
+            return JSONResponse({"error": f"no booking change with uid {uid!r} is in the outbox (changes done "
+                                          "longer ago than the outbox keeps them are pruned)"}, status_code=404)
+        return JSONResponse(booking_json(uid, items))
+
     def guarded(handler):
         """`handler` behind the Bearer token of service.api_token_env (when one is configured)."""
         async def checked(request: Request) -> Response:
@@ -339,6 +352,8 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         Route("/webhooks/{source}", webhook, methods=["POST"]),
         Route("/owner", guarded(owner), methods=["GET"]),
         Route("/status", guarded(status), methods=["GET"]),
+        Route("/status.json", guarded(status_as_json), methods=["GET"]),
+        Route("/bookings/{uid}", guarded(booking), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", guarded(metrics), methods=["GET"]),
     ], lifespan=lifespan)
