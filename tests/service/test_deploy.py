@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from slotforce.testing import API_SECRET, API_SECRET_ENV, wait_for
+from slotforce.testing import API_SECRET, API_SECRET_ENV, free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -33,13 +33,6 @@ def dockerfile() -> dict[str, list[str]]:
 def exec_form(value: str) -> list[str]:
     return json.loads(value)
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_image_is_slim_runs_as_a_user_and_keeps_the_outbox_on_a_volume():

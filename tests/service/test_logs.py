@@ -17,18 +17,11 @@ from slotforce.service.logs import JsonFormatter, Redact, TextFormatter
 from slotforce.service.worker import BatchReport, Worker
 from slotforce.sources import sign_api
 from slotforce.store import ItemResult
-from slotforce.testing import API_SECRET, API_SECRET_ENV, wait_for
+from slotforce.testing import API_SECRET, API_SECRET_ENV, free_port, wait_for
 
 BOOKING = (Path(__file__).parents[1] / "fixtures" / "webhooks" / "api" / "booking_created.json").read_bytes()
 UID = "acme-bk-20261205-0001"
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_json_logs_a_line_per_delivery_and_per_batch_without_emails(config_file):
