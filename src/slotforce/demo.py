@@ -1,7 +1,7 @@
 """`slotforce demo`: the whole path on a fresh local org, start to finish, read back as tables.
 
 Build and validate the package; start the local org; deploy with unmodified CumulusCI; seed a few
-records; start `slotforce serve`; post signed Cal.com and Calendly webhooks; sync scheduling links;
+records; start `slotforce serve`; post signed Cal.com, Calendly and api webhooks; sync scheduling links;
 then print what landed in Salesforce (read back with SOQL) and one routing trace, and stop
 everything. A repository command: it runs in the checkout it is started from (found by
 slotforce.project), whose force-app it builds and deploys with the checkout's cumulusci.yml, and
@@ -31,7 +31,8 @@ from slotforce.project import ProjectNotFound, find_root
 EXAMPLE = Path("examples") / "demo"  # the demo's inputs, below the repository root
 WEBHOOKS = Path("tests") / "fixtures" / "webhooks"
 # Webhook secrets of the demo only: the service reads them from these variables.
-SECRETS = {"CALCOM_WEBHOOK_SECRET": "demo-calcom-secret", "CALENDLY_SIGNING_KEY": "demo-calendly-key"}
+SECRETS = {"CALCOM_WEBHOOK_SECRET": "demo-calcom-secret", "CALENDLY_SIGNING_KEY": "demo-calendly-key",
+           "SLOTFORCE_API_SECRET": "demo-api-secret"}
 
 # Wide enough for the tables when the output is a log, not a terminal.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
@@ -146,15 +147,18 @@ def service(config: Path, env: dict[str, str], work: Path, root: Path):
 
 
 def post_webhooks(url: str, files: list[str], webhooks: Path) -> None:
-    from slotforce.sources import sign_calcom, sign_calendly
+    from slotforce.sources import sign_api, sign_calcom, sign_calendly
 
+    # Each source signs as it does in production (Calendly and our api: timestamped, so sign at send time).
+    signers = {"calcom": lambda body: sign_calcom(SECRETS["CALCOM_WEBHOOK_SECRET"], body),
+               "calendly": lambda body: sign_calendly(SECRETS["CALENDLY_SIGNING_KEY"], body),
+               "api": lambda body: sign_api(SECRETS["SLOTFORCE_API_SECRET"], body)}
     step("4. Post signed webhooks to slotforce serve")
     table = Table("webhook", "source", "answer", title_justify="left")
     for name in files:
         source = name.split("/")[0]
         body = (webhooks / name).read_bytes()
-        headers = (sign_calcom(SECRETS["CALCOM_WEBHOOK_SECRET"], body) if source == "calcom"
-                   else sign_calendly(SECRETS["CALENDLY_SIGNING_KEY"], body))
+        headers = signers[source](body)
         answer = requests.post(f"{url}/webhooks/{source}", data=body,
                                headers={**headers, "Content-Type": "application/json"}, timeout=10)
         table.add_row(name, source, str(answer.status_code))

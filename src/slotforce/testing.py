@@ -7,11 +7,16 @@ Registered in the repository's root conftest.py, next to `slotforce.localorg.tes
 - `org`: that org, its records back to the seed data before the test;
 - `config_file`: a slotforce.yml in the test's tmp folder pointing at `org`, with an outbox beside
   it and the `api` source's secret set in the environment (`write_config` builds other ones);
-- `wait_for(predicate)`: poll until something a background worker does has happened.
+- `wait_for(predicate)`: poll until something a background worker does has happened;
+- `free_port()`: a TCP port on 127.0.0.1 nothing listens on, for a `slotforce serve` a test starts;
+- `fill_disk(db)` / `free_disk(db)`: a SQLite connection that can no longer grow its file, as on a
+  full disk (SQLite's `max_page_count`), and back.
 """
 
 from __future__ import annotations
 
+import socket
+import sqlite3
 import time
 from pathlib import Path
 
@@ -33,6 +38,29 @@ def wait_for(predicate, timeout: float = 15.0):
             return value
         time.sleep(0.05)
     raise AssertionError(f"not true within {timeout} s")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fill_disk(db: sqlite3.Connection, spare_pages: int = 0) -> None:
+    """Let `db` allocate no page past `spare_pages` more, and use up the room left in its pages, so the
+    next write that needs space fails with SQLITE_FULL ("database or disk is full")."""
+    db.execute("CREATE TABLE IF NOT EXISTS disk_filler (b BLOB)")
+    db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0]}")
+    try:
+        while True:
+            db.execute("INSERT INTO disk_filler VALUES (zeroblob(64))")
+    except sqlite3.OperationalError:
+        pass
+    db.execute(f"PRAGMA max_page_count = {db.execute('PRAGMA page_count').fetchone()[0] + spare_pages}")
+
+
+def free_disk(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA max_page_count = 1073741823")
 
 
 def write_config(folder: Path, org, **extra) -> Path:

@@ -8,6 +8,7 @@ The last test sends the same webhooks many times at once, as a sender retrying i
 
 from __future__ import annotations
 
+import hmac
 import json
 import time
 from pathlib import Path
@@ -67,7 +68,11 @@ def refusals(api_body: bytes) -> list[tuple[str, str, bytes | object, dict[str, 
         ("api: no signature", "api", api_body, json_headers, 401),
         ("api: signed with another secret", "api", api_body, api("not-the-secret", api_body), 401),
         ("api: signature of another body", "api", api_body, api(api_secret, api_body + b" "), 401),
-        ("api: garbage signature", "api", api_body, {**json_headers, "X-Slotforce-Signature-256": "sha256=zz"}, 401),
+        ("api: garbage signature", "api", api_body, {**json_headers, "X-Slotforce-Signature": "t=1,v1=zz"}, 401),
+        ("api: stale timestamp", "api", api_body, {**json_headers, **sign_api(api_secret, api_body, timestamp=stale)}, 401),
+        ("api: the retired body-only header", "api", api_body,
+         {**json_headers, "X-Slotforce-Signature-256": "sha256=" + hmac.new(api_secret.encode(), api_body, "sha256").hexdigest()},
+         401),
         ("calcom: calendly-style header", "calcom", CALCOM_BOOKING,
          {**json_headers, **sign_calendly(calcom_secret, CALCOM_BOOKING)}, 401),
         ("calcom: wrong secret", "calcom", CALCOM_BOOKING, calcom("nope", CALCOM_BOOKING), 401),

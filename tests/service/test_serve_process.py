@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,18 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from slotforce.testing import API_SECRET, API_SECRET_ENV, wait_for
+from slotforce.testing import API_SECRET, API_SECRET_ENV, free_port, wait_for
 from slotforce.sources import sign_api
 from slotforce.store import open_store
 
 BOOKING = (Path(__file__).parents[1] / "fixtures" / "webhooks" / "api" / "booking_created.json").read_bytes()
 CHROMIUM = "/usr/bin/chromium"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Served:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from slotforce.sources import WebhookRejected, parse
+from slotforce.sources import WebhookRejected, options_for, parse
 from slotforce.sources import signatures
 from slotforce.sources.signatures import (
     sign_api,
@@ -97,13 +97,50 @@ def test_calendly_accepts_any_of_several_v1_signatures_during_key_rotation():
     verify_calendly(BODY, {"Calendly-Webhook-Signature": f"t={NOW},v1={'0' * 64},{good}"}, "key", now=NOW)
 
 
-def test_api_signature_with_or_without_prefix():
-    headers = sign_api("k", BODY)
-    assert headers["X-Slotforce-Signature-256"].startswith("sha256=")
-    verify_api(BODY, headers, "k")
-    verify_api(BODY, {"X-Slotforce-Signature-256": headers["X-Slotforce-Signature-256"][7:]}, "k")
+def test_api_signature_is_timestamped_like_calendlys():
+    headers = sign_api("k", BODY, timestamp=NOW)
+    t, v1 = headers["X-Slotforce-Signature"].split(",")
+    assert t == f"t={NOW}"
+    assert v1 == "v1=" + hmac.new(b"k", f"{NOW}.".encode() + BODY, "sha256").hexdigest()
+    verify_api(BODY, headers, "k", now=NOW + 299)
+
+
+@pytest.mark.parametrize(
+    "headers, now, match",
+    [
+        ({}, NOW, "the X-Slotforce-Signature header is missing"),
+        ({"X-Slotforce-Signature": "v1=abc"}, NOW, "must look like t=<unix time>,v1=<hex>"),
+        ({"X-Slotforce-Signature": "t=soon,v1=abc"}, NOW, "non-numeric"),
+        (sign_api("wrong", BODY, timestamp=NOW), NOW, "does not match the body"),
+        (sign_api("k", BODY, timestamp=NOW), NOW + 301, "outside the 300 s replay window"),
+        (sign_api("k", BODY, timestamp=NOW + 600), NOW, "outside the 300 s replay window"),
+        ({"X-Slotforce-Signature-256": "sha256=" + hmac.new(b"k", BODY, "sha256").hexdigest()}, NOW,
+         "X-Slotforce-Signature-256 is no longer accepted .*sign with X-Slotforce-Signature: t="),
+    ],
+)
+def test_api_rejections(headers, now, match):
+    with pytest.raises(WebhookRejected, match=match) as info:
+        verify_api(BODY, headers, "k", now=now)
+    assert info.value.status == 401
+
+
+def test_api_accepts_any_of_several_v1_during_a_secret_rotation():
+    both = sign_api(["old", "new"], BODY, timestamp=NOW)
+    assert both["X-Slotforce-Signature"].count("v1=") == 2
+    verify_api(BODY, both, "new", now=NOW)
+    verify_api(BODY, both, "old", now=NOW)
     with pytest.raises(WebhookRejected, match="does not match"):
-        verify_api(BODY, headers, "other")
+        verify_api(BODY, both, "neither", now=NOW)
+
+
+def test_api_replay_window_comes_from_the_sources_config(body):
+    raw = body("api/booking_created.json")
+    headers = sign_api("k", raw, timestamp=NOW)
+    assert parse("api", raw, headers, secrets={"api": "k"}, now=NOW + 299)
+    with pytest.raises(WebhookRejected, match="outside the 300 s"):
+        parse("api", raw, headers, secrets={"api": "k"}, now=NOW + 301)
+    longer = options_for("api", {"api": {"replay_window_seconds": 900}})
+    assert parse("api", raw, headers, secrets={"api": "k"}, now=NOW + 800, **longer)
 
 
 def test_comparisons_use_hmac_compare_digest(monkeypatch):
@@ -117,7 +154,7 @@ def test_comparisons_use_hmac_compare_digest(monkeypatch):
     monkeypatch.setattr(signatures.hmac, "compare_digest", spy)
     verify_calcom(BODY, sign_calcom("s", BODY), "s")
     verify_calendly(BODY, sign_calendly("s", BODY, timestamp=NOW), "s", now=NOW)
-    verify_api(BODY, sign_api("s", BODY), "s")
+    verify_api(BODY, sign_api("s", BODY, timestamp=NOW), "s", now=NOW)
     assert len(calls) == 3
     with pytest.raises(WebhookRejected):
         verify_calcom(BODY, {"X-Cal-Signature-256": "ab"}, "s")

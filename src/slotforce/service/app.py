@@ -3,12 +3,18 @@
 Routes (handlers only translate HTTP; the work is in sources.intake, the Worker, the engine):
 
     POST /webhooks/{source}   202 once the delivery is durably in the outbox; 401 bad/stale
-                              signature, 400 malformed (the body names the problem), 413 too large
+                              signature, 400 malformed (the body names the problem), 413 too large,
+                              503 + Retry-After when the outbox cannot store it (disk full, read-only)
     GET  /owner?email=&event_type=[&hosts=a@x,b@y]   round-robin owner: 200 JSON, 404 when none
     GET  /status              HTML: queue depth, recent actions and their Salesforce outcome,
-                              last sync errors, routing traces
-    GET  /healthz             200 while the worker runs and the outbox answers, else 503
+                              last sync errors, routing traces; /status.json the same as JSON
+    GET  /bookings/{uid}      JSON: the booking's changes, their state and Salesforce ids; 404 unknown
+    GET  /healthz             200, or 503 with {"causes": [...]}: outbox cannot write, worker stopped,
+                              a configured source without its secret, Salesforce failing too long
     GET  /metrics             Prometheus text
+
+With `service.api_token_env` set, /status, /status.json, /metrics, /owner and /bookings/{uid} need
+`Authorization: Bearer <token>` (service/access.py).
 
 `Service` holds one process's state: two outbox connections (requests, worker thread), the
 worker, the hourly link sync and the metrics. Starlette's lifespan starts and stops it, so
@@ -22,7 +28,7 @@ import contextlib
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +40,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from slotforce.service.access import BearerToken
 from slotforce.service.config import ServiceConfig
-from slotforce.service.connect import ConnectError, connect
+from slotforce.service.connect import ConnectError, call_guard, connect
+from slotforce.service.health import SalesforceReachability, health_causes, missing_secrets
 from slotforce.service.link_source import configured_links
 from slotforce.service.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
+from slotforce.service.views import booking_json, status_json
 from slotforce.service.worker import FLUSH_INTERVAL, Worker
 from slotforce.sources import (
-    DEFAULT_MAX_BODY_BYTES, SOURCES, LinkApiError, WebhookRejected, options_for, receive, secrets_from_env,
+    DEFAULT_MAX_BODY_BYTES, SOURCES, LinkApiError, WebhookRejected, options_for, receive, secret_env_names,
+    secrets_from_env,
 )
 from slotforce.store import Outbox, StoreError
 from slotforce.sync import LinkSyncError, LinksFileError, SalesforceCallError, SyncEngine, sync_links
@@ -49,6 +59,9 @@ log = logging.getLogger("slotforce.service")
 
 REJECTION_REASONS = {400: "malformed", 401: "bad_signature", 413: "too_large"}
 STOP_GRACE_SECONDS = 60.0  # how long shutdown waits for the batch in hand (a lease lasts 2 minutes)
+# Retry-After of a 503 for a delivery the outbox could not store: long enough for an operator's fix or
+# a lock to clear, short enough that senders with few retries (Cal.com) still get through.
+STORE_RETRY_AFTER_SECONDS = 30
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -98,6 +111,9 @@ class Service:
         self.settings = config.settings
         self.flush_interval = flush_interval
         self.secrets = secrets_from_env(config.sources, environ)
+        self.secret_envs = secret_env_names(config.sources)
+        self.salesforce = SalesforceReachability()
+        self.token = BearerToken(config.service.api_token_env, environ)
         self.intake: Outbox = config.open_outbox()
         self.metrics = ServiceMetrics(self.intake.counts)
         self.worker = Worker(config.open_outbox(), self.settings, self._connect, timing=config.outbox,
@@ -110,11 +126,34 @@ class Service:
         self._owner_engine: SyncEngine | None = None
 
     def _connect(self) -> Salesforce:
-        return connect(self.settings.salesforce, self.config.base_dir)
+        """A client whose every call tells `self.salesforce` whether Salesforce answered."""
+        try:
+            sf = connect(self.settings.salesforce, self.config.base_dir)
+        except ConnectError as err:
+            self.salesforce.record(False, str(err))
+            raise
+        call_guard(sf).on_result = self.salesforce.record
+        return sf
+
+    @property
+    def missing_secrets(self) -> dict[str, str]:
+        """Sources in slotforce.yml without a secret: {source: the env var to set}."""
+        return missing_secrets(self.config.sources, self.secret_envs, self.secrets)
+
+    def health_causes(self) -> list[str]:
+        return health_causes(write_problem=self.intake.write_problem(), worker_alive=self.worker_alive,
+                             missing=self.missing_secrets, salesforce=self.salesforce,
+                             failing_limit=timedelta(seconds=self.config.service.salesforce_failing_seconds))
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
+        for source, env in self.missing_secrets.items():
+            log.error("sources.%s has no secret: set the environment variable %s; every %s delivery is refused "
+                      "with 401 until then", source, env, source)
+        if self.token.configured and self.token.token is None:
+            log.error("service.api_token_env names %s, which is not set: /status, /metrics, /owner and /bookings "
+                      "answer 401 to everyone until it is", self.token.env_name)
         self._stop.clear()
         targets = [("worker", lambda: self.worker.run(self._stop, self.flush_interval))]
         if self.links:
@@ -212,27 +251,45 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
     """The ASGI app; with `manage_lifecycle` the app's lifespan starts and stops `service`."""
 
+    def answered(source: str, status: int, reason: str, *, delivery_id: int | None = None,
+                 booking_uids: list[str] | None = None) -> None:
+        """One info line per delivery: what a sender's retries and an operator's questions are about."""
+        log.info("delivery %s: %d %s%s", source, status, reason, f" (delivery {delivery_id})" if delivery_id else "",
+                 extra={"event": "delivery", "source": source, "status": status, "reason": reason,
+                        "delivery_id": delivery_id, "booking_uids": booking_uids or []})
+
     async def webhook(request: Request) -> Response:
         source = request.path_params["source"]
         if source not in SOURCES:
             service.metrics.webhook(source="unknown", result="rejected", reason="unknown_source")
+            answered(source, 404, "unknown_source")
             return JSONResponse({"error": f"unknown webhook source {source!r}: POST to /webhooks/"
                                           f"{{{'|'.join(SOURCES)}}}"}, status_code=404)
         limit = service.body_limit(source)
         body = await _read_body(request, limit)
         if body is None:
             service.metrics.webhook(source, "rejected", "too_large")
+            answered(source, 413, "too_large")
             return JSONResponse({"error": f"{source} webhook: body is over the {limit}-byte limit"}, status_code=413)
         try:
             receipt = await run_in_threadpool(service.receive, source, body, dict(request.headers))
         except WebhookRejected as exc:
-            service.metrics.webhook(source, "rejected", REJECTION_REASONS.get(exc.status, str(exc.status)))
+            reason = REJECTION_REASONS.get(exc.status, str(exc.status))
+            service.metrics.webhook(source, "rejected", reason)
+            answered(source, exc.status, f"{reason}: {exc.reason}")
             return JSONResponse({"error": exc.reason}, status_code=exc.status)
-        except StoreError as exc:  # not stored: the sender must try again
+        except StoreError as exc:  # not stored, so not acknowledged: the sender must try again
             log.error("outbox refused a %s delivery: %s", source, exc)
             service.metrics.webhook(source, "rejected", "store_unavailable")
-            return JSONResponse({"error": f"could not store the delivery, send it again: {exc}"}, status_code=503)
-        service.metrics.webhook(source, "repeated" if receipt.repeated_delivery else "accepted")
+            answered(source, 503, f"store_unavailable: {getattr(exc, 'cause', 'store_error')}")
+            return JSONResponse({"error": f"could not store the delivery, send it again later: {exc}",
+                                 "cause": getattr(exc, "cause", "store_error")}, status_code=503,
+                                headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
+        result = "repeated" if receipt.repeated_delivery else "accepted"
+        service.metrics.webhook(source, result)
+        uids = await run_in_threadpool(lambda: sorted({service.intake.get(i).booking_uid for i in receipt.item_ids}))
+        answered(source, 202, result if not receipt.note else f"{result}: {receipt.note}",
+                 delivery_id=receipt.delivery_id, booking_uids=uids)
         return JSONResponse({"status": "accepted", "delivery_id": receipt.delivery_id,
                              "items": list(receipt.item_ids), "already_queued": list(receipt.duplicate_item_ids),
                              "note": receipt.note}, status_code=202)
@@ -259,16 +316,43 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         context = await run_in_threadpool(service.status_context)
         return HTMLResponse(_templates.get_template("status.html").render(**context))
 
-    async def healthz(request: Request) -> Response:
+    async def status_as_json(request: Request) -> Response:
+        return JSONResponse(status_json(await run_in_threadpool(service.status_context)))
+
+    async def booking(request: Request) -> Response:
+        uid = request.path_params["uid"]
+        items = await run_in_threadpool(lambda: service.intake.items(booking_uid=uid, limit=1000))
+        if not items:
+            return JSONResponse({"error": f"no booking change with uid {uid!r} is in the outbox (changes done "
+                                          "longer ago than the outbox keeps them are pruned)"}, status_code=404)
+        return JSONResponse(booking_json(uid, items))
+
+    def guarded(handler):
+        """`handler` behind the Bearer token of service.api_token_env (when one is configured)."""
+        async def checked(request: Request) -> Response:
+            return service.token.refusal(request) or await handler(request)
+        return checked
+
+    def health() -> tuple[int, dict[str, Any]]:
         try:
-            counts = await run_in_threadpool(service.intake.counts)
-        except Exception as exc:
-            return JSONResponse({"status": "unhealthy", "outbox": f"not readable: {exc}"}, status_code=503)
-        alive = service.worker_alive or not manage_lifecycle
-        body = {"status": "ok" if alive else "unhealthy", "worker": "running" if alive else "stopped",
-                "pending": counts.get("pending", 0), "failed": counts.get("failed", 0),
-                "last_worker_error": service.worker.last_error}
-        return JSONResponse(body, status_code=200 if alive else 503)
+            counts = service.intake.counts()
+            causes = service.health_causes()
+        except Exception as exc:  # the outbox cannot even be read
+            return 503, {"status": "unhealthy", "causes": [f"outbox_unreadable: {exc}"]}
+        if not manage_lifecycle:  # a test drives the worker itself: no thread to be alive
+            causes = [c for c in causes if not c.startswith("worker_stopped:")]
+        return (503 if causes else 200), {
+            "status": "unhealthy" if causes else "ok", "causes": causes,
+            "worker": "running" if service.worker_alive or not manage_lifecycle else "stopped",
+            "pending": counts.get("pending", 0), "failed": counts.get("failed", 0),
+            "last_worker_error": service.worker.last_error,
+            "salesforce_failing_since": service.salesforce.failing_since.isoformat()
+            if service.salesforce.failing_since else None,
+        }
+
+    async def healthz(request: Request) -> Response:
+        status, body = await run_in_threadpool(health)
+        return JSONResponse(body, status_code=status)
 
     async def metrics(request: Request) -> Response:
         return Response(await run_in_threadpool(service.metrics.exposition), media_type=CONTENT_TYPE_LATEST)
@@ -285,8 +369,10 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
 
     return Starlette(routes=[
         Route("/webhooks/{source}", webhook, methods=["POST"]),
-        Route("/owner", owner, methods=["GET"]),
-        Route("/status", status, methods=["GET"]),
+        Route("/owner", guarded(owner), methods=["GET"]),
+        Route("/status", guarded(status), methods=["GET"]),
+        Route("/status.json", guarded(status_as_json), methods=["GET"]),
+        Route("/bookings/{uid}", guarded(booking), methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/metrics", metrics, methods=["GET"]),
+        Route("/metrics", guarded(metrics), methods=["GET"]),
     ], lifespan=lifespan)

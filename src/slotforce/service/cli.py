@@ -45,7 +45,10 @@ def _connect(config):
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-def serve(config: str | None, host: str, port: int, log_level: str) -> None:
+@click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]),
+              help="text lines, or one JSON object per line (fields at the top level) for a log pipeline.")
+@click.option("--log-pii", is_flag=True, help="Keep email addresses in the log (replaced by <email> otherwise).")
+def serve(config: str | None, host: str, port: int, log_level: str, log_format: str, log_pii: bool) -> None:
     """Receive webhooks, sync them to Salesforce, answer owner lookups, show /status.
 
     POST /webhooks/{calcom|calendly|api} answers 202 once the delivery is stored. A worker in
@@ -55,18 +58,29 @@ def serve(config: str | None, host: str, port: int, log_level: str) -> None:
     """
     import uvicorn
 
+    from slotforce.service.access import open_pages_warning
     from slotforce.service.app import Service, build_app
     from slotforce.store import StoreError
 
+    from slotforce.service.logs import configure
+
     cfg = _config(config)
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure(log_level, log_format, log_pii)
     try:
         service = Service(cfg)
     except StoreError as err:
         raise click.ClickException(str(err)) from err
+    refused = service.intake.write_problem()
+    if refused is not None and refused.cause == "read_only":
+        # It will not fix itself, and every webhook would be answered 503: say so now, not per request.
+        raise click.ClickException(f"not starting: {refused}")
+    if refused is not None:  # a full disk or a held lock may clear; /healthz answers 503 meanwhile
+        logging.getLogger("slotforce.service").error("starting, but %s", refused)
+    if (open_pages := open_pages_warning(service.token, host)) is not None:
+        logging.getLogger("slotforce.service").warning("%s", open_pages)
     click.echo(f"slotforce: serving on http://{host}:{port} (status page /status, config {cfg.path})", err=True)
     server = _graceful_server(uvicorn.Config(build_app(service), host=host, port=port, log_level=log_level,
-                                             access_log=log_level == "debug", lifespan="on",
+                                             access_log=log_level == "debug", lifespan="on", log_config=None,
                                              timeout_graceful_shutdown=30))
     server.run()
     if not server.started:

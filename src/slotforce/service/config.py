@@ -1,7 +1,8 @@
 """slotforce.yml as the service reads it: the engine's Settings plus the keys only the service uses.
 
 The engine's `Settings` model refuses unknown keys, and it does not know `links:` (the hourly link
-sync the service runs) or `outbox:` (leases, timeouts, backoff: `slotforce.store.timing`). So the
+sync the service runs), `outbox:` (leases, timeouts, backoff: `slotforce.store.timing`) or
+`service:` (the HTTP service's own options: access token, health thresholds). So the
 service takes those out, validates each with its own small model, and hands the rest to `slotforce.sync.settings.parse_settings` unchanged. Relative paths in the
 file (the local org's state dir, the links file, the store) are relative to slotforce.yml's folder,
 so the commands behave the same from any working directory.
@@ -22,7 +23,7 @@ from slotforce.sync import Settings, SettingsError, parse_settings, read_config_
 from slotforce.yamlfile import config_path, validation_problems
 
 # Keys of slotforce.yml that belong to the service, not to the engine's Settings model.
-SERVICE_KEYS = ("links", "outbox")
+SERVICE_KEYS = ("links", "outbox", "service")
 
 
 class LinksSchedule(BaseModel):
@@ -61,6 +62,17 @@ class LinksSchedule(BaseModel):
         return LinkApi(self.tool, self.token_env or "", base_url=self.base_url, booking_site=self.booking_site)
 
 
+class ServiceOptions(BaseModel):
+    """`service: {api_token_env: NAME, salesforce_failing_seconds: 300}`: the HTTP service's own options."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The env var holding the Bearer token /status, /status.json, /metrics, /owner, /bookings/{uid} need.
+    api_token_env: str | None = Field(default=None, min_length=1)
+    # /healthz turns 503 once every Salesforce call has failed for longer than this.
+    salesforce_failing_seconds: float = Field(default=300, gt=0)
+
+
 @dataclass(frozen=True)
 class ServiceConfig:
     path: Path  # slotforce.yml
@@ -68,6 +80,7 @@ class ServiceConfig:
     raw: dict[str, Any]  # the whole document, for parts that read their own keys (sources)
     links: LinksSchedule | None = None
     outbox: OutboxTiming = OutboxTiming()
+    service: ServiceOptions = ServiceOptions()
 
     @property
     def base_dir(self) -> Path:
@@ -118,6 +131,7 @@ def parse_service_config(raw: dict[str, Any], path: Path) -> ServiceConfig:
     problems: list[tuple[str, str]] = []
     links = _service_block(raw, "links", LinksSchedule, problems)
     outbox = _service_block(raw, "outbox", OutboxTiming, problems) or OutboxTiming()
+    service = _service_block(raw, "service", ServiceOptions, problems) or ServiceOptions()
     engine_raw = {k: v for k, v in raw.items() if k not in SERVICE_KEYS}
     try:
         settings = parse_settings(engine_raw, str(path))
@@ -125,7 +139,7 @@ def parse_service_config(raw: dict[str, Any], path: Path) -> ServiceConfig:
         raise SettingsError(str(path), problems + err.problems) from None
     if problems:
         raise SettingsError(str(path), problems)
-    return ServiceConfig(path=path, settings=settings, raw=raw, links=links, outbox=outbox)
+    return ServiceConfig(path=path, settings=settings, raw=raw, links=links, outbox=outbox, service=service)
 
 
 def load_service_config(option: str | os.PathLike[str] | None = None) -> ServiceConfig:

@@ -40,19 +40,33 @@ class CallGuard:
 
     `before_call(method, url)` may raise to stop the call before anything is sent (the worker's
     lease check raises `LeaseLost`, a `requests.RequestException` to the gateway's eyes).
+    `on_result(answered, detail)` hears how each call went: False when no answer came, or a 5xx, or
+    the session was refused (401): what an outage looks like from here (the service's health).
     """
 
     def __init__(self, request: Callable[..., requests.Response], timeout: float) -> None:
         self._request = request
         self.timeout = timeout
         self.before_call: Callable[[str, str], None] | None = None
+        self.on_result: Callable[[bool, str], None] | None = None
 
     def __call__(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         if self.before_call is not None:
             self.before_call(method, url)
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
-        return self._request(method, url, *args, **kwargs)
+        try:
+            response = self._request(method, url, *args, **kwargs)
+        except requests.RequestException as exc:
+            self._report(False, f"{method} {urlparse(url).path}: {type(exc).__name__}: {exc}")
+            raise
+        failed = response.status_code >= 500 or response.status_code == 401
+        self._report(not failed, f"{method} {urlparse(url).path}: HTTP {response.status_code}" if failed else "")
+        return response
+
+    def _report(self, answered: bool, detail: str) -> None:
+        if self.on_result is not None:
+            self.on_result(answered, detail)
 
 
 def call_guard(sf: Salesforce, timeout: float | None = None) -> CallGuard:

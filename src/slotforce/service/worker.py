@@ -217,7 +217,23 @@ class Worker:
         self.last_batch_at = datetime.now(timezone.utc)
         if self.metrics is not None:
             self.metrics.batch_done(report)
+        self._log(report, results)
         return report
+
+    @staticmethod
+    def _log(report: BatchReport, results: list[ItemResult]) -> None:
+        """One info line per batch, and a warning per change that failed for good (it will not be retried)."""
+        counts = {k: getattr(report, k) for k in ("leased", "processed", "skipped", "retried", "waiting",
+                                                   "abandoned", "failed")}
+        log.info("batch of %d: %s; %d API call(s) in %.2f s", report.leased,
+                 ", ".join(f"{n} {k}" for k, n in counts.items() if n and k != "leased") or "nothing finished",
+                 report.api_calls, report.seconds,
+                 extra={"event": "batch", **counts, "api_calls": report.api_calls, "seconds": round(report.seconds, 3)})
+        for r in results:
+            if r.kind == "failed":
+                log.warning("change %d failed permanently: %s%s (slotforce replay %d once fixed)", r.item_id,
+                            f"{r.code}: " if r.code else "", r.error, r.item_id,
+                            extra={"event": "failed", "item_id": r.item_id, "code": r.code, "error": r.error})
 
     def release(self, lease: Lease) -> None:
         """Give the lease's items back to the queue at once (they were not sent, or not recorded).

@@ -14,7 +14,7 @@ it raises `LinkApiError` (`TokenMissing` when the token variable is unset).
 from __future__ import annotations
 
 from slotforce.sources.delivery import (
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_ENV, SOURCES, options_for, parse, secrets_from_env,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_ENV, SOURCES, options_for, parse, secret_env_names, secrets_from_env,
 )
 from slotforce.sources.errors import WebhookRejected
 from slotforce.sources.intake import receive
@@ -22,9 +22,12 @@ from slotforce.sources.link_apis import LINK_APIS, LinkApi, pull_links
 from slotforce.sources.link_http import LinkApiError, TokenMissing
 from slotforce.sources.payload import ParsedChanges
 from slotforce.sources.pulled import PulledLinks
-from slotforce.sources.signatures import DEFAULT_REPLAY_WINDOW, sign_api, sign_calcom, sign_calendly
+from slotforce.sources.signatures import (
+    DEFAULT_API_REPLAY_WINDOW, DEFAULT_REPLAY_WINDOW, sign_api, sign_calcom, sign_calendly,
+)
 
 __all__ = [
+    "DEFAULT_API_REPLAY_WINDOW",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_REPLAY_WINDOW",
     "DEFAULT_SECRET_ENV",
@@ -40,6 +43,7 @@ __all__ = [
     "parse",
     "pull_links",
     "receive",
+    "secret_env_names",
     "secrets_from_env",
     "sign_api",
     "sign_calcom",

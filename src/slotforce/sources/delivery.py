@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from slotforce.sources import calcom, calendly, generic
 from slotforce.sources.errors import WebhookRejected
 from slotforce.sources.payload import ParsedChanges
-from slotforce.sources.signatures import DEFAULT_REPLAY_WINDOW
 
 SOURCES: dict[str, ModuleType] = {"calcom": calcom, "calendly": calendly, "api": generic}
 
@@ -28,16 +27,18 @@ DEFAULT_SECRET_ENV: dict[str, tuple[str, str]] = {
 }
 
 
-def secrets_from_env(sources: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
-    """Each source's secret, read from the env var its config names (`sources.calcom.secret_env`,
+def secret_env_names(sources: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The env var holding each source's secret: the one its config names (`sources.calcom.secret_env`,
     `sources.calendly.signing_key_env`, `sources.api.secret_env`) or the default name."""
-    environ = os.environ if environ is None else environ
     sources = sources or {}
-    result: dict[str, str | None] = {}
-    for source, (key, default_env) in DEFAULT_SECRET_ENV.items():
-        env_name = _setting(sources.get(source), key) or default_env
-        result[source] = environ.get(env_name) or None
-    return result
+    return {source: _setting(sources.get(source), key) or default_env
+            for source, (key, default_env) in DEFAULT_SECRET_ENV.items()}
+
+
+def secrets_from_env(sources: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """Each source's secret, read from the env var `secret_env_names` gives (None when unset or empty)."""
+    environ = os.environ if environ is None else environ
+    return {source: environ.get(env_name) or None for source, env_name in secret_env_names(sources).items()}
 
 
 def _setting(config: Any, key: str) -> Any:
@@ -49,7 +50,7 @@ def _setting(config: Any, key: str) -> Any:
 
 def options_for(source: str, sources: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """`parse` keyword options from slotforce.yml: `sources.<name>.max_body_bytes` (default 1 MiB)
-    and `sources.calendly.replay_window_seconds` (default 180), when the config has them."""
+    and `sources.<calendly|api>.replay_window_seconds` (default 180 and 300), when the config has them."""
     config = (sources or {}).get(source)
     options: dict[str, Any] = {}
     if (limit := _setting(config, "max_body_bytes")) is not None:
@@ -68,17 +69,19 @@ def parse(
     now: datetime | float | None = None,
     verify: bool = True,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    replay_window: timedelta = DEFAULT_REPLAY_WINDOW,
+    replay_window: timedelta | None = None,
 ) -> ParsedChanges:
     """Check and read one delivery. `verify=False` skips the signature check: only for trusted local
-    input such as files given to `slotforce ingest`, never for anything that came over the network."""
+    input such as files given to `slotforce ingest`, never for anything that came over the network.
+    `replay_window` left out is each timestamped source's own default (Calendly 180 s, api 300 s)."""
     adapter = SOURCES.get(source)
     if adapter is None:
         raise WebhookRejected(400, f"unknown webhook source {source!r}: expected one of {', '.join(SOURCES)}")
     if len(body) > max_body_bytes:
         raise WebhookRejected(413, f"{source} webhook: body is {len(body)} bytes, over the {max_body_bytes}-byte limit")
     if verify:
-        adapter.verify(body, headers, (secrets or {}).get(source), now=now, replay_window=replay_window)
+        window = {} if replay_window is None else {"replay_window": replay_window}
+        adapter.verify(body, headers, (secrets or {}).get(source), now=now, **window)
     try:
         document = json.loads(body)
     except RecursionError:

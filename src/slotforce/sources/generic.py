@@ -3,19 +3,23 @@
 For scheduling backends we have no adapter for. The published JSON Schema
 (`schemas/booking.schema.json`) is generated from the pydantic model by `sources/schema.py`, and a
 test keeps the committed file equal to it. `source` may be left out (it defaults to "api").
-Signed with `X-Slotforce-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`.
+Signed with `X-Slotforce-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "{t}.{raw body}">`; a
+signature older (or newer) than `sources.api.replay_window_seconds` (default 300) is refused, and
+several `v1=` may be sent while the secret rotates. The retired `X-Slotforce-Signature-256` (an HMAC
+of the body alone) is refused with a 401 naming the new header.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
 from slotforce.sources.errors import WebhookRejected, bad_payload
 from slotforce.sources.payload import ParsedChanges
-from slotforce.sources.signatures import verify_api
+from slotforce.sources.signatures import DEFAULT_API_REPLAY_WINDOW, verify_api
 from slotforce.sync import Action, BookingChange
 from slotforce.yamlfile import key_path
 
@@ -23,8 +27,9 @@ SOURCE = "api"
 MAX_CHANGES = 200  # one delivery, at most one worker batch
 
 
-def verify(body: bytes, headers: Mapping[str, str], secret: str | None, **_: Any) -> None:
-    verify_api(body, headers, secret)
+def verify(body: bytes, headers: Mapping[str, str], secret: str | None, *, now: datetime | float | None = None,
+           replay_window: timedelta = DEFAULT_API_REPLAY_WINDOW, **_: Any) -> None:
+    verify_api(body, headers, secret, now=now, replay_window=replay_window)
 
 
 def changes(document: Any) -> ParsedChanges:

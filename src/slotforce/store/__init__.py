@@ -9,7 +9,7 @@ from __future__ import annotations
 from slotforce.store.backends import open_store, sqlite_path
 from slotforce.store.backoff import Backoff
 from slotforce.store.config import ConfigNotUsable, open_configured_store, read_config
-from slotforce.store.errors import BadStoreUrl, ItemNotFound, LeaseLost, NotReplayable, StoreError
+from slotforce.store.errors import BadStoreUrl, ItemNotFound, LeaseLost, NotReplayable, OutboxUnwritable, StoreError
 from slotforce.store.models import (
     BUDGET_SPENT,
     REPEATABLE_ACTIONS,
@@ -48,6 +48,7 @@ __all__ = [
     "NotReplayable",
     "Outbox",
     "OutboxItem",
+    "OutboxUnwritable",
     "OutboxTiming",
     "Receipt",
     "State",

@@ -40,3 +40,25 @@ class LeaseLost(StoreError):
         )
         self.lease_id = lease_id
         self.held = held
+
+
+class OutboxUnwritable(StoreError):
+    """The outbox cannot write: its disk is full, its file is read-only, or it is locked too long.
+
+    Nothing of the failed transaction was stored. `cause` is one of CAUSES' keys; the service answers
+    503 with Retry-After, so the sender delivers again once the cause is fixed.
+    """
+
+    CAUSES = {
+        "disk_full": "the disk (or the database's size limit) is full: free space on its volume",
+        "read_only": "it is read-only: make the file, its -wal and -shm files and its folder writable by the "
+                     "user running slotforce (and the volume mounted read-write)",
+        "io_error": "the disk reported an I/O error: check the volume",
+        "locked": "another process holds its write lock for too long: stop the stuck process (another "
+                  "`slotforce sync`, a backup holding a transaction)",
+    }
+
+    def __init__(self, path: str, cause: str, detail: str) -> None:
+        super().__init__(f"the outbox {path} cannot store anything: {self.CAUSES[cause]} (SQLite: {detail})")
+        self.path = path
+        self.cause = cause

@@ -20,6 +20,8 @@ Rules every backend keeps:
   `max_attempts` times is failed, so a payload that kills the worker cannot stall the queue.
 - `renew` extends a lease before each Salesforce call; it fails with `LeaseLost` once any item has
   gone to another worker, and the worker then stops writing that batch.
+- A transaction the storage refuses (disk full, read-only file, lock held too long) raises
+  `OutboxUnwritable` and leaves nothing behind; `write_problem` says whether writing works now.
 - A `wait` result (the API budget is spent) puts the item back at its time without counting the
   attempt: waiting for the budget never turns into a permanent failure.
 """
@@ -31,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from slotforce.store.errors import OutboxUnwritable
 from slotforce.store.models import (
     BudgetWait,
     Delivery,
@@ -167,6 +170,13 @@ class Outbox(abc.ABC):
     def prune(self, older_than: timedelta, *, now: datetime | None = None) -> int:
         """Delete done items (with their traces and raw deliveries) last changed before now - older_than;
         failed and parked items are kept whatever their age. Returns how many items went."""
+
+    @abc.abstractmethod
+    def write_problem(self) -> OutboxUnwritable | None:
+        """Why the outbox cannot write now (a probe write, rolled back, or the last write's failure), or None.
+
+        Answers a question and changes nothing: the probe's transaction is always rolled back.
+        """
 
     @abc.abstractmethod
     def close(self) -> None: ...

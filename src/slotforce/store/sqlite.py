@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import contextlib
 import random
+import shutil
 import sqlite3
 import threading
 import time
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from slotforce.store.backoff import Backoff
-from slotforce.store.errors import ItemNotFound, LeaseLost, NotReplayable, StoreError
+from slotforce.store.errors import ItemNotFound, LeaseLost, NotReplayable, OutboxUnwritable, StoreError
 from slotforce.store.models import (
     BUDGET_SPENT,
     REPEATABLE_ACTIONS,
@@ -131,6 +133,17 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
 
 
+# SQLite primary result codes meaning "the storage refuses to write", not "this statement is wrong".
+_UNWRITABLE = {sqlite3.SQLITE_FULL: "disk_full", sqlite3.SQLITE_READONLY: "read_only",
+               sqlite3.SQLITE_CANTOPEN: "read_only", sqlite3.SQLITE_IOERR: "io_error",
+               sqlite3.SQLITE_BUSY: "locked", sqlite3.SQLITE_LOCKED: "locked"}
+# A delivery may be up to 1 MiB (sources' default body limit): with less free space the next may not fit.
+MIN_FREE_BYTES = 1024 * 1024
+# How long a refused write keeps `write_problem` answering even when the probe passes: the probe writes
+# little and rolls back, so a full disk may only show when a real delivery is written.
+RECENT_FAILURE_SECONDS = 60.0
+
+
 class SqliteOutbox(Outbox):
     """`SqliteOutbox(path)`; `path` may be ":memory:" for throwaway use (no WAL there)."""
 
@@ -147,6 +160,7 @@ class SqliteOutbox(Outbox):
         self.create_wait = create_wait
         self.backoff = backoff
         self._rng = rng or random.Random()
+        self._last_failure: tuple[OutboxUnwritable, float] | None = None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -155,6 +169,16 @@ class SqliteOutbox(Outbox):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the outbox database {self.path}: {exc}") from exc
         self._lock = threading.RLock()
+        try:
+            self._open(busy_timeout)
+        except sqlite3.Error as exc:  # a read-only file fails here, before any delivery is taken
+            self._db.close()
+            raise self._unwritable(exc) or StoreError(f"cannot open the outbox database {self.path}: {exc}") from exc
+        except StoreError:
+            self._db.close()
+            raise
+
+    def _open(self, busy_timeout: timedelta) -> None:
         self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout.total_seconds() * 1000)}")
         if self.path != ":memory:":
             mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -193,15 +217,55 @@ class SqliteOutbox(Outbox):
     # -- plumbing -------------------------------------------------------------------------------
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One BEGIN IMMEDIATE transaction; a refusal of the storage becomes OutboxUnwritable."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._rollback()
+                    raise
+            except sqlite3.Error as exc:
+                problem = self._unwritable(exc)
+                if problem is None:
+                    raise
+                self._last_failure = (problem, time.monotonic())
+                raise problem from exc
+            self._last_failure = None
+
+    def _rollback(self) -> None:
+        # SQLite has already rolled back after SQLITE_FULL and some I/O errors; a second ROLLBACK
+        # would raise and hide the error that matters.
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
-                raise
-            else:
-                self._db.execute("COMMIT")
+
+    def _unwritable(self, exc: sqlite3.Error) -> OutboxUnwritable | None:
+        cause = _UNWRITABLE.get((getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF)
+        return OutboxUnwritable(self.path, cause, str(exc)) if cause else None
+
+    def write_problem(self) -> OutboxUnwritable | None:
+        if self._last_failure and time.monotonic() - self._last_failure[1] < RECENT_FAILURE_SECONDS:
+            return self._last_failure[0]
+        if self.path != ":memory:" and shutil.disk_usage(Path(self.path).parent).free < MIN_FREE_BYTES:
+            return OutboxUnwritable(self.path, "disk_full", f"less than {MIN_FREE_BYTES} bytes free on its volume")
+        with self._lock:
+            try:
+                # Needs new pages as a delivery would (a full database fails here), then leaves nothing.
+                self._db.execute("BEGIN IMMEDIATE")
+                page = self._db.execute("PRAGMA page_size").fetchone()[0]
+                self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('write_probe', zeroblob(?))",
+                                 (2 * page,))
+            except sqlite3.Error as exc:
+                problem = self._unwritable(exc)
+                if problem is None:
+                    raise
+                return problem
+            finally:
+                self._rollback()
+        return None
 
     def journal_mode(self) -> str:
         with self._lock:
