@@ -38,7 +38,8 @@ from simple_salesforce import Salesforce
 from slotforce.service.connect import call_guard
 from slotforce.store import BUDGET_SPENT, DEFAULT_BATCH, ItemResult, Lease, LeaseLost, Outbox, OutboxTiming
 from slotforce.sync import (
-    BookingChange, DroppedFieldsReport, Outcome, OutcomeStatus, SalesforceCallError, Settings, SyncEngine,
+    BookingChange, DroppedFieldsReport, Outcome, OutcomeStatus, SalesforceCallError, Settings, SoqlValueError,
+    SyncEngine,
 )
 
 log = logging.getLogger("slotforce.worker")
@@ -270,38 +271,58 @@ class Worker:
         items, results = self._changes(lease)
         if not items:
             return results
-        changes = [c for _, c in items]
+        return results + self._send(items)
+
+    def _send(self, items: list[tuple[int, BookingChange]]) -> list[ItemResult]:
+        """Sync `items` as one batch. A batch that fails as a whole for a reason of its own (not an
+        outage, not the API budget) is split in halves, down to the change that causes it, so that
+        change fails alone with its own reason and the rest go on in the same run."""
         try:
-            outcomes = self.engine.sync(changes)
+            outcomes = self.engine.sync([c for _, c in items])
         except SalesforceCallError as err:
             if self._lease_lost is not None:
-                return results  # not sent; the caller abandons the batch
+                return []  # not sent; the caller abandons the batch
             self.last_error = str(err)
             code = err.errors[0].code if err.errors else f"HTTP_{err.status}"
             if code == BUDGET_SPENT:
                 retry_at = self._wait_for_budget(str(err))
-                return results + [ItemResult.wait(i, str(err), code, retry_at=retry_at) for i, _ in items]
+                return [ItemResult.wait(i, str(err), code, retry_at=retry_at) for i, _ in items]
             if err.transient:
                 self._engine = None  # expired session or outage: reconnect on the next batch
-            return results + [ItemResult.transient_or_failed(i, str(err), code, transient=err.transient) for i, _ in items]
-        except Exception as err:  # a bug or an unreachable org: retry with backoff, never lose the items
-            log.exception("sync of %d change(s) failed", len(items))
+            elif len(items) > 1:
+                return self._split(items, f"{code}: {err}")
+            return [ItemResult.transient_or_failed(i, str(err), code, transient=err.transient) for i, _ in items]
+        except Exception as err:  # a bug, or one change the engine cannot handle: never lose the items
+            if self._lease_lost is not None:
+                return []
+            if len(items) > 1:
+                return self._split(items, f"{type(err).__name__}: {err}")
+            if isinstance(err, SoqlValueError):  # a value no query can carry: retrying cannot help
+                return [ItemResult.failed(i, f"this change cannot be sent: {err}", "INVALID_VALUE") for i, _ in items]
+            log.exception("sync of change %d failed", items[0][0])
             self.last_error = f"{type(err).__name__}: {err}"
             self._engine = None
-            return results + [ItemResult.retry(i, self.last_error, "WORKER_ERROR") for i, _ in items]
+            return [ItemResult.retry(i, self.last_error, "WORKER_ERROR") for i, _ in items]
         by_key = {o.action_key: o for o in outcomes}
         budget_retry_at = None
         if any(o.error_code == BUDGET_SPENT for o in outcomes):
             budget_retry_at = self._wait_for_budget(next(o.error for o in outcomes if o.error_code == BUDGET_SPENT) or "")
+        if budget_retry_at is None:
+            self.last_error = None
+        results = []
         for item_id, change in items:
             o = by_key.get(change.action_key)
             if o is None:
                 results.append(ItemResult.retry(item_id, "the engine returned no outcome for this change", "NO_OUTCOME"))
             else:
                 results.append(item_result(item_id, o, budget_retry_at))
-        if budget_retry_at is None:
-            self.last_error = None
         return results
+
+    def _split(self, items: list[tuple[int, BookingChange]], why: str) -> list[ItemResult]:
+        half = len(items) // 2
+        log.warning("a batch of %d failed as a whole (%s); sending it in halves to find the change that "
+                    "causes it", len(items), why, extra={"event": "batch_split", "changes": len(items)})
+        return self._send(items[:half]) + self._send(items[half:])
 
     def _wait_for_budget(self, error: str) -> datetime:
         """The org's daily API budget is spent: lease nothing until the next probe time."""

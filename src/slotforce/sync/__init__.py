@@ -21,6 +21,7 @@ from slotforce.sync.engine import SyncEngine, owner_for, sync_batch
 from slotforce.sync.gateway import Gateway, SalesforceCallError
 from slotforce.sync.links import LinkSyncError, LinksFileError, SchedulingLink, load_links, sync_links
 from slotforce.sync.outcome import DroppedFieldsReport, ErrorSink, Outcome, OutcomeStatus
+from slotforce.sync.soql import SoqlValueError
 from slotforce.sync.settings import (
     SalesforceSettings, Settings, SettingsError, check_config, load_settings, parse_settings, read_config_yaml,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "SalesforceSettings",
     "SchedulingLink",
     "Settings",
+    "SoqlValueError",
     "SettingsError",
     "SyncEngine",
     "Trace",

@@ -178,6 +178,22 @@ def test_fault_path_catches_the_error_and_the_save_succeeds(forg):
     assert "LastName" in row["Error__c"]
 
 
+def test_one_bad_record_fails_its_own_interview_only(forg):
+    # Create Records saves partially (Salesforce, Spring '20): the other interviews' records are saved
+    forg.deploy(FAULT_PATH.replace(
+        "<inputAssignments><field>Email</field>",
+        "<inputAssignments><field>LastName</field><value><elementReference>$Record.Email__c</elementReference>"
+        "</value></inputAssignments>\n        <inputAssignments><field>Email</field>"))
+    forg.save("insert", "Booking__c", [{"Email__c": "ann@example.com"}, {"Email__c": None}, {"Email__c": "bob@example.com"},
+                                       {"Email__c": "cy@example.com"}])
+    rows = forg.query("SELECT Email__c, Status__c, Error__c FROM Booking__c ORDER BY Name")
+    assert [(r["Email__c"], r["Status__c"]) for r in rows] == [
+        ("ann@example.com", "Processed"), (None, "Failed"), ("bob@example.com", "Processed"), ("cy@example.com", "Processed")]
+    assert "REQUIRED_FIELD_MISSING" in rows[1]["Error__c"]
+    assert sorted(c["Email"] for c in forg.query("SELECT Email FROM Contact")) == [
+        "ann@example.com", "bob@example.com", "cy@example.com"]
+
+
 def test_unhandled_fault_fails_the_save_naming_flow_and_element(forg):
     forg.deploy(FAULT_PATH.replace(
         "<faultConnector><targetReference>Record_Error</targetReference></faultConnector>", ""))

@@ -257,43 +257,56 @@ class FlowRuntime:
         return out
 
     def _dml(self, access: OrgAccess, element: Element, op: str, requests: list[Request]) -> list:
-        sobject = next((r.sobject for r in requests if r.sobject), "")
+        """The element visit's DML. Create Records and Update Records save partially (Salesforce,
+        Spring '20 "Save Successful Record Changes in a Batch from Failed Actions"): a statement that
+        fails is tried again in halves, so one interview's bad record fails that interview only and
+        the others' records are saved (each try a statement, as the org counts them). Delete Records
+        is all or nothing."""
         try:
-            if op == "create":
-                batch = [rec for r in requests for rec in r.records]
-                if not batch:
-                    return [[] for _ in requests]
-                access.limits.charge_dml(len(batch))
-                ids = access.insert(sobject, batch)
-                out, pos = [], 0
-                for r in requests:
-                    out.append(ids[pos:pos + len(r.records)])
-                    pos += len(r.records)
-                return out
-            if op == "update":
-                merged: dict[str, dict] = {}
-                for r in requests:
-                    for rec in r.records:
-                        merged.setdefault(rec["Id"][:15], {}).update(rec)
-                if merged:
-                    access.limits.charge_dml(len(merged))
-                    access.update(sobject, list(merged.values()))
-                return [None for _ in requests]
-            if op == "delete":
-                ids = list(dict.fromkeys(i for r in requests for i in r.ids))
-                if ids:
-                    if not sobject:
-                        obj = access.schema.by_prefix(ids[0])
-                        sobject = obj.name if obj else ""
-                    access.limits.charge_dml(len(ids))
-                    access.delete(sobject, ids)
-                return [None for _ in requests]
+            return self._dml_all(access, op, requests)
         except LimitExceeded:
             raise
         except SalesforceError as exc:
             if getattr(exc, "limit", False):
                 raise
-            return [Fault(_fault_text(op, exc)) for _ in requests]
+            if op == "delete" or len(requests) == 1:
+                return [Fault(_fault_text(op, exc)) for _ in requests]
+        half = len(requests) // 2
+        return self._dml(access, element, op, requests[:half]) + self._dml(access, element, op, requests[half:])
+
+    @staticmethod
+    def _dml_all(access: OrgAccess, op: str, requests: list[Request]) -> list:
+        """One combined DML statement for the element visit; any error fails all of it."""
+        sobject = next((r.sobject for r in requests if r.sobject), "")
+        if op == "create":
+            batch = [rec for r in requests for rec in r.records]
+            if not batch:
+                return [[] for _ in requests]
+            access.limits.charge_dml(len(batch))
+            ids = access.insert(sobject, batch)
+            out, pos = [], 0
+            for r in requests:
+                out.append(ids[pos:pos + len(r.records)])
+                pos += len(r.records)
+            return out
+        if op == "update":
+            merged: dict[str, dict] = {}
+            for r in requests:
+                for rec in r.records:
+                    merged.setdefault(rec["Id"][:15], {}).update(rec)
+            if merged:
+                access.limits.charge_dml(len(merged))
+                access.update(sobject, list(merged.values()))
+            return [None for _ in requests]
+        if op == "delete":
+            ids = list(dict.fromkeys(i for r in requests for i in r.ids))
+            if ids:
+                if not sobject:
+                    obj = access.schema.by_prefix(ids[0])
+                    sobject = obj.name if obj else ""
+                access.limits.charge_dml(len(ids))
+                access.delete(sobject, ids)
+            return [None for _ in requests]
         raise AssertionError(op)  # pragma: no cover
 
     def _subflow(self, access: OrgAccess, flow: Flow, element, requests: list[Request]) -> list:
