@@ -166,6 +166,7 @@ class Service:
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Stop taking batches; wait for the batch in hand to be finished; close the stores."""
         self._stop.set()
+        self.worker.notify()  # out of its wait between batches
         deadline = time.monotonic() + grace
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
@@ -184,8 +185,11 @@ class Service:
     # -- the work behind the routes -------------------------------------------------------------
 
     def receive(self, source: str, body: bytes, headers: dict[str, str]):
-        return receive(self.intake, source, body, headers, secrets=self.secrets,
-                       **options_for(source, self.config.sources))
+        receipt = receive(self.intake, source, body, headers, secrets=self.secrets,
+                          **options_for(source, self.config.sources))
+        if receipt.item_ids and len(receipt.duplicate_item_ids) < len(receipt.item_ids):
+            self.worker.notify()  # stored: an idle worker sends it now, not at the next flush
+        return receipt
 
     def body_limit(self, source: str) -> int:
         return options_for(source, self.config.sources).get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)

@@ -136,6 +136,9 @@ class Worker:
         self.budget_wait_until: datetime | None = None  # no leasing before this: the API budget was spent
         self.last_batch_at: datetime | None = None
         self.last_error: str | None = None
+        # Set when a change is stored (or to stop): an idle worker sends it at once instead of at the
+        # next flush; what arrives while a batch is in flight goes in the next batch.
+        self.wake = threading.Event()
 
     # -- engine -----------------------------------------------------------------------------------
 
@@ -348,10 +351,16 @@ class Worker:
                 break
         return total
 
+    def notify(self) -> None:
+        """A change was stored: wake an idle worker."""
+        self.wake.set()
+
     def run(self, stop: threading.Event, interval: float = FLUSH_INTERVAL) -> None:
-        """Serve until `stop` is set; the batch in hand is always finished before returning."""
+        """Serve until `stop` is set; the batch in hand is always finished before returning.
+        Between batches the worker waits up to `interval`, or until `notify()` (adaptive flushing)."""
         failures = 0
         while not stop.is_set():
+            self.wake.clear()  # before the pass: a change stored during it wakes the next wait at once
             try:
                 report = self.run_once()
                 failures = 0
@@ -362,5 +371,5 @@ class Worker:
                 log.error("worker pass failed (%s); trying again in %.0f s", self.last_error, wait)
                 stop.wait(wait)
                 continue
-            if report.leased < self.batch_size:  # a full batch means more is probably waiting
-                stop.wait(interval)
+            if report.leased < self.batch_size and not stop.is_set():  # a full batch: more is waiting
+                self.wake.wait(interval)
