@@ -21,7 +21,7 @@ from slotforce.localorg.errors import (
     NumberOutsideValidRange, SalesforceError,
 )
 from slotforce.localorg.schema import Field, Schema, SObject
-from slotforce.localorg.soql import dates
+from slotforce.localorg.soql import dates, logic
 from slotforce.localorg.soql import nodes as n
 from slotforce.localorg.soql.parser import located
 from slotforce.localorg.store import to_18
@@ -31,6 +31,7 @@ from slotforce.localorg.values import DOUBLE_TYPES, ID_TYPES, NUMBER_TYPES, TEXT
 NAME_ENTITY_FIELDS = ("Id", "Name", "Type", "Alias", "Email", "FirstName", "LastName", "IsActive",
                       "Title", "Phone", "Username", "UserRoleId", "ProfileId", "RecordTypeId")
 MAX_OFFSET = 2000
+MAX_NUMBER = 10**18  # number fields hold at most 18 digits
 _SOQL_TYPE_NAMES = {"int": "integer", "double": "double", "currency": "double", "percent": "double",
                     "boolean": "boolean", "date": "date", "datetime": "dateTime", "id": "id",
                     "reference": "id", "time": "time"}
@@ -123,12 +124,18 @@ class _Join:
 
 
 class _Params:
+    """Named SQL parameters; a value used twice is bound once (SQLite allows 32,766 per statement)."""
+
     def __init__(self) -> None:
         self.values: dict = {}
+        self._names: dict = {}
 
     def add(self, value) -> str:
-        name = f"p{len(self.values)}"
-        self.values[name] = value
+        key = (type(value), value)
+        name = self._names.get(key)
+        if name is None:
+            name = self._names[key] = f"p{len(self.values)}"
+            self.values[name] = value
         return f":{name}"
 
 
@@ -611,13 +618,23 @@ class _Scope:
             raise self.err(InvalidField, expr.pos, f"field '{expr.text}' can not be filtered in a query call")
         return _Operand(sql, f, expr.text, expr.pos)
 
-    def condition(self, cond, *, having: bool = False, in_or: bool = False) -> str:
-        if isinstance(cond, n.And):
-            return "(" + " AND ".join(self.condition(c, having=having, in_or=in_or) for c in cond.items) + ")"
-        if isinstance(cond, n.Or):
-            return "(" + " OR ".join(self.condition(c, having=having, in_or=True) for c in cond.items) + ")"
-        if isinstance(cond, n.Not):
-            return f"NOT COALESCE({self.condition(cond.item, having=having, in_or=in_or)}, 0)"
+    def condition(self, cond, *, having: bool = False) -> str:
+        """SQL for a WHERE or HAVING condition (logic.py bounds its depth)."""
+        def leaf(pred, in_or: bool) -> str:
+            return self._predicate(pred, having=having, in_or=in_or)
+
+        def mergeable(ref: n.FieldRef) -> bool:
+            return self.resolve(ref)[1].type != "multipicklist"
+
+        try:
+            return logic.compile_condition(cond, leaf, mergeable)
+        except logic.TooDeep as e:
+            raise self.err(NotImplementedByLocalOrg, e.pos,
+                           "Conditions nested this deeply (AND inside OR inside AND ...) are not "
+                           "supported by the local org: its SQL would nest more than "
+                           f"{logic.MAX_SQL_DEPTH} levels; flatten the condition.") from None
+
+    def _predicate(self, cond, *, having: bool, in_or: bool) -> str:
         if isinstance(cond, n.InSubquery):
             if having:
                 raise self.err(MalformedQuery, cond.pos, "Semi join sub-selects are not allowed in HAVING.")
@@ -670,6 +687,10 @@ class _Scope:
         if t in NUMBER_TYPES:
             if not (isinstance(value, n.Literal) and value.kind in ("int", "decimal")):
                 raise self._type_error(op, value)
+            if not abs(value.value) < MAX_NUMBER:  # also NaN/inf from a huge decimal
+                raise self.err(NumberOutsideValidRange, value.pos,
+                               f"Number outside the valid range for field '{op.text}': Salesforce numbers "
+                               f"have at most 18 digits")
             return value.value
         if t == "date":
             if not (isinstance(value, n.DateValue) and value.kind == "date"):

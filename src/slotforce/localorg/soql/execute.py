@@ -6,6 +6,7 @@ import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 
+from slotforce.localorg.errors import NotImplementedByLocalOrg
 from slotforce.localorg.schema import Schema
 from slotforce.localorg.soql import functions, nodes
 from slotforce.localorg.soql.compiler import ChildOut, FieldOut, ParentOut, Plan, compile_query
@@ -33,16 +34,40 @@ def execute_query(conn: sqlite3.Connection, schema: Schema, soql: str | nodes.Qu
     errors.py (MalformedQuery, InvalidField, InvalidType, InvalidQueryFilterOperator,
     NotImplementedByLocalOrg) with Salesforce's messages.
     """
-    if isinstance(soql, nodes.Query):  # built in code (the Flow runtime): no text to quote in errors
-        query, soql = soql, ""
-    else:
-        query = parse(soql)
-    plan = compile_query(schema, soql, query, include_deleted=include_deleted, today=today, tz=tz)
+    try:
+        if isinstance(soql, nodes.Query):  # built in code (the Flow runtime): no text to quote in errors
+            query, soql = soql, ""
+        else:
+            query = parse(soql)
+        plan = compile_query(schema, soql, query, include_deleted=include_deleted, today=today, tz=tz)
+    except RecursionError:  # the parser and logic.py bound nesting; this is the last guard
+        raise _too_complex("it nests too deeply") from None
     return run_plan(conn, schema, plan, api_version=api_version)
+
+
+# SQLite's own limits (depth of parentheses and expressions, number of parameters): the compiler
+# stays within them (logic.py), so reaching one means a query shape it did not foresee.
+_SQLITE_LIMITS = ("parser stack overflow", "Expression tree is too large", "too many SQL variables",
+                  "too many terms", "too many columns")
+
+
+def _too_complex(why: str) -> NotImplementedByLocalOrg:
+    return NotImplementedByLocalOrg(f"This query is too complex for the local org ({why}): "
+                                    f"split it into simpler queries.")
 
 
 def run_plan(conn: sqlite3.Connection, schema: Schema, plan: Plan, *,
              api_version: str = "62.0") -> QueryResult:
+    try:
+        return _run_plan(conn, schema, plan, api_version=api_version)
+    except sqlite3.OperationalError as e:
+        if not str(e).startswith(_SQLITE_LIMITS):
+            raise
+        raise _too_complex(f"SQLite: {e}") from None
+
+
+def _run_plan(conn: sqlite3.Connection, schema: Schema, plan: Plan, *,
+              api_version: str = "62.0") -> QueryResult:
     functions.register(conn, plan.tz)
     if plan.kind == "count":
         (count,) = conn.execute(plan.sql, plan.params).fetchone()
