@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from slotforce.localorg.errors import NotImplementedByLocalOrg
 from slotforce.localorg.schema import Schema
 from slotforce.localorg.soql import functions, nodes
-from slotforce.localorg.soql.compiler import ChildOut, FieldOut, ParentOut, Plan, compile_query
+from slotforce.localorg.soql.compiler import ChildOut, FieldOut, Plan, TypeofOut, compile_query
 from slotforce.localorg.soql.parser import parse
 
 # SQLite's default limit on host parameters is 32766; stay far below it per child batch.
@@ -26,11 +26,12 @@ class QueryResult:
 
 def execute_query(conn: sqlite3.Connection, schema: Schema, soql: str | nodes.Query, *,
                   include_deleted: bool = False, api_version: str = "62.0",
-                  today: dt.date | None = None, tz: dt.tzinfo | None = None) -> QueryResult:
+                  today: dt.date | None = None, tz: dt.tzinfo | None = None,
+                  user_id: str | None = None) -> QueryResult:
     """Run `soql` (text, or a nodes.Query built in code) against `conn` (tables per schema.py).
 
     `include_deleted` is queryAll. `today`/`tz` pin what date literals mean (tests; the default
-    is now in the org time zone, see dates.py). Raises the SalesforceError subclasses of
+    is now in the org time zone, see dates.py); `user_id` is the running user (USING SCOPE mine). Raises the SalesforceError subclasses of
     errors.py (MalformedQuery, InvalidField, InvalidType, InvalidQueryFilterOperator,
     NotImplementedByLocalOrg) with Salesforce's messages.
     """
@@ -39,7 +40,8 @@ def execute_query(conn: sqlite3.Connection, schema: Schema, soql: str | nodes.Qu
             query, soql = soql, ""
         else:
             query = parse(soql)
-        plan = compile_query(schema, soql, query, include_deleted=include_deleted, today=today, tz=tz)
+        plan = compile_query(schema, soql, query, include_deleted=include_deleted, today=today, tz=tz,
+                             user_id=user_id)
     except RecursionError:  # the parser and logic.py bound nesting; this is the last guard
         raise _too_complex("it nests too deeply") from None
     return run_plan(conn, schema, plan, api_version=api_version)
@@ -108,10 +110,12 @@ class _Shaper:
             if isinstance(item, FieldOut):
                 target[item.key] = item.convert(row[item.index])
                 continue
-            assert isinstance(item, ParentOut)
             parent_id = row[item.id_index]
             if parent_id is None:
                 target[item.key] = None
+                continue
+            if isinstance(item, TypeofOut):
+                target[item.key] = self._typeof(item, parent_id, row)
                 continue
             type_name = item.type_name
             if type_name is None:
@@ -120,6 +124,14 @@ class _Shaper:
             parent = {"attributes": self.attributes(type_name, parent_id)}
             self._fill(parent, item.items, row)
             target[item.key] = parent
+
+
+    def _typeof(self, item: TypeofOut, parent_id: str, row) -> dict:
+        sobject = self.schema.by_prefix(parent_id)
+        type_name = sobject.name if sobject else "Name"
+        parent = {"attributes": self.attributes(type_name, parent_id)}
+        self._fill(parent, item.branches.get(type_name, item.otherwise), row)
+        return parent
 
 
 def _attach_children(conn, shaper: _Shaper, child: ChildOut, records: list[dict], ids: list[str]) -> None:

@@ -136,7 +136,7 @@ class _ToNodes(Transformer_NonRecursive):
             kind, payload = item
             parts[kind] = payload
         select = parts["select"]
-        sobject, sobject_pos, sobject_alias = parts["from"]
+        sobject, sobject_pos, sobject_alias, parent_prefix = parts["from"]
         aggregate = "group_by" in parts or any(isinstance(i, n.SelectFunction) for i in select)
         for item in select:
             # `SELECT Id FORM Account` reads FORM as an alias; Salesforce blames FORM, and so do we.
@@ -151,7 +151,7 @@ class _ToNodes(Transformer_NonRecursive):
             having=parts.get("having"), order_by=tuple(parts.get("order_by", ())),
             limit=parts.get("limit"), offset=parts.get("offset"),
             using_scope=parts.get("using"), with_clause=parts.get("with"),
-            for_clause=parts.get("for"),
+            for_clause=parts.get("for"), update_clause=parts.get("update"), parent_prefix=parent_prefix,
         )
 
     # --- clauses ---
@@ -172,13 +172,22 @@ class _ToNodes(Transformer_NonRecursive):
         return n.SelectSubquery(items[0])
 
     def typeof(self, items):
-        return n.SelectTypeof(items[1].value, _pos_of(items[0]))
+        whens, otherwise = [], ()
+        for i, item in enumerate(items):
+            if isinstance(item, Token) and item.type == "WHEN":
+                whens.append((items[i + 1].value, _pos_of(items[i + 1]), tuple(items[i + 3])))
+            elif isinstance(item, Token) and item.type == "ELSE":
+                otherwise = tuple(items[i + 1])
+        return n.SelectTypeof(items[1].value, _pos_of(items[0]), tuple(whens), otherwise)
 
     def field_list(self, items):
         return items
 
     def from_clause(self, items):
-        return ("from", (items[1].value, _pos_of(items[1]), items[2].value if items[2] else None))
+        first, child, alias = items[1], items[2], items[3]
+        if child is not None:  # FROM Account.Contacts
+            return ("from", (child.value, _pos_of(child), alias.value if alias else None, first.value))
+        return ("from", (first.value, _pos_of(first), alias.value if alias else None, None))
 
     def using_clause(self, items):
         return ("using", items[2].value)
@@ -221,6 +230,9 @@ class _ToNodes(Transformer_NonRecursive):
 
     def for_clause(self, items):
         return ("for", items[1].value.upper())
+
+    def update_clause(self, items):
+        return ("update", items[1].value.upper())
 
     # --- conditions ---
     def and_(self, items):
@@ -298,6 +310,12 @@ class _ToNodes(Transformer_NonRecursive):
         except ValueError:
             raise _Located(_pos_of(tok), f"invalid date: {tok.value}") from None
         return n.DateValue("date", value, _pos_of(tok))
+
+    def currency(self, items):
+        tok = items[0]
+        number = tok.value[3:]
+        value = int(number) if re.fullmatch(r"-?\d+", number) else float(number)
+        return n.Literal("currency", value, _pos_of(tok), currency=tok.value[:3].upper())
 
     def word(self, items):
         tok = items[0]
