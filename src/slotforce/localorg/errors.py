@@ -225,6 +225,15 @@ class RequestEntityTooLarge(SalesforceError):
     status = 413
 
 
+# A URI over 16,384 bytes is 414; URI and headers together over that, 431 (Salesforce help 000386264).
+class UriTooLong(SalesforceError):
+    error_code, status = "URI_TOO_LONG", 414
+
+
+class RequestHeaderFieldsTooLarge(SalesforceError):
+    error_code, status = "REQUEST_HEADER_FIELDS_TOO_LARGE", 431
+
+
 class UnknownException(SalesforceError):
     """A server error (500): a bug in the local org, or an injected fault."""
 

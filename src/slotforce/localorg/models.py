@@ -347,7 +347,7 @@ class Org:
         # Date literals (TODAY, LAST_N_DAYS:n) follow the org's clock, which tests may set.
         today = self.clock().astimezone(org_time_zone()).date()
         return execute_query(self.conn, self.schema, soql, include_deleted=include_deleted,
-                             api_version=api_version, today=today)
+                             api_version=api_version, today=today, user_id=self.user_id)
 
     # --- API budget and call statistics -----------------------------------------------------------
 

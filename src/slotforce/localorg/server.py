@@ -22,7 +22,7 @@ import time
 from slotforce.localorg.faults import Faults
 from slotforce.localorg.metadata import attach
 from slotforce.localorg.models import Org
-from slotforce.localorg.rest.app import build_app
+from slotforce.localorg.rest.app import MAX_HEAD_BYTES, build_app
 
 API_VERSION = "62.0"
 
@@ -173,7 +173,8 @@ class LocalOrg:
 
         config = uvicorn.Config(build_app(self.org, self.faults), ssl_certfile=str(self.server_pem),
                                 log_level="warning", access_log=False, lifespan="off", http="h11",
-                                timeout_keep_alive=30, timeout_graceful_shutdown=grace_seconds)
+                                timeout_keep_alive=30, timeout_graceful_shutdown=grace_seconds,
+                                h11_max_incomplete_event_size=MAX_HEAD_BYTES)  # app.py answers 414/431
         return uvicorn.Server(config)
 
     def start(self) -> LocalOrg:

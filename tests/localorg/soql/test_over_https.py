@@ -57,3 +57,23 @@ def test_query_all_sees_deleted_records(sf, booked):
     assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
     body = sf.query_all("SELECT Id, IsDeleted FROM Contact", include_deleted=True)
     assert body["records"][0]["IsDeleted"] is True
+
+
+def test_uri_over_16k_is_414_with_a_json_body(sf, local_org):
+    import requests
+    soql = "SELECT Id FROM Contact WHERE " + " OR ".join(f"Name = 'n{i:05}'" for i in range(1200))
+    url = f"{local_org.instance_url}/services/data/v62.0/query"
+    headers = {"Authorization": f"Bearer {local_org.access_token}"}
+    resp = requests.get(url, params={"q": soql}, headers=headers, verify=local_org.ca_bundle, timeout=30)
+    assert resp.status_code == 414
+    assert resp.json()[0]["errorCode"] == "URI_TOO_LONG"
+    big = dict(headers, **{"X-Padding": "x" * 17_000})
+    resp = requests.get(url, params={"q": "SELECT Id FROM Contact"}, headers=big, verify=local_org.ca_bundle,
+                        timeout=30)
+    assert resp.status_code == 431 and resp.json()[0]["errorCode"] == "REQUEST_HEADER_FIELDS_TOO_LARGE"
+    # The long query itself runs in a Composite body, as Salesforce advises.
+    body = sf.restful("composite", method="POST", json={"compositeRequest": [
+        {"method": "GET", "url": "/services/data/v62.0/query?q=" + requests.utils.quote(soql),
+         "referenceId": "q"}]})
+    assert body["compositeResponse"][0]["httpStatusCode"] == 200
+    assert body["compositeResponse"][0]["body"]["totalSize"] == 0

@@ -52,6 +52,10 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
                                    for v in VERSIONS])
 
     async def api(request: Request) -> Response:
+        too_long = _head_too_long(request.scope)
+        if too_long is not None:
+            resp = error_response(too_long, code_first=True)
+            return json_response(resp.status, resp.body)
         version = parse_version(request.path_params["version"])
         if version is None:
             resp = not_found()
@@ -114,6 +118,26 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
     ]
     app = Starlette(routes=routes)
     return FaultLayer(app, faults)
+
+
+# "In each REST call, the maximum length for the combined URI and headers is 16,384 bytes"
+# (Salesforce help 000386264): longer URIs answer 414, longer heads 431. server.py lets h11 read
+# heads up to MAX_HEAD_BYTES so these answer in JSON rather than as h11's plain-text 400.
+MAX_URI_BYTES = 16_384
+MAX_HEAD_BYTES = 1024 * 1024
+
+
+def _head_too_long(scope) -> SalesforceError | None:
+    raw = scope.get("raw_path") or scope["path"].encode()
+    uri = len(raw) + (1 + len(scope["query_string"]) if scope.get("query_string") else 0)
+    if uri > MAX_URI_BYTES:
+        return errors.UriTooLong(f"The request URI is {uri:,} bytes; at most {MAX_URI_BYTES:,} are "
+                                 f"allowed. Send long SOQL in a Composite API request body.")
+    head = uri + sum(len(k) + len(v) + 4 for k, v in scope.get("headers", ()))
+    if head > MAX_URI_BYTES:
+        return errors.RequestHeaderFieldsTooLarge(
+            f"The request URI and headers are {head:,} bytes; at most {MAX_URI_BYTES:,} are allowed.")
+    return None
 
 
 async def _body(request: Request) -> bytes | None:

@@ -21,7 +21,7 @@ from slotforce.localorg.errors import (
     NumberOutsideValidRange, SalesforceError,
 )
 from slotforce.localorg.schema import Field, Schema, SObject
-from slotforce.localorg.soql import dates
+from slotforce.localorg.soql import dates, logic
 from slotforce.localorg.soql import nodes as n
 from slotforce.localorg.soql.parser import located
 from slotforce.localorg.store import to_18
@@ -31,12 +31,20 @@ from slotforce.localorg.values import DOUBLE_TYPES, ID_TYPES, NUMBER_TYPES, TEXT
 NAME_ENTITY_FIELDS = ("Id", "Name", "Type", "Alias", "Email", "FirstName", "LastName", "IsActive",
                       "Title", "Phone", "Username", "UserRoleId", "ProfileId", "RecordTypeId")
 MAX_OFFSET = 2000
+MAX_NUMBER = 10**18  # number fields hold at most 18 digits
 _SOQL_TYPE_NAMES = {"int": "integer", "double": "double", "currency": "double", "percent": "double",
                     "boolean": "boolean", "date": "date", "datetime": "dateTime", "id": "id",
                     "reference": "id", "time": "time"}
 CUSTOM_HINT = ("If you are attempting to use a custom field, be sure to append the '__c' after the "
                "custom field name. Please reference your WSDL or the describe call for the "
                "appropriate names.")
+# USING SCOPE values of the SOQL reference besides everything and mine.
+_OTHER_SCOPES = frozenset({"delegated", "mine_and_my_groups", "minerecentlyviewed", "my_territory",
+                           "my_team_territory", "team", "allprivate", "scopingrule", "application"})
+# Functions SOQL knows; any other name before "(" is a syntax error, not a missing feature.
+_KNOWN_FUNCTIONS = n.AGGREGATES | n.DATE_FUNCTIONS | {
+    "FIELDS", "FORMAT", "TOLABEL", "CONVERTCURRENCY", "CONVERTTIMEZONE", "DISTANCE", "GEOLOCATION",
+    "FISCAL_MONTH", "FISCAL_QUARTER", "FISCAL_YEAR", "GROUPING", "ROLLUP", "CUBE"}
 RELATIONSHIP_HINT = ("If you are attempting to use a custom relationship, be sure to append the "
                      "'__r' after the custom relationship name. Please reference your WSDL or the "
                      "describe call for the appropriate names.")
@@ -84,6 +92,16 @@ class ParentOut:
 
 
 @dataclass
+class TypeofOut:
+    """TYPEOF What ...: the parent as in ParentOut, its fields chosen by its type (`branches`, else `otherwise`)."""
+
+    key: str
+    id_index: int
+    branches: dict[str, list] = dc_field(default_factory=dict)  # object name -> FieldOut
+    otherwise: list = dc_field(default_factory=list)
+
+
+@dataclass
 class ChildOut:
     """A child subquery in the result: `"Contacts": {"totalSize": n, ...}` or None."""
 
@@ -123,12 +141,18 @@ class _Join:
 
 
 class _Params:
+    """Named SQL parameters; a value used twice is bound once (SQLite allows 32,766 per statement)."""
+
     def __init__(self) -> None:
         self.values: dict = {}
+        self._names: dict = {}
 
     def add(self, value) -> str:
-        name = f"p{len(self.values)}"
-        self.values[name] = value
+        key = (type(value), value)
+        name = self._names.get(key)
+        if name is None:
+            name = self._names[key] = f"p{len(self.values)}"
+            self.values[name] = value
         return f":{name}"
 
 
@@ -145,8 +169,10 @@ class Compiler:
     """Compiles one SOQL statement (and its subqueries) against a Schema."""
 
     def __init__(self, schema: Schema, soql: str, *, include_deleted: bool = False,
-                 today: dt.date | None = None, tz: dt.tzinfo | None = None) -> None:
+                 today: dt.date | None = None, tz: dt.tzinfo | None = None,
+                 user_id: str | None = None) -> None:
         self.schema = schema
+        self.user_id = user_id  # the running user: USING SCOPE mine
         self.soql = soql
         self.include_deleted = include_deleted
         self.tz = tz or dates.org_time_zone()
@@ -197,18 +223,38 @@ class _Scope:
     def _refuse_unsupported(self) -> None:
         q = self.q
         if q.using_scope:
+            self._scope_filter()
+        if q.with_clause and q.with_clause.upper() != "SYSTEM_MODE":  # system mode is how the org answers
             raise self.err(NotImplementedByLocalOrg, q.sobject_pos,
-                           f"USING SCOPE {q.using_scope} is not supported by the local org: every "
-                           f"query sees every record (remove USING SCOPE).")
-        if q.with_clause:
+                           f"WITH {q.with_clause} is not supported by the local org: it does not "
+                           f"enforce object and field permissions (remove the WITH clause, or use "
+                           f"WITH SYSTEM_MODE, which is how it answers).")
+        if q.update_clause:
             raise self.err(NotImplementedByLocalOrg, q.sobject_pos,
-                           f"WITH {q.with_clause} is not supported by the local org: it has no "
-                           f"sharing or field-level security to enforce (remove the WITH clause).")
+                           f"UPDATE {q.update_clause} is not supported by the local org: it counts "
+                           f"Salesforce Knowledge article views, and the local org has no Knowledge.")
         if q.group_by_function:
             f = q.group_by_function
             raise self.err(NotImplementedByLocalOrg, f.pos,
                            f"GROUP BY {f.name.upper()}() is not supported by the local org: "
                            f"group by plain fields instead.")
+
+    def _scope_filter(self) -> list[str]:
+        """USING SCOPE everything (no filter) or mine (the running user's records)."""
+        scope = self.q.using_scope.lower()
+        if scope == "everything":
+            return []
+        owner = self.sobject.field("OwnerId")
+        if scope == "mine" and owner is not None and self.c.user_id:
+            return [f'{self.alias}."{owner.column}" = {self.c.params.add(self.c.user_id)}']
+        if scope == "mine":
+            raise self.err(MalformedQuery, self.q.sobject_pos,
+                           f"USING SCOPE mine needs an object with owners; {self.sobject.name} has no OwnerId")
+        if scope in _OTHER_SCOPES:
+            raise self.err(NotImplementedByLocalOrg, self.q.sobject_pos,
+                           f"USING SCOPE {self.q.using_scope} is not supported by the local org: it has "
+                           f"no teams, queues, territories or delegation (use everything or mine).")
+        raise self.err(MalformedQuery, self.q.sobject_pos, f"unexpected token: '{self.q.using_scope}'")
 
     # --- fields and relationship paths ---
     def resolve(self, ref: n.FieldRef) -> tuple[str, Field, list]:
@@ -303,12 +349,6 @@ class _Scope:
         self._refuse_unsupported()
         q = self.q
         functions = [i for i in q.select if isinstance(i, n.SelectFunction) and i.function.upper != "FIELDS"]
-        for item in q.select:
-            if isinstance(item, n.SelectTypeof):
-                raise self.err(NotImplementedByLocalOrg, item.pos,
-                               f"TYPEOF is not supported by the local org: select {item.relationship}"
-                               f".Name, {item.relationship}.Type or the lookup id and query the "
-                               f"parent separately.")
         for item in functions:
             if item.function.upper not in n.AGGREGATES | n.DATE_FUNCTIONS:
                 raise self._unsupported_function(item.function)
@@ -324,6 +364,12 @@ class _Scope:
 
     def _unsupported_function(self, f: n.FunctionCall) -> SalesforceError:
         name = f.upper
+        if name not in _KNOWN_FUNCTIONS:  # LeadSourceCOUNT(Name): SOQL has no such function
+            return self.err(MalformedQuery, (f.pos[0], f.pos[1] + len(f.name)), "unexpected token: '('")
+        if name == "CONVERTCURRENCY":
+            return self.err(MalformedQuery, f.pos,
+                            "convertCurrency() is valid only in multicurrency orgs; the local org has one "
+                            "currency: select the field itself.")
         if name == "FIELDS":
             hint = "FIELDS() works in the SELECT list of a query without aggregates."
         elif name in ("FORMAT", "TOLABEL", "CONVERTCURRENCY"):
@@ -346,6 +392,8 @@ class _Scope:
             conditions.append(self.condition(self.q.where))
         if not self.c.include_deleted or self.role == "semi":
             conditions.insert(0, f'{self.alias}."IsDeleted" = 0')
+        if self.q.using_scope:
+            conditions.extend(self._scope_filter())
         conditions.extend(extra_where or [])
         return " WHERE " + " AND ".join(conditions) if conditions else ""
 
@@ -404,6 +452,9 @@ class _Scope:
         children: list[ChildOut] = []
         seen: set = set()
         for item in self._expand_fields():
+            if isinstance(item, n.SelectTypeof):
+                items.append(self._typeof(item))
+                continue
             if isinstance(item, n.SelectSubquery):
                 if self.role != "top":
                     raise self.err(MalformedQuery, item.query.sobject_pos,
@@ -434,9 +485,44 @@ class _Scope:
         return Plan("records", self.sobject, sql, self.c.params.values, items, children,
                     limit=q.limit if parent_field else None)
 
+    def _typeof(self, item: n.SelectTypeof) -> TypeofOut:
+        """TYPEOF rel WHEN Type THEN fields ... [ELSE fields] END over the polymorphic join of `rel`."""
+        rel = self.sobject.relationship(item.relationship)
+        if rel is None or not (rel.polymorphic or len(rel.reference_to) > 1):
+            raise self.err(MalformedQuery, item.pos,
+                           f"TYPEOF works on polymorphic relationships; '{item.relationship}' is not one")
+        self.resolve(n.FieldRef((item.relationship, "Id"), item.pos))  # makes the join
+        join = self.joins[(item.relationship.lower(),)]
+        out = TypeofOut(rel.relationship_name, self.column(join.id_sql))
+        by_name = {t.name.lower(): (t, alias) for t, alias in join.targets}
+        for type_name, pos, refs in item.whens:
+            found = by_name.get(type_name.lower())
+            if found is None:
+                raise self.err(MalformedQuery, pos,
+                               f"TYPEOF {item.relationship}: '{type_name}' is not an object "
+                               f"{item.relationship} can point to ({', '.join(t.name for t, _ in join.targets)})")
+            target, alias = found
+            fields = out.branches.setdefault(target.name, [])
+            for ref in refs:
+                if len(ref.path) > 1:
+                    raise self.err(NotImplementedByLocalOrg, ref.pos,
+                                   f"Parent paths inside TYPEOF ('{ref.text}') are not supported by the local org.")
+                f = target.field(ref.path[0])
+                if f is None:
+                    raise self.err(InvalidField, ref.pos,
+                                   f"No such column '{ref.text}' on entity '{target.name}'. {CUSTOM_HINT}")
+                fields.append(FieldOut(f.name, self.column(f'{alias}."{f.column}"'), convert_for(f.type)))
+        for ref in item.otherwise:
+            sql, f, _ = self.resolve(n.FieldRef((item.relationship, *ref.path), ref.pos))
+            out.otherwise.append(FieldOut(f.name, self.column(sql), convert_for(f.type)))
+        return out
+
     def _child(self, sub: n.Query) -> ChildOut:
         rel = self.sobject.child_relationship(sub.sobject)
         child = self.c.schema.get(rel.child_sobject) if rel else None
+        prefix = sub.parent_prefix
+        if prefix and prefix.lower() not in {self.sobject.name.lower(), (self.q.sobject_alias or "").lower()}:
+            rel = None  # FROM Contact.Contacts inside a query on Account
         if rel is None or child is None:
             raise self.err(InvalidType, sub.sobject_pos,
                            f"Didn't understand relationship '{sub.sobject}' in FROM part of query "
@@ -444,14 +530,12 @@ class _Scope:
         if sub.offset is not None:
             raise self.err(MalformedQuery, sub.sobject_pos,
                            "OFFSET is not allowed in a child relationship subquery.")
-        if sub.group_by or any(isinstance(i, n.SelectFunction) for i in sub.select):
+        if sub.group_by or any(isinstance(i, n.SelectFunction) and i.function.upper != "FIELDS"
+                               for i in sub.select):
             raise self.err(MalformedQuery, sub.sobject_pos,
                            "Aggregate functions are not supported in a child relationship subquery.")
         scope = _Scope(self.c, sub, sobject=child, role="child")
         scope._refuse_unsupported()
-        for item in sub.select:
-            if isinstance(item, n.SelectTypeof):
-                raise self.err(NotImplementedByLocalOrg, item.pos, "TYPEOF is not supported by the local org.")
         plan = scope._records_plan(parent_field=child.field(rel.field).column)
         return ChildOut(rel.relationship_name, plan, rel.field)
 
@@ -491,6 +575,8 @@ class _Scope:
             if isinstance(item, n.SelectSubquery):
                 raise self.err(MalformedQuery, item.query.sobject_pos,
                                "Child relationship subqueries are not allowed in an aggregate query.")
+            if isinstance(item, n.SelectTypeof):
+                raise self.err(MalformedQuery, item.pos, "TYPEOF is not allowed in an aggregate query.")
             if isinstance(item, n.SelectField):
                 sql, f, _ = self.resolve(item.field)
                 if sql not in self._grouped:
@@ -611,13 +697,23 @@ class _Scope:
             raise self.err(InvalidField, expr.pos, f"field '{expr.text}' can not be filtered in a query call")
         return _Operand(sql, f, expr.text, expr.pos)
 
-    def condition(self, cond, *, having: bool = False, in_or: bool = False) -> str:
-        if isinstance(cond, n.And):
-            return "(" + " AND ".join(self.condition(c, having=having, in_or=in_or) for c in cond.items) + ")"
-        if isinstance(cond, n.Or):
-            return "(" + " OR ".join(self.condition(c, having=having, in_or=True) for c in cond.items) + ")"
-        if isinstance(cond, n.Not):
-            return f"NOT COALESCE({self.condition(cond.item, having=having, in_or=in_or)}, 0)"
+    def condition(self, cond, *, having: bool = False) -> str:
+        """SQL for a WHERE or HAVING condition (logic.py bounds its depth)."""
+        def leaf(pred, in_or: bool) -> str:
+            return self._predicate(pred, having=having, in_or=in_or)
+
+        def mergeable(ref: n.FieldRef) -> bool:
+            return self.resolve(ref)[1].type != "multipicklist"
+
+        try:
+            return logic.compile_condition(cond, leaf, mergeable)
+        except logic.TooDeep as e:
+            raise self.err(NotImplementedByLocalOrg, e.pos,
+                           "Conditions nested this deeply (AND inside OR inside AND ...) are not "
+                           "supported by the local org: its SQL would nest more than "
+                           f"{logic.MAX_SQL_DEPTH} levels; flatten the condition.") from None
+
+    def _predicate(self, cond, *, having: bool, in_or: bool) -> str:
         if isinstance(cond, n.InSubquery):
             if having:
                 raise self.err(MalformedQuery, cond.pos, "Semi join sub-selects are not allowed in HAVING.")
@@ -649,6 +745,10 @@ class _Scope:
             raise self._type_error(op, value)
         if isinstance(value, n.Literal) and value.kind == "null":
             return None
+        if isinstance(value, n.Literal) and value.kind == "currency":
+            raise self.err(MalformedQuery, value.pos,
+                           f"Currency ISO code values ({value.currency}{value.value}) are valid only in "
+                           f"multicurrency orgs; the local org has one currency: compare with {value.value}.")
         if t in ID_TYPES:
             if not (isinstance(value, n.Literal) and value.kind == "string"):
                 raise self._type_error(op, value)
@@ -670,6 +770,10 @@ class _Scope:
         if t in NUMBER_TYPES:
             if not (isinstance(value, n.Literal) and value.kind in ("int", "decimal")):
                 raise self._type_error(op, value)
+            if not abs(value.value) < MAX_NUMBER:  # also NaN/inf from a huge decimal
+                raise self.err(NumberOutsideValidRange, value.pos,
+                               f"Number outside the valid range for field '{op.text}': Salesforce numbers "
+                               f"have at most 18 digits")
             return value.value
         if t == "date":
             if not (isinstance(value, n.DateValue) and value.kind == "date"):
@@ -700,6 +804,9 @@ class _Scope:
                 return f"soql_like({op.sql}, {self.c.params.add(pattern)})"  # see functions.py
             return f"{op.sql} LIKE {self.c.params.add(pattern)} ESCAPE '\\'"
         param = self._value(op, value)
+        if param is None and f.type == "boolean" and operator in ("=", "!="):
+            # SOQL reference, "Use null in WHERE": on a Boolean field `= null` is `= false`, `!= null` `= true`.
+            return f"{op.sql} = {0 if operator == '=' else 1}"
         if param is None:
             if operator == "=":
                 return f"{op.sql} IS NULL"
@@ -872,6 +979,8 @@ def _safe(text: str) -> str:
 
 
 def compile_query(schema: Schema, soql: str, query: n.Query, *, include_deleted: bool = False,
-                  today: dt.date | None = None, tz: dt.tzinfo | None = None) -> Plan:
+                  today: dt.date | None = None, tz: dt.tzinfo | None = None,
+                  user_id: str | None = None) -> Plan:
     """The Plan for `query` (parsed from `soql`, which error messages quote)."""
-    return Compiler(schema, soql, include_deleted=include_deleted, today=today, tz=tz).compile(query)
+    return Compiler(schema, soql, include_deleted=include_deleted, today=today, tz=tz,
+                    user_id=user_id).compile(query)

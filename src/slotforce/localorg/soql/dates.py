@@ -36,6 +36,12 @@ FISCAL = frozenset({
 })
 
 
+# Ranges reaching past what a date can hold are cut here: LAST_N_DAYS:999999999 is "every date
+# until today". A day's margin keeps local midnight in UTC representable in any time zone.
+LOWEST = dt.date(1, 1, 2)
+HIGHEST = dt.date(9999, 12, 30)
+
+
 def org_time_zone() -> dt.tzinfo:
     """The time zone date literals are computed in (see the module docstring)."""
     return ZoneInfo(os.environ.get("SLOTFORCE_ORG_TIMEZONE") or "UTC")
@@ -62,6 +68,8 @@ def _year_start(day: dt.date, shift: int = 0) -> dt.date:
 def date_range(name: str, n: int | None, today: dt.date) -> tuple[dt.date, dt.date]:
     """The days [start, end) that literal `name` (with `n` for the `:n` ones) covers on `today`.
 
+    Bounds are kept within LOWEST..HIGHEST (see there).
+
     Raises NotImplementedByLocalOrg for the fiscal literals and KeyError for unknown names
     (the caller knows where in the query the name was and reports it).
     """
@@ -85,9 +93,12 @@ def date_range(name: str, n: int | None, today: dt.date) -> tuple[dt.date, dt.da
              "QUARTER": (_quarter_start, 1), "YEAR": (_year_start, 1)}
     for unit, (start_of, _) in units.items():
         def at(shift: int, start_of=start_of, unit=unit) -> dt.date:
-            if unit == "WEEK":
-                return start_of(today) + dt.timedelta(weeks=shift)
-            return start_of(today, shift)
+            try:
+                if unit == "WEEK":
+                    return start_of(today) + dt.timedelta(weeks=shift)
+                return start_of(today, shift)
+            except (OverflowError, ValueError):
+                return HIGHEST if shift > 0 else LOWEST
         if name == f"THIS_{unit}":
             return at(0), at(1)
         if name == f"LAST_{unit}":
@@ -101,14 +112,22 @@ def date_range(name: str, n: int | None, today: dt.date) -> tuple[dt.date, dt.da
         if name == f"N_{unit}S_AGO":
             return at(-n), at(-n + 1)
     if name == "LAST_N_DAYS":
-        return today - n * day, today + day
+        return _days(today, -n), today + day
     if name == "NEXT_N_DAYS":
-        return today, today + (n + 1) * day
+        return today, _days(today, n + 1)
     if name == "N_DAYS_AGO":
-        return today - n * day, today - (n - 1) * day
+        return _days(today, -n), _days(today, 1 - n)
     raise KeyError(name)
+
+
+def _days(day: dt.date, shift: int) -> dt.date:
+    try:
+        return min(max(day + dt.timedelta(days=shift), LOWEST), HIGHEST)
+    except OverflowError:
+        return HIGHEST if shift > 0 else LOWEST
 
 
 def local_midnight_utc(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     """00:00 of `day` in the org's time zone, as a UTC datetime (datetime fields are stored in UTC)."""
+    day = min(max(day, LOWEST), HIGHEST)
     return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)

@@ -6,9 +6,10 @@ import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 
+from slotforce.localorg.errors import NotImplementedByLocalOrg
 from slotforce.localorg.schema import Schema
 from slotforce.localorg.soql import functions, nodes
-from slotforce.localorg.soql.compiler import ChildOut, FieldOut, ParentOut, Plan, compile_query
+from slotforce.localorg.soql.compiler import ChildOut, FieldOut, Plan, TypeofOut, compile_query
 from slotforce.localorg.soql.parser import parse
 
 # SQLite's default limit on host parameters is 32766; stay far below it per child batch.
@@ -25,24 +26,50 @@ class QueryResult:
 
 def execute_query(conn: sqlite3.Connection, schema: Schema, soql: str | nodes.Query, *,
                   include_deleted: bool = False, api_version: str = "62.0",
-                  today: dt.date | None = None, tz: dt.tzinfo | None = None) -> QueryResult:
+                  today: dt.date | None = None, tz: dt.tzinfo | None = None,
+                  user_id: str | None = None) -> QueryResult:
     """Run `soql` (text, or a nodes.Query built in code) against `conn` (tables per schema.py).
 
     `include_deleted` is queryAll. `today`/`tz` pin what date literals mean (tests; the default
-    is now in the org time zone, see dates.py). Raises the SalesforceError subclasses of
+    is now in the org time zone, see dates.py); `user_id` is the running user (USING SCOPE mine). Raises the SalesforceError subclasses of
     errors.py (MalformedQuery, InvalidField, InvalidType, InvalidQueryFilterOperator,
     NotImplementedByLocalOrg) with Salesforce's messages.
     """
-    if isinstance(soql, nodes.Query):  # built in code (the Flow runtime): no text to quote in errors
-        query, soql = soql, ""
-    else:
-        query = parse(soql)
-    plan = compile_query(schema, soql, query, include_deleted=include_deleted, today=today, tz=tz)
+    try:
+        if isinstance(soql, nodes.Query):  # built in code (the Flow runtime): no text to quote in errors
+            query, soql = soql, ""
+        else:
+            query = parse(soql)
+        plan = compile_query(schema, soql, query, include_deleted=include_deleted, today=today, tz=tz,
+                             user_id=user_id)
+    except RecursionError:  # the parser and logic.py bound nesting; this is the last guard
+        raise _too_complex("it nests too deeply") from None
     return run_plan(conn, schema, plan, api_version=api_version)
+
+
+# SQLite's own limits (depth of parentheses and expressions, number of parameters): the compiler
+# stays within them (logic.py), so reaching one means a query shape it did not foresee.
+_SQLITE_LIMITS = ("parser stack overflow", "Expression tree is too large", "too many SQL variables",
+                  "too many terms", "too many columns")
+
+
+def _too_complex(why: str) -> NotImplementedByLocalOrg:
+    return NotImplementedByLocalOrg(f"This query is too complex for the local org ({why}): "
+                                    f"split it into simpler queries.")
 
 
 def run_plan(conn: sqlite3.Connection, schema: Schema, plan: Plan, *,
              api_version: str = "62.0") -> QueryResult:
+    try:
+        return _run_plan(conn, schema, plan, api_version=api_version)
+    except sqlite3.OperationalError as e:
+        if not str(e).startswith(_SQLITE_LIMITS):
+            raise
+        raise _too_complex(f"SQLite: {e}") from None
+
+
+def _run_plan(conn: sqlite3.Connection, schema: Schema, plan: Plan, *,
+              api_version: str = "62.0") -> QueryResult:
     functions.register(conn, plan.tz)
     if plan.kind == "count":
         (count,) = conn.execute(plan.sql, plan.params).fetchone()
@@ -83,10 +110,12 @@ class _Shaper:
             if isinstance(item, FieldOut):
                 target[item.key] = item.convert(row[item.index])
                 continue
-            assert isinstance(item, ParentOut)
             parent_id = row[item.id_index]
             if parent_id is None:
                 target[item.key] = None
+                continue
+            if isinstance(item, TypeofOut):
+                target[item.key] = self._typeof(item, parent_id, row)
                 continue
             type_name = item.type_name
             if type_name is None:
@@ -95,6 +124,14 @@ class _Shaper:
             parent = {"attributes": self.attributes(type_name, parent_id)}
             self._fill(parent, item.items, row)
             target[item.key] = parent
+
+
+    def _typeof(self, item: TypeofOut, parent_id: str, row) -> dict:
+        sobject = self.schema.by_prefix(parent_id)
+        type_name = sobject.name if sobject else "Name"
+        parent = {"attributes": self.attributes(type_name, parent_id)}
+        self._fill(parent, item.branches.get(type_name, item.otherwise), row)
+        return parent
 
 
 def _attach_children(conn, shaper: _Shaper, child: ChildOut, records: list[dict], ids: list[str]) -> None:

@@ -25,10 +25,11 @@ class Literal:
     the wildcards `%` and `_`, as a SQLite LIKE pattern with ESCAPE '\\'.
     """
 
-    kind: str
+    kind: str  # also currency (USD5000: `value` the number, `currency` the ISO code)
     value: object
     pos: Pos = NOWHERE
     like_pattern: str | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,12 @@ class SelectSubquery:
 
 @dataclass(frozen=True)
 class SelectTypeof:
-    """TYPEOF What WHEN Account THEN ... END: parsed so the refusal can name it."""
+    """TYPEOF What WHEN Account THEN Name, Phone ... [ELSE Name] END: fields per type of the parent."""
 
     relationship: str
     pos: Pos = NOWHERE
+    whens: tuple[tuple[str, Pos, tuple[FieldRef, ...]], ...] = ()  # (type, where named, fields)
+    otherwise: tuple[FieldRef, ...] = ()  # ELSE fields
 
 
 SelectItem = Union[SelectField, SelectFunction, SelectSubquery, SelectTypeof]
@@ -197,3 +200,5 @@ class Query:
     using_scope: str | None = None
     with_clause: str | None = None
     for_clause: str | None = None  # FOR UPDATE / VIEW / REFERENCE: accepted and ignored
+    update_clause: str | None = None  # UPDATE TRACKING / VIEWSTAT: Knowledge only, refused
+    parent_prefix: str | None = None  # FROM Account.Contacts: "Account"

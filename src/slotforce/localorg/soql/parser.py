@@ -7,14 +7,18 @@ import functools
 import re
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Tree, v_args
+from lark.visitors import Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
-from slotforce.localorg.errors import MalformedQuery, NotImplementedByLocalOrg, SalesforceError
+from slotforce.localorg.errors import (MalformedQuery, NotImplementedByLocalOrg, NumberOutsideValidRange,
+                                       SalesforceError)
 from slotforce.localorg.values import parse_datetime
 from slotforce.localorg.soql import nodes as n
 
 MAX_LITERAL_LENGTH = 4000
+MAX_SOQL_LENGTH = 100_000  # "SOQL and SOSL Limits": 100,000 characters by default
+MAX_INT = 2**31 - 1  # LIMIT, OFFSET and date-literal n are Java ints in Salesforce
 
 _GRAMMAR = (Path(__file__).parent / "grammar.lark").read_text()
 _LARK = Lark(_GRAMMAR, parser="lalr", lexer="contextual", propagate_positions=True,
@@ -67,10 +71,10 @@ def _decode_string(token: Token) -> n.Literal:
             like.append("\\" + nxt)
             i += 2
         elif nxt in "uU" and re.fullmatch(r"[0-9a-fA-F]{4}", raw[i + 2:i + 6]):
-            decoded = chr(int(raw[i + 2:i + 6], 16))
+            decoded, width = _unicode_escape(raw, i, token)
             value.append(decoded)
             like.append("\\\\" if decoded == "\\" else decoded)
-            i += 6
+            i += width
         else:
             raise _Located((token.line, token.column + 1 + i),
                            f"Invalid string literal '{token.value}'. Illegal character sequence "
@@ -80,6 +84,20 @@ def _decode_string(token: Token) -> n.Literal:
         raise _Located((token.line, token.column),
                        f"String literal exceeds the maximum length of {MAX_LITERAL_LENGTH} characters")
     return n.Literal("string", text, (token.line, token.column), like_pattern="".join(like))
+
+
+def _unicode_escape(raw: str, i: int, token: Token) -> tuple[str, int]:
+    """`\\uXXXX` at raw[i]: a character and the escape's width; UTF-16 pairs join, lone halves are refused."""
+    code = int(raw[i + 2:i + 6], 16)
+    if 0xD800 <= code < 0xDC00:
+        low = re.match(r"\\[uU]([dD][c-fC-F][0-9a-fA-F]{2})", raw[i + 6:i + 12])
+        if low:
+            return chr(0x10000 + ((code - 0xD800) << 10) + (int(low.group(1), 16) - 0xDC00)), 12
+    if 0xD800 <= code < 0xE000:
+        raise _Located((token.line, token.column + 1 + i),
+                       f"Invalid string literal '{token.value}'. Illegal character sequence "
+                       f"'{raw[i:i + 6]}' in string literal.")
+    return chr(code), 6
 
 
 def _parse_datetime(token: Token) -> n.DateValue:
@@ -99,8 +117,12 @@ class _Located(Exception):
         self.message = message
 
 
-class _ToNodes(Transformer):
-    """Lark tree -> nodes.Query (one method per grammar rule that needs shaping)."""
+class _ToNodes(Transformer_NonRecursive):
+    """Lark tree -> nodes.Query (one method per grammar rule that needs shaping).
+
+    Not recursive, so 25,000 nested NOTs cannot exhaust Python's stack; same-operator chains
+    are flattened and double negations dropped here (see nodes.And, nodes.Not).
+    """
 
     def start(self, items):
         return items[0]
@@ -114,7 +136,7 @@ class _ToNodes(Transformer):
             kind, payload = item
             parts[kind] = payload
         select = parts["select"]
-        sobject, sobject_pos, sobject_alias = parts["from"]
+        sobject, sobject_pos, sobject_alias, parent_prefix = parts["from"]
         aggregate = "group_by" in parts or any(isinstance(i, n.SelectFunction) for i in select)
         for item in select:
             # `SELECT Id FORM Account` reads FORM as an alias; Salesforce blames FORM, and so do we.
@@ -129,7 +151,7 @@ class _ToNodes(Transformer):
             having=parts.get("having"), order_by=tuple(parts.get("order_by", ())),
             limit=parts.get("limit"), offset=parts.get("offset"),
             using_scope=parts.get("using"), with_clause=parts.get("with"),
-            for_clause=parts.get("for"),
+            for_clause=parts.get("for"), update_clause=parts.get("update"), parent_prefix=parent_prefix,
         )
 
     # --- clauses ---
@@ -150,13 +172,22 @@ class _ToNodes(Transformer):
         return n.SelectSubquery(items[0])
 
     def typeof(self, items):
-        return n.SelectTypeof(items[1].value, _pos_of(items[0]))
+        whens, otherwise = [], ()
+        for i, item in enumerate(items):
+            if isinstance(item, Token) and item.type == "WHEN":
+                whens.append((items[i + 1].value, _pos_of(items[i + 1]), tuple(items[i + 3])))
+            elif isinstance(item, Token) and item.type == "ELSE":
+                otherwise = tuple(items[i + 1])
+        return n.SelectTypeof(items[1].value, _pos_of(items[0]), tuple(whens), otherwise)
 
     def field_list(self, items):
         return items
 
     def from_clause(self, items):
-        return ("from", (items[1].value, _pos_of(items[1]), items[2].value if items[2] else None))
+        first, child, alias = items[1], items[2], items[3]
+        if child is not None:  # FROM Account.Contacts
+            return ("from", (child.value, _pos_of(child), alias.value if alias else None, first.value))
+        return ("from", (first.value, _pos_of(first), alias.value if alias else None, None))
 
     def using_clause(self, items):
         return ("using", items[2].value)
@@ -192,24 +223,28 @@ class _ToNodes(Transformer):
         return items[1].value.upper()
 
     def limit_clause(self, items):
-        return ("limit", int(items[1]))
+        return ("limit", _int(items[1], "LIMIT"))
 
     def offset_clause(self, items):
-        return ("offset", int(items[1]))
+        return ("offset", _int(items[1], "OFFSET"))
 
     def for_clause(self, items):
         return ("for", items[1].value.upper())
 
+    def update_clause(self, items):
+        return ("update", items[1].value.upper())
+
     # --- conditions ---
     def and_(self, items):
-        return n.And(tuple(i for i in items if not isinstance(i, Token)))
+        return n.And(_flat(items, n.And))
 
     def or_(self, items):
-        conds = tuple(i for i in items if not isinstance(i, Token))
-        return n.Or(conds, _pos_of(items[1]))
+        return n.Or(_flat(items, n.Or), _pos_of(items[1]))
 
     def not_(self, items):
-        return n.Not(items[1])
+        # SOQL's logic is two-valued (a null comparison is false), so NOT NOT x is x.
+        inner = items[1]
+        return inner.item if isinstance(inner, n.Not) else n.Not(inner)
 
     def comparison(self, items):
         left, op, value = items
@@ -276,6 +311,12 @@ class _ToNodes(Transformer):
             raise _Located(_pos_of(tok), f"invalid date: {tok.value}") from None
         return n.DateValue("date", value, _pos_of(tok))
 
+    def currency(self, items):
+        tok = items[0]
+        number = tok.value[3:]
+        value = int(number) if re.fullmatch(r"-?\d+", number) else float(number)
+        return n.Literal("currency", value, _pos_of(tok), currency=tok.value[:3].upper())
+
     def word(self, items):
         tok = items[0]
         lower = tok.value.lower()
@@ -289,7 +330,25 @@ class _ToNodes(Transformer):
         name, num = items
         if not re.fullmatch(r"\d+", num.value):
             raise _Located(_pos_of(num), f"unexpected token: '{num.value}'")
-        return n.DateLiteral(name.value.upper(), int(num.value), _pos_of(name))
+        return n.DateLiteral(name.value.upper(), _int(num, name.value.upper()), _pos_of(name))
+
+
+def _flat(items, cls) -> tuple:
+    """The conditions of an AND/OR chain, with parenthesised chains of the same operator merged."""
+    out: list = []
+    for item in items:
+        if isinstance(item, Token):
+            continue
+        out.extend(item.items if isinstance(item, cls) else (item,))
+    return tuple(out)
+
+
+def _int(token: Token, what: str) -> int:
+    value = int(token.value)
+    if value > MAX_INT:
+        raise NumberOutsideValidRange(f"The {what} value {token.value} is out of range: "
+                                      f"the maximum is {MAX_INT}")
+    return value
 
 
 def _node_pos(node) -> n.Pos:
@@ -324,9 +383,27 @@ def _follows_a_name(soql: str, token: Token) -> bool:
     return bool(before) and (before[-1].isalnum() or before[-1] == "_")
 
 
+def _check_text(soql: str) -> None:
+    """Refuse what no grammar should see: over-long statements and text that is not Unicode."""
+    if len(soql) > MAX_SOQL_LENGTH:
+        raise MalformedQuery(f"SOQL statements cannot be longer than {MAX_SOQL_LENGTH:,} characters "
+                             f"(this one has {len(soql):,}).")
+    bad = _SURROGATE.search(soql)
+    if bad:
+        row = soql.count("\n", 0, bad.start()) + 1
+        col = bad.start() - (soql.rfind("\n", 0, bad.start()) + 1) + 1
+        raise MalformedQuery(located(soql.encode("utf-8", "replace").decode(), (row, col),
+                                     f"invalid character U+{ord(bad.group()):04X}: "
+                                     f"a lone UTF-16 surrogate is not text"))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 @functools.lru_cache(maxsize=512)
 def parse(soql: str) -> n.Query:
     """Parse one SOQL statement into a nodes.Query, or raise MalformedQuery like Salesforce."""
+    _check_text(soql)
     stripped = soql.lstrip()
     if stripped[:4].upper() == "FIND" and (len(stripped) == 4 or not stripped[4].isalnum()):
         raise NotImplementedByLocalOrg(
