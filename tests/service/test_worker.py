@@ -197,3 +197,36 @@ def test_dropped_fields_become_the_event_types_last_sync_error(outbox):
     [last] = [e for e in outbox.last_sync_errors() if e.event_type == "demo"]
     assert (last.code, last.message) == ("FIELDS_DROPPED", "second")
     assert last.details == {"dropped_fields": ["Notes__c"], "booking_uid": "bk-2"}
+
+
+def test_a_fresh_sync_reuses_the_describes_kept_in_the_outbox(config_file, org):
+    """Cron-style `slotforce sync`: every run is a new process; after the first, one isolated booking
+    costs the fetch and the write (2 calls), not a describe besides (issue 14.9)."""
+    runner = CliRunner()
+    calls = []
+    for n in range(3):
+        doc = json.loads((WEBHOOKS / "api" / "booking_created.json").read_text())
+        doc.update(booking_uid=f"cron-{n}", attendee={**doc["attendee"], "email": f"cron{n}@tailspin-toys.com"})
+        path = config_file.parent / f"cron-{n}.json"
+        path.write_text(json.dumps(doc))
+        assert runner.invoke(main, ["ingest", "--source", "api", "--config", str(config_file), str(path)]).exit_code == 0
+        before = org.stats()["api_calls"]["total"]
+        result = runner.invoke(main, ["sync", "--config", str(config_file)])
+        assert result.exit_code == 0, result.output
+        calls.append(org.stats()["api_calls"]["total"] - before)
+    assert calls[0] == 3 and calls[1:] == [2, 2]  # describe once, then kept
+
+
+def test_the_describe_cache_survives_a_round_trip_and_forgets_when_told():
+    from slotforce.sync import DescribeCache
+    from slotforce.sync.describe import FieldInfo, SObjectInfo
+
+    cache = DescribeCache()
+    cache.put(SObjectInfo.simple("Lead", FieldInfo("Meeting_Status__c", "picklist", picklist=("Scheduled", "No Show"))))
+    cache.put_absent("Opportunity__x")
+    again = DescribeCache.from_json(cache.as_json())
+    assert again.get("Lead").get("meeting_status__c").picklist == ("Scheduled", "No Show")
+    assert again.is_absent("Opportunity__x") and again.missing(["Lead", "Opportunity__x", "Event"]) == ["Event"]
+    assert DescribeCache.from_json("{not json").missing(["Lead"]) == ["Lead"]  # a damaged copy: describe again
+    again.clear()
+    assert again.changed and again.missing(["Lead"]) == ["Lead"]

@@ -36,15 +36,16 @@ from pydantic import ValidationError
 from simple_salesforce import Salesforce
 
 from slotforce.service.connect import call_guard
-from slotforce.store import BUDGET_SPENT, DEFAULT_BATCH, ItemResult, Lease, LeaseLost, Outbox, OutboxTiming
+from slotforce.store import BUDGET_SPENT, DEFAULT_BATCH, ItemResult, Lease, LeaseLost, Outbox, OutboxTiming, StoreError
 from slotforce.sync import (
-    BookingChange, DroppedFieldsReport, Outcome, OutcomeStatus, SalesforceCallError, Settings, SoqlValueError,
-    SyncEngine,
+    BookingChange, DescribeCache, DroppedFieldsReport, Outcome, OutcomeStatus, SalesforceCallError, Settings,
+    SoqlValueError, SyncEngine,
 )
 
 log = logging.getLogger("slotforce.worker")
 
 FLUSH_INTERVAL = 0.5  # seconds between looks at the outbox when it was empty or not full
+DESCRIBE_NOTE = "describe_cache"  # where the engine's describe cache is kept in the outbox
 
 
 class LeaseLostCall(requests.RequestException):
@@ -148,7 +149,9 @@ class Worker:
             sf = self.connect()
             guard = call_guard(sf, self.call_timeout.total_seconds())
             guard.before_call = self._renew_lease
-            self._engine = SyncEngine(self.settings, sf, errors=OutboxErrorSink(self.outbox))
+            # describes kept beside the outbox: a fresh process (cron `slotforce sync`) need not describe again
+            cache = DescribeCache.from_json(self.outbox.read_note(DESCRIBE_NOTE))
+            self._engine = SyncEngine(self.settings, sf, errors=OutboxErrorSink(self.outbox), describe_cache=cache)
         return self._engine
 
     def _renew_lease(self, method: str, url: str) -> None:
@@ -219,10 +222,20 @@ class Worker:
                     report.errors.append(msg)
         report.seconds = time.monotonic() - started
         self.last_batch_at = datetime.now(timezone.utc)
+        self._keep_describes()
         if self.metrics is not None:
             self.metrics.batch_done(report)
         self._log(report, results)
         return report
+
+    def _keep_describes(self) -> None:
+        cache = self._engine.describe_cache if self._engine is not None else None
+        if cache is not None and cache.changed:
+            try:
+                self.outbox.write_note(DESCRIBE_NOTE, cache.as_json())
+                cache.changed = False
+            except StoreError as err:  # only a cache: the next process describes again
+                log.warning("could not keep the describe cache in the outbox: %s", err)
 
     @staticmethod
     def _log(report: BatchReport, results: list[ItemResult]) -> None:

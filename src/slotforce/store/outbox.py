@@ -179,6 +179,14 @@ class Outbox(abc.ABC):
         """
 
     @abc.abstractmethod
+    def read_note(self, key: str) -> str | None:
+        """A small value the service keeps beside the queue (e.g. the describe cache), or None."""
+
+    @abc.abstractmethod
+    def write_note(self, key: str, value: str | None) -> None:
+        """Keep (or, with None, forget) a small value beside the queue."""
+
+    @abc.abstractmethod
     def close(self) -> None: ...
 
     def __enter__(self) -> "Outbox":

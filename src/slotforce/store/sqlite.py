@@ -267,6 +267,18 @@ class SqliteOutbox(Outbox):
                 self._rollback()
         return None
 
+    def read_note(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"note:{key}",)).fetchone()
+        return row[0] if row else None
+
+    def write_note(self, key: str, value: str | None) -> None:
+        with self._transaction() as db:
+            if value is None:
+                db.execute("DELETE FROM meta WHERE key = ?", (f"note:{key}",))
+            else:
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"note:{key}", value))
+
     def journal_mode(self) -> str:
         with self._lock:
             return self._db.execute("PRAGMA journal_mode").fetchone()[0]

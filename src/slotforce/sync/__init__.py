@@ -17,6 +17,7 @@ The face: callers (sources, service) import from `slotforce.sync` only, never fr
 from __future__ import annotations
 
 from slotforce.sync.booking import RECORD_ID, WHAT_PREFIXES, WHO_PREFIXES, Action, BookingChange, Person, Utm
+from slotforce.sync.describe import DescribeCache
 from slotforce.sync.engine import SyncEngine, owner_for, sync_batch
 from slotforce.sync.gateway import Gateway, SalesforceCallError
 from slotforce.sync.links import LinkSyncError, LinksFileError, SchedulingLink, load_links, sync_links
@@ -33,6 +34,7 @@ __all__ = [
     "WHO_PREFIXES",
     "Action",
     "BookingChange",
+    "DescribeCache",
     "DroppedFieldsReport",
     "ErrorSink",
     "Gateway",

@@ -38,6 +38,8 @@ from slotforce.sync.trace import Trace
 from slotforce.sync.write_round import Wave, WriteRound
 
 DESCRIBED = ("Event", "Lead", "Contact", "Account", "Booking_Action__c")
+# Salesforce saying a field or object is not there: what the describe cache holds is out of date.
+STALE_DESCRIBE_CODES = frozenset({"INVALID_FIELD", "INVALID_TYPE"})
 MAX_URL = 16_000  # Salesforce refuses longer request URIs (HTTP 414); queries travel in the URL
 
 
@@ -169,14 +171,28 @@ class SyncEngine:
     # -- the pipeline ---------------------------------------------------------------------
 
     def sync(self, changes: list[BookingChange]) -> list[Outcome]:
+        if changes:
+            self.describes()  # its own errors say what is missing; they are not a stale cache
+        try:
+            outcomes = self._sync(changes)
+        except SalesforceCallError as err:
+            if any(e.code in STALE_DESCRIBE_CODES for e in err.errors):
+                self.describe_cache.clear()
+            raise
+        if any(o.error_code in STALE_DESCRIBE_CODES or any(d.reason.split(":")[0] in STALE_DESCRIBE_CODES
+                                                            for d in o.dropped) for o in outcomes):
+            self.describe_cache.clear()  # the next batch describes again
+        return outcomes
+
+    def _sync(self, changes: list[BookingChange]) -> list[Outcome]:
         size = self.settings.batch_size
         if len(changes) > size:
-            return [o for i in range(0, len(changes), size) for o in self.sync(changes[i:i + size])]
+            return [o for i in range(0, len(changes), size) for o in self._sync(changes[i:i + size])]
         if not changes:
             return []
         if len(changes) > 1 and self._too_long(changes):
             half = len(changes) // 2  # a GET query must stay under the URI limit: halve the batch
-            return self.sync(changes[:half]) + self.sync(changes[half:])
+            return self._sync(changes[:half]) + self._sync(changes[half:])
         fplan, snapshot = self.fetch(changes)
         outcomes: dict[str, Outcome] = {}
         for wave in split_waves(changes):
