@@ -6,8 +6,11 @@ Routes (handlers only translate HTTP; the work is in sources.intake, the Worker,
                               signature, 400 malformed (the body names the problem), 413 too large,
                               503 + Retry-After when the outbox cannot store it (disk full, read-only)
     GET  /owner?email=&event_type=[&hosts=a@x,b@y]   round-robin owner: 200 JSON, 404 when none
-    GET  /status              HTML: queue depth, recent actions and their Salesforce outcome,
-                              last sync errors, routing traces; /status.json the same as JSON
+    GET  /status[?hours=3]    HTML: bookings per minute (accepted / landed / failed, an SVG chart),
+                              API requests used of the org's daily limit, counts per event type, the
+                              oldest pending change, queue depth, recent actions and their Salesforce
+                              outcome (ids link into the org), last sync errors, routing traces;
+                              /status.json the same as JSON; 400 for hours outside 1-24
     GET  /bookings/{uid}      JSON: the booking's changes, their state and Salesforce ids; 404 unknown
     GET  /healthz             200, or 503 with {"causes": [...]}: outbox cannot write, worker stopped,
                               a configured source without its secret, Salesforce failing too long
@@ -41,11 +44,16 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from slotforce.service.access import BearerToken
+from slotforce.service.activity import (
+    DEFAULT_HOURS, MAX_HOURS, BadHours, age_text, bookings_chart, parse_hours, read_activity,
+)
 from slotforce.service.config import ServiceConfig
 from slotforce.service.connect import ConnectError, call_guard, connect
 from slotforce.service.health import SalesforceReachability, health_causes, missing_secrets
 from slotforce.service.link_source import configured_links
 from slotforce.service.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
+from slotforce.service.org_watch import OrgWatch
+from slotforce.service.record_links import TRACE_ID_KEYS, record_url
 from slotforce.service.views import booking_json, status_json
 from slotforce.service.worker import FLUSH_INTERVAL, Worker
 from slotforce.sources import (
@@ -67,6 +75,9 @@ _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
     autoescape=jinja2.select_autoescape(["html"]),
 )
+_templates.filters["record_url"] = record_url
+_templates.filters["age"] = age_text
+_templates.globals.update(TRACE_ID_KEYS=TRACE_ID_KEYS, HOUR_CHOICES=sorted({1, DEFAULT_HOURS, 6, 12, MAX_HOURS}))
 
 
 class LinkSchedule:
@@ -113,6 +124,7 @@ class Service:
         self.secrets = secrets_from_env(config.sources, environ)
         self.secret_envs = secret_env_names(config.sources)
         self.salesforce = SalesforceReachability()
+        self.org = OrgWatch()  # instance URL and API use, from the answers every client gets
         self.token = BearerToken(config.service.api_token_env, environ)
         self.intake: Outbox = config.open_outbox()
         self.metrics = ServiceMetrics(self.intake.counts)
@@ -133,6 +145,7 @@ class Service:
             self.salesforce.record(False, str(err))
             raise
         call_guard(sf).on_result = self.salesforce.record
+        self.org.watch(sf)
         return sf
 
     @property
@@ -209,7 +222,8 @@ class Service:
             finally:
                 self.metrics.calls("owner", engine.gateway.calls - calls)
 
-    def status_context(self) -> dict[str, Any]:
+    def status_context(self, hours: int = DEFAULT_HOURS) -> dict[str, Any]:
+        now = datetime.now(timezone.utc)
         counts = self.intake.counts()
         recent = self.intake.items(limit=25)
         traced: list[tuple[str, list]] = []
@@ -230,7 +244,10 @@ class Service:
             "worker": {"alive": self.worker_alive, "last_batch_at": self.worker.last_batch_at,
                        "last_error": self.worker.last_error},
             "links": self.links,
-            "now": datetime.now(timezone.utc),
+            "activity": read_activity(self.intake, now, hours),
+            "api_requests": self.org.api_requests,
+            "instance_url": self.org.instance_url,
+            "now": now,
             "started_at": self.started_at,
         }
 
@@ -316,12 +333,25 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         return JSONResponse({"owner": found.email, "record_id": found.record_id, "record_type": found.record_type,
                              "reason": found.reason, "trace": steps})
 
+    def status_hours(request: Request) -> int | Response:
+        try:
+            return parse_hours(request.query_params.get("hours"))
+        except BadHours as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
     async def status(request: Request) -> Response:
-        context = await run_in_threadpool(service.status_context)
-        return HTMLResponse(_templates.get_template("status.html").render(**context))
+        hours = status_hours(request)
+        if isinstance(hours, Response):
+            return hours
+        context = await run_in_threadpool(service.status_context, hours)
+        return HTMLResponse(_templates.get_template("status.html").render(
+            **context, chart=bookings_chart(context["activity"])))
 
     async def status_as_json(request: Request) -> Response:
-        return JSONResponse(status_json(await run_in_threadpool(service.status_context)))
+        hours = status_hours(request)
+        if isinstance(hours, Response):
+            return hours
+        return JSONResponse(status_json(await run_in_threadpool(service.status_context, hours)))
 
     async def booking(request: Request) -> Response:
         uid = request.path_params["uid"]

@@ -26,10 +26,11 @@ from slotforce.store.models import (
     LastSyncError,
     TraceEntry,
 )
-from slotforce.store.outbox import DEFAULT_BATCH, Outbox
+from slotforce.store.outbox import DEFAULT_BATCH, Activity, Outbox
 from slotforce.store.timing import OutboxTiming
 
 __all__ = [
+    "Activity",
     "BUDGET_SPENT",
     "REPEATABLE_ACTIONS",
     "Backoff",

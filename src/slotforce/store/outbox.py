@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,6 +56,20 @@ DEFAULT_CREATE_WAIT = timedelta(minutes=15)
 # How long changes wait after Salesforce refused a call for the daily API budget. The budget is a
 # rolling 24-hour window, so there is no reset time to wait for: the next batch after this is the probe.
 DEFAULT_BUDGET_PROBE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What went through the outbox since a time, per minute and event type (`Outbox.activity`).
+
+    `minutes`: (minute start, event type, accepted, landed, failed) for minutes with any of them:
+    accepted = changes stored (created_at), landed = done with the Booking Action in Salesforce
+    (outcome processed or pending; skipped changes are not), failed = failed for good (updated_at).
+    `unfinished`: event type -> (pending or leased changes, when the oldest of them arrived).
+    """
+
+    minutes: list[tuple[datetime, str, int, int, int]] = field(default_factory=list)
+    unfinished: dict[str, tuple[int, datetime]] = field(default_factory=dict)
 
 
 class Outbox(abc.ABC):
@@ -132,6 +147,11 @@ class Outbox(abc.ABC):
 
     @abc.abstractmethod
     def delivery_body(self, delivery_id: int) -> bytes: ...
+
+    @abc.abstractmethod
+    def activity(self, since: datetime) -> Activity:
+        """Changes accepted, landed and failed per minute since `since`, and what is unfinished, by event type
+        (changes without one under "default"); grouped by the database, for the status page."""
 
     # -- traces and errors ----------------------------------------------------------------------
     @abc.abstractmethod

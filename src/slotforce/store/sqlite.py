@@ -42,7 +42,7 @@ from slotforce.store.models import (
     TraceEntry,
     utc,
 )
-from slotforce.store.outbox import DEFAULT_BATCH, DEFAULT_CREATE_WAIT, DEFAULT_LEASE, Outbox
+from slotforce.store.outbox import DEFAULT_BATCH, DEFAULT_CREATE_WAIT, DEFAULT_LEASE, Activity, Outbox
 
 SCHEMA_VERSION = 3  # 2: items.repeat_order (repeatable changes in the order they happened); 3: items.repeat_scope
 
@@ -731,6 +731,26 @@ class SqliteOutbox(Outbox):
             result["deliveries"] = self._db.execute("SELECT COUNT(*) FROM deliveries").fetchone()[0]
             result["repeated_deliveries"] = self._db.execute("SELECT COALESCE(SUM(repeats), 0) FROM deliveries").fetchone()[0]
         return result
+
+    def activity(self, since: datetime) -> Activity:
+        at = _epoch(since)
+        with self._lock:
+            minutes = self._db.execute(
+                "SELECT minute, COALESCE(event_type, ?), SUM(kind = 'accepted'), SUM(kind = 'done'), SUM(kind = 'failed')"
+                " FROM (SELECT CAST(created_at / 60 AS INTEGER) AS minute, event_type, 'accepted' AS kind FROM items"
+                " WHERE created_at >= ? UNION ALL SELECT CAST(updated_at / 60 AS INTEGER), event_type, state FROM items"
+                " WHERE updated_at >= ? AND (state = 'failed' OR (state = 'done'"
+                " AND json_extract(outcome, '$.status') IN ('processed', 'pending'))))"
+                " GROUP BY 1, 2 ORDER BY 1, 2",
+                (_NO_EVENT_TYPE, at, at),
+            ).fetchall()
+            unfinished = self._db.execute(
+                "SELECT COALESCE(event_type, ?), COUNT(*), MIN(created_at) FROM items"
+                " WHERE state IN ('pending', 'leased') GROUP BY 1",
+                (_NO_EVENT_TYPE,),
+            ).fetchall()
+        return Activity(minutes=[(utc(m * 60), t, a, d, f) for m, t, a, d, f in minutes],  # type: ignore[misc]
+                        unfinished={t: (n, utc(first)) for t, n, first in unfinished})  # type: ignore[misc]
 
     def delivery_body(self, delivery_id: int) -> bytes:
         with self._lock:
