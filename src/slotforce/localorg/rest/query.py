@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from slotforce.localorg import errors
+from slotforce.localorg.rest import refusals
 from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse
 
 BATCH_SIZE = 2000
@@ -33,6 +34,8 @@ def _page(req: ApiRequest, records: list[dict], start: int, total: int, locator:
 
 
 def _run(req: ApiRequest, include_deleted: bool) -> ApiResponse:
+    if "explain" in req.params:
+        raise refusals.unsupported("Query plans (query?explain=)")
     soql = req.params.get("q")
     if not soql:
         raise errors.MalformedQuery("A query string has to be specified")
