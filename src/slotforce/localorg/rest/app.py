@@ -6,6 +6,8 @@
     /services/oauth2/token, /userinfo    OAuth (auth.py)
     /services/Soap/m/XX.X/...            Metadata SOAP, served by `slotforce.localorg.metadata.soap_endpoint`
     /services/Soap/*, /async, /apexrest  other families: refused in their own error shape (refusals.py)
+    /id/{orgId}/{userId}                 the identity service (identity.py)
+    /services/Soap/u/XX.X                the SOAP partner API's login (soap_partner.py)
     /__localorg__/...                    control and observation (control.py; same bearer token)
 """
 
@@ -27,7 +29,7 @@ from slotforce.localorg.faults import Faults
 from slotforce.localorg.metadata import attach, soap_endpoint
 from slotforce.localorg.metadata import urls as metadata_urls
 from slotforce.localorg.models import Org
-from slotforce.localorg.rest import auth, control, refusals, urls
+from slotforce.localorg.rest import auth, control, identity, refusals, soap_partner, urls
 from slotforce.localorg.rest import dispatch as _dispatch
 from slotforce.localorg.rest.paths import CollapseSlashes
 from slotforce.localorg.rest.dispatch import (VERSIONS, ApiRequest, RouteTable, dispatch,
@@ -113,6 +115,8 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         Route("/services/Soap/m/{path:path}", soap, methods=["POST"]),
         *auth.routes(org),
         *control.routes(org, faults),
+        *identity.routes(org),
+        *soap_partner.routes(org),
         *refusals.routes(org),  # last: the families and paths nothing above serves
     ]
     app = Starlette(routes=routes, exception_handlers={404: refusals.starlette_404})

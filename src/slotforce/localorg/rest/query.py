@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from slotforce.localorg import errors
+from slotforce.localorg.query_columns import query_columns
+from slotforce.localorg.rest import dispatch as d
 from slotforce.localorg.rest import refusals
 from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse
 
@@ -40,6 +42,8 @@ def _run(req: ApiRequest, include_deleted: bool) -> ApiResponse:
     if not soql:
         raise errors.MalformedQuery("A query string has to be specified")
     result = req.org.execute_query(soql, include_deleted=include_deleted, api_version=req.version)
+    if d.flag(req.params.get("columns")):
+        return ApiResponse(200, query_columns(req.org.schema, soql))
     return _page(req, result.records, 0, result.total_size, None, include_deleted)
 
 

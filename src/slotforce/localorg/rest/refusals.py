@@ -43,9 +43,8 @@ def _rest_error(exc: errors.SalesforceError) -> Response:
     return Response(json.dumps([exc.to_json(code_first=True)]), status_code=exc.status, media_type=JSON)
 
 
-# SOAP APIs by path segment: /services/Soap/{u|c|s|T|class}/... -> (API name, fault namespace)
+# SOAP APIs by path segment: /services/Soap/{c|s|T|class}/... (u, the partner API, is soap_partner.py) -> (API name, fault namespace)
 SOAP_APIS = {
-    "u": ("The SOAP partner API", errors.PARTNER_FAULT_NS),
     "c": ("The SOAP enterprise API", errors.ENTERPRISE_FAULT_NS),
     "s": ("The Apex SOAP API (executeAnonymous, runTests, compile)", errors.APEX_NS),
     "T": ("The Tooling SOAP API", errors.TOOLING_FAULT_NS),

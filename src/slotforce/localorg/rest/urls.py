@@ -9,7 +9,7 @@ API's REST face; app.py joins both into the table every request carries.
 
 from __future__ import annotations
 
-from slotforce.localorg.rest import composite, query, sobjects
+from slotforce.localorg.rest import composite, query, replication, sobjects, tree
 from slotforce.localorg.rest.refusals import refused
 from slotforce.localorg.rest.dispatch import route
 
@@ -28,12 +28,14 @@ ROUTES = (
     # Resources by version, limits, sObject describes and records
     route(r"^$", "GET", sobjects.resources, None),
     route(r"^limits/?$", "GET", sobjects.limits, None),
+    route(r"^limits/recordCount/?$", "GET", replication.record_count, None),
+    route(r"^recent/?$", "GET", replication.recent, "query"),
     route(r"^sobjects/?$", "GET", sobjects.global_describe, "describe"),
     route(rf"^sobjects/{_NAME}/describe/?$", "GET", sobjects.sobject_describe, "describe"),
     route(rf"^sobjects/{_NAME}/?$", "GET", sobjects.basic_info, "describe"),
     route(rf"^sobjects/{_NAME}/?$", "POST", sobjects.create, "sobject"),
-    _refuse(rf"^sobjects/{_NAME}/updated/?$", "Get Updated (sobjects/{sobject}/updated)", "GET"),
-    _refuse(rf"^sobjects/{_NAME}/deleted/?$", "Get Deleted (sobjects/{sobject}/deleted)", "GET"),
+    route(rf"^sobjects/{_NAME}/updated/?$", "GET", replication.updated, "sobject"),
+    route(rf"^sobjects/{_NAME}/deleted/?$", "GET", replication.deleted, "sobject"),
     _refuse(rf"^sobjects/{_NAME}/describe/.+$", "The describe resource {path} (layouts, compact and approval layouts)"),
     _refuse(rf"^sobjects/{_NAME}/(listviews|quickActions|eventSchema|relevantItems|defaultValues|"
             r"passwordUtilities|suggestedArticles|richTextImageFields)(/.*)?$",
@@ -48,6 +50,7 @@ ROUTES = (
     route(rf"^composite/sobjects/{_NAME}/?$", "GET|POST|PATCH", composite.collections_typed, "collections"),
     route(rf"^composite/sobjects/{_NAME}/{_FIELD}/?$", "PATCH", composite.collections_upsert, "collections"),
     route(r"^composite/?$", "POST", composite.composite, "composite"),
+    route(rf"^composite/tree/{_NAME}/?$", "POST", tree.tree, "composite"),
     # Query, QueryAll, their next batches, Tooling queries
     route(r"^query/?$", "GET", query.query, "query"),
     route(r"^queryAll/?$", "GET", query.query_all, "query"),
@@ -59,13 +62,11 @@ ROUTES = (
 # Real resources the local org refuses, by family (docs/design.md "Local org endpoints"); app.py puts
 # them after every served table (metadata/urls.py's too), so a served path is never refused.
 REFUSED = (
-    _refuse(r"^limits/recordCount/?$", "Record counts (limits/recordCount)", "GET"),
-    _refuse(r"^composite/tree(/.*)?$", "Composite tree (composite/tree)"),
+    _refuse(r"^composite/tree/?$", "Composite tree without an sObject (composite/tree/{{sObject}} is served)"),
     _refuse(r"^composite/batch/?$", "Composite batch (composite/batch)"),
     _refuse(r"^composite/graph/?$", "Composite graph (composite/graph)"),
     _refuse(r"^composite/sobjects/.+$", "The sObject Collections form {path}"),
     _refuse(r"^(search|parameterizedSearch)(/.*)?$", "SOSL search (search, parameterizedSearch)"),
-    _refuse(r"^recent/?$", "Recently viewed items (recent)"),
     _refuse(r"^jobs/ingest(/.*)?$", "Bulk API 2.0 ingest jobs (jobs/ingest)"),
     _refuse(r"^jobs/query(/.*)?$", "Bulk API 2.0 query jobs (jobs/query)"),
     _refuse(r"^tooling/executeAnonymous/?$", "Anonymous Apex (tooling/executeAnonymous): the local org runs no Apex"),
