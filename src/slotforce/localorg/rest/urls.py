@@ -9,7 +9,7 @@ API's REST face; app.py joins both into the table every request carries.
 
 from __future__ import annotations
 
-from slotforce.localorg.rest import composite, query, replication, sobjects, tree
+from slotforce.localorg.rest import composite, composite_graph, query, replication, sobjects, tree
 from slotforce.localorg.rest.refusals import refused
 from slotforce.localorg.rest.dispatch import route
 
@@ -51,6 +51,8 @@ ROUTES = (
     route(rf"^composite/sobjects/{_NAME}/{_FIELD}/?$", "PATCH", composite.collections_upsert, "collections"),
     route(r"^composite/?$", "POST", composite.composite, "composite"),
     route(rf"^composite/tree/{_NAME}/?$", "POST", tree.tree, "composite"),
+    route(r"^composite/batch/?$", "POST", composite_graph.batch, "composite"),
+    route(r"^composite/graph/?$", "POST", composite_graph.graph, "composite"),
     # Query, QueryAll, their next batches, Tooling queries
     route(r"^query/?$", "GET", query.query, "query"),
     route(r"^queryAll/?$", "GET", query.query_all, "query"),
@@ -63,8 +65,6 @@ ROUTES = (
 # them after every served table (metadata/urls.py's too), so a served path is never refused.
 REFUSED = (
     _refuse(r"^composite/tree/?$", "Composite tree without an sObject (composite/tree/{{sObject}} is served)"),
-    _refuse(r"^composite/batch/?$", "Composite batch (composite/batch)"),
-    _refuse(r"^composite/graph/?$", "Composite graph (composite/graph)"),
     _refuse(r"^composite/sobjects/.+$", "The sObject Collections form {path}"),
     _refuse(r"^(search|parameterizedSearch)(/.*)?$", "SOSL search (search, parameterizedSearch)"),
     _refuse(r"^jobs/ingest(/.*)?$", "Bulk API 2.0 ingest jobs (jobs/ingest)"),
