@@ -61,6 +61,9 @@ def test_sf_data_query_prints_fields_relationships_subqueries_and_aggregates(sf,
     assert "COUNT(ID)" in counted and "TOP" in counted and "Acme Query" in counted
     csv = sf_cli("data", "query", "-o", "local", "--result-format", "csv", "--query", "SELECT Id, Name FROM Account")
     assert csv.stdout.splitlines()[0] == "Id,Name"
+    tooling = sf_cli("data", "query", "-o", "local", "--use-tooling-api", "--query",
+                     "SELECT QualifiedApiName, KeyPrefix FROM EntityDefinition WHERE QualifiedApiName = 'Account'")
+    assert "QUALIFIEDAPINAME" in tooling.stdout and "001" in tooling.stdout
 
 
 def test_columns_metadata_has_salesforce_shape(local_org, sf):
