@@ -213,14 +213,20 @@ def _sub_failed(resp: ApiResponse, all_or_none: bool) -> bool:
         isinstance(r, dict) and r.get("success") is False for r in resp.body)
 
 
+def listed(body: dict, key: str, maximum: int, too_many: str) -> list:
+    """`body[key]` as a non-empty list of at most `maximum` items (INVALID_API_INPUT, LIMIT_EXCEEDED)."""
+    items = body.get(key)
+    if not isinstance(items, list) or not items:
+        raise errors.InvalidApiInput(f"{key}: a list of {'graphs' if key == 'graphs' else 'subrequests'} is required")
+    if len(items) > maximum:
+        raise errors.LimitExceeded(f"Limit Exceeded: {too_many}")
+    return items
+
+
 def composite(req: ApiRequest) -> ApiResponse:
     body = req.json_object()
-    subs = body.get("compositeRequest")
-    if not isinstance(subs, list) or not subs:
-        raise errors.InvalidApiInput("compositeRequest: a list of subrequests is required")
-    if len(subs) > MAX_SUBREQUESTS:
-        raise errors.LimitExceeded(f"Limit Exceeded: the composite request has more than {MAX_SUBREQUESTS} "
-                                   "subrequests")
+    subs = listed(body, "compositeRequest", MAX_SUBREQUESTS,
+                  f"the composite request has more than {MAX_SUBREQUESTS} subrequests")
     heavy = sum(1 for s in subs if isinstance(s, dict) and re.search(r"/(query|queryAll|composite/sobjects)\b",
                                                                        str(s.get("url", ""))))
     if heavy > MAX_QUERY_OR_COLLECTION_SUBREQUESTS:

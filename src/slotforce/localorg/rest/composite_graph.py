@@ -20,11 +20,7 @@ MAX_GRAPH_NODES = 500
 
 def batch(req: ApiRequest) -> ApiResponse:
     body = req.json_object()
-    subs = body.get("batchRequests")
-    if not isinstance(subs, list) or not subs:
-        raise errors.InvalidApiInput("batchRequests: a list of subrequests is required")
-    if len(subs) > MAX_BATCH:
-        raise errors.LimitExceeded(f"Limit Exceeded: a batch may contain at most {MAX_BATCH} subrequests")
+    subs = c.listed(body, "batchRequests", MAX_BATCH, f"a batch may contain at most {MAX_BATCH} subrequests")
     halt = flag(body.get("haltOnError", False))
     results, halted = [], False
     for sub in subs:
@@ -42,11 +38,7 @@ def batch(req: ApiRequest) -> ApiResponse:
 
 
 def graph(req: ApiRequest) -> ApiResponse:
-    graphs = req.json_object().get("graphs")
-    if not isinstance(graphs, list) or not graphs:
-        raise errors.InvalidApiInput("graphs: a list of graphs is required")
-    if len(graphs) > MAX_GRAPHS:
-        raise errors.LimitExceeded(f"Limit Exceeded: a request may contain at most {MAX_GRAPHS} graphs")
+    graphs = c.listed(req.json_object(), "graphs", MAX_GRAPHS, f"a request may contain at most {MAX_GRAPHS} graphs")
     out = []
     for g in graphs:
         subs = g.get("compositeRequest") if isinstance(g, dict) else None
