@@ -8,6 +8,7 @@ Salesforce-shaped error body the local org answers is built here (`to_json`), no
 
 from __future__ import annotations
 
+import json
 from xml.sax.saxutils import escape
 
 
@@ -278,10 +279,35 @@ PARTNER_FAULT_NS = "urn:fault.partner.soap.sforce.com"  # faults of the SOAP gat
 METADATA_NS = "http://soap.sforce.com/2006/04/metadata"  # faults of the Metadata API's calls
 
 
-def soap_fault(code: str, message: str, *, sf_namespace: str) -> str:
+ENTERPRISE_FAULT_NS = "urn:fault.enterprise.soap.sforce.com"
+TOOLING_FAULT_NS = "urn:fault.tooling.soap.sforce.com"
+APEX_NS = "http://soap.sforce.com/2006/08/apex"
+
+
+def soap_fault(code: str, message: str, *, sf_namespace: str, detail: str | None = None) -> str:
     """A SOAP fault envelope: `code` is `sf:ERROR_CODE` (the `sf` prefix bound to `sf_namespace`) or
-    `soapenv:Client`."""
+    `soapenv:Client`. `detail` names the API fault type (`UnexpectedErrorFault`, `LoginFault`, ...) whose
+    `exceptionCode`/`exceptionMessage` the partner and enterprise APIs add (simple-salesforce reads them)."""
+    extra = ""
+    if detail:
+        exception_code = code.removeprefix("sf:")
+        extra = (f'<detail><sf:{detail} xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+                 f'xsi:type="sf:{detail}"><sf:exceptionCode>{escape(exception_code)}</sf:exceptionCode>'
+                 f"<sf:exceptionMessage>{escape(message)}</sf:exceptionMessage></sf:{detail}></detail>")
     return ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
             f'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="{sf_namespace}">'
             f"<soapenv:Body><soapenv:Fault><faultcode>{escape(code)}</faultcode><faultstring>{escape(message)}"
-            "</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>")
+            f"</faultstring>{extra}</soapenv:Fault></soapenv:Body></soapenv:Envelope>")
+
+
+# --- Bulk API 1.0 (/services/async) errors ----------------------------------------------------------
+
+BULK_NS = "http://www.force.com/2009/06/asyncapi/dataload"
+
+
+def bulk_error(code: str, message: str, *, as_json: bool = False) -> str:
+    """A Bulk API 1.0 error body: `<error><exceptionCode/><exceptionMessage/></error>` (or its JSON twin)."""
+    if as_json:
+        return json.dumps({"exceptionCode": code, "exceptionMessage": message})
+    return (f'<?xml version="1.0" encoding="UTF-8"?><error xmlns="{BULK_NS}"><exceptionCode>{escape(code)}'
+            f"</exceptionCode><exceptionMessage>{escape(message)}</exceptionMessage></error>")

@@ -145,8 +145,8 @@ class MetadataService:
                 for name, number, _ in flow_defs:
                     self.registry.set_active_version(name, number)
                 save_flows(ctx.conn, self.registry)
-                for values in permsets:
-                    _upsert_permission_set(ctx, values)
+                for values, res in permsets:
+                    res.created = _upsert_permission_set(ctx, values)
         except BaseException:
             self.registry.restore(snap)
             org.schema = schema
@@ -161,7 +161,8 @@ def _set_auto_number(conn, sobject: str, field_name: str, display_format: str) -
     store.set_meta(conn, key, json.dumps(state))
 
 
-def _upsert_permission_set(ctx, values: dict) -> None:
+def _upsert_permission_set(ctx, values: dict) -> bool:
+    """Insert or update the PermissionSet record; True when it was created (a first deploy)."""
     name = values["Name"].replace("\\", "\\\\").replace("'", "\\'")
     found = ctx.org.execute_query(f"SELECT Id FROM PermissionSet WHERE Name = '{name}'").records
     sobject = ctx.org.sobject("PermissionSet")
@@ -172,6 +173,7 @@ def _upsert_permission_set(ctx, values: dict) -> None:
     for r in results:
         if not r.success:
             raise r.errors[0]
+    return not found
 
 
 def save_flows(conn, registry: FlowRegistry) -> None:

@@ -10,7 +10,15 @@ from lxml import etree
 
 from ..mdxml import elements, local_name, named, text
 
-MAX_ZIP_BYTES = 400 * 1024 * 1024  # Salesforce's deploy limit (compressed and uncompressed)
+# Salesforce's deploy limits (Metadata API Developer Guide, "Metadata Limits"): 39 MB compressed,
+# 400 MB uncompressed, 10,000 files. The uncompressed size is counted while reading (a zip's headers
+# may lie), so a zip bomb stops at the limit and memory stays bounded by it.
+MAX_ZIP_BYTES = 39 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 400 * 1024 * 1024
+MAX_FILES = 10_000
+_CHUNK = 1024 * 1024
+SIZE_MESSAGE = ("LIMIT_EXCEEDED: Maximum size of deploy file exceeded: a deploy may be at most 39 MB compressed "
+                "and 400 MB uncompressed")
 
 
 class PackageError(Exception):
@@ -46,13 +54,33 @@ def parse_xml(content: bytes, file_name: str):
         raise PackageError(f"malformed XML: {exc.msg}", file_name, line, col) from None
 
 
+def _read_bounded(zf: zipfile.ZipFile, names: list[str]) -> dict[str, bytes]:
+    """Every file's content, refusing as soon as the total passes MAX_UNZIPPED_BYTES."""
+    if sum(zf.getinfo(n).file_size for n in names) > MAX_UNZIPPED_BYTES:
+        raise PackageError(SIZE_MESSAGE, "")
+    total, raw = 0, {}
+    for n in names:
+        parts = []
+        with zf.open(n) as f:
+            while chunk := f.read(_CHUNK):
+                total += len(chunk)
+                if total > MAX_UNZIPPED_BYTES:
+                    raise PackageError(SIZE_MESSAGE, "")
+                parts.append(chunk)
+        raw[n] = b"".join(parts)
+    return raw
+
+
 def read_package(zip_bytes: bytes) -> Package:
     if len(zip_bytes) > MAX_ZIP_BYTES:
-        raise PackageError("the zip file is larger than 400 MB", "")
+        raise PackageError(SIZE_MESSAGE, "")
     try:
         zf = zipfile.ZipFile(io.BytesIO(zip_bytes))
         names = [n for n in zf.namelist() if not n.endswith("/")]
-        raw = {n: zf.read(n) for n in names}
+        if len(names) > MAX_FILES:
+            raise PackageError(f"LIMIT_EXCEEDED: Maximum number of files exceeded: a deploy may hold at most "
+                               f"{MAX_FILES:,} files ({len(names):,} sent)", "")
+        raw = _read_bounded(zf, names)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
         raise PackageError(f"the ZipFile is not a valid zip archive: {exc}", "") from None
     prefix = ""

@@ -49,7 +49,7 @@ class DeployPlan:
         self.parsed: list = []
         self.flows: list = []
         self.flow_defs: list[tuple[str, int, ComponentResult]] = []
-        self.permsets: list[dict] = []
+        self.permsets: list[tuple[dict, ComponentResult]] = []  # values, and the result to mark Created
         self.found: set[tuple[str, str]] = set()
         self.by_type: dict[str, list[tuple[str, str, bytes]]] = {}
 
@@ -58,9 +58,9 @@ class DeployPlan:
         self.plan_objects()
         self.plan_flows()
         self.plan_flow_definitions()
-        self.plan_checked("PermissionSet", lambda name, root: self.permsets.append(
-            check_permission_set(name, root, self.schema)))
-        self.plan_checked("Layout", lambda name, root: check_layout(name, root, self.schema))
+        self.plan_checked("PermissionSet", lambda name, root, res: self.permsets.append(
+            (check_permission_set(name, root, self.schema), res)))
+        self.plan_checked("Layout", lambda name, root, res: check_layout(name, root, self.schema))
         for name, path, _ in self.by_type.get("Profile", []):
             if self.named("Profile", name):
                 self.out.append(ComponentResult("Profile", name, path, changed=False))
@@ -217,7 +217,7 @@ class DeployPlan:
             res = ComponentResult(mtype, name, path, changed=True)
             self.out.append(res)
             try:
-                check(name, parse_xml(content, path))
+                check(name, parse_xml(content, path), res)
             except (PackageError, ComponentError) as exc:
                 _fail(res, exc)
 

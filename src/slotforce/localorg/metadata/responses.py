@@ -18,6 +18,11 @@ from ..errors import METADATA_NS, soap_fault
 from .models import BOOLEAN_DEPLOY_OPTIONS, DeployResult, attach
 
 MD = METADATA_NS
+# The Metadata API's other calls: real, so refused by name rather than "no operation available".
+METADATA_OPERATIONS = frozenset((
+    "retrieve", "checkRetrieveStatus", "listMetadata", "describeMetadata", "describeValueType", "readMetadata",
+    "createMetadata", "updateMetadata", "upsertMetadata", "deleteMetadata", "renameMetadata",
+    "deployRecentValidation"))
 _ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope '
              'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="' + MD + '" '
              'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>{}</soapenv:Body></soapenv:Envelope>')
@@ -66,8 +71,11 @@ def soap_endpoint(org, body: bytes, headers: dict | None = None) -> tuple[int, s
         return _deploy(service, call)
     if op in ("checkDeployStatus", "cancelDeploy"):
         return _deploy_status(service, call, op)
-    return fault("soapenv:Client", f"No operation available for request {{{MD}}}{op} in the local org "
-                                   "(supported: deploy, checkDeployStatus, cancelDeploy)")
+    if op in METADATA_OPERATIONS:
+        return fault("sf:UNSUPPORTED_BY_LOCAL_ORG", f"UNSUPPORTED_BY_LOCAL_ORG: the Metadata API call {op} is not "
+                                                    "supported by the local org (supported: deploy, "
+                                                    "checkDeployStatus, cancelDeploy)")
+    return fault("soapenv:Client", f"No operation available for request {{{MD}}}{op}")
 
 
 def _deploy(service, call) -> tuple[int, str]:

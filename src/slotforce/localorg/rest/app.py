@@ -5,6 +5,9 @@
                                          billed per request, Sforce-Limit-Info)
     /services/oauth2/token, /userinfo    OAuth (auth.py)
     /services/Soap/m/XX.X/...            Metadata SOAP, served by `slotforce.localorg.metadata.soap_endpoint`
+    /services/Soap/*, /async, /apexrest  other families: refused in their own error shape (refusals.py)
+    /id/{orgId}/{userId}                 the identity service (identity.py)
+    /services/Soap/u/XX.X                the SOAP partner API's login (soap_partner.py)
     /__localorg__/...                    control and observation (control.py; same bearer token)
 """
 
@@ -26,8 +29,9 @@ from slotforce.localorg.faults import Faults
 from slotforce.localorg.metadata import attach, soap_endpoint
 from slotforce.localorg.metadata import urls as metadata_urls
 from slotforce.localorg.models import Org
-from slotforce.localorg.rest import auth, control, urls
+from slotforce.localorg.rest import auth, control, identity, refusals, soap_partner, urls
 from slotforce.localorg.rest import dispatch as _dispatch
+from slotforce.localorg.rest.paths import CollapseSlashes
 from slotforce.localorg.rest.dispatch import (VERSIONS, ApiRequest, RouteTable, dispatch,
                                               error_response, limit_info, not_found, parse_version)
 
@@ -45,7 +49,7 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
     """The ASGI application serving `org` (wrapped in the fault layer)."""
     faults = faults or Faults()
     attach(org)  # load deployed flows, register their save hooks
-    api_routes = RouteTable((*urls.ROUTES, *metadata_urls.ROUTES))
+    api_routes = RouteTable((*urls.ROUTES, *metadata_urls.ROUTES, *urls.REFUSED))
 
     async def versions(request: Request) -> Response:
         return json_response(200, [{"label": f"v{v}", "url": f"/services/data/v{v}", "version": v}
@@ -115,9 +119,12 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         Route("/services/Soap/m/{path:path}", soap, methods=["POST"]),
         *auth.routes(org),
         *control.routes(org, faults),
+        *identity.routes(org),
+        *soap_partner.routes(org),
+        *refusals.routes(org),  # last: the families and paths nothing above serves
     ]
-    app = Starlette(routes=routes)
-    return FaultLayer(app, faults)
+    app = Starlette(routes=routes, exception_handlers={404: refusals.starlette_404})
+    return CollapseSlashes(FaultLayer(app, faults))
 
 
 # "In each REST call, the maximum length for the combined URI and headers is 16,384 bytes"

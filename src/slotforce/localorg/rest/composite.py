@@ -213,18 +213,30 @@ def _sub_failed(resp: ApiResponse, all_or_none: bool) -> bool:
         isinstance(r, dict) and r.get("success") is False for r in resp.body)
 
 
+def listed(body: dict, key: str, maximum: int, too_many: str) -> list:
+    """`body[key]` as a non-empty list of at most `maximum` items (INVALID_API_INPUT, LIMIT_EXCEEDED)."""
+    items = body.get(key)
+    if not isinstance(items, list) or not items:
+        raise errors.InvalidApiInput(f"{key}: a list of {'graphs' if key == 'graphs' else 'subrequests'} is required")
+    if len(items) > maximum:
+        raise errors.LimitExceeded(f"Limit Exceeded: {too_many}")
+    return items
+
+
 def composite(req: ApiRequest) -> ApiResponse:
     body = req.json_object()
-    subs = body.get("compositeRequest")
-    if not isinstance(subs, list) or not subs:
-        raise errors.InvalidApiInput("compositeRequest: a list of subrequests is required")
-    if len(subs) > MAX_SUBREQUESTS:
-        raise errors.LimitExceeded(f"Limit Exceeded: the composite request has more than {MAX_SUBREQUESTS} "
-                                   "subrequests")
+    subs = listed(body, "compositeRequest", MAX_SUBREQUESTS,
+                  f"the composite request has more than {MAX_SUBREQUESTS} subrequests")
     heavy = sum(1 for s in subs if isinstance(s, dict) and re.search(r"/(query|queryAll|composite/sobjects)\b",
                                                                        str(s.get("url", ""))))
     if heavy > MAX_QUERY_OR_COLLECTION_SUBREQUESTS:
         raise errors.LimitExceeded("Limit Exceeded: at most 5 query or sObject Collections subrequests")
+    return ApiResponse(200, {"compositeResponse": run_composite(req, subs, d.flag(body.get("allOrNone", False)))})
+
+
+def run_composite(req: ApiRequest, subs: list, all_or_none: bool) -> list[dict]:
+    """Run Composite subrequests in order (references between them resolved): their compositeResponse
+    entries. Also the body of each composite/graph graph (all_or_none true)."""
     seen: set[str] = set()
     for s in subs:
         if not isinstance(s, dict) or not s.get("method") or not s.get("url") or not s.get("referenceId"):
@@ -232,13 +244,12 @@ def composite(req: ApiRequest) -> ApiResponse:
         if s["referenceId"] in seen:
             raise errors.InvalidApiInput(f"Duplicate referenceId provided in the request: {s['referenceId']}")
         seen.add(s["referenceId"])
-    all_or_none = d.flag(body.get("allOrNone", False))
     bodies: dict[str, Any] = {}
     out: list[dict] = []
     try:
         with store.savepoint(req.ctx.conn):
             for i, sub in enumerate(subs):
-                resp = _run_sub(req, sub, bodies, all_or_none)
+                resp = run_subrequest(req, sub, bodies, all_or_none)
                 entry = {"body": resp.body, "httpHeaders": resp.headers, "httpStatusCode": resp.status,
                          "referenceId": sub["referenceId"]}
                 out.append(entry)
@@ -254,10 +265,11 @@ def composite(req: ApiRequest) -> ApiResponse:
         for entry in out:
             if not _sub_failed(ApiResponse(entry["httpStatusCode"], entry["body"]), True):
                 entry.update(body=[_halted()], httpHeaders={}, httpStatusCode=400)
-    return ApiResponse(200, {"compositeResponse": out})
+    return out
 
 
-def _run_sub(req: ApiRequest, sub: dict, bodies: dict[str, Any], all_or_none: bool) -> ApiResponse:
+def run_subrequest(req: ApiRequest, sub: dict, bodies: dict[str, Any], all_or_none: bool) -> ApiResponse:
+    """One subrequest (`method`, `url`, `body`, `httpHeaders`) dispatched in-process, undone alone when it fails."""
     method = str(sub["method"]).upper()
     try:
         url = _substitute(sub["url"], bodies)
@@ -267,7 +279,7 @@ def _run_sub(req: ApiRequest, sub: dict, bodies: dict[str, Any], all_or_none: bo
     version, path, params = d.split_url(str(url))
     if version is None:
         return d.not_found()
-    if re.match(r"^composite/?$", path):
+    if re.match(r"^composite(/batch|/graph)?/?$", path):
         return d.error_response(errors.InvalidApiInput("Composite subrequests cannot be Composite requests"),
                                 code_first=True)
     headers = {k.lower(): str(v) for k, v in (sub.get("httpHeaders") or {}).items()}

@@ -37,8 +37,11 @@ def _record_types(req: ApiRequest, sobject_name: str) -> list[dict]:
 
 def resources(req: ApiRequest) -> ApiResponse:
     base = f"/services/data/v{req.version}"
-    return ApiResponse(200, {k: f"{base}/{k}" for k in ("sobjects", "query", "queryAll", "composite", "limits",
-                                                        "tooling")})
+    out = {k: f"{base}/{k}" for k in ("sobjects", "query", "queryAll", "composite", "limits", "recent", "tooling",
+                                      "search")}
+    host = req.headers.get("host", "")
+    out["identity"] = f"https://{host}/id/{req.org.org_id}/{req.org.user_id}"  # a full URL, as Salesforce gives
+    return ApiResponse(200, out)
 
 
 def limits(req: ApiRequest) -> ApiResponse:
