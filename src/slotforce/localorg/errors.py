@@ -263,6 +263,37 @@ class UnsupportedGrantType(OAuthError):
     error_code = "unsupported_grant_type"
 
 
+class InvalidClientId(OAuthError):
+    """The consumer key (JWT `iss`, `client_id`) names no connected app of the org."""
+
+    error_code = "invalid_client_id"
+
+    def __init__(self, message: str = "client identifier invalid", **kw) -> None:
+        super().__init__(message, **kw)
+
+
+class InvalidClient(OAuthError):
+    """The consumer secret does not match the connected app's."""
+
+    error_code = "invalid_client"
+
+    def __init__(self, message: str = "invalid client credentials", **kw) -> None:
+        super().__init__(message, **kw)
+
+
+class InvalidRequest(OAuthError):
+    error_code = "invalid_request"
+
+
+class InvalidToken(OAuthError):
+    """/services/oauth2/revoke: the token is not one the org issued (or it is already revoked)."""
+
+    error_code = "invalid_token"
+
+    def __init__(self, message: str = "invalid token", **kw) -> None:
+        super().__init__(message, **kw)
+
+
 # --- SOAP faults -----------------------------------------------------------------------------------
 
 PARTNER_FAULT_NS = "urn:fault.partner.soap.sforce.com"  # faults of the SOAP gateway itself (billing)
