@@ -115,7 +115,7 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         *control.routes(org, faults),
     ]
     app = Starlette(routes=routes)
-    return FaultLayer(app, faults)
+    return LeadingSlashes(FaultLayer(app, faults))
 
 
 async def _body(request: Request) -> bytes | None:
@@ -126,6 +126,21 @@ async def _body(request: Request) -> bytes | None:
     except ClientDisconnect:
         log.debug("local org: client left before %s %s was read", request.method, request.url.path)
         return None
+
+
+class LeadingSlashes:
+    """`//services/data/...` is `/services/data/...`: the sf CLI keeps an instance URL with a trailing
+    slash (`sf org login access-token` stores one), and jsforce joins it with the resource path."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("//"):
+            raw = scope.get("raw_path")
+            scope = {**scope, "path": "/" + scope["path"].lstrip("/"),
+                     **({"raw_path": b"/" + raw.lstrip(b"/")} if raw else {})}
+        return await self.app(scope, receive, send)
 
 
 class FaultLayer:

@@ -1,10 +1,12 @@
-"""Query resources (routed by urls.py): query / queryAll with 2,000-record batches and nextRecordsUrl, Tooling queries."""
+"""Query resources (routed by urls.py): query / queryAll with 2,000-record batches and nextRecordsUrl
+(`columns=true`: columns.py), Tooling queries."""
 
 from __future__ import annotations
 
 import re
 
 from slotforce.localorg import errors
+from slotforce.localorg.rest.columns import column_metadata
 from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse
 
 BATCH_SIZE = 2000
@@ -36,6 +38,8 @@ def _run(req: ApiRequest, include_deleted: bool) -> ApiResponse:
     soql = req.params.get("q")
     if not soql:
         raise errors.MalformedQuery("A query string has to be specified")
+    if req.params.get("columns") == "true":
+        return ApiResponse(200, column_metadata(req.org.schema, soql))
     result = req.org.execute_query(soql, include_deleted=include_deleted, api_version=req.version)
     return _page(req, result.records, 0, result.total_size, None, include_deleted)
 
