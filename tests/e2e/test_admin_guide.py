@@ -70,6 +70,7 @@ def test_every_command_of_the_admin_guide_runs_against_the_local_org(tmp_path):
         ours = {
             "ORG": "acme", "LOGIN_URL": org.instance_url, "ADMIN_USERNAME": org.username,
             "INTEGRATION_USERNAME": "slotforce@acme.example", "INTEGRATION_EMAIL": "admins@acme.example",
+            "SALES_USERNAME": org.username,
             "CLIENT_ID": "3MVG9acmeSlotforceIntegration", "KEY_DIR": str(tmp_path / "keys"),
             "SERVICE_PORT": str(_free_port()), "CALCOM_WEBHOOK_SECRET": "calcom-secret", "PREVIOUS_RELEASE": "HEAD",
         }
