@@ -13,12 +13,17 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+def _local_org_class():
+    """LocalOrg, once the sf CLI (which the deploy step runs) is known to be installed."""
+    if shutil.which("sf", path=tool_path()) is None:
+        pytest.skip("sf CLI not installed (run `make install`)")
+    return pytest.importorskip("slotforce.localorg").LocalOrg
+
+
 @pytest.mark.sfcli
 @pytest.mark.slow
 def test_deploy_package_flow_then_a_booking_becomes_an_event(tmp_path):
-    LocalOrg = pytest.importorskip("slotforce.localorg").LocalOrg
-    if shutil.which("sf", path=tool_path()) is None:
-        pytest.skip("sf CLI not installed (run `make install`)")
+    LocalOrg = _local_org_class()
     out = tmp_path / "force-app"
     with LocalOrg(tmp_path / "org") as org:
         env = cci_env(tmp_path / "home", org.env_exports())
@@ -57,9 +62,7 @@ def _admin_project(root: Path, extensions: str) -> Path:
 @pytest.mark.slow
 def test_an_admins_extensions_yml_is_deployed_by_the_flow_and_a_bad_one_deploys_nothing(tmp_path):
     """issue 10.1: nothing to pass anywhere; a YAML error names file and key path, and nothing is deployed."""
-    LocalOrg = pytest.importorskip("slotforce.localorg").LocalOrg
-    if shutil.which("sf", path=tool_path()) is None:
-        pytest.skip("sf CLI not installed (run `make install`)")
+    LocalOrg = _local_org_class()
     good = _admin_project(tmp_path / "good", (REPO / "extensions.example.yml").read_text())
     bad = _admin_project(tmp_path / "bad", "objects:\n  Lead:\n    fields:\n      - api_name: Tier__c\n"
                                            "        type: Text\n        length: 900\n        label: Tier\n"

@@ -250,6 +250,10 @@ class OAuthError(SalesforceError):
     """OAuth errors have their own shape: {"error": ..., "error_description": ...}."""
 
     status = 400
+    description = ""  # what Salesforce says when there is nothing more to say
+
+    def __init__(self, message: str | None = None, **kw) -> None:
+        super().__init__(message or self.description, **kw)
 
     def to_json(self, *, code_first: bool = False) -> dict:
         return {"error": self.error_code, "error_description": self.message}
@@ -268,8 +272,7 @@ class InvalidClientId(OAuthError):
 
     error_code = "invalid_client_id"
 
-    def __init__(self, message: str = "client identifier invalid", **kw) -> None:
-        super().__init__(message, **kw)
+    description = "client identifier invalid"
 
 
 class InvalidClient(OAuthError):
@@ -277,8 +280,7 @@ class InvalidClient(OAuthError):
 
     error_code = "invalid_client"
 
-    def __init__(self, message: str = "invalid client credentials", **kw) -> None:
-        super().__init__(message, **kw)
+    description = "invalid client credentials"
 
 
 class InvalidRequest(OAuthError):
@@ -290,8 +292,7 @@ class InvalidToken(OAuthError):
 
     error_code = "invalid_token"
 
-    def __init__(self, message: str = "invalid token", **kw) -> None:
-        super().__init__(message, **kw)
+    description = "invalid token"
 
 
 # --- SOAP faults -----------------------------------------------------------------------------------
