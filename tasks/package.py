@@ -11,7 +11,7 @@ from pathlib import Path
 from cumulusci.core.exceptions import CumulusCIFailure, TaskOptionsError
 from cumulusci.core.tasks import BaseTask
 
-from slotforce.package import PackageError, build, validate
+from slotforce.package import PackageError, build, project_extensions, validate
 
 _PATH = {"description": "SFDX package directory to write or check (default force-app).", "required": False}
 
@@ -21,7 +21,8 @@ class GenerateSlotforcePackage(BaseTask):
     task_options = {
         "path": _PATH,
         "extensions": {
-            "description": "Optional YAML file of extra admin fields (see extensions.example.yml).",
+            "description": "YAML file of extra admin fields (default: the project's extensions.yml, or the path "
+                           "in cumulusci.yml project: custom: slotforce_extensions:; see extensions.example.yml).",
             "required": False,
         },
     }
@@ -36,9 +37,13 @@ class GenerateSlotforcePackage(BaseTask):
 
     def _run_task(self):
         try:
-            report = build(self.path, self.extensions)
+            # the project's own extensions.yml unless the option names another file
+            extensions = self.extensions or project_extensions(self.project_config.repo_root)
+            report = build(self.path, extensions)
         except PackageError as error:
             raise CumulusCIFailure(str(error)) from None
+        if extensions:
+            self.logger.info(f"Admin fields from {extensions}")
         for name, kind, count in report.objects:
             self.logger.info(f"  {name} ({kind}): {count} fields")
         for name, n_objects, n_fields in report.permission_sets:

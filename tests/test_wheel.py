@@ -77,7 +77,12 @@ def test_the_installed_package_has_no_path_into_the_checkout(venv, elsewhere):
 
 
 def test_package_build_writes_the_committed_force_app(venv, elsewhere):
-    _run([venv / "bin" / "slotforce", "package", "build", "--out", "project/force-app"], elsewhere, _env(venv / "bin"))
+    # the checkout's own extensions.yml (an admin's fields) is what its committed force-app was built with
+    from slotforce.package import project_extensions
+
+    extensions = project_extensions(REPO)
+    _run([venv / "bin" / "slotforce", "package", "build", "--out", "project/force-app",
+          *(["--extensions", str(extensions)] if extensions else [])], elsewhere, _env(venv / "bin"))
     built = elsewhere / "project" / "force-app"
     committed = REPO / "force-app"
     files = {p.relative_to(committed).as_posix(): p.read_text() for p in committed.rglob("*") if p.is_file()}

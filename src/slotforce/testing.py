@@ -3,10 +3,12 @@
 Registered in the repository's root conftest.py, next to `slotforce.localorg.testing`:
 
 - `packaged_org`: the test session's local org with force-app deployed (objects, fields, Flows,
-  permission sets) through the Metadata API, as CI deploys it;
+  permission sets) through the Metadata API and Slotforce_Integration assigned to its user, as CI
+  deploys it;
 - `org`: that org, its records back to the seed data before the test;
 - `config_file`: a slotforce.yml in the test's tmp folder pointing at `org`, with an outbox beside
   it and the `api` source's secret set in the environment (`write_config` builds other ones);
+- `assign_integration(client, user_id)`: Slotforce_Integration for a user, as deploy_package assigns it;
 - `wait_for(predicate)`: poll until something a background worker does has happened;
 - `free_port()`: a TCP port on 127.0.0.1 nothing listens on, for a `slotforce serve` a test starts;
 - `fill_disk(db)` / `free_disk(db)`: a SQLite connection that can no longer grow its file, as on a
@@ -72,10 +74,17 @@ def write_config(folder: Path, org, **extra) -> Path:
     return path
 
 
+def assign_integration(client, user_id: str) -> None:
+    """Give `user_id` Slotforce_Integration, as `cci flow run deploy_package` ends (the running user)."""
+    permission_set = client.query("SELECT Id FROM PermissionSet WHERE Name = 'Slotforce_Integration'")["records"][0]
+    client.PermissionSetAssignment.create({"AssigneeId": user_id, "PermissionSetId": permission_set["Id"]})
+
+
 @pytest.fixture(scope="session")
 def packaged_org(local_org_session):
     client = local_org_session.client()
     deploy(client)
+    assign_integration(client, local_org_session.user_id)
     client.session.close()
     return local_org_session
 

@@ -40,13 +40,14 @@ def test_http_is_refused_only_https_is_served(local_org):
         requests.get(local_org.instance_url.replace("https", "http") + "/services/data", timeout=5)
 
 
-def test_token_endpoint_refresh_grant_returns_our_instance_url(local_org):
+def test_token_endpoint_refresh_grant_returns_our_instance_url(local_org, connected_app):
     """cumulusci-notes §3.3: the refresh response's instance_url overwrites the configured one."""
+    refresh = local_org.oauth.issue_refresh_token(connected_app.client_id, local_org.username)
     r = local_org.session().post(local_org.instance_url + "/services/oauth2/token",
-                                 data={"grant_type": "refresh_token", "refresh_token": "x", "client_id": "c"})
+                                 data={"grant_type": "refresh_token", "refresh_token": refresh,
+                                       "client_id": connected_app.client_id})
     body = r.json()
     assert r.status_code == 200 and body["instance_url"] == local_org.instance_url
-    assert body["access_token"] == local_org.access_token
     assert body["id"].endswith(f"/id/{local_org.org_id}/{local_org.user_id}")
 
 

@@ -134,3 +134,22 @@ def test_date_literals_follow_the_org_clock():
         records.save(ctx, "insert", org.sobject("Account"), [{"Name": "Then"}], all_or_none=True)
     assert org.execute_query("SELECT COUNT() FROM Account WHERE CreatedDate = TODAY").total_size == 1
     assert org.execute_query("SELECT COUNT() FROM Account WHERE CreatedDate = LAST_N_DAYS:3").total_size == 1
+
+
+def test_columns_true_describes_the_selected_columns_for_the_sf_cli(local_org):
+    """`sf data query` asks `query?q=...&columns=true` before printing its table."""
+    r = local_org.session().get(local_org.instance_url + "/services/data/v62.0/query",
+                                params={"q": "SELECT Id, Username, Profile.Name, COUNT() FROM User", "columns": "true"},
+                                headers={"Authorization": f"Bearer {local_org.access_token}"})
+    body = r.json()
+    assert r.status_code == 200 and body["entityName"] == "User" and body["keyPrefix"] == "005"
+    names = [(c["columnName"], [j["columnName"] for j in c["joinColumns"]]) for c in body["columnMetadata"]]
+    assert names == [("Id", []), ("Username", []), ("Profile", ["Name"]), ("COUNT", [])]
+    assert body["columnMetadata"][3]["aggregate"] is True
+
+
+def test_a_doubled_leading_slash_reaches_the_same_resource(local_org):
+    """The sf CLI stores an instance URL ending in '/', and jsforce appends '/services/...' to it."""
+    r = local_org.session().get(local_org.instance_url + "//services/data/v62.0/limits",
+                                headers={"Authorization": f"Bearer {local_org.access_token}"})
+    assert r.status_code == 200 and "DailyApiRequests" in r.json()

@@ -16,7 +16,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
 def test_build_replaces_the_tree_and_drops_stale_files(tmp_path):
     out = tmp_path / "force-app"
     report = build(out)
-    assert len(report.files) == 72 and all(p.is_file() for p in report.files)
+    assert len(report.files) == 73 and all(p.is_file() for p in report.files)
     stale = out / "main/default/objects/Old__c/Old__c.object-meta.xml"
     stale.parent.mkdir(parents=True)
     stale.write_text("<old/>")

@@ -11,9 +11,9 @@ def test_build_then_validate(tmp_path):
     result = runner.invoke(main, ["package", "build", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "Booking_Action__c" in result.output and "Slotforce_Integration" in result.output
-    assert "wrote 72 files" in result.output
+    assert "wrote 73 files" in result.output
     result = runner.invoke(main, ["package", "validate", "--out", str(out)])
-    assert result.exit_code == 0 and "72 files" in result.output
+    assert result.exit_code == 0 and "73 files" in result.output
 
 
 def test_bad_extension_fails_cleanly_and_writes_nothing(tmp_path):

@@ -75,7 +75,7 @@ def test_picklists_keys_and_names(package):
 
 def test_permission_sets_cover_every_field_and_never_grant_all_data(package):
     sets = {ps.api_name: ps for ps in package.permission_sets}
-    assert set(sets) == {"Slotforce_Integration", "Slotforce_Admin"}
+    assert set(sets) == {"Slotforce_Integration", "Slotforce_Admin", "Slotforce_User"}
     every = {f"{'Event' if o.api_name == 'Activity' else o.api_name}.{f.api_name}"
              for o in package.objects for f in o.fields}
     integration, admin = sets["Slotforce_Integration"], sets["Slotforce_Admin"]
@@ -87,5 +87,10 @@ def test_permission_sets_cover_every_field_and_never_grant_all_data(package):
         "Account": (False, True, False, False)}
     assert {p.object for p in admin.object_permissions} == {o.api_name for o in package.objects
                                                            if isinstance(o, CustomObject)}
+    sales = sets["Slotforce_User"]  # sales users read the meeting fields and the Booking Actions, edit nothing
+    assert {p.field for p in sales.field_permissions if p.readable and not p.editable} == {
+        f for f in every if f.split(".")[0] in ("Booking_Action__c", "Contact", "Event", "Lead")}
+    assert [(p.object, p.allow_read, p.allow_create, p.allow_edit) for p in sales.object_permissions] == [
+        ("Booking_Action__c", True, False, False)]
     for ps in sets.values():
         assert not any(p.modify_all_records or p.view_all_records for p in ps.object_permissions)

@@ -25,7 +25,7 @@ def test_example_file_adds_contact_fields_with_permissions(tmp_path):
         assert "Contact.Last_Cancel_Date__c" in {p.field for p in ps.field_permissions}
     report = build(tmp_path / "fa", REPO / "extensions.example.yml")
     assert (tmp_path / "fa/main/default/objects/Contact/fields/Last_Cancel_Date__c.field-meta.xml").is_file()
-    assert len(report.files) == 74
+    assert len(report.files) == 75
 
 
 def test_new_standard_object_and_picklist(tmp_path):

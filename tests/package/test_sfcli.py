@@ -45,7 +45,7 @@ def test_sf_project_convert_source(tmp_path):
     assert len(members["CustomField"]) == 66
     assert members["Flow"] == {"Booking_Action_Created", "Booking_Action_Changed", "Event_Participants",
                                "Scheduling_Link_Map_User"}
-    assert members["PermissionSet"] == {"Slotforce_Admin", "Slotforce_Integration"}
+    assert members["PermissionSet"] == {"Slotforce_Admin", "Slotforce_Integration", "Slotforce_User"}
     assert manifest.getroot().findtext("m:version", namespaces=NS) == "62.0"
     booking = etree.parse(str(mdapi / "objects" / "Booking_Action__c.object")).getroot()
     assert len(booking.findall("m:fields", NS)) == 33

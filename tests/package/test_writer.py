@@ -29,7 +29,7 @@ def test_sfdx_layout(files):
     # standard objects only get their fields folder
     for std in ("Activity", "Lead", "Contact", "User"):
         assert f"{ROOT}/objects/{std}/{std}.object-meta.xml" not in files
-    assert len(files) == 2 + 33 + 7 + 10 + 6 + 7 + 1 + 2 + 4
+    assert len(files) == 2 + 33 + 7 + 10 + 6 + 7 + 1 + 3 + 4
 
 
 def test_every_file_is_valid_in_schema_order_with_salesforce_formatting(files):

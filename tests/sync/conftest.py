@@ -11,12 +11,14 @@ import pytest
 
 from slotforce.localorg.server import LocalOrg
 from slotforce.package.mdapi import deploy, source_files
+from slotforce.testing import assign_integration
 
 
 def _deployed(flows: bool):
     org = LocalOrg().start()
     client = org.client()
     deploy(client, {path: xml for path, xml in source_files().items() if flows or not path.startswith("flows/")})
+    assign_integration(client, org.user_id)  # as deploy_package does: check-config asks for it
     client.session.close()
     return org
 

@@ -31,7 +31,7 @@ def test_generate_then_validate_in_process(project, tmp_path):
     task = GenerateSlotforcePackage(project, TaskConfig({"options": {
         "path": str(out), "extensions": str(REPO / "extensions.example.yml")}}))
     task()
-    assert len(task.return_values["files"]) == 74
+    assert len(task.return_values["files"]) == 75
     ValidateSlotforcePackage(project, TaskConfig({"options": {"path": str(out)}}))()
     (out / "main/default/permissionsets/Slotforce_Admin.permissionset-meta.xml").write_text("<x")
     with pytest.raises(CumulusCIFailure, match="1 problem"):
@@ -74,7 +74,7 @@ def test_cci_task_run_generate_package_offline(tmp_path):
     out = tmp_path / "force-app"
     result = cci("task", "run", "generate_package", "-o", "path", str(out), home=tmp_path / "home")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Wrote 72 files" in result.stdout
+    assert "Wrote 73 files" in result.stdout
     assert (out / "main/default/objects/Booking_Action__c/Booking_Action__c.object-meta.xml").is_file()
     result = cci("task", "run", "validate_package", "-o", "path", str(out), home=tmp_path / "home")
     assert result.returncode == 0, result.stdout + result.stderr

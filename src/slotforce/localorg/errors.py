@@ -260,6 +260,10 @@ class OAuthError(SalesforceError):
     """OAuth errors have their own shape: {"error": ..., "error_description": ...}."""
 
     status = 400
+    description = ""  # what Salesforce says when there is nothing more to say
+
+    def __init__(self, message: str | None = None, **kw) -> None:
+        super().__init__(message or self.description, **kw)
 
     def to_json(self, *, code_first: bool = False) -> dict:
         return {"error": self.error_code, "error_description": self.message}
@@ -271,6 +275,34 @@ class InvalidGrant(OAuthError):
 
 class UnsupportedGrantType(OAuthError):
     error_code = "unsupported_grant_type"
+
+
+class InvalidClientId(OAuthError):
+    """The consumer key (JWT `iss`, `client_id`) names no connected app of the org."""
+
+    error_code = "invalid_client_id"
+
+    description = "client identifier invalid"
+
+
+class InvalidClient(OAuthError):
+    """The consumer secret does not match the connected app's."""
+
+    error_code = "invalid_client"
+
+    description = "invalid client credentials"
+
+
+class InvalidRequest(OAuthError):
+    error_code = "invalid_request"
+
+
+class InvalidToken(OAuthError):
+    """/services/oauth2/revoke: the token is not one the org issued (or it is already revoked)."""
+
+    error_code = "invalid_token"
+
+    description = "invalid token"
 
 
 # --- SOAP faults -----------------------------------------------------------------------------------

@@ -159,6 +159,7 @@ class Org:
         self.cursors = Cursors()  # open query results (nextRecordsUrl)
         self.flows = None
         self.metadata = None
+        self.oauth = None  # OAuth (oauth.py) once served: connected apps and sessions
         loaded = store.load_sobjects(self.conn)
         if loaded:
             for s in loaded:

@@ -6,6 +6,7 @@ State dir layout (made on first start, reused after):
     server.pem      the server's key and certificate for 127.0.0.1 / localhost, signed by ca.pem
     ca-bundle.pem   the system's CAs plus ca.pem (for REQUESTS_CA_BUNDLE: other hosts keep working)
     org.json        how to connect (instance_url, access_token, org_id, username, user_id, ...)
+    oauth.json      connected apps and refresh tokens (oauth.py; `slotforce org connected-app`)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import time
 from slotforce.localorg.faults import Faults
 from slotforce.localorg.metadata import attach
 from slotforce.localorg.models import Org
+from slotforce.localorg.oauth import OAuth
 from slotforce.localorg.rest.app import MAX_HEAD_BYTES, build_app
 
 API_VERSION = "62.0"
@@ -95,10 +97,12 @@ class LocalOrg:
             sf.Contact.create({"LastName": "Ada"})
 
     `state_dir=None` keeps everything in a temporary directory (records in memory) that goes
-    away on exit; `port=0` picks a free port.
+    away on exit; `port=0` picks a free port. Access tokens the OAuth token endpoint hands out
+    end after `session_seconds` (None: never); org.json's token always works.
     """
 
-    def __init__(self, state_dir: str | os.PathLike | None = None, port: int = 0) -> None:
+    def __init__(self, state_dir: str | os.PathLike | None = None, port: int = 0, *,
+                 session_seconds: float | None = None) -> None:
         self._tmp = None
         if state_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="slotforce-org-")
@@ -113,6 +117,7 @@ class LocalOrg:
         self.ca_bundle_path, self.server_pem = ensure_tls(state)
         self.org = Org(db)
         attach(self.org)  # the Flows deployed before a restart run again (the Metadata part owns both)
+        self.org.oauth = self.oauth = OAuth(self.org, state, session_seconds)
         self.faults = Faults()
         self._sock = bind(port)
         self.port = self._sock.getsockname()[1]

@@ -11,6 +11,7 @@ from rich.table import Table
 from slotforce.package.build import build as build_package
 from slotforce.package.build import validate as validate_package
 from slotforce.package.errors import DefinitionError, SchemaError
+from slotforce.package.extensions_path import project_extensions
 
 _out_option = click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("force-app"),
@@ -26,11 +27,13 @@ def package() -> None:
 @package.command()
 @_out_option
 @click.option("--extensions", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="YAML of extra admin fields to add (see extensions.example.yml).")
+              help="YAML of extra admin fields (default: the project's extensions.yml, or the path "
+                   "cumulusci.yml names in project: custom: slotforce_extensions:).")
 def build(out_dir: Path, extensions: Path | None) -> None:
     """Render the package model to SFDX source, validate it, then write it (all or nothing)."""
     console = Console()
     try:
+        extensions = extensions or project_extensions()
         report = build_package(out_dir, extensions)
     except DefinitionError as error:
         raise click.ClickException(f"{error}\nNothing written.") from None
@@ -41,7 +44,8 @@ def build(out_dir: Path, extensions: Path | None) -> None:
     console.print(_table("Permission sets", ("permission set", "objectPermissions", "fieldPermissions"),
                          report.permission_sets, counts=2))
     console.print(_table("Flows", ("flow", "runs on", "elements"), report.flows))
-    console.print(f"[green]wrote {report.summary()}[/] to {out_dir / 'main' / 'default'}, "
+    with_fields = f" with the fields of {extensions}" if extensions else ""
+    console.print(f"[green]wrote {report.summary()}[/] to {out_dir / 'main' / 'default'}{with_fields}, "
                   "all valid against the Metadata API XSD", soft_wrap=True)
 
 

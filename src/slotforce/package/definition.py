@@ -229,7 +229,9 @@ def user() -> StandardObject:
 
 
 def permission_sets(objects: list) -> list[PermissionSet]:
-    """Slotforce_Integration (the engine's user) and Slotforce_Admin (read everything of ours)."""
+    """Slotforce_Integration (the engine's user), Slotforce_Admin (read everything of ours) and
+    Slotforce_User (sales users: read the meeting fields on their Leads, Contacts and Events, and the
+    Booking Actions behind them)."""
     custom = [o.api_name for o in objects if isinstance(o, CustomObject)]
     field_names = sorted(
         (f"{sobject}.{f.api_name}", f) for o in objects for sobject in permission_targets(o) for f in o.fields
@@ -254,7 +256,16 @@ def permission_sets(objects: list) -> list[PermissionSet]:
         object_permissions=[ObjectPermission(object=o) for o in sorted(custom)],
         field_permissions=[FieldPermission(field=n) for n in permissionable],
     )
-    return [admin, integration]
+    sales = PermissionSet(
+        api_name="Slotforce_User",
+        label="Slotforce User",
+        description="For sales users: read the meeting fields slotforce fills on Leads, Contacts and Events, "
+        "and the Booking Actions behind them. Nothing editable.",
+        object_permissions=[ObjectPermission(object="Booking_Action__c")],
+        field_permissions=[FieldPermission(field=n) for n in permissionable
+                           if n.split(".")[0] in ("Booking_Action__c", "Contact", "Event", "Lead")],
+    )
+    return [admin, integration, sales]
 
 
 def base_objects() -> list:

@@ -297,9 +297,24 @@ def check_config_command(config: str | None, offline: bool) -> None:
     problems = check_config(settings, describes)
     for name in missing:
         click.echo(f"warning: the org has no {name} object visible to this user", err=True)
+    not_ready = _report_readiness(sf, settings.salesforce)
     if problems:
         click.echo(f"{len(problems)} problem(s) against the org at {sf.sf_instance}:", err=True)
         for p in problems:
             click.echo(f"  {p}", err=True)
         sys.exit(1)
     click.echo(f"fits the org at {sf.sf_instance}: every mapped field exists, types fit, picklist values are active")
+    if not_ready:
+        sys.exit(1)
+
+
+def _report_readiness(sf, salesforce) -> bool:
+    """Print the integration user's readiness checks; True when any failed."""
+    from slotforce.service.readiness import readiness
+
+    # the org's name in the commands the checks suggest: CumulusCI's, else a placeholder to fill in
+    org_name = salesforce.cumulusci or ("local" if salesforce.local else "<your org alias>")
+    checks = readiness(sf, org_name)
+    for check in checks:
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}", err=not check.ok)
+    return not all(check.ok for check in checks)

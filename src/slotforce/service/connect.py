@@ -2,8 +2,10 @@
 
 - `local: STATE_DIR`: the local org's STATE_DIR/org.json (instance URL, token, its CA bundle).
 - `cumulusci: ORGNAME`: the org as CumulusCI's keychain knows it (token refreshed by CumulusCI).
-- `jwt: {client_id, username, private_key_file, login_url}`: the JWT bearer flow (simple-salesforce).
+- `jwt: {client_id, username, private_key_file, login_url}`: the JWT bearer flow (login.py).
 - `refresh: {client_id, instance_url, refresh_token_env, client_secret_env}`: a refresh-token grant.
+
+The two credential kinds log in again, once, when the org ends their session mid-run (relogin.py).
 
 Secrets are read from environment variables named in the file, never from the file itself.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -24,6 +27,9 @@ from urllib.parse import urlparse
 import requests
 from simple_salesforce import Salesforce
 
+from slotforce.service.login import LoginError, jwt_login, refresh_login
+from slotforce.service.login import Session as LoginSession
+from slotforce.service.relogin import Relogin
 from slotforce.sync import SalesforceSettings
 
 
@@ -134,35 +140,37 @@ def _jwt(cfg, base_dir: Path, version: str) -> Salesforce:
     key_file = key_file if key_file.is_absolute() else base_dir / key_file
     if not key_file.exists():
         raise ConnectError(f"salesforce.jwt.private_key_file: {key_file} does not exist")
-    host = urlparse(cfg.login_url).hostname or "login.salesforce.com"
-    domain = host.removesuffix(".salesforce.com") if host.endswith(".salesforce.com") else host
-    try:
-        return Salesforce(username=cfg.username, consumer_key=cfg.client_id, privatekey_file=str(key_file),
-                          domain=domain, version=version, session=_session())
-    except Exception as exc:
-        raise ConnectError(f"salesforce.jwt: login as {cfg.username} failed: {exc}") from exc
+    session = requests.Session()
+    return _logged_in(session, version, partial(jwt_login, session, login_url=cfg.login_url,
+                                                client_id=cfg.client_id, username=cfg.username, key_file=key_file))
 
 
 def _refresh(cfg, version: str) -> Salesforce:
     token = os.environ.get(cfg.refresh_token_env)
     if not token:
         raise ConnectError(f"salesforce.refresh.refresh_token_env: the environment variable {cfg.refresh_token_env} is not set")
-    form = {"grant_type": "refresh_token", "client_id": cfg.client_id, "refresh_token": token}
+    secret = None
     if cfg.client_secret_env:
         secret = os.environ.get(cfg.client_secret_env)
         if not secret:
             raise ConnectError(f"salesforce.refresh.client_secret_env: {cfg.client_secret_env} is not set")
-        form["client_secret"] = secret
-    url = cfg.instance_url.rstrip("/") + "/services/oauth2/token"
+    session = requests.Session()
+    return _logged_in(session, version, partial(refresh_login, session, url=cfg.instance_url, client_id=cfg.client_id,
+                                                refresh_token=token, client_secret=secret,
+                                                token_env=cfg.refresh_token_env))
+
+
+def _logged_in(session: requests.Session, version: str, login: Callable[[], LoginSession]) -> Salesforce:
+    """A client on `session` that logs in with `login` now, and again whenever the org ends the session."""
     try:
-        answer = requests.post(url, data=form, timeout=30)
-    except requests.RequestException as exc:
-        raise ConnectError(f"salesforce.refresh: {url} is not reachable: {exc}") from exc
-    if answer.status_code != 200:
-        raise ConnectError(f"salesforce.refresh: the token endpoint answered {answer.status_code}: {answer.text[:300]}")
-    body = answer.json()
-    return Salesforce(instance_url=body.get("instance_url") or cfg.instance_url, session_id=body["access_token"],
-                      version=version, session=_session())
+        relogin = Relogin(session, login)
+    except LoginError as exc:
+        raise ConnectError(str(exc)) from None
+    _guarded(session)
+    sf = Salesforce(instance_url=relogin.current.instance_url, session_id=relogin.current.access_token,
+                    version=version, session=session)
+    relogin.client = sf
+    return sf
 
 
 def connect(sf: SalesforceSettings, base_dir: str | os.PathLike[str] = ".") -> Salesforce:

@@ -58,7 +58,9 @@ def soap_endpoint(org, body: bytes, headers: dict | None = None) -> tuple[int, s
         return fault("soapenv:Client", f"The request is not valid XML: {exc.msg}")
     session = _find(root, "Header", "SessionHeader", "sessionId")
     token = (session.text or "").strip() if session is not None else ""
-    if not token or not hmac.compare_digest(token.encode(), str(org.access_token).encode()):
+    live = hmac.compare_digest(token.encode(), str(org.access_token).encode()) or (
+        org.oauth is not None and org.oauth.session_user(token) is not None)  # a session the token endpoint opened
+    if not token or not live:
         return fault("sf:INVALID_SESSION_ID", "INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: "
                                               "Illegal Session")
     body_el = _find(root, "Body")

@@ -3,7 +3,8 @@
     /services/data                       version list (no auth, not billed)
     /services/data/vXX.X/...             REST API (urls.py + metadata/urls.py, run by dispatch.py;
                                          billed per request, Sforce-Limit-Info)
-    /services/oauth2/token, /userinfo    OAuth (auth.py)
+    /services/oauth2/token, /revoke,     OAuth (auth.py; the rules in oauth.py)
+      /userinfo
     /services/Soap/m/XX.X/...            Metadata SOAP, served by `slotforce.localorg.metadata.soap_endpoint`
     /services/Soap/*, /async, /apexrest  other families: refused in their own error shape (refusals.py)
     /id/{orgId}/{userId}                 the identity service (identity.py)
@@ -64,7 +65,8 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         if version is None:
             resp = not_found()
             return json_response(resp.status, resp.body)
-        if not auth.authorized(org, request):
+        user = auth.session_user(org, request)
+        if user is None:
             return auth.invalid_session()
         body = await _body(request)
         if body is None:
@@ -83,7 +85,7 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
             req = ApiRequest(org=org, ctx=None, method=request.method, version=version,  # type: ignore[arg-type]
                              path=path, params=dict(request.query_params), routes=api_routes, body=body,
                              headers={k.lower(): v for k, v in request.headers.items()})
-            with org.transaction() as ctx:
+            with org.transaction(user) as ctx:  # as the session's user (CreatedById, OwnerId)
                 req.ctx = ctx
                 resp = dispatch(req, found)
         except SalesforceError as exc:

@@ -1,9 +1,16 @@
-"""OAuth for the local org: bearer-token checks, /services/oauth2/token and /services/oauth2/userinfo.
+"""OAuth routes of the local org: bearer-token checks, /services/oauth2/token, /revoke and /userinfo.
 
-There is one session: the org's access token (in org.json). The token endpoint hands out that
-same token for a refresh_token grant (any refresh token: CumulusCI's refresh step), a
-client_credentials grant (running as the admin user) and for a password grant with an active user's username (any password), so every client ends up with a
-token that works.
+The routes only translate: the rules (connected apps, JWT checks, refresh tokens, sessions) live
+in oauth.py. Grants at the token endpoint, as Salesforce documents them:
+
+- `urn:ietf:params:oauth:grant-type:jwt-bearer` (assertion): a connected app's signed JWT;
+- `refresh_token` (client_id, refresh_token, optional client_secret): a refresh token the org issued
+  (`slotforce org connected-app token`);
+- `password` (an active user's username; any password) and `client_credentials` (the admin user):
+  kept lenient for local tools that log in with them.
+
+Every grant opens a session (a new access token that ends after `--session-seconds`). The org's
+own token from org.json is accepted as well and never ends.
 """
 
 from __future__ import annotations
@@ -21,6 +28,9 @@ from starlette.routing import Route
 
 from slotforce.localorg import errors
 from slotforce.localorg.models import Org
+from slotforce.localorg.oauth import JWT_BEARER, Grant
+
+JSON = "application/json;charset=UTF-8"
 
 
 def token_of(request: Request) -> str | None:
@@ -31,61 +41,94 @@ def token_of(request: Request) -> str | None:
     return None
 
 
-def authorized(org: Org, request: Request) -> bool:
+def session_user(org: Org, request: Request) -> str | None:
+    """The user the request's bearer token runs as; None when the token is missing, unknown or ended."""
     token = token_of(request)
-    return token is not None and hmac.compare_digest(token, org.access_token)
+    if token is None:
+        return None
+    if hmac.compare_digest(token, org.access_token):
+        return org.user_id
+    return org.oauth.session_user(token) if org.oauth is not None else None
+
+
+def authorized(org: Org, request: Request) -> bool:
+    return session_user(org, request) is not None
 
 
 def invalid_session() -> Response:
     exc = errors.InvalidSessionId("Session expired or invalid")
-    return Response(json.dumps([exc.to_json()]), status_code=exc.status, media_type="application/json;charset=UTF-8",
+    return Response(json.dumps([exc.to_json()]), status_code=exc.status, media_type=JSON,
                     headers={"WWW-Authenticate": 'Token realm="slotforce local org"'})
 
 
 def _oauth_error(exc: errors.OAuthError) -> Response:
-    return Response(json.dumps(exc.to_json()), status_code=exc.status, media_type="application/json;charset=UTF-8")
+    return Response(json.dumps(exc.to_json()), status_code=exc.status, media_type=JSON,
+                    headers={"Cache-Control": "no-cache,must-revalidate,max-age=0,no-store,private"})
 
 
 def _instance_url(request: Request) -> str:
     return f"https://{request.headers.get('host', request.url.netloc)}"
 
 
+async def _form(request: Request) -> dict[str, str]:
+    # x-www-form-urlencoded, parsed here (starlette's form parser needs python-multipart)
+    form = dict(urllib.parse.parse_qsl((await request.body()).decode("utf-8", "replace")))
+    return {**dict(request.query_params), **form}
+
+
+def _grant(org: Org, form: dict[str, str], instance: str) -> Grant:
+    """Who the token request authenticated (an OAuthError says why not)."""
+    grant = form.get("grant_type")
+    if org.oauth is None:
+        raise errors.UnsupportedGrantType("grant type not supported")
+    if grant == JWT_BEARER:
+        if not form.get("assertion"):
+            raise errors.InvalidRequest("assertion is required")
+        return org.oauth.jwt_bearer(form["assertion"], instance)
+    if grant == "refresh_token":
+        return org.oauth.refresh(form.get("client_id"), form.get("refresh_token"), form.get("client_secret"))
+    if grant == "password":
+        return Grant(org.oauth.active_user(form.get("username") or ""), form.get("client_id") or "")
+    if grant == "client_credentials":
+        return Grant(org.user_id, form.get("client_id") or "")  # the app's run-as user: the admin
+    raise errors.UnsupportedGrantType("grant type not supported")
+
+
 def routes(org: Org) -> list[Route]:
     async def token(request: Request) -> Response:
-        # x-www-form-urlencoded, parsed here (starlette's form parser needs python-multipart)
-        form = dict(urllib.parse.parse_qsl((await request.body()).decode("utf-8", "replace")))
-        grant = form.get("grant_type")
-        user_id = org.user_id
-        if grant == "client_credentials":
-            pass  # the connected app's run-as user is the org's admin
-        elif grant == "refresh_token":
-            if not form.get("refresh_token"):
-                return _oauth_error(errors.InvalidGrant("expired access/refresh token"))
-        elif grant == "password":
-            with org.lock:
-                row = org.conn.execute('SELECT Id, IsActive FROM "User" WHERE Username = ? AND IsDeleted = 0',
-                                       (form.get("username") or "",)).fetchone()
-            if row is None or not row[1]:
-                return _oauth_error(errors.InvalidGrant("authentication failure"))
-            user_id = row[0]
-        else:
-            return _oauth_error(errors.UnsupportedGrantType("grant type not supported"))
+        form = await _form(request)
         instance = _instance_url(request)
+        try:
+            grant = _grant(org, form, instance)
+        except errors.OAuthError as exc:
+            return _oauth_error(exc)
+        access_token = org.oauth.start_session(grant)
         issued = str(int(time.time() * 1000))
-        identity = f"{instance}/id/{org.org_id}/{user_id}"
+        identity = f"{instance}/id/{org.org_id}/{grant.user_id}"
         signature = base64.b64encode(hmac.new(org.access_token.encode(), (identity + issued).encode(),
                                               hashlib.sha256).digest()).decode()
-        body = {"access_token": org.access_token, "instance_url": instance, "id": identity,
+        body = {"access_token": access_token, "instance_url": instance, "id": identity,
                 "token_type": "Bearer", "issued_at": issued, "signature": signature,
                 "scope": "api refresh_token web full"}
-        return Response(json.dumps(body), media_type="application/json;charset=UTF-8")
+        return Response(json.dumps(body), media_type=JSON)
+
+    async def revoke(request: Request) -> Response:
+        form = await _form(request)
+        try:
+            if org.oauth is None:
+                raise errors.InvalidToken()
+            org.oauth.revoke(form.get("token"))
+        except errors.OAuthError as exc:
+            return _oauth_error(exc)
+        return Response(status_code=200)
 
     async def userinfo(request: Request) -> Response:
-        if not authorized(org, request):
+        user = session_user(org, request)
+        if user is None:
             return invalid_session()
         with org.lock:
             row = org.conn.execute('SELECT Id, Username, FirstName, LastName, Name, Email FROM "User" WHERE Id = ?',
-                                   (org.user_id,)).fetchone()
+                                   (user,)).fetchone()
         user_id, username, first, last, name, email = row
         instance = _instance_url(request)
         base = f"{instance}/services/data/v{{version}}"
@@ -102,9 +145,10 @@ def routes(org: Org) -> list[Route]:
         }
         body["urls"]["rest"] = f"{base}/"
         body["urls"]["metadata"] = f"{instance}/services/Soap/m/{{version}}/{org.org_id}"
-        return Response(json.dumps(body), media_type="application/json;charset=UTF-8")
+        return Response(json.dumps(body), media_type=JSON)
 
     return [
         Route("/services/oauth2/token", token, methods=["POST"]),
+        Route("/services/oauth2/revoke", revoke, methods=["GET", "POST"]),
         Route("/services/oauth2/userinfo", userinfo, methods=["GET", "POST"]),
     ]

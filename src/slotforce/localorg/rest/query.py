@@ -1,4 +1,5 @@
-"""Query resources (routed by urls.py): query / queryAll with 2,000-record batches and nextRecordsUrl, Tooling queries."""
+"""Query resources (routed by urls.py): query / queryAll with 2,000-record batches and nextRecordsUrl
+(`columns=true`: query_columns.py), Tooling queries."""
 
 from __future__ import annotations
 
