@@ -112,3 +112,6 @@ def test_the_cases_once_measured_as_500s_are_400s_naming_the_field():
     else:
         raise AssertionError("start: 123 was read as a time")
     assert answer("calcom", b"{}", {"X-Cal-Signature-256": "sha256=é"}, verify=True) == 401
+    for field, value in (("answers", False), ("attendee", {"email": ["a@b.c"]})):  # found by the property test
+        assert answer("api", json.dumps(dict(DOCUMENTS["api/booking_created.json"], **{field: value})).encode(), {},
+                      verify=False) == 400

@@ -62,7 +62,9 @@ def _utc(value: datetime | None) -> datetime | None:
 def _normalize_email(value: Any) -> str | None:
     if value is None:
         return None
-    email = str(value).strip().lower()
+    if not isinstance(value, str):
+        raise ValueError(f"an email address is text, not {type(value).__name__}")
+    email = value.strip().lower()
     return email or None
 
 
@@ -197,7 +199,9 @@ class BookingChange(_Model):
     def _answers_as_text(cls, value: Any) -> dict[str, str]:
         if value is None:
             return {}
-        return {str(k): _to_text(v) for k, v in dict(value).items()}
+        if not isinstance(value, dict):
+            raise ValueError(f"must be an object of question -> answer, not {type(value).__name__}")
+        return {str(k): _to_text(v) for k, v in value.items()}
 
     @field_validator("who_id", "what_id", mode="after")
     @classmethod
