@@ -4,6 +4,7 @@ against the org named in slotforce.yml."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from datetime import datetime, timezone
@@ -281,6 +282,15 @@ def check_config_command(config: str | None, offline: bool) -> None:
         click.echo(str(err), err=True)
         sys.exit(1)
     settings = cfg.settings
+    from slotforce.sources import secret_env_names
+
+    unset = [(f"sources.{source}", f"the environment variable {env} is not set: every {source} delivery is refused")
+             for source, env in secret_env_names(cfg.sources).items()
+             if source in cfg.sources and not os.environ.get(env)]
+    for where, what in unset:
+        click.echo(f"{cfg.path}: {where}: {what}", err=True)
+    if unset:
+        sys.exit(1)
     click.echo(f"{cfg.path}: valid ({len(settings.event_types)} event type(s): {', '.join(settings.event_types)})")
     if offline:
         return
@@ -294,7 +304,9 @@ def check_config_command(config: str | None, offline: bool) -> None:
         click.echo(f"could not check against the org: {err}", err=True)
         sys.exit(2)
     missing = [o for o in CHECKED_OBJECTS if o not in describes]
-    problems = check_config(settings, describes)
+    from slotforce.service.org_names import missing_names
+
+    problems = check_config(settings, describes) + [f"{where}: {what}" for where, what in missing_names(sf, settings)]
     for name in missing:
         click.echo(f"warning: the org has no {name} object visible to this user", err=True)
     not_ready = _report_readiness(sf, settings.salesforce)

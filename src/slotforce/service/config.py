@@ -10,6 +10,7 @@ so the commands behave the same from any working directory.
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,13 +18,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from slotforce.sources import LinkApi
+from slotforce.sources import SOURCES, LinkApi
 from slotforce.store import Outbox, OutboxTiming, open_store
 from slotforce.sync import Settings, SettingsError, parse_settings, read_config_yaml
 from slotforce.yamlfile import config_path, validation_problems
 
 # Keys of slotforce.yml that belong to the service, not to the engine's Settings model.
 SERVICE_KEYS = ("links", "outbox", "service")
+STORE_SCHEMES = ("sqlite",)  # the store URL schemes `open_store` has a backend for
 
 
 class LinksSchedule(BaseModel):
@@ -127,11 +129,35 @@ def _service_block(raw: dict[str, Any], key: str, model: type[BaseModel], proble
         return None
 
 
+def _source_names(sources: Any) -> list[tuple[str, str]]:
+    """A `sources:` key that names no webhook source is a typo that would leave its secret unused."""
+    if not isinstance(sources, dict):
+        return []
+    problems = []
+    for name in sources:
+        if name not in SOURCES:
+            close = difflib.get_close_matches(str(name), list(SOURCES), n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            problems.append((f"sources.{name}", f"unknown source; {hint}(sources are {', '.join(SOURCES)})"))
+    return problems
+
+
+def _store_url(url: Any) -> list[tuple[str, str]]:
+    """A store URL slotforce has no backend for fails at start-up; say so while checking the file."""
+    if url is None or not isinstance(url, str):
+        return []  # the engine's settings report a missing or wrong-typed value
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme not in STORE_SCHEMES:
+        return [("store", f"{url!r}: no outbox backend for this URL; use sqlite:///path/to/outbox.db")]
+    return []
+
+
 def parse_service_config(raw: dict[str, Any], path: Path) -> ServiceConfig:
     problems: list[tuple[str, str]] = []
     links = _service_block(raw, "links", LinksSchedule, problems)
     outbox = _service_block(raw, "outbox", OutboxTiming, problems) or OutboxTiming()
     service = _service_block(raw, "service", ServiceOptions, problems) or ServiceOptions()
+    problems += _source_names(raw.get("sources")) + _store_url(raw.get("store"))
     engine_raw = {k: v for k, v in raw.items() if k not in SERVICE_KEYS}
     try:
         settings = parse_settings(engine_raw, str(path))

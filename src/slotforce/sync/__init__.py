@@ -23,6 +23,7 @@ from slotforce.sync.gateway import Gateway, SalesforceCallError
 from slotforce.sync.links import LinkSyncError, LinksFileError, SchedulingLink, load_links, sync_links
 from slotforce.sync.outcome import DroppedFieldsReport, ErrorSink, Outcome, OutcomeStatus
 from slotforce.sync.soql import SoqlValueError
+from slotforce.sync.soql import in_list as soql_in_list
 from slotforce.sync.settings import (
     SalesforceSettings, Settings, SettingsError, check_config, load_settings, parse_settings, read_config_yaml,
 )
@@ -60,5 +61,6 @@ __all__ = [
     "parse_settings",
     "read_config_yaml",
     "sync_batch",
+    "soql_in_list",
     "sync_links",
 ]

@@ -8,6 +8,7 @@ the default's value; nested blocks (`on_cancel`, `round_robin`, `tiebreaker`,
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from slotforce.yamlfile import YamlFileError, config_path, read_yaml, validation
 
 FieldType = Literal["text", "textarea", "date", "datetime", "phone", "checkbox", "picklist", "custom"]
 DATE_VALUES = ("booking_start_date", "booking_created_date", "booking_cancel_date")
+UTM_NAMES = ("source", "medium", "campaign", "term", "content")  # the {utm:...} tokens a mapping may use
 TIEBREAKER_RULES = (
     "country", "state", "sub_region", "child_accounts", "opportunities", "contacts",
     "last_activity", "created_date",
@@ -51,6 +53,11 @@ class FieldMapping(_Strict):
                 raise ValueError(f"a {kind} mapping needs value one of {', '.join(DATE_VALUES)}")
         elif not isinstance(value, str) or not value.strip():
             raise ValueError(f"a {kind} mapping needs a non-empty text value")
+        if isinstance(value, str):
+            for name in re.findall(r"\{\s*utm:([^}]*)\}", value):
+                if name.strip() not in UTM_NAMES:
+                    raise ValueError(f"{{utm:{name}}} is not a UTM parameter; use one of "
+                                     + ", ".join(f"{{utm:{n}}}" for n in UTM_NAMES))
         return value
 
 

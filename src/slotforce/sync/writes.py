@@ -14,7 +14,7 @@ from typing import Any
 
 from slotforce.sync.booking import BookingChange
 from slotforce.sync.describe import FieldInfo, SObjectInfo
-from slotforce.sync.settings import FieldMapping
+from slotforce.sync.settings import UTM_NAMES, FieldMapping
 
 _TOKEN = re.compile(r"\{([^{}]+)\}")
 
@@ -49,7 +49,7 @@ def render_text(template: str, change: BookingChange) -> str | None:
         if name and kind == "form":
             return _get_ci(change.form_answers, name)
         if name and kind == "utm":
-            return getattr(change.utm, name, None) if name in ("source", "medium", "campaign", "term", "content") else None
+            return getattr(change.utm, name, None) if name in UTM_NAMES else None
         return _get_ci(change.answers, token)
 
     def sub(m: re.Match[str]) -> str:
