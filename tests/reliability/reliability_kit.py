@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from slotforce.service.worker import BatchReport, Worker
+from slotforce.store import Outbox, open_store
 from slotforce.store.sqlite import SqliteOutbox
 from slotforce.store.timing import OutboxTiming
 from slotforce.sync.settings import Settings, parse_settings
@@ -73,8 +74,11 @@ def body(changes: dict | list) -> bytes:
     return json.dumps(changes, separators=(",", ":")).encode()
 
 
-def open_outbox(path: str | Path) -> SqliteOutbox:
-    return SqliteOutbox(path, **COMPRESSED.store_options())
+def open_outbox(where: str | Path) -> Outbox:
+    """The outbox at a file path or a `store:` URL (sqlite:///, postgresql://), on the compressed clock."""
+    if isinstance(where, str) and "://" in where:
+        return open_store(where, **COMPRESSED.store_options())
+    return SqliteOutbox(where, **COMPRESSED.store_options())
 
 
 def settings_for(org, **extra: Any) -> Settings:

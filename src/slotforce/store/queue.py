@@ -18,6 +18,7 @@ from typing import Any
 
 from slotforce.store import policy
 from slotforce.store.backoff import Backoff
+from slotforce.store.lookaround import PageRows
 from slotforce.store.errors import ItemNotFound, LeaseLost, NotReplayable, OutboxUnwritable, StoreError
 from slotforce.store.models import (
     BUDGET_SPENT,
@@ -40,7 +41,9 @@ from slotforce.store.storage import Storage, Tx
 
 # Event types are keys in slotforce.yml; changes without one are filed under the default settings.
 _NO_EVENT_TYPE = "default"
-SCAN_PAGE = 500  # due items read per look: a deep queue is not loaded at once, a full batch stops early
+# Due items read per look: a deep queue is not loaded at once, a full batch stops early, and on
+# PostgreSQL (which locks what it reads) the rest is left to the other workers.
+SCAN_PAGE = 500
 
 
 def _epoch(now: datetime | None) -> float:
@@ -107,43 +110,48 @@ class SqlOutbox(Outbox):
             chosen: list[int] = []
             after = 0
             while len(chosen) < limit:
-                page = tx.all("due_items", after=after, now=at, page=SCAN_PAGE)
+                page = tx.all("due_items", after=after, now=at, page=min(SCAN_PAGE, max(limit, 20)))
                 if not page:
                     break
+                around = PageRows(tx, self.storage.array, page)
                 for row in page:
                     after = row["id"]
                     if len(chosen) >= limit:
                         break
-                    if self._ready(tx, row, at):
+                    if self._ready(tx, row, around, at):
                         chosen.append(row["id"])
-            for item_id in chosen:
-                tx.run("take_item", id=item_id, lease_id=lease_id, worker=worker, expires=expires, now=at)
-                tx.run("inherit_event_type", id=item_id)
-            items = tuple(self._get(tx, item_id) for item_id in chosen)
+            items: tuple[OutboxItem, ...] = ()
+            if chosen:
+                ids = self.storage.array(chosen)
+                tx.run("take_items", ids=ids, lease_id=lease_id, worker=worker, expires=expires, now=at)
+                tx.run("inherit_event_types", ids=ids)
+                items = tuple(_item(r) for r in tx.rows("get_items", ids=ids))
         return Lease(lease_id, worker, utc(expires), items)  # type: ignore[arg-type]
 
-    def _ready(self, tx: Tx, row: dict[str, Any], at: float) -> bool:
+    def _ready(self, tx: Tx, row: dict[str, Any], around: PageRows, at: float) -> bool:
         """Apply the rules to one due item, in their order; write what stops it (supersede, park, fail)."""
         if row["state"] == State.LEASED.value:
             count, expired = policy.expired_lease(row, self.backoff.max_attempts)
             tx.run("count_expired_lease", id=row["id"], expired_leases=count)
             if expired is not None:
                 self._stop(tx, row["id"], State.FAILED, row["event_type"], expired.reason, expired.code, None, at)
+                around.stopped(row["id"])
                 return False
         if row["repeat_order"] is not None:
-            decision = policy.superseded(row, tx.all("done_repeatables", uid=row["booking_uid"]))
+            decision = policy.superseded(row, around.done_repeatables(row))
             if decision is not None:
                 tx.run("set_done", id=row["id"], outcome=_json(decision.outcome), now=at)
                 self._trace(tx, row["booking_uid"], row["dedupe_key"], row["id"], at, policy.supersede_trace(decision))
+                around.stopped(row["id"])
                 return False
-        previous = row["previous_booking_uid"] or row["booking_uid"]
-        if policy.blocked(row, tx.all("booking_items", uid=row["booking_uid"], previous=previous)):
+        if policy.blocked(row, around.booking(row)):
             return False
         if not policy.needs_create(row):
             return True
-        decision = policy.create_wait(row, tx.all("creates_of", uid=row["requires_uid"]), at, self.create_wait)
+        decision = policy.create_wait(row, around.creates(row), at, self.create_wait)
         if decision.verdict == policy.Verdict.PARK:
             self._stop(tx, row["id"], State.PARKED, row["event_type"], decision.reason, decision.code, None, at)
+            around.stopped(row["id"])
         return decision.verdict == policy.Verdict.READY
 
     def finish(self, lease_id: str, results: Iterable[ItemResult], *, now: datetime | None = None) -> FinishReport:

@@ -40,6 +40,17 @@ MIN_FREE_BYTES = 1024 * 1024
 RECENT_FAILURE_SECONDS = 60.0
 
 
+_wake_events: dict[str, threading.Event] = {}
+_wake_lock = threading.Lock()
+
+
+def _wake_event(path: str) -> threading.Event:
+    """One event per file and process: the intake's and the worker's connections to a file share it."""
+    key = path if path == ":memory:" else str(Path(path).resolve())
+    with _wake_lock:
+        return _wake_events.setdefault(key, threading.Event())
+
+
 class SqliteStorage(Storage):
     """One connection (autocommit; transactions opened explicitly), shared by the threads of a process."""
 
@@ -49,7 +60,7 @@ class SqliteStorage(Storage):
         self.path = self.where = str(path)
         self._queries = load_queries("sqlite")
         self._last_failure: tuple[OutboxUnwritable, float] | None = None
-        self._work = threading.Event()
+        self._work = _wake_event(self.path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -53,24 +53,34 @@ ORDER BY id LIMIT :page;
 UPDATE items SET expired_leases = :expired_leases WHERE id = :id;
 
 -- name: booking_items
--- The unfinished changes of a booking and of the uid it was rescheduled from or to.
+-- The unfinished changes of the bookings of a page of due items (:uids: their uids and previous uids);
+-- policy.blocked is given those of each item's booking.
 -- (`+state` keeps SQLite on the uid indexes: a booking has a handful of rows, the queue thousands.)
-SELECT id, state, requires_uid, repeat_order, booking_uid FROM items
- WHERE booking_uid IN (:uid, :previous) AND +state IN ('pending', 'leased')
+SELECT id, state, requires_uid, repeat_order, booking_uid, previous_booking_uid FROM items
+ WHERE booking_uid IN (SELECT value FROM json_each(:uids)) AND +state IN ('pending', 'leased')
 UNION
-SELECT id, state, requires_uid, repeat_order, booking_uid FROM items
- WHERE previous_booking_uid IN (:uid, :previous) AND +state IN ('pending', 'leased');
+SELECT id, state, requires_uid, repeat_order, booking_uid, previous_booking_uid FROM items
+ WHERE previous_booking_uid IN (SELECT value FROM json_each(:uids)) AND +state IN ('pending', 'leased');
 
 -- name: done_repeatables
-SELECT id, action, dedupe_key, repeat_order, repeat_scope, outcome FROM items
- WHERE booking_uid = :uid AND repeat_order IS NOT NULL AND state = 'done';
+SELECT id, action, dedupe_key, booking_uid, repeat_order, repeat_scope, outcome FROM items
+ WHERE booking_uid IN (SELECT value FROM json_each(:uids)) AND repeat_order IS NOT NULL AND state = 'done';
 
 -- name: creates_of
-SELECT id, state FROM items WHERE booking_uid = :uid AND establishes = 1;
+SELECT id, state, booking_uid FROM items WHERE booking_uid IN (SELECT value FROM json_each(:uids)) AND establishes = 1;
 
--- name: take_item
+-- name: take_items
 UPDATE items SET state = 'leased', lease_id = :lease_id, lease_owner = :worker, lease_expires_at = :expires,
-       attempts = attempts + 1, updated_at = :now WHERE id = :id;
+       attempts = attempts + 1, updated_at = :now WHERE id IN (SELECT value FROM json_each(:ids));
+
+-- name: inherit_event_types
+UPDATE items SET event_type = (SELECT earlier.event_type FROM items AS earlier
+    WHERE earlier.booking_uid IN (items.booking_uid, items.previous_booking_uid)
+      AND earlier.event_type IS NOT NULL AND earlier.id != items.id ORDER BY earlier.id DESC LIMIT 1)
+WHERE id IN (SELECT value FROM json_each(:ids)) AND event_type IS NULL;
+
+-- name: get_items
+SELECT * FROM items WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id;
 
 -- name: get_item
 SELECT * FROM items WHERE id = :id;
