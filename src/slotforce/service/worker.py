@@ -341,5 +341,5 @@ class Worker:
                 log.error("worker pass failed (%s); trying again in %.0f s", self.last_error, wait)
                 stop.wait(wait)
                 continue
-            if report.leased < self.batch_size:  # a full batch means more is probably waiting
-                stop.wait(interval)
+            if report.leased < self.batch_size and not stop.is_set():  # a full batch: more is probably waiting
+                self.outbox.wait_for_work(interval)  # a delivery (in any process on the store) wakes it at once
