@@ -185,8 +185,8 @@ class ServeProcess:
     """`slotforce serve` on a free port; `start()` waits for /healthz. Write `outbox=COMPRESSED_OUTBOX`
     into its slotforce.yml for a test clock."""
 
-    def __init__(self, config: Path, env: dict[str, str]):
-        self.config, self.env = config, env
+    def __init__(self, config: Path, env: dict[str, str], args: tuple[str, ...] = ()):
+        self.config, self.env, self.args = config, env, args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.starts = 0
@@ -206,7 +206,7 @@ class ServeProcess:
         env = {**os.environ, **self.env}
         self.proc = subprocess.Popen(
             [*SLOTFORCE, "serve", "--config", str(self.config), "--port", str(self.port),
-             "--log-level", "warning"], stdout=self.log.open("wb"), stderr=subprocess.STDOUT, env=env)
+             "--log-level", "warning", *self.args], stdout=self.log.open("wb"), stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 30
         while True:
             try:

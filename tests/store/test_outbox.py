@@ -351,7 +351,7 @@ def test_two_workers_on_separate_connections_never_share_an_item(open_outbox):
                 break
             taken[name] += [i.id for i in lease.items]
             store.finish(lease.id, [ItemResult.done(i.id) for i in lease.items])
-            time.sleep(0.005)  # let the other worker in between batches
+            time.sleep(0.02)  # let the other worker in between batches (SQLite's busy retries back off to 25+ ms)
         store.close()
 
     threads = [threading.Thread(target=work, args=(n,)) for n in taken]
