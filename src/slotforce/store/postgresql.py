@@ -87,7 +87,7 @@ class PostgresStorage(Storage):
     def transaction(self) -> Iterator[Tx]:
         try:
             with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-                yield Tx(cursor.execute, self._queries)
+                yield Tx(cursor, self._queries)
         except (psycopg.Error, PoolTimeout) as exc:
             problem = self._unwritable(exc)
             if problem is exc:
@@ -111,7 +111,7 @@ class PostgresStorage(Storage):
         try:
             with self.pool.connection() as conn:
                 with conn.transaction(force_rollback=True), conn.cursor() as cursor:
-                    Tx(cursor.execute, self._queries).run("write_probe", size=8192)
+                    Tx(cursor, self._queries).run("write_probe", size=8192)
         except (psycopg.Error, PoolTimeout) as exc:
             problem = self._unwritable(exc)
             if isinstance(problem, OutboxUnwritable):

@@ -1,4 +1,4 @@
-"""Named SQL of a backend, read from `sql/<backend>/queries.sql` (`-- name: x` starts statement x)."""
+"""Named SQL of a backend, read from `sql/common/` and `sql/<backend>/queries.sql` (`-- name: x` starts x)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ def sql_text(backend: str, *parts: str) -> str:
 
 @cache
 def load_queries(backend: str, paramstyle: str = "named") -> dict[str, str]:
-    """{name: statement}; `paramstyle="pyformat"` turns `:name` into `%(name)s` (psycopg)."""
-    text = sql_text(backend, "queries.sql")
-    chunks = _NAME.split(text)[1:]
+    """{name: statement}: `sql/common/queries.sql`, overridden by the backend's own; `paramstyle="pyformat"`
+    turns `:name` into `%(name)s` (psycopg)."""
+    chunks = _NAME.split(sql_text("common", "queries.sql"))[1:] + _NAME.split(sql_text(backend, "queries.sql"))[1:]
     queries = {}
     for name, body in zip(chunks[::2], chunks[1::2]):
         statement = "\n".join(line for line in body.strip().splitlines() if not line.lstrip().startswith("--"))

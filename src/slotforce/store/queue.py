@@ -159,15 +159,21 @@ class SqlOutbox(Outbox):
         applied: list[int] = []
         stale: list[int] = []
         gave_up: list[int] = []
+        results = list(results)
         with self.storage.transaction() as tx:
+            # one statement to lock and read the lease's rows, one for all the dones, one for all traces
+            held = {r["id"]: r for r in tx.rows("leased_items", ids=self.storage.array([r.item_id for r in results]),
+                                                 lease_id=lease_id)}
+            dones: list[dict[str, Any]] = []
+            traces: list[dict[str, Any]] = []
             for result in results:
-                row = tx.one("leased_item", id=result.item_id, lease_id=lease_id)
+                row = held.get(result.item_id)
                 if row is None:
                     stale.append(result.item_id)
                     continue
                 verdict = policy.settle(result, row["attempts"], at, self.backoff, self._rng)
                 if verdict.state == State.DONE:
-                    tx.run("set_done", id=result.item_id, outcome=_json(result.outcome or {}), now=at)
+                    dones.append({"id": result.item_id, "outcome": _json(result.outcome or {}), "now": at})
                 elif verdict.state == State.PENDING:
                     tx.run("set_pending", id=result.item_id, available_at=verdict.available_at,
                            give_back=int(verdict.give_back_attempt), error=verdict.error, code=verdict.code, now=at)
@@ -179,8 +185,11 @@ class SqlOutbox(Outbox):
                 if verdict.gave_up:
                     gave_up.append(result.item_id)
                 if result.trace is not None:
-                    self._trace(tx, row["booking_uid"], row["dedupe_key"], result.item_id, at, result.trace)
+                    traces.append({"booking_uid": row["booking_uid"], "action_key": row["dedupe_key"],
+                                   "item_id": result.item_id, "now": at, "steps": _json(result.trace)})
                 applied.append(result.item_id)
+            tx.run_many("set_done", dones)
+            tx.run_many("insert_trace", traces)
         return FinishReport(tuple(applied), tuple(stale), tuple(gave_up))
 
     def renew(self, lease_id: str, lease_for: timedelta = DEFAULT_LEASE, *, items: int | None = None,

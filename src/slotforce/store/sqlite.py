@@ -89,7 +89,7 @@ class SqliteStorage(Storage):
             migrate(tx, self.backend, self.path)
 
     def _tx(self) -> Tx:
-        return Tx(self.db.execute, self._queries)
+        return Tx(self.db, self._queries)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

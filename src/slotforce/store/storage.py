@@ -7,20 +7,21 @@ and wakes idle workers; it knows no rule of the queue (those are in `policy.py`,
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
 from slotforce.store.errors import OutboxUnwritable
 
-Execute = Callable[[str, Mapping[str, Any]], Any]  # (sql, params) -> a DB-API cursor
-
-
 class Tx:
-    """Named statements inside one open transaction; rows come back as dicts by column name."""
+    """Named statements inside one open transaction; rows come back as dicts by column name.
 
-    def __init__(self, execute: Execute, queries: Mapping[str, str]) -> None:
-        self._execute = execute
+    `db` is what runs them: a sqlite3 connection or a psycopg cursor (both have execute/executemany).
+    """
+
+    def __init__(self, db: Any, queries: Mapping[str, str]) -> None:
+        self._db = db
+        self._execute = db.execute
         self._queries = queries
 
     def rows(self, name: str, **params: Any) -> Iterator[dict[str, Any]]:
@@ -38,6 +39,11 @@ class Tx:
     def run(self, name: str, **params: Any) -> int:
         """Execute a statement that returns no rows; how many rows it changed."""
         return self._execute(self._queries[name], params).rowcount
+
+    def run_many(self, name: str, params: Sequence[Mapping[str, Any]]) -> None:
+        """One statement for many rows (psycopg pipelines them: one round trip, not one per row)."""
+        if params:
+            self._db.executemany(self._queries[name], params)
 
     def script(self, sql: str) -> None:
         """One statement of a migration (no parameters)."""

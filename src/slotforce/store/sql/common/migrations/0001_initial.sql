@@ -1,20 +1,21 @@
 -- Schema 1: raw deliveries, the items queued from them, traces and the last error per event type.
+-- {id}, {real}, {blob}, {bigint}: each dialect's types (store/migrations.py).
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS deliveries (
-    id INTEGER PRIMARY KEY,
+    id {id},
     source TEXT NOT NULL,
     body_sha256 TEXT NOT NULL,
-    body BLOB NOT NULL,
+    body {blob} NOT NULL,
     content_type TEXT,
     note TEXT,
-    received_at REAL NOT NULL,
+    received_at {real} NOT NULL,
     repeats INTEGER NOT NULL DEFAULT 0,
-    last_received_at REAL NOT NULL,
+    last_received_at {real} NOT NULL,
     UNIQUE (source, body_sha256)
 );
 CREATE TABLE IF NOT EXISTS items (
-    id INTEGER PRIMARY KEY,
-    delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+    id {id},
+    delivery_id {bigint} NOT NULL REFERENCES deliveries(id),
     dedupe_key TEXT NOT NULL UNIQUE,
     source TEXT NOT NULL,
     booking_uid TEXT NOT NULL,
@@ -27,16 +28,16 @@ CREATE TABLE IF NOT EXISTS items (
     state TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     expired_leases INTEGER NOT NULL DEFAULT 0,
-    available_at REAL NOT NULL,
+    available_at {real} NOT NULL,
     lease_id TEXT,
     lease_owner TEXT,
-    lease_expires_at REAL,
+    lease_expires_at {real},
     skip_create_wait INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     last_error_code TEXT,
     outcome TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
+    created_at {real} NOT NULL,
+    updated_at {real} NOT NULL
 );
 CREATE INDEX IF NOT EXISTS items_by_state ON items (state, available_at);
 CREATE INDEX IF NOT EXISTS items_unfinished ON items (id) WHERE state IN ('pending', 'leased');
@@ -44,11 +45,11 @@ CREATE INDEX IF NOT EXISTS items_by_uid ON items (booking_uid, state);
 CREATE INDEX IF NOT EXISTS items_by_previous_uid ON items (previous_booking_uid, state);
 CREATE INDEX IF NOT EXISTS items_by_update ON items (updated_at);
 CREATE TABLE IF NOT EXISTS traces (
-    id INTEGER PRIMARY KEY,
+    id {id},
     booking_uid TEXT NOT NULL,
     action_key TEXT,
-    item_id INTEGER,
-    at REAL NOT NULL,
+    item_id {bigint},
+    at {real} NOT NULL,
     steps TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS traces_by_uid ON traces (booking_uid, id);
@@ -57,6 +58,6 @@ CREATE TABLE IF NOT EXISTS sync_errors (
     code TEXT,
     message TEXT NOT NULL,
     details TEXT,
-    item_id INTEGER,
-    at REAL NOT NULL
+    item_id {bigint},
+    at {real} NOT NULL
 );
