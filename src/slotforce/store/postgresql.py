@@ -30,6 +30,9 @@ from slotforce.store.storage import Storage, Tx
 
 CHANNEL = "slotforce_outbox"
 CONNECT_TIMEOUT = 5  # seconds: an unreachable server is reported at start, not after minutes
+# How long a transaction waits for a pooled connection: a webhook is answered 503 (or /healthz says
+# why) within this when the server is gone, instead of hanging as long as the sender waits.
+POOL_TIMEOUT = 10
 # SQLSTATEs meaning "the server refuses to write", not "this statement is wrong".
 _UNWRITABLE: dict[type[Exception], str] = {pg_errors.DiskFull: "disk_full", pg_errors.OutOfMemory: "disk_full",
                                            pg_errors.ReadOnlySqlTransaction: "read_only",
@@ -74,7 +77,7 @@ class PostgresStorage(Storage):
         self._all_listeners: list[psycopg.Connection] = []
         check_reachable(url)
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=False, name="slotforce-outbox",
-                                   kwargs={"connect_timeout": CONNECT_TIMEOUT}, timeout=30)
+                                   kwargs={"connect_timeout": CONNECT_TIMEOUT}, timeout=POOL_TIMEOUT)
         try:
             self.pool.open(wait=True, timeout=CONNECT_TIMEOUT * 2)
             with self.transaction() as tx:
