@@ -9,7 +9,7 @@ export SF_DISABLE_TELEMETRY := true
 export SF_AUTOUPDATE_DISABLE := true
 export SF_SKIP_NEW_VERSION_CHECK := true
 
-.PHONY: install test lint demo bench package clean browser
+.PHONY: install test lint demo bench package clean browser postgres
 
 install: $(VENV)/.installed $(NODE_TOOLS)/.installed
 
@@ -19,6 +19,14 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not found: the status-page browser test will be skipped"; fi; }
+
+# Debian's PostgreSQL server binaries, for the PostgreSQL outbox tests (the tests start their own
+# server as the unprivileged postgres user in a temporary directory; no cluster is created here).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "PostgreSQL not found: the PostgreSQL outbox tests will be skipped"; fi; }
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +41,7 @@ $(NODE_TOOLS)/.installed: tools/package.json tools/package-lock.json
 lint: install
 	$(BIN)/ruff check src tests bench tasks
 
-test: lint browser
+test: lint browser postgres
 	$(BIN)/python -m pytest -q
 
 demo: install

@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "check-config": "slotforce.service.cli:check_config_command",
     "serve": "slotforce.service.cli:serve",
     "sync": "slotforce.service.cli:sync",
+    "worker": "slotforce.service.cli:worker",
     "owner": "slotforce.service.cli:owner",
     "links": "slotforce.service.cli:links",
 }

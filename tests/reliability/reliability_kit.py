@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from slotforce.service.worker import BatchReport, Worker
+from slotforce.store import Outbox, open_store
 from slotforce.store.sqlite import SqliteOutbox
 from slotforce.store.timing import OutboxTiming
 from slotforce.sync.settings import Settings, parse_settings
@@ -73,8 +74,11 @@ def body(changes: dict | list) -> bytes:
     return json.dumps(changes, separators=(",", ":")).encode()
 
 
-def open_outbox(path: str | Path) -> SqliteOutbox:
-    return SqliteOutbox(path, **COMPRESSED.store_options())
+def open_outbox(where: str | Path) -> Outbox:
+    """The outbox at a file path or a `store:` URL (sqlite:///, postgresql://), on the compressed clock."""
+    if isinstance(where, str) and "://" in where:
+        return open_store(where, **COMPRESSED.store_options())
+    return SqliteOutbox(where, **COMPRESSED.store_options())
 
 
 def settings_for(org, **extra: Any) -> Settings:
@@ -181,8 +185,8 @@ class ServeProcess:
     """`slotforce serve` on a free port; `start()` waits for /healthz. Write `outbox=COMPRESSED_OUTBOX`
     into its slotforce.yml for a test clock."""
 
-    def __init__(self, config: Path, env: dict[str, str]):
-        self.config, self.env = config, env
+    def __init__(self, config: Path, env: dict[str, str], args: tuple[str, ...] = ()):
+        self.config, self.env, self.args = config, env, args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.starts = 0
@@ -202,7 +206,7 @@ class ServeProcess:
         env = {**os.environ, **self.env}
         self.proc = subprocess.Popen(
             [*SLOTFORCE, "serve", "--config", str(self.config), "--port", str(self.port),
-             "--log-level", "warning"], stdout=self.log.open("wb"), stderr=subprocess.STDOUT, env=env)
+             "--log-level", "warning", *self.args], stdout=self.log.open("wb"), stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 30
         while True:
             try:

@@ -81,8 +81,8 @@ def test_backwards_and_triple_deliveries_end_as_one_in_order_delivery(org, tmp_p
 
 
 @pytest.mark.timeout(60)
-def test_a_cancel_or_reschedule_before_its_create_waits_and_sends_nothing(org, tmp_path):
-    outbox = open_outbox(tmp_path / "outbox.db")
+def test_a_cancel_or_reschedule_before_its_create_waits_and_sends_nothing(org, store_url):
+    outbox = open_outbox(store_url)
     worker = Worker(outbox, settings_for(org), org.client, name="early")
     deliver(outbox, canceled(7, "early-7"))
     deliver(outbox, rescheduled(8, "early-8b", "early-8"))
@@ -109,11 +109,11 @@ def test_a_cancel_or_reschedule_before_its_create_waits_and_sends_nothing(org, t
 
 
 @pytest.mark.timeout(60)
-def test_a_redelivery_after_the_outbox_forgot_the_booking_changes_nothing_in_salesforce(org, tmp_path):
+def test_a_redelivery_after_the_outbox_forgot_the_booking_changes_nothing_in_salesforce(org, store_url):
     """Done changes are pruned after a while; a late duplicate is then queued and sent again, and
     Salesforce's upsert by Action_Key__c must absorb it (the Created Flow must not run again)."""
     settings = settings_for(org, event_types={"default": {"on_cancel": {"mode": "keep"}}})
-    outbox = open_outbox(tmp_path / "outbox.db")
+    outbox = open_outbox(store_url)
     worker = Worker(outbox, settings, org.client, name="late")
     for change in (created(9, uid="late-9"), canceled(9, "late-9")):
         deliver(outbox, change)
@@ -140,10 +140,10 @@ def no_show_cleared(n: int, uid: str, *, minutes_after_no_show: int) -> dict:
 
 
 @pytest.mark.timeout(60)
-def test_a_no_show_cleared_that_overtakes_its_no_show_leaves_the_attendee_cleared(org, tmp_path):
+def test_a_no_show_cleared_that_overtakes_its_no_show_leaves_the_attendee_cleared(org, store_url):
     """The host marks a no-show, then clears it 5 minutes later; the two webhooks arrive the other way
     round (retries reorder deliveries). In order, the Event ends No_Show__c false."""
-    outbox = open_outbox(tmp_path / "outbox.db")
+    outbox = open_outbox(store_url)
     worker = Worker(outbox, settings_for(org), org.client, name="no-show")
     deliver(outbox, created(10, uid="ns-10"))
     drain_until_settled(worker, outbox, deadline_s=30)
@@ -156,10 +156,10 @@ def test_a_no_show_cleared_that_overtakes_its_no_show_leaves_the_attendee_cleare
 
 
 @pytest.mark.timeout(60)
-def test_a_no_show_that_arrives_after_its_clearing_was_sent_is_skipped_as_superseded(org, tmp_path):
+def test_a_no_show_that_arrives_after_its_clearing_was_sent_is_skipped_as_superseded(org, store_url):
     """The same two webhooks, but the late no-show arrives after the clearing was already in
     Salesforce: sending it would mark the attendee again, so it is finished as skipped, with why."""
-    outbox = open_outbox(tmp_path / "outbox.db")
+    outbox = open_outbox(store_url)
     worker = Worker(outbox, settings_for(org), org.client, name="no-show")
     deliver(outbox, created(11, uid="ns-11"))
     deliver(outbox, no_show_cleared(11, "ns-11", minutes_after_no_show=5))

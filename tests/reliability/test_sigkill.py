@@ -85,9 +85,9 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.002, what: str = 
 
 
 @pytest.fixture
-def queued(org, tmp_path):
-    config = write_config(tmp_path, org, outbox=COMPRESSED_OUTBOX)
-    outbox = open_store("sqlite:///outbox.db", base_dir=tmp_path)
+def queued(org, tmp_path, store_url):
+    config = write_config(tmp_path, org, outbox=COMPRESSED_OUTBOX, store=store_url)
+    outbox = open_store(store_url)
     for i in range(0, BOOKINGS, BATCH):
         receive(outbox, "api", body([created(n) for n in range(i, i + BATCH)]), {}, secrets=None, verify=False)
     runs = SyncRuns(config)
@@ -149,7 +149,7 @@ def test_killed_while_a_call_is_in_flight(queued):
 
 
 @pytest.mark.timeout(120)
-def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_booking(org, tmp_path):
+def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_booking(org, tmp_path, store_url):
     """A sender posts bookings one by one; `slotforce serve` is SIGKILLed mid-stream, with a batch in
     flight (the org is slowed down). Every booking answered 202 must be in the outbox at that moment;
     the sender re-sends what got no answer (and, as senders do, a few that did); after a restart
@@ -162,7 +162,8 @@ def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_bo
 
     total, kill_after = 300, 150
     bodies = {f"rel-{n:05d}": body(created(n)) for n in range(total)}
-    serve = ServeProcess(write_config(tmp_path, org, outbox=COMPRESSED_OUTBOX), {API_SECRET_ENV: API_SECRET}).start()
+    serve = ServeProcess(write_config(tmp_path, org, outbox=COMPRESSED_OUTBOX, store=store_url),
+                         {API_SECRET_ENV: API_SECRET}).start()
     org.faults.add(latency_ms=1000, path="/composite$")  # a batch takes seconds: one is in flight at the kill
     acknowledged: list[str] = []
     unanswered: list[str] = []
@@ -183,7 +184,7 @@ def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_bo
 
     sender = threading.Thread(target=send_all)
     try:
-        with open_store("sqlite:///outbox.db", base_dir=tmp_path) as outbox:
+        with open_store(store_url) as outbox:
             sender.start()
             wait_for(lambda: len(acknowledged) >= kill_after and outbox.counts()["leased"] > 0, timeout=30,
                      interval=0.01, what="webhooks acknowledged and a batch in flight")
@@ -205,7 +206,7 @@ def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_bo
                 answer = http.post("/webhooks/api", content=raw,
                                    headers={"Content-Type": "application/json", **sign_api(API_SECRET, raw)})
                 assert answer.status_code == 202, answer.text
-        with open_store("sqlite:///outbox.db", base_dir=tmp_path) as outbox:
+        with open_store(store_url) as outbox:
             wait_for(lambda: outbox.counts()["done"] == total, timeout=60, interval=0.1, what="all synced")
             counts = outbox.counts()
         # a delivery stored in the instant before the kill, but never answered, is re-sent too: a repeat

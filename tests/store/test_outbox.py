@@ -1,9 +1,9 @@
-"""The SQLite outbox: dedupe, per-booking ordering, parking, leases, backoff, replay, WAL."""
+"""The outbox on every backend (the conformance suite): dedupe, per-booking ordering, parking, leases,
+backoff, replay."""
 
 from __future__ import annotations
 
 import random
-import sqlite3
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -11,16 +11,13 @@ import pytest
 
 from slotforce.store import (
     Backoff,
-    BadStoreUrl,
     Delivery,
     ItemNotFound,
     ItemResult,
     NewChange,
     NotReplayable,
     State,
-    open_store,
 )
-from slotforce.store.sqlite import SqliteOutbox
 
 T0 = datetime(2024, 1, 1, 10, 0, tzinfo=timezone.utc)
 
@@ -45,8 +42,8 @@ def change(uid: str, action: str, *, previous: str | None = None, seq: int = 0, 
 
 
 @pytest.fixture
-def outbox(tmp_path):
-    store = SqliteOutbox(tmp_path / "outbox.db", rng=random.Random(7))
+def outbox(open_outbox):
+    store = open_outbox(rng=random.Random(7))
     yield store
     store.close()
 
@@ -64,20 +61,6 @@ def finish_all(outbox, lease, when: float = 0):
     return outbox.finish(lease.id, [ItemResult.done(i.id, {"id": f"a00{i.id}"}) for i in lease.items], now=at(when))
 
 
-def test_wal_mode_and_full_sync_are_on(outbox, tmp_path):
-    assert outbox.journal_mode() == "wal"
-    assert outbox._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert (tmp_path / "outbox.db-wal").exists()
-
-
-def test_open_store_resolves_relative_paths_and_refuses_other_schemes(tmp_path):
-    store = open_store("sqlite:///sub/o.db", base_dir=tmp_path)
-    assert (tmp_path / "sub" / "o.db").exists()
-    store.close()
-    with pytest.raises(BadStoreUrl, match="PostgreSQL outbox is not implemented"):
-        open_store("postgresql://db/slotforce")
-    with pytest.raises(BadStoreUrl, match="three slashes"):
-        open_store("sqlite://o.db")
 
 
 def test_raw_payload_and_change_are_stored_together(outbox):
@@ -145,8 +128,8 @@ def test_reschedule_chain_is_sent_create_then_reschedule_then_cancel(outbox):
     assert order == ["calcom:OLD:Created:0", "calcom:NEW:Rescheduled:0", "calcom:NEW:Canceled:0"]
 
 
-def test_change_whose_create_never_comes_is_parked_with_a_reason(tmp_path):
-    store = SqliteOutbox(tmp_path / "o.db", create_wait=timedelta(minutes=10))
+def test_change_whose_create_never_comes_is_parked_with_a_reason(open_outbox):
+    store = open_outbox(create_wait=timedelta(minutes=10))
     put(store, change("GHOST", "Canceled", event_type="discovery-call"))
     put(store, change("OTHER", "Created"), when=1)
     assert leased_keys(store.lease("w", now=at(599))) == ["calcom:OTHER:Created:0"]
@@ -189,9 +172,9 @@ def test_finish_after_own_lease_expired_still_counts_if_nobody_took_over(outbox)
     assert outbox.get(1).state is State.DONE and outbox.get(1).outcome == {"id": "a001"}
 
 
-def test_transient_failure_backs_off_with_growing_jittered_delay(tmp_path):
+def test_transient_failure_backs_off_with_growing_jittered_delay(open_outbox):
     backoff = Backoff(base_seconds=2, cap_seconds=60, max_attempts=20)
-    store = SqliteOutbox(tmp_path / "o.db", backoff=backoff, rng=random.Random(1))
+    store = open_outbox(backoff=backoff, rng=random.Random(1))
     put(store, change("A", "Created"))
     now = at(0)
     delays = []
@@ -220,8 +203,8 @@ def test_jitter_bounds_over_many_draws():
     assert max(draws) - min(draws) > 6  # really jittered, not constant
 
 
-def test_waiting_for_the_api_budget_does_not_use_up_attempts(tmp_path):
-    store = SqliteOutbox(tmp_path / "o.db", backoff=Backoff(max_attempts=2))
+def test_waiting_for_the_api_budget_does_not_use_up_attempts(open_outbox):
+    store = open_outbox(backoff=Backoff(max_attempts=2))
     put(store, change("A", "Created"))
     for n in range(5):
         lease = store.lease("w", now=at(n * 10))
@@ -239,8 +222,8 @@ def test_explicit_retry_at_is_kept(outbox):
     assert outbox.get(1).available_at == reset
 
 
-def test_transient_failures_give_up_after_max_attempts(tmp_path):
-    store = SqliteOutbox(tmp_path / "o.db", backoff=Backoff(base_seconds=0.001, cap_seconds=0.001, max_attempts=3))
+def test_transient_failures_give_up_after_max_attempts(open_outbox):
+    store = open_outbox(backoff=Backoff(base_seconds=0.001, cap_seconds=0.001, max_attempts=3))
     put(store, change("A", "Created", event_type="demo"))
     report = None
     for n in range(3):
@@ -252,8 +235,8 @@ def test_transient_failures_give_up_after_max_attempts(tmp_path):
     store.close()
 
 
-def test_item_that_kills_every_worker_is_failed_not_leased_forever(tmp_path):
-    store = SqliteOutbox(tmp_path / "o.db", backoff=Backoff(max_attempts=2))
+def test_item_that_kills_every_worker_is_failed_not_leased_forever(open_outbox):
+    store = open_outbox(backoff=Backoff(max_attempts=2))
     put(store, change("POISON", "Created"), change("FINE", "Created"))
     store.lease("w", lease_for=timedelta(seconds=1), now=at(0))
     lease = store.lease("w", lease_for=timedelta(seconds=1), now=at(2))
@@ -329,15 +312,13 @@ def test_counts_by_state(outbox):
     assert [i.state for i in outbox.items(limit=2)] == [State.FAILED, State.DONE]
 
 
-def test_a_second_connection_sees_committed_items(tmp_path):
-    a = SqliteOutbox(tmp_path / "o.db")
+
+def test_a_second_connection_sees_committed_items(open_outbox):
+    a = open_outbox()
     put(a, change("A", "Created"))
-    b = SqliteOutbox(tmp_path / "o.db")
+    b = open_outbox()
     assert [i.booking_uid for i in b.lease("w", now=at(1)).items] == ["A"]
     assert len(a.lease("w2", now=at(1))) == 0  # the lease taken through b is visible to a
-    a.close(), b.close()
-    raw = sqlite3.connect(tmp_path / "o.db")
-    assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def test_changes_without_an_event_type_inherit_the_bookings(outbox):
@@ -352,17 +333,17 @@ def test_changes_without_an_event_type_inherit_the_bookings(outbox):
     assert no_show.id == 1 and no_show.event_type == "product-demo"  # filled in when handed out
 
 
-def test_two_workers_on_separate_connections_never_share_an_item(tmp_path):
+def test_two_workers_on_separate_connections_never_share_an_item(open_outbox):
     import threading
 
-    setup = SqliteOutbox(tmp_path / "o.db")
+    setup = open_outbox()
     put(setup, *[change(f"U{i}", "Created") for i in range(300)])
     setup.close()
     taken: dict[str, list[int]] = {"a": [], "b": []}
     start = threading.Barrier(2)
 
     def work(name: str) -> None:
-        store = SqliteOutbox(tmp_path / "o.db")
+        store = open_outbox()
         start.wait()
         while True:
             lease = store.lease(name, limit=25)
@@ -370,7 +351,7 @@ def test_two_workers_on_separate_connections_never_share_an_item(tmp_path):
                 break
             taken[name] += [i.id for i in lease.items]
             store.finish(lease.id, [ItemResult.done(i.id) for i in lease.items])
-            time.sleep(0.005)  # let the other worker in between batches
+            time.sleep(0.02)  # let the other worker in between batches (SQLite's busy retries back off to 25+ ms)
         store.close()
 
     threads = [threading.Thread(target=work, args=(n,)) for n in taken]
@@ -403,3 +384,29 @@ def test_release_hands_unsent_items_back_without_counting_an_attempt(outbox):
     assert [(i.booking_uid, i.attempts) for i in again.items] == [("B", 1)]
     assert outbox.last_sync_errors() == []
     assert outbox.release(again.id, [999], now=at(2)) == 0
+
+
+def test_notes_are_kept_replaced_and_forgotten(outbox):
+    assert outbox.read_note("describe_cache") is None
+    outbox.write_note("describe_cache", '{"items": {}}')
+    outbox.write_note("describe_cache", '{"items": {"Lead": 1}}')
+    assert outbox.read_note("describe_cache") == '{"items": {"Lead": 1}}'
+    outbox.write_note("describe_cache", None)
+    assert outbox.read_note("describe_cache") is None
+
+
+def test_activity_counts_per_minute_and_event_type(outbox):
+    put(outbox, change("a", "Created", event_type="demo"), change("b", "Created"), when=30)
+    put(outbox, change("c", "Created", event_type="demo"), when=90)
+    lease = outbox.lease("w", now=at(100))
+    by_uid = {i.booking_uid: i.id for i in lease.items}
+    outbox.finish(lease.id, [ItemResult.done(by_uid["a"], {"status": "processed"}),
+                             ItemResult.failed(by_uid["b"], "no", "X"),
+                             ItemResult.done(by_uid["c"], {"status": "skipped"})], now=at(130))
+    put(outbox, change("d", "Created", event_type="demo"), when=140)
+    activity = outbox.activity(at(0))
+    minute = lambda s: at(s).replace(second=0, microsecond=0)  # noqa: E731
+    assert activity.minutes == [(minute(0), "default", 1, 0, 0), (minute(0), "demo", 1, 0, 0),
+                                (minute(60), "demo", 1, 0, 0), (minute(120), "default", 0, 0, 1),
+                                (minute(120), "demo", 1, 1, 0)]
+    assert activity.unfinished == {"demo": (1, at(140))}

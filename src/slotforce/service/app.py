@@ -70,6 +70,9 @@ STOP_GRACE_SECONDS = 60.0  # how long shutdown waits for the batch in hand (a le
 # Retry-After of a 503 for a delivery the outbox could not store: long enough for an operator's fix or
 # a lock to clear, short enough that senders with few retries (Cal.com) still get through.
 STORE_RETRY_AFTER_SECONDS = 30
+# How often a worker host asks whether this period's link sync is still unclaimed (when another host
+# that had it stopped, the next host takes the following period's run within this).
+LINK_CLAIM_SECONDS = 60.0
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -111,14 +114,23 @@ class LinkSchedule:
     def run(self, stop: threading.Event) -> None:
         every = self.service.config.links.every_minutes * 60 if self.service.config.links else None
         while every and not stop.is_set():
-            self.run_once()
-            stop.wait(every)
+            # Every worker host runs this loop; the outbox lets one of them have each period's run.
+            if self.service.intake.claim_job("links", timedelta(seconds=every)):
+                self.run_once()
+            stop.wait(min(every, LINK_CLAIM_SECONDS))
 
 
 class Service:
+    """The HTTP intake (webhooks, owner lookup, status) and/or the worker (sync, link sync), as roles.
+
+    `slotforce serve` runs both; `serve --no-worker` only the intake (`worker=False`), `slotforce
+    worker` only the worker, so intake and workers scale separately on a shared outbox.
+    """
+
     def __init__(self, config: ServiceConfig, *, flush_interval: float = FLUSH_INTERVAL,
-                 environ: dict[str, str] | None = None) -> None:
+                 environ: dict[str, str] | None = None, worker: bool = True) -> None:
         self.config = config
+        self.runs_worker = worker
         self.settings = config.settings
         self.flush_interval = flush_interval
         self.secrets = secrets_from_env(config.sources, environ)
@@ -128,9 +140,11 @@ class Service:
         self.token = BearerToken(config.service.api_token_env, environ)
         self.intake: Outbox = config.open_outbox()
         self.metrics = ServiceMetrics(self.intake.counts)
-        self.worker = Worker(config.open_outbox(), self.settings, self._connect, timing=config.outbox,
+        # (an intake-only service keeps an idle Worker for the status page's fields, on the intake's outbox)
+        self.worker = Worker(config.open_outbox() if worker else self.intake, self.settings, self._connect,
+                             timing=config.outbox,
                              metrics=self.metrics)
-        self.links = LinkSchedule(self) if config.links else None
+        self.links = LinkSchedule(self) if config.links and worker else None
         self.started_at = datetime.now(timezone.utc)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -154,7 +168,8 @@ class Service:
         return missing_secrets(self.config.sources, self.secret_envs, self.secrets)
 
     def health_causes(self) -> list[str]:
-        return health_causes(write_problem=self.intake.write_problem(), worker_alive=self.worker_alive,
+        return health_causes(write_problem=self.intake.write_problem(),
+                             worker_alive=self.worker_alive or not self.runs_worker,
                              missing=self.missing_secrets, salesforce=self.salesforce,
                              failing_limit=timedelta(seconds=self.config.service.salesforce_failing_seconds))
 
@@ -168,7 +183,7 @@ class Service:
             log.error("service.api_token_env names %s, which is not set: /status, /metrics, /owner and /bookings "
                       "answer 401 to everyone until it is", self.token.env_name)
         self._stop.clear()
-        targets = [("worker", lambda: self.worker.run(self._stop, self.flush_interval))]
+        targets = [("worker", lambda: self.worker.run(self._stop, self.flush_interval))] if self.runs_worker else []
         if self.links:
             targets.append(("links", lambda: self.links.run(self._stop)))
         for name, target in targets:
@@ -179,7 +194,6 @@ class Service:
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Stop taking batches; wait for the batch in hand to be finished; close the stores."""
         self._stop.set()
-        self.worker.notify()  # out of its wait between batches
         deadline = time.monotonic() + grace
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
@@ -198,11 +212,8 @@ class Service:
     # -- the work behind the routes -------------------------------------------------------------
 
     def receive(self, source: str, body: bytes, headers: dict[str, str]):
-        receipt = receive(self.intake, source, body, headers, secrets=self.secrets,
-                          **options_for(source, self.config.sources))
-        if receipt.item_ids and len(receipt.duplicate_item_ids) < len(receipt.item_ids):
-            self.worker.notify()  # stored: an idle worker sends it now, not at the next flush
-        return receipt
+        return receive(self.intake, source, body, headers, secrets=self.secrets,
+                       **options_for(source, self.config.sources))
 
     def body_limit(self, source: str) -> int:
         return options_for(source, self.config.sources).get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
@@ -241,7 +252,8 @@ class Service:
             "errors": self.intake.last_sync_errors(),
             "budget_wait": self.intake.budget_wait(),
             "traces": traced,
-            "worker": {"alive": self.worker_alive, "last_batch_at": self.worker.last_batch_at,
+            "worker": {"alive": self.worker_alive, "separate": not self.runs_worker,
+                       "last_batch_at": self.worker.last_batch_at,
                        "last_error": self.worker.last_error},
             "links": self.links,
             "activity": read_activity(self.intake, now, hours),

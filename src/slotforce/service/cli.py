@@ -49,13 +49,17 @@ def _connect(config):
 @click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]),
               help="text lines, or one JSON object per line (fields at the top level) for a log pipeline.")
 @click.option("--log-pii", is_flag=True, help="Keep email addresses in the log (replaced by <email> otherwise).")
-def serve(config: str | None, host: str, port: int, log_level: str, log_format: str, log_pii: bool) -> None:
+@click.option("--no-worker", is_flag=True,
+              help="Intake only (webhooks, owner lookup, status): run the workers as `slotforce worker` elsewhere.")
+def serve(config: str | None, host: str, port: int, log_level: str, log_format: str, log_pii: bool,
+          no_worker: bool) -> None:
     """Receive webhooks, sync them to Salesforce, answer owner lookups, show /status.
 
     POST /webhooks/{calcom|calendly|api} answers 202 once the delivery is stored. A worker in
-    this process drains the outbox every 0.5 s. SIGTERM stops taking requests, finishes the
-    batch in hand, and exits 0. With a `links:` block in slotforce.yml (a `file:`, or `from:
-    calendly|calcom` with `token_env:`) the links are synced at start and then every `every_minutes`.
+    this process drains the outbox (woken by each delivery, else every 0.5 s) unless --no-worker.
+    SIGTERM stops taking requests, finishes the batch in hand, and exits 0. With a `links:` block in
+    slotforce.yml (a `file:`, or `from: calendly|calcom` with `token_env:`) the links are synced at
+    start and then every `every_minutes` (by one worker of the deployment).
     """
     import uvicorn
 
@@ -68,7 +72,7 @@ def serve(config: str | None, host: str, port: int, log_level: str, log_format: 
     cfg = _config(config)
     configure(log_level, log_format, log_pii)
     try:
-        service = Service(cfg)
+        service = Service(cfg, worker=not no_worker)
     except StoreError as err:
         raise click.ClickException(str(err)) from err
     refused = service.intake.write_problem()
@@ -86,6 +90,49 @@ def serve(config: str | None, host: str, port: int, log_level: str, log_format: 
     server.run()
     if not server.started:
         sys.exit(1)
+
+
+@click.command()
+@config_option
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--log-format", default="text", show_default=True, type=click.Choice(["text", "json"]))
+@click.option("--log-pii", is_flag=True, help="Keep email addresses in the log (replaced by <email> otherwise).")
+def worker(config: str | None, log_level: str, log_format: str, log_pii: bool) -> None:
+    """Sync the outbox to Salesforce until SIGTERM: the worker role, without the HTTP intake.
+
+    Run as many as Salesforce keeps up with, on any hosts sharing a `store: postgresql://...`
+    (`slotforce serve --no-worker` takes the webhooks). Woken at once by each delivery; the link
+    sync of `links:` runs on one worker per period. SIGTERM or SIGINT finishes the batch in hand
+    and exits 0.
+    """
+    from slotforce.service.app import Service
+    from slotforce.service.logs import configure
+    from slotforce.store import StoreError
+
+    cfg = _config(config)
+    configure(log_level, log_format, log_pii)
+    try:
+        service = Service(cfg)
+    except StoreError as err:
+        raise click.ClickException(str(err)) from err
+    stop = _stop_on_signals()
+    service.start()
+    click.echo(f"slotforce: worker {service.worker.name} running (config {cfg.path}); SIGTERM stops it", err=True)
+    while not stop.wait(1.0):  # (a timed wait: signal handlers run between the waits)
+        pass
+    click.echo("slotforce: stopping: finishing the batch in hand", err=True)
+    service.stop()
+
+
+def _stop_on_signals():
+    """An event set by SIGTERM or SIGINT, for a process whose main thread only waits."""
+    import threading
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
 
 
 def _graceful_server(config):
@@ -270,7 +317,8 @@ CHECKED_OBJECTS = ["Event", "Lead", "Contact", "Account"]
 def check_config_command(config: str | None, offline: bool) -> None:
     """Validate slotforce.yml: keys and values offline, then fields and picklists against the org.
 
-    Exit status: 0 valid, 1 problems found, 2 the org could not be reached (file checks passed).
+    Exit status: 0 valid, 1 problems found, 2 the outbox (`store:`) or the org could not be reached
+    (file checks passed).
     """
     # The file as the service reads it (links:, outbox: included); the checks are the engine's.
     from slotforce.service.config import load_service_config
@@ -294,6 +342,13 @@ def check_config_command(config: str | None, offline: bool) -> None:
     click.echo(f"{cfg.path}: valid ({len(settings.event_types)} event type(s): {', '.join(settings.event_types)})")
     if offline:
         return
+    from slotforce.store import StoreError, check_store
+
+    try:  # before the org: a worker that cannot reach its outbox has nothing to send
+        check_store(settings.store, base_dir=cfg.base_dir)
+    except StoreError as err:
+        click.echo(f"could not check the outbox (store:): {err}", err=True)
+        sys.exit(2)
     from slotforce.service.connect import ConnectError, connect
     from slotforce.sync import Gateway, SalesforceCallError
 

@@ -25,7 +25,7 @@ from slotforce.yamlfile import config_path, validation_problems
 
 # Keys of slotforce.yml that belong to the service, not to the engine's Settings model.
 SERVICE_KEYS = ("links", "outbox", "service")
-STORE_SCHEMES = ("sqlite",)  # the store URL schemes `open_store` has a backend for
+STORE_SCHEMES = ("sqlite", "postgresql", "postgres")  # the store URL schemes `open_store` has a backend for
 
 
 class LinksSchedule(BaseModel):
@@ -148,7 +148,7 @@ def _store_url(url: Any) -> list[tuple[str, str]]:
         return []  # the engine's settings report a missing or wrong-typed value
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme not in STORE_SCHEMES:
-        return [("store", f"{url!r}: no outbox backend for this URL; use sqlite:///path/to/outbox.db")]
+        return [("store", f"{url!r}: no outbox backend for this URL; use sqlite:///path/to/outbox.db or postgresql://...")]
     return []
 
 

@@ -137,9 +137,6 @@ class Worker:
         self.budget_wait_until: datetime | None = None  # no leasing before this: the API budget was spent
         self.last_batch_at: datetime | None = None
         self.last_error: str | None = None
-        # Set when a change is stored (or to stop): an idle worker sends it at once instead of at the
-        # next flush; what arrives while a batch is in flight goes in the next batch.
-        self.wake = threading.Event()
 
     # -- engine -----------------------------------------------------------------------------------
 
@@ -364,16 +361,12 @@ class Worker:
                 break
         return total
 
-    def notify(self) -> None:
-        """A change was stored: wake an idle worker."""
-        self.wake.set()
-
     def run(self, stop: threading.Event, interval: float = FLUSH_INTERVAL) -> None:
         """Serve until `stop` is set; the batch in hand is always finished before returning.
-        Between batches the worker waits up to `interval`, or until `notify()` (adaptive flushing)."""
+        Between batches the worker waits up to `interval`, or until the outbox stores a change (adaptive
+        flushing: `Outbox.wait_for_work`, woken by an enqueue in any process on the store)."""
         failures = 0
         while not stop.is_set():
-            self.wake.clear()  # before the pass: a change stored during it wakes the next wait at once
             try:
                 report = self.run_once()
                 failures = 0
@@ -384,5 +377,5 @@ class Worker:
                 log.error("worker pass failed (%s); trying again in %.0f s", self.last_error, wait)
                 stop.wait(wait)
                 continue
-            if report.leased < self.batch_size and not stop.is_set():  # a full batch: more is waiting
-                self.wake.wait(interval)
+            if report.leased < self.batch_size and not stop.is_set():  # a full batch: more is probably waiting
+                self.outbox.wait_for_work(interval)  # a delivery (in any process on the store) wakes it at once

@@ -1,12 +1,13 @@
 """Durable outbox between webhook intake and the sync worker: `open_store(url)` gives an `Outbox`.
 
-`store: sqlite:///path` in slotforce.yml selects the SQLite backend (WAL mode). The interface in
-`outbox.py` is what a PostgreSQL backend would implement for several workers on several hosts.
+`store: sqlite:///path` in slotforce.yml selects the embedded SQLite backend (WAL mode);
+`store: postgresql://...` the PostgreSQL one, for intakes and workers on several hosts. The rules
+are `policy.py`'s, applied by `queue.py` over either backend's named SQL (`sql/`).
 """
 
 from __future__ import annotations
 
-from slotforce.store.backends import open_store, sqlite_path
+from slotforce.store.backends import check_store, open_store, sqlite_path
 from slotforce.store.backoff import Backoff
 from slotforce.store.config import ConfigNotUsable, open_configured_store, read_config
 from slotforce.store.errors import BadStoreUrl, ItemNotFound, LeaseLost, NotReplayable, OutboxUnwritable, StoreError
@@ -56,6 +57,7 @@ __all__ = [
     "StoreError",
     "LastSyncError",
     "TraceEntry",
+    "check_store",
     "open_configured_store",
     "open_store",
     "read_config",

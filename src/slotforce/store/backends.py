@@ -1,11 +1,15 @@
-"""Which backend a `store:` URL names, opened: `open_store(url)` gives an `Outbox`."""
+"""Which backend a `store:` URL names, opened: `open_store(url)` gives an `Outbox`.
+
+`sqlite:///path` (the embedded default) or `postgresql://user:password@host:port/database`.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from slotforce.store.errors import BadStoreUrl
+from slotforce.store.errors import BadStoreUrl, StoreError
 from slotforce.store.outbox import Outbox
 from slotforce.store.sqlite import SqliteOutbox
 
@@ -28,5 +32,26 @@ def open_store(url: str, *, base_dir: str | Path | None = None, **options: Any) 
     if scheme == "sqlite":
         return SqliteOutbox(sqlite_path(url, base_dir), **options)
     if scheme in ("postgres", "postgresql"):
-        raise BadStoreUrl(url, "the PostgreSQL outbox is not implemented yet; use a sqlite:/// store for now")
+        from slotforce.store.postgresql import PostgresOutbox  # psycopg is only needed by who uses it
+
+        return PostgresOutbox(url, **options)
     raise BadStoreUrl(url, "unknown store scheme")
+
+
+def check_store(url: str, *, base_dir: str | Path | None = None) -> None:
+    """Raise `StoreError` (saying which store and why) when the outbox at `url` could not be opened for
+    writing; creates and changes nothing (`check-config` asks it before anything runs)."""
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme in ("postgres", "postgresql"):
+        from slotforce.store.postgresql import check_reachable
+
+        check_reachable(url)
+        return
+    if scheme != "sqlite":
+        raise BadStoreUrl(url, "unknown store scheme")
+    path = Path(sqlite_path(url, base_dir))
+    if str(path) == ":memory:":
+        return
+    existing = path if path.exists() else next((p for p in path.parents if p.exists()), None)
+    if existing is None or not os.access(existing, os.W_OK):
+        raise StoreError(f"the outbox {path} cannot be written: {existing} is not writable by this user")

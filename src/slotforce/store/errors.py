@@ -9,7 +9,7 @@ class StoreError(Exception):
 
 class BadStoreUrl(StoreError):
     def __init__(self, url: str, problem: str) -> None:
-        super().__init__(f"store: {url!r}: {problem} (expected e.g. `store: sqlite:///.slotforce/outbox.db` in slotforce.yml)")
+        super().__init__(f"store: {url!r}: {problem} (expected e.g. `store: sqlite:///.slotforce/outbox.db` or `store: postgresql://user@host:5432/slotforce` in slotforce.yml)")
         self.url = url
 
 
@@ -43,7 +43,7 @@ class LeaseLost(StoreError):
 
 
 class OutboxUnwritable(StoreError):
-    """The outbox cannot write: its disk is full, its file is read-only, or it is locked too long.
+    """The outbox cannot write: its disk is full, it is read-only, locked too long, or its server is gone.
 
     Nothing of the failed transaction was stored. `cause` is one of CAUSES' keys; the service answers
     503 with Retry-After, so the sender delivers again once the cause is fixed.
@@ -56,9 +56,10 @@ class OutboxUnwritable(StoreError):
         "io_error": "the disk reported an I/O error: check the volume",
         "locked": "another process holds its write lock for too long: stop the stuck process (another "
                   "`slotforce sync`, a backup holding a transaction)",
+        "unreachable": "its database server cannot be reached: check that it runs and that `store:` names it",
     }
 
     def __init__(self, path: str, cause: str, detail: str) -> None:
-        super().__init__(f"the outbox {path} cannot store anything: {self.CAUSES[cause]} (SQLite: {detail})")
+        super().__init__(f"the outbox {path} cannot store anything: {self.CAUSES[cause]} ({detail})")
         self.path = path
         self.cause = cause

@@ -1,4 +1,4 @@
-"""The outbox interface every backend implements (SQLite now; PostgreSQL can follow).
+"""The outbox interface: what the service and the worker use, whichever backend is behind it.
 
 Rules every backend keeps:
 
@@ -121,6 +121,18 @@ class Outbox(abc.ABC):
     @abc.abstractmethod
     def budget_wait(self, *, now: datetime | None = None) -> BudgetWait | None:
         """Items waiting for Salesforce's daily API budget, or None when none is."""
+
+    @abc.abstractmethod
+    def wait_for_work(self, timeout: float) -> bool:
+        """Block until an enqueue (in any process on this store) or `timeout` seconds; True when woken.
+
+        What an idle worker does between looks: it wakes at once when a delivery arrives.
+        """
+
+    @abc.abstractmethod
+    def claim_job(self, name: str, every: timedelta, *, now: datetime | None = None) -> bool:
+        """Claim this period's run of a periodic job (the link sync): True for exactly one caller per
+        `every`, whichever process or host asks, so the job runs once per deployment, not once per host."""
 
     @abc.abstractmethod
     def release(self, lease_id: str, item_ids: Iterable[int] | None = None, *, now: datetime | None = None) -> int:

@@ -1,0 +1,5 @@
+-- Schema 2: repeatable changes (No_Show, No_Show_Cleared, Completed) go in the order they happened;
+-- queued ones get their order from the stored change, as enqueue now does.
+ALTER TABLE items ADD COLUMN repeat_order INTEGER;
+UPDATE items SET repeat_order = json_extract(change, '$.sequence')
+ WHERE action IN ('Completed', 'No_Show', 'No_Show_Cleared') AND json_type(change, '$.sequence') = 'integer';

@@ -1,0 +1,111 @@
+-- What SQLite runs differently from sql/common/queries.sql, by name (store/queries.py loads them; `:name` parameters).
+-- Every rule (order, supersede, parking, expiry, backoff) is in store/policy.py: these only read and write.
+
+-- name: write_probe
+-- Needs new pages as a delivery would (a full database fails here); always rolled back.
+INSERT OR REPLACE INTO meta (key, value) VALUES ('write_probe', zeroblob(:size));
+
+-- name: due_items
+-- A page of what could be handed out, oldest first, without the change JSON (only what ordering needs).
+SELECT id, dedupe_key, booking_uid, previous_booking_uid, requires_uid, establishes, action, event_type, state,
+       expired_leases, skip_create_wait, repeat_order, repeat_scope, created_at
+FROM items
+WHERE state IN ('pending', 'leased') AND id > :after
+  AND ((state = 'pending' AND available_at <= :now) OR (state = 'leased' AND lease_expires_at <= :now))
+ORDER BY id LIMIT :page;
+
+-- name: booking_items
+-- The unfinished changes of the bookings of a page of due items (:uids: their uids and previous uids);
+-- policy.blocked is given those of each item's booking.
+-- (`+state` keeps SQLite on the uid indexes: a booking has a handful of rows, the queue thousands.)
+SELECT id, state, requires_uid, repeat_order, booking_uid, previous_booking_uid FROM items
+ WHERE booking_uid IN (SELECT value FROM json_each(:uids)) AND +state IN ('pending', 'leased')
+UNION
+SELECT id, state, requires_uid, repeat_order, booking_uid, previous_booking_uid FROM items
+ WHERE previous_booking_uid IN (SELECT value FROM json_each(:uids)) AND +state IN ('pending', 'leased');
+
+-- name: done_repeatables
+SELECT id, action, dedupe_key, booking_uid, repeat_order, repeat_scope, outcome FROM items
+ WHERE booking_uid IN (SELECT value FROM json_each(:uids)) AND repeat_order IS NOT NULL AND state = 'done';
+
+-- name: creates_of
+SELECT id, state, booking_uid FROM items WHERE booking_uid IN (SELECT value FROM json_each(:uids)) AND establishes = 1;
+
+-- name: take_items
+UPDATE items SET state = 'leased', lease_id = :lease_id, lease_owner = :worker, lease_expires_at = :expires,
+       attempts = attempts + 1, updated_at = :now WHERE id IN (SELECT value FROM json_each(:ids));
+
+-- name: inherit_event_types
+UPDATE items SET event_type = (SELECT earlier.event_type FROM items AS earlier
+    WHERE earlier.booking_uid IN (items.booking_uid, items.previous_booking_uid)
+      AND earlier.event_type IS NOT NULL AND earlier.id != items.id ORDER BY earlier.id DESC LIMIT 1)
+WHERE id IN (SELECT value FROM json_each(:ids)) AND event_type IS NULL;
+
+-- name: get_items
+SELECT * FROM items WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id;
+
+-- name: leased_items
+-- The lease's rows among :ids (the others went to another worker or are finished: stale).
+SELECT id, booking_uid, event_type, attempts, dedupe_key FROM items
+ WHERE id IN (SELECT value FROM json_each(:ids)) AND state = 'leased' AND lease_id = :lease_id;
+
+-- name: set_pending
+-- Back to the queue at :available_at; :give_back 1 when the lease was not an attempt (a budget wait).
+UPDATE items SET state = 'pending', available_at = :available_at, attempts = MAX(attempts - :give_back, 0),
+       last_error = :error, last_error_code = :code, lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL,
+       updated_at = :now WHERE id = :id;
+
+-- name: count_held
+SELECT COUNT(*) AS held FROM items WHERE state = 'leased' AND lease_id = :lease_id;
+
+-- name: release
+UPDATE items SET state = 'pending', available_at = :now, attempts = MAX(attempts - 1, 0), lease_id = NULL,
+       lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
+ WHERE state = 'leased' AND lease_id = :lease_id AND (:id IS NULL OR id = :id);
+
+-- name: items
+-- :states is a JSON list of states or NULL for all.
+SELECT * FROM items
+ WHERE (:states IS NULL OR state IN (SELECT value FROM json_each(:states)))
+   AND (:uid IS NULL OR booking_uid = :uid OR previous_booking_uid = :uid)
+ ORDER BY updated_at DESC, id DESC LIMIT :limit;
+
+-- name: count_by_state
+SELECT state, state = 'pending' AND available_at > :now AS scheduled, COUNT(*) AS n FROM items GROUP BY 1, 2;
+
+-- name: job_lock
+-- BEGIN IMMEDIATE already holds the only write lock.
+SELECT 1 AS locked;
+
+-- name: claim_job
+-- A periodic job's last start; claimed only when it is older than :cutoff.
+INSERT INTO meta (key, value) VALUES (:key, :now)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(meta.value AS REAL) <= :cutoff;
+
+-- name: meta_exists
+SELECT COUNT(*) AS present FROM sqlite_master WHERE type = 'table' AND name = 'meta';
+
+-- name: migration_lock
+SELECT 1 AS locked;
+
+-- name: wake_workers
+-- Other processes on a SQLite file poll; this process's workers are woken by SqliteStorage.wake.
+SELECT 1 AS woken;
+
+-- name: write_note
+INSERT OR REPLACE INTO meta (key, value) VALUES (:key, :value);
+
+-- name: activity_minutes
+-- Per minute and event type since :since: changes stored, landed (done, processed or pending) and
+-- failed for good. One scan; the status page draws it.
+SELECT minute, COALESCE(event_type, :default) AS event_type,
+       SUM(CASE WHEN kind = 'accepted' THEN 1 ELSE 0 END) AS accepted,
+       SUM(CASE WHEN kind = 'done' THEN 1 ELSE 0 END) AS landed,
+       SUM(CASE WHEN kind = 'failed' THEN 1 ELSE 0 END) AS failed
+  FROM (SELECT CAST(created_at / 60 AS INTEGER) AS minute, event_type, 'accepted' AS kind FROM items
+         WHERE created_at >= :since
+        UNION ALL
+        SELECT CAST(updated_at / 60 AS INTEGER), event_type, state FROM items
+         WHERE updated_at >= :since AND (state = 'failed' OR (state = 'done'
+               AND json_extract(outcome, '$.status') IN ('processed', 'pending'))))
+ GROUP BY 1, 2 ORDER BY 1, 2;
