@@ -112,7 +112,7 @@ def test_sf_deploy_reports_permission_sets_created_on_a_first_deploy(tmp_path):
                                 timeout=300)
         files = json.loads(result.stdout)["result"]["files"]
         permsets = {f["fullName"]: f["state"] for f in files if f["type"] == "PermissionSet"}
-        assert permsets == {"Slotforce_Admin": "Created", "Slotforce_Integration": "Created"}
+        assert permsets == {"Slotforce_Admin": "Created", "Slotforce_Integration": "Created", "Slotforce_User": "Created"}
 
 
 def test_simple_salesforce_updated_deleted_record_count_and_recent(local_org, sf):
