@@ -64,6 +64,14 @@ def _participants(name: str, event_id: str, who: str, guests: str, next_: str, *
     ], outputs=outputs, next=next_)
 
 
+def _active_user(name: str, label: str, email: str, output: str, next_: str, fault: str) -> RecordLookup:
+    """The oldest active User with `email` (SOQL compares strings case-insensitively, so the email match is too)."""
+    return RecordLookup(name=name, label=label, object="User", fields=["Id"],
+                        filters=[RecordFilter(field="Email", operator="EqualTo", value=ref(email)),
+                                 RecordFilter(field="IsActive", operator="EqualTo", value=TRUE)],
+                        sort_field="CreatedDate", sort_order="Asc", output=output, next=next_, fault=fault)
+
+
 def _who_kind(who: str) -> Decision:
     # Lead ids start 00Q, Contact ids 003: the key prefix says which object to update.
     return Decision(name="Who_Kind", label="Who is a Lead or a Contact?", rules=[
@@ -304,11 +312,8 @@ def booking_action_changed() -> Flow:
             Decision(name="Has_Organizer", rules=[
                 Rule(name="Organizer_Given", conditions=[_is("$Record.Organizer_Email__c", "IsNull", FALSE)],
                      next="Get_Organizer")], default="Update_Rescheduled_Event", default_label="No organizer"),
-            RecordLookup(name="Get_Organizer", label="Get the organizer's active User", object="User", fields=["Id"],
-                         filters=[RecordFilter(field="Email", operator="EqualTo", value=ref("$Record.Organizer_Email__c")),
-                                  RecordFilter(field="IsActive", operator="EqualTo", value=TRUE)],
-                         sort_field="CreatedDate", sort_order="Asc", output="Organizer",
-                         next="Organizer_Found", fault="Mark_Failed"),
+            _active_user("Get_Organizer", "Get the organizer's active User", "$Record.Organizer_Email__c", "Organizer",
+                         "Organizer_Found", "Mark_Failed"),
             Decision(name="Organizer_Found", rules=[
                 Rule(name="Organizer_Is_User", conditions=[_is("Organizer", "IsNull", FALSE)], next="Set_Organizer")],
                 default="Update_Rescheduled_Event", default_label="No such User"),
@@ -472,12 +477,8 @@ def scheduling_link_map_user() -> Flow:
             Decision(name="Has_Owner_Email", rules=[
                 Rule(name="Owner_Email_Present", conditions=[_is("$Record.Owner_Email__c", "IsNull", FALSE)],
                      next="Get_User")], default="Mark_Unmatched", default_label="No email"),
-            # SOQL compares strings case-insensitively, so the email match is too.
-            RecordLookup(name="Get_User", label="Get active User by email", object="User", fields=["Id"],
-                         filters=[RecordFilter(field="Email", operator="EqualTo", value=ref("$Record.Owner_Email__c")),
-                                  RecordFilter(field="IsActive", operator="EqualTo", value=TRUE)],
-                         sort_field="CreatedDate", sort_order="Asc",
-                         output="TheUser", next="User_Found", fault="Mark_Unmatched"),
+            _active_user("Get_User", "Get active User by email", "$Record.Owner_Email__c", "TheUser", "User_Found",
+                         "Mark_Unmatched"),
             Decision(name="User_Found", rules=[
                 Rule(name="Active_User_Found", conditions=[_is("TheUser", "IsNull", FALSE)], next="Update_User")],
                 default="Mark_Unmatched", default_label="No match"),
