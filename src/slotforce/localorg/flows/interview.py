@@ -51,6 +51,7 @@ class Interview(formula.Env):
         self.vars: dict[str, Any] = {}
         self.outputs: dict[str, Any] = {}
         self.visited: set[str] = set()
+        self.taken: set[str] = set()  # decision outcomes taken at each decision's latest visit
         self.fault_message: str | None = None
         self.current: Element | None = None
         for key, var in flow.variables.items():
@@ -151,6 +152,8 @@ class Interview(formula.Env):
             return self.merge(t.text)
         if key in self.flow.elements:
             return None  # an element that has not produced output yet
+        if self.flow.outcome(key) is not None:
+            return key in self.taken
         raise FlowFault(f"{name} is not a variable, formula, constant, text template or element of flow "
                         f"{self.flow.name}")
 
@@ -320,17 +323,23 @@ class Interview(formula.Env):
                 self._assignment(item)
             return el.target
         if isinstance(el, Decision):
-            for rule in el.rules:
-                if self.conditions_met(rule.conditions, rule.logic):
-                    if rule.requires_change and self.prior is not None:
-                        was = self._with_prior(lambda: self.conditions_met(rule.conditions, rule.logic))
-                        if was:
-                            continue
-                    return rule.target
-            return el.target
+            return self._decide(el)
         if isinstance(el, Loop):
             return self._loop(el)
         raise FlowFault(f"element {el.name} cannot run here")  # pragma: no cover
+
+    def _decide(self, el: Decision) -> str | None:
+        """The connector of the first outcome met (else the default); {!Outcome} is true for it alone."""
+        self.taken.difference_update(r.name.lower() for r in el.rules)
+        for rule in el.rules:
+            if self.conditions_met(rule.conditions, rule.logic):
+                if rule.requires_change and self.prior is not None:
+                    was = self._with_prior(lambda: self.conditions_met(rule.conditions, rule.logic))
+                    if was:
+                        continue
+                self.taken.add(rule.name.lower())
+                return rule.target
+        return el.target
 
     def _with_prior(self, fn):
         saved = self.record

@@ -258,3 +258,12 @@ class Flow:
             if hit is not None:
                 return hit
         return None
+
+    def outcome(self, name: str) -> tuple[Decision, Rule] | None:
+        """The decision outcome named `name` (any case) with its decision, or None."""
+        key = name.lower()
+        for el in self.elements.values():
+            for rule in getattr(el, "rules", ()):
+                if rule.name.lower() == key:
+                    return el, rule
+        return None

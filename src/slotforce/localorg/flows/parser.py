@@ -279,7 +279,7 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
                 trigger_order=int(order) if order else None, file_name=file_name, source=source)
 
     def claim(key: str, line: int) -> None:
-        if flow.resource(key) is not None:
+        if flow.resource(key) is not None or flow.outcome(key) is not None:
             raise FlowDefinitionError(f"the name {key} is used by more than one element or resource", line)
 
     for c in elements(root):
@@ -292,6 +292,9 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
         if tag in _ELEMENT_KINDS:
             el = _parse_element(tag, c)
             claim(el.name, c.sourceline)
+            # Outcome names share the flow's one namespace: {!Outcome} reads as a Boolean.
+            for rule in getattr(el, "rules", ()):
+                claim(rule.name, rule.line)
             flow.elements[el.name.lower()] = el
         elif tag == "variables":
             _allow(c, {"name", "dataType", "isCollection", "isInput", "isOutput", "objectType", "scale",

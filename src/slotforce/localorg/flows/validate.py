@@ -83,6 +83,10 @@ class _Checker:
         if head.startswith("$"):
             _fail(f"{what}: the global {head} is not supported by the local org's flow runtime", line)
         res = self.flow.resource(head)
+        if res is None and self.flow.outcome(head) is not None:
+            if rest:
+                _fail(f"{what}: {path}: the decision outcome {head} is a Boolean and has no fields", line)
+            return
         if res is None:
             _fail(f"{what}: {head} is not a variable, constant, formula, text template or element of this flow",
                   line)
