@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generator
 
 from ..schema import Schema
-from . import formula, logic, values
+from . import formula, logic, parents, values
 from .data import build_query, get_field, record_out, record_type
 from .errors import Fault, FlowFault
 from .model import (Assignment, Decision, Element, FieldAssignment, Flow, Loop, RecordCreate, RecordDelete,
@@ -31,12 +31,13 @@ class Request:
 
     element: Element
     interview: "Interview"
-    op: str  # lookup | create | update | update_where | delete | delete_where | subflow
+    op: str  # parents | lookup | create | update | update_where | delete | delete_where | subflow
     sobject: str = ""
     query: Any = None  # access.Query for lookups and *_where
     records: list[dict] = field(default_factory=list)  # REST-shaped records / field values for *_where
     ids: list[str] = field(default_factory=list)
     inputs: dict = field(default_factory=dict)  # subflow inputs
+    paths: list[str] = field(default_factory=list)  # cross-object paths whose parents to read
 
 
 class Interview(formula.Env):
@@ -286,6 +287,11 @@ class Interview(formula.Env):
             self.current = el
             self.visited.add(el.name.lower())
             try:
+                paths = parents.element_paths(self.flow, el)
+                if paths:
+                    result = yield Request(el, self, "parents", paths=paths)
+                    if isinstance(result, Fault):
+                        raise FlowFault(result.message, el)
                 if self._is_local_update(el):
                     self._apply_assignments(self.record, el.assignments)
                     target = el.target

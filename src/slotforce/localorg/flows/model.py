@@ -235,6 +235,8 @@ class Flow:
     text_templates: dict[str, TextTemplate] = field(default_factory=dict)
     file_name: str = ""
     source: bytes = b""
+    # Per element, the cross-object paths it reads (parents.element_paths fills it on first visit).
+    cross_paths: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
     version: int | None = None  # from a versioned file name of API < 44 (flows/X-2.flow is version 2 of X)
 
     @property

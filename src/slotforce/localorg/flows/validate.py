@@ -10,7 +10,7 @@ import re
 from typing import Iterable
 
 from ..schema import Schema, SObject
-from . import formula, logic
+from . import formula, logic, parents
 from .model import (Assignment, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
                     RecordUpdate, Subflow, Value)
 from .parser import FlowDefinitionError
@@ -66,10 +66,8 @@ class _Checker:
                 _fail(f"{what}: {head} exists only in record-triggered flows", line)
             if low == "$record__prior" and self.flow.start.record_trigger_type not in ("Update", "CreateAndUpdate"):
                 _fail(f"{what}: $Record__Prior is available only in flows that run on update", line)
-            if len(rest) > 1:
-                _fail(f"{what}: cross-object reference {path} is not supported by the local org's flow runtime", line)
             if rest:
-                self.field(self.trigger_object, rest[0], line, what)
+                self.path_field(self.trigger_object, rest, path, line, what)
             return
         if low == "$flow":
             if len(rest) != 1 or rest[0].lower() not in FLOW_GLOBALS:
@@ -92,11 +90,32 @@ class _Checker:
                   line)
         if not rest:
             return
-        if len(rest) > 1:
-            _fail(f"{what}: cross-object reference {path} is not supported by the local org's flow runtime", line)
         obj = self._record_type_of(res)
         if obj is not None:
-            self.field(obj, rest[0], line, what)
+            self.path_field(obj, rest, path, line, what)
+        elif len(rest) > 1:
+            _fail(f"{what}: {path}: {head} is not a record, so it has no parent records", line)
+
+    def path_field(self, obj: SObject, rest: list[str], path: str, line: int, what: str) -> None:
+        """The field a path reads from `obj`, through its parent relationships (Account.Owner.Name)."""
+        for hop in rest[:-1]:
+            lookup = obj.relationship(hop)
+            if lookup is None:
+                _fail(f"{what}: {path}: {obj.name} has no parent relationship {hop}", line)
+            if lookup.polymorphic or len(lookup.reference_to) != 1:
+                _fail(f"{what}: {path}: {obj.name}.{lookup.name} may point at {', '.join(lookup.reference_to)}; "
+                      "polymorphic relationships are not supported by the local org's flow runtime", line)
+            parent = self.schema.get(lookup.reference_to[0])
+            if parent is None:
+                _fail(f"{what}: {path}: the object {lookup.reference_to[0]} is not in the org", line)
+            obj = parent
+        self.field(obj, rest[-1], line, what)
+
+    def written(self, path: str, line: int, what: str) -> None:
+        """A path a flow writes to: its own variables and records' fields, never a parent's field."""
+        if parents.is_cross_object(path):
+            _fail(f"{what}: {path}: a flow cannot set a field of a parent record", line)
+        self.reference(path, line, what)
 
     def _record_type_of(self, res) -> SObject | None:
         if hasattr(res, "data_type") and getattr(res, "object_type", None):
@@ -207,7 +226,7 @@ class _Checker:
         for item in el.items:
             if item.operator not in ASSIGNMENT_OPERATORS:
                 _fail(f"{what}: assignment operator {item.operator} is not supported", item.line)
-            self.reference(item.target, item.line, what)
+            self.written(item.target, item.line, what)
             self.value(item.value, item.line, what)
 
     def decision(self, el: Decision, what: str) -> None:
@@ -231,7 +250,7 @@ class _Checker:
         self.target(el.next_target, el.line, what)
         self.reference(el.collection, el.line, what)
         if el.item_reference:
-            self.reference(el.item_reference, el.line, what)
+            self.written(el.item_reference, el.line, what)
 
     def record_lookup(self, el: RecordLookup, what: str) -> None:
         """Get Records: object, filters, queried fields, where the result goes."""
@@ -241,11 +260,11 @@ class _Checker:
             self.field(obj, q, el.line, what)
         for a in el.output_assignments:
             self.field(obj, a.field, a.line, what)
-            self.reference(a.assign_to or "", a.line, what)
+            self.written(a.assign_to or "", a.line, what)
         if el.sort_field:
             self.field(obj, el.sort_field, el.line, what)
         if el.output_reference:
-            self.reference(el.output_reference, el.line, what)
+            self.written(el.output_reference, el.line, what)
         self.value(el.limit, el.line, what)
 
     def record_create(self, el: RecordCreate, what: str) -> None:
@@ -260,7 +279,7 @@ class _Checker:
                     _fail(f"{what}: the field {obj.name}.{f.name} cannot be set on create", a.line)
                 self.value(a.value, a.line, what)
         if el.id_reference:
-            self.reference(el.id_reference, el.line, what)
+            self.written(el.id_reference, el.line, what)
 
     def record_update(self, el: RecordUpdate, what: str) -> None:
         """Update Records: a record variable, or filtered records of an object (updateable fields only)."""
@@ -307,7 +326,7 @@ class _Checker:
             if var is None or not var.is_output:
                 _fail(f"{what}: {el.flow_name} has no output variable {a.field}", a.line)
             if a.assign_to:
-                self.reference(a.assign_to, a.line, what)
+                self.written(a.assign_to, a.line, what)
 
     def filters(self, obj: SObject, filters, logic_text: str, line: int, what: str) -> None:
         for f in filters:
