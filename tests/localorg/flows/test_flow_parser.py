@@ -110,3 +110,23 @@ def test_upsert_in_create_records_is_refused():
     src = flow("Bad", OK_BODY.replace("<object>Task</object>", "<object>Task</object><doesUpsert>true</doesUpsert>"),
                start=record_start("Contact", "Create_Task"))
     assert "doesUpsert" in refused(src).message
+
+
+@pytest.mark.parametrize("action, message", [
+    ("<actionName>emailSimple</actionName><actionType>emailSimple</actionType>",
+     "actionCalls Send_Mail (emailSimple) is not supported by the local org"),
+    ("<actionName>Notify</actionName><actionType>apex</actionType>",
+     "actionCalls Send_Mail (apex Notify) is not supported by the local org"),
+])
+def test_a_refused_action_call_names_its_type_and_name(action, message):
+    body = f"<actionCalls><name>Send_Mail</name>{action}</actionCalls>"
+    src = flow("Bad", OK_BODY + "\n    " + body, start=record_start("Contact", "Create_Task"))
+    err = refused(src)
+    assert message in err.message and err.line == line_of(src, "<actionCalls>")
+
+
+@pytest.mark.parametrize("path", ["$Api.Session_ID", "$Api.Partner_Server_URL_620"])
+def test_api_globals_are_refused_naming_them(path):
+    src = flow("Bad", OK_BODY.replace("<stringValue>Hi</stringValue>", f"<stringValue>{{!{path}}}</stringValue>"),
+               start=record_start("Contact", "Create_Task"))
+    assert f"{path} is not supported by the local org's flow runtime" in refused(src).message

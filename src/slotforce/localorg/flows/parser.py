@@ -127,6 +127,16 @@ def _output_assignments(el, what: str) -> list[FieldAssignment]:
     return out
 
 
+def _refuse_action(el) -> None:
+    """An action call is refused naming the action, so an admin knows which one to take out."""
+    name = text(el, "name") or "(unnamed)"
+    action = text(el, "actionType") or "unknown type"
+    if text(el, "actionName") and text(el, "actionName") != action:
+        action += f" {text(el, 'actionName')}"
+    raise FlowDefinitionError(f"actionCalls {name} ({action}) is not supported by the local org's flow runtime",
+                              el.sourceline)
+
+
 def _name(el, what: str) -> str:
     name = text(el, "name")
     if not name:
@@ -286,6 +296,8 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
         tag = local_name(c)
         if tag in ("processType", "start", "status", "triggerOrder", "startElementReference") or tag in _FLOW_IGNORED:
             continue
+        if tag == "actionCalls":
+            _refuse_action(c)
         if tag in _UNSUPPORTED_FLOW_PARTS:
             raise FlowDefinitionError(f"{_UNSUPPORTED_FLOW_PARTS[tag]} (<{tag}>) are not supported by the local "
                                       "org's flow runtime", c.sourceline)

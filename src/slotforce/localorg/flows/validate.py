@@ -78,6 +78,9 @@ class _Checker:
             if len(rest) != 1 or rest[0].lower() not in ("true", "false", "emptystring"):
                 _fail(f"{what}: {path} is not a global constant", line)
             return
+        if low == "$api":
+            _fail(f"{what}: {path} is not supported by the local org's flow runtime (a flow in the local org "
+                  "runs inside a save, with no API session or server URL of its own)", line)
         if head.startswith("$"):
             _fail(f"{what}: the global {head} is not supported by the local org's flow runtime", line)
         res = self.flow.resource(head)
