@@ -42,7 +42,11 @@ def test_a_valid_flow_parses():
 @pytest.mark.parametrize("body, needle, message", [
     ("<screens><name>S</name></screens>", "<screens>", "screens (<screens>) are not supported"),
     ("<waits><name>W</name></waits>", "<waits>", "wait elements (<waits>) are not supported"),
-    ("<collectionProcessors><name>C</name></collectionProcessors>", "<collectionProcessors>", "collection filter"),
+    ("<collectionProcessors><name>C</name><collectionProcessorType>RecommendationMapCollectionProcessor"
+     "</collectionProcessorType></collectionProcessors>", "<collectionProcessors>",
+     "collectionProcessorType RecommendationMapCollectionProcessor is not supported"),
+    ("<collectionProcessors><name>C</name><formula>true</formula></collectionProcessors>", "<formula>",
+     "<formula> is not supported"),
     ("<customErrors><name>E</name></customErrors>", "<customErrors>", "custom error elements"),
     ("<fancyNewThing>1</fancyNewThing>", "<fancyNewThing>", "<fancyNewThing> is not supported"),
 ])

@@ -18,7 +18,7 @@ from ..schema import Schema
 from . import formula, logic, parents, values
 from .data import build_query, get_field, record_out, record_type
 from .errors import Fault, FlowFault
-from .model import (Assignment, Decision, Element, FieldAssignment, Flow, Loop, RecordCreate, RecordDelete,
+from .model import (Assignment, CollectionProcessor, Decision, Element, FieldAssignment, Flow, Loop, RecordCreate, RecordDelete,
                     RecordLookup, RecordUpdate, Subflow, Value)
 
 MAX_STEPS = 100_000  # an interview that visits this many elements is looping forever
@@ -332,6 +332,8 @@ class Interview(formula.Env):
             return self._decide(el)
         if isinstance(el, Loop):
             return self._loop(el)
+        if isinstance(el, CollectionProcessor):
+            return self._process_collection(el)
         raise FlowFault(f"element {el.name} cannot run here")  # pragma: no cover
 
     def _decide(self, el: Decision) -> str | None:
@@ -354,6 +356,33 @@ class Interview(formula.Env):
             return fn()
         finally:
             self.record = saved
+
+    def _process_collection(self, el: CollectionProcessor) -> str | None:
+        items = self.resolve(el.collection)
+        if items is None:
+            items = []
+        if not isinstance(items, list):
+            raise FlowFault(f"{el.name}: {el.collection} is not a collection")
+        if el.processor_type == "FilterCollectionProcessor":
+            kept = [x for x in items if self._meets(el, x)]
+            self.outputs[el.name.lower()] = kept[:el.limit] if el.limit is not None else kept
+        else:
+            ordered = _sorted(items, el.sort_options)
+            self._replace_collection(el.collection, ordered[:el.limit] if el.limit is not None else ordered)
+        return el.target
+
+    def _replace_collection(self, name: str, items: list) -> None:
+        """Sorting changes the collection itself: a variable, or another element's output."""
+        key = name.strip().lower()
+        if key in self.flow.variables:
+            self.assign(name, items)
+        else:
+            self.outputs[key] = items
+
+    def _meets(self, el: CollectionProcessor, item: Any) -> bool:
+        """Whether one item passes a collection filter's conditions (the item is the current item)."""
+        self.assign(el.item_reference or "", copy.copy(item) if isinstance(item, dict) else item)
+        return self.conditions_met(el.conditions, el.logic)
 
     def _loop(self, el: Loop) -> str | None:
         key = el.name.lower()
@@ -531,6 +560,25 @@ class Interview(formula.Env):
             first = records[0]
             for a in el.output_assignments:
                 self.assign(a.assign_to, get_field(first, a.field))
+
+
+def _sorted(items: list, options: list) -> list:
+    """`items` sorted by its sort options, the first deciding first; blanks last unless asked first."""
+    out = list(items)
+    for o in reversed(options):  # stable sorts from the last option to the first: the first one wins
+        present = [x for x in out if not values.is_blank(_sort_value(x, o))]
+        empty = [x for x in out if values.is_blank(_sort_value(x, o))]
+        present.sort(key=lambda x, o=o: _sort_key(_sort_value(x, o)), reverse=o.descending)
+        out = empty + present if o.nulls_first else present + empty
+    return out
+
+
+def _sort_value(item: Any, option) -> Any:
+    return get_field(item, option.field) if option.field and isinstance(item, dict) else item
+
+
+def _sort_key(v: Any) -> Any:
+    return v.lower() if isinstance(v, str) else v
 
 
 def _collection_assignment(op: str, target: str, current: list, val: Any) -> list:

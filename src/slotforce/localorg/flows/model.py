@@ -107,6 +107,30 @@ class Loop(Element):
 
 
 @dataclass
+class SortOption:
+    """One FlowCollectionSortOption: a field (none for a collection of values), Asc/Desc, nulls first."""
+
+    field: str | None
+    descending: bool = False
+    nulls_first: bool = False
+
+
+@dataclass
+class CollectionProcessor(Element):
+    """Collection Filter (FilterCollectionProcessor: the element's output is the items meeting the
+    conditions) or Collection Sort (SortCollectionProcessor: sorts collectionReference in place)."""
+
+    processor_type: str = ""
+    collection: str = ""
+    item_reference: str | None = None  # currentItem_X: each item while the conditions are tested
+    conditions: list[Condition] = field(default_factory=list)
+    logic: str = "and"
+    sort_options: list[SortOption] = field(default_factory=list)
+    limit: int | None = None
+    kind = "collectionProcessors"
+
+
+@dataclass
 class RecordLookup(Element):
     object: str = ""
     filters: list[RecordFilter] = field(default_factory=list)

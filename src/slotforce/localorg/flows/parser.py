@@ -11,9 +11,9 @@ from lxml import etree
 
 from ..mdxml import elements, first, local_name, named, text
 from . import formula
-from .model import (Assignment, AssignmentItem, Condition, Constant, Decision, Element, FieldAssignment,
-                    Flow, Formula, Loop, RecordCreate, RecordDelete, RecordFilter, RecordLookup,
-                    RecordUpdate, Rule, Start, Subflow, TextTemplate, Value, Variable)
+from .model import (Assignment, AssignmentItem, CollectionProcessor, Condition, Constant, Decision, Element,
+                    FieldAssignment, Flow, Formula, Loop, RecordCreate, RecordDelete, RecordFilter, RecordLookup,
+                    RecordUpdate, Rule, SortOption, Start, Subflow, TextTemplate, Value, Variable)
 
 
 # Tags that never change what a flow does at runtime.
@@ -26,7 +26,7 @@ _FLOW_IGNORED = {"apiVersion", "description", "environments", "interviewLabel", 
 # Record-triggered flow in/out values Salesforce supports but this runtime does not.
 _UNSUPPORTED_FLOW_PARTS = {
     "actionCalls": "actions", "apexPluginCalls": "Apex plug-in calls",
-    "collectionProcessors": "collection filter/sort elements", "customErrors": "custom error elements",
+"customErrors": "custom error elements",
     "screens": "screens", "waits": "wait elements", "steps": "steps", "stages": "stages",
     "orchestratedStages": "orchestrated stages", "transforms": "transform elements",
     "recordRollbacks": "Roll Back Records", "choices": "choices", "dynamicChoiceSets": "choice sets",
@@ -144,6 +144,35 @@ def _name(el, what: str) -> str:
     return name
 
 
+def _conditions(el, what: str) -> list[Condition]:
+    out = []
+    for c in named(el, "conditions"):
+        _allow(c, {"leftValueReference", "operator", "rightValue"}, f"{what} condition")
+        out.append(Condition(text(c, "leftValueReference") or "", text(c, "operator") or "",
+                             _value(first(c, "rightValue")), c.sourceline))
+    return out
+
+
+def _collection_processor(el, name: str, what: str, line: int) -> CollectionProcessor:
+    """Collection Filter and Sort; filtering by formula and other processor types are refused."""
+    _allow(el, {"name", "label", "collectionProcessorType", "collectionReference", "assignNextValueToReference",
+                "conditionLogic", "conditions", "connector", "limit", "sortOptions", "outputSObjectType"}, what)
+    sort_options = []
+    for o in named(el, "sortOptions"):
+        _allow(o, {"sortField", "sortOrder", "doesPutEmptyStringAndNullFirst"}, f"{what} sortOptions")
+        sort_options.append(SortOption(text(o, "sortField"), (text(o, "sortOrder") or "Asc") == "Desc",
+                                       _bool(o, "doesPutEmptyStringAndNullFirst")))
+    limit = text(el, "limit")
+    if limit and not limit.isdigit():
+        raise FlowDefinitionError(f"{what}: <limit> must be a whole number, got {limit}", line)
+    return CollectionProcessor(name, line, _connector(el, "connector"),
+                               processor_type=text(el, "collectionProcessorType") or "",
+                               collection=text(el, "collectionReference") or "",
+                               item_reference=text(el, "assignNextValueToReference"),
+                               conditions=_conditions(el, what), logic=text(el, "conditionLogic") or "and",
+                               sort_options=sort_options, limit=int(limit) if limit else None)
+
+
 def _parse_element(kind: str, el) -> Element:
     name = _name(el, f"<{kind}>")
     what = f"{kind} {name}"
@@ -172,6 +201,8 @@ def _parse_element(kind: str, el) -> Element:
                               conds, _connector(r, "connector"),
                               _bool(r, "doesRequireRecordChangedToMeetCriteria"), r.sourceline))
         return Decision(name, line, _connector(el, "defaultConnector"), rules=rules)
+    if kind == "collectionProcessors":
+        return _collection_processor(el, name, what, line)
     if kind == "loops":
         _allow(el, {"name", "label", "collectionReference", "iterationOrder", "assignNextValueToReference",
                     "nextValueConnector", "noMoreValuesConnector"}, what)
@@ -227,7 +258,7 @@ def _parse_element(kind: str, el) -> Element:
 
 
 _ELEMENT_KINDS = ("assignments", "decisions", "loops", "recordLookups", "recordCreates", "recordUpdates",
-                  "recordDeletes", "subflows")
+                  "recordDeletes", "subflows", "collectionProcessors")
 
 
 def _parse_formula(name: str, data_type: str, expression: str, line: int, scale: int = 0) -> Formula:

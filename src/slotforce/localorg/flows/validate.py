@@ -11,7 +11,7 @@ from typing import Iterable
 
 from ..schema import Schema, SObject
 from . import formula, logic, parents
-from .model import (Assignment, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
+from .model import (Assignment, CollectionProcessor, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
                     RecordUpdate, Subflow, Value)
 from .parser import FlowDefinitionError
 
@@ -120,15 +120,16 @@ class _Checker:
             _fail(f"{what}: {path}: a flow cannot set a field of a parent record", line)
         self.reference(path, line, what)
 
-    def _record_type_of(self, res) -> SObject | None:
+    def _record_type_of(self, res, seen: frozenset = frozenset()) -> SObject | None:
+        """The object of a record resource; `seen` stops elements that filter each other's output."""
         if hasattr(res, "data_type") and getattr(res, "object_type", None):
             return self.schema.get(res.object_type)
         if isinstance(res, RecordLookup):
             return self.schema.get(res.object)
-        if isinstance(res, Loop):
+        if isinstance(res, (CollectionProcessor, Loop)) and res.name.lower() not in seen:
             src = self.flow.resource(res.collection.split(".")[0])
-            if isinstance(src, (RecordLookup,)) or getattr(src, "object_type", None):
-                return self._record_type_of(src)
+            if isinstance(src, (RecordLookup, CollectionProcessor)) or getattr(src, "object_type", None):
+                return self._record_type_of(src, seen | {res.name.lower()})
         return None
 
     def value(self, v: Value | None, line: int, what: str) -> None:
@@ -220,7 +221,7 @@ class _Checker:
         check = {Assignment: self.assignment, Decision: self.decision, Loop: self.loop,
                  RecordLookup: self.record_lookup, RecordCreate: self.record_create,
                  RecordUpdate: self.record_update, RecordDelete: self.record_delete,
-                 Subflow: self.subflow}.get(type(el))
+                 Subflow: self.subflow, CollectionProcessor: self.collection_processor}.get(type(el))
         if check is not None:
             check(el, what)
 
@@ -236,17 +237,45 @@ class _Checker:
         """Decision: each outcome's connector, condition logic and conditions."""
         for rule in el.rules:
             self.target(rule.target, rule.line, what)
-            self.logic(rule.logic, len(rule.conditions), rule.line, f"{what} rule {rule.name}")
-            for c in rule.conditions:
-                if c.operator not in CONDITION_OPERATORS:
-                    _fail(f"{what}: condition operator {c.operator} is not supported by the local org's "
-                          "flow runtime", c.line)
-                if c.operator == "WasVisited":
-                    if c.left.lower() not in self.flow.elements:
-                        _fail(f"{what}: WasVisited needs an element on the left, got {c.left}", c.line)
-                else:
-                    self.reference(c.left, c.line, what)
-                self.value(c.right, c.line, what)
+            self.conditions(rule.conditions, rule.logic, rule.line, what, f"{what} rule {rule.name}")
+
+    def conditions(self, conds, logic_text: str, line: int, what: str, where: str = "") -> None:
+        """Condition logic, operators and both sides of each condition (decisions, collection filters)."""
+        self.logic(logic_text, len(conds), line, where or what)
+        for c in conds:
+            if c.operator not in CONDITION_OPERATORS:
+                _fail(f"{what}: condition operator {c.operator} is not supported by the local org's "
+                      "flow runtime", c.line)
+            if c.operator == "WasVisited":
+                if c.left.lower() not in self.flow.elements:
+                    _fail(f"{what}: WasVisited needs an element on the left, got {c.left}", c.line)
+            else:
+                self.reference(c.left, c.line, what)
+            self.value(c.right, c.line, what)
+
+    def collection_processor(self, el: CollectionProcessor, what: str) -> None:
+        """Collection Filter / Sort: a collection, the item variable, conditions or sort fields."""
+        if el.processor_type not in ("FilterCollectionProcessor", "SortCollectionProcessor"):
+            _fail(f"{what}: collectionProcessorType {el.processor_type} is not supported by the local org's flow "
+                  "runtime (supported: FilterCollectionProcessor, SortCollectionProcessor)", el.line)
+        self.reference(el.collection, el.line, what)
+        if el.processor_type == "FilterCollectionProcessor":
+            if not el.item_reference:
+                _fail(f"{what}: a collection filter needs assignNextValueToReference (the current item)", el.line)
+            self.written(el.item_reference, el.line, what)
+            self.conditions(el.conditions, el.logic, el.line, what)
+            # Parents are read once per element visit, but the current item changes within this one.
+            cross = parents.element_paths(self.flow, el)
+            if cross:
+                _fail(f"{what}: cross-object reference {cross[0]} in a collection filter is not supported by the "
+                      "local org's flow runtime", el.line)
+            return
+        obj = self._record_type_of(self.flow.resource(el.collection.split(".")[0]) or object())
+        for o in el.sort_options:
+            if o.field and obj is not None:
+                self.field(obj, o.field, el.line, what)
+            elif o.field is None and obj is not None:
+                _fail(f"{what}: sorting a record collection needs a sortField", el.line)
 
     def loop(self, el: Loop, what: str) -> None:
         """Loop: the next-value connector, the collection and the loop variable."""
