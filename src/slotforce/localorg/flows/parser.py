@@ -100,13 +100,17 @@ def _value(el) -> Value | None:
     raise FlowDefinitionError(f"value <{tag}> is not supported by the local org's flow runtime", line)
 
 
-def _filters(el, what: str) -> list[RecordFilter]:
+def _comparisons(el, tag: str, left: str, right: str, cls, what: str) -> list:
+    """<filters> or <conditions>: `left operator right` each, as RecordFilter or Condition."""
     out = []
-    for f in named(el, "filters"):
-        _allow(f, {"field", "operator", "value"}, f"{what} filter")
-        out.append(RecordFilter(text(f, "field") or "", text(f, "operator") or "",
-                                _value(first(f, "value")), f.sourceline))
+    for c in named(el, tag):
+        _allow(c, {left, "operator", right}, what)
+        out.append(cls(text(c, left) or "", text(c, "operator") or "", _value(first(c, right)), c.sourceline))
     return out
+
+
+def _filters(el, what: str) -> list[RecordFilter]:
+    return _comparisons(el, "filters", "field", "value", RecordFilter, f"{what} filter")
 
 
 def _input_assignments(el, what: str) -> list[FieldAssignment]:
@@ -145,12 +149,7 @@ def _name(el, what: str) -> str:
 
 
 def _conditions(el, what: str) -> list[Condition]:
-    out = []
-    for c in named(el, "conditions"):
-        _allow(c, {"leftValueReference", "operator", "rightValue"}, f"{what} condition")
-        out.append(Condition(text(c, "leftValueReference") or "", text(c, "operator") or "",
-                             _value(first(c, "rightValue")), c.sourceline))
-    return out
+    return _comparisons(el, "conditions", "leftValueReference", "rightValue", Condition, f"{what} condition")
 
 
 def _collection_processor(el, name: str, what: str, line: int) -> CollectionProcessor:
@@ -192,11 +191,7 @@ def _parse_element(kind: str, el) -> Element:
         for r in named(el, "rules"):
             _allow(r, {"name", "label", "conditionLogic", "conditions", "connector",
                        "doesRequireRecordChangedToMeetCriteria"}, f"{what} rule")
-            conds = []
-            for c in named(r, "conditions"):
-                _allow(c, {"leftValueReference", "operator", "rightValue"}, f"{what} condition")
-                conds.append(Condition(text(c, "leftValueReference") or "", text(c, "operator") or "",
-                                       _value(first(c, "rightValue")), c.sourceline))
+            conds = _conditions(r, what)
             rules.append(Rule(_name(r, f"{what} rule"), text(r, "label") or "", text(r, "conditionLogic") or "and",
                               conds, _connector(r, "connector"),
                               _bool(r, "doesRequireRecordChangedToMeetCriteria"), r.sourceline))
