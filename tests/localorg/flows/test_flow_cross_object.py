@@ -117,3 +117,12 @@ POLYMORPHIC = flow("Polymorphic", """
 def test_polymorphic_relationships_are_refused_naming_the_field(forg):
     with pytest.raises(FlowDefinitionError, match=r"Task.WhoId may point at Contact, Lead; polymorphic"):
         forg.deploy(POLYMORPHIC)
+
+
+@pytest.mark.parametrize("formula_text", ["ISCHANGED({!$Record.Account.Name})",
+                                          'PRIORVALUE({!$Record.Account.Name}) = "Acme"'])
+def test_prior_values_of_parent_fields_are_refused(forg, formula_text):
+    src = ACME_TASK.replace('{!$Record.Account.Name} = "Acme"', formula_text).replace(
+        "<recordTriggerType>Create<", "<recordTriggerType>Update<")
+    with pytest.raises(FlowDefinitionError, match=r"\$Record.Account.Name: comparing a parent's field with its prior"):
+        forg.deploy(src)

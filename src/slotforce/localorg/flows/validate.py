@@ -207,6 +207,14 @@ class _Checker:
     def formula_refs(self, ast, line: int, what: str) -> None:
         for path in formula.references(ast):
             self.reference(path, line, what)
+        for path in _prior_reads(ast):
+            self.prior_read(path, line, what)
+
+    def prior_read(self, path: str, line: int, what: str) -> None:
+        """ISCHANGED / PRIORVALUE / IsChanged compare with $Record__Prior, whose parents are not read."""
+        if parents.is_cross_object(path):
+            _fail(f"{what}: {path}: comparing a parent's field with its prior value is not supported by the "
+                  "local org's flow runtime", line)
 
     def element(self, el) -> None:
         what = f"{el.kind} {el.name}"
@@ -246,6 +254,8 @@ class _Checker:
             if c.operator not in CONDITION_OPERATORS:
                 _fail(f"{what}: condition operator {c.operator} is not supported by the local org's "
                       "flow runtime", c.line)
+            if c.operator == "IsChanged":
+                self.prior_read(c.left, c.line, what)
             if c.operator == "WasVisited":
                 if c.left.lower() not in self.flow.elements:
                     _fail(f"{what}: WasVisited needs an element on the left, got {c.left}", c.line)
@@ -368,6 +378,14 @@ class _Checker:
                       f.line)
             self.value(f.value, f.line, what)
         self.logic(logic_text, len(filters), line, f"{what} filterLogic")
+
+
+def _prior_reads(node: tuple) -> list[str]:
+    """The paths a formula hands to ISCHANGED() or PRIORVALUE()."""
+    if node[0] != "call":
+        return [p for n in node[1:] if isinstance(n, tuple) for p in _prior_reads(n)]
+    own = [a[1] for a in node[2][:1] if node[1].upper() in ("ISCHANGED", "PRIORVALUE") and a[0] == "ref"]
+    return own + [p for a in node[2] for p in _prior_reads(a)]
 
 
 def validate_flow(flow: Flow, schema: Schema, known_flows: dict[str, Flow] | Iterable[Flow] = ()) -> None:
