@@ -42,7 +42,11 @@ def test_a_valid_flow_parses():
 @pytest.mark.parametrize("body, needle, message", [
     ("<screens><name>S</name></screens>", "<screens>", "screens (<screens>) are not supported"),
     ("<waits><name>W</name></waits>", "<waits>", "wait elements (<waits>) are not supported"),
-    ("<collectionProcessors><name>C</name></collectionProcessors>", "<collectionProcessors>", "collection filter"),
+    ("<collectionProcessors><name>C</name><collectionProcessorType>RecommendationMapCollectionProcessor"
+     "</collectionProcessorType></collectionProcessors>", "<collectionProcessors>",
+     "collectionProcessorType RecommendationMapCollectionProcessor is not supported"),
+    ("<collectionProcessors><name>C</name><formula>true</formula></collectionProcessors>", "<formula>",
+     "<formula> is not supported"),
     ("<customErrors><name>E</name></customErrors>", "<customErrors>", "custom error elements"),
     ("<fancyNewThing>1</fancyNewThing>", "<fancyNewThing>", "<fancyNewThing> is not supported"),
 ])
@@ -56,7 +60,12 @@ def test_unsupported_parts_are_refused_with_their_line(body, needle, message):
     (("<object>Task</object>", "<object>Tusk</object>"), "the object Tusk does not exist"),
     (("<field>Subject</field>", "<field>Subjekt__c</field>"), "the field Task.Subjekt__c does not exist"),
     (("<stringValue>Hi</stringValue>", "<stringValue>{!Nope}</stringValue>"), "Nope is not a variable"),
-    (("<stringValue>Hi</stringValue>", "<stringValue>{!$Record.Account.Name}</stringValue>"), "cross-object"),
+    (("<stringValue>Hi</stringValue>", "<stringValue>{!$Record.Account.Nome}</stringValue>"),
+     "the field Account.Nome does not exist"),
+    (("<stringValue>Hi</stringValue>", "<stringValue>{!$Record.Acount.Name}</stringValue>"),
+     "$Record.Acount.Name: Contact has no parent relationship Acount"),
+    (("<stringValue>Hi</stringValue>", "<stringValue>{!$Record.Email.Name}</stringValue>"),
+     "Contact has no parent relationship Email"),
     (("<stringValue>Hi</stringValue>", "<stringValue>{!$User.Email}</stringValue>"), "the global $User"),
     (("<stringValue>Hi</stringValue>", "<stringValue>{!$Record__Prior.Email}</stringValue>"),
      "$Record__Prior is available only in flows that run on update"),
@@ -105,3 +114,23 @@ def test_upsert_in_create_records_is_refused():
     src = flow("Bad", OK_BODY.replace("<object>Task</object>", "<object>Task</object><doesUpsert>true</doesUpsert>"),
                start=record_start("Contact", "Create_Task"))
     assert "doesUpsert" in refused(src).message
+
+
+@pytest.mark.parametrize("action, message", [
+    ("<actionName>emailSimple</actionName><actionType>emailSimple</actionType>",
+     "actionCalls Send_Mail (emailSimple) is not supported by the local org"),
+    ("<actionName>Notify</actionName><actionType>apex</actionType>",
+     "actionCalls Send_Mail (apex Notify) is not supported by the local org"),
+])
+def test_a_refused_action_call_names_its_type_and_name(action, message):
+    body = f"<actionCalls><name>Send_Mail</name>{action}</actionCalls>"
+    src = flow("Bad", OK_BODY + "\n    " + body, start=record_start("Contact", "Create_Task"))
+    err = refused(src)
+    assert message in err.message and err.line == line_of(src, "<actionCalls>")
+
+
+@pytest.mark.parametrize("path", ["$Api.Session_ID", "$Api.Partner_Server_URL_620"])
+def test_api_globals_are_refused_naming_them(path):
+    src = flow("Bad", OK_BODY.replace("<stringValue>Hi</stringValue>", f"<stringValue>{{!{path}}}</stringValue>"),
+               start=record_start("Contact", "Create_Task"))
+    assert f"{path} is not supported by the local org's flow runtime" in refused(src).message

@@ -519,3 +519,59 @@ def test_dml_by_a_flow_fires_the_flows_of_the_saved_object(forg):
     assert sorted(t["Subject"] for t in forg.query("SELECT Subject FROM Task")) == [
         "Follow up p0@x.com", "Follow up p1@x.com", "Follow up p2@x.com"]
     assert forg.org.last_transaction == {"soql": 0, "dml": 2, "dml_rows": 6}
+
+
+OUTCOME_AS_BOOLEAN = flow("Outcome_As_Boolean", """
+    <decisions>
+        <name>Is_Canceled</name>
+        <defaultConnector><targetReference>Set_Status</targetReference></defaultConnector>
+        <rules>
+            <name>Canceled</name>
+            <conditionLogic>and</conditionLogic>
+            <conditions><leftValueReference>$Record.Action__c</leftValueReference><operator>EqualTo</operator><rightValue><stringValue>Canceled</stringValue></rightValue></conditions>
+            <connector><targetReference>Set_Status</targetReference></connector>
+        </rules>
+    </decisions>
+    <decisions>
+        <name>Check_Outcome</name>
+        <defaultConnector><targetReference>Mark_Open</targetReference></defaultConnector>
+        <rules>
+            <name>Was_Canceled</name>
+            <conditionLogic>and</conditionLogic>
+            <conditions><leftValueReference>Canceled</leftValueReference><operator>EqualTo</operator><rightValue><booleanValue>true</booleanValue></rightValue></conditions>
+            <connector><targetReference>Mark_Closed</targetReference></connector>
+        </rules>
+    </decisions>
+    <assignments>
+        <name>Set_Status</name>
+        <connector><targetReference>Check_Outcome</targetReference></connector>
+        <assignmentItems><assignToReference>$Record.Subject__c</assignToReference><operator>Assign</operator><value><elementReference>Verdict</elementReference></value></assignmentItems>
+    </assignments>
+    <assignments>
+        <name>Mark_Closed</name>
+        <assignmentItems><assignToReference>$Record.Status__c</assignToReference><operator>Assign</operator><value><stringValue>Closed</stringValue></value></assignmentItems>
+    </assignments>
+    <assignments>
+        <name>Mark_Open</name>
+        <assignmentItems><assignToReference>$Record.Status__c</assignToReference><operator>Assign</operator><value><stringValue>Open</stringValue></value></assignmentItems>
+    </assignments>
+    <formulas><name>Verdict</name><dataType>String</dataType><expression>IF({!Canceled}, "canceled", "kept")</expression></formulas>""",
+    start=record_start("Booking__c", "Is_Canceled", trigger="RecordBeforeSave"))
+
+
+def test_a_decision_outcome_reads_as_a_boolean_in_formulas_and_conditions(forg):
+    forg.deploy(OUTCOME_AS_BOOLEAN)
+    forg.save("insert", "Booking__c", [{"Action__c": "Canceled", "Email__c": "a@x.com"},
+                                       {"Action__c": "Created", "Email__c": "b@x.com"}])
+    rows = {r["Email__c"]: r for r in forg.query("SELECT Email__c, Subject__c, Status__c FROM Booking__c")}
+    assert (rows["a@x.com"]["Subject__c"], rows["a@x.com"]["Status__c"]) == ("canceled", "Closed")
+    assert (rows["b@x.com"]["Subject__c"], rows["b@x.com"]["Status__c"]) == ("kept", "Open")
+
+
+def test_an_outcome_has_no_fields_and_shares_the_flows_names(forg):
+    bad_field = OUTCOME_AS_BOOLEAN.replace("IF({!Canceled},", "IF({!Canceled.Name} = 'x',")
+    with pytest.raises(Exception, match=r"outcome Canceled is a Boolean and has no fields"):
+        forg.deploy(bad_field)
+    clash = OUTCOME_AS_BOOLEAN.replace("<name>Was_Canceled</name>", "<name>Set_Status</name>")
+    with pytest.raises(Exception, match=r"the name Set_Status is used by more than one"):
+        forg.deploy(clash)

@@ -133,7 +133,7 @@ def test_flow_with_an_element_the_runtime_lacks_is_refused(org):
     </actionCalls>
     <processType>""")
     [(_, _, line, problem)] = failures(deploy(org, files))
-    assert "actions (<actionCalls>) are not supported by the local org's flow runtime" in problem
+    assert "actionCalls Send_Email (emailSimple) is not supported by the local org's flow runtime" in problem
     assert line == 5
 
 

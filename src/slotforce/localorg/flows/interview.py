@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, Generator
 
 from ..schema import Schema
-from . import formula, logic, values
+from . import formula, logic, parents, values
 from .data import build_query, get_field, record_out, record_type
 from .errors import Fault, FlowFault
-from .model import (Assignment, Decision, Element, FieldAssignment, Flow, Loop, RecordCreate, RecordDelete,
+from .model import (Assignment, CollectionProcessor, Decision, Element, FieldAssignment, Flow, Loop, RecordCreate, RecordDelete,
                     RecordLookup, RecordUpdate, Subflow, Value)
 
 MAX_STEPS = 100_000  # an interview that visits this many elements is looping forever
@@ -31,12 +31,13 @@ class Request:
 
     element: Element
     interview: "Interview"
-    op: str  # lookup | create | update | update_where | delete | delete_where | subflow
+    op: str  # parents | lookup | create | update | update_where | delete | delete_where | subflow
     sobject: str = ""
     query: Any = None  # access.Query for lookups and *_where
     records: list[dict] = field(default_factory=list)  # REST-shaped records / field values for *_where
     ids: list[str] = field(default_factory=list)
     inputs: dict = field(default_factory=dict)  # subflow inputs
+    paths: list[str] = field(default_factory=list)  # cross-object paths whose parents to read
 
 
 class Interview(formula.Env):
@@ -51,6 +52,7 @@ class Interview(formula.Env):
         self.vars: dict[str, Any] = {}
         self.outputs: dict[str, Any] = {}
         self.visited: set[str] = set()
+        self.taken: set[str] = set()  # decision outcomes taken at each decision's latest visit
         self.fault_message: str | None = None
         self.current: Element | None = None
         for key, var in flow.variables.items():
@@ -151,6 +153,8 @@ class Interview(formula.Env):
             return self.merge(t.text)
         if key in self.flow.elements:
             return None  # an element that has not produced output yet
+        if self.flow.outcome(key) is not None:
+            return key in self.taken
         raise FlowFault(f"{name} is not a variable, formula, constant, text template or element of flow "
                         f"{self.flow.name}")
 
@@ -283,6 +287,11 @@ class Interview(formula.Env):
             self.current = el
             self.visited.add(el.name.lower())
             try:
+                paths = parents.element_paths(self.flow, el)
+                if paths:
+                    result = yield Request(el, self, "parents", paths=paths)
+                    if isinstance(result, Fault):
+                        raise FlowFault(result.message, el)
                 if self._is_local_update(el):
                     self._apply_assignments(self.record, el.assignments)
                     target = el.target
@@ -320,17 +329,25 @@ class Interview(formula.Env):
                 self._assignment(item)
             return el.target
         if isinstance(el, Decision):
-            for rule in el.rules:
-                if self.conditions_met(rule.conditions, rule.logic):
-                    if rule.requires_change and self.prior is not None:
-                        was = self._with_prior(lambda: self.conditions_met(rule.conditions, rule.logic))
-                        if was:
-                            continue
-                    return rule.target
-            return el.target
+            return self._decide(el)
         if isinstance(el, Loop):
             return self._loop(el)
+        if isinstance(el, CollectionProcessor):
+            return self._process_collection(el)
         raise FlowFault(f"element {el.name} cannot run here")  # pragma: no cover
+
+    def _decide(self, el: Decision) -> str | None:
+        """The connector of the first outcome met (else the default); {!Outcome} is true for it alone."""
+        self.taken.difference_update(r.name.lower() for r in el.rules)
+        for rule in el.rules:
+            if self.conditions_met(rule.conditions, rule.logic):
+                if rule.requires_change and self.prior is not None:
+                    was = self._with_prior(lambda: self.conditions_met(rule.conditions, rule.logic))
+                    if was:
+                        continue
+                self.taken.add(rule.name.lower())
+                return rule.target
+        return el.target
 
     def _with_prior(self, fn):
         saved = self.record
@@ -339,6 +356,33 @@ class Interview(formula.Env):
             return fn()
         finally:
             self.record = saved
+
+    def _process_collection(self, el: CollectionProcessor) -> str | None:
+        items = self.resolve(el.collection)
+        if items is None:
+            items = []
+        if not isinstance(items, list):
+            raise FlowFault(f"{el.name}: {el.collection} is not a collection")
+        if el.processor_type == "FilterCollectionProcessor":
+            kept = [x for x in items if self._meets(el, x)]
+            self.outputs[el.name.lower()] = kept[:el.limit] if el.limit is not None else kept
+        else:
+            ordered = _sorted(items, el.sort_options)
+            self._replace_collection(el.collection, ordered[:el.limit] if el.limit is not None else ordered)
+        return el.target
+
+    def _replace_collection(self, name: str, items: list) -> None:
+        """Sorting changes the collection itself: a variable, or another element's output."""
+        key = name.strip().lower()
+        if key in self.flow.variables:
+            self.assign(name, items)
+        else:
+            self.outputs[key] = items
+
+    def _meets(self, el: CollectionProcessor, item: Any) -> bool:
+        """Whether one item passes a collection filter's conditions (the item is the current item)."""
+        self.assign(el.item_reference or "", copy.copy(item) if isinstance(item, dict) else item)
+        return self.conditions_met(el.conditions, el.logic)
 
     def _loop(self, el: Loop) -> str | None:
         key = el.name.lower()
@@ -516,6 +560,25 @@ class Interview(formula.Env):
             first = records[0]
             for a in el.output_assignments:
                 self.assign(a.assign_to, get_field(first, a.field))
+
+
+def _sorted(items: list, options: list) -> list:
+    """`items` sorted by its sort options, the first deciding first; blanks last unless asked first."""
+    out = list(items)
+    for o in reversed(options):  # stable sorts from the last option to the first: the first one wins
+        present = [x for x in out if not values.is_blank(_sort_value(x, o))]
+        empty = [x for x in out if values.is_blank(_sort_value(x, o))]
+        present.sort(key=lambda x, o=o: _sort_key(_sort_value(x, o)), reverse=o.descending)
+        out = empty + present if o.nulls_first else present + empty
+    return out
+
+
+def _sort_value(item: Any, option) -> Any:
+    return get_field(item, option.field) if option.field and isinstance(item, dict) else item
+
+
+def _sort_key(v: Any) -> Any:
+    return v.lower() if isinstance(v, str) else v
 
 
 def _collection_assignment(op: str, target: str, current: list, val: Any) -> list:

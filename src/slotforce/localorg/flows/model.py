@@ -107,6 +107,30 @@ class Loop(Element):
 
 
 @dataclass
+class SortOption:
+    """One FlowCollectionSortOption: a field (none for a collection of values), Asc/Desc, nulls first."""
+
+    field: str | None
+    descending: bool = False
+    nulls_first: bool = False
+
+
+@dataclass
+class CollectionProcessor(Element):
+    """Collection Filter (FilterCollectionProcessor: the element's output is the items meeting the
+    conditions) or Collection Sort (SortCollectionProcessor: sorts collectionReference in place)."""
+
+    processor_type: str = ""
+    collection: str = ""
+    item_reference: str | None = None  # currentItem_X: each item while the conditions are tested
+    conditions: list[Condition] = field(default_factory=list)
+    logic: str = "and"
+    sort_options: list[SortOption] = field(default_factory=list)
+    limit: int | None = None
+    kind = "collectionProcessors"
+
+
+@dataclass
 class RecordLookup(Element):
     object: str = ""
     filters: list[RecordFilter] = field(default_factory=list)
@@ -235,6 +259,8 @@ class Flow:
     text_templates: dict[str, TextTemplate] = field(default_factory=dict)
     file_name: str = ""
     source: bytes = b""
+    # Per element, the cross-object paths it reads (parents.element_paths fills it on first visit).
+    cross_paths: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
     version: int | None = None  # from a versioned file name of API < 44 (flows/X-2.flow is version 2 of X)
 
     @property
@@ -257,4 +283,13 @@ class Flow:
             hit = table.get(key)
             if hit is not None:
                 return hit
+        return None
+
+    def outcome(self, name: str) -> tuple[Decision, Rule] | None:
+        """The decision outcome named `name` (any case) with its decision, or None."""
+        key = name.lower()
+        for el in self.elements.values():
+            for rule in getattr(el, "rules", ()):
+                if rule.name.lower() == key:
+                    return el, rule
         return None

@@ -11,9 +11,9 @@ from lxml import etree
 
 from ..mdxml import elements, first, local_name, named, text
 from . import formula
-from .model import (Assignment, AssignmentItem, Condition, Constant, Decision, Element, FieldAssignment,
-                    Flow, Formula, Loop, RecordCreate, RecordDelete, RecordFilter, RecordLookup,
-                    RecordUpdate, Rule, Start, Subflow, TextTemplate, Value, Variable)
+from .model import (Assignment, AssignmentItem, CollectionProcessor, Condition, Constant, Decision, Element,
+                    FieldAssignment, Flow, Formula, Loop, RecordCreate, RecordDelete, RecordFilter, RecordLookup,
+                    RecordUpdate, Rule, SortOption, Start, Subflow, TextTemplate, Value, Variable)
 
 
 # Tags that never change what a flow does at runtime.
@@ -26,7 +26,7 @@ _FLOW_IGNORED = {"apiVersion", "description", "environments", "interviewLabel", 
 # Record-triggered flow in/out values Salesforce supports but this runtime does not.
 _UNSUPPORTED_FLOW_PARTS = {
     "actionCalls": "actions", "apexPluginCalls": "Apex plug-in calls",
-    "collectionProcessors": "collection filter/sort elements", "customErrors": "custom error elements",
+"customErrors": "custom error elements",
     "screens": "screens", "waits": "wait elements", "steps": "steps", "stages": "stages",
     "orchestratedStages": "orchestrated stages", "transforms": "transform elements",
     "recordRollbacks": "Roll Back Records", "choices": "choices", "dynamicChoiceSets": "choice sets",
@@ -100,13 +100,17 @@ def _value(el) -> Value | None:
     raise FlowDefinitionError(f"value <{tag}> is not supported by the local org's flow runtime", line)
 
 
-def _filters(el, what: str) -> list[RecordFilter]:
+def _comparisons(el, tag: str, left: str, right: str, cls, what: str) -> list:
+    """<filters> or <conditions>: `left operator right` each, as RecordFilter or Condition."""
     out = []
-    for f in named(el, "filters"):
-        _allow(f, {"field", "operator", "value"}, f"{what} filter")
-        out.append(RecordFilter(text(f, "field") or "", text(f, "operator") or "",
-                                _value(first(f, "value")), f.sourceline))
+    for c in named(el, tag):
+        _allow(c, {left, "operator", right}, what)
+        out.append(cls(text(c, left) or "", text(c, "operator") or "", _value(first(c, right)), c.sourceline))
     return out
+
+
+def _filters(el, what: str) -> list[RecordFilter]:
+    return _comparisons(el, "filters", "field", "value", RecordFilter, f"{what} filter")
 
 
 def _input_assignments(el, what: str) -> list[FieldAssignment]:
@@ -127,11 +131,45 @@ def _output_assignments(el, what: str) -> list[FieldAssignment]:
     return out
 
 
+def _refuse_action(el) -> None:
+    """An action call is refused naming the action, so an admin knows which one to take out."""
+    name = text(el, "name") or "(unnamed)"
+    action = text(el, "actionType") or "unknown type"
+    if text(el, "actionName") and text(el, "actionName") != action:
+        action += f" {text(el, 'actionName')}"
+    raise FlowDefinitionError(f"actionCalls {name} ({action}) is not supported by the local org's flow runtime",
+                              el.sourceline)
+
+
 def _name(el, what: str) -> str:
     name = text(el, "name")
     if not name:
         raise FlowDefinitionError(f"{what} has no <name>", el.sourceline)
     return name
+
+
+def _conditions(el, what: str) -> list[Condition]:
+    return _comparisons(el, "conditions", "leftValueReference", "rightValue", Condition, f"{what} condition")
+
+
+def _collection_processor(el, name: str, what: str, line: int) -> CollectionProcessor:
+    """Collection Filter and Sort; filtering by formula and other processor types are refused."""
+    _allow(el, {"name", "label", "collectionProcessorType", "collectionReference", "assignNextValueToReference",
+                "conditionLogic", "conditions", "connector", "limit", "sortOptions", "outputSObjectType"}, what)
+    sort_options = []
+    for o in named(el, "sortOptions"):
+        _allow(o, {"sortField", "sortOrder", "doesPutEmptyStringAndNullFirst"}, f"{what} sortOptions")
+        sort_options.append(SortOption(text(o, "sortField"), (text(o, "sortOrder") or "Asc") == "Desc",
+                                       _bool(o, "doesPutEmptyStringAndNullFirst")))
+    limit = text(el, "limit")
+    if limit and not limit.isdigit():
+        raise FlowDefinitionError(f"{what}: <limit> must be a whole number, got {limit}", line)
+    return CollectionProcessor(name, line, _connector(el, "connector"),
+                               processor_type=text(el, "collectionProcessorType") or "",
+                               collection=text(el, "collectionReference") or "",
+                               item_reference=text(el, "assignNextValueToReference"),
+                               conditions=_conditions(el, what), logic=text(el, "conditionLogic") or "and",
+                               sort_options=sort_options, limit=int(limit) if limit else None)
 
 
 def _parse_element(kind: str, el) -> Element:
@@ -153,15 +191,13 @@ def _parse_element(kind: str, el) -> Element:
         for r in named(el, "rules"):
             _allow(r, {"name", "label", "conditionLogic", "conditions", "connector",
                        "doesRequireRecordChangedToMeetCriteria"}, f"{what} rule")
-            conds = []
-            for c in named(r, "conditions"):
-                _allow(c, {"leftValueReference", "operator", "rightValue"}, f"{what} condition")
-                conds.append(Condition(text(c, "leftValueReference") or "", text(c, "operator") or "",
-                                       _value(first(c, "rightValue")), c.sourceline))
+            conds = _conditions(r, what)
             rules.append(Rule(_name(r, f"{what} rule"), text(r, "label") or "", text(r, "conditionLogic") or "and",
                               conds, _connector(r, "connector"),
                               _bool(r, "doesRequireRecordChangedToMeetCriteria"), r.sourceline))
         return Decision(name, line, _connector(el, "defaultConnector"), rules=rules)
+    if kind == "collectionProcessors":
+        return _collection_processor(el, name, what, line)
     if kind == "loops":
         _allow(el, {"name", "label", "collectionReference", "iterationOrder", "assignNextValueToReference",
                     "nextValueConnector", "noMoreValuesConnector"}, what)
@@ -217,7 +253,7 @@ def _parse_element(kind: str, el) -> Element:
 
 
 _ELEMENT_KINDS = ("assignments", "decisions", "loops", "recordLookups", "recordCreates", "recordUpdates",
-                  "recordDeletes", "subflows")
+                  "recordDeletes", "subflows", "collectionProcessors")
 
 
 def _parse_formula(name: str, data_type: str, expression: str, line: int, scale: int = 0) -> Formula:
@@ -279,19 +315,24 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
                 trigger_order=int(order) if order else None, file_name=file_name, source=source)
 
     def claim(key: str, line: int) -> None:
-        if flow.resource(key) is not None:
+        if flow.resource(key) is not None or flow.outcome(key) is not None:
             raise FlowDefinitionError(f"the name {key} is used by more than one element or resource", line)
 
     for c in elements(root):
         tag = local_name(c)
         if tag in ("processType", "start", "status", "triggerOrder", "startElementReference") or tag in _FLOW_IGNORED:
             continue
+        if tag == "actionCalls":
+            _refuse_action(c)
         if tag in _UNSUPPORTED_FLOW_PARTS:
             raise FlowDefinitionError(f"{_UNSUPPORTED_FLOW_PARTS[tag]} (<{tag}>) are not supported by the local "
                                       "org's flow runtime", c.sourceline)
         if tag in _ELEMENT_KINDS:
             el = _parse_element(tag, c)
             claim(el.name, c.sourceline)
+            # Outcome names share the flow's one namespace: {!Outcome} reads as a Boolean.
+            for rule in getattr(el, "rules", ()):
+                claim(rule.name, rule.line)
             flow.elements[el.name.lower()] = el
         elif tag == "variables":
             _allow(c, {"name", "dataType", "isCollection", "isInput", "isOutput", "objectType", "scale",

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from ..errors import SalesforceError
 from ..schema import Schema
-from . import formula, values
+from . import formula, parents, values
 from .access import LimitExceeded, OrgAccess
 from .data import SYSTEM_FIELDS, get_field, record_in
 from .errors import Fault, FlowFault, FlowTriggerError
@@ -112,6 +112,7 @@ class FlowRuntime:
                 raise FlowTriggerError(f"maximum trigger depth exceeded: flows saved records {MAX_DEPTH} levels deep")
             now = self.clock()
             for flow in flows:
+                self._entry_parents(access, flow, event, records, olds, now)
                 chosen = []
                 for i, rec in enumerate(records):
                     old = olds[i] if olds else None
@@ -162,6 +163,22 @@ class FlowRuntime:
         return (f"We can't save this record because the “{flow.label}” process failed. Give your Salesforce "
                 f"admin these details. {where}: {inner}")
 
+    @staticmethod
+    def _entry_parents(access, flow: Flow, event: str, records: list[dict], olds: list[dict] | None,
+                       now: dt.datetime) -> None:
+        """Read the parents the entry conditions refer to, for every saved record (and prior) at once."""
+        paths = parents.entry_paths(flow)
+        if not paths:
+            return
+        bases = records + (olds or [])
+        try:
+            parents.fetch(access, [(Interview(flow, access.schema, now=now, record=r, event=event), paths)
+                                   for r in bases])
+        except LimitExceeded as exc:
+            raise FlowTriggerError(FlowRuntime._message(flow, None, exc.message), limit=True) from None
+        except SalesforceError as exc:
+            raise FlowTriggerError(FlowRuntime._message(flow, None, _fault_text("look up", exc))) from None
+
     def _enters(self, schema: Schema, flow: Flow, event: str, rec: dict, old: dict | None,
                 now: dt.datetime) -> bool:
         start = flow.start
@@ -203,8 +220,11 @@ class FlowRuntime:
         for iv in interviews:
             advance(iv, iv.run(), None)
         while waiting:
-            element = next(iter(waiting.values()))[1].element
-            group = [(iv, gen, req) for iv, (gen, req) in waiting.items() if req.element is element]
+            first = next(iter(waiting.values()))[1]
+            element = first.element
+            # Interviews at one element may wait for its parents or for its own query: one batch each.
+            group = [(iv, gen, req) for iv, (gen, req) in waiting.items()
+                     if req.element is element and req.op == first.op]
             for iv, _, _ in group:
                 del waiting[iv]
             try:
@@ -221,6 +241,8 @@ class FlowRuntime:
     # ----- one batched operation per element visit --------------------------------------------
     def _execute(self, access: OrgAccess, flow: Flow, element: Element, requests: list[Request]) -> list:
         op = requests[0].op
+        if op == "parents":
+            return self._parents(access, [(r.interview, r.paths) for r in requests])
         if op == "subflow":
             return self._subflow(access, flow, element, requests)
         if op in ("lookup", "update_where", "delete_where"):
@@ -243,6 +265,17 @@ class FlowRuntime:
                     r.records = [dict(r.records[0], Id=rec["Id"]) for rec in found]
                 op = "update"
         return self._dml(access, element, op, requests)
+
+    @staticmethod
+    def _parents(access: OrgAccess, wants: list) -> list:
+        """The parent records a batch's cross-object references read; a failed query faults them all."""
+        try:
+            parents.fetch(access, wants)
+        except LimitExceeded:
+            raise
+        except SalesforceError as exc:
+            return [Fault(_fault_text("look up", exc)) for _ in wants]
+        return [None for _ in wants]
 
     def _select(self, access: OrgAccess, requests: list[Request]) -> list[list[dict]]:
         """One charged SOQL for the element visit; identical queries are asked once."""

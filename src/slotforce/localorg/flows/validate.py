@@ -10,8 +10,8 @@ import re
 from typing import Iterable
 
 from ..schema import Schema, SObject
-from . import formula, logic
-from .model import (Assignment, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
+from . import formula, logic, parents
+from .model import (Assignment, CollectionProcessor, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
                     RecordUpdate, Subflow, Value)
 from .parser import FlowDefinitionError
 
@@ -66,10 +66,8 @@ class _Checker:
                 _fail(f"{what}: {head} exists only in record-triggered flows", line)
             if low == "$record__prior" and self.flow.start.record_trigger_type not in ("Update", "CreateAndUpdate"):
                 _fail(f"{what}: $Record__Prior is available only in flows that run on update", line)
-            if len(rest) > 1:
-                _fail(f"{what}: cross-object reference {path} is not supported by the local org's flow runtime", line)
             if rest:
-                self.field(self.trigger_object, rest[0], line, what)
+                self.path_field(self.trigger_object, rest, path, line, what)
             return
         if low == "$flow":
             if len(rest) != 1 or rest[0].lower() not in FLOW_GLOBALS:
@@ -80,29 +78,58 @@ class _Checker:
             if len(rest) != 1 or rest[0].lower() not in ("true", "false", "emptystring"):
                 _fail(f"{what}: {path} is not a global constant", line)
             return
+        if low == "$api":
+            _fail(f"{what}: {path} is not supported by the local org's flow runtime (a flow in the local org "
+                  "runs inside a save, with no API session or server URL of its own)", line)
         if head.startswith("$"):
             _fail(f"{what}: the global {head} is not supported by the local org's flow runtime", line)
         res = self.flow.resource(head)
+        if res is None and self.flow.outcome(head) is not None:
+            if rest:
+                _fail(f"{what}: {path}: the decision outcome {head} is a Boolean and has no fields", line)
+            return
         if res is None:
             _fail(f"{what}: {head} is not a variable, constant, formula, text template or element of this flow",
                   line)
         if not rest:
             return
-        if len(rest) > 1:
-            _fail(f"{what}: cross-object reference {path} is not supported by the local org's flow runtime", line)
         obj = self._record_type_of(res)
         if obj is not None:
-            self.field(obj, rest[0], line, what)
+            self.path_field(obj, rest, path, line, what)
+        elif len(rest) > 1:
+            _fail(f"{what}: {path}: {head} is not a record, so it has no parent records", line)
 
-    def _record_type_of(self, res) -> SObject | None:
+    def path_field(self, obj: SObject, rest: list[str], path: str, line: int, what: str) -> None:
+        """The field a path reads from `obj`, through its parent relationships (Account.Owner.Name)."""
+        for hop in rest[:-1]:
+            lookup = obj.relationship(hop)
+            if lookup is None:
+                _fail(f"{what}: {path}: {obj.name} has no parent relationship {hop}", line)
+            if lookup.polymorphic or len(lookup.reference_to) != 1:
+                _fail(f"{what}: {path}: {obj.name}.{lookup.name} may point at {', '.join(lookup.reference_to)}; "
+                      "polymorphic relationships are not supported by the local org's flow runtime", line)
+            parent = self.schema.get(lookup.reference_to[0])
+            if parent is None:
+                _fail(f"{what}: {path}: the object {lookup.reference_to[0]} is not in the org", line)
+            obj = parent
+        self.field(obj, rest[-1], line, what)
+
+    def written(self, path: str, line: int, what: str) -> None:
+        """A path a flow writes to: its own variables and records' fields, never a parent's field."""
+        if parents.is_cross_object(path):
+            _fail(f"{what}: {path}: a flow cannot set a field of a parent record", line)
+        self.reference(path, line, what)
+
+    def _record_type_of(self, res, seen: frozenset = frozenset()) -> SObject | None:
+        """The object of a record resource; `seen` stops elements that filter each other's output."""
         if hasattr(res, "data_type") and getattr(res, "object_type", None):
             return self.schema.get(res.object_type)
         if isinstance(res, RecordLookup):
             return self.schema.get(res.object)
-        if isinstance(res, Loop):
+        if isinstance(res, (CollectionProcessor, Loop)) and res.name.lower() not in seen:
             src = self.flow.resource(res.collection.split(".")[0])
-            if isinstance(src, (RecordLookup,)) or getattr(src, "object_type", None):
-                return self._record_type_of(src)
+            if isinstance(src, (RecordLookup, CollectionProcessor)) or getattr(src, "object_type", None):
+                return self._record_type_of(src, seen | {res.name.lower()})
         return None
 
     def value(self, v: Value | None, line: int, what: str) -> None:
@@ -180,6 +207,14 @@ class _Checker:
     def formula_refs(self, ast, line: int, what: str) -> None:
         for path in formula.references(ast):
             self.reference(path, line, what)
+        for path in _prior_reads(ast):
+            self.prior_read(path, line, what)
+
+    def prior_read(self, path: str, line: int, what: str) -> None:
+        """ISCHANGED / PRIORVALUE / IsChanged compare with $Record__Prior, whose parents are not read."""
+        if parents.is_cross_object(path):
+            _fail(f"{what}: {path}: comparing a parent's field with its prior value is not supported by the "
+                  "local org's flow runtime", line)
 
     def element(self, el) -> None:
         what = f"{el.kind} {el.name}"
@@ -194,7 +229,7 @@ class _Checker:
         check = {Assignment: self.assignment, Decision: self.decision, Loop: self.loop,
                  RecordLookup: self.record_lookup, RecordCreate: self.record_create,
                  RecordUpdate: self.record_update, RecordDelete: self.record_delete,
-                 Subflow: self.subflow}.get(type(el))
+                 Subflow: self.subflow, CollectionProcessor: self.collection_processor}.get(type(el))
         if check is not None:
             check(el, what)
 
@@ -203,31 +238,61 @@ class _Checker:
         for item in el.items:
             if item.operator not in ASSIGNMENT_OPERATORS:
                 _fail(f"{what}: assignment operator {item.operator} is not supported", item.line)
-            self.reference(item.target, item.line, what)
+            self.written(item.target, item.line, what)
             self.value(item.value, item.line, what)
 
     def decision(self, el: Decision, what: str) -> None:
         """Decision: each outcome's connector, condition logic and conditions."""
         for rule in el.rules:
             self.target(rule.target, rule.line, what)
-            self.logic(rule.logic, len(rule.conditions), rule.line, f"{what} rule {rule.name}")
-            for c in rule.conditions:
-                if c.operator not in CONDITION_OPERATORS:
-                    _fail(f"{what}: condition operator {c.operator} is not supported by the local org's "
-                          "flow runtime", c.line)
-                if c.operator == "WasVisited":
-                    if c.left.lower() not in self.flow.elements:
-                        _fail(f"{what}: WasVisited needs an element on the left, got {c.left}", c.line)
-                else:
-                    self.reference(c.left, c.line, what)
-                self.value(c.right, c.line, what)
+            self.conditions(rule.conditions, rule.logic, rule.line, what, f"{what} rule {rule.name}")
+
+    def conditions(self, conds, logic_text: str, line: int, what: str, where: str = "") -> None:
+        """Condition logic, operators and both sides of each condition (decisions, collection filters)."""
+        self.logic(logic_text, len(conds), line, where or what)
+        for c in conds:
+            if c.operator not in CONDITION_OPERATORS:
+                _fail(f"{what}: condition operator {c.operator} is not supported by the local org's "
+                      "flow runtime", c.line)
+            if c.operator == "IsChanged":
+                self.prior_read(c.left, c.line, what)
+            if c.operator == "WasVisited":
+                if c.left.lower() not in self.flow.elements:
+                    _fail(f"{what}: WasVisited needs an element on the left, got {c.left}", c.line)
+            else:
+                self.reference(c.left, c.line, what)
+            self.value(c.right, c.line, what)
+
+    def collection_processor(self, el: CollectionProcessor, what: str) -> None:
+        """Collection Filter / Sort: a collection, the item variable, conditions or sort fields."""
+        if el.processor_type not in ("FilterCollectionProcessor", "SortCollectionProcessor"):
+            _fail(f"{what}: collectionProcessorType {el.processor_type} is not supported by the local org's flow "
+                  "runtime (supported: FilterCollectionProcessor, SortCollectionProcessor)", el.line)
+        self.reference(el.collection, el.line, what)
+        if el.processor_type == "FilterCollectionProcessor":
+            if not el.item_reference:
+                _fail(f"{what}: a collection filter needs assignNextValueToReference (the current item)", el.line)
+            self.written(el.item_reference, el.line, what)
+            self.conditions(el.conditions, el.logic, el.line, what)
+            # Parents are read once per element visit, but the current item changes within this one.
+            cross = parents.element_paths(self.flow, el)
+            if cross:
+                _fail(f"{what}: cross-object reference {cross[0]} in a collection filter is not supported by the "
+                      "local org's flow runtime", el.line)
+            return
+        obj = self._record_type_of(self.flow.resource(el.collection.split(".")[0]) or object())
+        for o in el.sort_options:
+            if o.field and obj is not None:
+                self.field(obj, o.field, el.line, what)
+            elif o.field is None and obj is not None:
+                _fail(f"{what}: sorting a record collection needs a sortField", el.line)
 
     def loop(self, el: Loop, what: str) -> None:
         """Loop: the next-value connector, the collection and the loop variable."""
         self.target(el.next_target, el.line, what)
         self.reference(el.collection, el.line, what)
         if el.item_reference:
-            self.reference(el.item_reference, el.line, what)
+            self.written(el.item_reference, el.line, what)
 
     def record_lookup(self, el: RecordLookup, what: str) -> None:
         """Get Records: object, filters, queried fields, where the result goes."""
@@ -237,11 +302,11 @@ class _Checker:
             self.field(obj, q, el.line, what)
         for a in el.output_assignments:
             self.field(obj, a.field, a.line, what)
-            self.reference(a.assign_to or "", a.line, what)
+            self.written(a.assign_to or "", a.line, what)
         if el.sort_field:
             self.field(obj, el.sort_field, el.line, what)
         if el.output_reference:
-            self.reference(el.output_reference, el.line, what)
+            self.written(el.output_reference, el.line, what)
         self.value(el.limit, el.line, what)
 
     def record_create(self, el: RecordCreate, what: str) -> None:
@@ -256,7 +321,7 @@ class _Checker:
                     _fail(f"{what}: the field {obj.name}.{f.name} cannot be set on create", a.line)
                 self.value(a.value, a.line, what)
         if el.id_reference:
-            self.reference(el.id_reference, el.line, what)
+            self.written(el.id_reference, el.line, what)
 
     def record_update(self, el: RecordUpdate, what: str) -> None:
         """Update Records: a record variable, or filtered records of an object (updateable fields only)."""
@@ -303,7 +368,7 @@ class _Checker:
             if var is None or not var.is_output:
                 _fail(f"{what}: {el.flow_name} has no output variable {a.field}", a.line)
             if a.assign_to:
-                self.reference(a.assign_to, a.line, what)
+                self.written(a.assign_to, a.line, what)
 
     def filters(self, obj: SObject, filters, logic_text: str, line: int, what: str) -> None:
         for f in filters:
@@ -313,6 +378,14 @@ class _Checker:
                       f.line)
             self.value(f.value, f.line, what)
         self.logic(logic_text, len(filters), line, f"{what} filterLogic")
+
+
+def _prior_reads(node: tuple) -> list[str]:
+    """The paths a formula hands to ISCHANGED() or PRIORVALUE()."""
+    if node[0] != "call":
+        return [p for n in node[1:] if isinstance(n, tuple) for p in _prior_reads(n)]
+    own = [a[1] for a in node[2][:1] if node[1].upper() in ("ISCHANGED", "PRIORVALUE") and a[0] == "ref"]
+    return own + [p for a in node[2] for p in _prior_reads(a)]
 
 
 def validate_flow(flow: Flow, schema: Schema, known_flows: dict[str, Flow] | Iterable[Flow] = ()) -> None:
