@@ -158,7 +158,8 @@ def test_expired_lease_is_handed_out_again_and_late_finish_is_ignored(outbox):
     assert len(outbox.lease("w2", now=at(29))) == 0  # still leased
     retaken = outbox.lease("w2", lease_for=timedelta(seconds=30), now=at(31))
     assert leased_keys(retaken) == leased_keys(dead)
-    assert all(i.attempts == 2 for i in retaken.items)
+    # the expired lease was not an attempt: only this one is charged
+    assert all(i.attempts == 1 for i in retaken.items)
     late = outbox.finish(dead.id, [ItemResult.done(i.id) for i in dead.items], now=at(32))
     assert late.applied == () and len(late.stale) == 2
     assert finish_all(outbox, retaken, when=33).applied == tuple(i.id for i in retaken.items)
@@ -243,6 +244,35 @@ def test_item_that_kills_every_worker_is_failed_not_leased_forever(open_outbox):
     store.finish(lease.id, [ItemResult.done(2)], now=at(2))
     assert len(store.lease("w", now=at(4))) == 0
     assert store.get(1).state is State.FAILED and store.get(1).last_error_code == "LEASE_EXPIRED_REPEATEDLY"
+    store.close()
+
+
+def _crash(store, lease, how: str, when: float) -> None:
+    """The worker holding `lease` dies (its lease runs out) or gives the batch up mid-way."""
+    if how == "interrupted":
+        store.release(lease.id, interrupted=True, now=at(when))
+
+
+@pytest.mark.parametrize("how", ["killed", "interrupted"])
+def test_a_batch_that_crashes_is_split_until_only_the_poison_item_fails(open_outbox, how):
+    store = open_outbox(backoff=Backoff(max_attempts=3))
+    put(store, *(change("POISON" if n == 4 else f"FINE{n}", "Created") for n in range(1, 9)))
+    sizes = []
+    for step in range(30):
+        lease = store.lease("w", limit=8, lease_for=timedelta(seconds=1), now=at(2 * step))
+        if not lease.items:
+            break
+        sizes.append(len(lease))
+        if "calcom:POISON:Created:0" in leased_keys(lease):
+            _crash(store, lease, how, 2 * step)
+        else:
+            finish_all(store, lease, when=2 * step)
+    assert sizes == [8, 4, 2, 2, 1, 1, 4]  # halves, down to one: then the poison item is alone
+    fine = [store.get(n) for n in range(1, 9) if n != 4]
+    assert all(i.state is State.DONE and i.attempts == 1 for i in fine)  # only the try that worked
+    poison = store.get(4)
+    assert poison.state is State.FAILED and poison.last_error_code == "LEASE_EXPIRED_REPEATEDLY"
+    assert poison.attempts == 0 and "holding it alone" in poison.last_error
     store.close()
 
 

@@ -252,13 +252,11 @@ class Worker:
     def release(self, lease: Lease) -> None:
         """Give the lease's items back to the queue at once (they were not sent, or not recorded).
 
-        This counts as an attempt (unlike `Outbox.release`): a change that makes the worker fail
-        mid-batch must end as a failure after max_attempts, not loop forever.
+        Not an attempt: the batch is counted like an expired lease, so the items go out again in
+        smaller batches and only one that keeps interrupting the worker alone ends failed.
         """
-        now = datetime.now(timezone.utc)
         try:
-            self.outbox.finish(lease.id, [ItemResult.retry(i.id, "released: the worker stopped before finishing",
-                                                           "RELEASED", retry_at=now) for i in lease.items])
+            self.outbox.release(lease.id, interrupted=True)
         except Exception:  # the lease will expire on its own; never mask the original error
             log.exception("could not release lease %s; its items return when it expires", lease.id)
 

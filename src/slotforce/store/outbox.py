@@ -16,8 +16,10 @@ Rules every backend keeps:
   establishes that uid is done; after `create_wait` without one it is parked with a reason.
 - `lease` hands out at most `limit` ready items for `lease_for`; if the worker dies, the lease
   expires and the items are handed out again (Salesforce upserts by Action_Key__c make a re-send
-  harmless). Every lease counts as an attempt (backoff grows with it); an item whose lease expired
-  `max_attempts` times is failed, so a payload that kills the worker cannot stall the queue.
+  harmless). A lease counts as an attempt once it ends with a result (backoff grows with it); an
+  expired one is given back, and its items go out again in smaller batches (halves, down to one).
+  An item whose lease expired `max_attempts` times, the last time held alone, is failed, so a
+  payload that kills the worker cannot stall the queue and its batch-mates are not blamed.
 - `renew` extends a lease before each Salesforce call; it fails with `LeaseLost` once any item has
   gone to another worker, and the worker then stops writing that batch.
 - A transaction the storage refuses (disk full, read-only file, lock held too long) raises
@@ -135,10 +137,14 @@ class Outbox(abc.ABC):
         `every`, whichever process or host asks, so the job runs once per deployment, not once per host."""
 
     @abc.abstractmethod
-    def release(self, lease_id: str, item_ids: Iterable[int] | None = None, *, now: datetime | None = None) -> int:
+    def release(self, lease_id: str, item_ids: Iterable[int] | None = None, *, interrupted: bool = False,
+                now: datetime | None = None) -> int:
         """Hand a lease's unsent items (default: all still leased) back to the queue at once.
 
         For a worker that stops before sending: not an attempt, not an error. Returns how many.
+        `interrupted`: the worker gave the whole batch up mid-way (an exception): still not an
+        attempt, but counted as an expired lease of each item (smaller batches next, and an item
+        that interrupts its worker alone `max_attempts` times fails), as if its worker had died.
         """
 
     # -- operator -------------------------------------------------------------------------------

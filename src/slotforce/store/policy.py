@@ -3,8 +3,12 @@
 A backend only fetches the rows a rule names and writes what the verdict says; it decides nothing.
 The rules (see `outbox.py` for the promises they keep):
 
-- `expired_lease`: a lease that ran out counts; after `max_attempts` of them the item fails
-  (LEASE_EXPIRED_REPEATEDLY), so a payload that kills every worker cannot stall the queue.
+- `expired_lease`: a lease that ran out (or a batch the worker gave up on mid-way) is not an attempt:
+  its attempt is given back and `expired_leases` counts it. Only an item its worker died with alone
+  fails (LEASE_EXPIRED_REPEATEDLY, after `max_attempts` expiries), so a payload that kills every
+  worker cannot stall the queue and a crash is never charged to the items that shared its batch.
+- `batch_cap`: items back from expired leases go out in smaller batches (halves, down to one), so
+  after a few crashes the one that causes them is alone.
 - `superseded`: a repeatable change older than one of the same uid and scope already sent is skipped.
 - `blocked`: one change of a booking in flight at a time, earlier ones first; a create overtakes
   the changes waiting for it; repeatables of one uid go in the order they happened.
@@ -58,14 +62,39 @@ READY = Decision(Verdict.READY)
 BLOCKED = Decision(Verdict.BLOCKED)
 
 
-def expired_lease(row: Row, max_attempts: int) -> tuple[int, Decision | None]:
-    """For a due item still marked leased: its new count of expired leases, and a verdict once it is too many."""
+@dataclass(frozen=True)
+class Expiry:
+    """What an expired lease does to one of its items: its new counts, and a verdict when it fails."""
+
+    expired_leases: int
+    attempts: int
+    decision: Decision | None = None
+
+
+def expired_lease(row: Row, held: int, max_attempts: int) -> Expiry:
+    """For an item whose lease ran out while its worker held `held` unfinished items (this one included).
+
+    The attempt taken at lease time is given back: attempts count only tries that ended with a
+    result. Only an item held alone can be blamed for the crash, so only then does it fail.
+    """
     count = row["expired_leases"] + 1
-    if count < max_attempts:
-        return count, None
-    reason = (f"its lease expired {count} times without a result (the worker was killed or hung while sending it);"
-              " replay it once the cause is fixed")
-    return count, Decision(Verdict.LEASE_EXPIRED, reason, LEASE_EXPIRED_REPEATEDLY)
+    attempts = max(row["attempts"] - 1, 0)
+    if held > 1 or count < max_attempts:
+        return Expiry(count, attempts)
+    reason = (f"its lease expired {count} times without a result, the last time with the worker holding it alone"
+              " (the worker died or hung while sending it); replay it once the cause is fixed")
+    return Expiry(count, attempts, Decision(Verdict.LEASE_EXPIRED, reason, LEASE_EXPIRED_REPEATEDLY))
+
+
+def batch_cap(limit: int, row: Row) -> int:
+    """The most items a lease holding `row` may have: halved for each lease of it that expired, down to one."""
+    return max(1, limit >> row["expired_leases"])
+
+
+def narrowed_cap(cap: int, chosen: int, limit: int, row: Row) -> int | None:
+    """The lease's cap once `row` joins its `chosen` items, or None if it does not fit (it waits for the next lease)."""
+    new = min(cap, batch_cap(limit, row))
+    return new if chosen < new else None
 
 
 def superseded(row: Row, done_repeatables: Sequence[Row]) -> Decision | None:

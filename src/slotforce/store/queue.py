@@ -108,18 +108,24 @@ class SqlOutbox(Outbox):
         expires = at + lease_for.total_seconds()
         with self.storage.transaction() as tx:
             chosen: list[int] = []
+            cap = limit  # narrowed by items back from expired leases (policy.batch_cap)
+            requeued: dict[int, int | None] = {}  # expired leases' items given back in this scan
             after = 0
-            while len(chosen) < limit:
+            while len(chosen) < cap:
                 page = tx.all("due_items", after=after, now=at, page=min(SCAN_PAGE, max(limit, 20)))
                 if not page:
                     break
                 around = PageRows(tx, self.storage.array, page)
                 for row in page:
                     after = row["id"]
-                    if len(chosen) >= limit:
+                    if len(chosen) >= cap:
                         break
-                    if self._ready(tx, row, around, at):
+                    if not self._ready(tx, row, around, at, requeued):
+                        continue
+                    fits = policy.narrowed_cap(cap, len(chosen), limit, row)
+                    if fits is not None:
                         chosen.append(row["id"])
+                        cap = fits
             items: tuple[OutboxItem, ...] = ()
             if chosen:
                 ids = self.storage.array(chosen)
@@ -128,13 +134,14 @@ class SqlOutbox(Outbox):
                 items = tuple(_item(r) for r in tx.rows("get_items", ids=ids))
         return Lease(lease_id, worker, utc(expires), items)  # type: ignore[arg-type]
 
-    def _ready(self, tx: Tx, row: dict[str, Any], around: PageRows, at: float) -> bool:
+    def _ready(self, tx: Tx, row: dict[str, Any], around: PageRows, at: float,
+               requeued: dict[int, int | None]) -> bool:
         """Apply the rules to one due item, in their order; write what stops it (supersede, park, fail)."""
         if row["state"] == State.LEASED.value:
-            count, expired = policy.expired_lease(row, self.backoff.max_attempts)
-            tx.run("count_expired_lease", id=row["id"], expired_leases=count)
-            if expired is not None:
-                self._stop(tx, row["id"], State.FAILED, row["event_type"], expired.reason, expired.code, None, at)
+            if row["id"] not in requeued:
+                requeued.update(self._expire_lease(tx, row["lease_id"], at))
+            row["expired_leases"] = requeued.get(row["id"])
+            if row["expired_leases"] is None:
                 around.stopped(row["id"])
                 return False
         if row["repeat_order"] is not None:
@@ -153,6 +160,25 @@ class SqlOutbox(Outbox):
             self._stop(tx, row["id"], State.PARKED, row["event_type"], decision.reason, decision.code, None, at)
             around.stopped(row["id"])
         return decision.verdict == policy.Verdict.READY
+
+    def _expire_lease(self, tx: Tx, lease_id: str, at: float) -> dict[int, int | None]:
+        """Give all the items of a lease that ended without a result back at once (so each is judged by
+        how many its worker held when it died): each item's new count of expired leases, None if it failed."""
+        rows = tx.all("lease_rows", lease_id=lease_id)
+        held = tx.one("held_at_expiry", lease_id=lease_id)["held"]
+        return {row["id"]: self._expire(tx, row, held, at) for row in rows}
+
+    def _expire(self, tx: Tx, row: dict[str, Any], held: int, at: float) -> int | None:
+        """One item of an ended lease back to the queue, as `policy.expired_lease` says."""
+        expiry = policy.expired_lease(row, held, self.backoff.max_attempts)
+        # the counts are written even for one that fails: its attempts say how often it got a result
+        tx.run("requeue_expired", id=row["id"], lease_id=row["lease_id"], attempts=expiry.attempts,
+               expired_leases=expiry.expired_leases, now=at)
+        if expiry.decision is None:
+            return expiry.expired_leases
+        self._stop(tx, row["id"], State.FAILED, row["event_type"], expiry.decision.reason, expiry.decision.code,
+                   None, at)
+        return None
 
     def finish(self, lease_id: str, results: Iterable[ItemResult], *, now: datetime | None = None) -> FinishReport:
         at = _epoch(now)
@@ -219,9 +245,12 @@ class SqlOutbox(Outbox):
             row = tx.one("budget_wait", code=BUDGET_SPENT, now=_epoch(now))
         return BudgetWait(row["items"], utc(row["next_try_at"])) if row and row["items"] else None  # type: ignore[arg-type]
 
-    def release(self, lease_id: str, item_ids: Iterable[int] | None = None, *, now: datetime | None = None) -> int:
+    def release(self, lease_id: str, item_ids: Iterable[int] | None = None, *, interrupted: bool = False,
+                now: datetime | None = None) -> int:
         at = _epoch(now)
         with self.storage.transaction() as tx:
+            if interrupted:  # counted like an expired lease: the batch is split, not charged
+                return len(self._expire_lease(tx, lease_id, at))
             if item_ids is None:
                 return tx.run("release", lease_id=lease_id, id=None, now=at)
             return sum(tx.run("release", lease_id=lease_id, id=item_id, now=at) for item_id in item_ids)

@@ -37,8 +37,17 @@ UPDATE items SET event_type = (SELECT earlier.event_type FROM items AS earlier
       AND earlier.event_type IS NOT NULL AND earlier.id != items.id ORDER BY earlier.id DESC LIMIT 1)
 WHERE id = :id AND event_type IS NULL;
 
--- name: count_expired_lease
-UPDATE items SET expired_leases = :expired_leases WHERE id = :id;
+-- name: held_at_expiry
+-- How many unfinished items the lease's worker held when it ended (policy.expired_lease blames only
+-- one held alone). Requeued items keep the lease id until leased again, so the count stays put
+-- while another worker requeues the ones it holds locked (PostgreSQL's lease_rows skips those).
+SELECT COUNT(*) AS held FROM items WHERE lease_id = :lease_id AND state IN ('leased', 'pending');
+
+-- name: requeue_expired
+-- Due again at once with the counts policy.expired_lease gives; the lease id stays (see held_at_expiry).
+UPDATE items SET state = 'pending', available_at = :now, attempts = :attempts, expired_leases = :expired_leases,
+       lease_owner = NULL, lease_expires_at = NULL, updated_at = :now
+ WHERE id = :id AND state = 'leased' AND lease_id = :lease_id;
 
 -- name: get_item
 SELECT * FROM items WHERE id = :id;

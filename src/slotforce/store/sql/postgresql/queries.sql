@@ -9,7 +9,7 @@ ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 -- name: due_items
 -- A page of what could be handed out, oldest first, without the change JSON (only what ordering needs).
 SELECT id, dedupe_key, booking_uid, previous_booking_uid, requires_uid, establishes, action, event_type, state,
-       expired_leases, skip_create_wait, repeat_order, repeat_scope, created_at
+       expired_leases, attempts, lease_id, skip_create_wait, repeat_order, repeat_scope, created_at
 FROM items
 WHERE state IN ('pending', 'leased') AND id > :after
   AND ((state = 'pending' AND available_at <= :now) OR (state = 'leased' AND lease_expires_at <= :now))
@@ -57,6 +57,12 @@ SELECT id, booking_uid, event_type, attempts, dedupe_key FROM items
 UPDATE items SET state = 'pending', available_at = :available_at, attempts = GREATEST(attempts - :give_back, 0),
        last_error = :error, last_error_code = :code, lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL,
        updated_at = :now WHERE id = :id;
+
+-- name: lease_rows
+-- A lease's items still leased, as policy.expired_lease reads them (it expired, or its worker gave it up).
+-- Rows another worker's scan holds are left to it (it requeues them): waiting could deadlock.
+SELECT id, state, attempts, expired_leases, event_type, lease_id FROM items
+ WHERE state = 'leased' AND lease_id = :lease_id ORDER BY id FOR UPDATE SKIP LOCKED;
 
 -- name: count_held
 -- locked: a lease taking one of them meanwhile waits, then sees it renewed (or renew sees it gone)
