@@ -9,12 +9,13 @@ API's REST face; app.py joins both into the table every request carries.
 
 from __future__ import annotations
 
-from slotforce.localorg.rest import composite, composite_graph, query, replication, sobjects, tree
+from slotforce.localorg.rest import bulk2, composite, composite_graph, query, replication, sobjects, tree
 from slotforce.localorg.rest.refusals import refused
 from slotforce.localorg.rest.dispatch import route
 
 _NAME = r"(?P<sobject>[A-Za-z][A-Za-z0-9_]*)"
 _FIELD = r"(?P<field>[A-Za-z][A-Za-z0-9_]*)"
+_JOB = r"(?P<job>[0-9A-Za-z]{15,18})"
 
 _ANY = "GET|POST|PATCH|PUT|DELETE"
 
@@ -59,6 +60,11 @@ ROUTES = (
     route(r"^(?P<kind>query|queryAll)/(?P<locator>01g[0-9A-Za-z]{12,15})-(?P<start>\d+)/?$", "GET",
           query.query_more, "query"),
     route(r"^tooling/query/?$", "GET", query.tooling_query, "tooling"),
+    # Bulk API 2.0 ingest jobs (bulk_jobs.py runs them)
+    route(r"^jobs/ingest/?$", "GET|POST", bulk2.jobs, "bulk"),
+    route(rf"^jobs/ingest/{_JOB}/?$", "GET|PATCH|DELETE", bulk2.job, "bulk"),
+    route(rf"^jobs/ingest/{_JOB}/batches/?$", "PUT", bulk2.batches, "bulk"),
+    *(route(rf"^jobs/ingest/{_JOB}/{name}/?$", "GET", handler, "bulk") for name, handler in bulk2.RESULTS),
 )
 
 # Real resources the local org refuses, by family (docs/design.md "Local org endpoints"); app.py puts
@@ -67,7 +73,6 @@ REFUSED = (
     _refuse(r"^composite/tree/?$", "Composite tree without an sObject (composite/tree/{{sObject}} is served)"),
     _refuse(r"^composite/sobjects/.+$", "The sObject Collections form {path}"),
     _refuse(r"^(search|parameterizedSearch)(/.*)?$", "SOSL search (search, parameterizedSearch)"),
-    _refuse(r"^jobs/ingest(/.*)?$", "Bulk API 2.0 ingest jobs (jobs/ingest)"),
     _refuse(r"^jobs/query(/.*)?$", "Bulk API 2.0 query jobs (jobs/query)"),
     _refuse(r"^tooling/executeAnonymous/?$", "Anonymous Apex (tooling/executeAnonymous): the local org runs no Apex"),
     _refuse(r"^tooling/(runTestsAsynchronous|runTestsSynchronous)/?$",
