@@ -26,8 +26,13 @@ def _run(sf, body, data: str) -> dict:
     assert put.status_code == 201, put.text
     closed = _api(sf, "PATCH", f"jobs/ingest/{job['id']}", data=json.dumps({"state": "UploadComplete"}))
     assert closed.json()["state"] == "UploadComplete"
+    return _finished(sf, "ingest", job["id"])
+
+
+def _finished(sf, family: str, job_id: str) -> dict:
+    """Poll jobs/{family}/{id} until the job is done."""
     for _ in range(200):
-        info = _api(sf, "GET", f"jobs/ingest/{job['id']}").json()
+        info = _api(sf, "GET", f"jobs/{family}/{job_id}").json()
         if info["state"] in ("JobComplete", "Failed", "Aborted"):
             return info
         time.sleep(0.05)
@@ -144,9 +149,42 @@ def test_sf_data_import_and_delete_bulk(sf, sf_cli, tmp_path):  # noqa: F811
     assert (results["successfulRecords"], results["failedRecords"]) == (1, 1)
     (failed,) = _rows((tmp_path / results["failedFilePath"]).read_text())
     assert failed["Email"] == "bad@example.com" and failed["sf__Error"].startswith("REQUIRED_FIELD_MISSING")
+    sf_cli("data", "export", "bulk", "--query", "SELECT Id, LastName FROM Contact", "--output-file", "out.csv",
+           "--wait", "1", "--target-org", "local", "--json")
+    assert [r["LastName"] for r in _rows((tmp_path / "out.csv").read_text())] == ["Ada"]
     ids = [r["Id"] for r in sf.query("SELECT Id FROM Contact")["records"]]
     (tmp_path / "gone.csv").write_text("Id\n" + "\n".join(ids) + "\n")
     deleted = sf_cli("data", "delete", "bulk", "--sobject", "Contact", "--file", "gone.csv", "--wait", "1",
                      "--target-org", "local", "--json")
     assert json.loads(deleted.stdout)["status"] == 0
     assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+
+
+def _query_job(sf, body) -> dict:
+    job = _api(sf, "POST", "jobs/query", data=json.dumps({"operation": "query", **body})).json()
+    assert job["state"] == "UploadComplete", job
+    return _finished(sf, "query", job["id"])
+
+
+def test_a_query_job_pages_its_csv_with_sforce_locator(sf):
+    account = sf.Account.create({"Name": "Acme"})["id"]
+    for i in range(5):
+        sf.Contact.create({"LastName": f"Q{i}", "AccountId": account if i % 2 else None})
+    info = _query_job(sf, {"query": "SELECT LastName, Account.Name, IsDeleted FROM Contact ORDER BY LastName"})
+    assert (info["state"], info["numberRecordsProcessed"], info["jobType"]) == ("JobComplete", 5, "V2Query")
+    first = _api(sf, "GET", f"jobs/query/{info['id']}/results", params={"maxRecords": 3})
+    assert first.headers["Sforce-NumberOfRecords"] == "3" and first.headers["Sforce-Locator"] == "3"
+    assert first.text.splitlines()[:3] == ['"LastName","Account.Name","IsDeleted"', '"Q0","","false"',
+                                           '"Q1","Acme","false"']
+    rest = _api(sf, "GET", f"jobs/query/{info['id']}/results", params={"maxRecords": 3, "locator": "3"})
+    assert rest.headers["Sforce-Locator"] == "null" and [r["LastName"] for r in _rows(rest.text)] == ["Q3", "Q4"]
+    bad = _api(sf, "POST", "jobs/query", data=json.dumps({"operation": "query", "query": "SELECT Nope FROM Contact"}))
+    assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "INVALID_FIELD"
+    assert _api(sf, "DELETE", f"jobs/query/{info['id']}").status_code == 204
+    assert _api(sf, "GET", f"jobs/query/{info['id']}").status_code == 404
+
+
+def test_simple_salesforce_bulk2_query(sf):
+    sf.bulk2.Contact.insert(records=[{"LastName": f"S{i}"} for i in range(30)], wait=0.1)
+    pages = list(sf.bulk2.Contact.query("SELECT Id, LastName FROM Contact", max_records=10))
+    assert len(pages) == 3 and sum(len(_rows(p)) for p in pages) == 30

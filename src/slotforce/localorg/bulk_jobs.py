@@ -28,36 +28,46 @@ LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
 _ids = itertools.count(1)
 
 
-@dataclasses.dataclass
-class Job:
-    """One ingest job and what it did, row by row."""
+@dataclasses.dataclass(kw_only=True)
+class BulkJob:
+    """What ingest and query jobs share: who made it, its CSV format, its state and timings."""
 
     id: str
     object: str
     operation: str
-    external_id: str | None
     line_ending: str
     delimiter: str
     version: str
     user_id: str
     created: str
     state: str = "Open"
+    error_message: str | None = None
+    modstamp: str = ""
+    processing_ms: int = 0
+
+    def base_info(self) -> dict[str, Any]:
+        """The job info fields every Bulk API 2.0 job answers."""
+        return {
+            "id": self.id, "operation": self.operation, "object": self.object, "createdById": self.user_id,
+            "createdDate": self.created, "systemModstamp": self.modstamp or self.created, "state": self.state,
+            "concurrencyMode": "Parallel", "contentType": "CSV", "apiVersion": float(self.version),
+            "lineEnding": self.line_ending, "columnDelimiter": self.delimiter}
+
+
+@dataclasses.dataclass(kw_only=True)
+class Job(BulkJob):
+    """One ingest job and what it did, row by row."""
+
+    external_id: str | None = None
     data: str = ""
     columns: list[str] = dataclasses.field(default_factory=list)
     succeeded: list[tuple[str, bool, list[str]]] = dataclasses.field(default_factory=list)
     failed: list[tuple[str, str, list[str]]] = dataclasses.field(default_factory=list)
     unprocessed: list[list[str]] = dataclasses.field(default_factory=list)
-    error_message: str | None = None
-    modstamp: str = ""
-    processing_ms: int = 0
 
     def info(self, *, full: bool = False) -> dict[str, Any]:
         """The job info JSON (`full`: with the counters GET jobs/ingest/{id} adds)."""
-        out: dict[str, Any] = {
-            "id": self.id, "operation": self.operation, "object": self.object, "createdById": self.user_id,
-            "createdDate": self.created, "systemModstamp": self.modstamp or self.created, "state": self.state,
-            "concurrencyMode": "Parallel", "contentType": "CSV", "apiVersion": float(self.version),
-            "jobType": "V2Ingest", "lineEnding": self.line_ending, "columnDelimiter": self.delimiter}
+        out = {**self.base_info(), "jobType": "V2Ingest"}
         if self.external_id:
             out["externalIdFieldName"] = self.external_id
         if self.state == "Open":
@@ -71,13 +81,53 @@ class Job:
         return out
 
 
-class BulkJobs:
-    """The org's ingest jobs (in memory: a restarted org forgets them, as its cursors)."""
+class JobRegistry:
+    """An org's jobs of one kind, by id (in memory: a restarted org forgets them, as its cursors)."""
+
+    key = "bulk_jobs"
 
     def __init__(self, org: Org) -> None:
         self.org = org
-        self.jobs: dict[str, Job] = {}
+        self.jobs: dict[str, Any] = {}
         self.lock = threading.Lock()
+
+    @classmethod
+    def of(cls, org: Org):
+        """The org's registry of this kind (made on first use)."""
+        with org.lock:
+            found = org.__dict__.get(cls.key)
+            if found is None:
+                found = org.__dict__[cls.key] = cls(org)
+        return found
+
+    def get(self, job_id: str):
+        """The job, or 404 NOT_FOUND."""
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise errors.NotFound()
+        return job
+
+
+def csv_format(body: dict) -> tuple[str, str]:
+    """(columnDelimiter, lineEnding) of a job's POST body, COMMA and LF by default."""
+    delimiter, line_ending = body.get("columnDelimiter", "COMMA"), body.get("lineEnding", "LF")
+    if delimiter not in DELIMITERS:
+        raise errors.InvalidApiInput(f"Invalid columnDelimiter: {delimiter}")
+    if line_ending not in LINE_ENDINGS:
+        raise errors.InvalidApiInput(f"Invalid lineEnding: {line_ending}")
+    return delimiter, line_ending
+
+
+def new_job_id() -> str:
+    """A job id (750...), unique among the ingest and query jobs of every org in this process."""
+    return store.make_id("750", next(_ids))
+
+
+class BulkJobs(JobRegistry):
+    """The org's ingest jobs."""
+
+    def __init__(self, org: Org) -> None:
+        super().__init__(org)
         self.threads: list[threading.Thread] = []
 
     def now(self) -> str:
@@ -104,21 +154,13 @@ class BulkJobs:
         if body.get("contentType", "CSV") != "CSV":
             raise errors.InvalidApiInput(f"ContentType {body.get('contentType')} is not supported. "
                                          "Supported ContentType: CSV")
-        delimiter, line_ending = body.get("columnDelimiter", "COMMA"), body.get("lineEnding", "LF")
-        if delimiter not in DELIMITERS:
-            raise errors.InvalidApiInput(f"Invalid columnDelimiter: {delimiter}")
-        if line_ending not in LINE_ENDINGS:
-            raise errors.InvalidApiInput(f"Invalid lineEnding: {line_ending}")
+        delimiter, line_ending = csv_format(body)
         with self.lock:
-            job_id = _job_id(next(_ids))
-            job = Job(job_id, s.name, operation, external_id, line_ending, delimiter, version, user_id, self.now())
+            job_id = new_job_id()
+            job = Job(id=job_id, object=s.name, operation=operation, external_id=external_id,
+                      line_ending=line_ending, delimiter=delimiter, version=version, user_id=user_id,
+                      created=self.now())
             self.jobs[job_id] = job
-        return job
-
-    def get(self, job_id: str) -> Job:
-        job = self.jobs.get(job_id)
-        if job is None:
-            raise errors.NotFound()
         return job
 
     def upload(self, job: Job, data: str) -> None:
@@ -239,10 +281,6 @@ def _error_text(errs: list[SalesforceError]) -> str:
     return " ".join(f"{e.error_code}:{e.message}:{','.join(e.fields)} --" for e in errs)
 
 
-def _job_id(number: int) -> str:
-    return store.make_id("750", number)
-
-
 def _wrong_state(job: Job, expected: str) -> SalesforceError:
     return errors.InvalidApiInput(f"Job {job.id} is in state {job.state}: expected {expected}",
                                   error_code="INVALIDJOBSTATE")
@@ -254,18 +292,14 @@ class _BadCsv(Exception):
 
 
 def jobs_of(org: Org) -> BulkJobs:
-    """The org's job registry (made on first use)."""
-    with org.lock:
-        found = org.__dict__.get("bulk_jobs")
-        if found is None:
-            found = org.__dict__["bulk_jobs"] = BulkJobs(org)
-    return found
+    """The org's ingest jobs."""
+    return BulkJobs.of(org)
 
 
-def results_csv(headers: list[str], rows: list[list[str]]) -> str:
-    """A results CSV as Salesforce writes it: every field quoted, LF line endings."""
+def results_csv(headers: list[str], rows: list[list[str]], *, delimiter: str = ",", line_ending: str = "\n") -> str:
+    """A results CSV as Salesforce writes it: every field quoted (LF line endings unless the job says CRLF)."""
     out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator=line_ending, delimiter=delimiter)
     writer.writerow(headers)
     writer.writerows(rows)
     return out.getvalue()

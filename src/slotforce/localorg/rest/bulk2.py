@@ -84,4 +84,5 @@ def _csv(text: str) -> ApiResponse:
     return ApiResponse(200, text, {"Content-Type": CSV})
 
 
-RESULTS = (("successfulResults", successful), ("failedResults", failed), ("unprocessedrecords", unprocessed))
+SUBRESOURCES = (("batches", "PUT", batches), ("successfulResults", "GET", successful),
+                ("failedResults", "GET", failed), ("unprocessedrecords", "GET", unprocessed))
