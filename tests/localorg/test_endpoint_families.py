@@ -23,8 +23,6 @@ REFUSED_REST = [
     ("POST", f"{V}/composite/sobjects/Account/retrieveSomething"),
     ("GET", f"{V}/search?q=FIND+%7Bx%7D"),
     ("GET", f"{V}/parameterizedSearch?q=x"),
-    ("POST", f"{V}/jobs/ingest"),
-    ("GET", f"{V}/jobs/query"),
     ("POST", f"{V}/tooling/executeAnonymous"),
     ("GET", f"{V}/tooling/executeAnonymous?anonymousBody=x"),
     ("POST", f"{V}/tooling/runTestsAsynchronous"),

@@ -43,6 +43,8 @@ JSON = "application/json;charset=UTF-8"
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     if status == 204 or body is None:
         return Response(status_code=status, headers=headers)
+    if isinstance(body, str) and headers and "Content-Type" in headers:  # a CSV (Bulk API 2.0 results)
+        return Response(body, status_code=status, headers=headers)
     return Response(json.dumps(body, separators=(",", ":")), status_code=status, headers=headers, media_type=JSON)
 
 

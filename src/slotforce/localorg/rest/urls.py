@@ -9,12 +9,13 @@ API's REST face; app.py joins both into the table every request carries.
 
 from __future__ import annotations
 
-from slotforce.localorg.rest import composite, composite_graph, query, replication, sobjects, tree
+from slotforce.localorg.rest import bulk2, bulk2_query, composite, composite_graph, query, replication, sobjects, tree
 from slotforce.localorg.rest.refusals import refused
 from slotforce.localorg.rest.dispatch import route
 
 _NAME = r"(?P<sobject>[A-Za-z][A-Za-z0-9_]*)"
 _FIELD = r"(?P<field>[A-Za-z][A-Za-z0-9_]*)"
+_JOB = r"(?P<job>[0-9A-Za-z]{15,18})"
 
 _ANY = "GET|POST|PATCH|PUT|DELETE"
 
@@ -22,6 +23,15 @@ _ANY = "GET|POST|PATCH|PUT|DELETE"
 def _refuse(pattern: str, feature: str, methods: str = _ANY):
     """A real Salesforce resource the local org does not serve: 400 UNSUPPORTED_BY_LOCAL_ORG naming it (not billed)."""
     return route(pattern, methods, refused(feature), None)
+
+
+def _bulk_jobs(family: str, handlers) -> tuple:
+    """jobs/{family} (GET list, POST create), jobs/{family}/{id} (GET, PATCH, DELETE) and the job's SUBRESOURCES."""
+    base = rf"^jobs/{family}"
+    return (route(rf"{base}/?$", "GET|POST", handlers.jobs, "bulk"),
+            route(rf"{base}/{_JOB}/?$", "GET|PATCH|DELETE", handlers.job, "bulk"),
+            *(route(rf"{base}/{_JOB}/{name}/?$", methods, handler, "bulk")
+              for name, methods, handler in handlers.SUBRESOURCES))
 
 
 ROUTES = (
@@ -59,6 +69,9 @@ ROUTES = (
     route(r"^(?P<kind>query|queryAll)/(?P<locator>01g[0-9A-Za-z]{12,15})-(?P<start>\d+)/?$", "GET",
           query.query_more, "query"),
     route(r"^tooling/query/?$", "GET", query.tooling_query, "tooling"),
+    # Bulk API 2.0 ingest and query jobs (bulk_jobs.py and bulk_query.py run them)
+    *_bulk_jobs("ingest", bulk2),
+    *_bulk_jobs("query", bulk2_query),
 )
 
 # Real resources the local org refuses, by family (docs/design.md "Local org endpoints"); app.py puts
@@ -67,8 +80,6 @@ REFUSED = (
     _refuse(r"^composite/tree/?$", "Composite tree without an sObject (composite/tree/{{sObject}} is served)"),
     _refuse(r"^composite/sobjects/.+$", "The sObject Collections form {path}"),
     _refuse(r"^(search|parameterizedSearch)(/.*)?$", "SOSL search (search, parameterizedSearch)"),
-    _refuse(r"^jobs/ingest(/.*)?$", "Bulk API 2.0 ingest jobs (jobs/ingest)"),
-    _refuse(r"^jobs/query(/.*)?$", "Bulk API 2.0 query jobs (jobs/query)"),
     _refuse(r"^tooling/executeAnonymous/?$", "Anonymous Apex (tooling/executeAnonymous): the local org runs no Apex"),
     _refuse(r"^tooling/(runTestsAsynchronous|runTestsSynchronous)/?$",
             "Apex tests (tooling/runTests*): the local org runs no Apex"),

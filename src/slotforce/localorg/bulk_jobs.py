@@ -1,0 +1,305 @@
+"""Bulk API 2.0 ingest jobs: the job model, its CSV, and the worker that saves it in chunks of 200.
+
+A job is Open while CSV is uploaded, UploadComplete once the client closes it; a worker thread then
+saves its rows as Salesforce does: in chunks of 200 records, each chunk its own transaction with
+partial success (so Flows and triggers run once per chunk), InProgress -> JobComplete (or Failed
+when the CSV itself is wrong). Results are kept per row for successfulResults/failedResults.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import itertools
+import threading
+import time
+from typing import Any
+
+from slotforce.localorg import errors, records, store
+from slotforce.localorg.errors import SalesforceError
+from slotforce.localorg.models import Org
+from slotforce.localorg.values import format_datetime_millis
+
+CHUNK = 200
+OPERATIONS = ("insert", "update", "upsert", "delete")  # hardDelete: refused by rest/bulk2.py
+DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
+LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
+_ids = itertools.count(1)
+
+
+@dataclasses.dataclass(kw_only=True)
+class BulkJob:
+    """What ingest and query jobs share: who made it, its CSV format, its state and timings."""
+
+    id: str
+    object: str
+    operation: str
+    line_ending: str
+    delimiter: str
+    version: str
+    user_id: str
+    created: str
+    state: str = "Open"
+    error_message: str | None = None
+    modstamp: str = ""
+    processing_ms: int = 0
+
+    def base_info(self) -> dict[str, Any]:
+        """The job info fields every Bulk API 2.0 job answers."""
+        return {
+            "id": self.id, "operation": self.operation, "object": self.object, "createdById": self.user_id,
+            "createdDate": self.created, "systemModstamp": self.modstamp or self.created, "state": self.state,
+            "concurrencyMode": "Parallel", "contentType": "CSV", "apiVersion": float(self.version),
+            "lineEnding": self.line_ending, "columnDelimiter": self.delimiter}
+
+
+@dataclasses.dataclass(kw_only=True)
+class Job(BulkJob):
+    """One ingest job and what it did, row by row."""
+
+    external_id: str | None = None
+    data: str = ""
+    columns: list[str] = dataclasses.field(default_factory=list)
+    succeeded: list[tuple[str, bool, list[str]]] = dataclasses.field(default_factory=list)
+    failed: list[tuple[str, str, list[str]]] = dataclasses.field(default_factory=list)
+    unprocessed: list[list[str]] = dataclasses.field(default_factory=list)
+
+    def info(self, *, full: bool = False) -> dict[str, Any]:
+        """The job info JSON (`full`: with the counters GET jobs/ingest/{id} adds)."""
+        out = {**self.base_info(), "jobType": "V2Ingest"}
+        if self.external_id:
+            out["externalIdFieldName"] = self.external_id
+        if self.state == "Open":
+            out["contentUrl"] = f"services/data/v{self.version}/jobs/ingest/{self.id}/batches"
+        if full:
+            out.update(retries=0, numberRecordsProcessed=len(self.succeeded) + len(self.failed),
+                       numberRecordsFailed=len(self.failed), totalProcessingTime=self.processing_ms,
+                       apiActiveProcessingTime=self.processing_ms, apexProcessingTime=0)
+            if self.error_message:
+                out["errorMessage"] = self.error_message
+        return out
+
+
+class JobRegistry:
+    """An org's jobs of one kind, by id (in memory: a restarted org forgets them, as its cursors)."""
+
+    key = "bulk_jobs"
+
+    def __init__(self, org: Org) -> None:
+        self.org = org
+        self.jobs: dict[str, Any] = {}
+        self.lock = threading.Lock()
+
+    @classmethod
+    def of(cls, org: Org):
+        """The org's registry of this kind (made on first use)."""
+        with org.lock:
+            found = org.__dict__.get(cls.key)
+            if found is None:
+                found = org.__dict__[cls.key] = cls(org)
+        return found
+
+    def get(self, job_id: str):
+        """The job, or 404 NOT_FOUND."""
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise errors.NotFound()
+        return job
+
+
+def csv_format(body: dict) -> tuple[str, str]:
+    """(columnDelimiter, lineEnding) of a job's POST body, COMMA and LF by default."""
+    delimiter, line_ending = body.get("columnDelimiter", "COMMA"), body.get("lineEnding", "LF")
+    if delimiter not in DELIMITERS:
+        raise errors.InvalidApiInput(f"Invalid columnDelimiter: {delimiter}")
+    if line_ending not in LINE_ENDINGS:
+        raise errors.InvalidApiInput(f"Invalid lineEnding: {line_ending}")
+    return delimiter, line_ending
+
+
+def new_job_id() -> str:
+    """A job id (750...), unique among the ingest and query jobs of every org in this process."""
+    return store.make_id("750", next(_ids))
+
+
+class BulkJobs(JobRegistry):
+    """The org's ingest jobs."""
+
+    def __init__(self, org: Org) -> None:
+        super().__init__(org)
+        self.threads: list[threading.Thread] = []
+
+    def now(self) -> str:
+        return format_datetime_millis(self.org.clock())
+
+    def create(self, body: dict, version: str, user_id: str) -> Job:
+        """A new Open job from the POST body (INVALIDJOB/INVALID_INPUT-style errors as Salesforce words them)."""
+        operation = body.get("operation")
+        if operation not in OPERATIONS:
+            raise errors.InvalidApiInput(f"Invalid operation: {operation}" if operation else
+                                         "Operation is required")
+        s = self.org.schema.get(str(body.get("object") or ""))
+        if s is None:
+            raise errors.InvalidApiInput(f"sObject type '{body.get('object')}' is not supported." if body.get("object")
+                                         else "Object is required")
+        external_id = body.get("externalIdFieldName")
+        if operation == "upsert":
+            if not external_id:
+                raise errors.InvalidApiInput("External ID was blank for " + s.name +
+                                             ". An External ID must be specified for upsert.")
+            external_id = records.external_id_field(s, str(external_id)).name
+        elif external_id:
+            raise errors.InvalidApiInput("externalIdFieldName is only valid for upsert")
+        if body.get("contentType", "CSV") != "CSV":
+            raise errors.InvalidApiInput(f"ContentType {body.get('contentType')} is not supported. "
+                                         "Supported ContentType: CSV")
+        delimiter, line_ending = csv_format(body)
+        with self.lock:
+            job_id = new_job_id()
+            job = Job(id=job_id, object=s.name, operation=operation, external_id=external_id,
+                      line_ending=line_ending, delimiter=delimiter, version=version, user_id=user_id,
+                      created=self.now())
+            self.jobs[job_id] = job
+        return job
+
+    def upload(self, job: Job, data: str) -> None:
+        if job.state != "Open":
+            raise _wrong_state(job, "Open")
+        if job.data:
+            raise errors.InvalidApiInput("Found multiple batches for this job. Bulk API 2.0 allows only one "
+                                         "upload per job.", error_code="INVALIDJOBSTATE")
+        job.data = data
+
+    def change_state(self, job: Job, state: Any) -> dict[str, Any]:
+        """PATCH {"state": UploadComplete|Aborted}: the job info as the state change left it (UploadComplete
+        starts the worker, which then moves it on)."""
+        if state == "Aborted":
+            if job.state not in ("Open", "UploadComplete", "InProgress"):
+                raise _wrong_state(job, "Open")
+            job.state = "Aborted"
+        elif state == "UploadComplete":
+            if job.state != "Open":
+                raise _wrong_state(job, "Open")
+            job.state = "UploadComplete"
+            job.modstamp = self.now()
+            answer = job.info()
+            worker = threading.Thread(target=self.run, args=(job,), name=f"bulk2-{job.id}", daemon=True)
+            self.threads.append(worker)
+            worker.start()
+            return answer
+        else:
+            raise errors.InvalidApiInput(f"Invalid state: {state}. The state can be UploadComplete or Aborted.")
+        job.modstamp = self.now()
+        return job.info()
+
+    def delete(self, job: Job) -> None:
+        if job.state in ("Open", "InProgress", "UploadComplete"):
+            raise _wrong_state(job, "JobComplete, Aborted or Failed")
+        self.jobs.pop(job.id, None)
+
+    def run(self, job: Job) -> None:
+        """The worker: parse the CSV, save chunk by chunk, record results (never raises)."""
+        started = time.monotonic()
+        try:
+            rows = self._parse(job)
+            job.state = "InProgress"
+            for start in range(0, len(rows), CHUNK):
+                chunk = rows[start:start + CHUNK]
+                if job.state == "Aborted":
+                    job.unprocessed.extend(chunk)
+                    continue
+                self._save_chunk(job, chunk)
+            if job.state != "Aborted":
+                job.state = "JobComplete"
+        except _BadCsv as bad:
+            job.state, job.error_message = "Failed", bad.message
+        except Exception as exc:  # a bug must fail the job, not the worker, and say so
+            job.state, job.error_message = "Failed", f"UNKNOWN_EXCEPTION : {exc}"
+        job.processing_ms = int((time.monotonic() - started) * 1000)
+        job.modstamp = self.now()
+
+    def _parse(self, job: Job) -> list[list[str]]:
+        if not job.data.strip():
+            raise _BadCsv("InvalidBatch : Records not processed: empty CSV")
+        reader = csv.reader(io.StringIO(job.data, newline=""), delimiter=DELIMITERS[job.delimiter])
+        try:
+            table = [r for r in reader if r]
+        except csv.Error as exc:
+            raise _BadCsv(f"ClientInputError : CSV parse error: {exc}") from None
+        header, rows = [c.strip() for c in table[0]], table[1:]
+        s = self.org.sobject(job.object)
+        for name in header:
+            if not name:
+                raise _BadCsv("InvalidBatch : Field name not found : ")
+            if "." in name:
+                raise _BadCsv(f"InvalidBatch : Relationship columns ({name}) are not supported by the local org")
+            if s.field(name) is None:
+                raise _BadCsv(f"InvalidBatch : Field name not found : {name}")
+        if len({n.lower() for n in header}) != len(header):
+            raise _BadCsv("InvalidBatch : Duplicate field name in the header")
+        if job.operation in ("update", "delete") and "id" not in {n.lower() for n in header}:
+            raise _BadCsv("InvalidBatch : Field name not found : Id" if job.operation == "delete" else
+                          "InvalidBatch : Id is required for update")
+        for n, row in enumerate(rows, start=2):
+            if len(row) != len(header):
+                raise _BadCsv(f"ClientInputError : Wrong number of columns on line {n}: "
+                              f"{len(row)} (the header has {len(header)})")
+        job.columns = header
+        return rows
+
+    def _save_chunk(self, job: Job, chunk: list[list[str]]) -> None:
+        """One chunk, one transaction, partial success."""
+        s = self.org.sobject(job.object)
+        with self.org.transaction(job.user_id) as ctx:
+            if job.operation == "delete":
+                at = [c.lower() for c in job.columns].index("id")
+                results = records.delete(ctx, s, [row[at] for row in chunk], all_or_none=False)
+            else:
+                values = [_record(job.columns, row) for row in chunk]
+                results = records.save(ctx, job.operation, s, values, all_or_none=False,
+                                       ext_field=job.external_id)
+        for row, result in zip(chunk, results):
+            if result.success:
+                job.succeeded.append((result.id or "", bool(result.created) or job.operation == "insert", row))
+            else:
+                job.failed.append((result.id or "", _error_text(result.errors), row))
+
+
+def _record(columns: list[str], row: list[str]) -> dict:
+    """A CSV row as a record: an empty value leaves the field alone, #N/A sets it to null."""
+    out: dict = {}
+    for name, value in zip(columns, row):
+        if value == "":
+            continue
+        out[name] = None if value == "#N/A" else value
+    return out
+
+
+def _error_text(errs: list[SalesforceError]) -> str:
+    """sf__Error as Salesforce writes it: CODE:message:fields --"""
+    return " ".join(f"{e.error_code}:{e.message}:{','.join(e.fields)} --" for e in errs)
+
+
+def _wrong_state(job: Job, expected: str) -> SalesforceError:
+    return errors.InvalidApiInput(f"Job {job.id} is in state {job.state}: expected {expected}",
+                                  error_code="INVALIDJOBSTATE")
+
+
+class _BadCsv(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def jobs_of(org: Org) -> BulkJobs:
+    """The org's ingest jobs."""
+    return BulkJobs.of(org)
+
+
+def results_csv(headers: list[str], rows: list[list[str]], *, delimiter: str = ",", line_ending: str = "\n") -> str:
+    """A results CSV as Salesforce writes it: every field quoted (LF line endings unless the job says CRLF)."""
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator=line_ending, delimiter=delimiter)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return out.getvalue()
