@@ -19,13 +19,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from slotforce.sources import SOURCES, LinkApi
-from slotforce.store import Outbox, OutboxTiming, open_store
+from slotforce.store import Outbox, OutboxTiming, backend_of, open_store
 from slotforce.sync import Settings, SettingsError, parse_settings, read_config_yaml
 from slotforce.yamlfile import config_path, validation_problems
 
 # Keys of slotforce.yml that belong to the service, not to the engine's Settings model.
 SERVICE_KEYS = ("links", "outbox", "service")
-STORE_SCHEMES = ("sqlite", "postgresql", "postgres")  # the store URL schemes `open_store` has a backend for
 
 
 class LinksSchedule(BaseModel):
@@ -146,8 +145,7 @@ def _store_url(url: Any) -> list[tuple[str, str]]:
     """A store URL slotforce has no backend for fails at start-up; say so while checking the file."""
     if url is None or not isinstance(url, str):
         return []  # the engine's settings report a missing or wrong-typed value
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme not in STORE_SCHEMES:
+    if backend_of(url) is None:
         return [("store", f"{url!r}: no outbox backend for this URL; use sqlite:///path/to/outbox.db or postgresql://...")]
     return []
 

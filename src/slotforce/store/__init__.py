@@ -7,7 +7,7 @@ are `policy.py`'s, applied by `queue.py` over either backend's named SQL (`sql/`
 
 from __future__ import annotations
 
-from slotforce.store.backends import check_store, open_store, sqlite_path
+from slotforce.store.backends import backend_of, check_store, open_store, sqlite_path
 from slotforce.store.backoff import Backoff
 from slotforce.store.config import ConfigNotUsable, open_configured_store, read_config
 from slotforce.store.errors import BadStoreUrl, ItemNotFound, LeaseLost, NotReplayable, OutboxUnwritable, StoreError
@@ -31,6 +31,7 @@ from slotforce.store.outbox import DEFAULT_BATCH, Activity, Outbox
 from slotforce.store.timing import OutboxTiming
 
 __all__ = [
+    "backend_of",
     "Activity",
     "BUDGET_SPENT",
     "REPEATABLE_ACTIONS",

@@ -26,12 +26,21 @@ def sqlite_path(url: str, base_dir: str | Path | None = None) -> str:
     return str(Path(base_dir) / path)
 
 
+# URL scheme -> backend: what `store:` in slotforce.yml may name.
+BACKENDS = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
+
+
+def backend_of(url: str) -> str | None:
+    """'sqlite' or 'postgresql' for a store URL slotforce can open; None for any other."""
+    return BACKENDS.get(url.split(":", 1)[0].lower()) if ":" in url else None
+
+
 def open_store(url: str, *, base_dir: str | Path | None = None, **options: Any) -> Outbox:
     """Open (and create if needed) the outbox at `url`; `options` go to the backend (create_wait, backoff)."""
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    scheme = backend_of(url)
     if scheme == "sqlite":
         return SqliteOutbox(sqlite_path(url, base_dir), **options)
-    if scheme in ("postgres", "postgresql"):
+    if scheme == "postgresql":
         from slotforce.store.postgresql import PostgresOutbox  # psycopg is only needed by who uses it
 
         return PostgresOutbox(url, **options)
@@ -41,8 +50,8 @@ def open_store(url: str, *, base_dir: str | Path | None = None, **options: Any) 
 def check_store(url: str, *, base_dir: str | Path | None = None) -> None:
     """Raise `StoreError` (saying which store and why) when the outbox at `url` could not be opened for
     writing; creates and changes nothing (`check-config` asks it before anything runs)."""
-    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-    if scheme in ("postgres", "postgresql"):
+    scheme = backend_of(url)
+    if scheme == "postgresql":
         from slotforce.store.postgresql import check_reachable
 
         check_reachable(url)
