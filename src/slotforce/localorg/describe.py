@@ -10,7 +10,7 @@ MASTER_RECORD_TYPE_ID = "012000000000000AAA"
 _SOAP_TYPES = {
     "id": "tns:ID", "reference": "tns:ID", "boolean": "xsd:boolean", "int": "xsd:int",
     "double": "xsd:double", "currency": "xsd:double", "percent": "xsd:double", "date": "xsd:date",
-    "datetime": "xsd:dateTime", "time": "xsd:time",
+    "datetime": "xsd:dateTime", "time": "xsd:time", "address": "urn:address", "location": "urn:location",
 }
 _HAS_LENGTH = TEXT_TYPES | ID_TYPES  # describe gives these a length; other types answer 0
 
@@ -53,17 +53,18 @@ def field_describe(f: Field) -> dict:
     long_text = f.type == "textarea" and f.length > 255
     length = f.length if f.type in _HAS_LENGTH else 0
     default = f.default_value
+    compound = not f.stored  # BillingAddress: filterable (DISTANCE), never sorted, grouped or summed
     return {
-        "aggregatable": not long_text and f.type != "boolean", "aiPredictionField": False,
+        "aggregatable": not long_text and not compound and f.type != "boolean", "aiPredictionField": False,
         "autoNumber": f.auto_number, "byteLength": length * 3 if f.type not in ("id", "reference") else length,
         "calculated": f.calculated, "calculatedFormula": None, "cascadeDelete": f.cascade_delete,
-        "caseSensitive": f.case_sensitive, "compoundFieldName": None, "controllerName": None,
+        "caseSensitive": f.case_sensitive, "compoundFieldName": f.compound_field_name, "controllerName": None,
         "createable": f.createable, "custom": f.custom, "defaultValue": default, "defaultValueFormula": None,
         "defaultedOnCreate": f.defaulted_on_create, "dependentPicklist": False, "deprecatedAndHidden": False,
         "digits": (f.precision or 9) if f.type == "int" else 0, "displayLocationInDecimal": False,
-        "encrypted": False, "externalId": f.external_id, "extraTypeInfo": None,
+        "encrypted": False, "externalId": f.external_id, "extraTypeInfo": f.extra_type_info,
         "filterable": not long_text, "filteredLookupInfo": None, "formulaTreatNullNumberAsZero": False,
-        "groupable": not long_text and f.type not in ("double", "currency", "percent", "datetime"),
+        "groupable": not long_text and not compound and f.type not in ("double", "currency", "percent", "datetime"),
         "highScaleNumber": False, "htmlFormatted": False, "idLookup": f.id_lookup or f.name == "Id",
         "inlineHelpText": None, "label": f.label or f.name, "length": length, "mask": None, "maskType": None,
         "name": f.name, "nameField": f.name_field, "namePointing": f.polymorphic and f.type == "reference",
@@ -74,7 +75,7 @@ def field_describe(f: Field) -> dict:
         "queryByDistance": False, "referenceTargetField": None, "referenceTo": list(f.reference_to),
         "relationshipName": f.relationship_name, "relationshipOrder": None, "restrictedDelete": False,
         "restrictedPicklist": f.restricted_picklist, "scale": f.scale, "searchPrefilterable": f.type == "reference",
-        "soapType": _SOAP_TYPES.get(f.type, "xsd:string"), "sortable": not long_text, "type": f.type,
+        "soapType": _SOAP_TYPES.get(f.type, "xsd:string"), "sortable": not long_text and not compound, "type": f.type,
         "unique": f.unique, "updateable": f.updateable, "writeRequiresMasterRead": False,
     }
 

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from slotforce.localorg import errors, rules, store
 from slotforce.localorg.errors import SalesforceError
-from slotforce.localorg.schema import Field, SObject
+from slotforce.localorg.schema import Field, SObject, compound_key
 from slotforce.localorg.values import DOUBLE_TYPES, NUMBER_TYPES, TEXT_TYPES, format_datetime_seconds, parse_datetime
 
 if TYPE_CHECKING:
@@ -191,9 +191,13 @@ def coerce(f: Field, value: Any) -> Any:
 
 
 def row_to_record(sobject: SObject, row: dict) -> dict:
-    """API-shaped values of a stored row (booleans back from 0/1), in describe field order."""
+    """API-shaped values of a stored row (booleans back from 0/1), in describe field order; a compound
+    field (BillingAddress) is the object of its components, null when they all are."""
     out = {}
     for f in sobject.fields.values():
+        if not f.stored:
+            out[f.name] = compound_value(sobject, f, row)
+            continue
         value = row.get(f.name)
         if f.type == "boolean":
             value = bool(value) if value is not None else False
@@ -201,8 +205,18 @@ def row_to_record(sobject: SObject, row: dict) -> dict:
     return out
 
 
+def compound_value(sobject: SObject, compound: Field, row: dict) -> dict | None:
+    """`{"city": ..., "country": ..., ...}` (keys sorted, as Salesforce shapes an address) or None."""
+    parts = sorted(((compound_key(compound, p), row.get(p.name)) for p in sobject.components(compound)))
+    if all(v is None for _, v in parts):
+        return None
+    return dict(parts)
+
+
 def record_to_row(sobject: SObject, record: dict) -> dict:
-    return {k: (int(v) if isinstance(v, bool) else v) for k, v in record.items()}
+    """The stored columns of an API-shaped record (compound fields have none)."""
+    return {k: (int(v) if isinstance(v, bool) else v) for k, v in record.items()
+            if (f := sobject.field(k)) is None or f.stored}
 
 
 def attributes(sobject: SObject, record_id: str, version: str) -> dict:
@@ -330,7 +344,7 @@ def _prepare(ctx: Transaction, sobject: SObject, record: dict, old: dict | None)
     """The full new record (API-shaped) for an insert (old None) or an update of `old`."""
     operation = "insert" if old is None else "update"
     given = _check_fields(sobject, record, operation)
-    new = dict(old) if old is not None else {f.name: None for f in sobject.fields.values()}
+    new = dict(old) if old is not None else {f.name: None for f in sobject.stored_fields()}
     given_names = {f.name for f, _ in given}
     for f, value in given:
         value = coerce(f, value)

@@ -9,6 +9,8 @@ count rows (an event's related contacts/lead and invitees) and side effects on o
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from typing import TYPE_CHECKING
 
 from slotforce.localorg import errors, store
@@ -25,6 +27,10 @@ _NAMED = {"Contact", "Lead", "User"}
 MAX_EVENT_CONTACTS = 50
 MAX_EVENT_INVITEES = 1000
 _ACTIVITIES = {"Event", "Task"}
+# Case numbers: an auto-number with display format {00000000}; a new org's first case is 00001000.
+# Kept in the store's meta under the key auto-number fields deployed by Metadata use.
+CASE_NUMBER_META = "autonumber:Case.CaseNumber"
+FIRST_CASE_NUMBER = 1000
 
 
 def apply(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> None:
@@ -50,6 +56,14 @@ def apply(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> No
         stage = new.get("StageName") or ""
         new["IsClosed"] = stage.startswith("Closed")
         new["IsWon"] = stage == "Closed Won"
+    elif name == "Case":
+        _case(ctx, new, old)
+    elif name == "CampaignMember":
+        _campaign_member(ctx, sobject, new, old)
+    elif name == "Group" and not new.get("DeveloperName") and new.get("Name"):
+        new["DeveloperName"] = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9]", "_", new["Name"])).strip("_")[:80] or None
+    elif name == "QueueSobject" and old is None:
+        _queue_sobject(ctx, sobject, new)
     elif name == "EventRelation" and old is None:
         _unique_pair(ctx, sobject, new, "EventId", "RelationId")
     elif name == "PermissionSetAssignment" and old is None:
@@ -70,13 +84,67 @@ def after_write(ctx: Transaction, sobject: SObject, new: dict, old: dict | None)
                          "AND IsGroupEvent = 0", (new["EventId"],))
 
 
+def _case(ctx: Transaction, new: dict, old: dict | None) -> None:
+    """CaseNumber (auto-number), IsClosed from Status, ClosedDate stamped when the case closes."""
+    if not new.get("CaseNumber"):
+        state = json.loads(store.get_meta(ctx.conn, CASE_NUMBER_META) or "null") or {
+            "format": "{00000000}", "next": FIRST_CASE_NUMBER}
+        new["CaseNumber"] = f"{state['next']:08d}"
+        state["next"] += 1
+        store.set_meta(ctx.conn, CASE_NUMBER_META, json.dumps(state))
+    new["IsClosed"] = new.get("Status") == "Closed"
+    if new["IsClosed"] and not new.get("ClosedDate"):
+        new["ClosedDate"] = ctx.now()
+    elif not new["IsClosed"]:
+        new["ClosedDate"] = None
+
+
+def _campaign_member(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> None:
+    """A member is one lead or contact, once per campaign; HasResponded follows Status."""
+    new["LeadOrContactId"] = new.get("ContactId") or new.get("LeadId")
+    if new["LeadOrContactId"] is None:
+        raise errors.RequiredFieldMissing("Required fields are missing: [ContactId, LeadId]",
+                                          fields=["ContactId", "LeadId"])
+    new["HasResponded"] = new.get("Status") == "Responded"
+    if new["HasResponded"] and not new.get("FirstRespondedDate"):
+        new["FirstRespondedDate"] = ctx.now()[:10]
+    if old is None:
+        key = "ContactId" if new.get("ContactId") else "LeadId"
+        row = ctx.conn.execute(f'SELECT Id FROM "CampaignMember" WHERE CampaignId = ? AND {key} = ? '
+                               "AND IsDeleted = 0", (new.get("CampaignId"), new[key])).fetchone()
+        if row:
+            raise errors.DuplicateValue("Already a campaign member.", fields=[])
+
+
+def _queue_sobject(ctx: Transaction, sobject: SObject, new: dict) -> None:
+    row = ctx.conn.execute('SELECT Type FROM "Group" WHERE Id = ?', (new.get("QueueId"),)).fetchone()
+    if row is not None and row[0] != "Queue":
+        raise errors.FieldIntegrityException("Queue: id value of incorrect type: " + new["QueueId"],
+                                             fields=["QueueId"])
+    _unique_pair(ctx, sobject, new, "QueueId", "SobjectType")
+
+
 def _check_owner(ctx: Transaction, sobject: SObject, owner_id: str) -> None:
+    if owner_id.startswith("00G") and sobject.name != "Group":
+        _check_queue(ctx, sobject, owner_id)
+        return
     if not owner_id.startswith("005"):
         return
     row = ctx.conn.execute('SELECT IsActive FROM "User" WHERE Id = ?', (owner_id,)).fetchone()
     if row is not None and not row[0]:
         raise errors.InactiveOwnerOrUser(
             f"operation performed with inactive user [{owner_id}] as owner of {sobject.name.lower()}")
+
+
+def _check_queue(ctx: Transaction, sobject: SObject, queue_id: str) -> None:
+    """A group owns records only as a queue that lists the object (a QueueSobject row)."""
+    row = ctx.conn.execute(
+        'SELECT 1 FROM "Group" g JOIN "QueueSobject" q ON q.QueueId = g.Id AND q.IsDeleted = 0 '
+        "WHERE g.Id = ? AND g.Type = 'Queue' AND g.IsDeleted = 0 AND q.SobjectType = ?",
+        (queue_id, sobject.name)).fetchone()
+    if row is None:
+        raise errors.FieldIntegrityException(
+            f"Owner ID: id value of incorrect type: {queue_id}", fields=["OwnerId"])
 
 
 def _check_record_type(ctx: Transaction, sobject: SObject, record_type_id: str) -> None:

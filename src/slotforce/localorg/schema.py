@@ -8,6 +8,9 @@ Storage convention (store.py and soql/ both rely on it):
   double/currency/percent as REAL; everything else as TEXT; NULL for null;
 - every table has `IsDeleted` (0/1) even where describe hides it: delete is a soft delete
   (queryAll sees it), and text columns compare case-insensitively (COLLATE NOCASE) as SOQL does.
+Compound fields (type address, e.g. BillingAddress; type location) have no column: they are
+read-only views over their components, the fields whose `compound_field_name` names them
+(BillingStreet, BillingCity, ... BillingLatitude), which are stored and writable.
 Polymorphic references (WhoId, WhatId, OwnerId) hold any id; the target object is the one whose
 key prefix starts the id (`Schema.by_prefix`).
 """
@@ -39,6 +42,8 @@ STORAGE: dict[str, str] = {
     "datetime": "TEXT",
     "time": "TEXT",
 }
+# Types of compound fields: no column of their own, their value is made of their components.
+COMPOUND_TYPES = frozenset({"address", "location"})
 
 
 @dataclass
@@ -79,14 +84,33 @@ class Field:
     restricted_picklist: bool = False
     cascade_delete: bool = False
     description: str = ""
+    compound_field_name: str | None = None  # BillingCity -> BillingAddress (describe's compoundFieldName)
+    extra_type_info: str | None = None  # describe's extraTypeInfo (plaintextarea, personname, ...)
 
     @property
     def column(self) -> str:
         return self.name
 
     @property
+    def stored(self) -> bool:
+        """False for a compound field (BillingAddress): it has no column of its own."""
+        return self.type not in COMPOUND_TYPES
+
+    @property
     def storage(self) -> str:
         return STORAGE[self.type]
+
+
+def compound_key(compound: Field, part: Field) -> str:
+    """The key of `part` in its compound field's value: BillingPostalCode -> postalCode (as Salesforce
+    shapes an address), Loc__Latitude__s -> latitude (a geolocation field)."""
+    if compound.name.endswith("__c"):
+        prefix = compound.name[:-3] + "__"
+    else:
+        prefix = compound.name.removesuffix("Address")
+    rest = part.name[len(prefix):] if part.name.startswith(prefix) else part.name
+    rest = rest.removesuffix("__s")
+    return rest[:1].lower() + rest[1:]
 
 
 @dataclass
@@ -123,6 +147,14 @@ class SObject:
     def field(self, name: str) -> Field | None:
         """The field named `name` (any case), or None."""
         return self.fields.get(name.lower())
+
+    def stored_fields(self) -> list[Field]:
+        """The fields that have a column (every field but the compound ones), in describe order."""
+        return [f for f in self.fields.values() if f.stored]
+
+    def components(self, compound: Field) -> list[Field]:
+        """The stored parts of a compound field (BillingAddress -> BillingStreet, BillingCity, ...)."""
+        return [f for f in self.fields.values() if f.compound_field_name == compound.name and f.stored]
 
     def relationship(self, name: str) -> Field | None:
         """The reference field whose relationshipName is `name` (any case), e.g. Account -> AccountId."""

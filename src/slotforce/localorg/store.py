@@ -164,7 +164,7 @@ def create_table(conn: sqlite3.Connection, sobject: SObject) -> None:
     Adds any column the table lacks, so calling it again after fields were added is safe.
     Does not record the object in `_schema`; `save_sobject` does.
     """
-    fields = list(sobject.fields.values())
+    fields = sobject.stored_fields()
     if not any(f.name == "Id" for f in fields):
         raise ValueError(f"{sobject.name} has no Id field")
     columns = [column_ddl(f) for f in fields]
@@ -182,6 +182,8 @@ def create_table(conn: sqlite3.Connection, sobject: SObject) -> None:
 
 def add_column(conn: sqlite3.Connection, sobject: SObject, f: Field) -> None:
     """Add the column of field `f` to the table of `sobject` (ALTER TABLE), plus its index."""
+    if not f.stored:
+        return
     existing = {row[1].lower() for row in conn.execute(f"PRAGMA table_info({quote(sobject.table)})")}
     if f.column.lower() not in existing:
         conn.execute(f"ALTER TABLE {quote(sobject.table)} ADD COLUMN {column_ddl(f)}")

@@ -13,6 +13,7 @@ without an Email), and NOT (...) of a comparison on a null value is true.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field as dc_field
 from typing import Callable
 
@@ -20,7 +21,7 @@ from slotforce.localorg.errors import (
     InvalidField, InvalidQueryFilterOperator, InvalidType, MalformedQuery, NotImplementedByLocalOrg,
     NumberOutsideValidRange, SalesforceError,
 )
-from slotforce.localorg.schema import Field, Schema, SObject
+from slotforce.localorg.schema import Field, Schema, SObject, compound_key
 from slotforce.localorg.soql import dates, logic
 from slotforce.localorg.soql import nodes as n
 from slotforce.localorg.soql.parser import located
@@ -61,7 +62,20 @@ def convert_for(type_: str) -> Callable[[object], object]:
         return lambda v: None if v is None else int(v)
     if type_ in DOUBLE_TYPES:
         return lambda v: None if v is None else float(v)
+    if type_ in ("address", "location"):
+        return lambda v: None if v is None else json.loads(v)
     return _same
+
+
+def compound_sql(sobject: SObject, compound: Field, table_alias: str) -> str:
+    """A compound field (BillingAddress) as SQL: a JSON object of its components, keys sorted as
+    Salesforce shapes an address; NULL when every component is."""
+    parts = sorted((compound_key(compound, p), f'{table_alias}."{p.column}"') for p in sobject.components(compound))
+    if not parts:
+        return "NULL"
+    empty = " AND ".join(f"{col} IS NULL" for _, col in parts)
+    pairs = ", ".join(f"'{key}', {col}" for key, col in parts)
+    return f"CASE WHEN {empty} THEN NULL ELSE json_object({pairs}) END"
 
 
 def _same(v):
@@ -290,6 +304,8 @@ class _Scope:
         if f is None:
             raise self.err(InvalidField, ref.pos,
                            f"No such column '{name}' on entity '{obj.name}'. {CUSTOM_HINT}")
+        if not f.stored:
+            return compound_sql(obj, f, table_alias), f, chain
         return f'{table_alias}."{f.column}"', f, chain
 
     def _join(self, key, rel: Field, fk_sql: str, ref: n.FieldRef) -> _Join:
@@ -330,7 +346,9 @@ class _Scope:
                            f"does not implement TYPEOF: polymorphic relationship '{rel_name}' offers "
                            f"only {', '.join(NAME_ENTITY_FIELDS)}.)")
         if canonical == "Type":
-            whens = " ".join(f"WHEN '{_safe(t.key_prefix)}' THEN '{_safe(t.name)}'" for t, _ in join.targets)
+            # the Name entity's Type: the object's name, but "Queue" for a group (only queues own records)
+            whens = " ".join(f"WHEN '{_safe(t.key_prefix)}' THEN '{'Queue' if t.name == 'Group' else _safe(t.name)}'"
+                             for t, _ in join.targets)
             sql = f"CASE substr({join.id_sql}, 1, 3) {whens} END"
             return sql, Field(name="Type", type="picklist", length=255), chain
         found = [(t, a, t.field(canonical)) for t, a in join.targets]
@@ -511,7 +529,8 @@ class _Scope:
                 if f is None:
                     raise self.err(InvalidField, ref.pos,
                                    f"No such column '{ref.text}' on entity '{target.name}'. {CUSTOM_HINT}")
-                fields.append(FieldOut(f.name, self.column(f'{alias}."{f.column}"'), convert_for(f.type)))
+                sql = f'{alias}."{f.column}"' if f.stored else compound_sql(target, f, alias)
+                fields.append(FieldOut(f.name, self.column(sql), convert_for(f.type)))
         for ref in item.otherwise:
             sql, f, _ = self.resolve(n.FieldRef((item.relationship, *ref.path), ref.pos))
             out.otherwise.append(FieldOut(f.name, self.column(sql), convert_for(f.type)))
@@ -561,7 +580,7 @@ class _Scope:
                 exprs.append(op.sql)
                 continue
             sql, f, _ = self.resolve(ref)
-            if is_long_text(f):
+            if is_long_text(f) or not f.stored:
                 raise self.err(InvalidField, ref.pos, f"field '{ref.text}' can not be grouped in a query call")
             self._grouped[sql] = f
             exprs.append(sql + (" COLLATE NOCASE" if f.storage == "TEXT" else ""))
@@ -695,6 +714,8 @@ class _Scope:
             raise self.err(MalformedQuery, expr.pos, f"Field must be grouped or aggregated: {expr.text}")
         if purpose == "filtered" and (is_long_text(f) or f.type == "encryptedstring"):
             raise self.err(InvalidField, expr.pos, f"field '{expr.text}' can not be filtered in a query call")
+        if not f.stored:  # a compound field is compared only through DISTANCE(), which the local org lacks
+            raise self.err(InvalidField, expr.pos, f"field '{expr.text}' can not be {purpose} in a query call")
         return _Operand(sql, f, expr.text, expr.pos)
 
     def condition(self, cond, *, having: bool = False) -> str:

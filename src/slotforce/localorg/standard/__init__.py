@@ -1,9 +1,11 @@
 """The standard objects of a fresh local org: recorded describes plus hand-written definitions.
 
-Account, Contact, Lead and Event come from real describe responses (`recorded.json`, made by
-`generate.py`). User, Profile, Organization, RecordType, Opportunity, Task, EventRelation,
-PermissionSet and PermissionSetAssignment are written here from the object reference (only the
-fields an integration touches). Child relationships are kept only among these objects.
+Account, Contact, Lead, Event, Case, Opportunity and OpportunityContactRole come from real describe
+responses (`recorded.json`, made by `generate.py`; each object's `source` names its recording).
+User, Profile, Organization, RecordType, Task, EventRelation, PermissionSet, PermissionSetAssignment,
+Campaign, CampaignMember, Group and QueueSobject are written here from the Object Reference
+(`REFERENCE` names each page; only the fields an integration touches). References and child
+relationships are kept only among these objects.
 """
 
 from __future__ import annotations
@@ -17,10 +19,19 @@ from slotforce.localorg.values import ID_TYPES, TEXT_TYPES
 # Objects with record types: RecordTypeId is always there, so queries on it work before any
 # record type is deployed (Salesforce adds it with the first record type; see docs/design.md).
 WITH_RECORD_TYPES = ("Account", "Contact", "Lead", "Opportunity", "Event", "Task")
+OBJECT_REFERENCE = "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference"
+# The Object Reference page each hand-written object follows.
+REFERENCE = {name: f"{OBJECT_REFERENCE}/sforce_api_objects_{name.lower()}.htm" for name in (
+    "User", "Profile", "Organization", "RecordType", "Task", "EventRelation", "PermissionSet",
+    "PermissionSetAssignment", "Campaign", "CampaignMember", "Group", "QueueSobject")}
 # Child relationship names Salesforce uses for the hand-written objects' lookups.
 CHILD_NAMES = {
-    ("Opportunity", "AccountId"): "Opportunities",
-    ("Opportunity", "ContactId"): "Opportunities",
+    ("Campaign", "ParentId"): "ChildCampaigns",
+    ("CampaignMember", "CampaignId"): "CampaignMembers",
+    ("Opportunity", "CampaignId"): "Opportunities",
+    ("QueueSobject", "QueueId"): "QueueSobjects",
+    ("Case", "AccountId"): "Cases",
+    ("Case", "ContactId"): "Cases",
     ("Task", "WhoId"): "Tasks",
     ("Task", "WhatId"): "Tasks",
     ("Event", "WhatId"): "Events",
@@ -31,7 +42,8 @@ CHILD_NAMES = {
     ("PermissionSetAssignment", "AssigneeId"): "PermissionSetAssignments",
     ("PermissionSetAssignment", "PermissionSetId"): "Assignments",
 }
-CASCADE = {("EventRelation", "EventId"), ("PermissionSetAssignment", "AssigneeId"),
+CASCADE = {("EventRelation", "EventId"), ("PermissionSetAssignment", "AssigneeId"), ("QueueSobject", "QueueId"),
+           ("CampaignMember", "CampaignId"), ("CampaignMember", "LeadId"), ("CampaignMember", "ContactId"),
            ("PermissionSetAssignment", "PermissionSetId"), ("Task", "WhoId"), ("Task", "WhatId")}
 
 
@@ -150,30 +162,9 @@ def hand_written(time_zones: list[str]) -> list[SObject]:
         _readonly("NamespacePrefix", "string", "Namespace Prefix", length=15),
         field_def("BusinessProcessId", "id", "Business Process ID"),
     ], deletable=False)
-    opportunity = _sobject("Opportunity", "Opportunity", "Opportunities", "006", [
-        _required("Name", "string", "Name", length=120, name_field=True),
-        _ref("AccountId", ["Account"], "Account", "Account ID"),
-        _ref("ContactId", ["Contact"], "Contact", "Contact ID"),
-        _required("StageName", "picklist", "Stage", length=255, picklist_values=_picklist([
-            "Prospecting", "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
-            "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won", "Closed Lost"])),
-        _required("CloseDate", "date", "Close Date"),
-        field_def("Amount", "currency", "Amount", precision=18, scale=2),
-        field_def("Probability", "percent", "Probability (%)", precision=3, scale=0),
-        field_def("Type", "picklist", "Opportunity Type", picklist_values=_picklist(
-            ["Existing Customer - Upgrade", "Existing Customer - Replacement", "Existing Customer - Downgrade",
-             "New Customer"])),
-        field_def("LeadSource", "picklist", "Lead Source", length=40, picklist_values=_picklist(
-            ["Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"])),
-        field_def("NextStep", "string", "Next Step", length=255),
-        field_def("Description", "textarea", "Description", length=32000),
-        _readonly("IsClosed", "boolean", "Closed", nillable=False, defaulted_on_create=True, default_value=False),
-        _readonly("IsWon", "boolean", "Won", nillable=False, defaulted_on_create=True, default_value=False),
-        _readonly("LastActivityDate", "date", "Last Activity"),
-    ], owned=True)
     task = _sobject("Task", "Task", "Tasks", "00T", [
         _ref("WhoId", ["Contact", "Lead"], "Who", "Name ID"),
-        _ref("WhatId", ["Account", "Opportunity"], "What", "Related To ID"),
+        _ref("WhatId", ["Account", "Opportunity", "Case", "Campaign"], "What", "Related To ID"),
         field_def("Subject", "combobox", "Subject", picklist_values=_picklist(["Call", "Send Letter", "Send Quote", "Other"])),
         field_def("ActivityDate", "date", "Due Date Only"),
         _required("Status", "picklist", "Status", length=40, defaulted_on_create=True, default_value="Not Started",
@@ -225,15 +216,91 @@ def hand_written(time_zones: list[str]) -> list[SObject]:
         _ref("PermissionSetId", ["PermissionSet"], "PermissionSet", "Permission Set ID", nillable=False,
              updateable=False),
     ], updateable=False)
-    return [user, profile, organization, record_type, opportunity, task, event_relation, permission_set,
-            assignment]
+    return [user, profile, organization, record_type, task, event_relation, permission_set,
+            assignment, *_marketing(), *_queues()]
+
+
+def _marketing() -> list[SObject]:
+    """Campaign and CampaignMember (Object Reference; standard picklist values of a Developer Edition)."""
+    campaign = _sobject("Campaign", "Campaign", "Campaigns", "701", [
+        _required("Name", "string", "Name", length=80, name_field=True),
+        _ref("ParentId", ["Campaign"], "Parent", "Parent Campaign ID"),
+        field_def("Type", "picklist", "Type", length=40, picklist_values=_picklist([
+            "Conference", "Webinar", "Trade Show", "Public Relations", "Partners", "Referral Program",
+            "Advertisement", "Banner Ads", "Direct Mail", "Email", "Telemarketing", "Other"])),
+        field_def("Status", "picklist", "Status", length=40, picklist_values=_picklist(
+            ["Planned", "In Progress", "Completed", "Aborted"], "Planned")),
+        field_def("StartDate", "date", "Start Date"),
+        field_def("EndDate", "date", "End Date"),
+        field_def("ExpectedRevenue", "currency", "Expected Revenue in Campaign", precision=18, scale=0),
+        field_def("BudgetedCost", "currency", "Budgeted Cost in Campaign", precision=18, scale=0),
+        field_def("ActualCost", "currency", "Actual Cost in Campaign", precision=18, scale=0),
+        field_def("ExpectedResponse", "percent", "Expected Response (%)", precision=10, scale=2),
+        field_def("NumberSent", "double", "Num Sent in Campaign", precision=18, scale=0),
+        field_def("IsActive", "boolean", "Active", nillable=False, defaulted_on_create=True, default_value=False),
+        field_def("Description", "textarea", "Description", length=32000),
+        _readonly("NumberOfLeads", "int", "Leads in Campaign", precision=9),
+        _readonly("NumberOfConvertedLeads", "int", "Converted Leads in Campaign", precision=9),
+        _readonly("NumberOfContacts", "int", "Contacts in Campaign", precision=9),
+        _readonly("NumberOfResponses", "int", "Responses in Campaign", precision=9),
+        _readonly("NumberOfOpportunities", "int", "Opportunities in Campaign", precision=9),
+        _readonly("NumberOfWonOpportunities", "int", "Won Opportunities in Campaign", precision=9),
+        _readonly("AmountAllOpportunities", "currency", "Value Opportunities in Campaign", precision=18, scale=0),
+        _readonly("AmountWonOpportunities", "currency", "Value Won Opportunities in Campaign", precision=18,
+                  scale=0),
+        _readonly("LastActivityDate", "date", "Last Activity"),
+    ], owned=True)
+    member = _sobject("CampaignMember", "Campaign Member", "Campaign Members", "00v", [
+        _ref("CampaignId", ["Campaign"], "Campaign", "Campaign ID", nillable=False, updateable=False),
+        _ref("LeadId", ["Lead"], "Lead", "Lead ID", updateable=False),
+        _ref("ContactId", ["Contact"], "Contact", "Contact ID", updateable=False),
+        field_def("Status", "picklist", "Status", length=40, defaulted_on_create=True,
+                  picklist_values=_picklist(["Planned", "Received", "Responded", "Sent"], "Sent")),
+        _readonly("HasResponded", "boolean", "Responded", nillable=False, defaulted_on_create=True,
+                  default_value=False),
+        _readonly("FirstRespondedDate", "date", "First Responded Date"),
+        _ref("LeadOrContactId", ["Contact", "Lead"], None, "Contact or Lead ID", createable=False,
+             updateable=False),
+    ])
+    return [campaign, member]
+
+
+# Group.Type values (Object Reference, Group); Queue groups own records through QueueSobject rows.
+GROUP_TYPES = ["Regular", "Queue", "Role", "RoleAndSubordinates", "RoleAndSubordinatesInternal", "Manager",
+               "ManagerAndSubordinatesInternal", "Organization", "PRMOrganization", "AllCustomerPortal"]
+
+
+def _queues() -> list[SObject]:
+    """Group (public groups and queues) and QueueSobject (the objects a queue may own)."""
+    group = _sobject("Group", "Group", "Groups", "00G", [
+        _required("Name", "string", "Name", length=40, name_field=True),
+        field_def("DeveloperName", "string", "Developer Name", length=80, defaulted_on_create=True),
+        _ref("RelatedId", ["User"], "Related", "Related ID", createable=False, updateable=False),
+        _required("Type", "picklist", "Type", length=40, updateable=False, restricted_picklist=True,
+                  defaulted_on_create=True, default_value="Regular", picklist_values=_picklist(GROUP_TYPES)),
+        field_def("Email", "email", "Email", length=255),
+        field_def("DoesSendEmailToMembers", "boolean", "Send Email to Members", nillable=False,
+                  defaulted_on_create=True, default_value=False),
+        field_def("DoesIncludeBosses", "boolean", "Include Bosses", nillable=False, defaulted_on_create=True,
+                  default_value=True),
+    ], owned=True)
+    owner = group.field("OwnerId")
+    owner.reference_to, owner.polymorphic = ["Organization", "User"], True
+    owner.createable = owner.updateable = False
+    queue_object = _sobject("QueueSobject", "Queue Sobject", "Queue Sobjects", "03g", [
+        _ref("QueueId", ["Group"], "Queue", "Group ID", nillable=False, updateable=False),
+        _required("SobjectType", "picklist", "Sobject Type", length=40, updateable=False,
+                  picklist_values=_picklist(["Case", "Lead", "Campaign", "Opportunity", "Task"])),
+    ], updateable=False)
+    return [group, queue_object]
 
 
 def _recorded() -> list[SObject]:
     data = json.loads(pathlib.Path(__file__).with_name("recorded.json").read_text())
     out = []
     for o in data:
-        s = SObject(name=o["name"], label=o["label"], label_plural=o["label_plural"], key_prefix=o["key_prefix"])
+        s = SObject(name=o["name"], label=o["label"], label_plural=o["label_plural"],
+                    key_prefix=o["key_prefix"])  # o["source"]: the recording it comes from
         for f in o["fields"]:
             f = dict(f)
             f["picklist_values"] = [PicklistValue(**p) for p in f.get("picklist_values", [])]
@@ -255,12 +322,12 @@ def standard_objects() -> list[SObject]:
         s = by_name[name]
         if not s.field("RecordTypeId"):
             s.add_field(_ref("RecordTypeId", ["RecordType"], "RecordType", "Record Type ID"))
-    # Recorded owners point at User|Group|Calendar; the local org has only users.
+    # Recorded owners keep the targets the local org has: Lead and Case are owned by users or
+    # queues (User, Group); Event's Calendar owners are left out, so its OwnerId is User only.
     for s in objects:
         owner = s.field("OwnerId")
-        if owner:
-            owner.reference_to = ["User"]
-            owner.polymorphic = False
+        if owner and owner.type == "reference":
+            owner.polymorphic = len(owner.reference_to) > 1
     _link_children(objects)
     return objects
 

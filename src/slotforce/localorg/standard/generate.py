@@ -1,12 +1,15 @@
 """Regenerate `recorded.json` from recorded describe responses (run once; the output is committed).
 
-Usage: python -m slotforce.localorg.standard.generate /work/shared/reference/describes
+Usage: python -m slotforce.localorg.standard.generate [/work/shared/reference/describes]
 
-Input: CumulusCI's VCR cassettes of `GET /sobjects/<Type>/describe` (real Salesforce answers).
-Output keeps what the local org models — real names, types, lengths, nillable/createable/
-updateable/defaultedOnCreate, defaults, referenceTo, relationshipName, picklist values — and
-drops what it does not: custom fields of the recording org, compound address fields (read-only
-views over their parts), and references to objects the local org does not have.
+Input: CumulusCI's VCR cassettes of `GET /sobjects/<Type>/describe` (real Salesforce answers),
+recorded in CumulusCI's repository (SOURCES says which file each object comes from; the same
+cassettes ship in the cumulusci package, `cumulusci/tests/shared_cassettes/`, which is where this
+script reads those not in the reference folder). Output keeps what the local org models — real
+names, types, lengths, nillable/createable/updateable/defaultedOnCreate, defaults, referenceTo,
+relationshipName, compoundFieldName, picklist values — and drops what it does not: custom fields of
+the recording org, references to objects the local org does not have, and their child
+relationships. Compound address fields are kept (type address, read-only over their components).
 """
 
 from __future__ import annotations
@@ -17,12 +20,17 @@ import sys
 
 import yaml
 
-RECORDED = ["Account", "Contact", "Lead", "Event"]
+CASSETTES = "https://github.com/SFDO-Tooling/CumulusCI/blob/main/cumulusci/tests/shared_cassettes"
+# Each recorded object and the recording it comes from (a real org's describe, CumulusCI's cassette).
+SOURCES = {name: f"{CASSETTES}/GET_sobjects_{name}_describe.yaml"
+           for name in ("Account", "Contact", "Lead", "Event", "Case", "Opportunity", "OpportunityContactRole")}
+RECORDED = list(SOURCES)
 # Objects the local org has (recorded + hand-written): references and child relationships are
 # kept only among these.
 MODELED = {"Account", "Contact", "Lead", "Event", "Task", "Opportunity", "User", "Profile",
-           "Organization", "RecordType", "EventRelation", "PermissionSet", "PermissionSetAssignment"}
-SKIPPED_TYPES = {"address", "location", "base64", "anyType", "complexvalue"}
+           "Organization", "RecordType", "EventRelation", "PermissionSet", "PermissionSetAssignment",
+           "Case", "OpportunityContactRole", "Campaign", "CampaignMember", "Group", "QueueSobject"}
+SKIPPED_TYPES = {"base64", "anyType", "complexvalue"}
 
 # describe key -> Field attribute, with the Field default (omitted from the output when equal).
 KEYS = {
@@ -34,7 +42,8 @@ KEYS = {
     "calculated": ("calculated", False), "caseSensitive": ("case_sensitive", False),
     "defaultValue": ("default_value", None), "relationshipName": ("relationship_name", None),
     "polymorphicForeignKey": ("polymorphic", False), "restrictedPicklist": ("restricted_picklist", False),
-    "cascadeDelete": ("cascade_delete", False),
+    "cascadeDelete": ("cascade_delete", False), "compoundFieldName": ("compound_field_name", None),
+    "extraTypeInfo": ("extra_type_info", None),
 }
 
 
@@ -58,14 +67,23 @@ def trim_field(f: dict) -> dict | None:
     return out
 
 
+def _cassette(folder: str, name: str) -> pathlib.Path:
+    here = pathlib.Path(folder, f"{name}.yaml")
+    if here.exists():
+        return here
+    import cumulusci
+
+    return pathlib.Path(cumulusci.__file__).parent / "tests" / "shared_cassettes" / f"GET_sobjects_{name}_describe.yaml"
+
+
 def main(folder: str) -> None:
     objects = []
     for name in RECORDED:
-        cassette = yaml.safe_load(pathlib.Path(folder, f"{name}.yaml").read_text())
+        cassette = yaml.safe_load(_cassette(folder, name).read_text())
         d = json.loads(cassette["response"]["body"]["string"])
         objects.append({
             "name": d["name"], "label": d["label"], "label_plural": d["labelPlural"],
-            "key_prefix": d["keyPrefix"],
+            "key_prefix": d["keyPrefix"], "source": SOURCES[name],
             "fields": [t for t in map(trim_field, d["fields"]) if t],
             "child_relationships": [
                 {"child_sobject": c["childSObject"], "field": c["field"],
