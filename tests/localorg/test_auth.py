@@ -51,14 +51,18 @@ def test_token_endpoint_refresh_grant_returns_our_instance_url(local_org, connec
     assert body["id"].endswith(f"/id/{local_org.org_id}/{local_org.user_id}")
 
 
-def test_token_endpoint_password_grant_needs_an_active_user(local_org):
-    """OAuth username-password flow: unknown or inactive users get invalid_grant."""
+def test_token_endpoint_password_grant_needs_the_users_password(local_org):
+    """OAuth username-password flow: the org's username and password (org.json) or invalid_grant."""
     url = local_org.instance_url + "/services/oauth2/token"
     ok = local_org.session().post(url, data={"grant_type": "password", "username": local_org.username,
-                                             "password": "x"})
-    bad = local_org.session().post(url, data={"grant_type": "password",
-                                              "username": "former.employee@slotforce.localorg", "password": "x"})
-    assert ok.status_code == 200 and bad.status_code == 400 and bad.json()["error"] == "invalid_grant"
+                                             "password": local_org.password})
+    assert ok.status_code == 200 and ok.json()["id"].endswith(local_org.user_id)
+    for username, password in ((local_org.username, "x"), (local_org.username, None),
+                               ("former.employee@slotforce.localorg", local_org.password)):
+        form = {"grant_type": "password", "username": username, **({"password": password} if password else {})}
+        bad = local_org.session().post(url, data=form)
+        assert (bad.status_code, bad.json()) == (400, {"error": "invalid_grant",
+                                                       "error_description": "authentication failure"})
 
 
 def test_userinfo_has_what_cumulusci_reads(local_org):

@@ -40,7 +40,7 @@ def test_serve_prints_org_json_on_one_line_and_stops_on_sigterm(served):
     state, proc, line = served
     info = json.loads(line)
     assert info == json.loads((state / "org.json").read_text())
-    assert set(info) == {"instance_url", "access_token", "org_id", "username", "user_id", "ca_bundle",
+    assert set(info) == {"instance_url", "access_token", "org_id", "username", "password", "user_id", "ca_bundle",
                          "api_version"}
     assert info["instance_url"].startswith("https://127.0.0.1:") and info["ca_bundle"] == str(state / "ca.pem")
     proc.send_signal(signal.SIGTERM)

@@ -133,15 +133,17 @@ def test_partner_login_faults_as_salesforce_does(local_org):
     envelope = ('<?xml version="1.0" encoding="utf-8" ?><env:Envelope xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
                 'xmlns:env="http://schemas.xmlsoap.org/soap/envelope/" xmlns:urn="urn:partner.soap.sforce.com">'
                 "<env:Body><n1:login xmlns:n1=\"urn:partner.soap.sforce.com\"><n1:username>{}</n1:username>"
-                "<n1:password>x</n1:password></n1:login></env:Body></env:Envelope>")
+                "<n1:password>{}</n1:password></n1:login></env:Body></env:Envelope>")
     http = local_org.session()
     url = f"{local_org.instance_url}/services/Soap/u/62.0"
     headers = {"content-type": "text/xml", "SOAPAction": "login"}
-    ok = http.post(url, data=envelope.format(local_org.username), headers=headers)
+    ok = http.post(url, data=envelope.format(local_org.username, local_org.password), headers=headers)
     assert ok.status_code == 200 and f"<sessionId>{local_org.access_token}</sessionId>" in ok.text
-    bad = http.post(url, data=envelope.format("nobody@example.com"), headers=headers)
-    assert bad.status_code == 500 and "<sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode>" in bad.text
-    other = http.post(url, data=envelope.replace("n1:login", "n1:query"), headers=headers)
+    for user, password in (("nobody@example.com", local_org.password), (local_org.username, "wrong"),
+                           (local_org.username, "")):
+        bad = http.post(url, data=envelope.format(user, password), headers=headers)
+        assert bad.status_code == 500 and "<sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode>" in bad.text
+    other = http.post(url, data=envelope.format("", "").replace("n1:login", "n1:query"), headers=headers)
     assert "INVALID_SESSION_ID" in other.text
 
 
@@ -157,7 +159,7 @@ JSFORCE = r"""
 const jsforce = require(process.env.JSFORCE);
 (async () => {
   const conn = new jsforce.Connection({loginUrl: process.env.URL, version: '62.0'});
-  const info = await conn.login(process.env.USERNAME_, 'any-password');
+  const info = await conn.login(process.env.USERNAME_, process.env.PASSWORD_);
   const out = {login: info};
   out.identity = await conn.identity();
   const acc = await conn.sobject('Account').create({Name: 'Js'});
@@ -178,7 +180,8 @@ def test_jsforce_login_identity_updated_deleted_recent(local_org, tmp_path):
     jsforce = TOOLS / "@jsforce" / "jsforce-node"
     if not jsforce.exists():
         pytest.skip("jsforce (the sf CLI's @jsforce/jsforce-node) not installed (run `make install`)")
-    env.update(JSFORCE=str(jsforce), URL=local_org.instance_url, USERNAME_=local_org.username)
+    env.update(JSFORCE=str(jsforce), URL=local_org.instance_url, USERNAME_=local_org.username,
+               PASSWORD_=local_org.password)
     result = subprocess.run(["node", "-e", JSFORCE], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)

@@ -191,3 +191,50 @@ def test_org_serve_session_seconds_ends_the_sessions_it_hands_out(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_password_grant_checks_the_connected_app_when_one_is_named(local_org, connected_app):
+    form = {"grant_type": "password", "username": local_org.username, "password": local_org.password}
+    ok = _token(local_org, client_id=connected_app.client_id, client_secret=connected_app.consumer_secret, **form)
+    assert ok.status_code == 200
+    token = ok.json()["access_token"]
+    assert _get(local_org, "/services/oauth2/userinfo", token).json()["user_id"] == local_org.user_id
+    unknown = _token(local_org, client_id="3MVG9-nobody", **form)
+    wrong = _token(local_org, client_id=connected_app.client_id, client_secret="nope", **form)
+    assert (unknown.status_code, unknown.json()) == (400, {"error": "invalid_client_id",
+                                                           "error_description": "client identifier invalid"})
+    assert (wrong.status_code, wrong.json()) == (400, {"error": "invalid_client",
+                                                       "error_description": "invalid client credentials"})
+
+
+def test_client_credentials_need_a_registered_app_and_its_secret(local_org, connected_app):
+    ok = _token(local_org, grant_type="client_credentials", client_id=connected_app.client_id,
+                client_secret=connected_app.consumer_secret)
+    assert ok.status_code == 200
+    me = _get(local_org, "/services/oauth2/userinfo", ok.json()["access_token"]).json()
+    assert me["user_id"] == local_org.user_id  # the app's run-as user
+    for form, error in (({}, "invalid_client_id"), ({"client_id": "3MVG9-nobody", "client_secret": "x"},
+                                                    "invalid_client_id"),
+                        ({"client_id": connected_app.client_id}, "invalid_client"),
+                        ({"client_id": connected_app.client_id, "client_secret": "x"}, "invalid_client")):
+        bad = _token(local_org, grant_type="client_credentials", **form)
+        assert (bad.status_code, bad.json()["error"]) == (400, error), form
+
+
+def test_a_grant_nobody_asked_for_is_refused(local_org):
+    for form in ({}, {"grant_type": "authorization_code", "code": "x"}, {"grant_type": "nonsense"}):
+        bad = _token(local_org, **form)
+        assert (bad.status_code, bad.json()) == (400, {"error": "unsupported_grant_type",
+                                                       "error_description": "grant type not supported"})
+
+
+def test_userinfo_and_revoke_follow_the_session(local_org):
+    token = _token(local_org, grant_type="password", username=local_org.username,
+                   password=local_org.password).json()["access_token"]
+    assert _get(local_org, "/services/oauth2/userinfo", token).json()["preferred_username"] == local_org.username
+    assert local_org.session().post(local_org.instance_url + "/services/oauth2/revoke",
+                                    data={"token": token}).status_code == 200
+    assert _get(local_org, "/services/oauth2/userinfo", token).status_code == 401
+    again = local_org.session().post(local_org.instance_url + "/services/oauth2/revoke", data={"token": token})
+    assert (again.status_code, again.json()["error"]) == (400, "invalid_token")
+

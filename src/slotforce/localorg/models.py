@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import hmac
 import secrets
 import threading
 from collections.abc import Callable, Iterator
@@ -56,6 +57,7 @@ SOQL_LIMIT = 100
 DML_LIMIT = 150
 DML_ROWS_LIMIT = 10_000
 DEFAULT_DAILY_API_REQUESTS = 15_000
+PASSWORD_META = "password:"  # + user id: that user's password
 ADMIN_USERNAME = "admin@slotforce.localorg"
 # Objects whose rows are org configuration (deployed, not entered): `reset` keeps them.
 CONFIGURATION = ("RecordType", "PermissionSet", "PermissionSetAssignment")
@@ -172,6 +174,25 @@ class Org:
         self.user_id = store.get_meta(self.conn, "user_id")
         self.username = store.get_meta(self.conn, "username")
         self.access_token = store.get_meta(self.conn, "access_token")
+        if self.password is None:  # an org created before users had passwords
+            self.set_password(self.user_id, secrets.token_urlsafe(12))
+
+    # --- passwords (the OAuth password grant, partner SOAP login) -------------------------------------
+
+    @property
+    def password(self) -> str | None:
+        """The admin user's password (org.json shows it, as it shows the access token)."""
+        return store.get_meta(self.conn, PASSWORD_META + self.user_id)
+
+    def set_password(self, user_id: str, password: str) -> None:
+        """Give a user a password (Salesforce's setPassword); only users with one can log in with it."""
+        with self.lock, store.transaction(self.conn):
+            store.set_meta(self.conn, PASSWORD_META + user_id, password)
+
+    def password_matches(self, user_id: str, password: str | None) -> bool:
+        with self.lock:
+            stored = store.get_meta(self.conn, PASSWORD_META + user_id)
+        return stored is not None and password is not None and hmac.compare_digest(stored, password)
 
     # --- creation and seed data ----------------------------------------------------------------
 

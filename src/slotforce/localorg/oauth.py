@@ -150,6 +150,27 @@ class OAuth:
             raise errors.InvalidGrant("authentication failure")
         return Grant(issued["user_id"], app["client_id"], digest)
 
+    def password(self, username: str | None, password: str | None, client_id: str | None,
+                 client_secret: str | None) -> Grant:
+        """Check a username-password grant: the user's own password (org.json has the admin's). A
+        client_id, when sent, must name a connected app and a client_secret match it."""
+        if client_id:
+            app = self.connected_app(client_id)
+            if client_secret is not None and not hmac.compare_digest(client_secret, app["consumer_secret"]):
+                raise errors.InvalidClient()
+        user_id = self.active_user(username or "")
+        if not self.org.password_matches(user_id, password):
+            raise errors.InvalidGrant("authentication failure")
+        return Grant(user_id, client_id or "")
+
+    def client_credentials(self, client_id: str | None, client_secret: str | None) -> Grant:
+        """Check a client-credentials grant: a connected app and its consumer secret; the session runs
+        as the app's run-as user, the admin."""
+        app = self.connected_app(client_id)
+        if not client_secret or not hmac.compare_digest(client_secret, app["consumer_secret"]):
+            raise errors.InvalidClient()
+        return Grant(self.org.user_id, app["client_id"])
+
     def revoke(self, token: str | None) -> None:
         """End a session, or revoke a refresh token and every session it opened."""
         with self._lock:

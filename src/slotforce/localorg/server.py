@@ -5,7 +5,7 @@ State dir layout (made on first start, reused after):
     ca.pem          the local certificate authority (clients trust this)
     server.pem      the server's key and certificate for 127.0.0.1 / localhost, signed by ca.pem
     ca-bundle.pem   the system's CAs plus ca.pem (for REQUESTS_CA_BUNDLE: other hosts keep working)
-    org.json        how to connect (instance_url, access_token, org_id, username, user_id, ...)
+    org.json        how to connect (instance_url, access_token, org_id, username, password, user_id, ...)
     oauth.json      connected apps and refresh tokens (oauth.py; `slotforce org connected-app`)
 """
 
@@ -135,6 +135,11 @@ class LocalOrg:
         return self.org.access_token
 
     @property
+    def password(self) -> str:
+        """The admin user's password (the OAuth password grant, partner SOAP login)."""
+        return self.org.password
+
+    @property
     def org_id(self) -> str:
         return self.org.org_id
 
@@ -158,7 +163,8 @@ class LocalOrg:
     def info(self) -> dict:
         """What org.json holds (DESIGN.md)."""
         return {"instance_url": self.instance_url, "access_token": self.access_token, "org_id": self.org_id,
-                "username": self.username, "user_id": self.user_id, "ca_bundle": self.ca_bundle,
+                "username": self.username, "password": self.password, "user_id": self.user_id,
+                "ca_bundle": self.ca_bundle,
                 "api_version": API_VERSION}
 
     def env_exports(self, name: str = "local") -> dict[str, str]:

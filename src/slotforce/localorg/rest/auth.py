@@ -6,8 +6,12 @@ in oauth.py. Grants at the token endpoint, as Salesforce documents them:
 - `urn:ietf:params:oauth:grant-type:jwt-bearer` (assertion): a connected app's signed JWT;
 - `refresh_token` (client_id, refresh_token, optional client_secret): a refresh token the org issued
   (`slotforce org connected-app token`);
-- `password` (an active user's username; any password) and `client_credentials` (the admin user):
-  kept lenient for local tools that log in with them.
+- `password` (username, password; client_id/client_secret checked when sent): an active user's own
+  password — the admin's is in org.json;
+- `client_credentials` (client_id, client_secret): a registered connected app; runs as the admin.
+
+Anything else answers Salesforce's OAuth error body, status 400 (`invalid_grant` "authentication
+failure", `invalid_client_id`, `invalid_client` "invalid client credentials", `unsupported_grant_type`).
 
 Every grant opens a session (a new access token that ends after `--session-seconds`). The org's
 own token from org.json is accepted as well and never ends.
@@ -88,9 +92,10 @@ def _grant(org: Org, form: dict[str, str], instance: str) -> Grant:
     if grant == "refresh_token":
         return org.oauth.refresh(form.get("client_id"), form.get("refresh_token"), form.get("client_secret"))
     if grant == "password":
-        return Grant(org.oauth.active_user(form.get("username") or ""), form.get("client_id") or "")
+        return org.oauth.password(form.get("username"), form.get("password"), form.get("client_id"),
+                                  form.get("client_secret"))
     if grant == "client_credentials":
-        return Grant(org.user_id, form.get("client_id") or "")  # the app's run-as user: the admin
+        return org.oauth.client_credentials(form.get("client_id"), form.get("client_secret"))
     raise errors.UnsupportedGrantType("grant type not supported")
 
 

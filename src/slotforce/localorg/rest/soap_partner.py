@@ -1,9 +1,9 @@
 """The SOAP partner API (/services/Soap/u/XX.X): `login` (jsforce's conn.login, simple-salesforce's
 SalesforceLogin), every other call refused with a SOAP fault naming it.
 
-Login takes a username and a password; like the OAuth password grant (design: "The OAuth password
-grant accepts any password for an active user"), any password is accepted for an active user, and
-the session is the org's one access token. Faults carry the partner API's detail element
+Login takes a username and a password: an active user's own password (the admin's is in org.json),
+as the OAuth password grant checks it; anything else is the INVALID_LOGIN fault. The session is the
+org's one access token. Faults carry the partner API's detail element
 (LoginFault, InvalidSessionFault, UnexpectedErrorFault) with exceptionCode/exceptionMessage.
 """
 
@@ -66,7 +66,8 @@ def _login(org: Org, request: Request, version: str, call) -> Response:
     with org.lock:
         row = org.conn.execute(f'SELECT {", ".join(_USER)} FROM "User" WHERE Username = ? AND IsDeleted = 0',
                                (username,)).fetchone()
-    if row is None or not row[_USER.index("IsActive")]:
+    if (row is None or not row[_USER.index("IsActive")]
+            or not org.password_matches(row[0], mdxml.text(call, "password", ""))):
         return _fault("INVALID_LOGIN", "Invalid username, password, security token; or user locked out.", "LoginFault")
     instance = f"https://{request.headers.get('host', request.url.netloc)}"
     return Response(_login_response(org, instance, version, dict(zip(_USER, row))), media_type=XML)
