@@ -164,8 +164,10 @@ class Org:
         self.oauth = None  # OAuth (oauth.py) once served: connected apps and sessions
         loaded = store.load_sobjects(self.conn)
         if loaded:
-            for s in loaded:
-                self.schema.add(s)
+            with store.transaction(self.conn):
+                for s in loaded:
+                    self.schema.add(s)
+                    store.create_indexes(self.conn, s)  # those added since the org was made (email domains)
             self.api_used = int(store.get_meta(self.conn, "api_used") or 0)
             self.daily_api_max = int(store.get_meta(self.conn, "daily_api_max") or DEFAULT_DAILY_API_REQUESTS)
         else:

@@ -215,8 +215,8 @@ def compound_value(sobject: SObject, compound: Field, row: dict) -> dict | None:
 
 def record_to_row(sobject: SObject, record: dict) -> dict:
     """The stored columns of an API-shaped record (compound fields have none)."""
-    return {k: (int(v) if isinstance(v, bool) else v) for k, v in record.items()
-            if (f := sobject.field(k)) is None or f.stored}
+    compound = sobject.compound_names()
+    return {k: (int(v) if isinstance(v, bool) else v) for k, v in record.items() if k not in compound}
 
 
 def attributes(sobject: SObject, record_id: str, version: str) -> dict:

@@ -150,7 +150,22 @@ class SObject:
 
     def stored_fields(self) -> list[Field]:
         """The fields that have a column (every field but the compound ones), in describe order."""
-        return [f for f in self.fields.values() if f.stored]
+        return self._split()[0]
+
+    def compound_names(self) -> frozenset[str]:
+        """Names of the compound fields (BillingAddress, ...): keys a stored row never has."""
+        return self._split()[1]
+
+    def _split(self) -> tuple[list[Field], frozenset[str]]:
+        # Saves ask for every record: remembered until the field set changes (not a dataclass
+        # field, so the persisted JSON never holds it).
+        key = (id(self.fields), len(self.fields))
+        cached = self.__dict__.get("_split_cache")
+        if cached is None or cached[0] != key:
+            stored = [f for f in self.fields.values() if f.stored]
+            cached = (key, (stored, frozenset(f.name for f in self.fields.values() if not f.stored)))
+            self.__dict__["_split_cache"] = cached
+        return cached[1]
 
     def components(self, compound: Field) -> list[Field]:
         """The stored parts of a compound field (BillingAddress -> BillingStreet, BillingCity, ...)."""

@@ -158,6 +158,28 @@ def _index_ddl(sobject: SObject, f: Field) -> str:
             f"({quote(f.column)}{collate}){where}")
 
 
+def email_domain_sql(column_sql: str) -> str:
+    """An email's domain part from its '@' ('@example.com'): the expression the domain index holds,
+    so `Email LIKE '%@example.com'` is an index search (the SOQL compiler writes the same text)."""
+    return f"substr({column_sql}, instr({column_sql}, '@'))"
+
+
+def _domain_index_ddl(sobject: SObject, f: Field) -> str:
+    name = quote(f"ix_{sobject.table}_{f.column}_domain")
+    return (f"CREATE INDEX IF NOT EXISTS {name} ON {quote(sobject.table)} "
+            f"({email_domain_sql(quote(f.column))} COLLATE NOCASE)")
+
+
+def create_indexes(conn: sqlite3.Connection, sobject: SObject, fields: list[Field] | None = None) -> None:
+    """The indexes of `sobject`'s fields (or of `fields`), if missing: lookups, unique and external
+    ids, and the domain index of every email field."""
+    for f in sobject.stored_fields() if fields is None else fields:
+        if _wants_index(f):
+            conn.execute(_index_ddl(sobject, f))
+        if f.type == "email":
+            conn.execute(_domain_index_ddl(sobject, f))
+
+
 def create_table(conn: sqlite3.Connection, sobject: SObject) -> None:
     """Create the table of `sobject` (if missing) following the storage convention in schema.py.
 
@@ -175,9 +197,7 @@ def create_table(conn: sqlite3.Connection, sobject: SObject) -> None:
     for f in fields:
         if f.column.lower() not in existing:
             conn.execute(f"ALTER TABLE {quote(sobject.table)} ADD COLUMN {column_ddl(f)}")
-    for f in fields:
-        if _wants_index(f):
-            conn.execute(_index_ddl(sobject, f))
+    create_indexes(conn, sobject, fields)
 
 
 def add_column(conn: sqlite3.Connection, sobject: SObject, f: Field) -> None:
@@ -187,8 +207,7 @@ def add_column(conn: sqlite3.Connection, sobject: SObject, f: Field) -> None:
     existing = {row[1].lower() for row in conn.execute(f"PRAGMA table_info({quote(sobject.table)})")}
     if f.column.lower() not in existing:
         conn.execute(f"ALTER TABLE {quote(sobject.table)} ADD COLUMN {column_ddl(f)}")
-    if _wants_index(f):
-        conn.execute(_index_ddl(sobject, f))
+    create_indexes(conn, sobject, [f])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,4 +30,13 @@ def test_parent_join_uses_the_parent_primary_key(org):
 
 
 def test_like_with_leading_wildcard_is_a_scan(org):
-    assert "SCAN" in plan_of(org, "SELECT Id FROM Contact WHERE Email LIKE '%@x.com'")
+    assert "SCAN" in plan_of(org, "SELECT Id FROM Contact WHERE Email LIKE '%.com'")
+    assert "SCAN" in plan_of(org, "SELECT Id FROM Contact WHERE LastName LIKE '%@x.com'")
+
+
+def test_email_like_an_at_domain_suffix_searches_the_domain_index(org):
+    """issue 11.7: `Email LIKE '%@domain'` is served by the email domain index (store.email_domain_sql)."""
+    for soql in ("SELECT Id FROM Contact WHERE Email LIKE '%@x.com'",
+                 "SELECT Id FROM Contact WHERE Email LIKE '%n@X.COM' AND LastName != null",
+                 "SELECT Id FROM Lead WHERE Email LIKE '%@x.com'"):
+        assert "USING INDEX ix_" in plan_of(org, soql) and "_Email_domain" in plan_of(org, soql), soql

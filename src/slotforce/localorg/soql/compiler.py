@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field as dc_field
 from typing import Callable
 
@@ -25,7 +26,7 @@ from slotforce.localorg.schema import Field, Schema, SObject, compound_key
 from slotforce.localorg.soql import dates, logic
 from slotforce.localorg.soql import nodes as n
 from slotforce.localorg.soql.parser import located
-from slotforce.localorg.store import to_18
+from slotforce.localorg.store import email_domain_sql, to_18
 from slotforce.localorg.values import DOUBLE_TYPES, ID_TYPES, NUMBER_TYPES, TEXT_TYPES, format_datetime_millis
 
 # What a polymorphic relationship (Who, What) exposes without TYPEOF: the "Name" entity's fields.
@@ -80,6 +81,32 @@ def compound_sql(sobject: SObject, compound: Field, table_alias: str) -> str:
 
 def _same(v):
     return v
+
+
+_PLAIN_COLUMN = re.compile(r'\w+\."\w+"')
+
+
+def suffix_domain(like_pattern: str) -> str | None:
+    """For `'%' + literal` (no other wildcard) whose literal holds an '@': the literal from that '@'
+    ('%n@x.com' -> '@x.com'). A stored email has one '@' (records.py checks the shape), so it ends
+    with the literal only if its own domain part is this: the domain index finds the candidates and
+    the LIKE, kept beside it, decides. None for any other pattern."""
+    if not like_pattern.startswith("%"):
+        return None
+    like_pattern = "%" + like_pattern.lstrip("%")  # '%%@x.com' is '%@x.com'
+    literal, i = [], 1
+    while i < len(like_pattern):
+        ch = like_pattern[i]
+        if ch == "\\" and i + 1 < len(like_pattern):
+            literal.append(like_pattern[i + 1])
+            i += 2
+            continue
+        if ch in "%_":
+            return None
+        literal.append(ch)
+        i += 1
+    text = "".join(literal)
+    return text[text.index("@"):] if "@" in text else None
 
 
 def is_long_text(f: Field) -> bool:
@@ -823,7 +850,11 @@ class _Scope:
             pattern = value.like_pattern if value.like_pattern is not None else value.value
             if not pattern.isascii() and not f.case_sensitive:
                 return f"soql_like({op.sql}, {self.c.params.add(pattern)})"  # see functions.py
-            return f"{op.sql} LIKE {self.c.params.add(pattern)} ESCAPE '\\'"
+            like = f"{op.sql} LIKE {self.c.params.add(pattern)} ESCAPE '\\'"
+            domain = suffix_domain(pattern) if f.type == "email" and _PLAIN_COLUMN.fullmatch(op.sql) else None
+            if domain is not None:  # '%@example.com': a search of the domain index (store.py), not a scan
+                return f"({email_domain_sql(op.sql)} = {self.c.params.add(domain)} COLLATE NOCASE AND {like})"
+            return like
         param = self._value(op, value)
         if param is None and f.type == "boolean" and operator in ("=", "!="):
             # SOQL reference, "Use null in WHERE": on a Boolean field `= null` is `= false`, `!= null` `= true`.
