@@ -202,3 +202,39 @@ def test_opportunity_contact_roles_and_child_relationships_as_real_describes_nam
                         for c in sf.Contact.describe()["childRelationships"]}
     assert contact_children[("OpportunityContactRole", "ContactId")] == "OpportunityContactRoles"
     assert contact_children[("CampaignMember", "ContactId")] == "CampaignMembers"
+
+
+def test_cumulusci_extract_dataset_reads_standard_objects(tmp_path):
+    """`cci task run extract_dataset` over Account (address components), Opportunity
+    (ForecastCategoryName, which failed before) and Case, with lookups, against a served org."""
+    import subprocess
+    import sys
+
+    from slotforce.cci import cci_env
+    from slotforce.localorg.server import LocalOrg
+
+    with LocalOrg(state_dir=tmp_path / "org") as org:
+        org.write_org_json()
+        sf = org.client()
+        acc = sf.Account.create({"Name": "Acme", "BillingStreet": "1 rue", "BillingCity": "Paris"})["id"]
+        sf.Opportunity.create({"Name": "Deal", "StageName": "Prospecting", "CloseDate": "2025-01-31",
+                               "AccountId": acc, "ForecastCategoryName": "Pipeline"})
+        sf.Case.create({"Subject": "Broken", "AccountId": acc})
+        project = tmp_path / "project"
+        project.mkdir()
+        (project / "cumulusci.yml").write_text('project:\n    name: Probe\n    package:\n        api_version: "62.0"\n')
+        (project / "mapping.yml").write_text(
+            "Insert Account:\n  sf_object: Account\n  fields: [Name, BillingStreet, BillingCity]\n"
+            "Insert Opportunity:\n  sf_object: Opportunity\n  fields: [Name, StageName, CloseDate, ForecastCategoryName]\n"
+            "  lookups:\n    AccountId:\n      table: Account\n"
+            "Insert Case:\n  sf_object: Case\n  fields: [Subject, Status]\n  lookups:\n    AccountId:\n      table: Account\n")
+        subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+        env = cci_env(tmp_path / "home", org.env_exports())
+        done = subprocess.run([str(pathlib.Path(sys.executable).parent / "cci"), "task", "run", "extract_dataset",
+                               "--org", "local", "-o", "mapping", "mapping.yml", "-o", "sql_path", "out.sql"],
+                              cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    sql = (project / "out.sql").read_text()
+    assert "INSERT INTO \"Account\" VALUES('Account-1','Acme','1 rue','Paris');" in sql
+    assert "'Deal','Prospecting','2025-01-31','Pipeline','Account-1'" in sql
+    assert "INSERT INTO \"Case\" VALUES('Case-1','Broken','New','Account-1');" in sql
