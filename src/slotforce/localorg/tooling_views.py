@@ -76,7 +76,8 @@ def data_type(f: Field) -> str:
         return f"Long Text Area({f.length})" if f.length > 255 else "Text Area(255)"
     return {"id": "Lookup()", "boolean": "Checkbox", "date": "Date", "datetime": "Date/Time", "time": "Time",
             "email": "Email", "phone": "Phone", "url": "URL(255)", "picklist": "Picklist",
-            "multipicklist": "Picklist (Multi-Select)"}.get(f.type, f.type)
+            "multipicklist": "Picklist (Multi-Select)", "address": "Address",
+            "location": "Geolocation"}.get(f.type, f.type)
 
 
 def _flow_rows(registry: FlowRegistry) -> tuple[list[dict], list[dict]]:

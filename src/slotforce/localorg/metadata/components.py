@@ -4,7 +4,7 @@ fields, PermissionSet, Layout and FlowDefinition checks. Pure: nothing here touc
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..mdxml import elements, first, local_name, named, text
 from ..schema import Field, PicklistValue, Schema, SObject
@@ -40,6 +40,7 @@ class FieldChange:
     field: Field
     child_relationship_name: str | None = None
     display_format: str | None = None  # AutoNumber
+    parts: list[Field] = field(default_factory=list)  # a Location's Latitude/Longitude components
 
 
 @dataclass
@@ -64,7 +65,7 @@ FIELD_TYPES = {
     "Picklist": "picklist", "MultiselectPicklist": "multipicklist", "Lookup": "reference",
     "MasterDetail": "reference", "AutoNumber": "string", "EncryptedText": "encryptedstring",
 }
-UNSUPPORTED_FIELD_TYPES = {"Summary", "Location", "Hierarchy", "ExternalLookup", "IndirectLookup",
+UNSUPPORTED_FIELD_TYPES = {"Summary", "Hierarchy", "ExternalLookup", "IndirectLookup",
                            "MetadataRelationship", "File", "Lookup Filter", "Address"}
 _DEFAULT_LENGTH = {"email": 80, "url": 255, "phone": 40, "textarea": 255, "picklist": 255,
                    "multipicklist": 4099, "reference": 18, "encryptedstring": 175}
@@ -94,6 +95,8 @@ def field_from_xml(sobject: str, el, *, standard_object: bool) -> FieldChange:
     if mtype in UNSUPPORTED_FIELD_TYPES:
         raise ComponentError(f"{sobject}.{name}: field type {mtype} is not supported by the local org",
                              type_el.sourceline)
+    if mtype == "Location":
+        return _location(sobject, name, el)
     if mtype not in FIELD_TYPES:
         raise ComponentError(f"Invalid field type: {mtype}", type_el.sourceline)
     ftype = FIELD_TYPES[mtype]
@@ -156,6 +159,22 @@ def field_from_xml(sobject: str, el, *, standard_object: bool) -> FieldChange:
         change.display_format = text(el, "displayFormat") or "{0}"
         _auto_number(f)
     return change
+
+
+def _location(sobject: str, name: str, el) -> FieldChange:
+    """A Geolocation field Loc__c: a read-only compound (describe type location) over two writable
+    number components, Loc__Latitude__s and Loc__Longitude__s, with the field's <scale>."""
+    label = text(el, "label") or name[:-3].replace("_", " ")
+    scale = int(text(el, "scale") or 0)
+    if not 0 <= scale <= 15:
+        raise ComponentError(f"{sobject}.{name}: a Geolocation's decimal places (scale) are 0-15, got {scale}",
+                             el.sourceline)
+    compound = Field(name=name, type="location", label=label, custom=True, createable=False, updateable=False,
+                     description=text(el, "description") or "", scale=scale)
+    parts = [Field(name=f"{name[:-3]}__{axis}__s", type="double", label=f"{label} ({axis})", custom=True,
+                   precision=scale + 3, scale=scale, nillable=True, compound_field_name=name)
+             for axis in ("Latitude", "Longitude")]
+    return FieldChange(sobject, compound, parts=parts)
 
 
 def _auto_number(f: Field) -> None:
@@ -354,4 +373,6 @@ def plan_field(schema: Schema, change: FieldChange) -> None:
     for t in targets:
         obj = schema.get(t)
         if obj is not None:
+            for part in change.parts:
+                obj.add_field(part)
             obj.add_field(change.field)

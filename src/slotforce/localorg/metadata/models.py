@@ -136,6 +136,8 @@ class MetadataService:
                     if oc.display_format:
                         _set_auto_number(ctx.conn, oc.name, "Name", oc.display_format)
                 for fc in fields:
+                    for part in fc.parts:  # a Location's components come before it, as describe lists them
+                        org.add_field(fc.sobject, part)
                     org.add_field(fc.sobject, fc.field, child_relationship_name=fc.child_relationship_name)
                     if fc.display_format:
                         for target in (["Event", "Task"] if fc.sobject == "Activity" else [fc.sobject]):

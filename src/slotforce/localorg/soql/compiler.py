@@ -420,7 +420,7 @@ class _Scope:
         elif name in ("FORMAT", "TOLABEL", "CONVERTCURRENCY"):
             hint = "select the field itself; the local org has one locale, one currency, no translations."
         elif name in ("DISTANCE", "GEOLOCATION"):
-            hint = "location fields are not stored by the local org."
+            hint = "select the location's Latitude and Longitude components and compute distances in your code."
         elif name.startswith("FISCAL_"):
             hint = "the local org has no fiscal year settings; use the CALENDAR_ functions."
         elif name == "CONVERTTIMEZONE":
