@@ -238,3 +238,25 @@ def test_cumulusci_extract_dataset_reads_standard_objects(tmp_path):
     assert "INSERT INTO \"Account\" VALUES('Account-1','Acme','1 rue','Paris');" in sql
     assert "'Deal','Prospecting','2025-01-31','Pipeline','Account-1'" in sql
     assert "INSERT INTO \"Case\" VALUES('Case-1','Broken','New','Account-1');" in sql
+
+
+def test_columns_and_bulk_queries_know_compound_fields_and_polymorphic_owners(sf, local_org):
+    """`columns=true` (sf data query): BillingAddress is an Address column, Lead's Owner.Username a User
+    field; a Bulk 2.0 query job refuses compound fields as Salesforce does."""
+    base = f"{local_org.instance_url}/services/data/v62.0"
+    auth = {"Authorization": f"Bearer {local_org.access_token}"}
+    http = local_org.session()
+    r = http.get(f"{base}/query", params={"q": "SELECT BillingAddress, Owner.Name FROM Account", "columns": "true"},
+                 headers=auth)
+    cols = r.json()["columnMetadata"]
+    assert (cols[0]["columnName"], cols[0]["apexType"]) == ("BillingAddress", "Address")
+    r = http.get(f"{base}/query", params={"q": "SELECT Owner.Username, Owner.Name FROM Lead", "columns": "true"},
+                 headers=auth)
+    assert r.status_code == 200, r.text
+    assert [j["columnName"] for j in r.json()["columnMetadata"][0]["joinColumns"]] == ["Username"]
+    job = http.post(f"{base}/jobs/query", json={"operation": "query", "query": "SELECT Id, BillingAddress FROM Account"},
+                    headers=auth)
+    assert job.status_code == 400 and job.json()[0]["errorCode"] == "FUNCTIONALITY_NOT_ENABLED"
+    ok = http.post(f"{base}/jobs/query", json={"operation": "query", "query": "SELECT Id, BillingCity FROM Account"},
+                   headers=auth)
+    assert ok.status_code == 200

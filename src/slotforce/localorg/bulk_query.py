@@ -52,6 +52,9 @@ def _paths(columns: list[dict]) -> list[tuple[str, ...]]:
         if col["aggregate"]:
             raise errors.InvalidApiInput("Aggregate functions and subqueries are not supported by Bulk API 2.0 "
                                          f"query jobs: {col['displayName']}", error_code="API_ERROR")
+        if col["apexType"] in ("Address", "Location"):  # BillingAddress: select its components instead
+            raise errors.InvalidApiInput("Selecting compound data not supported in Bulk Query",
+                                         error_code="FUNCTIONALITY_NOT_ENABLED")
         out.extend([(col["columnName"], *rest) for rest in _paths(col["joinColumns"])] or [(col["columnName"],)])
     return out
 

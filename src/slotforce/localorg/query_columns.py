@@ -16,7 +16,8 @@ from slotforce.localorg.soql import nodes, parse
 
 # describe type -> the Apex type Salesforce reports
 _APEX_TYPES = {"id": "Id", "reference": "Id", "boolean": "Boolean", "date": "Date", "datetime": "Datetime",
-               "time": "Time", "int": "Integer", "double": "Double", "currency": "Double", "percent": "Double"}
+               "time": "Time", "int": "Integer", "double": "Double", "currency": "Double", "percent": "Double",
+               "address": "Address", "location": "Location"}
 _NUMBERS = {"int", "double", "currency", "percent"}
 _TEXT = {"string", "textarea", "email", "url", "phone", "picklist", "multipicklist", "combobox",
          "encryptedstring"}
@@ -44,7 +45,9 @@ def _path_column(schema: Schema, sobject: SObject, path: tuple[str, ...], shown:
     ref = sobject.relationship(head)
     if ref is None:
         raise errors.InvalidField(f"Didn't understand relationship '{head}' in field path")
-    parent = schema.get(ref.reference_to[0]) if ref.reference_to else None
+    # a polymorphic Owner (Group or User): the first target that has the field (Owner.Username: User)
+    targets = [t for t in (schema.get(name) for name in ref.reference_to) if t is not None]
+    parent = next((t for t in targets if len(rest) > 1 or t.field(rest[0])), targets[0] if targets else None)
     if parent is None:
         raise errors.InvalidField(f"Didn't understand relationship '{head}' in field path")
     return _column(ref.relationship_name or head, ref.relationship_name or head,
