@@ -317,6 +317,7 @@ def standard_objects() -> list[SObject]:
     tz_field = event.field("RecurrenceTimeZoneSidKey")
     time_zones = [p.value for p in tz_field.picklist_values] if tz_field else TIME_ZONES_FALLBACK
     objects = recorded + hand_written(time_zones)
+    _keep_modeled(objects)
     by_name = {s.name: s for s in objects}
     for name in WITH_RECORD_TYPES:
         s = by_name[name]
@@ -330,6 +331,18 @@ def standard_objects() -> list[SObject]:
             owner.polymorphic = len(owner.reference_to) > 1
     _link_children(objects)
     return objects
+
+
+def _keep_modeled(objects: list[SObject]) -> None:
+    """References keep the targets the local org has (in recorded order); a reference left with none
+    (Case.AssetId, Opportunity.Pricebook2Id) is dropped, as its object is."""
+    names = {s.name for s in objects}
+    for s in objects:
+        for f in list(s.fields.values()):
+            if f.type == "reference":
+                f.reference_to = [t for t in f.reference_to if t in names]
+                if not f.reference_to:
+                    del s.fields[f.name.lower()]
 
 
 def _link_children(objects: list[SObject]) -> None:

@@ -7,9 +7,11 @@ recorded in CumulusCI's repository (SOURCES says which file each object comes fr
 cassettes ship in the cumulusci package, `cumulusci/tests/shared_cassettes/`, which is where this
 script reads those not in the reference folder). Output keeps what the local org models — real
 names, types, lengths, nillable/createable/updateable/defaultedOnCreate, defaults, referenceTo,
-relationshipName, compoundFieldName, picklist values — and drops what it does not: custom fields of
-the recording org, references to objects the local org does not have, and their child
-relationships. Compound address fields are kept (type address, read-only over their components).
+relationshipName, compoundFieldName, picklist values, every child relationship — and drops the
+custom fields of the recording org. References to objects the local org does not have, and child
+relationships from them, are kept here and left out when the objects are made
+(`standard._keep_modeled`), so an object added later finds its recorded names. Compound address
+fields are kept (type address, read-only over their components).
 """
 
 from __future__ import annotations
@@ -25,11 +27,6 @@ CASSETTES = "https://github.com/SFDO-Tooling/CumulusCI/blob/main/cumulusci/tests
 SOURCES = {name: f"{CASSETTES}/GET_sobjects_{name}_describe.yaml"
            for name in ("Account", "Contact", "Lead", "Event", "Case", "Opportunity", "OpportunityContactRole")}
 RECORDED = list(SOURCES)
-# Objects the local org has (recorded + hand-written): references and child relationships are
-# kept only among these.
-MODELED = {"Account", "Contact", "Lead", "Event", "Task", "Opportunity", "User", "Profile",
-           "Organization", "RecordType", "EventRelation", "PermissionSet", "PermissionSetAssignment",
-           "Case", "OpportunityContactRole", "Campaign", "CampaignMember", "Group", "QueueSobject"}
 SKIPPED_TYPES = {"base64", "anyType", "complexvalue"}
 
 # describe key -> Field attribute, with the Field default (omitted from the output when equal).
@@ -52,10 +49,7 @@ def trim_field(f: dict) -> dict | None:
         return None
     out: dict = {"name": f["name"], "type": f["type"]}
     if f["type"] == "reference":
-        targets = [t for t in f["referenceTo"] if t in MODELED]
-        if not targets:
-            return None
-        out["reference_to"] = targets
+        out["reference_to"] = f["referenceTo"]
     for key, (attr, default) in KEYS.items():
         if f.get(key) != default:
             out[attr] = f[key]
@@ -88,7 +82,7 @@ def main(folder: str) -> None:
             "child_relationships": [
                 {"child_sobject": c["childSObject"], "field": c["field"],
                  "relationship_name": c["relationshipName"], "cascade_delete": c["cascadeDelete"]}
-                for c in d["childRelationships"] if c["childSObject"] in MODELED
+                for c in d["childRelationships"]
             ],
         })
     out = pathlib.Path(__file__).with_name("recorded.json")
