@@ -221,6 +221,13 @@ def test_client_credentials_need_a_registered_app_and_its_secret(local_org, conn
         assert (bad.status_code, bad.json()["error"]) == (400, error), form
 
 
+def test_a_token_request_by_get_is_refused_as_salesforce_does(local_org):
+    r = local_org.session().get(local_org.instance_url + "/services/oauth2/token",
+                                params={"grant_type": "password", "username": local_org.username,
+                                        "password": local_org.password})
+    assert (r.status_code, r.json()) == (400, {"error": "invalid_request", "error_description": "must use HTTP POST"})
+
+
 def test_a_grant_nobody_asked_for_is_refused(local_org):
     for form in ({}, {"grant_type": "authorization_code", "code": "x"}, {"grant_type": "nonsense"}):
         bad = _token(local_org, **form)

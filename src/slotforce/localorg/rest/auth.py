@@ -101,6 +101,8 @@ def _grant(org: Org, form: dict[str, str], instance: str) -> Grant:
 
 def routes(org: Org) -> list[Route]:
     async def token(request: Request) -> Response:
+        if request.method != "POST":  # Salesforce's answer to a token request by GET [wording memory]
+            return _oauth_error(errors.InvalidRequest("must use HTTP POST"))
         form = await _form(request)
         instance = _instance_url(request)
         try:
@@ -153,7 +155,7 @@ def routes(org: Org) -> list[Route]:
         return Response(json.dumps(body), media_type=JSON)
 
     return [
-        Route("/services/oauth2/token", token, methods=["POST"]),
+        Route("/services/oauth2/token", token, methods=["GET", "POST"]),
         Route("/services/oauth2/revoke", revoke, methods=["GET", "POST"]),
         Route("/services/oauth2/userinfo", userinfo, methods=["GET", "POST"]),
     ]
