@@ -260,3 +260,22 @@ def test_columns_and_bulk_queries_know_compound_fields_and_polymorphic_owners(sf
     ok = http.post(f"{base}/jobs/query", json={"operation": "query", "query": "SELECT Id, BillingCity FROM Account"},
                    headers=auth)
     assert ok.status_code == 200
+
+
+def test_an_opportunity_derives_probability_forecast_and_fiscal_period_from_stage_and_close_date(sf):
+    opp = sf.Opportunity.create({"Name": "Deal", "StageName": "Value Proposition", "CloseDate": "2025-05-31",
+                                 "Amount": 1000})["id"]
+    got = sf.Opportunity.get(opp)
+    assert (got["Probability"], got["ForecastCategoryName"], got["ForecastCategory"], got["ExpectedRevenue"]) == (
+        50.0, "Pipeline", "Pipeline", 500.0)
+    assert (got["FiscalYear"], got["FiscalQuarter"], got["Fiscal"], got["LastStageChangeDate"]) == (
+        2025, 2, "2025 2", None)
+    sf.Opportunity.update(opp, {"StageName": "Closed Won"})
+    won = sf.Opportunity.get(opp)
+    assert (won["Probability"], won["ForecastCategoryName"], won["IsWon"], won["IsClosed"]) == (
+        100.0, "Closed", True, True)
+    assert won["LastStageChangeDate"]
+    sf.Opportunity.update(opp, {"StageName": "Negotiation/Review", "Probability": 95,
+                                "ForecastCategoryName": "Commit"})
+    kept = sf.Opportunity.get(opp)
+    assert (kept["Probability"], kept["ForecastCategory"], kept["ExpectedRevenue"]) == (95.0, "Forecast", 950.0)

@@ -53,9 +53,7 @@ def apply(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> No
         if new["IsClosed"] and not new.get("CompletedDateTime"):
             new["CompletedDateTime"] = ctx.now()
     elif name == "Opportunity":
-        stage = new.get("StageName") or ""
-        new["IsClosed"] = stage.startswith("Closed")
-        new["IsWon"] = stage == "Closed Won"
+        _opportunity(ctx, new, old)
     elif name == "Case":
         _case(ctx, new, old)
     elif name == "CampaignMember":
@@ -82,6 +80,44 @@ def after_write(ctx: Transaction, sobject: SObject, new: dict, old: dict | None)
         # an Event with invitees is a group event (Event object reference: IsGroupEvent, GroupEventType 1)
         ctx.conn.execute('UPDATE "Event" SET IsGroupEvent = 1, GroupEventType = \'1\' WHERE Id = ? '
                          "AND IsGroupEvent = 0", (new["EventId"],))
+
+
+# A new org's opportunity stages (Setup > Opportunity Stages): default probability and forecast category.
+STAGES = {"Prospecting": (10, "Pipeline"), "Qualification": (10, "Pipeline"), "Needs Analysis": (20, "Pipeline"),
+          "Value Proposition": (50, "Pipeline"), "Id. Decision Makers": (60, "Pipeline"),
+          "Perception Analysis": (70, "Pipeline"), "Proposal/Price Quote": (75, "Pipeline"),
+          "Negotiation/Review": (90, "Pipeline"), "Closed Won": (100, "Closed"), "Closed Lost": (0, "Omitted")}
+# ForecastCategoryName (the label) -> ForecastCategory (the API value), as the recorded picklists pair them.
+FORECAST_CATEGORIES = {"Omitted": "Omitted", "Pipeline": "Pipeline", "Best Case": "BestCase",
+                       "Commit": "Forecast", "Closed": "Closed"}
+
+
+def _opportunity(ctx: Transaction, new: dict, old: dict | None) -> None:
+    """What Salesforce derives from the stage and close date: a new stage brings its probability and
+    forecast category unless the same save sets them; IsClosed/IsWon, ExpectedRevenue and the fiscal
+    period (a January fiscal year) follow."""
+    stage = new.get("StageName") or ""
+    moved = old is None or stage != old.get("StageName")
+    default = STAGES.get(stage)
+    if moved and default:
+        if new.get("Probability") is None or (old is not None and new.get("Probability") == old.get("Probability")):
+            new["Probability"] = float(default[0])
+        if new.get("ForecastCategoryName") is None or (
+                old is not None and new.get("ForecastCategoryName") == old.get("ForecastCategoryName")):
+            new["ForecastCategoryName"] = default[1]
+    if old is not None and moved:
+        new["LastStageChangeDate"] = ctx.now()
+    new["ForecastCategory"] = FORECAST_CATEGORIES.get(new.get("ForecastCategoryName") or "")
+    new["IsClosed"] = stage.startswith("Closed")
+    new["IsWon"] = stage == "Closed Won"
+    amount, probability = new.get("Amount"), new.get("Probability")
+    new["ExpectedRevenue"] = (round(amount * probability / 100, 2)
+                              if amount is not None and probability is not None else None)
+    close = new.get("CloseDate")
+    if close:
+        year, month = int(close[:4]), int(close[5:7])
+        quarter = (month - 1) // 3 + 1
+        new["FiscalYear"], new["FiscalQuarter"], new["Fiscal"] = year, quarter, f"{year} {quarter}"
 
 
 def _case(ctx: Transaction, new: dict, old: dict | None) -> None:
