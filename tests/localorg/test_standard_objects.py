@@ -279,3 +279,28 @@ def test_an_opportunity_derives_probability_forecast_and_fiscal_period_from_stag
                                 "ForecastCategoryName": "Commit"})
     kept = sf.Opportunity.get(opp)
     assert (kept["Probability"], kept["ForecastCategory"], kept["ExpectedRevenue"]) == (95.0, "Forecast", 950.0)
+
+
+def test_campaign_statistics_follow_members_and_opportunities(sf):
+    campaign = sf.Campaign.create({"Name": "Fair"})["id"]
+    stats = ("NumberOfLeads", "NumberOfContacts", "NumberOfResponses", "NumberOfOpportunities",
+             "NumberOfWonOpportunities", "AmountAllOpportunities", "AmountWonOpportunities")
+
+    def numbers():
+        got = sf.Campaign.get(campaign)
+        return tuple(got[k] for k in stats)
+
+    assert numbers() == (0, 0, 0, 0, 0, 0, 0)
+    lead = sf.Lead.create({"LastName": "Lee", "Company": "L"})["id"]
+    contact = sf.Contact.create({"LastName": "Doe"})["id"]
+    sf.CampaignMember.create({"CampaignId": campaign, "LeadId": lead})
+    member = sf.CampaignMember.create({"CampaignId": campaign, "ContactId": contact})["id"]
+    sf.CampaignMember.update(member, {"Status": "Responded"})
+    won = sf.Opportunity.create({"Name": "W", "StageName": "Closed Won", "CloseDate": "2025-01-31", "Amount": 300,
+                                 "CampaignId": campaign})["id"]
+    sf.Opportunity.create({"Name": "O", "StageName": "Prospecting", "CloseDate": "2025-01-31", "Amount": 200,
+                           "CampaignId": campaign})
+    assert numbers() == (1, 1, 1, 2, 1, 500.0, 300.0)
+    sf.Lead.delete(lead)  # its membership goes with it (cascade)
+    sf.Opportunity.update(won, {"CampaignId": None})
+    assert numbers() == (0, 1, 1, 1, 0, 200.0, 0.0)

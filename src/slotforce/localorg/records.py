@@ -741,6 +741,7 @@ def _soft_delete(ctx: Transaction, sobject: SObject, record_id: str, depth: int 
     ctx.conn.execute(
         f"UPDATE {store.quote(sobject.table)} SET IsDeleted = 1, SystemModstamp = ?, LastModifiedDate = ?, "
         "LastModifiedById = ? WHERE Id = ?", (now, now, ctx.user_id, record_id))
+    rules.after_delete(ctx, sobject, record_id)
     if depth > 5:
         return
     for rel in sobject.child_relationships:

@@ -76,10 +76,41 @@ def after_write(ctx: Transaction, sobject: SObject, new: dict, old: dict | None)
     """
     if sobject.name == "EventRelation":
         _event_relation_limits(ctx, new, old)
+    if sobject.name in ("CampaignMember", "Opportunity"):
+        for campaign_id in {new.get("CampaignId"), (old or {}).get("CampaignId")}:
+            campaign_statistics(ctx, campaign_id)
     if sobject.name == "EventRelation" and old is None and new.get("IsInvitee"):
         # an Event with invitees is a group event (Event object reference: IsGroupEvent, GroupEventType 1)
         ctx.conn.execute('UPDATE "Event" SET IsGroupEvent = 1, GroupEventType = \'1\' WHERE Id = ? '
                          "AND IsGroupEvent = 0", (new["EventId"],))
+
+
+def after_delete(ctx: Transaction, sobject: SObject, record_id: str) -> None:
+    """Side effects of a (soft) delete, cascaded ones included, on other records."""
+    if sobject.name in ("CampaignMember", "Opportunity"):
+        row = ctx.conn.execute(f'SELECT CampaignId FROM "{sobject.table}" WHERE Id = ?', (record_id,)).fetchone()
+        campaign_statistics(ctx, row[0] if row else None)
+
+
+def campaign_statistics(ctx: Transaction, campaign_id: str | None) -> None:
+    """A campaign's statistics (Campaign object reference: NumberOfLeads, NumberOfContacts,
+    NumberOfResponses, NumberOfConvertedLeads, NumberOfOpportunities, NumberOfWonOpportunities,
+    AmountAllOpportunities, AmountWonOpportunities) from its live members and opportunities."""
+    if not campaign_id or not campaign_id.startswith("701"):
+        return
+    leads, contacts, responses, converted = ctx.conn.execute(
+        'SELECT COUNT(m.LeadId), COUNT(m.ContactId), COALESCE(SUM(m.HasResponded), 0), '
+        'COALESCE(SUM(l.IsConverted), 0) FROM "CampaignMember" m LEFT JOIN "Lead" l ON l.Id = m.LeadId '
+        "WHERE m.CampaignId = ? AND m.IsDeleted = 0", (campaign_id,)).fetchone()
+    opportunities, won, amount, won_amount = ctx.conn.execute(
+        'SELECT COUNT(*), COALESCE(SUM(IsWon), 0), COALESCE(SUM(Amount), 0), '
+        'COALESCE(SUM(CASE WHEN IsWon = 1 THEN Amount END), 0) FROM "Opportunity" '
+        "WHERE CampaignId = ? AND IsDeleted = 0", (campaign_id,)).fetchone()
+    ctx.conn.execute(
+        'UPDATE "Campaign" SET NumberOfLeads = ?, NumberOfContacts = ?, NumberOfResponses = ?, '
+        "NumberOfConvertedLeads = ?, NumberOfOpportunities = ?, NumberOfWonOpportunities = ?, "
+        "AmountAllOpportunities = ?, AmountWonOpportunities = ? WHERE Id = ?",
+        (leads, contacts, responses, converted, opportunities, won, amount, won_amount, campaign_id))
 
 
 # A new org's opportunity stages (Setup > Opportunity Stages): default probability and forecast category.

@@ -220,6 +220,9 @@ def hand_written(time_zones: list[str]) -> list[SObject]:
             assignment, *_marketing(), *_queues()]
 
 
+_STAT = {"defaulted_on_create": True, "default_value": 0}  # campaign statistics start at 0
+
+
 def _marketing() -> list[SObject]:
     """Campaign and CampaignMember (Object Reference; standard picklist values of a Developer Edition)."""
     campaign = _sobject("Campaign", "Campaign", "Campaigns", "701", [
@@ -239,15 +242,15 @@ def _marketing() -> list[SObject]:
         field_def("NumberSent", "double", "Num Sent in Campaign", precision=18, scale=0),
         field_def("IsActive", "boolean", "Active", nillable=False, defaulted_on_create=True, default_value=False),
         field_def("Description", "textarea", "Description", length=32000),
-        _readonly("NumberOfLeads", "int", "Leads in Campaign", precision=9),
-        _readonly("NumberOfConvertedLeads", "int", "Converted Leads in Campaign", precision=9),
-        _readonly("NumberOfContacts", "int", "Contacts in Campaign", precision=9),
-        _readonly("NumberOfResponses", "int", "Responses in Campaign", precision=9),
-        _readonly("NumberOfOpportunities", "int", "Opportunities in Campaign", precision=9),
-        _readonly("NumberOfWonOpportunities", "int", "Won Opportunities in Campaign", precision=9),
-        _readonly("AmountAllOpportunities", "currency", "Value Opportunities in Campaign", precision=18, scale=0),
+        _readonly("NumberOfLeads", "int", "Leads in Campaign", precision=9, **_STAT),
+        _readonly("NumberOfConvertedLeads", "int", "Converted Leads in Campaign", precision=9, **_STAT),
+        _readonly("NumberOfContacts", "int", "Contacts in Campaign", precision=9, **_STAT),
+        _readonly("NumberOfResponses", "int", "Responses in Campaign", precision=9, **_STAT),
+        _readonly("NumberOfOpportunities", "int", "Opportunities in Campaign", precision=9, **_STAT),
+        _readonly("NumberOfWonOpportunities", "int", "Won Opportunities in Campaign", precision=9, **_STAT),
+        _readonly("AmountAllOpportunities", "currency", "Value Opportunities in Campaign", precision=18, scale=0, **_STAT),
         _readonly("AmountWonOpportunities", "currency", "Value Won Opportunities in Campaign", precision=18,
-                  scale=0),
+                  scale=0, **_STAT),
         _readonly("LastActivityDate", "date", "Last Activity"),
     ], owned=True)
     member = _sobject("CampaignMember", "Campaign Member", "Campaign Members", "00v", [
