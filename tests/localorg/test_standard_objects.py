@@ -304,3 +304,15 @@ def test_campaign_statistics_follow_members_and_opportunities(sf):
     sf.Lead.delete(lead)  # its membership goes with it (cascade)
     sf.Opportunity.update(won, {"CampaignId": None})
     assert numbers() == (0, 1, 1, 1, 0, 200.0, 0.0)
+
+
+def test_queue_members_are_users_or_groups_once(sf, local_org):
+    queue = _queue(sf, "Support", "Case")
+    sf.GroupMember.create({"GroupId": queue, "UserOrGroupId": local_org.user_id})
+    with pytest.raises(SalesforceMalformedRequest) as e:
+        sf.GroupMember.create({"GroupId": queue, "UserOrGroupId": local_org.user_id})
+    assert _error(e)["errorCode"] == "DUPLICATE_VALUE"
+    rows = sf.query("SELECT Name, (SELECT UserOrGroupId FROM GroupMembers) FROM Group WHERE Type = 'Queue'")
+    assert rows["records"][0]["GroupMembers"]["records"][0]["UserOrGroupId"] == local_org.user_id
+    case = sf.Case.create({"Subject": "Queued", "OwnerId": queue})["id"]
+    assert sf.query(f"SELECT Owner.Name FROM Case WHERE Id = '{case}'")["records"][0]["Owner"]["Name"] == "Support"

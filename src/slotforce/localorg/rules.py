@@ -62,6 +62,8 @@ def apply(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> No
         new["DeveloperName"] = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9]", "_", new["Name"])).strip("_")[:80] or None
     elif name == "QueueSobject" and old is None:
         _queue_sobject(ctx, sobject, new)
+    elif name == "GroupMember" and old is None:
+        _unique_pair(ctx, sobject, new, "GroupId", "UserOrGroupId")
     elif name == "EventRelation" and old is None:
         _unique_pair(ctx, sobject, new, "EventId", "RelationId")
     elif name == "PermissionSetAssignment" and old is None:

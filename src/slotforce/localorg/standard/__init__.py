@@ -3,7 +3,7 @@
 Account, Contact, Lead, Event, Case, Opportunity and OpportunityContactRole come from real describe
 responses (`recorded.json`, made by `generate.py`; each object's `source` names its recording).
 User, Profile, Organization, RecordType, Task, EventRelation, PermissionSet, PermissionSetAssignment,
-Campaign, CampaignMember, Group and QueueSobject are written here from the Object Reference
+Campaign, CampaignMember, Group, GroupMember and QueueSobject are written here from the Object Reference
 (`REFERENCE` names each page; only the fields an integration touches). References and child
 relationships are kept only among these objects.
 """
@@ -23,13 +23,14 @@ OBJECT_REFERENCE = "https://developer.salesforce.com/docs/atlas.en-us.object_ref
 # The Object Reference page each hand-written object follows.
 REFERENCE = {name: f"{OBJECT_REFERENCE}/sforce_api_objects_{name.lower()}.htm" for name in (
     "User", "Profile", "Organization", "RecordType", "Task", "EventRelation", "PermissionSet",
-    "PermissionSetAssignment", "Campaign", "CampaignMember", "Group", "QueueSobject")}
+    "PermissionSetAssignment", "Campaign", "CampaignMember", "Group", "GroupMember", "QueueSobject")}
 # Child relationship names Salesforce uses for the hand-written objects' lookups.
 CHILD_NAMES = {
     ("Campaign", "ParentId"): "ChildCampaigns",
     ("CampaignMember", "CampaignId"): "CampaignMembers",
     ("Opportunity", "CampaignId"): "Opportunities",
     ("QueueSobject", "QueueId"): "QueueSobjects",
+    ("GroupMember", "GroupId"): "GroupMembers",
     ("Case", "AccountId"): "Cases",
     ("Case", "ContactId"): "Cases",
     ("Task", "WhoId"): "Tasks",
@@ -43,6 +44,7 @@ CHILD_NAMES = {
     ("PermissionSetAssignment", "PermissionSetId"): "Assignments",
 }
 CASCADE = {("EventRelation", "EventId"), ("PermissionSetAssignment", "AssigneeId"), ("QueueSobject", "QueueId"),
+           ("GroupMember", "GroupId"), ("GroupMember", "UserOrGroupId"),
            ("CampaignMember", "CampaignId"), ("CampaignMember", "LeadId"), ("CampaignMember", "ContactId"),
            ("PermissionSetAssignment", "PermissionSetId"), ("Task", "WhoId"), ("Task", "WhatId")}
 
@@ -295,7 +297,11 @@ def _queues() -> list[SObject]:
         _required("SobjectType", "picklist", "Sobject Type", length=40, updateable=False,
                   picklist_values=_picklist(["Case", "Lead", "Campaign", "Opportunity", "Task"])),
     ], updateable=False)
-    return [group, queue_object]
+    member = _sobject("GroupMember", "Group Member", "Group Members", "011", [
+        _ref("GroupId", ["Group"], "Group", "Group ID", nillable=False, updateable=False),
+        _ref("UserOrGroupId", ["User", "Group"], None, "User/Group ID", nillable=False, updateable=False),
+    ], updateable=False)
+    return [group, queue_object, member]
 
 
 def _recorded() -> list[SObject]:
