@@ -184,7 +184,8 @@ class Org:
     @property
     def password(self) -> str | None:
         """The admin user's password (org.json shows it, as it shows the access token)."""
-        return store.get_meta(self.conn, PASSWORD_META + self.user_id)
+        with self.lock:
+            return store.get_meta(self.conn, PASSWORD_META + self.user_id)
 
     def set_password(self, user_id: str, password: str) -> None:
         """Give a user a password (Salesforce's setPassword); only users with one can log in with it."""
