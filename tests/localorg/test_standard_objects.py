@@ -316,3 +316,15 @@ def test_queue_members_are_users_or_groups_once(sf, local_org):
     assert rows["records"][0]["GroupMembers"]["records"][0]["UserOrGroupId"] == local_org.user_id
     case = sf.Case.create({"Subject": "Queued", "OwnerId": queue})["id"]
     assert sf.query(f"SELECT Owner.Name FROM Case WHERE Id = '{case}'")["records"][0]["Owner"]["Name"] == "Support"
+
+
+@pytest.mark.skipif(CASSETTES is None, reason="cumulusci (and its recorded describes) not installed")
+def test_global_describe_flags_are_the_recorded_ones(sf):
+    cassette = yaml.safe_load((CASSETTES / "GET_sobjects_Global_describe.yaml").read_text())
+    real = {s["name"]: s for s in json.loads(cassette["response"]["body"]["string"])["sobjects"]}
+    ours = {s["name"]: s for s in sf.describe()["sobjects"]}
+    for name in ("Account", "Case", "Campaign", "CampaignMember", "Opportunity", "OpportunityContactRole", "User"):
+        for key in ("mergeable", "feedEnabled", "searchable", "undeletable", "mruEnabled", "keyPrefix", "label",
+                    "createable", "deletable"):
+            assert ours[name][key] == real[name][key], (name, key)
+    assert ours["Case"]["urls"]["describe"] == "/services/data/v62.0/sobjects/Case/describe"

@@ -31,7 +31,7 @@ def _urls(sobject: SObject, version: str) -> dict:
 
 def global_entry(sobject: SObject, version: str) -> dict:
     """One item of `GET /sobjects` (keys as in the recorded global describe)."""
-    return {
+    entry = {
         "activateable": False, "associateEntityType": None, "associateParentEntity": None,
         "createable": sobject.createable, "custom": sobject.custom, "customSetting": False,
         "deepCloneable": False, "deletable": sobject.deletable, "deprecatedAndHidden": False,
@@ -42,6 +42,8 @@ def global_entry(sobject: SObject, version: str) -> dict:
         "searchable": True, "triggerable": True, "undeletable": sobject.deletable,
         "updateable": sobject.updateable, "urls": _urls(sobject, version),
     }
+    entry.update(sobject.global_flags)  # what a real org's global describe says of a standard object
+    return entry
 
 
 def global_describe(sobjects: list[SObject], version: str) -> dict:

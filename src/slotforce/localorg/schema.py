@@ -136,6 +136,7 @@ class SObject:
     queryable: bool = True
     fields: dict[str, Field] = field(default_factory=dict)
     child_relationships: list[ChildRelationship] = field(default_factory=list)
+    global_flags: dict[str, bool] = field(default_factory=dict)  # recorded global describe flags (mergeable...)
 
     @property
     def table(self) -> str:

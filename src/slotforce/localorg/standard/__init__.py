@@ -326,6 +326,9 @@ def standard_objects() -> list[SObject]:
     tz_field = event.field("RecurrenceTimeZoneSidKey")
     time_zones = [p.value for p in tz_field.picklist_values] if tz_field else TIME_ZONES_FALLBACK
     objects = recorded + hand_written(time_zones)
+    flags = json.loads(pathlib.Path(__file__).with_name("recorded_global.json").read_text())["sobjects"]
+    for s in objects:
+        s.global_flags = dict(flags.get(s.name, {}))
     _keep_modeled(objects)
     by_name = {s.name: s for s in objects}
     for name in WITH_RECORD_TYPES:

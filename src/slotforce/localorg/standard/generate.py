@@ -27,6 +27,15 @@ CASSETTES = "https://github.com/SFDO-Tooling/CumulusCI/blob/main/cumulusci/tests
 SOURCES = {name: f"{CASSETTES}/GET_sobjects_{name}_describe.yaml"
            for name in ("Account", "Contact", "Lead", "Event", "Case", "Opportunity", "OpportunityContactRole")}
 RECORDED = list(SOURCES)
+# Global describe flags recorded for the standard objects the org models (those the recording lists),
+# written to recorded_global.json; createable/updateable/deletable/queryable come from the objects.
+GLOBAL_SOURCE = f"{CASSETTES}/GET_sobjects_Global_describe.yaml"
+GLOBAL_KEYS = ("activateable", "customSetting", "deepCloneable", "feedEnabled", "hasSubtypes", "isInterface",
+               "isSubtype", "layoutable", "mergeable", "mruEnabled", "replicateable", "retrieveable",
+               "searchable", "triggerable", "undeletable")
+STANDARD = ("Account", "Contact", "Lead", "Event", "Case", "Opportunity", "OpportunityContactRole", "User",
+            "Profile", "Organization", "RecordType", "Task", "EventRelation", "PermissionSet",
+            "PermissionSetAssignment", "Campaign", "CampaignMember", "Group", "GroupMember", "QueueSobject")
 SKIPPED_TYPES = {"base64", "anyType", "complexvalue"}
 
 # describe key -> Field attribute, with the Field default (omitted from the output when equal).
@@ -87,6 +96,11 @@ def main(folder: str) -> None:
         })
     out = pathlib.Path(__file__).with_name("recorded.json")
     out.write_text(json.dumps(objects, indent=1, sort_keys=False) + "\n")
+    cassette = yaml.safe_load(_cassette(folder, "Global").read_text())
+    listed = {s["name"]: s for s in json.loads(cassette["response"]["body"]["string"])["sobjects"]}
+    flags = {name: {k: listed[name][k] for k in GLOBAL_KEYS} for name in STANDARD if name in listed}
+    pathlib.Path(__file__).with_name("recorded_global.json").write_text(
+        json.dumps({"source": GLOBAL_SOURCE, "sobjects": flags}, indent=1) + "\n")
     print(f"wrote {out} ({sum(len(o['fields']) for o in objects)} fields)")
 
 
