@@ -177,6 +177,13 @@ class InsufficientAccess(SalesforceError):
     error_code = "INSUFFICIENT_ACCESS_OR_READONLY"
 
 
+class InsufficientQueryAccess(SalesforceError):
+    """WITH SECURITY_ENFORCED naming a field or object the running user cannot read (soql/compiler.py)."""
+
+    error_code = "INSUFFICIENT_ACCESS"
+    status = 403
+
+
 class AllOrNoneRolledBack(SalesforceError):
     error_code = "ALL_OR_NONE_OPERATION_ROLLED_BACK"
 

@@ -343,12 +343,13 @@ class Org:
             finally:
                 self.last_transaction = {"soql": ctx.soql, "dml": ctx.dml, "dml_rows": ctx.dml_rows}
 
-    def execute_query(self, soql: str, *, include_deleted: bool = False, api_version: str = "62.0"):
-        """SOQL through the soql package (another part of the local org)."""
+    def execute_query(self, soql: str, *, include_deleted: bool = False, api_version: str = "62.0",
+                      user_id: str | None = None):
+        """SOQL through the soql package (another part of the local org), as `user_id` (default: the admin)."""
         # Date literals (TODAY, LAST_N_DAYS:n) follow the org's clock, which tests may set.
         today = self.clock().astimezone(org_time_zone()).date()
         return execute_query(self.conn, self.schema, soql, include_deleted=include_deleted,
-                             api_version=api_version, today=today, user_id=self.user_id)
+                             api_version=api_version, today=today, user_id=user_id or self.user_id)
 
     # --- API budget and call statistics -----------------------------------------------------------
 

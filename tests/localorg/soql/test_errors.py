@@ -95,7 +95,6 @@ def test_offset_in_child_subquery_is_malformed(org):
 
 @pytest.mark.parametrize("soql, words", [
     ("SELECT TYPEOF What WHEN Account THEN Owner.Name END FROM Event", "TYPEOF"),
-    ("SELECT Id FROM Account WITH SECURITY_ENFORCED", "WITH SECURITY_ENFORCED"),
     ("SELECT Id FROM Account USING SCOPE team", "USING SCOPE"),
     ("SELECT Industry, COUNT(Id) FROM Account GROUP BY ROLLUP(Industry)", "ROLLUP"),
     ("SELECT FORMAT(AnnualRevenue) FROM Account", "FORMAT"),

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .. import records, store
+from .. import access, records, store
 from ..errors import SalesforceError
 from ..flows import FlowRegistry, parse_flow
 from ..flows.registry import FlowDefinition
@@ -162,7 +162,9 @@ def _set_auto_number(conn, sobject: str, field_name: str, display_format: str) -
 
 
 def _upsert_permission_set(ctx, values: dict) -> bool:
-    """Insert or update the PermissionSet record; True when it was created (a first deploy)."""
+    """Insert or update the PermissionSet record and keep its read grants; True when it was created (a first deploy)."""
+    values = dict(values)
+    access.save_grants(ctx.conn, values["Name"], values.pop("_grants", {"objects": [], "fields": []}))
     name = values["Name"].replace("\\", "\\\\").replace("'", "\\'")
     found = ctx.org.execute_query(f"SELECT Id FROM PermissionSet WHERE Name = '{name}'").records
     sobject = ctx.org.sobject("PermissionSet")

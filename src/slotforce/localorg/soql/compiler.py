@@ -16,9 +16,10 @@ import datetime as dt
 from dataclasses import dataclass, field as dc_field
 from typing import Callable
 
+from slotforce.localorg.access import EVERYTHING, ReadAccess
 from slotforce.localorg.errors import (
-    InvalidField, InvalidQueryFilterOperator, InvalidType, MalformedQuery, NotImplementedByLocalOrg,
-    NumberOutsideValidRange, SalesforceError,
+    InsufficientQueryAccess, InvalidField, InvalidQueryFilterOperator, InvalidType, MalformedQuery,
+    NotImplementedByLocalOrg, NumberOutsideValidRange, SalesforceError,
 )
 from slotforce.localorg.schema import Field, Schema, SObject
 from slotforce.localorg.soql import dates, logic
@@ -170,9 +171,12 @@ class Compiler:
 
     def __init__(self, schema: Schema, soql: str, *, include_deleted: bool = False,
                  today: dt.date | None = None, tz: dt.tzinfo | None = None,
-                 user_id: str | None = None) -> None:
+                 user_id: str | None = None, access_of: Callable[[], ReadAccess] | None = None) -> None:
         self.schema = schema
         self.user_id = user_id  # the running user: USING SCOPE mine
+        self.access_of = access_of  # the running user's read access (WITH SECURITY_ENFORCED / USER_MODE)
+        self.mode: str | None = None  # SECURITY_ENFORCED | USER_MODE while compiling such a query
+        self.access: ReadAccess = EVERYTHING
         self.soql = soql
         self.include_deleted = include_deleted
         self.tz = tz or dates.org_time_zone()
@@ -185,9 +189,21 @@ class Compiler:
         return cls(located(self.soql, pos, message))
 
     def compile(self, query: n.Query) -> Plan:
+        mode = (query.with_clause or "").upper()
+        if mode in ENFORCING_MODES:
+            self.mode = mode
+            self.access = self.access_of() if self.access_of else EVERYTHING
         plan = _Scope(self, query).compile_top()
         plan.tz = self.tz
         return plan
+
+
+# WITH clauses that check the running user's object and field read access (access.py). SECURITY_ENFORCED
+# checks what SELECT and FROM name ("not clauses like WHERE or ORDER BY"), answering Apex's
+# "Insufficient permissions: secure query included inaccessible field"; USER_MODE checks every clause
+# and answers as the user's own view of the schema does: the field or object does not exist.
+ENFORCING_MODES = ("SECURITY_ENFORCED", "USER_MODE")
+INACCESSIBLE = "Insufficient permissions: secure query included inaccessible field"
 
 
 class _Scope:
@@ -207,6 +223,11 @@ class _Scope:
                 raise compiler.error(InvalidType, query.sobject_pos,
                                      f"sObject type '{query.sobject}' is not supported. {OBJECT_HINT}")
         self.sobject = sobject
+        self._in_select = False  # compiling SELECT items (what WITH SECURITY_ENFORCED checks)
+        if compiler.mode and not (compiler.mode == "SECURITY_ENFORCED" and role == "semi"):
+            if not compiler.access.object_readable(sobject):
+                raise self._no_access(query.sobject_pos, f"sObject type '{query.sobject}' is not supported. "
+                                      f"{OBJECT_HINT}", InvalidType)
         self.joins: dict[tuple[str, ...], _Join] = {}
         self.join_sql: list[str] = []
         self.columns: list[str] = []
@@ -220,15 +241,36 @@ class _Scope:
         self.columns.append(sql)
         return len(self.columns) - 1
 
+    # --- WITH SECURITY_ENFORCED / USER_MODE ---
+    def _no_access(self, pos, user_mode_message: str, user_mode_error=InvalidField) -> SalesforceError:
+        if self.c.mode == "SECURITY_ENFORCED":
+            return InsufficientQueryAccess(INACCESSIBLE)  # Apex's message, which names no place
+        return self.err(user_mode_error, pos, user_mode_message)
+
+    def _check_read(self, obj: SObject, f: Field, ref: n.FieldRef, *, relationship: bool = False) -> None:
+        """Under an enforcing WITH: refuse a field (or a lookup crossed) the running user cannot read."""
+        if not self._enforced() or self.c.access.field_readable(obj, f):
+            return
+        if relationship:
+            raise self._no_access(ref.pos, f"Didn't understand relationship '{f.relationship_name}' in field "
+                                           f"path. {RELATIONSHIP_HINT}")
+        raise self._no_access(ref.pos, f"No such column '{ref.path[-1]}' on entity '{obj.name}'. {CUSTOM_HINT}")
+
+    def _enforced(self) -> bool:
+        """Whether access is checked here: every clause in USER_MODE, SELECT items in SECURITY_ENFORCED."""
+        return self.c.mode == "USER_MODE" or (self.c.mode == "SECURITY_ENFORCED" and self._in_select)
+
+    def _readable(self, obj: SObject, f: Field) -> bool:
+        return self.c.mode is None or self.c.access.field_readable(obj, f)
+
     def _refuse_unsupported(self) -> None:
         q = self.q
         if q.using_scope:
             self._scope_filter()
-        if q.with_clause and q.with_clause.upper() != "SYSTEM_MODE":  # system mode is how the org answers
+        if q.with_clause and q.with_clause.upper() not in ("SYSTEM_MODE", *ENFORCING_MODES):
             raise self.err(NotImplementedByLocalOrg, q.sobject_pos,
-                           f"WITH {q.with_clause} is not supported by the local org: it does not "
-                           f"enforce object and field permissions (remove the WITH clause, or use "
-                           f"WITH SYSTEM_MODE, which is how it answers).")
+                           f"WITH {q.with_clause} is not supported by the local org (it knows WITH "
+                           f"SECURITY_ENFORCED, USER_MODE and SYSTEM_MODE).")
         if q.update_clause:
             raise self.err(NotImplementedByLocalOrg, q.sobject_pos,
                            f"UPDATE {q.update_clause} is not supported by the local org: it counts "
@@ -278,6 +320,7 @@ class _Scope:
             if rel is None:
                 raise self.err(InvalidField, ref.pos,
                                f"Didn't understand relationship '{seg}' in field path. {RELATIONSHIP_HINT}")
+            self._check_read(obj, rel, ref, relationship=True)
             key = key + (seg.lower(),)
             join = self.joins.get(key) or self._join(key, rel, f'{table_alias}."{rel.column}"', ref)
             chain.append((rel.relationship_name, join))
@@ -290,6 +333,10 @@ class _Scope:
         if f is None:
             raise self.err(InvalidField, ref.pos,
                            f"No such column '{name}' on entity '{obj.name}'. {CUSTOM_HINT}")
+        if chain and self._enforced() and not self.c.access.object_readable(obj):
+            raise self._no_access(ref.pos, f"Didn't understand relationship '{chain[-1][0]}' in field path. "
+                                           f"{RELATIONSHIP_HINT}")
+        self._check_read(obj, f, ref)
         return f'{table_alias}."{f.column}"', f, chain
 
     def _join(self, key, rel: Field, fk_sql: str, ref: n.FieldRef) -> _Join:
@@ -440,7 +487,7 @@ class _Scope:
                 raise self.err(MalformedQuery, f.pos,
                                f"The SOQL FIELDS function must have a LIMIT of at most 200 with FIELDS({kind})")
             out.extend(n.SelectField(n.FieldRef((fld.name,), f.pos)) for fld in self.sobject.fields.values()
-                       if kind == "ALL" or fld.custom == (kind == "CUSTOM"))
+                       if (kind == "ALL" or fld.custom == (kind == "CUSTOM")) and self._readable(self.sobject, fld))
         return out
 
     def _records_plan(self, parent_field: str | None = None) -> Plan:
@@ -451,6 +498,7 @@ class _Scope:
         items: list = []
         children: list[ChildOut] = []
         seen: set = set()
+        self._in_select = True
         for item in self._expand_fields():
             if isinstance(item, n.SelectTypeof):
                 items.append(self._typeof(item))
@@ -478,6 +526,7 @@ class _Scope:
                 continue  # a field selected twice appears once
             seen.add((parent_key, f.name))
             target.append(FieldOut(f.name, self.column(sql), convert_for(f.type)))
+        self._in_select = False
         where = self._from_where([f'{self.alias}."{parent_field}" IN ({{PARENT_IDS}})']
                                  if parent_field else None)
         order = self._order_by()
@@ -511,6 +560,7 @@ class _Scope:
                 if f is None:
                     raise self.err(InvalidField, ref.pos,
                                    f"No such column '{ref.text}' on entity '{target.name}'. {CUSTOM_HINT}")
+                self._check_read(target, f, ref)
                 fields.append(FieldOut(f.name, self.column(f'{alias}."{f.column}"'), convert_for(f.type)))
         for ref in item.otherwise:
             sql, f, _ = self.resolve(n.FieldRef((item.relationship, *ref.path), ref.pos))
@@ -571,6 +621,7 @@ class _Scope:
         group = self._group_by_sql()
         items: list[FieldOut] = []
         unnamed = 0
+        self._in_select = True
         for item in self.q.select:
             if isinstance(item, n.SelectSubquery):
                 raise self.err(MalformedQuery, item.query.sobject_pos,
@@ -597,6 +648,7 @@ class _Scope:
                 key = f"expr{unnamed}"
                 unnamed += 1
             items.append(FieldOut(key, self.column(op.sql), convert_for(op.field.type)))
+        self._in_select = False
         where = self._from_where()
         having = f" HAVING {self.condition(self.q.having, having=True)}" if self.q.having else ""
         tail = self._tail(self._order_by(aggregate=True))
@@ -980,7 +1032,7 @@ def _safe(text: str) -> str:
 
 def compile_query(schema: Schema, soql: str, query: n.Query, *, include_deleted: bool = False,
                   today: dt.date | None = None, tz: dt.tzinfo | None = None,
-                  user_id: str | None = None) -> Plan:
+                  user_id: str | None = None, access_of: Callable[[], ReadAccess] | None = None) -> Plan:
     """The Plan for `query` (parsed from `soql`, which error messages quote)."""
     return Compiler(schema, soql, include_deleted=include_deleted, today=today, tz=tz,
-                    user_id=user_id).compile(query)
+                    user_id=user_id, access_of=access_of).compile(query)

@@ -1,0 +1,92 @@
+"""WITH SECURITY_ENFORCED, USER_MODE and SYSTEM_MODE: the running user's object and field read access.
+
+A sales user (Standard User profile) holding only the package's Slotforce_User permission set logs
+in with the password grant and queries through simple-salesforce; the admin (System Administrator)
+reads everything. Slotforce_User grants Booking_Action__c and the meeting fields on Lead, Contact
+and Event, not Scheduling_Link__c nor User.Scheduling_Link__c.
+"""
+
+from __future__ import annotations
+
+import pytest
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceRefusedRequest
+
+
+@pytest.fixture
+def org(packaged_org):  # the package deployed (this folder's `org` is an in-memory store)
+    packaged_org.reset()
+    return packaged_org
+
+
+@pytest.fixture
+def sales_user(org):
+    admin = org.client()
+    profile = admin.query("SELECT Id FROM Profile WHERE Name = 'Standard User'")["records"][0]["Id"]
+    user = admin.User.create({"Username": "sam.sales@slotforce.example", "LastName": "Sales", "FirstName": "Sam",
+                              "Email": "sam.sales@slotforce.example", "Alias": "ssales", "ProfileId": profile,
+                              "TimeZoneSidKey": "GMT", "LocaleSidKey": "en_US", "EmailEncodingKey": "UTF-8",
+                              "LanguageLocaleKey": "en_US", "Scheduling_Link__c": "https://cal.example/sam"})["id"]
+    permission_set = admin.query("SELECT Id FROM PermissionSet WHERE Name = 'Slotforce_User'")["records"][0]["Id"]
+    assignment = admin.PermissionSetAssignment.create({"AssigneeId": user, "PermissionSetId": permission_set})["id"]
+    admin.Contact.create({"LastName": "Ng", "Meeting_Type__c": "Intro"})
+    token = org.session().post(f"{org.instance_url}/services/oauth2/token",
+                               data={"grant_type": "password", "username": "sam.sales@slotforce.example",
+                                     "password": "x"}).json()["access_token"]
+    client = Salesforce(instance_url=org.instance_url, session_id=token, session=org.session())
+    yield client
+    admin.PermissionSetAssignment.delete(assignment)  # assignments outlive a reset (org configuration)
+    client.session.close()
+    admin.session.close()
+
+
+def error(call, soql, exc=SalesforceMalformedRequest) -> dict:
+    with pytest.raises(exc) as e:
+        call(soql)
+    return e.value.content[0]
+
+
+def test_granted_fields_and_standard_objects_are_read_in_user_mode(sales_user):
+    body = sales_user.query("SELECT LastName, Meeting_Type__c, Account.Name FROM Contact WITH USER_MODE")
+    assert [(r["LastName"], r["Meeting_Type__c"]) for r in body["records"]] == [("Ng", "Intro")]
+    assert sales_user.query("SELECT Id, Action__c FROM Booking_Action__c WITH SECURITY_ENFORCED")["totalSize"] == 0
+
+
+def test_user_mode_answers_an_unreadable_field_or_object_as_missing(sales_user):
+    got = error(sales_user.query, "SELECT Id, Scheduling_Link__c FROM User WITH USER_MODE")
+    assert got["errorCode"] == "INVALID_FIELD"
+    assert "No such column 'Scheduling_Link__c' on entity 'User'" in got["message"]
+    got = error(sales_user.query, "SELECT Id FROM User WHERE Scheduling_Link__c != null WITH USER_MODE")
+    assert got["errorCode"] == "INVALID_FIELD"  # user mode checks WHERE too
+    got = error(sales_user.query, "SELECT Id FROM Scheduling_Link__c WITH USER_MODE")
+    assert got["errorCode"] == "INVALID_TYPE" and "sObject type 'Scheduling_Link__c' is not supported" in got["message"]
+    got = error(sales_user.query, "SELECT Id, Owner.Scheduling_Link__c FROM Contact WITH USER_MODE")
+    assert "No such column 'Scheduling_Link__c' on entity 'User'" in got["message"]
+
+
+def test_security_enforced_checks_select_and_from_only(sales_user):
+    got = error(sales_user.query, "SELECT Id, Scheduling_Link__c FROM User WITH SECURITY_ENFORCED",
+                SalesforceRefusedRequest)
+    assert got == {"message": "Insufficient permissions: secure query included inaccessible field",
+                   "errorCode": "INSUFFICIENT_ACCESS"}
+    got = error(sales_user.query, "SELECT Id, (SELECT Id FROM Scheduling_Links__r) FROM User WITH SECURITY_ENFORCED",
+                SalesforceRefusedRequest)
+    assert got["errorCode"] == "INSUFFICIENT_ACCESS"
+    # "not clauses like WHERE or ORDER BY" (Apex Developer Guide, WITH SECURITY_ENFORCED)
+    body = sales_user.query("SELECT Id FROM User WHERE Scheduling_Link__c != null WITH SECURITY_ENFORCED")
+    assert body["totalSize"] == 1
+
+
+def test_fields_all_lists_only_what_the_user_reads(sales_user):
+    record = sales_user.query("SELECT FIELDS(ALL) FROM User WHERE Alias = 'ssales' WITH USER_MODE LIMIT 1")
+    assert "Scheduling_Link__c" not in record["records"][0] and "Username" in record["records"][0]
+
+
+def test_system_mode_and_no_with_clause_read_everything(sales_user, org):
+    assert sales_user.query("SELECT Scheduling_Link__c FROM User WHERE Alias = 'ssales' WITH SYSTEM_MODE"
+                            )["records"][0]["Scheduling_Link__c"] == "https://cal.example/sam"
+    assert sales_user.query("SELECT Id FROM Scheduling_Link__c")["totalSize"] == 0
+    admin = org.client()
+    assert admin.query("SELECT Scheduling_Link__c FROM User WHERE Alias = 'ssales' WITH USER_MODE")["totalSize"] == 1
+    assert admin.query("SELECT Id FROM Scheduling_Link__c WITH SECURITY_ENFORCED")["totalSize"] == 0
+    admin.session.close()
