@@ -90,3 +90,29 @@ def test_system_mode_and_no_with_clause_read_everything(sales_user, org):
     assert admin.query("SELECT Scheduling_Link__c FROM User WHERE Alias = 'ssales' WITH USER_MODE")["totalSize"] == 1
     assert admin.query("SELECT Id FROM Scheduling_Link__c WITH SECURITY_ENFORCED")["totalSize"] == 0
     admin.session.close()
+
+
+def test_functions_over_https_with_their_columns(org):
+    """toLabel() of a deployed picklist, FORMAT(), ROLLUP, and `columns=true` for each (what `sf data query` asks)."""
+    sf = org.client()
+    sf.Booking_Action__c.create({"Action_Key__c": "k1", "Action__c": "No_Show", "Start__c": "2025-04-10T22:31:37Z"})
+    sf.Booking_Action__c.create({"Action_Key__c": "k2", "Action__c": "Created"})
+    soql = "SELECT toLabel(Action__c), FORMAT(Start__c) starts FROM Booking_Action__c WHERE Action_Key__c = 'k1'"
+    [record] = sf.query(soql)["records"]
+    assert (record["Action__c"], record["starts"]) == ("No Show", "4/10/2025, 10:31 PM")
+    rollup = sf.query("SELECT Action__c, GROUPING(Action__c) total, COUNT(Id) n FROM Booking_Action__c "
+                      "GROUP BY ROLLUP(Action__c)")["records"]
+    assert [(r["Action__c"], r["total"], r["n"]) for r in rollup] == [("Created", 0, 1), ("No_Show", 0, 1), (None, 1, 2)]
+
+    def columns(q):
+        return sf.restful("query", params={"q": q, "columns": "true"})
+
+    label, starts = columns(soql)["columnMetadata"]
+    assert (label["columnName"], label["displayName"], label["aggregate"]) == ("Action__c", "toLabel(Action__c)", False)
+    assert (starts["columnName"], starts["apexType"], starts["textType"]) == ("starts", "String", True)
+    body = columns("SELECT Action__c, GROUPING(Action__c) total, COUNT(Id) FROM Booking_Action__c "
+                   "GROUP BY ROLLUP(Action__c)")
+    assert body["groupBy"] is True
+    assert [(c["columnName"], c["apexType"]) for c in body["columnMetadata"]] == [
+        ("Action__c", "String"), ("total", "Integer"), ("expr0", "Integer")]
+    sf.session.close()

@@ -22,7 +22,8 @@ NAMES = ["Id", "Name", "Email", "LastName", "Birthdate", "CreatedDate", "NumberO
          "Event", "Lead", "StartDateTime", "AccountId", "OwnerId", "Description", "c", "null", "true", "false",
          "TODAY", "LAST_N_DAYS", "NEXT_N_YEARS", "THIS_FISCAL_YEAR", "COUNT", "MAX", "SUM", "CALENDAR_YEAR",
          "convertTimezone", "toLabel", "FORMAT", "FIELDS", "ALL", "STANDARD", "ROLLUP", "SECURITY_ENFORCED",
-         "USER_MODE", "everything", "mine", "Foo__c"]
+         "USER_MODE", "SYSTEM_MODE", "CUBE", "GROUPING", "TRACKING", "LeadSource", "Status", "everything", "mine",
+         "Foo__c"]
 def _spaced(token: str) -> str:
     return f" {token} "  # the grammar ignores whitespace, so strategies add it around words
 
