@@ -133,3 +133,21 @@ def test_rollup_of_no_rows_is_no_rows(crm):
 def test_malformed_uses_are_malformed(crm, soql, match):
     with pytest.raises(MalformedQuery, match=match):
         crm.records(soql)
+
+
+def test_name_entity_fields_no_target_has_read_null(crm):
+    """`What.Email`: the Name entity has Email; none of What's objects does, so it reads null (corpus, TYPEOF ... ELSE)."""
+    recs = crm.records("SELECT Subject, What.Email FROM Event WHERE Subject = 'Intro'")
+    assert recs[0]["What"]["Email"] is None and recs[0]["What"]["attributes"]["type"] == "Account"
+    recs = crm.records("SELECT TYPEOF What WHEN Opportunity THEN Amount ELSE Name, Email END FROM Event "
+                       "WHERE Subject = 'Intro'")
+    assert (recs[0]["What"]["Name"], recs[0]["What"]["Email"]) == ("Acme", None)
+
+
+def test_with_user_id_feed_filter_is_read_and_refused_by_name(crm):
+    from slotforce.localorg.errors import InvalidType, NotImplementedByLocalOrg
+
+    with pytest.raises(InvalidType, match="UserProfileFeed"):
+        crm.records("SELECT Id FROM UserProfileFeed WITH UserId='005D0000001AamR' ORDER BY CreatedDate DESC LIMIT 20")
+    with pytest.raises(NotImplementedByLocalOrg, match="UserProfileFeed filter"):
+        crm.records("SELECT Id FROM Account WITH UserId = '005D0000001AamR'")

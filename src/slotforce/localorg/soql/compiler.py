@@ -270,6 +270,10 @@ class _Scope:
         q = self.q
         if q.using_scope:
             self._scope_filter()
+        if q.with_clause and q.with_clause.endswith(" ="):
+            raise self.err(NotImplementedByLocalOrg, q.sobject_pos,
+                           f"WITH {q.with_clause[:-2]} = ... (the UserProfileFeed filter) is not supported by the "
+                           f"local org: it keeps no Chatter feeds.")
         if q.with_clause and q.with_clause.upper() not in ("SYSTEM_MODE", *ENFORCING_MODES):
             raise self.err(NotImplementedByLocalOrg, q.sobject_pos,
                            f"WITH {q.with_clause} is not supported by the local org (it knows WITH "
@@ -384,9 +388,8 @@ class _Scope:
             return sql, Field(name="Type", type="picklist", length=255), chain
         found = [(t, a, t.field(canonical)) for t, a in join.targets]
         typed = next((f for _, _, f in found if f is not None), None)
-        if typed is None:
-            raise self.err(InvalidField, ref.pos,
-                           f"No such column '{name}' on entity 'Name'. {CUSTOM_HINT}")
+        if typed is None:  # a field of the Name entity that none of the targets has (What.Email): null
+            return "NULL", Field(name=canonical, type="string", length=255), chain
         whens = " ".join(f"WHEN '{_safe(t.key_prefix)}' THEN {a}.\"{f.column}\""
                          for t, a, f in found if f is not None)
         sql = f"CASE substr({join.fk_sql}, 1, 3) {whens} END"

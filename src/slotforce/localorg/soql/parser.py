@@ -196,6 +196,8 @@ class _ToNodes(Transformer_NonRecursive):
         return ("where", items[1])
 
     def with_clause(self, items):
+        if items[2] is not None:  # WITH UserId = '005...': the feed filter of UserProfileFeed
+            return ("with", f"{items[1].value} =")
         return ("with", items[1].value)
 
     def group_clause(self, items):
