@@ -80,6 +80,8 @@ def test_format_in_the_org_locale(tiers):
     assert (agg["total"], agg["expr0"]) == ("-$1,234,567.50", "12/28/2015")
     with pytest.raises(NotImplementedByLocalOrg, match="FORMAT"):
         tiers.records("SELECT FORMAT(Name) FROM Account")
+    with pytest.raises(NotImplementedByLocalOrg, match="FORMAT"):  # found by fuzzing: once an AttributeError
+        tiers.records("SELECT FORMAT(MIN(Name)) FROM Account")
 
 
 def test_rollup_adds_subtotal_rows_with_null_group_values(crm):

@@ -572,8 +572,9 @@ class _Scope:
 
     def _formatter(self, fld: Field, ref) -> Callable:
         if fld.type not in formatting.FORMATTED_TYPES:
+            shown = ref.text if isinstance(ref, n.FieldRef) else f"{ref.name}()"
             raise self.err(NotImplementedByLocalOrg, ref.pos,
-                           f"FORMAT() of a {fld.type} field ('{ref.text}') is not supported by the local org: "
+                           f"FORMAT() of a {fld.type} value ('{shown}') is not supported by the local org: "
                            f"it formats number, currency, percent, date, datetime and time fields.")
         return formatting.formatter(fld, self.c.tz)
 
