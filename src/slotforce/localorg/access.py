@@ -11,20 +11,27 @@ ones a new org has, with the two profiles the local org seeds:
 * a required custom field has no field-level security: readable with its object.
 
 Deploying a PermissionSet (metadata/models.py) keeps its grants in the store's meta table, under
-`permission_set_access:<Name>`, as `{"objects": [...], "fields": ["Object.Field", ...]}`.
-Profiles deployed as metadata do not change these rules (the org keeps no profile grants).
+`permission_set_access:<Name>`, as `{"objects": [...], "fields": ["Object.Field", ...]}`; deploying
+a Profile keeps its `objectPermissions` / `fieldPermissions` the same way under
+`profile_access:<Profile Name>` (metadata `Admin` is System Administrator, `Standard` Standard User),
+added to what the profile reads by the rules above (a profile deploy adds grants, it never removes
+the standard objects' read access).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import urllib.parse
 from dataclasses import dataclass
 
 from slotforce.localorg import store
 from slotforce.localorg.schema import Field, SObject
 
 META_PREFIX = "permission_set_access:"
+PROFILE_PREFIX = "profile_access:"
+# Profile metadata names of the standard profiles -> Profile.Name
+PROFILE_NAMES = {"Admin": "System Administrator", "Standard": "Standard User"}
 ADMIN_PROFILE = "System Administrator"
 
 
@@ -42,6 +49,11 @@ def grants_from_xml(root, text, named) -> dict:
 
 def save_grants(conn: sqlite3.Connection, permission_set: str, grants: dict) -> None:
     store.set_meta(conn, META_PREFIX + permission_set, json.dumps(grants, sort_keys=True))
+
+
+def save_profile_grants(conn: sqlite3.Connection, profile: str, grants: dict) -> None:
+    name = PROFILE_NAMES.get(profile, urllib.parse.unquote(profile))
+    store.set_meta(conn, PROFILE_PREFIX + name, json.dumps(grants, sort_keys=True))
 
 
 @dataclass(frozen=True)
@@ -83,8 +95,9 @@ def read_access(conn: sqlite3.Connection, user_id: str | None) -> ReadAccess:
         'WHERE a."AssigneeId" = ? AND a."IsDeleted" = 0 AND ps."IsDeleted" = 0', (user_id,))]
     objects: set[str] = set()
     fields: set[str] = set()
-    for name in names:
-        raw = store.get_meta(conn, META_PREFIX + name)
+    keys = [PROFILE_PREFIX + (row[0] or "")] + [META_PREFIX + name for name in names]
+    for key in keys:
+        raw = store.get_meta(conn, key)
         grants = json.loads(raw) if raw else {}
         objects.update(o.lower() for o in grants.get("objects", ()))
         for path in grants.get("fields", ()):

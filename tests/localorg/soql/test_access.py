@@ -116,3 +116,39 @@ def test_functions_over_https_with_their_columns(org):
     assert [(c["columnName"], c["apexType"]) for c in body["columnMetadata"]] == [
         ("Action__c", "String"), ("total", "Integer"), ("expr0", "Integer")]
     sf.session.close()
+
+
+def _deploy_standard_profile(org, permissions: str) -> None:
+    import io
+    import zipfile
+
+    from slotforce.localorg.metadata import attach
+
+    header = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    files = {
+        "package.xml": f'{header}<Package xmlns="http://soap.sforce.com/2006/04/metadata"><types><members>Standard'
+                       '</members><name>Profile</name></types><version>62.0</version></Package>',
+        "profiles/Standard.profile": f'{header}<Profile xmlns="http://soap.sforce.com/2006/04/metadata">'
+                                     f'{permissions}<custom>false</custom></Profile>',
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, content in files.items():
+            zf.writestr(name, content)
+    assert attach(org.org).deploy(buf.getvalue(), {}).success
+
+
+def test_a_deployed_profile_grants_read_access_too(sales_user, org):
+    _deploy_standard_profile(org, "<fieldPermissions><editable>false</editable><field>User.Scheduling_Link__c</field>"
+                                  "<readable>true</readable></fieldPermissions><objectPermissions><allowCreate>false"
+                                  "</allowCreate><allowDelete>false</allowDelete><allowEdit>false</allowEdit><allowRead>"
+                                  "true</allowRead><modifyAllRecords>false</modifyAllRecords><object>Scheduling_Link__c"
+                                  "</object><viewAllRecords>false</viewAllRecords></objectPermissions>")
+    try:
+        assert sales_user.query("SELECT Id FROM Scheduling_Link__c WITH USER_MODE")["totalSize"] == 0
+        assert sales_user.query("SELECT Scheduling_Link__c FROM User WHERE Alias = 'ssales' WITH SECURITY_ENFORCED"
+                                )["records"][0]["Scheduling_Link__c"] == "https://cal.example/sam"
+    finally:
+        _deploy_standard_profile(org, "")
+    got = error(sales_user.query, "SELECT Id FROM Scheduling_Link__c WITH USER_MODE")
+    assert got["errorCode"] == "INVALID_TYPE"

@@ -120,10 +120,12 @@ class MetadataService:
         plan.run()
         if any(not c.success for c in result.components) or result.check_only:
             return
-        self._apply(plan.objects, [c for c, _, _ in plan.fields], plan.flows, plan.flow_defs, plan.permsets)
+        self._apply(plan.objects, [c for c, _, _ in plan.fields], plan.flows, plan.flow_defs, plan.permsets,
+                    plan.profiles)
 
     # ----- applying ---------------------------------------------------------------------------
-    def _apply(self, objects: list[ObjectChange], fields: list[FieldChange], flows, flow_defs, permsets) -> None:
+    def _apply(self, objects: list[ObjectChange], fields: list[FieldChange], flows, flow_defs, permsets,
+               profiles=()) -> None:
         org = self.org
         snap = self.registry.snapshot()
         schema = copy.deepcopy(org.schema)  # the SQLite side rolls back by itself; the schema object does not
@@ -147,6 +149,8 @@ class MetadataService:
                 save_flows(ctx.conn, self.registry)
                 for values, res in permsets:
                     res.created = _upsert_permission_set(ctx, values)
+                for name, grants in profiles:
+                    access.save_profile_grants(ctx.conn, name, grants)
         except BaseException:
             self.registry.restore(snap)
             org.schema = schema
