@@ -152,3 +152,13 @@ def test_a_deployed_profile_grants_read_access_too(sales_user, org):
         _deploy_standard_profile(org, "")
     got = error(sales_user.query, "SELECT Id FROM Scheduling_Link__c WITH USER_MODE")
     assert got["errorCode"] == "INVALID_TYPE"
+
+
+def test_using_scope_mine_is_the_session_users(sales_user, org):
+    admin = org.client()
+    me = sales_user.query("SELECT Id FROM User WHERE Alias = 'ssales'")["records"][0]["Id"]
+    admin.Lead.create({"LastName": "Admin's", "Company": "A"})
+    admin.Lead.create({"LastName": "Sam's", "Company": "S", "OwnerId": me})
+    assert [r["LastName"] for r in sales_user.query("SELECT LastName FROM Lead USING SCOPE mine")["records"]] == ["Sam's"]
+    assert [r["LastName"] for r in admin.query("SELECT LastName FROM Lead USING SCOPE mine")["records"]] == ["Admin's"]
+    admin.session.close()
