@@ -162,3 +162,12 @@ def test_using_scope_mine_is_the_session_users(sales_user, org):
     assert [r["LastName"] for r in sales_user.query("SELECT LastName FROM Lead USING SCOPE mine")["records"]] == ["Sam's"]
     assert [r["LastName"] for r in admin.query("SELECT LastName FROM Lead USING SCOPE mine")["records"]] == ["Admin's"]
     admin.session.close()
+
+
+def test_bulk_query_jobs_run_as_their_user(sales_user):
+    import json
+
+    got = error(lambda soql: sales_user.restful("jobs/query", method="POST",
+                                                data=json.dumps({"operation": "query", "query": soql})),
+                "SELECT Id, Scheduling_Link__c FROM User WITH USER_MODE")
+    assert got["errorCode"] == "INVALID_FIELD"
