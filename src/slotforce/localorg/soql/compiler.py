@@ -284,8 +284,6 @@ class _Scope:
             raise self.err(MalformedQuery, q.sobject_pos,
                            f"UPDATE {q.update_clause} is only allowed on Salesforce Knowledge article "
                            f"versions (KnowledgeArticleVersion, *__kav), not on {self.sobject.name}")
-        if q.group_by_function and q.group_by_function.upper not in ("ROLLUP", "CUBE"):
-            raise self.err(MalformedQuery, q.group_by_function.pos, f"unexpected token: '{q.group_by_function.name}'")
 
     def _scope_filter(self) -> list[str]:
         """USING SCOPE everything (no filter) or mine (the running user's records)."""
