@@ -127,6 +127,8 @@ def test_rollup_of_no_rows_is_no_rows(crm):
     ("SELECT Industry, COUNT(Id) FROM Account GROUP BY ROLLUP(Industry, Industry)", "twice"),
     ("SELECT Industry, COUNT(Id) FROM Account GROUP BY ROLLUP(Industry), Type", "cannot be combined"),
     ("SELECT Id FROM Account UPDATE TRACKING", "Knowledge"),
+    ("SELECT COUNT(Id) FROM Account GROUP BY toLabel(Industry)", "cannot be used in GROUP BY"),
+    ("SELECT COUNT(Id) FROM Account GROUP BY FOO(Industry)", "unexpected token"),
     ("SELECT Id FROM Account UPDATE VIEWSTAT", "Knowledge"),
     ("SELECT Id FROM Account WHERE AnnualRevenue > USD5000", "multicurrency"),
     ("SELECT convertCurrency(AnnualRevenue) FROM Account", "multicurrency"),

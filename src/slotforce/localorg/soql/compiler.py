@@ -651,6 +651,11 @@ class _Scope:
         if rollup is not None:
             refs = self._rollup_fields(rollup)
         for ref in refs:
+            if isinstance(ref, n.FunctionCall) and ref.upper not in n.DATE_FUNCTIONS:
+                if ref.upper not in _KNOWN_FUNCTIONS:  # GROUP BY FOO(Name): no such function
+                    raise self._unsupported_function(ref)
+                raise self.err(MalformedQuery, ref.pos, f"{ref.name}() cannot be used in GROUP BY: group by "
+                               f"fields or date functions")
             if isinstance(ref, n.FunctionCall):
                 op = self.date_function(ref)
                 self._grouped[op.sql] = op.field
