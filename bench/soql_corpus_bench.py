@@ -84,6 +84,26 @@ def classify(entry: Entry, status: int, body) -> Outcome:
     return Outcome(entry, status, code, message, verdict)
 
 
+def seed(sf) -> None:
+    """A few records the corpus's queries find (so answers are shaped from rows, not only empty lists)."""
+    acme = sf.Account.create({"Name": "Acme", "Industry": "Energy", "Type": "Customer", "ShippingState": "KS",
+                              "ShippingCountry": "US", "NumberOfEmployees": 50, "AnnualRevenue": 44000})["id"]
+    sf.Account.create({"Name": "Globex", "Industry": "Energy", "ParentId": acme, "NumberOfEmployees": 5})
+    sf.Account.create({"Name": "Texas", "Industry": "Software", "ShippingState": "Tx"})
+    jane = sf.Contact.create({"FirstName": "Jane", "LastName": "Doe", "Email": "foo@bar.com", "AccountId": acme,
+                              "Title": "Awesome"})["id"]
+    sf.Contact.create({"FirstName": "Sofia", "LastName": "Rodriguez", "AccountId": acme})
+    sf.Lead.create({"LastName": "Lee", "Company": "LeadCo", "Status": "Open - Not Contacted", "LeadSource": "Web"})
+    sf.Lead.create({"LastName": "Ray", "Company": "RayCo", "LeadSource": "Web", "Email": "ray@example.com"})
+    sf.Opportunity.create({"Name": "Big", "AccountId": acme, "StageName": "Closed Lost", "CloseDate": "2024-01-15",
+                           "Amount": 1000})
+    sf.Opportunity.create({"Name": "Small", "AccountId": acme, "StageName": "Prospecting", "CloseDate": "2030-01-15",
+                           "Amount": 10})
+    sf.Event.create({"Subject": "Intro", "WhoId": jane, "WhatId": acme, "DurationInMinutes": 30,
+                     "ActivityDateTime": "2024-05-15T10:00:00.000+0000"})
+    sf.Task.create({"Subject": "Call", "WhoId": jane, "WhatId": acme, "ActivityDate": "2024-05-15"})
+
+
 def run(sf) -> list[Outcome]:
     """Each corpus query through `sf` (a simple_salesforce.Salesforce), classified."""
     from simple_salesforce.exceptions import SalesforceError
@@ -130,6 +150,7 @@ def main() -> None:
     with LocalOrg() as org:
         sf = org.client()
         deploy(sf)
+        seed(sf)
         print(report(run(sf)))
         sf.session.close()
 
