@@ -1,10 +1,12 @@
 import pytest
 
-from slotforce.localorg.testing import local_org, local_org_session, sf  # noqa: F401
+# local_org, local_org_session and sf come from the root conftest's plugin (slotforce.localorg.testing):
+# importing them here too would make a second session org for this folder, and packaged_org (session
+# scoped, slotforce.testing) would then hold whichever one asked first.
 
 
 @pytest.fixture
-def triggers(local_org):  # noqa: F811 (the fixture imported above)
+def triggers(local_org):
     """Register triggers for one test only (the session org is shared)."""
     added = []
     yield added

@@ -245,3 +245,26 @@ def test_userinfo_and_revoke_follow_the_session(local_org):
     again = local_org.session().post(local_org.instance_url + "/services/oauth2/revoke", data={"token": token})
     assert (again.status_code, again.json()["error"]) == (400, "invalid_token")
 
+
+
+def test_an_admin_sets_a_users_password_and_the_user_logs_in_with_it(local_org, sf):
+    """simple-salesforce's set_password: POST sobjects/User/{id}/password, as in Salesforce."""
+    from simple_salesforce.exceptions import SalesforceMalformedRequest
+
+    profile = sf.query("SELECT Id FROM Profile WHERE Name = 'Standard User'")["records"][0]["Id"]
+    user = sf.User.create({"Username": "pat@slotforce.example", "LastName": "Pat", "Email": "pat@slotforce.example",
+                           "Alias": "pat", "ProfileId": profile, "TimeZoneSidKey": "GMT", "LocaleSidKey": "en_US",
+                           "EmailEncodingKey": "UTF-8", "LanguageLocaleKey": "en_US"})["id"]
+    form = {"grant_type": "password", "username": "pat@slotforce.example"}
+    assert _token(local_org, password="whatever1", **form).json()["error"] == "invalid_grant"  # none set yet
+    sf.set_password(user, "s3cretpass")
+    assert _token(local_org, password="s3cretpass", **form).status_code == 200
+    for weak in ("short1", "lettersonly"):
+        with pytest.raises(SalesforceMalformedRequest) as e:
+            sf.set_password(user, weak)
+        assert e.value.content[0]["errorCode"] == "INVALID_NEW_PASSWORD"
+    url = f"{sf.base_url}sobjects/User/{user}/password"
+    assert sf.session.get(url, headers=sf.headers).json() == {"isExpired": False}
+    reset = sf.session.delete(url, headers=sf.headers).json()["NewPassword"]
+    assert _token(local_org, password="s3cretpass", **form).status_code == 400
+    assert _token(local_org, password=reset, **form).status_code == 200

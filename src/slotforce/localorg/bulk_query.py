@@ -89,7 +89,8 @@ class QueryJobs(JobRegistry):
         delimiter, line_ending = csv_format(body)
         with self.org.lock:
             columns = query_columns(self.org.schema, soql)
-            self.org.execute_query(soql, api_version=version)  # a bad query is refused now, as REST refuses it
+            # a bad query is refused now, as REST refuses it (as the job's user: WITH USER_MODE, USING SCOPE mine)
+            self.org.execute_query(soql, api_version=version, user_id=user_id)
         paths = _paths(columns["columnMetadata"])
         with self.lock:
             job_id = new_job_id()
@@ -109,7 +110,7 @@ class QueryJobs(JobRegistry):
                     return
                 job.state = "InProgress"
                 result = self.org.execute_query(job.soql, include_deleted=job.operation == "queryAll",
-                                                api_version=job.version)
+                                                api_version=job.version, user_id=job.user_id)
             job.rows = [[_cell(r, p) for p in self.paths[job.id]] for r in result.records]
             if job.state != "Aborted":
                 job.state = "JobComplete"

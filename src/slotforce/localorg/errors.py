@@ -42,6 +42,12 @@ class SalesforceError(Exception):
         return body
 
 
+class InvalidNewPassword(SalesforceError):
+    """A password the org's policy refuses (sobjects/User/{id}/password)."""
+
+    error_code = "INVALID_NEW_PASSWORD"
+
+
 class MalformedQuery(SalesforceError):
     error_code = "MALFORMED_QUERY"
 
@@ -175,6 +181,13 @@ class InvalidTypeForOperation(SalesforceError):
 
 class InsufficientAccess(SalesforceError):
     error_code = "INSUFFICIENT_ACCESS_OR_READONLY"
+
+
+class InsufficientQueryAccess(SalesforceError):
+    """WITH SECURITY_ENFORCED naming a field or object the running user cannot read (soql/compiler.py)."""
+
+    error_code = "INSUFFICIENT_ACCESS"
+    status = 403
 
 
 class AllOrNoneRolledBack(SalesforceError):

@@ -65,6 +65,16 @@ CONFIGURATION = ("RecordType", "PermissionSet", "PermissionSetAssignment")
 Trigger = Callable[["Transaction", SObject, str, list, list], None]
 
 
+def check_password(password: object) -> str:
+    """A new password under a new org's default policy: 8 characters or more, letters and numbers
+    (INVALID_NEW_PASSWORD otherwise; wording [memory])."""
+    if not isinstance(password, str) or len(password) < 8:
+        raise errors.InvalidNewPassword("Your password must be at least 8 characters long.")
+    if not (any(c.isalpha() for c in password) and any(c.isdigit() for c in password)):
+        raise errors.InvalidNewPassword("Your password must include letters and numbers.")
+    return password
+
+
 class Transaction:
     """One Salesforce transaction: the connection inside BEGIN, who runs it, governor counters."""
 
@@ -107,6 +117,11 @@ class Transaction:
         self.soql, self.dml, self.dml_rows = counters
 
     # --- what automation calls ----------------------------------------------------------------
+
+    def set_password(self, user_id: str, password: object) -> None:
+        """Set a live user's password (REST sobjects/User/{id}/password, setPassword())."""
+        records.get(self, self.org.sobject("User"), user_id)  # NOT_FOUND for no such user
+        store.set_meta(self.conn, PASSWORD_META + store.to_18(user_id), check_password(password))
 
     def query(self, soql: str, *, include_deleted: bool = False):
         """Run SOQL inside this transaction (counts one query): a soql.QueryResult."""
@@ -367,12 +382,13 @@ class Org:
             finally:
                 self.last_transaction = {"soql": ctx.soql, "dml": ctx.dml, "dml_rows": ctx.dml_rows}
 
-    def execute_query(self, soql: str, *, include_deleted: bool = False, api_version: str = "62.0"):
-        """SOQL through the soql package (another part of the local org)."""
+    def execute_query(self, soql: str, *, include_deleted: bool = False, api_version: str = "62.0",
+                      user_id: str | None = None):
+        """SOQL through the soql package (another part of the local org), as `user_id` (default: the admin)."""
         # Date literals (TODAY, LAST_N_DAYS:n) follow the org's clock, which tests may set.
         today = self.clock().astimezone(org_time_zone()).date()
         return execute_query(self.conn, self.schema, soql, include_deleted=include_deleted,
-                             api_version=api_version, today=today, user_id=self.user_id)
+                             api_version=api_version, today=today, user_id=user_id or self.user_id)
 
     # --- API budget and call statistics -----------------------------------------------------------
 

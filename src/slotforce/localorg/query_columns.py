@@ -61,8 +61,10 @@ def _function_text(call: nodes.FunctionCall) -> str:
 
 
 def _function_type(schema: Schema, sobject: SObject, call: nodes.FunctionCall) -> str | None:
-    if call.upper in ("COUNT", "COUNT_DISTINCT") or call.upper in nodes.DATE_FUNCTIONS:
+    if call.upper in ("COUNT", "COUNT_DISTINCT", "GROUPING") or call.upper in nodes.DATE_FUNCTIONS:
         return "Integer"
+    if call.upper == "FORMAT":  # formatted text
+        return "String"
     if call.upper in ("SUM", "AVG"):
         return "Double"
     arg = call.args[0] if call.args else None
@@ -82,6 +84,22 @@ def _columns(schema: Schema, query: nodes.Query, sobject: SObject) -> list[dict]
             if item.alias:
                 col.update(columnName=item.alias, displayName=item.alias)
             out.append(col)
+        elif isinstance(item, nodes.SelectFunction) and _shows_a_field(item.function):
+            # toLabel(Status), FORMAT(CloseDate): the field's column, keyed as the record is
+            path = item.function.args[0].path
+            if len(path) > 1 and path[0].lower() in {sobject.name.lower(), (query.sobject_alias or "").lower()}:
+                path = path[1:]
+            col = _path_column(schema, sobject, path, _function_text(item.function))
+            if item.alias:  # an alias puts the value at the top of the record
+                while col["joinColumns"]:
+                    col = col["joinColumns"][0]
+                col = dict(col, columnName=item.alias, displayName=item.alias)
+            leaf = col
+            while leaf["joinColumns"]:
+                leaf = leaf["joinColumns"][0]
+            if item.function.upper == "FORMAT":
+                leaf.update(apexType="String", numberType=False, booleanType=False, textType=True)
+            out.append(col)
         elif isinstance(item, nodes.SelectFunction):
             name = item.alias or f"expr{expr}"
             expr += 0 if item.alias else 1
@@ -100,6 +118,11 @@ def _columns(schema: Schema, query: nodes.Query, sobject: SObject) -> list[dict]
     return out
 
 
+def _shows_a_field(call: nodes.FunctionCall) -> bool:
+    """toLabel(f) / FORMAT(f) of a field: a field's column, not an aggregate's."""
+    return call.upper in ("TOLABEL", "FORMAT") and len(call.args) == 1 and isinstance(call.args[0], nodes.FieldRef)
+
+
 def query_columns(schema: Schema, soql: str) -> dict:
     """`{"columnMetadata": [...], "entityName", "groupBy", "idSelected", "keyPrefix"}` for `soql`."""
     query = parse(soql)
@@ -109,5 +132,6 @@ def query_columns(schema: Schema, soql: str) -> dict:
     columns = _columns(schema, query, sobject)
     id_selected = any(isinstance(i, nodes.SelectField) and i.field.path[-1].lower() == "id" and len(
         i.field.path) == 1 for i in query.select)
-    return {"columnMetadata": columns, "entityName": sobject.name, "groupBy": bool(query.group_by),
+    return {"columnMetadata": columns, "entityName": sobject.name,
+            "groupBy": bool(query.group_by or query.group_by_function),
             "idSelected": id_selected, "keyPrefix": sobject.key_prefix}

@@ -95,11 +95,7 @@ def test_offset_in_child_subquery_is_malformed(org):
 
 @pytest.mark.parametrize("soql, words", [
     ("SELECT TYPEOF What WHEN Account THEN Owner.Name END FROM Event", "TYPEOF"),
-    ("SELECT Id FROM Account WITH SECURITY_ENFORCED", "WITH SECURITY_ENFORCED"),
     ("SELECT Id FROM Account USING SCOPE team", "USING SCOPE"),
-    ("SELECT Industry, COUNT(Id) FROM Account GROUP BY ROLLUP(Industry)", "ROLLUP"),
-    ("SELECT FORMAT(AnnualRevenue) FROM Account", "FORMAT"),
-    ("SELECT toLabel(Industry) FROM Account", "toLabel"),
     ("SELECT Id FROM Account WHERE DISTANCE(Location__c, GEOLOCATION(1, 2), 'mi') < 20", "DISTANCE"),
     ("SELECT Id FROM Account WHERE FISCAL_YEAR(CreatedDate) = 2024", "FISCAL_YEAR"),
     ("SELECT Id FROM Account WHERE convertTimezone(CreatedDate) > 2024-01-01T00:00:00Z", "convertTimezone"),

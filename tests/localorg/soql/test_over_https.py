@@ -48,7 +48,7 @@ def test_errors_reach_the_client_with_code_and_message(sf):
     assert e.value.content[0]["errorCode"] == "INVALID_FIELD"
     assert "No such column 'Foo' on entity 'Contact'" in e.value.content[0]["message"]
     with pytest.raises(SalesforceMalformedRequest) as e:
-        sf.query("SELECT Id FROM Contact WITH SECURITY_ENFORCED")
+        sf.query("SELECT Id FROM Contact USING SCOPE team")
     assert e.value.content[0]["errorCode"] == "UNSUPPORTED_BY_LOCAL_ORG"
 
 

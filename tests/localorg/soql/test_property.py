@@ -22,7 +22,8 @@ NAMES = ["Id", "Name", "Email", "LastName", "Birthdate", "CreatedDate", "NumberO
          "Event", "Lead", "StartDateTime", "AccountId", "OwnerId", "Description", "c", "null", "true", "false",
          "TODAY", "LAST_N_DAYS", "NEXT_N_YEARS", "THIS_FISCAL_YEAR", "COUNT", "MAX", "SUM", "CALENDAR_YEAR",
          "convertTimezone", "toLabel", "FORMAT", "FIELDS", "ALL", "STANDARD", "ROLLUP", "SECURITY_ENFORCED",
-         "USER_MODE", "everything", "mine", "Foo__c"]
+         "USER_MODE", "SYSTEM_MODE", "CUBE", "GROUPING", "TRACKING", "LeadSource", "Status", "everything", "mine",
+         "Foo__c"]
 def _spaced(token: str) -> str:
     return f" {token} "  # the grammar ignores whitespace, so strategies add it around words
 
@@ -97,3 +98,41 @@ def test_deep_and_long_conditions_never_crash(parts):
         ORG.query("SELECT Id FROM Contact WHERE " + cond)
     except SalesforceError as e:
         assert 400 <= e.status < 500, e
+
+
+# issue 12.2: the functions and clauses the org answers since (toLabel, FORMAT, GROUPING, ROLLUP/CUBE,
+# WITH SECURITY_ENFORCED / USER_MODE), drawn over readable and unreadable fields of a Standard User.
+def _restricted_org() -> tuple[Org, str]:
+    from slotforce.localorg.schema import Field, PicklistValue
+
+    org = load_crm(Org())
+    org.schema.get("Account").add_field(Field("Tier__c", "picklist", length=255, custom=True,
+                                              picklist_values=[PicklistValue("G", "Gold")]))
+    org.conn.execute('ALTER TABLE "Account" ADD COLUMN "Tier__c" TEXT')
+    profile = org.insert("Profile", Name="Standard User")
+    return org, org.insert("User", Username="s@example.com", ProfileId=profile, Alias="s")
+
+
+RESTRICTED, SALES_USER = _restricted_org()
+_FIELDS = st.sampled_from(["Industry", "Tier__c", "Name", "Type", "AnnualRevenue", "CreatedDate", "Owner.Name",
+                           "Parent.Tier__c", "Id", "Website"])
+_ITEM = st.tuples(st.sampled_from(["toLabel({})", "FORMAT({})", "GROUPING({})", "COUNT({})", "MAX({})", "{}",
+                                   "FORMAT(MIN({}))", "CALENDAR_YEAR({})"]), _FIELDS,
+                  st.sampled_from(["", " a", " b"])).map(lambda t: t[0].format(t[1]) + t[2])
+
+
+@settings(max_examples=80, deadline=2000, derandomize=True)
+@given(st.lists(_ITEM, min_size=1, max_size=3), st.sampled_from(["", " WITH USER_MODE", " WITH SECURITY_ENFORCED"]),
+       st.sampled_from(["", " GROUP BY {0}", " GROUP BY ROLLUP({0})", " GROUP BY CUBE({0}, {1})"]),
+       st.sampled_from(["", " WHERE toLabel({0}) = 'Gold'", " WHERE {0} != null"]),
+       st.sampled_from(["", " HAVING GROUPING({0}) = 1", " HAVING COUNT(Id) > 1"]),
+       st.sampled_from(["", " ORDER BY {1}", " ORDER BY GROUPING({0}) DESC", " ORDER BY toLabel({0})"]),
+       _FIELDS, _FIELDS)
+def test_functions_and_access_never_crash(items, with_, group, where, having, order, f0, f1):
+    soql = (f"SELECT {', '.join(items)} FROM Account{where}{with_}{group}{having if group else ''}{order}"
+            .format(f0, f1))
+    try:
+        RESTRICTED.query(soql, user_id=SALES_USER)
+    except SalesforceError as e:
+        assert 400 <= e.status < 500, (soql, e)
+        assert e.to_json()["errorCode"] and e.message

@@ -2,7 +2,7 @@
 
 import pytest
 
-from slotforce.localorg.errors import MalformedQuery, NotImplementedByLocalOrg
+from slotforce.localorg.errors import MalformedQuery
 
 
 def ids(org, soql, **kw):
@@ -54,8 +54,6 @@ def test_with_system_mode_is_how_the_org_answers(crm):
     ("SELECT LeadSourceCOUNT(Name) FROM Lead", MalformedQuery, "unexpected token: '('"),
     ("SELECT Id FROM Account WHERE AnnualRevenue > USD5000", MalformedQuery, "multicurrency"),
     ("SELECT convertCurrency(AnnualRevenue) FROM Account", MalformedQuery, "multicurrency"),
-    ("SELECT Id FROM Account UPDATE TRACKING", NotImplementedByLocalOrg, "UPDATE TRACKING"),
-    ("SELECT Id FROM Account UPDATE VIEWSTAT", NotImplementedByLocalOrg, "UPDATE VIEWSTAT"),
     ("SELECT Id FROM Account USING SCOPE nonsense", MalformedQuery, "unexpected token: 'nonsense'"),
 ])
 def test_clear_refusals(crm, soql, cls, words):

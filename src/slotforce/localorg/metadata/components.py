@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .. import access
 from ..mdxml import elements, first, local_name, named, text
 from ..schema import Field, PicklistValue, Schema, SObject
 
@@ -304,7 +305,8 @@ def check_field_targets(change: FieldChange, schema: Schema, line: int) -> None:
 
 
 def check_permission_set(name: str, root, schema: Schema) -> dict:
-    """Validate a PermissionSet; returns the PermissionSet record values (Name, Label, Description)."""
+    """Validate a PermissionSet; returns the PermissionSet record values (Name, Label, Description) and its
+    read grants ("_grants")."""
     if local_name(root) != "PermissionSet":
         raise ComponentError(f"the root element is <{local_name(root)}>, expected <PermissionSet>", root.sourceline)
     label = text(root, "label")
@@ -326,7 +328,9 @@ def check_permission_set(name: str, root, schema: Schema) -> dict:
     for up in named(root, "userPermissions"):
         if (text(up, "name") or "") == "ModifyAllData" and _flag(up, "enabled"):
             pass  # allowed by Salesforce; the package's own test guards against it
-    return {"Name": name, "Label": label[:80], "Description": (text(root, "description") or "")[:255] or None}
+    # "_grants": what it lets its assignees read (access.py keeps them; not a field of the record)
+    return {"Name": name, "Label": label[:80], "Description": (text(root, "description") or "")[:255] or None,
+            "_grants": access.grants_from_xml(root, text, named)}
 
 
 def check_layout(full_name: str, root, schema: Schema) -> None:

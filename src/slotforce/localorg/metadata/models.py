@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .. import records, store
+from .. import access, records, store
 from ..errors import SalesforceError
 from ..flows import FlowRegistry, parse_flow
 from ..flows.registry import FlowDefinition
@@ -120,10 +120,12 @@ class MetadataService:
         plan.run()
         if any(not c.success for c in result.components) or result.check_only:
             return
-        self._apply(plan.objects, [c for c, _, _ in plan.fields], plan.flows, plan.flow_defs, plan.permsets)
+        self._apply(plan.objects, [c for c, _, _ in plan.fields], plan.flows, plan.flow_defs, plan.permsets,
+                    plan.profiles)
 
     # ----- applying ---------------------------------------------------------------------------
-    def _apply(self, objects: list[ObjectChange], fields: list[FieldChange], flows, flow_defs, permsets) -> None:
+    def _apply(self, objects: list[ObjectChange], fields: list[FieldChange], flows, flow_defs, permsets,
+               profiles=()) -> None:
         org = self.org
         snap = self.registry.snapshot()
         schema = copy.deepcopy(org.schema)  # the SQLite side rolls back by itself; the schema object does not
@@ -149,6 +151,8 @@ class MetadataService:
                 save_flows(ctx.conn, self.registry)
                 for values, res in permsets:
                     res.created = _upsert_permission_set(ctx, values)
+                for name, grants in profiles:
+                    access.save_profile_grants(ctx.conn, name, grants)
         except BaseException:
             self.registry.restore(snap)
             org.schema = schema
@@ -164,7 +168,9 @@ def _set_auto_number(conn, sobject: str, field_name: str, display_format: str) -
 
 
 def _upsert_permission_set(ctx, values: dict) -> bool:
-    """Insert or update the PermissionSet record; True when it was created (a first deploy)."""
+    """Insert or update the PermissionSet record and keep its read grants; True when it was created (a first deploy)."""
+    values = dict(values)
+    access.save_grants(ctx.conn, values["Name"], values.pop("_grants", {"objects": [], "fields": []}))
     name = values["Name"].replace("\\", "\\\\").replace("'", "\\'")
     found = ctx.org.execute_query(f"SELECT Id FROM PermissionSet WHERE Name = '{name}'").records
     sobject = ctx.org.sobject("PermissionSet")

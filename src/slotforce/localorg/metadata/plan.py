@@ -7,7 +7,9 @@ from __future__ import annotations
 import copy
 import re
 
+from .. import access
 from ..flows import FlowDefinitionError, FlowRegistry, parse_flow, validate_flow
+from ..mdxml import named, text
 from ..schema import Schema
 from .components import (ComponentError, ComponentResult, FieldChange, ObjectChange, check_field_targets,
                          check_layout, check_permission_set, flow_definition, object_from_xml, plan_field,
@@ -50,6 +52,7 @@ class DeployPlan:
         self.flows: list = []
         self.flow_defs: list[tuple[str, int, ComponentResult]] = []
         self.permsets: list[tuple[dict, ComponentResult]] = []  # values, and the result to mark Created
+        self.profiles: list[tuple[str, dict]] = []  # profile metadata name, its read grants
         self.found: set[tuple[str, str]] = set()
         self.by_type: dict[str, list[tuple[str, str, bytes]]] = {}
 
@@ -61,9 +64,13 @@ class DeployPlan:
         self.plan_checked("PermissionSet", lambda name, root, res: self.permsets.append(
             (check_permission_set(name, root, self.schema), res)))
         self.plan_checked("Layout", lambda name, root, res: check_layout(name, root, self.schema))
-        for name, path, _ in self.by_type.get("Profile", []):
+        for name, path, content in self.by_type.get("Profile", []):
             if self.named("Profile", name):
                 self.out.append(ComponentResult("Profile", name, path, changed=False))
+                try:  # only the read grants are kept (access.py); the rest of a profile is not modelled
+                    self.profiles.append((name, access.grants_from_xml(parse_xml(content, path), text, named)))
+                except PackageError:
+                    pass
         self.check_manifest()
         for c in self.out:  # results name files as they are in the zip, package folder included
             c.file_name = self.pkg.root + c.file_name

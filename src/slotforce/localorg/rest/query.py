@@ -43,7 +43,8 @@ def _run(req: ApiRequest, include_deleted: bool) -> ApiResponse:
     soql = req.params.get("q")
     if not soql:
         raise errors.MalformedQuery("A query string has to be specified")
-    result = req.org.execute_query(soql, include_deleted=include_deleted, api_version=req.version)
+    result = req.org.execute_query(soql, include_deleted=include_deleted, api_version=req.version,
+                                   user_id=req.ctx.user_id)
     if d.flag(req.params.get("columns")):
         return ApiResponse(200, query_columns(req.org.schema, soql))
     return _page(req, result.records, 0, result.total_size, None, include_deleted)

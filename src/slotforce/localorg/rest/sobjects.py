@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from slotforce.localorg import describe, errors, records
 from slotforce.localorg.models import record_with_attributes
 from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse
@@ -108,6 +110,21 @@ def record(req: ApiRequest) -> ApiResponse:
     (result,) = records.delete(req.ctx, s, [target], all_or_none=True)
     _raise_failure(result)
     return ApiResponse(204)
+
+
+def user_password(req: ApiRequest) -> ApiResponse:
+    """sobjects/User/{id}/password: GET {"isExpired"}, POST {"NewPassword"} (204), DELETE resets it
+    and answers the generated one (REST API guide, "Set and Reset User Passwords")."""
+    user_id = req.groups["id"]
+    if req.method == "GET":
+        records.get(req.ctx, req.org.sobject("User"), user_id)
+        return ApiResponse(200, {"isExpired": False})
+    if req.method == "POST":
+        req.ctx.set_password(user_id, req.json_object().get("NewPassword"))
+        return ApiResponse(204)
+    new = f"{secrets.token_urlsafe(9)}7a"  # the policy's letters and numbers, whatever the random part holds
+    req.ctx.set_password(user_id, new)
+    return ApiResponse(200, {"NewPassword": new})
 
 
 def _id_or_404(req: ApiRequest, s, raw: str) -> str:

@@ -51,6 +51,8 @@ ROUTES = (
             r"passwordUtilities|suggestedArticles|richTextImageFields)(/.*)?$",
             "The sObject resource {path}"),
     route(rf"^sobjects/{_NAME}/(?P<id>[^/]+)/?$", "GET|PATCH|DELETE", sobjects.record, "sobject"),
+    route(r"^sobjects/User/(?P<id>[0-9A-Za-z]{15,18})/password/?$", "GET|POST|DELETE", sobjects.user_password,
+          "sobject"),
     _refuse(rf"^sobjects/{_NAME}/(?=[^/]*\d)[0-9A-Za-z]{{15}}([0-9A-Za-z]{{3}})?/[^/]+/?$",
             "Relationship traversal and blob retrieval (sobjects/{sobject}/{{id}}/{{relationship or field}})"),
     route(rf"^sobjects/{_NAME}/{_FIELD}/(?P<value>.*)$", "GET|PATCH|POST|DELETE", sobjects.by_external_id,

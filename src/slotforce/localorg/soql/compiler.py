@@ -18,12 +18,13 @@ import re
 from dataclasses import dataclass, field as dc_field
 from typing import Callable
 
+from slotforce.localorg.access import EVERYTHING, ReadAccess
 from slotforce.localorg.errors import (
-    InvalidField, InvalidQueryFilterOperator, InvalidType, MalformedQuery, NotImplementedByLocalOrg,
-    NumberOutsideValidRange, SalesforceError,
+    InsufficientQueryAccess, InvalidField, InvalidQueryFilterOperator, InvalidType, MalformedQuery,
+    NotImplementedByLocalOrg, NumberOutsideValidRange, SalesforceError,
 )
 from slotforce.localorg.schema import Field, Schema, SObject, compound_key
-from slotforce.localorg.soql import dates, logic
+from slotforce.localorg.soql import dates, formatting, logic
 from slotforce.localorg.soql import nodes as n
 from slotforce.localorg.soql.parser import located
 from slotforce.localorg.store import email_domain_sql, to_18
@@ -211,9 +212,12 @@ class Compiler:
 
     def __init__(self, schema: Schema, soql: str, *, include_deleted: bool = False,
                  today: dt.date | None = None, tz: dt.tzinfo | None = None,
-                 user_id: str | None = None) -> None:
+                 user_id: str | None = None, access_of: Callable[[], ReadAccess] | None = None) -> None:
         self.schema = schema
         self.user_id = user_id  # the running user: USING SCOPE mine
+        self.access_of = access_of  # the running user's read access (WITH SECURITY_ENFORCED / USER_MODE)
+        self.mode: str | None = None  # SECURITY_ENFORCED | USER_MODE while compiling such a query
+        self.access: ReadAccess = EVERYTHING
         self.soql = soql
         self.include_deleted = include_deleted
         self.tz = tz or dates.org_time_zone()
@@ -226,9 +230,21 @@ class Compiler:
         return cls(located(self.soql, pos, message))
 
     def compile(self, query: n.Query) -> Plan:
+        mode = (query.with_clause or "").upper()
+        if mode in ENFORCING_MODES:
+            self.mode = mode
+            self.access = self.access_of() if self.access_of else EVERYTHING
         plan = _Scope(self, query).compile_top()
         plan.tz = self.tz
         return plan
+
+
+# WITH clauses that check the running user's object and field read access (access.py). SECURITY_ENFORCED
+# checks what SELECT and FROM name ("not clauses like WHERE or ORDER BY"), answering Apex's
+# "Insufficient permissions: secure query included inaccessible field"; USER_MODE checks every clause
+# and answers as the user's own view of the schema does: the field or object does not exist.
+ENFORCING_MODES = ("SECURITY_ENFORCED", "USER_MODE")
+INACCESSIBLE = "Insufficient permissions: secure query included inaccessible field"
 
 
 class _Scope:
@@ -248,10 +264,18 @@ class _Scope:
                 raise compiler.error(InvalidType, query.sobject_pos,
                                      f"sObject type '{query.sobject}' is not supported. {OBJECT_HINT}")
         self.sobject = sobject
+        self._in_select = False  # compiling SELECT items (what WITH SECURITY_ENFORCED checks)
+        if compiler.mode and not (compiler.mode == "SECURITY_ENFORCED" and role == "semi"):
+            if not compiler.access.object_readable(sobject):
+                raise self._no_access(query.sobject_pos, f"sObject type '{query.sobject}' is not supported. "
+                                      f"{OBJECT_HINT}", InvalidType)
         self.joins: dict[tuple[str, ...], _Join] = {}
         self.join_sql: list[str] = []
         self.columns: list[str] = []
         self._grouped: dict[str, Field] = {}  # GROUP BY expressions (SQL) -> field; HAVING may use only these
+        self._group_raw: list[str] = []  # GROUP BY expressions as selected (no collation)
+        self._group_sql: list[str] = []
+        self._absent: set[str] = set()  # while compiling one ROLLUP/CUBE grouping set: the fields rolled up
 
     # --- shared helpers ---
     def err(self, cls, pos, message):
@@ -261,24 +285,46 @@ class _Scope:
         self.columns.append(sql)
         return len(self.columns) - 1
 
+    # --- WITH SECURITY_ENFORCED / USER_MODE ---
+    def _no_access(self, pos, user_mode_message: str, user_mode_error=InvalidField) -> SalesforceError:
+        if self.c.mode == "SECURITY_ENFORCED":
+            return InsufficientQueryAccess(INACCESSIBLE)  # Apex's message, which names no place
+        return self.err(user_mode_error, pos, user_mode_message)
+
+    def _check_read(self, obj: SObject, f: Field, ref: n.FieldRef, *, relationship: bool = False) -> None:
+        """Under an enforcing WITH: refuse a field (or a lookup crossed) the running user cannot read."""
+        if not self._enforced() or self.c.access.field_readable(obj, f):
+            return
+        if relationship:
+            raise self._no_access(ref.pos, f"Didn't understand relationship '{f.relationship_name}' in field "
+                                           f"path. {RELATIONSHIP_HINT}")
+        raise self._no_access(ref.pos, f"No such column '{ref.path[-1]}' on entity '{obj.name}'. {CUSTOM_HINT}")
+
+    def _enforced(self) -> bool:
+        """Whether access is checked here: every clause in USER_MODE, SELECT items in SECURITY_ENFORCED."""
+        return self.c.mode == "USER_MODE" or (self.c.mode == "SECURITY_ENFORCED" and self._in_select)
+
+    def _readable(self, obj: SObject, f: Field) -> bool:
+        return self.c.mode is None or self.c.access.field_readable(obj, f)
+
     def _refuse_unsupported(self) -> None:
         q = self.q
         if q.using_scope:
             self._scope_filter()
-        if q.with_clause and q.with_clause.upper() != "SYSTEM_MODE":  # system mode is how the org answers
+        if q.with_clause and q.with_clause.endswith(" ="):
             raise self.err(NotImplementedByLocalOrg, q.sobject_pos,
-                           f"WITH {q.with_clause} is not supported by the local org: it does not "
-                           f"enforce object and field permissions (remove the WITH clause, or use "
-                           f"WITH SYSTEM_MODE, which is how it answers).")
+                           f"WITH {q.with_clause[:-2]} = ... (the UserProfileFeed filter) is not supported by the "
+                           f"local org: it keeps no Chatter feeds.")
+        if q.with_clause and q.with_clause.upper() not in ("SYSTEM_MODE", *ENFORCING_MODES):
+            raise self.err(NotImplementedByLocalOrg, q.sobject_pos,
+                           f"WITH {q.with_clause} is not supported by the local org (it knows WITH "
+                           f"SECURITY_ENFORCED, USER_MODE and SYSTEM_MODE).")
         if q.update_clause:
-            raise self.err(NotImplementedByLocalOrg, q.sobject_pos,
-                           f"UPDATE {q.update_clause} is not supported by the local org: it counts "
-                           f"Salesforce Knowledge article views, and the local org has no Knowledge.")
-        if q.group_by_function:
-            f = q.group_by_function
-            raise self.err(NotImplementedByLocalOrg, f.pos,
-                           f"GROUP BY {f.name.upper()}() is not supported by the local org: "
-                           f"group by plain fields instead.")
+            # UPDATE TRACKING / VIEWSTAT "report on Salesforce Knowledge article searches and views": they
+            # take article version objects (FAQ__kav, KnowledgeArticleVersion), which the org has none of.
+            raise self.err(MalformedQuery, q.sobject_pos,
+                           f"UPDATE {q.update_clause} is only allowed on Salesforce Knowledge article "
+                           f"versions (KnowledgeArticleVersion, *__kav), not on {self.sobject.name}")
 
     def _scope_filter(self) -> list[str]:
         """USING SCOPE everything (no filter) or mine (the running user's records)."""
@@ -319,6 +365,7 @@ class _Scope:
             if rel is None:
                 raise self.err(InvalidField, ref.pos,
                                f"Didn't understand relationship '{seg}' in field path. {RELATIONSHIP_HINT}")
+            self._check_read(obj, rel, ref, relationship=True)
             key = key + (seg.lower(),)
             join = self.joins.get(key) or self._join(key, rel, f'{table_alias}."{rel.column}"', ref)
             chain.append((rel.relationship_name, join))
@@ -331,6 +378,10 @@ class _Scope:
         if f is None:
             raise self.err(InvalidField, ref.pos,
                            f"No such column '{name}' on entity '{obj.name}'. {CUSTOM_HINT}")
+        if chain and self._enforced() and not self.c.access.object_readable(obj):
+            raise self._no_access(ref.pos, f"Didn't understand relationship '{chain[-1][0]}' in field path. "
+                                           f"{RELATIONSHIP_HINT}")
+        self._check_read(obj, f, ref)
         if not f.stored:
             return compound_sql(obj, f, table_alias), f, chain
         return f'{table_alias}."{f.column}"', f, chain
@@ -380,9 +431,8 @@ class _Scope:
             return sql, Field(name="Type", type="picklist", length=255), chain
         found = [(t, a, t.field(canonical)) for t, a in join.targets]
         typed = next((f for _, _, f in found if f is not None), None)
-        if typed is None:
-            raise self.err(InvalidField, ref.pos,
-                           f"No such column '{name}' on entity 'Name'. {CUSTOM_HINT}")
+        if typed is None:  # a field of the Name entity that none of the targets has (What.Email): null
+            return "NULL", Field(name=canonical, type="string", length=255), chain
         whens = " ".join(f"WHEN '{_safe(t.key_prefix)}' THEN {a}.\"{f.column}\""
                          for t, a, f in found if f is not None)
         sql = f"CASE substr({join.fk_sql}, 1, 3) {whens} END"
@@ -395,7 +445,7 @@ class _Scope:
         q = self.q
         functions = [i for i in q.select if isinstance(i, n.SelectFunction) and i.function.upper != "FIELDS"]
         for item in functions:
-            if item.function.upper not in n.AGGREGATES | n.DATE_FUNCTIONS:
+            if item.function.upper not in n.AGGREGATES | n.DATE_FUNCTIONS | VALUE_FUNCTIONS | {"GROUPING"}:
                 raise self._unsupported_function(item.function)
         count_only = [i for i in functions if i.function.upper == "COUNT" and not i.function.args]
         if count_only:
@@ -403,7 +453,7 @@ class _Scope:
                 raise self.err(MalformedQuery, count_only[0].function.pos,
                                "COUNT() must be the only element in the SELECT list.")
             return self._count_plan()
-        if functions or q.group_by:
+        if q.group_by or q.group_by_function or any(_has_aggregate(i.function) for i in functions):
             return self._aggregate_plan()
         return self._records_plan()
 
@@ -485,7 +535,7 @@ class _Scope:
                 raise self.err(MalformedQuery, f.pos,
                                f"The SOQL FIELDS function must have a LIMIT of at most 200 with FIELDS({kind})")
             out.extend(n.SelectField(n.FieldRef((fld.name,), f.pos)) for fld in self.sobject.fields.values()
-                       if kind == "ALL" or fld.custom == (kind == "CUSTOM"))
+                       if (kind == "ALL" or fld.custom == (kind == "CUSTOM")) and self._readable(self.sobject, fld))
         return out
 
     def _records_plan(self, parent_field: str | None = None) -> Plan:
@@ -496,6 +546,7 @@ class _Scope:
         items: list = []
         children: list[ChildOut] = []
         seen: set = set()
+        self._in_select = True
         for item in self._expand_fields():
             if isinstance(item, n.SelectTypeof):
                 items.append(self._typeof(item))
@@ -507,11 +558,17 @@ class _Scope:
                                    "the local org (one level, as in the REST API before v58.0).")
                 children.append(self._child(item.query))
                 continue
-            ref = item.field
+            if isinstance(item, n.SelectFunction):  # toLabel(f), FORMAT(f): the field, shown differently
+                ref, wrap = self._value_function(item.function)
+                alias = item.alias
+            else:
+                ref, wrap, alias = item.field, None, None
             sql, f, chain = self.resolve(ref)
+            if wrap is not None:
+                wrap = wrap(f, ref)
             target = items
             parent_key: tuple = ()
-            for rel_name, join in chain:
+            for rel_name, join in chain if alias is None else ():  # an alias puts the value at the top
                 parent_key += (rel_name,)
                 node = next((i for i in target if isinstance(i, ParentOut) and i.key == rel_name), None)
                 if node is None:
@@ -519,16 +576,50 @@ class _Scope:
                     node = ParentOut(rel_name, self.column(join.id_sql), type_name)
                     target.append(node)
                 target = node.items
-            if (parent_key, f.name) in seen:
+            key = alias or f.name
+            if (parent_key, key) in seen:
+                if wrap is not None or (parent_key, key, "shown") in seen:
+                    raise self.err(MalformedQuery, ref.pos, f"duplicate field selected: {key}")
                 continue  # a field selected twice appears once
-            seen.add((parent_key, f.name))
-            target.append(FieldOut(f.name, self.column(sql), convert_for(f.type)))
+            seen.add((parent_key, key))
+            if wrap is not None:
+                seen.add((parent_key, key, "shown"))
+            target.append(FieldOut(key, self.column(sql), wrap or convert_for(f.type)))
+        self._in_select = False
         where = self._from_where([f'{self.alias}."{parent_field}" IN ({{PARENT_IDS}})']
                                  if parent_field else None)
         order = self._order_by()
         sql = self._statement(where, tail=self._tail(order, limit_in_sql=parent_field is None))
         return Plan("records", self.sobject, sql, self.c.params.values, items, children,
                     limit=q.limit if parent_field else None)
+
+    # --- toLabel() and FORMAT() on a field ---
+    def _value_function(self, f: n.FunctionCall):
+        """toLabel(field) / FORMAT(field): the field, and how to make its converter once it is resolved."""
+        arg = f.args[0] if len(f.args) == 1 else None
+        if isinstance(arg, n.FunctionCall):  # FORMAT(convertCurrency(x)) and other nesting
+            raise self._unsupported_function(arg)
+        if not isinstance(arg, n.FieldRef):
+            raise self.err(MalformedQuery, f.pos, f"{f.name}() takes one field")
+        if f.upper == "TOLABEL":
+            return arg, lambda fld, ref: self._labeller(fld, ref)
+        return arg, lambda fld, ref: self._formatter(fld, ref)
+
+    def _labeller(self, fld: Field, ref: n.FieldRef):
+        if fld.type in ("picklist", "multipicklist"):
+            return formatting.labeller(fld)
+        if fld.name == "Name" and len(ref.path) > 1 and ref.path[-2].lower() == "recordtype":
+            return _same  # toLabel(RecordType.Name): no translations, Name is the label
+        raise self.err(MalformedQuery, ref.pos,
+                       f"toLabel() works on picklist fields and RecordType.Name; '{ref.text}' is {fld.type}")
+
+    def _formatter(self, fld: Field, ref) -> Callable:
+        if fld.type not in formatting.FORMATTED_TYPES:
+            shown = ref.text if isinstance(ref, n.FieldRef) else f"{ref.name}()"
+            raise self.err(NotImplementedByLocalOrg, ref.pos,
+                           f"FORMAT() of a {fld.type} value ('{shown}') is not supported by the local org: "
+                           f"it formats number, currency, percent, date, datetime and time fields.")
+        return formatting.formatter(fld, self.c.tz)
 
     def _typeof(self, item: n.SelectTypeof) -> TypeofOut:
         """TYPEOF rel WHEN Type THEN fields ... [ELSE fields] END over the polymorphic join of `rel`."""
@@ -556,6 +647,7 @@ class _Scope:
                 if f is None:
                     raise self.err(InvalidField, ref.pos,
                                    f"No such column '{ref.text}' on entity '{target.name}'. {CUSTOM_HINT}")
+                self._check_read(target, f, ref)
                 sql = f'{alias}."{f.column}"' if f.stored else compound_sql(target, f, alias)
                 fields.append(FieldOut(f.name, self.column(sql), convert_for(f.type)))
         for ref in item.otherwise:
@@ -576,8 +668,8 @@ class _Scope:
         if sub.offset is not None:
             raise self.err(MalformedQuery, sub.sobject_pos,
                            "OFFSET is not allowed in a child relationship subquery.")
-        if sub.group_by or any(isinstance(i, n.SelectFunction) and i.function.upper != "FIELDS"
-                               for i in sub.select):
+        if sub.group_by or sub.group_by_function or any(
+                isinstance(i, n.SelectFunction) and _has_aggregate(i.function) for i in sub.select):
             raise self.err(MalformedQuery, sub.sobject_pos,
                            "Aggregate functions are not supported in a child relationship subquery.")
         scope = _Scope(self.c, sub, sobject=child, role="child")
@@ -600,23 +692,49 @@ class _Scope:
     # aggregates ----------------------------------------------------------------------------
     def _group_by_sql(self) -> str:
         exprs = []
-        for ref in self.q.group_by:
+        rollup = self.q.group_by_function
+        refs = self.q.group_by
+        if rollup is not None:
+            refs = self._rollup_fields(rollup)
+        for ref in refs:
+            if isinstance(ref, n.FunctionCall) and ref.upper not in n.DATE_FUNCTIONS:
+                if ref.upper not in _KNOWN_FUNCTIONS:  # GROUP BY FOO(Name): no such function
+                    raise self._unsupported_function(ref)
+                raise self.err(MalformedQuery, ref.pos, f"{ref.name}() cannot be used in GROUP BY: group by "
+                               f"fields or date functions")
             if isinstance(ref, n.FunctionCall):
                 op = self.date_function(ref)
                 self._grouped[op.sql] = op.field
+                self._group_raw.append(op.sql)
                 exprs.append(op.sql)
                 continue
             sql, f, _ = self.resolve(ref)
             if is_long_text(f) or not f.stored:
                 raise self.err(InvalidField, ref.pos, f"field '{ref.text}' can not be grouped in a query call")
             self._grouped[sql] = f
+            self._group_raw.append(sql)
             exprs.append(sql + (" COLLATE NOCASE" if f.storage == "TEXT" else ""))
+        self._group_sql = exprs
         return " GROUP BY " + ", ".join(exprs) if exprs else ""
+
+    def _rollup_fields(self, rollup: n.FunctionCall) -> tuple:
+        """GROUP BY ROLLUP(a, b) / CUBE(a, b): its fields ("up to three fields", SOQL reference)."""
+        if not rollup.args or len(rollup.args) > 3:
+            raise self.err(MalformedQuery, rollup.pos,
+                           f"GROUP BY {rollup.name.upper()}() takes one to three fields")
+        names = [a.text.lower() if isinstance(a, n.FieldRef) else repr(a.args).lower() for a in rollup.args]
+        if len(set(names)) < len(names):
+            raise self.err(MalformedQuery, rollup.pos, f"GROUP BY {rollup.name.upper()}() names a field twice")
+        for arg in rollup.args:
+            if not (isinstance(arg, n.FieldRef) or (isinstance(arg, n.FunctionCall) and arg.upper in n.DATE_FUNCTIONS)):
+                raise self.err(MalformedQuery, rollup.pos, f"GROUP BY {rollup.name.upper()}() takes fields")
+        return rollup.args
 
     def _aggregate_plan(self) -> Plan:
         group = self._group_by_sql()
         items: list[FieldOut] = []
         unnamed = 0
+        self._in_select = True
         for item in self.q.select:
             if isinstance(item, n.SelectSubquery):
                 raise self.err(MalformedQuery, item.query.sobject_pos,
@@ -630,24 +748,106 @@ class _Scope:
                                    f"Field must be grouped or aggregated: {item.field.text}")
                 items.append(FieldOut(item.alias or f.name, self.column(sql), convert_for(f.type)))
                 continue
-            if item.function.upper in n.DATE_FUNCTIONS:
-                op = self.date_function(item.function)
+            fn = item.function
+            wrap = None
+            inner = fn.args[0] if fn.upper in VALUE_FUNCTIONS and len(fn.args) == 1 else None
+            if isinstance(inner, n.FieldRef):  # toLabel(Industry) / FORMAT(CloseDate) of a grouped field
+                sql, f, _ = self.resolve(inner)
+                if sql not in self._grouped:
+                    raise self.err(MalformedQuery, inner.pos, f"Field must be grouped or aggregated: {inner.text}")
+                convert = self._labeller(f, inner) if fn.upper == "TOLABEL" else self._formatter(f, inner)
+                items.append(FieldOut(item.alias or f.name, self.column(sql), convert))
+                continue
+            if fn.upper in VALUE_FUNCTIONS:
+                if fn.upper == "TOLABEL" or not isinstance(inner, n.FunctionCall):
+                    raise self.err(MalformedQuery, fn.pos, f"{fn.name}() takes one field"
+                                   + (" or aggregate" if fn.upper == "FORMAT" else ""))
+                op = self.operand(inner, having=True, purpose="selected")
+                wrap = self._formatter(op.field, inner)
+            elif fn.upper in n.DATE_FUNCTIONS:
+                op = self.date_function(fn)
                 if op.sql not in self._grouped:
-                    raise self.err(MalformedQuery, item.function.pos,
-                                   f"Field must be grouped or aggregated: {op.text}")
+                    raise self.err(MalformedQuery, fn.pos, f"Field must be grouped or aggregated: {op.text}")
+            elif fn.upper == "GROUPING":
+                op = self.operand(fn, having=True, purpose="selected")
             else:
-                op = self.aggregate(item.function)
+                op = self.aggregate(fn)
             if item.alias:
                 key = item.alias
             else:
                 key = f"expr{unnamed}"
                 unnamed += 1
-            items.append(FieldOut(key, self.column(op.sql), convert_for(op.field.type)))
+            items.append(FieldOut(key, self.column(op.sql), wrap or convert_for(op.field.type)))
+        self._in_select = False
         where = self._from_where()
+        if self.q.group_by_function is not None:
+            return Plan("aggregate", self.sobject, self._grouping_sets_statement(where), self.c.params.values, items)
         having = f" HAVING {self.condition(self.q.having, having=True)}" if self.q.having else ""
         tail = self._tail(self._order_by(aggregate=True))
         return Plan("aggregate", self.sobject, self._statement(where, group, having, tail),
                     self.c.params.values, items)
+
+    def _grouping(self, f: n.FunctionCall) -> _Operand:
+        """GROUPING(field): 1 on a row that totals that field, else 0 (a placeholder until the set is known)."""
+        rollup = self.q.group_by_function
+        arg = f.args[0] if len(f.args) == 1 else None
+        if rollup is None:
+            raise self.err(MalformedQuery, f.pos, "GROUPING() works only with GROUP BY ROLLUP or GROUP BY CUBE")
+        sql = self.resolve(arg)[0] if isinstance(arg, n.FieldRef) else (
+            self.date_function(arg).sql if isinstance(arg, n.FunctionCall) and arg.upper in n.DATE_FUNCTIONS else None)
+        if sql not in self._group_raw:
+            raise self.err(MalformedQuery, f.pos, f"GROUPING() takes a field of the GROUP BY {rollup.name.upper()}()")
+        return _Operand(f"{{GROUPING:{self._group_raw.index(sql)}}}", Field(name="expr", type="int"),
+                        "GROUPING()", f.pos, True)
+
+    def _grouping_sets_statement(self, where: str) -> str:
+        """ROLLUP / CUBE as one SELECT per grouping set, UNION ALL, ordered outside.
+
+        SQLite has no ROLLUP. Each set groups by its fields; the rolled-up ones read NULL (the
+        subtotal rows Salesforce answers) and GROUPING() 1. HAVING and ORDER BY are compiled again
+        for each set with the rolled-up fields as NULL. Without ORDER BY, rows come as the SOQL
+        reference's example lists them: by each field in turn, its subtotal after its groups, the
+        grand total last. The grand total of no rows is no row.
+        """
+        rollup = self.q.group_by_function
+        k = len(self._group_raw)
+        if rollup.upper == "ROLLUP":
+            sets = [tuple(range(i)) for i in range(k, -1, -1)]
+        else:
+            sets = [tuple(i for i in range(k) if mask >> (k - 1 - i) & 1) for mask in range(2**k - 1, -1, -1)]
+        n_cols = len(self.columns)
+        parts, order_spec = [], []
+        joins = (" " + " ".join(self.join_sql)) if self.join_sql else ""
+        for grouped in sets:
+            self._absent = {self._group_raw[i] for i in range(k) if i not in grouped}
+            flags = {f"{{GROUPING:{i}}}": "0" if i in grouped else "1" for i in range(k)}
+            cols = ["NULL" if c in self._absent else _fill(c, flags) for c in self.columns]
+            order_spec = []
+            if self.q.order_by:
+                for item in self.q.order_by:
+                    op = self.operand(item.expr, having=True, purpose="sorted")
+                    nulls = item.nulls or ("LAST" if item.descending else "FIRST")
+                    cols.append("NULL" if op.sql in self._absent else _fill(op.sql, flags))
+                    order_spec.append((op.field.storage == "TEXT", item.descending, nulls))
+            else:
+                for i in range(k):
+                    cols.append("0" if i in grouped else "1")
+                    order_spec.append((False, False, "FIRST"))
+                    cols.append("NULL" if i not in grouped else self._group_raw[i])
+                    order_spec.append((True, False, "FIRST"))
+            having = [self.condition(self.q.having, having=True)] if self.q.having else []
+            having = [_fill(h, flags) for h in having]
+            # the grand total groups by a constant: one group over all rows, none over no rows
+            group = " GROUP BY " + (", ".join(self._group_sql[i] for i in grouped) if grouped else "''")
+            parts.append(f"SELECT {', '.join(f'{c} AS c{j}' for j, c in enumerate(cols))} FROM "
+                         f"\"{self.sobject.table}\" {self.alias}{joins}{where}{group}"
+                         + (" HAVING " + " AND ".join(f"({h})" for h in having) if having else ""))
+        self._absent = set()
+        order = ", ".join(f"c{n_cols + j}{' COLLATE NOCASE' if text else ''} {'DESC' if desc else 'ASC'} NULLS {nulls}"
+                          for j, (text, desc, nulls) in enumerate(order_spec))
+        outer = (f"SELECT {', '.join(f'c{j}' for j in range(n_cols))} FROM ({' UNION ALL '.join(parts)})"
+                 f"{' ORDER BY ' + order if order else ''}")
+        return outer + self._tail([])
 
     def aggregate(self, f: n.FunctionCall) -> _Operand:
         name = f.upper
@@ -676,9 +876,9 @@ class _Scope:
         if name == "AVG":
             return _Operand(f"AVG({sql})", Field(name="expr", type="double"), text, f.pos, True)
         if name == "SUM":
-            return _Operand(f"SUM({sql})", Field(name="expr", type=fld.type), text, f.pos, True)
-        return _Operand(f"{name}({sql}{collate})", Field(name="expr", type=fld.type, length=fld.length),
-                        text, f.pos, True)
+            return _Operand(f"SUM({sql})", Field(name="expr", type=fld.type, scale=fld.scale), text, f.pos, True)
+        return _Operand(f"{name}({sql}{collate})", Field(name="expr", type=fld.type, length=fld.length,
+                                                         scale=fld.scale), text, f.pos, True)
 
     def date_function(self, f: n.FunctionCall) -> _Operand:
         """CALENDAR_YEAR(CreatedDate) and friends: UTC, or the org time zone inside convertTimezone()."""
@@ -734,16 +934,49 @@ class _Scope:
                 op = self.date_function(expr)
                 if having and op.sql not in self._grouped:
                     raise self.err(MalformedQuery, expr.pos, f"Field must be grouped or aggregated: {op.text}")
+                if op.sql in self._absent:
+                    op.sql = "NULL"
                 return op
+            if expr.upper == "GROUPING":
+                if not having:
+                    raise self.err(MalformedQuery, expr.pos, "GROUPING() works in SELECT, HAVING and ORDER BY "
+                                   "of a GROUP BY ROLLUP or CUBE query")
+                return self._grouping(expr)
+            if expr.upper == "TOLABEL" and purpose != "sorted":
+                return self._label_operand(expr, having=having)
+            if expr.upper in VALUE_FUNCTIONS and purpose == "sorted":
+                raise self.err(MalformedQuery, expr.pos, f"{expr.name}() cannot be used in ORDER BY")
             raise self._unsupported_function(expr)
         sql, f, _ = self.resolve(expr)
         if having and sql not in self._grouped:
             raise self.err(MalformedQuery, expr.pos, f"Field must be grouped or aggregated: {expr.text}")
+        if sql in self._absent:
+            sql = "NULL"  # rolled up in this grouping set
         if purpose == "filtered" and (is_long_text(f) or f.type == "encryptedstring"):
             raise self.err(InvalidField, expr.pos, f"field '{expr.text}' can not be filtered in a query call")
         if not f.stored:  # a compound field is compared only through DISTANCE(), which the local org lacks
             raise self.err(InvalidField, expr.pos, f"field '{expr.text}' can not be {purpose} in a query call")
         return _Operand(sql, f, expr.text, expr.pos)
+
+    def _label_operand(self, f: n.FunctionCall, *, having: bool) -> _Operand:
+        """toLabel(Status) in WHERE: the label each stored value shows (SOQL reference, toLabel())."""
+        arg = f.args[0] if len(f.args) == 1 else None
+        if not isinstance(arg, n.FieldRef):
+            raise self.err(MalformedQuery, f.pos, "toLabel() takes one field")
+        op = self.operand(arg, having=having)
+        if op.field.type != "picklist":
+            if op.field.type == "multipicklist":
+                raise self.err(NotImplementedByLocalOrg, f.pos, "toLabel() of a multi-select picklist in a filter "
+                               "is not supported by the local org: filter on the values with INCLUDES.")
+            self._labeller(op.field, arg)  # RecordType.Name, or the error for other types
+            raise self.err(MalformedQuery, f.pos, "You can't filter on the translated name value from a record "
+                           "type: filter on its Name or Id instead.")
+        cases = formatting.label_cases(op.field)
+        sql = op.sql
+        if cases:
+            whens = " ".join(f"WHEN {self.c.params.add(v)} THEN {self.c.params.add(lbl)}" for v, lbl in cases)
+            sql = f"(CASE {op.sql} {whens} ELSE {op.sql} END)"
+        return _Operand(sql, Field(name=op.field.name, type="string", length=255), f"toLabel({arg.text})", f.pos)
 
     def condition(self, cond, *, having: bool = False) -> str:
         """SQL for a WHERE or HAVING condition (logic.py bounds its depth)."""
@@ -1010,6 +1243,22 @@ class _Scope:
         return join.sobject.name if join and join.sobject else self.sobject.name
 
 
+VALUE_FUNCTIONS = frozenset({"TOLABEL", "FORMAT"})  # a field's value shown differently (formatting.py)
+
+
+def _has_aggregate(f: n.FunctionCall) -> bool:
+    """Whether a SELECT function makes the query an aggregate one (COUNT(x), FORMAT(MIN(x)), GROUPING(x)...)."""
+    if f.upper in n.AGGREGATES or f.upper in n.DATE_FUNCTIONS or f.upper == "GROUPING":
+        return True
+    return f.upper in VALUE_FUNCTIONS and any(isinstance(a, n.FunctionCall) and _has_aggregate(a) for a in f.args)
+
+
+def _fill(sql: str, flags: dict[str, str]) -> str:
+    for placeholder, value in flags.items():
+        sql = sql.replace(placeholder, value)
+    return sql
+
+
 def _needs_unicode_fold(f: Field, values: list) -> bool:
     """SQLite's NOCASE folds ASCII only: compare non-ASCII text through soql_fold (no index)."""
     return (f.storage == "TEXT" and not f.case_sensitive and f.type not in ID_TYPES
@@ -1032,7 +1281,7 @@ def _safe(text: str) -> str:
 
 def compile_query(schema: Schema, soql: str, query: n.Query, *, include_deleted: bool = False,
                   today: dt.date | None = None, tz: dt.tzinfo | None = None,
-                  user_id: str | None = None) -> Plan:
+                  user_id: str | None = None, access_of: Callable[[], ReadAccess] | None = None) -> Plan:
     """The Plan for `query` (parsed from `soql`, which error messages quote)."""
     return Compiler(schema, soql, include_deleted=include_deleted, today=today, tz=tz,
-                    user_id=user_id).compile(query)
+                    user_id=user_id, access_of=access_of).compile(query)

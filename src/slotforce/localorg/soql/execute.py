@@ -6,6 +6,7 @@ import datetime as dt
 import sqlite3
 from dataclasses import dataclass
 
+from slotforce.localorg.access import read_access
 from slotforce.localorg.errors import NotImplementedByLocalOrg
 from slotforce.localorg.schema import Schema
 from slotforce.localorg.soql import functions, nodes
@@ -31,7 +32,8 @@ def execute_query(conn: sqlite3.Connection, schema: Schema, soql: str | nodes.Qu
     """Run `soql` (text, or a nodes.Query built in code) against `conn` (tables per schema.py).
 
     `include_deleted` is queryAll. `today`/`tz` pin what date literals mean (tests; the default
-    is now in the org time zone, see dates.py); `user_id` is the running user (USING SCOPE mine). Raises the SalesforceError subclasses of
+    is now in the org time zone, see dates.py); `user_id` is the running user (USING SCOPE mine; WITH
+    SECURITY_ENFORCED / USER_MODE check its access, access.py). Raises the SalesforceError subclasses of
     errors.py (MalformedQuery, InvalidField, InvalidType, InvalidQueryFilterOperator,
     NotImplementedByLocalOrg) with Salesforce's messages.
     """
@@ -41,7 +43,7 @@ def execute_query(conn: sqlite3.Connection, schema: Schema, soql: str | nodes.Qu
         else:
             query = parse(soql)
         plan = compile_query(schema, soql, query, include_deleted=include_deleted, today=today, tz=tz,
-                             user_id=user_id)
+                             user_id=user_id, access_of=lambda: read_access(conn, user_id))
     except RecursionError:  # the parser and logic.py bound nesting; this is the last guard
         raise _too_complex("it nests too deeply") from None
     return run_plan(conn, schema, plan, api_version=api_version)

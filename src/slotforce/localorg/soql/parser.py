@@ -196,12 +196,18 @@ class _ToNodes(Transformer_NonRecursive):
         return ("where", items[1])
 
     def with_clause(self, items):
+        if items[2] is not None:  # WITH UserId = '005...': the feed filter of UserProfileFeed
+            return ("with", f"{items[1].value} =")
         return ("with", items[1].value)
 
     def group_clause(self, items):
         exprs = items[2:]
         rollup = next((e for e in exprs if isinstance(e, n.FunctionCall) and e.upper in ("ROLLUP", "CUBE")), None)
         if rollup is not None:
+            if len(exprs) > 1:  # "GROUP BY ROLLUP(field1), field2 is not valid" (SOQL reference)
+                other = next(e for e in exprs if e is not rollup)
+                raise _Located(_node_pos(other), f"GROUP BY {rollup.name.upper()}() cannot be combined with "
+                               f"other GROUP BY fields: put them all inside the parentheses")
             return ("group_by_function", rollup)
         return ("group_by", exprs)
 
