@@ -13,6 +13,7 @@ from slotforce.store.config import ConfigNotUsable, open_configured_store, read_
 from slotforce.store.errors import BadStoreUrl, ItemNotFound, LeaseLost, NotReplayable, OutboxUnwritable, StoreError
 from slotforce.store.models import (
     BUDGET_SPENT,
+    DEFAULT_ORG,
     REPEATABLE_ACTIONS,
     BudgetWait,
     Delivery,
@@ -34,6 +35,7 @@ __all__ = [
     "backend_of",
     "Activity",
     "BUDGET_SPENT",
+    "DEFAULT_ORG",
     "REPEATABLE_ACTIONS",
     "Backoff",
     "BadStoreUrl",
