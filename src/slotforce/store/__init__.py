@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from slotforce.store.backends import backend_of, check_store, open_store, sqlite_path
 from slotforce.store.backoff import Backoff
-from slotforce.store.config import ConfigNotUsable, open_configured_store, read_config
+from slotforce.store.config import ConfigNotUsable, configured_org, open_configured_store, org_names, read_config
 from slotforce.store.errors import BadStoreUrl, ItemNotFound, LeaseLost, NotReplayable, OutboxUnwritable, StoreError
 from slotforce.store.models import (
     BUDGET_SPENT,
@@ -61,8 +61,10 @@ __all__ = [
     "LastSyncError",
     "TraceEntry",
     "check_store",
+    "configured_org",
     "open_configured_store",
     "open_store",
+    "org_names",
     "read_config",
     "sqlite_path",
 ]
