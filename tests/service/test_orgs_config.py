@@ -66,3 +66,11 @@ def test_a_bad_orgs_file_names_the_key(raw, where, says):
     with pytest.raises(SettingsError) as caught:
         parse(raw)
     assert any(path == where and says in message for path, message in caught.value.problems), caught.value.problems
+
+
+def test_the_example_orgs_file_is_valid():
+    example = Path(__file__).parents[2] / "examples" / "slotforce.orgs.yml"
+    from slotforce.service.config import load_service_config
+
+    cfg = load_service_config(example)
+    assert list(cfg.orgs) == ["acme", "globex"] and cfg.orgs["acme"].links.tool == "calcom"
