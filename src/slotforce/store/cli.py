@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from slotforce.store import Outbox, OutboxItem, StoreError
+from slotforce.store import DEFAULT_ORG, Outbox, OutboxItem, StoreError
 from slotforce.store.config import configured_org, open_configured_store
 from slotforce.yamlfile import config_option
 
@@ -114,7 +114,7 @@ def status(config: str | None, org: str | None, recent: int, as_json: bool) -> N
                                "recent": [_item_json(i) for i in items]}, indent=2))
         return
     console = _console()
-    queue = Table(title=f"Outbox of org {org}", title_justify="left")
+    queue = Table(title="Outbox" if org == DEFAULT_ORG else f"Outbox of org {org}", title_justify="left")
     labels = {
         "pending": "pending (due)",
         "retry_scheduled": "waiting to retry",
@@ -250,7 +250,8 @@ def trace(config: str | None, org: str | None, booking_uid: str, as_json: bool) 
         return
     if not items and not traces:
         raise click.ClickException(
-            f"no booking {booking_uid!r} of org {org} in the outbox (check the uid; `slotforce status` lists recent ones)"
+            f"no booking {booking_uid!r}{'' if org == DEFAULT_ORG else f' of org {org}'} in the outbox (check the uid; "
+            "`slotforce status` lists recent ones)"
         )
     console = _console()
     console.print(_items_table(f"Changes of booking {booking_uid}", items))
