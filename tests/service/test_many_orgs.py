@@ -171,3 +171,21 @@ def test_an_org_whose_salesforce_is_down_rests_while_the_others_are_served(org, 
         assert outbox.counts(org="up")["done"] == 3
         assert outbox.counts(org="down")["done"] == 0 and outbox.counts(org="down")["failed"] == 0
         assert "ConnectionError" in worker.lanes["down"].last_error
+
+
+def test_check_config_checks_every_org_and_names_it_in_each_finding(config_path, org):
+    from click.testing import CliRunner
+
+    from slotforce.cli import main
+
+    doc = yaml.safe_load(config_path.read_text())
+    doc["orgs"]["globex"]["event_types"] = {
+        "default": {"write_to_event": [{"field": "No_Such_Field__c", "type": "text", "value": "x"}]}}
+    config_path.write_text(yaml.safe_dump(doc))
+    offline = CliRunner().invoke(main, ["check-config", "--offline", "--config", str(config_path)])
+    assert offline.exit_code == 0 and "org acme: valid" in offline.output and "org globex: valid" in offline.output
+    online = CliRunner().invoke(main, ["check-config", "--config", str(config_path)])
+    assert online.exit_code == 1
+    assert "org acme: fits the org at" in online.output
+    assert "org globex: 1 problem(s)" in online.output
+    assert "orgs.globex.event_types.default.write_to_event[0].field: Event has no field No_Such_Field__c" in online.output
