@@ -180,3 +180,26 @@ def test_one_orgs_salesforce_down_the_others_land_promptly_and_its_own_once_it_i
     finally:
         down.faults.clear()
         serve.kill()
+
+
+@pytest.mark.timeout(60)
+def test_sighup_adds_an_org_without_a_restart_and_a_bad_file_keeps_the_old_config(org, tmp_path):
+    config = write_config(tmp_path, {"acme": org}, "sqlite:///outbox.db")
+    serve = ServeProcess(config, ENV, args=("--no-worker",)).start()
+    raw = body(created(1, uid="hup-1"))
+
+    def post(name: str) -> int:
+        return httpx.post(f"{serve.url}/webhooks/{name}/api", content=raw, timeout=10,
+                          headers={"Content-Type": "application/json", **sign_api(secret(name), raw)}).status_code
+
+    try:
+        assert post("acme") == 202 and post("globex") == 404
+        write_config(tmp_path, {"acme": org, "globex": org}, "sqlite:///outbox.db")
+        serve.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: post("globex") == 202, 10, "globex served after SIGHUP")
+        config.write_text(config.read_text().replace("orgs:", "orgs:\n  Not A Slug: {}"))
+        serve.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "config reload refused" in serve.log.read_text(), 10, "the bad file refused")
+        assert post("globex") == 202 and serve.proc.poll() is None  # still serving what it read before
+    finally:
+        serve.kill()
