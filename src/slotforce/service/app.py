@@ -156,7 +156,12 @@ class Service:
 
     def served(self, org: str | None = None) -> ServedOrg:
         """The org `org` (None: the only one); KeyError saying which orgs there are."""
-        return self.orgs[self.config.org(org).name]
+        orgs = self.orgs  # (one read: a reload swaps the whole map)
+        if org is None and len(orgs) == 1:
+            return next(iter(orgs.values()))
+        if org not in orgs:
+            raise KeyError(f"org {org!r} is not served here (orgs: {', '.join(orgs)})")
+        return orgs[org]
 
     @property
     def settings(self) -> Settings:

@@ -114,7 +114,9 @@ class SqlOutbox(Outbox):
             requeued: dict[int, int | None] = {}  # expired leases' items given back in this scan
             after = 0
             while len(chosen) < cap:
-                page = tx.all("due_items", after=after, now=at, org=org, page=min(SCAN_PAGE, max(limit, 20)))
+                size = min(SCAN_PAGE, max(limit, 20))
+                page = (tx.all("due_items", after=after, now=at, page=size) if org is None
+                        else tx.all("due_items_of_org", after=after, now=at, org=org, page=size))
                 if not page:
                     break
                 around = PageRows(tx, self.storage.array, page)

@@ -8,11 +8,24 @@ ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 
 -- name: due_items
 -- A page of what could be handed out, oldest first, without the change JSON (only what ordering needs).
--- :org NULL: every org's (one org's when the worker leases fairly, org by org).
 SELECT id, org, dedupe_key, booking_uid, previous_booking_uid, requires_uid, establishes, action, event_type, state,
        expired_leases, attempts, lease_id, skip_create_wait, repeat_order, repeat_scope, created_at
 FROM items
-WHERE state IN ('pending', 'leased') AND id > :after AND (CAST(:org AS TEXT) IS NULL OR org = CAST(:org AS TEXT))
+WHERE state IN ('pending', 'leased') AND id > :after
+  AND ((state = 'pending' AND available_at <= :now) OR (state = 'leased' AND lease_expires_at <= :now))
+ORDER BY id LIMIT :page
+-- rows another worker is deciding on are left to it; per-booking order is kept by policy.blocked,
+-- which sees an item locked elsewhere as unfinished (it is, until that worker commits).
+FOR UPDATE SKIP LOCKED;
+
+-- name: due_items_of_org
+-- A page of what could be handed out, oldest first, without the change JSON (only what ordering needs).
+-- One org's (the worker leases fairly, org by org): on items_unfinished_by_org (org, id), so a backlog in
+-- another org is not scanned through.
+SELECT id, org, dedupe_key, booking_uid, previous_booking_uid, requires_uid, establishes, action, event_type, state,
+       expired_leases, attempts, lease_id, skip_create_wait, repeat_order, repeat_scope, created_at
+FROM items
+WHERE state IN ('pending', 'leased') AND id > :after AND org = :org
   AND ((state = 'pending' AND available_at <= :now) OR (state = 'leased' AND lease_expires_at <= :now))
 ORDER BY id LIMIT :page
 -- rows another worker is deciding on are left to it; per-booking order is kept by policy.blocked,
