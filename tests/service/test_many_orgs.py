@@ -17,7 +17,7 @@ from slotforce.service.app import Service, build_app
 from slotforce.service.config import load_service_config
 from slotforce.service.worker import Worker
 from slotforce.sources import receive, sign_api
-from slotforce.store import open_store
+from slotforce.store import OutboxTiming, open_store
 from slotforce.sync import parse_settings
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "webhooks"
@@ -159,18 +159,25 @@ def unreachable() -> Salesforce:
 
 def test_an_org_whose_salesforce_is_down_rests_while_the_others_are_served(org, tmp_path):
     settings = parse_settings({"salesforce": {"local": str(org.state_dir)}})
-    with open_store(f"sqlite:///{tmp_path}/outbox.db") as outbox:
-        queue(outbox, "down", ["down-1", "down-2"])
-        queue(outbox, "up", [f"up-{n}" for n in range(3)])
+    quick_retries = OutboxTiming(backoff_base_seconds=0.01, backoff_cap_seconds=0.02).store_options()
+    with open_store(f"sqlite:///{tmp_path}/outbox.db", **quick_retries) as outbox:
+        queue(outbox, "down", ["down-1", "down-2", "down-3"])
+        queue(outbox, "up", [f"up-{n}" for n in range(9)])
         worker = Worker(outbox, orgs={"down": (settings, unreachable), "up": (settings, org.client)},
-                        batch_size=1, name="isolated")
+                        batch_size=3, name="isolated")
         failed = worker.run_once()  # "down" comes first in turn: its batch fails with no answer
-        assert failed.retried == 1 and worker.lanes["down"].down_until > time.monotonic()
-        served = [worker.run_once() for _ in range(3)]
-        assert [r.processed for r in served] == [1, 1, 1]  # every pass went to "up"
-        assert outbox.counts(org="up")["done"] == 3
-        assert outbox.counts(org="down")["done"] == 0 and outbox.counts(org="down")["failed"] == 0
+        assert failed.retried == 3 and worker.lanes["down"].down_until > time.monotonic()
         assert "ConnectionError" in worker.lanes["down"].last_error
+        worker.lanes["down"].down_until += 60  # (however slow this machine is, it rests while "up" is served)
+        served = [worker.run_once() for _ in range(3)]
+        assert [r.processed for r in served] == [3, 3, 3]  # every pass went to "up", at full batches
+        assert outbox.counts(org="up")["done"] == 9
+        assert outbox.counts(org="down")["done"] == 0 and outbox.counts(org="down")["failed"] == 0
+        worker.lanes["down"].down_until = 0  # its rest is over (and its changes' own short backoff)
+        time.sleep(0.05)
+        probe = worker.run_once()
+        assert (probe.leased, probe.retried) == (1, 1)  # probed with one change, not a batch
+        assert worker.lanes["down"].failures == 2
 
 
 def test_check_config_checks_every_org_and_names_it_in_each_finding(config_path, org):

@@ -57,6 +57,9 @@ DESCRIBE_NOTE = "describe_cache"  # where an org's describe cache is kept in the
 # How long an org whose Salesforce failed a whole batch (no answer, 5xx) is left alone at most, while
 # the worker serves the other orgs; it doubles from the flush interval with each failed probe.
 MAX_ORG_BACKOFF = 30.0
+# After such a failure the org is probed with one change and calls of at most this many seconds, so a
+# hung org holds a worker (and uses attempts) for little; a probe that is answered ends the rest.
+PROBE_CALL_TIMEOUT = 10.0
 
 
 class LeaseLostCall(requests.RequestException):
@@ -319,7 +322,10 @@ class Worker:
             if len(self.lanes) == 1:
                 raise
             return None  # the other orgs are served meanwhile
-        lease = self.outbox.lease(self.name, limit=min(self.batch_size, lane.settings.batch_size),
+        probing = lane.failures > 0
+        timeout = min(self.call_timeout.total_seconds(), PROBE_CALL_TIMEOUT) if probing else None
+        call_guard(lane.engine.gateway.sf, timeout or self.call_timeout.total_seconds())
+        lease = self.outbox.lease(self.name, limit=1 if probing else min(self.batch_size, lane.settings.batch_size),
                                   lease_for=self.lease_for, org=lane.org)
         return lease if lease.items else None
 
