@@ -203,3 +203,26 @@ def test_sighup_adds_an_org_without_a_restart_and_a_bad_file_keeps_the_old_confi
         assert post("globex") == 202 and serve.proc.poll() is None  # still serving what it read before
     finally:
         serve.kill()
+
+
+@pytest.mark.timeout(90)
+def test_sighup_makes_a_running_worker_serve_an_org_added_to_the_file(org, tmp_path):
+    from slotforce.sources import receive
+
+    config = write_config(tmp_path, {"acme": org}, "sqlite:///outbox.db")
+    worker = start_worker(config, 1)
+    try:
+        with open_store(f"sqlite:///{tmp_path}/outbox.db") as outbox:
+            receive(outbox, "api", body(created(1, uid="late-org-1")), {}, secrets=None, verify=False, org="globex")
+            time.sleep(1.5)  # the worker does not serve globex: its change stays queued
+            assert outbox.counts(org="globex")["pending"] == 1
+            write_config(tmp_path, {"acme": org, "globex": org}, "sqlite:///outbox.db")
+            worker.send_signal(signal.SIGHUP)
+            wait_for(lambda: outbox.counts(org="globex")["done"] == 1, 30, "globex's change sent after SIGHUP")
+        assert worker.poll() is None
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(30) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(10)
