@@ -8,7 +8,9 @@ import sqlite3
 
 import pytest
 
-from slotforce.store import BadStoreUrl, Delivery, ItemResult, NewChange, open_store
+from slotforce.store import DEFAULT_ORG, BadStoreUrl, Delivery, ItemResult, NewChange, open_store
+from slotforce.store.migrations import latest, migrations
+from slotforce.store.queries import statements
 from slotforce.store.sqlite import SqliteOutbox
 
 T0 = datetime(2024, 1, 1, 10, 0, tzinfo=timezone.utc)
@@ -64,11 +66,10 @@ def test_a_second_connection_leaves_an_intact_file(tmp_path):
 
 def test_an_outbox_of_schema_1_is_upgraded_and_its_queued_repeatables_ordered(tmp_path):
     path = tmp_path / "old.db"
-    SqliteOutbox(path).close()
-    db = sqlite3.connect(path)
-    db.execute("ALTER TABLE items DROP COLUMN repeat_order")
-    db.execute("ALTER TABLE items DROP COLUMN repeat_scope")
-    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    db = sqlite3.connect(path)  # schema 1 exactly as its migration made it
+    for statement in statements(migrations("sqlite")[0][1]):
+        db.execute(statement)
+    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')")
     db.commit()
     db.close()
     old = sqlite3.connect(path)
@@ -85,5 +86,6 @@ def test_an_outbox_of_schema_1_is_upgraded_and_its_queued_repeatables_ordered(tm
     old.close()
     store = SqliteOutbox(path)
     assert send_all(store, 10) == ["api:a:Created:0", "api:a:No_Show_Cleared:1000", "api:a:No_Show:2000"]
-    assert store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+    assert store._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(latest("sqlite"))
+    assert {i.org for i in store.items(limit=10)} == {DEFAULT_ORG}  # rows from before orgs: the implicit org
     store.close()

@@ -109,9 +109,9 @@ def recent_activity(activity: Activity, since: datetime, hours: int) -> RecentAc
     return RecentActivity(hours=hours, since=since, minutes=minutes, event_types=types)
 
 
-def read_activity(outbox: Outbox, now: datetime, hours: int) -> RecentActivity:
+def read_activity(outbox: Outbox, now: datetime, hours: int, org: str | None = None) -> RecentActivity:
     since = window_start(now, hours)
-    return recent_activity(outbox.activity(since), since, hours)
+    return recent_activity(outbox.activity(since, org=org), since, hours)
 
 
 def bookings_chart(activity: RecentActivity) -> Markup:

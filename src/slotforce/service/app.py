@@ -2,6 +2,9 @@
 
 Routes (handlers only translate HTTP; the work is in sources.intake, the Worker, the engine):
 
+    POST /webhooks/{org}/{source}   many orgs (slotforce.yml `orgs:`): the org's delivery; 404 for an
+                              org not configured. /webhooks/{source} is the single-org file's
+                              (404 saying to name the org in a many-org deployment)
     POST /webhooks/{source}   202 once the delivery is durably in the outbox; 401 bad/stale
                               signature, 400 malformed (the body names the problem), 413 too large,
                               503 + Retry-After when the outbox cannot store it (disk full, read-only)
@@ -12,6 +15,8 @@ Routes (handlers only translate HTTP; the work is in sources.intake, the Worker,
                               outcome (ids link into the org), last sync errors, routing traces;
                               /status.json the same as JSON; 400 for hours outside 1-24
     GET  /bookings/{uid}      JSON: the booking's changes, their state and Salesforce ids; 404 unknown
+    ?org=NAME                 on /status, /status.json, /bookings/{uid}, /owner: which org (default: the
+                              only one; /status and /status.json without it list the orgs)
     GET  /healthz             200, or 503 with {"causes": [...]}: outbox cannot write, worker stopped,
                               a configured source without its secret, Salesforce failing too long
     GET  /metrics             Prometheus text
@@ -31,6 +36,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -48,20 +54,17 @@ from slotforce.service.activity import (
     DEFAULT_HOURS, MAX_HOURS, BadHours, age_text, bookings_chart, parse_hours, read_activity,
 )
 from slotforce.service.config import ServiceConfig
-from slotforce.service.connect import ConnectError, call_guard, connect
-from slotforce.service.health import SalesforceReachability, health_causes, missing_secrets
-from slotforce.service.link_source import configured_links
+from slotforce.service.connect import ConnectError
+from slotforce.service.health import SalesforceReachability, health_causes
 from slotforce.service.metrics import CONTENT_TYPE_LATEST, ServiceMetrics
 from slotforce.service.org_watch import OrgWatch
+from slotforce.service.served_org import LinkSchedule, ServedOrg
 from slotforce.service.record_links import TRACE_ID_KEYS, record_url
-from slotforce.service.views import booking_json, status_json
+from slotforce.service.views import booking_json, orgs_json, status_json
 from slotforce.service.worker import FLUSH_INTERVAL, Worker
-from slotforce.sources import (
-    DEFAULT_MAX_BODY_BYTES, SOURCES, LinkApiError, WebhookRejected, options_for, receive, secret_env_names,
-    secrets_from_env,
-)
-from slotforce.store import Outbox, StoreError
-from slotforce.sync import LinkSyncError, LinksFileError, SalesforceCallError, SyncEngine, sync_links
+from slotforce.sources import DEFAULT_MAX_BODY_BYTES, SOURCES, WebhookRejected, options_for, receive
+from slotforce.store import DEFAULT_ORG, Outbox, StoreError
+from slotforce.sync import SalesforceCallError, Settings, SettingsError
 
 log = logging.getLogger("slotforce.service")
 
@@ -83,113 +86,155 @@ _templates.filters["age"] = age_text
 _templates.globals.update(TRACE_ID_KEYS=TRACE_ID_KEYS, HOUR_CHOICES=sorted({1, DEFAULT_HOURS, 6, 12, MAX_HOURS}))
 
 
-class LinkSchedule:
-    """Runs `links sync` of the configured source (file or API) every `every_minutes` (first run at start)."""
-
-    def __init__(self, service: "Service") -> None:
-        self.service = service
-        self.last_run_at: datetime | None = None
-        self.last_result: str | None = None
-
-    def run_once(self) -> None:
-        try:
-            pulled = configured_links(self.service.config)
-            # a client of its own, made per run: hourly runs get a fresh session and never share one
-            result = sync_links(self.service._connect(), pulled.links)
-            self.service.metrics.calls("links", result.api_calls)
-            self.last_result = (f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
-                                + (f", {len(result.failed)} failed" if result.failed else "")
-                                + (f", {len(pulled.skipped)} skipped" if pulled.skipped else ""))
-            if result.failed:
-                self.service.intake.record_sync_error("links", "; ".join(str(f) for f in result.failed[:5]),
-                                                      code="LINK_SYNC_FAILED")
-        except (LinksFileError, LinkApiError, LinkSyncError, ConnectError) as err:
-            self.last_result = f"failed: {err}"
-            self.service.intake.record_sync_error("links", str(err), code="LINK_SYNC_FAILED")
-        except Exception as err:
-            log.exception("link sync failed")
-            self.last_result = f"failed: {type(err).__name__}: {err}"
-        self.last_run_at = datetime.now(timezone.utc)
-
-    def run(self, stop: threading.Event) -> None:
-        every = self.service.config.links.every_minutes * 60 if self.service.config.links else None
-        while every and not stop.is_set():
-            # Every worker host runs this loop; the outbox lets one of them have each period's run.
-            if self.service.intake.claim_job("links", timedelta(seconds=every)):
-                self.run_once()
-            stop.wait(min(every, LINK_CLAIM_SECONDS))
-
-
 class Service:
-    """The HTTP intake (webhooks, owner lookup, status) and/or the worker (sync, link sync), as roles.
+    """The HTTP intake (webhooks, owner lookup, status) and/or the worker (sync, link sync), as roles,
+    for every org of slotforce.yml (`orgs`: name -> ServedOrg).
 
     `slotforce serve` runs both; `serve --no-worker` only the intake (`worker=False`), `slotforce
-    worker` only the worker, so intake and workers scale separately on a shared outbox.
+    worker` only the worker, so intake and workers scale separately on a shared outbox. `reload()`
+    reads slotforce.yml again (SIGHUP): orgs added are served, orgs removed stop taking webhooks.
     """
 
     def __init__(self, config: ServiceConfig, *, flush_interval: float = FLUSH_INTERVAL,
                  environ: dict[str, str] | None = None, worker: bool = True) -> None:
         self.config = config
         self.runs_worker = worker
-        self.settings = config.settings
         self.flush_interval = flush_interval
-        self.secrets = secrets_from_env(config.sources, environ)
-        self.secret_envs = secret_env_names(config.sources)
-        self.salesforce = SalesforceReachability()
-        self.org = OrgWatch()  # instance URL and API use, from the answers every client gets
+        self.environ = environ
         self.token = BearerToken(config.service.api_token_env, environ)
         self.intake: Outbox = config.open_outbox()
         self.metrics = ServiceMetrics(self.intake.counts)
+        self.orgs: dict[str, ServedOrg] = {}
+        self._serve(config)
         # (an intake-only service keeps an idle Worker for the status page's fields, on the intake's outbox)
-        self.worker = Worker(config.open_outbox() if worker else self.intake, self.settings, self._connect,
-                             timing=config.outbox,
-                             metrics=self.metrics)
-        self.links = LinkSchedule(self) if config.links and worker else None
+        self.worker = Worker(config.open_outbox() if worker else self.intake, orgs=self._worker_orgs(),
+                             timing=config.outbox, metrics=self.metrics)
         self.started_at = datetime.now(timezone.utc)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._owner_lock = threading.Lock()  # owner lookups share one client and its describes
-        self._owner_engine: SyncEngine | None = None
+        self._reload_lock = threading.Lock()
+
+    def _serve(self, config: ServiceConfig) -> None:
+        """Serve `config`'s orgs: an org whose part of the file is unchanged keeps its state (health,
+        API use, owner engine, link runs); new or changed ones start afresh."""
+        served = {}
+        for name, org in config.orgs.items():
+            old = self.orgs.get(name)
+            served[name] = old if old is not None and old.org == org else ServedOrg(
+                config, org, self.intake, self.metrics, self.environ, links=self.runs_worker)
+        self.config, self.orgs = config, served  # one swap: a request sees the old orgs or the new
+
+    def _worker_orgs(self) -> dict[str, tuple[Settings, Callable[[], Salesforce]]]:
+        return {name: (org.settings, org.connect) for name, org in self.orgs.items()}
+
+    def reload(self) -> bool:
+        """Read slotforce.yml again and serve what it says now (SIGHUP). An invalid file is refused with
+        a logged error and the running config kept. `store`, `outbox` and `service` take effect at the
+        next start only (the outbox stays open; a changed one is logged)."""
+        from slotforce.service.config import load_service_config
+
+        with self._reload_lock:
+            try:
+                new = load_service_config(self.config.path)
+            except SettingsError as err:
+                log.error("config reload refused, still serving the config read before: %s", err,
+                          extra={"event": "reload_refused"})
+                return False
+            for key in ("store", "outbox", "service"):
+                if getattr(new, key) != getattr(self.config, key):
+                    log.warning("config reload: %s changed; it takes effect when the process is restarted", key)
+            before = set(self.orgs)
+            self._serve(new)
+            self.worker.serve_orgs(self._worker_orgs())
+            added, removed = sorted(set(self.orgs) - before), sorted(before - set(self.orgs))
+            log.info("config reloaded: serving %d org(s) (%s)%s%s", len(self.orgs), ", ".join(self.orgs),
+                     f"; added {', '.join(added)}" if added else "", f"; removed {', '.join(removed)}" if removed else "",
+                     extra={"event": "reloaded", "orgs": list(self.orgs), "added": added, "removed": removed})
+            return True
+
+    # -- one org ------------------------------------------------------------------------------
+
+    def served(self, org: str | None = None) -> ServedOrg:
+        """The org `org` (None: the only one); KeyError saying which orgs there are."""
+        orgs = self.orgs  # (one read: a reload swaps the whole map)
+        if org is None and len(orgs) == 1:
+            return next(iter(orgs.values()))
+        if org not in orgs:
+            raise KeyError(f"org {org!r} is not served here (orgs: {', '.join(orgs)})")
+        return orgs[org]
+
+    @property
+    def settings(self) -> Settings:
+        return self.served().settings
+
+    @property
+    def salesforce(self) -> SalesforceReachability:
+        return self.served().salesforce
+
+    @property
+    def org(self) -> OrgWatch:
+        return self.served().watch
+
+    @property
+    def secrets(self) -> dict[str, str | None]:
+        return self.served().secrets
+
+    @property
+    def links(self) -> LinkSchedule | None:
+        return self.served().links
 
     def _connect(self) -> Salesforce:
-        """A client whose every call tells `self.salesforce` whether Salesforce answered."""
-        try:
-            sf = connect(self.settings.salesforce, self.config.base_dir)
-        except ConnectError as err:
-            self.salesforce.record(False, str(err))
-            raise
-        call_guard(sf).on_result = self.salesforce.record
-        self.org.watch(sf)
-        return sf
+        return self.served().connect()
 
     @property
     def missing_secrets(self) -> dict[str, str]:
-        """Sources in slotforce.yml without a secret: {source: the env var to set}."""
-        return missing_secrets(self.config.sources, self.secret_envs, self.secrets)
+        """Sources in slotforce.yml without a secret: {source: the env var to set} (of the only org)."""
+        return self.served().missing_secrets
 
     def health_causes(self) -> list[str]:
-        return health_causes(write_problem=self.intake.write_problem(),
-                             worker_alive=self.worker_alive or not self.runs_worker,
-                             missing=self.missing_secrets, salesforce=self.salesforce,
-                             failing_limit=timedelta(seconds=self.config.service.salesforce_failing_seconds))
+        many = self.config.many_orgs
+        causes = health_causes(write_problem=self.intake.write_problem(),
+                               worker_alive=self.worker_alive or not self.runs_worker, missing={},
+                               salesforce=SalesforceReachability(), failing_limit=timedelta(0))
+        limit = timedelta(seconds=self.config.service.salesforce_failing_seconds)
+        for name, served in self.orgs.items():
+            org_causes = health_causes(write_problem=None, worker_alive=True, missing=served.missing_secrets,
+                                       salesforce=served.salesforce, failing_limit=limit)
+            causes += [_of_org(c, served.org.key_path) if many else c for c in org_causes]
+        return causes
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        for source, env in self.missing_secrets.items():
-            log.error("sources.%s has no secret: set the environment variable %s; every %s delivery is refused "
-                      "with 401 until then", source, env, source)
+        for served in self.orgs.values():
+            for source, env in served.missing_secrets.items():
+                log.error("%ssources.%s has no secret: set the environment variable %s; every %s delivery is "
+                          "refused with 401 until then", served.org.key_path, source, env, source)
         if self.token.configured and self.token.token is None:
             log.error("service.api_token_env names %s, which is not set: /status, /metrics, /owner and /bookings "
                       "answer 401 to everyone until it is", self.token.env_name)
         self._stop.clear()
         targets = [("worker", lambda: self.worker.run(self._stop, self.flush_interval))] if self.runs_worker else []
-        if self.links:
-            targets.append(("links", lambda: self.links.run(self._stop)))
+        if self.runs_worker:
+            targets.append(("links", lambda: self._run_links(self._stop)))
         for name, target in targets:
             t = threading.Thread(target=target, name=f"slotforce-{name}", daemon=True)
             t.start()
             self._threads.append(t)
+
+    def _run_links(self, stop: threading.Event) -> None:
+        """Every worker host runs this loop; the outbox lets one of them have each org's run of a period."""
+        while not stop.is_set():
+            schedules = [served.links for served in self.orgs.values() if served.links is not None]
+            for schedule in schedules:
+                if stop.is_set():
+                    break
+                try:
+                    schedule.run_if_due()
+                except Exception:  # the outbox could not answer: the next look asks again
+                    log.exception("could not claim the link sync of org %s", schedule.served.name)
+            every = min((s.every.total_seconds() for s in schedules if s.every), default=LINK_CLAIM_SECONDS)
+            stop.wait(min(every, LINK_CLAIM_SECONDS))
 
     def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
         """Stop taking batches; wait for the batch in hand to be finished; close the stores."""
@@ -211,57 +256,72 @@ class Service:
 
     # -- the work behind the routes -------------------------------------------------------------
 
-    def receive(self, source: str, body: bytes, headers: dict[str, str]):
-        return receive(self.intake, source, body, headers, secrets=self.secrets,
-                       **options_for(source, self.config.sources))
+    def receive(self, source: str, body: bytes, headers: dict[str, str], org: str | None = None):
+        served = self.served(org)
+        return receive(self.intake, source, body, headers, secrets=served.secrets, org=served.name,
+                       **options_for(source, served.org.sources))
 
-    def body_limit(self, source: str) -> int:
-        return options_for(source, self.config.sources).get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+    def body_limit(self, source: str, org: str | None = None) -> int:
+        return options_for(source, self.served(org).org.sources).get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
 
-    def owner(self, email: str, event_type: str | None, hosts: list[str]):
-        with self._owner_lock:
-            if self._owner_engine is None:
-                self._owner_engine = SyncEngine(self.settings, self._connect())
-            engine = self._owner_engine
-            calls = engine.gateway.calls
-            try:
-                return engine.owner_for(email, event_type, hosts)
-            except SalesforceCallError as err:
-                if err.transient:
-                    self._owner_engine = None  # reconnect next time (expired session, outage)
-                raise
-            finally:
-                self.metrics.calls("owner", engine.gateway.calls - calls)
+    def owner(self, email: str, event_type: str | None, hosts: list[str], org: str | None = None):
+        return self.served(org).owner(email, event_type, hosts)
 
-    def status_context(self, hours: int = DEFAULT_HOURS) -> dict[str, Any]:
+    def status_context(self, hours: int = DEFAULT_HOURS, org: str | None = None) -> dict[str, Any]:
+        served = self.served(org)
+        name = served.name
         now = datetime.now(timezone.utc)
-        counts = self.intake.counts()
-        recent = self.intake.items(limit=25)
+        counts = self.intake.counts(org=name)
+        recent = self.intake.items(limit=25, org=name)
         traced: list[tuple[str, list]] = []
         for item in recent:
             if len(traced) >= 5:
                 break
             if item.booking_uid not in (u for u, _ in traced):
-                entries = self.intake.traces(item.booking_uid)
+                entries = self.intake.traces(item.booking_uid, org=name)
                 if entries:
                     traced.append((item.booking_uid, entries[-3:]))
+        lane = self.worker.lanes.get(name)
         return {
+            "org": name, "orgs": list(self.orgs) if self.config.many_orgs else [],
             "counts": counts,
             "depth": counts.get("pending", 0) + counts.get("retry_scheduled", 0) + counts.get("leased", 0),
             "recent": recent,
-            "errors": self.intake.last_sync_errors(),
-            "budget_wait": self.intake.budget_wait(),
+            "errors": self.intake.last_sync_errors(org=name),
+            "budget_wait": self.intake.budget_wait(org=name),
             "traces": traced,
             "worker": {"alive": self.worker_alive, "separate": not self.runs_worker,
-                       "last_batch_at": self.worker.last_batch_at,
-                       "last_error": self.worker.last_error},
-            "links": self.links,
-            "activity": read_activity(self.intake, now, hours),
-            "api_requests": self.org.api_requests,
-            "instance_url": self.org.instance_url,
+                       "last_batch_at": lane.last_batch_at if lane else None,
+                       "last_error": lane.last_error if lane else None},
+            "links": served.links,
+            "activity": read_activity(self.intake, now, hours, org=name),
+            "api_requests": served.watch.api_requests,
+            "instance_url": served.watch.instance_url,
             "now": now,
             "started_at": self.started_at,
         }
+
+    def orgs_summary(self) -> list[dict[str, Any]]:
+        """One line per org for the status index of a many-org deployment."""
+        lines = []
+        for name, served in self.orgs.items():
+            counts = self.intake.counts(org=name)
+            lane = self.worker.lanes.get(name)
+            lines.append({"org": name, "counts": counts,
+                          "depth": counts["pending"] + counts["retry_scheduled"] + counts["leased"],
+                          "failed": counts["failed"] + counts["parked"],
+                          "salesforce_failing_since": served.salesforce.failing_since,
+                          "last_error": lane.last_error if lane else None,
+                          "instance_url": served.watch.instance_url})
+        return lines
+
+
+def _of_org(cause: str, key_path: str) -> str:
+    """A cause of one org's, naming it: `secret_missing: orgs.acme.sources.api ...`, `salesforce_failing: org acme: ...`."""
+    kind, _, text = cause.partition(": ")
+    if text.startswith("sources."):
+        return f"{kind}: {key_path}{text}"
+    return f"{kind}: org {key_path.removeprefix('orgs.').rstrip('.')}: {text}"
 
 
 # -- routes ------------------------------------------------------------------------------------
@@ -291,21 +351,49 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
                  extra={"event": "delivery", "source": source, "status": status, "reason": reason,
                         "delivery_id": delivery_id, "booking_uids": booking_uids or []})
 
+    def webhook_org(request: Request) -> str | Response:
+        """Whose delivery it is: /webhooks/{org}/{source}, or /webhooks/{source} of a single-org file."""
+        org = request.path_params.get("org")
+        if org is None:
+            if service.config.many_orgs:
+                return JSONResponse({"error": "this deployment serves several orgs: POST to /webhooks/{org}/{source}, "
+                                              "{org} being the org's name under orgs: in slotforce.yml"},
+                                    status_code=404)
+            return DEFAULT_ORG
+        if org not in service.orgs:
+            return unknown_org(org)
+        return org
+
+    def unknown_org(org: str) -> Response:
+        service.metrics.webhook(source="unknown", result="rejected", reason="unknown_org")
+        log.info("delivery for org %r: 404 unknown_org", org, extra={"event": "delivery", "org": org, "status": 404,
+                                                                      "reason": "unknown_org"})
+        return JSONResponse({"error": f"org {org!r} is not configured in this deployment (not under orgs: in "
+                                      "slotforce.yml)", "org": org}, status_code=404)
+
     async def webhook(request: Request) -> Response:
         source = request.path_params["source"]
+        org = webhook_org(request)
+        if isinstance(org, Response):
+            return org
         if source not in SOURCES:
             service.metrics.webhook(source="unknown", result="rejected", reason="unknown_source")
             answered(source, 404, "unknown_source")
             return JSONResponse({"error": f"unknown webhook source {source!r}: POST to /webhooks/"
                                           f"{{{'|'.join(SOURCES)}}}"}, status_code=404)
-        limit = service.body_limit(source)
+        try:
+            limit = service.body_limit(source, org)
+        except KeyError:  # removed by a reload meanwhile
+            return unknown_org(org)
         body = await _read_body(request, limit)
         if body is None:
             service.metrics.webhook(source, "rejected", "too_large")
             answered(source, 413, "too_large")
             return JSONResponse({"error": f"{source} webhook: body is over the {limit}-byte limit"}, status_code=413)
         try:
-            receipt = await run_in_threadpool(service.receive, source, body, dict(request.headers))
+            receipt = await run_in_threadpool(service.receive, source, body, dict(request.headers), org)
+        except KeyError:
+            return unknown_org(org)
         except WebhookRejected as exc:
             reason = REJECTION_REASONS.get(exc.status, str(exc.status))
             service.metrics.webhook(source, "rejected", reason)
@@ -327,7 +415,26 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
                              "items": list(receipt.item_ids), "already_queued": list(receipt.duplicate_item_ids),
                              "note": receipt.note}, status_code=202)
 
+    def org_asked(request: Request, *, index: bool = False) -> str | None | Response:
+        """`?org=NAME` (default: the only org). Without it in a many-org deployment: None when the route
+        has an index of the orgs (`index`), else 400 naming them; an org not configured: 404."""
+        org = request.query_params.get("org") or None
+        if org is None:
+            if len(service.orgs) == 1:
+                return next(iter(service.orgs))
+            if index:
+                return None
+            return JSONResponse({"error": f"this deployment serves {len(service.orgs)} orgs: add ?org=NAME",
+                                 "orgs": list(service.orgs)}, status_code=400)
+        if org not in service.orgs:
+            return JSONResponse({"error": f"org {org!r} is not configured in this deployment",
+                                 "orgs": list(service.orgs)}, status_code=404)
+        return org
+
     async def owner(request: Request) -> Response:
+        org = org_asked(request)
+        if isinstance(org, Response):
+            return org
         email = (request.query_params.get("email") or "").strip()
         if not email or "@" not in email:
             return JSONResponse({"error": "pass the booker's address: /owner?email=ana@example.com&event_type=SLUG"},
@@ -335,7 +442,7 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         event_type = request.query_params.get("event_type") or None
         hosts = [h.strip() for v in request.query_params.getlist("hosts") for h in v.split(",") if h.strip()]
         try:
-            found, trace = await run_in_threadpool(service.owner, email, event_type, hosts)
+            found, trace = await run_in_threadpool(service.owner, email, event_type, hosts, org)
         except (SalesforceCallError, ConnectError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=503 if getattr(exc, "transient", True) else 502)
         steps = trace.as_json()
@@ -355,7 +462,14 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         hours = status_hours(request)
         if isinstance(hours, Response):
             return hours
-        context = await run_in_threadpool(service.status_context, hours)
+        org = org_asked(request, index=True)
+        if isinstance(org, Response):
+            return org
+        if org is None:  # many orgs: one line each, linking to its page
+            lines = await run_in_threadpool(service.orgs_summary)
+            return HTMLResponse(_templates.get_template("orgs.html").render(orgs=lines, hours=hours,
+                                                                           now=datetime.now(timezone.utc)))
+        context = await run_in_threadpool(service.status_context, hours, org)
         return HTMLResponse(_templates.get_template("status.html").render(
             **context, chart=bookings_chart(context["activity"])))
 
@@ -363,15 +477,24 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         hours = status_hours(request)
         if isinstance(hours, Response):
             return hours
-        return JSONResponse(status_json(await run_in_threadpool(service.status_context, hours)))
+        org = org_asked(request, index=True)
+        if isinstance(org, Response):
+            return org
+        if org is None:
+            return JSONResponse(orgs_json(await run_in_threadpool(service.orgs_summary)))
+        return JSONResponse(status_json(await run_in_threadpool(service.status_context, hours, org)))
 
     async def booking(request: Request) -> Response:
         uid = request.path_params["uid"]
-        items = await run_in_threadpool(lambda: service.intake.items(booking_uid=uid, limit=1000))
+        org = org_asked(request)
+        if isinstance(org, Response):
+            return org
+        items = await run_in_threadpool(lambda: service.intake.items(booking_uid=uid, limit=1000, org=org))
         if not items:
-            return JSONResponse({"error": f"no booking change with uid {uid!r} is in the outbox (changes done "
-                                          "longer ago than the outbox keeps them are pruned)"}, status_code=404)
-        return JSONResponse(booking_json(uid, items))
+            return JSONResponse({"error": f"no booking change with uid {uid!r} is in the outbox of org {org!r} "
+                                          "(changes done longer ago than the outbox keeps them are pruned)"},
+                                status_code=404)
+        return JSONResponse({"org": org, **booking_json(uid, items)})
 
     def guarded(handler):
         """`handler` behind the Bearer token of service.api_token_env (when one is configured)."""
@@ -387,14 +510,17 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
             return 503, {"status": "unhealthy", "causes": [f"outbox_unreadable: {exc}"]}
         if not manage_lifecycle:  # a test drives the worker itself: no thread to be alive
             causes = [c for c in causes if not c.startswith("worker_stopped:")]
-        return (503 if causes else 200), {
+        failing = {name: o.salesforce.failing_since for name, o in service.orgs.items() if o.salesforce.failing_since}
+        body = {
             "status": "unhealthy" if causes else "ok", "causes": causes,
             "worker": "running" if service.worker_alive or not manage_lifecycle else "stopped",
             "pending": counts.get("pending", 0), "failed": counts.get("failed", 0),
             "last_worker_error": service.worker.last_error,
-            "salesforce_failing_since": service.salesforce.failing_since.isoformat()
-            if service.salesforce.failing_since else None,
+            "salesforce_failing_since": min(failing.values()).isoformat() if failing else None,
         }
+        if service.config.many_orgs:  # whose Salesforce fails, by org
+            body["salesforce_failing"] = {name: since.isoformat() for name, since in failing.items()}
+        return (503 if causes else 200), body
 
     async def healthz(request: Request) -> Response:
         status, body = await run_in_threadpool(health)
@@ -415,6 +541,7 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
 
     return Starlette(routes=[
         Route("/webhooks/{source}", webhook, methods=["POST"]),
+        Route("/webhooks/{org}/{source}", webhook, methods=["POST"]),
         Route("/owner", guarded(owner), methods=["GET"]),
         Route("/status", guarded(status), methods=["GET"]),
         Route("/status.json", guarded(status_as_json), methods=["GET"]),

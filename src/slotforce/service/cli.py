@@ -31,13 +31,36 @@ def _config(option: str | None):
         raise click.ClickException(str(err)) from err
 
 
-def _connect(config):
+def _connect(config, org=None):
+    """A client for `org` (an OrgConfig; default: the file's only org)."""
     from slotforce.service.connect import ConnectError, connect
 
+    settings = (org or config.only_org).settings
     try:
-        return connect(config.settings.salesforce, config.base_dir)
+        return connect(settings.salesforce, config.base_dir)
     except ConnectError as err:
         raise click.ClickException(str(err)) from err
+
+
+def _org(config, name: str | None):
+    """The OrgConfig `--org NAME` names (default: the only one), or a usage error listing the orgs."""
+    try:
+        return config.org(name)
+    except KeyError as err:
+        raise click.UsageError(err.args[0]) from None
+
+
+org_option = click.option("--org", "org", default=None, metavar="NAME",
+                          help="The org (a name under orgs: in slotforce.yml); default: the only one.")
+
+
+def _reload_on_sighup(service) -> None:
+    """SIGHUP reads slotforce.yml again (Service.reload: new orgs served, removed ones refused; an invalid
+    file is refused and logged). The reload runs off the signal handler, in a thread of its own."""
+    import threading
+
+    signal.signal(signal.SIGHUP, lambda *_: threading.Thread(target=service.reload, name="slotforce-reload",
+                                                             daemon=True).start())
 
 
 @click.command()
@@ -83,7 +106,9 @@ def serve(config: str | None, host: str, port: int, log_level: str, log_format: 
         logging.getLogger("slotforce.service").error("starting, but %s", refused)
     if (open_pages := open_pages_warning(service.token, host)) is not None:
         logging.getLogger("slotforce.service").warning("%s", open_pages)
-    click.echo(f"slotforce: serving on http://{host}:{port} (status page /status, config {cfg.path})", err=True)
+    click.echo(f"slotforce: serving on http://{host}:{port} (status page /status, config {cfg.path}; "
+               "SIGHUP reloads it)", err=True)
+    _reload_on_sighup(service)
     server = _graceful_server(uvicorn.Config(build_app(service), host=host, port=port, log_level=log_level,
                                              access_log=log_level == "debug", lifespan="on", log_config=None,
                                              timeout_graceful_shutdown=30))
@@ -117,8 +142,10 @@ def worker(config: str | None, log_level: str, log_format: str, log_pii: bool) -
     except StoreError as err:
         raise click.ClickException(str(err)) from err
     stop = _stop_on_signals()
+    _reload_on_sighup(service)
     service.start()
-    click.echo(f"slotforce: worker {service.worker.name} running (config {cfg.path}); SIGTERM stops it", err=True)
+    click.echo(f"slotforce: worker {service.worker.name} running (config {cfg.path}, {len(cfg.orgs)} org(s)); "
+               "SIGTERM stops it, SIGHUP reloads the config", err=True)
     while not stop.wait(1.0):  # (a timed wait: signal handlers run between the waits)
         pass
     click.echo("slotforce: stopping: finishing the batch in hand", err=True)
@@ -154,27 +181,31 @@ def _graceful_server(config):
 
 @click.command()
 @config_option
+@click.option("--org", "org", default=None, metavar="NAME", help="Only this org's changes (default: every org's).")
 @click.option("--max-batches", type=int, default=None, help="Stop after this many batches (default: until empty).")
-def sync(config: str | None, max_batches: int | None) -> None:
+def sync(config: str | None, org: str | None, max_batches: int | None) -> None:
     """Drain the outbox once: send every ready booking change to Salesforce, then exit.
 
     Changes waiting for a retry time stay waiting (see `slotforce status`). Exit status 1 when
-    any change failed permanently (replay it with `slotforce replay ID` once fixed).
+    any change failed permanently (replay it with `slotforce replay ID` once fixed). With several
+    orgs, every org's changes are sent (taking the orgs in turn) unless --org names one.
     """
     from slotforce.service.worker import Worker
     from slotforce.store import StoreError
 
     cfg = _config(config)
+    orgs = [_org(cfg, org)] if org is not None else list(cfg.orgs.values())
     try:
         outbox = cfg.open_outbox()
     except StoreError as err:
         raise click.ClickException(str(err)) from err
     try:
-        worker = Worker(outbox, cfg.settings, lambda: _connect(cfg), timing=cfg.outbox)
+        worker = Worker(outbox, orgs={o.name: (o.settings, lambda o=o: _connect(cfg, o)) for o in orgs},
+                        timing=cfg.outbox)
         report = worker.drain(max_batches=max_batches)
-        counts = outbox.counts()
+        counts = outbox.counts(org=org)
         held = outbox.held_leases()
-        budget = outbox.budget_wait()
+        budget = outbox.budget_wait(org=org)
     finally:
         outbox.close()
     console = _console()
@@ -223,12 +254,14 @@ def held_lease_lines(held, now: datetime | None = None) -> list[str]:
 
 @click.command()
 @config_option
+@org_option
 @click.argument("email")
 @click.option("--event-type", "event_type", default=None, metavar="SLUG", help="Event type slug (settings key).")
 @click.option("--host", "hosts", multiple=True, metavar="EMAIL",
               help="A host of the event type; repeat. The owner is only returned if they are a host.")
 @click.option("--trace", "show_trace", is_flag=True, help="Print the decision steps.")
-def owner(config: str | None, email: str, event_type: str | None, hosts: tuple[str, ...], show_trace: bool) -> None:
+def owner(config: str | None, org: str | None, email: str, event_type: str | None, hosts: tuple[str, ...],
+          show_trace: bool) -> None:
     """Round-robin owner lookup: whose calendar should EMAIL's booking land on?
 
     Prints the owner's email, the record that decided and why; exit status 3 when there is none.
@@ -236,7 +269,8 @@ def owner(config: str | None, email: str, event_type: str | None, hosts: tuple[s
     from slotforce.sync import SalesforceCallError, SyncEngine
 
     cfg = _config(config)
-    engine = SyncEngine(cfg.settings, _connect(cfg))
+    chosen = _org(cfg, org)
+    engine = SyncEngine(chosen.settings, _connect(cfg, chosen))
     try:
         found, trace = engine.owner_for(email, event_type, list(hosts))
     except SalesforceCallError as err:
@@ -258,8 +292,9 @@ def links() -> None:
 
 @links.command("sync")
 @config_option
+@org_option
 @click.argument("file", type=click.Path(dir_okay=False), required=False)
-def links_sync(config: str | None, file: str | None) -> None:
+def links_sync(config: str | None, org: str | None, file: str | None) -> None:
     """Upsert scheduling links by Link_Key__c; only changed links are sent.
 
     With FILE (YAML or JSON), the links in it: each entry {key, url, kind: Profile|Event_Type|
@@ -273,6 +308,7 @@ def links_sync(config: str | None, file: str | None) -> None:
     from slotforce.sync import LinkSyncError, LinksFileError, load_links, sync_links
 
     cfg = _config(config)
+    chosen = _org(cfg, org)
     console = _console(err=True)
     labels = {"read": "reading links from the API", "compare": "comparing with Salesforce",
               "upsert": "upserting changed links"}
@@ -286,10 +322,11 @@ def links_sync(config: str | None, file: str | None) -> None:
             progress.update(tasks[phase], completed=done, total=total)
 
         try:
-            pulled = PulledLinks(source=file, links=load_links(file)) if file else configured_links(cfg, report)
+            pulled = (PulledLinks(source=file, links=load_links(file)) if file
+                      else configured_links(cfg, report, org=chosen))
         except (LinksFileError, LinkApiError, NoLinkSource) as err:
             raise click.ClickException(str(err)) from err
-        sf = _connect(cfg)
+        sf = _connect(cfg, chosen)
         try:
             result = sync_links(sf, pulled.links, progress=report)
         except LinkSyncError as err:
@@ -315,67 +352,79 @@ CHECKED_OBJECTS = ["Event", "Lead", "Contact", "Account"]
 @config_option
 @click.option("--offline", is_flag=True, help="Only check the file; do not connect to Salesforce.")
 def check_config_command(config: str | None, offline: bool) -> None:
-    """Validate slotforce.yml: keys and values offline, then fields and picklists against the org.
+    """Validate slotforce.yml: keys and values offline, then fields and picklists against the org
+    (every org of `orgs:`, each finding naming its org).
 
-    Exit status: 0 valid, 1 problems found, 2 the outbox (`store:`) or the org could not be reached
+    Exit status: 0 valid, 1 problems found, 2 the outbox (`store:`) or an org could not be reached
     (file checks passed).
     """
     # The file as the service reads it (links:, outbox: included); the checks are the engine's.
     from slotforce.service.config import load_service_config
-    from slotforce.sync import check_config
+    from slotforce.sources import secret_env_names
 
     try:
         cfg = load_service_config(config)
     except SettingsError as err:
         click.echo(str(err), err=True)
         sys.exit(1)
-    settings = cfg.settings
-    from slotforce.sources import secret_env_names
-
-    unset = [(f"sources.{source}", f"the environment variable {env} is not set: every {source} delivery is refused")
-             for source, env in secret_env_names(cfg.sources).items()
-             if source in cfg.sources and not os.environ.get(env)]
+    unset = [(f"{org.key_path}sources.{source}",
+              f"the environment variable {env} is not set: every {source} delivery is refused")
+             for org in cfg.orgs.values() for source, env in secret_env_names(org.sources).items()
+             if source in org.sources and not os.environ.get(env)]
     for where, what in unset:
         click.echo(f"{cfg.path}: {where}: {what}", err=True)
     if unset:
         sys.exit(1)
-    click.echo(f"{cfg.path}: valid ({len(settings.event_types)} event type(s): {', '.join(settings.event_types)})")
+    for org in cfg.orgs.values():
+        types = org.settings.event_types
+        named = f"org {org.name}: " if cfg.many_orgs else ""
+        click.echo(f"{cfg.path}: {named}valid ({len(types)} event type(s): {', '.join(types)})")
     if offline:
         return
     from slotforce.store import StoreError, check_store
 
     try:  # before the org: a worker that cannot reach its outbox has nothing to send
-        check_store(settings.store, base_dir=cfg.base_dir)
+        check_store(cfg.store, base_dir=cfg.base_dir)
     except StoreError as err:
         click.echo(f"could not check the outbox (store:): {err}", err=True)
         sys.exit(2)
-    from slotforce.service.connect import ConnectError, connect
-    from slotforce.sync import Gateway, SalesforceCallError
+    worst = 0
+    for org in cfg.orgs.values():
+        worst = max(worst, _check_org(cfg, org))
+    if worst:
+        sys.exit(worst)
 
+
+def _check_org(cfg, org) -> int:
+    """Check one org's settings against its Salesforce: 0 fits, 1 problems, 2 not reachable."""
+    from slotforce.service.connect import ConnectError, connect
+    from slotforce.service.org_names import missing_names
+    from slotforce.sync import Gateway, SalesforceCallError, check_config
+
+    settings = org.settings
+    named = f"org {org.name}: " if cfg.many_orgs else ""
     try:
         sf = connect(settings.salesforce, cfg.base_dir)
         describes = Gateway(sf, settings.salesforce.api_version).describe(CHECKED_OBJECTS)
     except (ConnectError, SalesforceCallError) as err:
-        click.echo(f"could not check against the org: {err}", err=True)
-        sys.exit(2)
+        click.echo(f"{named}could not check against the org: {err}", err=True)
+        return 2
     missing = [o for o in CHECKED_OBJECTS if o not in describes]
-    from slotforce.service.org_names import missing_names
-
-    problems = check_config(settings, describes) + [f"{where}: {what}" for where, what in missing_names(sf, settings)]
+    problems = ([f"{org.key_path}{p}" for p in check_config(settings, describes)]
+                + [f"{org.key_path}{where}: {what}" for where, what in missing_names(sf, settings)])
     for name in missing:
-        click.echo(f"warning: the org has no {name} object visible to this user", err=True)
-    not_ready = _report_readiness(sf, settings.salesforce)
+        click.echo(f"{named}warning: the org has no {name} object visible to this user", err=True)
+    not_ready = _report_readiness(sf, settings.salesforce, named)
     if problems:
-        click.echo(f"{len(problems)} problem(s) against the org at {sf.sf_instance}:", err=True)
+        click.echo(f"{named}{len(problems)} problem(s) against the org at {sf.sf_instance}:", err=True)
         for p in problems:
             click.echo(f"  {p}", err=True)
-        sys.exit(1)
-    click.echo(f"fits the org at {sf.sf_instance}: every mapped field exists, types fit, picklist values are active")
-    if not_ready:
-        sys.exit(1)
+        return 1
+    click.echo(f"{named}fits the org at {sf.sf_instance}: every mapped field exists, types fit, picklist values are active")
+    return 1 if not_ready else 0
 
 
-def _report_readiness(sf, salesforce) -> bool:
+def _report_readiness(sf, salesforce, named: str = "") -> bool:
     """Print the integration user's readiness checks; True when any failed."""
     from slotforce.service.readiness import readiness
 
@@ -383,5 +432,5 @@ def _report_readiness(sf, salesforce) -> bool:
     org_name = salesforce.cumulusci or ("local" if salesforce.local else "<your org alias>")
     checks = readiness(sf, org_name)
     for check in checks:
-        click.echo(f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}", err=not check.ok)
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'} {named}{check.name}: {check.detail}", err=not check.ok)
     return not all(check.ok for check in checks)

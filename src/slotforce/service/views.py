@@ -78,3 +78,9 @@ def status_json(context: dict[str, Any]) -> dict[str, Any]:
                                                     for t in entries]} for uid, entries in context["traces"]],
         "links": {"last_run_at": _time(links.last_run_at), "last_result": links.last_result} if links else None,
     }
+
+
+def orgs_json(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """`GET /status.json` of a many-org deployment: each org's queue and health (Service.orgs_summary)."""
+    return {"orgs": [{**line, "salesforce_failing_since": _time(line["salesforce_failing_since"]),
+                      "status_url": f"/status.json?org={line['org']}"} for line in lines]}

@@ -15,8 +15,14 @@ Two things keep a batch from being sent twice or failed for nothing:
   call (`Outbox.renew`). If the lease was lost meanwhile (a slow call, a paused process), the call
   is not made and the batch is abandoned to whichever worker holds it now.
 - REQUEST_LIMIT_EXCEEDED (the org's rolling 24-hour API budget is spent) is not a failure of the
-  changes: they wait (`ItemResult.wait`, not an attempt) and the worker leases nothing until the
-  budget probe interval has passed; the next batch is the probe.
+  changes: they wait (`ItemResult.wait`, not an attempt) and the worker leases nothing of that org
+  until the budget probe interval has passed; the next batch is the probe.
+
+Many orgs (issue 13.4): a worker serves each org of slotforce.yml through its own `OrgLane` (settings,
+connection, engine and describes made lazily, budget wait, outage backoff). Each pass leases from one
+org, the next in turn among those with due work (`Outbox.due_orgs`), so a backlog in one org never
+starves another; an org whose Salesforce is down (no answer, 5xx, a spent budget) backs off on its
+own lane while the others are served at full speed. With one org nothing of this shows.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -36,7 +42,9 @@ from pydantic import ValidationError
 from simple_salesforce import Salesforce
 
 from slotforce.service.connect import call_guard
-from slotforce.store import BUDGET_SPENT, DEFAULT_BATCH, ItemResult, Lease, LeaseLost, Outbox, OutboxTiming, StoreError
+from slotforce.store import (
+    BUDGET_SPENT, DEFAULT_BATCH, DEFAULT_ORG, ItemResult, Lease, LeaseLost, Outbox, OutboxTiming, StoreError,
+)
 from slotforce.sync import (
     BookingChange, DescribeCache, DroppedFieldsReport, Outcome, OutcomeStatus, SalesforceCallError, Settings,
     SoqlValueError, SyncEngine,
@@ -45,7 +53,13 @@ from slotforce.sync import (
 log = logging.getLogger("slotforce.worker")
 
 FLUSH_INTERVAL = 0.5  # seconds between looks at the outbox when it was empty or not full
-DESCRIBE_NOTE = "describe_cache"  # where the engine's describe cache is kept in the outbox
+DESCRIBE_NOTE = "describe_cache"  # where an org's describe cache is kept in the outbox (+ ":" + org)
+# How long an org whose Salesforce failed a whole batch (no answer, 5xx) is left alone at most, while
+# the worker serves the other orgs; it doubles from the flush interval with each failed probe.
+MAX_ORG_BACKOFF = 30.0
+# After such a failure the org is probed with one change and calls of at most this many seconds, so a
+# hung org holds a worker (and uses attempts) for little; a probe that is answered ends the rest.
+PROBE_CALL_TIMEOUT = 10.0
 
 
 class LeaseLostCall(requests.RequestException):
@@ -81,12 +95,39 @@ class OutboxErrorSink:
     """The engine's ErrorSink: dropped fields become the event type's last sync error in the outbox.
     (Traces and failures need no sink: they travel on the outcomes that `finish` stores.)"""
 
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox, org: str = DEFAULT_ORG) -> None:
         self.outbox = outbox
+        self.org = org
 
     def fields_dropped(self, report: DroppedFieldsReport) -> None:
-        self.outbox.record_sync_error(report.event_type, report.message, code=report.code,
+        self.outbox.record_sync_error(report.event_type, report.message, code=report.code, org=self.org,
                                       details={"dropped_fields": list(report.fields), "booking_uid": report.booking_uid})
+
+
+@dataclass
+class OrgLane:
+    """One org a worker serves: its settings and connection, its engine (made on first use, dropped
+    after an outage), and its own waits: for the API budget, and after Salesforce failed a batch."""
+
+    org: str
+    settings: Settings
+    connect: Callable[[], Salesforce]
+    engine: SyncEngine | None = None
+    budget_wait_until: datetime | None = None  # no leasing before this: the API budget was spent
+    down_until: float = 0.0  # time.monotonic(): Salesforce failed the last probe; not before this
+    failures: int = 0  # batches in a row that Salesforce failed as a whole
+    last_batch_at: datetime | None = None
+    last_error: str | None = None
+
+    @property
+    def describe_note(self) -> str:
+        return f"{DESCRIBE_NOTE}:{self.org}"
+
+    def resting(self, now: float) -> bool:
+        """Not to be leased for now (waiting for the budget, or backing off an outage)."""
+        if self.budget_wait_until is not None and datetime.now(timezone.utc) < self.budget_wait_until:
+            return True
+        return now < self.down_until
 
 
 def item_result(item_id: int, o: Outcome, budget_retry_at: datetime | None = None) -> ItemResult:
@@ -110,17 +151,27 @@ def item_result(item_id: int, o: Outcome, budget_retry_at: datetime | None = Non
 class Worker:
     """Drains the outbox through the sync engine. Not thread-safe: one thread runs one Worker."""
 
-    def __init__(self, outbox: Outbox, settings: Settings, connect: Callable[[], Salesforce], *,
+    def __init__(self, outbox: Outbox, settings: Settings | None = None, connect: Callable[[], Salesforce] | None = None,
+                 *, orgs: Mapping[str, tuple[Settings, Callable[[], Salesforce]]] | None = None,
                  name: str | None = None, batch_size: int = DEFAULT_BATCH, timing: OutboxTiming | None = None,
                  lease_for: timedelta | None = None, call_timeout: timedelta | None = None,
                  budget_probe: timedelta | None = None, metrics: Any = None) -> None:
-        """`timing` is slotforce.yml's `outbox:` block; `lease_for`, `call_timeout`, `budget_probe` override it."""
+        """One org (`settings`, `connect`: the implicit org) or several (`orgs`: {name: (settings, connect)}).
+        `timing` is slotforce.yml's `outbox:` block; `lease_for`, `call_timeout`, `budget_probe` override it."""
         timing = timing or OutboxTiming()
         self.outbox = outbox
-        self.settings = settings
-        self.connect = connect
+        if orgs is None:
+            if settings is None or connect is None:
+                raise ValueError("give settings and connect (one org) or orgs")
+            orgs = {DEFAULT_ORG: (settings, connect)}
+        self.lanes: dict[str, OrgLane] = {}
+        self._pending_orgs: Mapping[str, tuple[Settings, Callable[[], Salesforce]]] | None = None
+        self._orgs_lock = threading.Lock()
+        self._apply_orgs(orgs)
+        self._lane: OrgLane | None = None  # the org of the batch in hand (else of the last one)
+        self._last_org: str | None = None  # fair leasing: the next pass starts after this org
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
-        self.batch_size = min(batch_size, settings.batch_size)
+        self.batch_size = min(batch_size, *(lane.settings.batch_size for lane in self.lanes.values()))
         self.lease_for = lease_for or timing.lease
         if call_timeout is None:
             configured = timing.call_timeout_seconds
@@ -131,25 +182,96 @@ class Worker:
         self.call_timeout = call_timeout
         self.budget_probe = budget_probe or timing.budget_probe
         self.metrics = metrics
-        self._engine: SyncEngine | None = None
         self._lease: Lease | None = None  # the batch in hand: each Salesforce call renews it first
         self._lease_lost: LeaseLost | None = None
-        self.budget_wait_until: datetime | None = None  # no leasing before this: the API budget was spent
         self.last_batch_at: datetime | None = None
         self.last_error: str | None = None
+
+    # -- orgs -------------------------------------------------------------------------------------
+
+    def _apply_orgs(self, orgs: Mapping[str, tuple[Settings, Callable[[], Salesforce]]]) -> None:
+        """Serve exactly `orgs`: new ones get a lane, removed ones are dropped, an org whose settings
+        changed gets a new lane (its engine is made again); the others keep theirs (and their waits)."""
+        lanes = {}
+        for org, (settings, connect) in orgs.items():
+            old = self.lanes.get(org)
+            lanes[org] = old if old is not None and old.settings == settings else OrgLane(org, settings, connect)
+        self.lanes = lanes
+
+    def serve_orgs(self, orgs: Mapping[str, tuple[Settings, Callable[[], Salesforce]]]) -> None:
+        """From another thread (a config reload): serve `orgs` from the next pass on (the batch in hand
+        is finished with the settings it was leased under)."""
+        with self._orgs_lock:
+            self._pending_orgs = dict(orgs)
+
+    def _take_pending_orgs(self) -> None:
+        with self._orgs_lock:
+            pending, self._pending_orgs = self._pending_orgs, None
+        if pending is not None:
+            self._apply_orgs(pending)
+
+    @property
+    def lane(self) -> OrgLane:
+        """The lane of the batch in hand, else of the last batch, else the first org's."""
+        if self._lane is not None and self._lane.org in self.lanes:
+            return self._lane
+        return next(iter(self.lanes.values()))
+
+    @property
+    def settings(self) -> Settings:
+        return self.lane.settings
+
+    @property
+    def budget_wait_until(self) -> datetime | None:
+        return self.lane.budget_wait_until
+
+    def _next_lane(self, tried: Collection[str] = ()) -> OrgLane | None:
+        """Fair leasing: the next org after the last one served, among those with due work that are not
+        resting (and not `tried` in this pass); one org is leased from directly (no extra query)."""
+        now = time.monotonic()
+        if len(self.lanes) == 1:
+            only = next(iter(self.lanes.values()))
+            return None if only.resting(now) or only.org in tried else only
+        due = self.outbox.due_orgs()
+        ready = sorted(org for org, lane in self.lanes.items()
+                       if org in due and org not in tried and not lane.resting(now))
+        if not ready:
+            return None
+        after = [org for org in ready if self._last_org is None or org > self._last_org]
+        return self.lanes[(after or ready)[0]]
+
+    def _org_failed(self, lane: OrgLane, error: str) -> None:
+        """Salesforce failed a whole batch of `lane`'s org: its engine goes; with other orgs to serve, the
+        org rests (doubling, up to MAX_ORG_BACKOFF) so they keep the worker's passes."""
+        lane.engine = None
+        lane.last_error = error
+        if len(self.lanes) > 1:
+            lane.failures += 1
+            rest = min(MAX_ORG_BACKOFF, FLUSH_INTERVAL * 2 ** (lane.failures - 1))
+            lane.down_until = time.monotonic() + rest
+            log.warning("org %s: Salesforce failed a whole batch (%s); leaving it for %.1f s and serving the "
+                        "other orgs", lane.org, error, rest, extra={"event": "org_backoff", "org": lane.org})
 
     # -- engine -----------------------------------------------------------------------------------
 
     @property
+    def _engine(self) -> SyncEngine | None:
+        return self.lane.engine
+
+    @property
     def engine(self) -> SyncEngine:
-        if self._engine is None:
-            sf = self.connect()
+        return self._engine_of(self.lane)
+
+    def _engine_of(self, lane: OrgLane) -> SyncEngine:
+        if lane.engine is None:
+            sf = lane.connect()
             guard = call_guard(sf, self.call_timeout.total_seconds())
             guard.before_call = self._renew_lease
             # describes kept beside the outbox: a fresh process (cron `slotforce sync`) need not describe again
-            cache = DescribeCache.from_json(self.outbox.read_note(DESCRIBE_NOTE))
-            self._engine = SyncEngine(self.settings, sf, errors=OutboxErrorSink(self.outbox), describe_cache=cache)
-        return self._engine
+            cache = DescribeCache.from_json(self.outbox.read_note(lane.describe_note))
+            lane.engine = SyncEngine(lane.settings, sf, errors=OutboxErrorSink(self.outbox, lane.org),
+                                     describe_cache=cache)
+        return lane.engine
 
     def _renew_lease(self, method: str, url: str) -> None:
         """Before each Salesforce call with a batch in hand: extend the lease, or stop if it is gone."""
@@ -172,17 +294,43 @@ class Worker:
     # -- one pass ---------------------------------------------------------------------------------
 
     def run_once(self) -> BatchReport:
-        """Lease, sync and finish one batch. Returns an empty report when nothing was ready."""
+        """Lease, sync and finish one batch (of the next org in turn that has one ready). Returns an
+        empty report when nothing was ready."""
         started = time.monotonic()
+        self._take_pending_orgs()
+        tried: set[str] = set()
+        while len(tried) < len(self.lanes):
+            lane = self._next_lane(tried)
+            if lane is None:
+                break  # nothing due, or every org with work is resting (budget, outage)
+            tried.add(lane.org)
+            lease = self._lease_from(lane)
+            if lease is not None:
+                return self._run_lease(lane, lease, started)
+        return BatchReport()
+
+    def _lease_from(self, lane: OrgLane) -> Lease | None:
+        """A batch of `lane`'s org, or None (nothing ready, or its Salesforce cannot be reached)."""
+        if lane.budget_wait_until is not None and datetime.now(timezone.utc) >= lane.budget_wait_until:
+            lane.budget_wait_until = None  # the next batch is the probe
+        self._lane = lane
+        self._last_org = lane.org
+        try:
+            self._engine_of(lane)  # connect before leasing: an unreachable org must not use up the items' attempts
+        except Exception as err:
+            self._org_failed(lane, f"{type(err).__name__}: {err}")
+            if len(self.lanes) == 1:
+                raise
+            return None  # the other orgs are served meanwhile
+        probing = lane.failures > 0
+        timeout = min(self.call_timeout.total_seconds(), PROBE_CALL_TIMEOUT) if probing else None
+        call_guard(lane.engine.gateway.sf, timeout or self.call_timeout.total_seconds())
+        lease = self.outbox.lease(self.name, limit=1 if probing else min(self.batch_size, lane.settings.batch_size),
+                                  lease_for=self.lease_for, org=lane.org)
+        return lease if lease.items else None
+
+    def _run_lease(self, lane: OrgLane, lease: Lease, started: float) -> BatchReport:
         report = BatchReport()
-        if self.budget_wait_until is not None:
-            if datetime.now(timezone.utc) < self.budget_wait_until:
-                return report  # every call would be refused; the waiting items keep their attempts
-            self.budget_wait_until = None  # the next batch is the probe
-        self.engine  # connect before leasing: an unreachable org must not use up the items' attempts
-        lease = self.outbox.lease(self.name, limit=self.batch_size, lease_for=self.lease_for)
-        if not lease.items:
-            return report
         report.batches, report.leased = 1, len(lease.items)
         finished = False
         self._lease, self._lease_lost = lease, None
@@ -218,7 +366,7 @@ class Worker:
                 if msg not in report.errors:
                     report.errors.append(msg)
         report.seconds = time.monotonic() - started
-        self.last_batch_at = datetime.now(timezone.utc)
+        self.last_batch_at = lane.last_batch_at = datetime.now(timezone.utc)
         self._keep_describes()
         if self.metrics is not None:
             self.metrics.batch_done(report)
@@ -226,10 +374,11 @@ class Worker:
         return report
 
     def _keep_describes(self) -> None:
-        cache = self._engine.describe_cache if self._engine is not None else None
+        lane = self.lane
+        cache = lane.engine.describe_cache if lane.engine is not None else None
         if cache is not None and cache.changed:
             try:
-                self.outbox.write_note(DESCRIBE_NOTE, cache.as_json())
+                self.outbox.write_note(lane.describe_note, cache.as_json())
                 cache.changed = False
             except StoreError as err:  # only a cache: the next process describes again
                 log.warning("could not keep the describe cache in the outbox: %s", err)
@@ -293,13 +442,13 @@ class Worker:
         except SalesforceCallError as err:
             if self._lease_lost is not None:
                 return []  # not sent; the caller abandons the batch
-            self.last_error = str(err)
+            self.last_error = self.lane.last_error = str(err)
             code = err.errors[0].code if err.errors else f"HTTP_{err.status}"
             if code == BUDGET_SPENT:
                 retry_at = self._wait_for_budget(str(err))
                 return [ItemResult.wait(i, str(err), code, retry_at=retry_at) for i, _ in items]
-            if err.transient:
-                self._engine = None  # expired session or outage: reconnect on the next batch
+            if err.transient:  # expired session or outage: reconnect on the next batch (the org rests)
+                self._org_failed(self.lane, str(err))
             elif len(items) > 1:
                 return self._split(items, f"{code}: {err}")
             return [ItemResult.transient_or_failed(i, str(err), code, transient=err.transient) for i, _ in items]
@@ -311,15 +460,16 @@ class Worker:
             if isinstance(err, SoqlValueError):  # a value no query can carry: retrying cannot help
                 return [ItemResult.failed(i, f"this change cannot be sent: {err}", "INVALID_VALUE") for i, _ in items]
             log.exception("sync of change %d failed", items[0][0])
-            self.last_error = f"{type(err).__name__}: {err}"
-            self._engine = None
+            self.last_error = self.lane.last_error = f"{type(err).__name__}: {err}"
+            self.lane.engine = None
             return [ItemResult.retry(i, self.last_error, "WORKER_ERROR") for i, _ in items]
         by_key = {o.action_key: o for o in outcomes}
         budget_retry_at = None
         if any(o.error_code == BUDGET_SPENT for o in outcomes):
             budget_retry_at = self._wait_for_budget(next(o.error for o in outcomes if o.error_code == BUDGET_SPENT) or "")
         if budget_retry_at is None:
-            self.last_error = None
+            self.last_error = self.lane.last_error = None
+            self.lane.failures = 0  # Salesforce answered: the org is up
         results = []
         for item_id, change in items:
             o = by_key.get(change.action_key)
@@ -336,14 +486,15 @@ class Worker:
         return self._send(items[:half]) + self._send(items[half:])
 
     def _wait_for_budget(self, error: str) -> datetime:
-        """The org's daily API budget is spent: lease nothing until the next probe time."""
-        self.budget_wait_until = datetime.now(timezone.utc) + self.budget_probe
-        self.last_error = (f"waiting for the Salesforce API budget (next try at "
-                           f"{self.budget_wait_until:%H:%M:%S} UTC): {error}")
-        log.warning("%s", self.last_error)
-        # the rest of the queue would be refused too: it waits with the batch, and says so
-        self.outbox.hold_queue(self.budget_wait_until, error, BUDGET_SPENT)
-        return self.budget_wait_until
+        """The org's daily API budget is spent: lease nothing of it until the next probe time."""
+        lane = self.lane
+        lane.budget_wait_until = until = datetime.now(timezone.utc) + self.budget_probe
+        self.last_error = lane.last_error = (f"waiting for the Salesforce API budget (next try at "
+                                             f"{until:%H:%M:%S} UTC): {error}")
+        log.warning("%s%s", f"org {lane.org}: " if len(self.lanes) > 1 else "", self.last_error)
+        # the rest of the org's queue would be refused too: it waits with the batch, and says so
+        self.outbox.hold_queue(until, error, BUDGET_SPENT, org=lane.org)
+        return until
 
     # -- loops ------------------------------------------------------------------------------------
 
@@ -375,5 +526,7 @@ class Worker:
                 log.error("worker pass failed (%s); trying again in %.0f s", self.last_error, wait)
                 stop.wait(wait)
                 continue
-            if report.leased < self.batch_size and not stop.is_set():  # a full batch: more is probably waiting
+            # a full batch: more is probably waiting; with many orgs, another org's may be
+            more = report.leased >= self.batch_size or (len(self.lanes) > 1 and report.leased > 0)
+            if not more and not stop.is_set():
                 self.outbox.wait_for_work(interval)  # a delivery (in any process on the store) wakes it at once

@@ -9,15 +9,17 @@ from pathlib import Path
 import click
 
 from slotforce.sources import SOURCES, WebhookRejected, options_for, receive
-from slotforce.store import StoreError, open_configured_store, read_config
+from slotforce.store import DEFAULT_ORG, StoreError, configured_org, open_configured_store, read_config
 from slotforce.yamlfile import config_option, config_path
 
 
 @click.command()
 @config_option
 @click.option("--source", required=True, type=click.Choice(sorted(SOURCES)), help="Which format the files are in.")
+@click.option("--org", "org", default=None, metavar="NAME",
+              help="Whose bookings they are (a name under orgs: in slotforce.yml); default: the only org.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
-def ingest(config: str | None, source: str, files: tuple[str, ...]) -> None:
+def ingest(config: str | None, source: str, org: str | None, files: tuple[str, ...]) -> None:
     """Store webhook payload FILES in the outbox, exactly as if the webhook had been delivered.
 
     Signatures are NOT checked: files are trusted local input (you read them from your own disk).
@@ -25,7 +27,11 @@ def ingest(config: str | None, source: str, files: tuple[str, ...]) -> None:
     `-` reads one payload from standard input. Run `slotforce sync` (or the service) to send them.
     """
     rejected = 0
-    limits = _size_limit(config, source)
+    try:
+        org = configured_org(config, org)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    limits = _size_limit(config, source, org)
     try:
         outbox = open_configured_store(config)
     except StoreError as exc:
@@ -35,7 +41,8 @@ def ingest(config: str | None, source: str, files: tuple[str, ...]) -> None:
             body = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
             try:
                 receipt = receive(
-                    outbox, source, body, {"Content-Type": "application/json"}, secrets=None, verify=False, **limits
+                    outbox, source, body, {"Content-Type": "application/json"}, secrets=None, verify=False, org=org,
+                    **limits
                 )
             except WebhookRejected as exc:
                 rejected += 1
@@ -55,10 +62,12 @@ def ingest(config: str | None, source: str, files: tuple[str, ...]) -> None:
         raise click.ClickException(f"{rejected} of {len(files)} file(s) rejected; nothing was stored for them")
 
 
-def _size_limit(config: str | None, source: str) -> dict[str, int]:
+def _size_limit(config: str | None, source: str, org: str = DEFAULT_ORG) -> dict[str, int]:
     """The size limit applies to files too (`sources.<name>.max_body_bytes`); the replay window does not."""
     try:
-        sources = read_config(config_path(config)).get("sources")
+        raw = read_config(config_path(config))
+        block = (raw.get("orgs") or {}).get(org) if isinstance(raw.get("orgs"), dict) else raw
+        sources = block.get("sources") if isinstance(block, dict) else None
         options = options_for(source, sources if isinstance(sources, dict) else None)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -11,7 +11,7 @@ from typing import Any
 
 from slotforce.sources.delivery import parse
 from slotforce.sources.signatures import header
-from slotforce.store import Delivery, NewChange, Outbox, Receipt
+from slotforce.store import DEFAULT_ORG, Delivery, NewChange, Outbox, Receipt
 from slotforce.sync import Action, BookingChange
 
 
@@ -44,10 +44,12 @@ def receive(
     *,
     secrets: Mapping[str, str | None] | None,
     now: datetime | None = None,
+    org: str = DEFAULT_ORG,
     **parse_options: Any,
 ) -> Receipt:
-    """Parse (raising WebhookRejected) and durably store one delivery; acknowledge after this returns."""
+    """Parse (raising WebhookRejected) and durably store one delivery of `org`'s; acknowledge after this returns."""
     changes = parse(source, body, headers, secrets=secrets, now=now, **parse_options)
-    delivery = Delivery(source=source, body=body, content_type=header(headers, "Content-Type"), note=changes.note)
+    delivery = Delivery(source=source, body=body, content_type=header(headers, "Content-Type"), note=changes.note,
+                        org=org)
     return outbox.enqueue(delivery, [outbox_entry(c) for c in changes], now=now)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from slotforce.store.backends import backend_of, check_store, open_store, sqlite_path
 from slotforce.store.backoff import Backoff
-from slotforce.store.config import ConfigNotUsable, open_configured_store, read_config
+from slotforce.store.config import ConfigNotUsable, configured_org, open_configured_store, org_names, read_config
 from slotforce.store.errors import BadStoreUrl, ItemNotFound, LeaseLost, NotReplayable, OutboxUnwritable, StoreError
 from slotforce.store.models import (
     BUDGET_SPENT,
+    DEFAULT_ORG,
     REPEATABLE_ACTIONS,
     BudgetWait,
     Delivery,
@@ -34,6 +35,7 @@ __all__ = [
     "backend_of",
     "Activity",
     "BUDGET_SPENT",
+    "DEFAULT_ORG",
     "REPEATABLE_ACTIONS",
     "Backoff",
     "BadStoreUrl",
@@ -59,8 +61,10 @@ __all__ = [
     "LastSyncError",
     "TraceEntry",
     "check_store",
+    "configured_org",
     "open_configured_store",
     "open_store",
+    "org_names",
     "read_config",
     "sqlite_path",
 ]

@@ -13,11 +13,20 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from slotforce.store import Outbox, OutboxItem, StoreError
-from slotforce.store.config import open_configured_store
+from slotforce.store import DEFAULT_ORG, Outbox, OutboxItem, StoreError
+from slotforce.store.config import configured_org, open_configured_store
 from slotforce.yamlfile import config_option
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables (for scripts).")
+org_option = click.option("--org", "org", default=None, metavar="NAME",
+                          help="The org (a name under orgs: in slotforce.yml); default: the only one.")
+
+
+def _org(config: str | None, org: str | None) -> str:
+    try:
+        return configured_org(config, org)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @contextmanager
@@ -53,6 +62,7 @@ def _summary(item: OutboxItem) -> str:
 def _item_json(item: OutboxItem) -> dict[str, Any]:
     return {
         "id": item.id,
+        "org": item.org,
         "state": item.state.value,
         "source": item.source,
         "action": item.action,
@@ -88,21 +98,23 @@ def _items_table(title: str, items: list[OutboxItem]) -> Table:
 
 @click.command()
 @config_option
+@org_option
 @click.option("--recent", default=15, show_default=True, help="How many recently changed items to list.")
 @json_option
-def status(config: str | None, recent: int, as_json: bool) -> None:
-    """Queue depth by state and the most recent booking changes."""
+def status(config: str | None, org: str | None, recent: int, as_json: bool) -> None:
+    """Queue depth by state and the most recent booking changes (of one org)."""
+    org = _org(config, org)
     with outbox_from(config) as outbox:
-        counts = outbox.counts()
-        items = outbox.items(limit=recent)
-        budget = outbox.budget_wait()
+        counts = outbox.counts(org=org)
+        items = outbox.items(limit=recent, org=org)
+        budget = outbox.budget_wait(org=org)
     if as_json:
         wait = {"items": budget.items, "next_try_at": _when(budget.next_try_at)} if budget else None
-        click.echo(json.dumps({"counts": counts, "waiting_for_budget": wait,
+        click.echo(json.dumps({"org": org, "counts": counts, "waiting_for_budget": wait,
                                "recent": [_item_json(i) for i in items]}, indent=2))
         return
     console = _console()
-    queue = Table(title="Outbox", title_justify="left")
+    queue = Table(title="Outbox" if org == DEFAULT_ORG else f"Outbox of org {org}", title_justify="left")
     labels = {
         "pending": "pending (due)",
         "retry_scheduled": "waiting to retry",
@@ -128,13 +140,15 @@ def status(config: str | None, recent: int, as_json: bool) -> None:
 
 @click.command()
 @config_option
+@org_option
 @click.option("--limit", default=50, show_default=True, help="How many failed/parked items to list.")
 @json_option
-def errors(config: str | None, limit: int, as_json: bool) -> None:
+def errors(config: str | None, org: str | None, limit: int, as_json: bool) -> None:
     """Permanent failures and parked changes (replay them by id), and the last sync error per event type."""
+    org = _org(config, org)
     with outbox_from(config) as outbox:
-        failed = outbox.items(states=["failed", "parked"], limit=limit)
-        last = outbox.last_sync_errors()
+        failed = outbox.items(states=["failed", "parked"], limit=limit, org=org)
+        last = outbox.last_sync_errors(org=org)
     if as_json:
         click.echo(
             json.dumps(
@@ -169,13 +183,15 @@ def errors(config: str | None, limit: int, as_json: bool) -> None:
 
 @click.command()
 @config_option
+@click.option("--org", "org", default=None, metavar="NAME",
+              help="Only this org's items (IDs of another org's are refused); --all-parked: default the only org.")
 @click.argument("item_ids", metavar="ID...", nargs=-1, type=int)
 @click.option(
     "--all-parked",
     is_flag=True,
     help="Replay every parked change (e.g. changes of bookings made before slotforce was installed).",
 )
-def replay(config: str | None, item_ids: tuple[int, ...], all_parked: bool) -> None:
+def replay(config: str | None, org: str | None, item_ids: tuple[int, ...], all_parked: bool) -> None:
     """Send failed or parked booking changes again (IDs from `slotforce errors`).
 
     A replayed change no longer waits for its booking's create: use it when the Event exists in
@@ -184,12 +200,16 @@ def replay(config: str | None, item_ids: tuple[int, ...], all_parked: bool) -> N
     if not item_ids and not all_parked:
         raise click.UsageError("give at least one ID, or --all-parked")
     problems = 0
+    if org is not None or all_parked:  # (item ids are one sequence over every org)
+        org = _org(config, org)
     with outbox_from(config) as outbox:
         ids = list(item_ids)
         if all_parked:
-            ids += [i.id for i in outbox.items(states=["parked"], limit=1_000_000) if i.id not in ids]
+            ids += [i.id for i in outbox.items(states=["parked"], limit=1_000_000, org=org) if i.id not in ids]
         for item_id in ids:
             try:
+                if org is not None and (owner := outbox.get(item_id).org) != org:
+                    raise StoreError(f"item {item_id} is org {owner}'s, not {org}'s")
                 item = outbox.replay(item_id)
             except StoreError as exc:
                 problems += 1
@@ -204,13 +224,15 @@ def replay(config: str | None, item_ids: tuple[int, ...], all_parked: bool) -> N
 
 @click.command()
 @config_option
+@org_option
 @click.argument("booking_uid")
 @json_option
-def trace(config: str | None, booking_uid: str, as_json: bool) -> None:
-    """Everything that happened to one booking: its queued changes and the sync engine's decisions."""
+def trace(config: str | None, org: str | None, booking_uid: str, as_json: bool) -> None:
+    """Everything that happened to one booking (of one org): its queued changes and the sync engine's decisions."""
+    org = _org(config, org)
     with outbox_from(config) as outbox:
-        items = sorted(outbox.items(booking_uid=booking_uid, limit=1000), key=lambda i: i.id)
-        traces = outbox.traces(booking_uid)
+        items = sorted(outbox.items(booking_uid=booking_uid, limit=1000, org=org), key=lambda i: i.id)
+        traces = outbox.traces(booking_uid, org=org)
     if as_json:
         click.echo(
             json.dumps(
@@ -228,7 +250,8 @@ def trace(config: str | None, booking_uid: str, as_json: bool) -> None:
         return
     if not items and not traces:
         raise click.ClickException(
-            f"no booking {booking_uid!r} in the outbox (check the uid; `slotforce status` lists recent ones)"
+            f"no booking {booking_uid!r}{'' if org == DEFAULT_ORG else f' of org {org}'} in the outbox (check the uid; "
+            "`slotforce status` lists recent ones)"
         )
     console = _console()
     console.print(_items_table(f"Changes of booking {booking_uid}", items))

@@ -15,6 +15,7 @@ from typing import Any
 
 from slotforce.store.backends import open_store
 from slotforce.store.errors import StoreError
+from slotforce.store.models import DEFAULT_ORG
 from slotforce.store.outbox import Outbox
 from slotforce.yamlfile import YamlFileError, config_path, read_yaml
 
@@ -47,3 +48,23 @@ def open_configured_store(option: str | os.PathLike[str] | None, **options: Any)
     path = config_path(option)
     raw = read_config(path)
     return open_store(store_url(raw, path), base_dir=path.resolve().parent, **options)
+
+
+def org_names(raw: dict[str, Any]) -> list[str]:
+    """The orgs slotforce.yml names (`orgs:` keys), or the one implicit org of a file without `orgs:`."""
+    orgs = raw.get("orgs")
+    return [str(name) for name in orgs] if isinstance(orgs, dict) and orgs else [DEFAULT_ORG]
+
+
+def configured_org(option: str | os.PathLike[str] | None, org: str | None) -> str:
+    """The org an operator command is about: `org` if slotforce.yml has it, else the only org; a
+    `ConfigNotUsable` naming the orgs when none is given and there are several, or `org` is not one."""
+    path = config_path(option)
+    names = org_names(read_config(path))
+    if org is None:
+        if len(names) == 1:
+            return names[0]
+        raise ConfigNotUsable(f"{path} has {len(names)} orgs: name one with --org ({', '.join(names)})")
+    if org not in names:
+        raise ConfigNotUsable(f"org {org!r} is not in {path} (orgs: {', '.join(names)})")
+    return org

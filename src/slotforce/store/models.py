@@ -29,6 +29,9 @@ UNFINISHED = (State.PENDING.value, State.LEASED.value)
 # keeps its own copy because it must not import the engine.
 REPEATABLE_ACTIONS = frozenset({"No_Show", "No_Show_Cleared", "Completed"})
 
+# The org of a single-org slotforce.yml (no `orgs:` block), and of every row stored before orgs existed.
+DEFAULT_ORG = "default"
+
 # The error code of a spent daily API budget: such items wait for the budget, they are not retried.
 BUDGET_SPENT = "REQUEST_LIMIT_EXCEEDED"
 
@@ -45,6 +48,7 @@ class Delivery:
     body: bytes
     content_type: str | None = None
     note: str | None = None  # e.g. why a delivery yielded no change (an event slotforce does not sync)
+    org: str = DEFAULT_ORG  # whose webhook it is: dedupe, order and identity are per org
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ class OutboxItem:
     last_error: str | None = None
     last_error_code: str | None = None
     outcome: dict[str, Any] | None = None
+    org: str = DEFAULT_ORG
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,7 @@ class LastSyncError:
     at: datetime
     item_id: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    org: str = DEFAULT_ORG
 
 
 @dataclass(frozen=True)
@@ -231,3 +237,4 @@ class TraceEntry:
     at: datetime
     steps: list[Any]
     action_key: str | None = None
+    org: str = DEFAULT_ORG

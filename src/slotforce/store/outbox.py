@@ -26,6 +26,9 @@ Rules every backend keeps:
   `OutboxUnwritable` and leaves nothing behind; `write_problem` says whether writing works now.
 - A `wait` result (the API budget is spent) puts the item back at its time without counting the
   attempt: waiting for the budget never turns into a permanent failure.
+- Items carry their org (`Delivery.org`; `DEFAULT_ORG` for a single-org deployment). A booking is an
+  (org, uid): dedupe, order, supersede and create waits never look across orgs; last sync errors,
+  budget holds and the operator's reads take an `org` (None: every org's).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Any
 
 from slotforce.store.errors import OutboxUnwritable
 from slotforce.store.models import (
+    DEFAULT_ORG,
     BudgetWait,
     Delivery,
     FinishReport,
@@ -90,9 +94,15 @@ class Outbox(abc.ABC):
         *,
         limit: int = DEFAULT_BATCH,
         lease_for: timedelta = DEFAULT_LEASE,
+        org: str | None = None,
         now: datetime | None = None,
     ) -> Lease:
-        """Hand out up to `limit` ready items (oldest first) to `worker` until the lease expires."""
+        """Hand out up to `limit` ready items (oldest first) to `worker` until the lease expires;
+        only `org`'s when given (a worker leasing fairly takes the orgs in turn, see `due_orgs`)."""
+
+    @abc.abstractmethod
+    def due_orgs(self, *, now: datetime | None = None) -> dict[str, int]:
+        """{org: how many of its items could be handed out now}, for orgs that have any."""
 
     @abc.abstractmethod
     def finish(self, lease_id: str, results: Iterable[ItemResult], *, now: datetime | None = None) -> FinishReport:
@@ -109,11 +119,13 @@ class Outbox(abc.ABC):
         """
 
     @abc.abstractmethod
-    def hold_queue(self, until: datetime, error: str, code: str, *, now: datetime | None = None) -> int:
-        """Put every pending item due before `until` off until then, with this reason (not an attempt).
+    def hold_queue(self, until: datetime, error: str, code: str, *, org: str | None = None,
+                   now: datetime | None = None) -> int:
+        """Put every pending item (of `org`, or of every org) due before `until` off until then, with
+        this reason (not an attempt).
 
         For a refusal that is about the org, not the changes (the daily API budget is spent): the
-        whole queue waits, and `status` says why. Returns how many items were put off.
+        org's whole queue waits, and `status` says why. Returns how many items were put off.
         """
 
     @abc.abstractmethod
@@ -121,7 +133,7 @@ class Outbox(abc.ABC):
         """Leases with items still held (including ones past their expiry, not yet handed out again)."""
 
     @abc.abstractmethod
-    def budget_wait(self, *, now: datetime | None = None) -> BudgetWait | None:
+    def budget_wait(self, *, org: str | None = None, now: datetime | None = None) -> BudgetWait | None:
         """Items waiting for Salesforce's daily API budget, or None when none is."""
 
     @abc.abstractmethod
@@ -156,18 +168,19 @@ class Outbox(abc.ABC):
     def get(self, item_id: int) -> OutboxItem: ...
 
     @abc.abstractmethod
-    def items(self, *, states: Sequence[str] | None = None, booking_uid: str | None = None, limit: int = 50) -> list[OutboxItem]:
+    def items(self, *, states: Sequence[str] | None = None, booking_uid: str | None = None, limit: int = 50,
+              org: str | None = None) -> list[OutboxItem]:
         """Most recently updated first."""
 
     @abc.abstractmethod
-    def counts(self, *, now: datetime | None = None) -> dict[str, int]:
+    def counts(self, *, org: str | None = None, now: datetime | None = None) -> dict[str, int]:
         """Queue depth by state, with pending split into due and scheduled (waiting for a retry time)."""
 
     @abc.abstractmethod
     def delivery_body(self, delivery_id: int) -> bytes: ...
 
     @abc.abstractmethod
-    def activity(self, since: datetime) -> Activity:
+    def activity(self, since: datetime, *, org: str | None = None) -> Activity:
         """Changes accepted, landed and failed per minute since `since`, and what is unfinished, by event type
         (changes without one under "default"); grouped by the database, for the status page."""
 
@@ -180,12 +193,13 @@ class Outbox(abc.ABC):
         *,
         action_key: str | None = None,
         item_id: int | None = None,
+        org: str = DEFAULT_ORG,
         now: datetime | None = None,
     ) -> None:
         """Keep the decision steps (JSON-able) of one change of a booking; `finish` does it for traced results."""
 
     @abc.abstractmethod
-    def traces(self, booking_uid: str) -> list[TraceEntry]:
+    def traces(self, booking_uid: str, *, org: str | None = None) -> list[TraceEntry]:
         """Oldest first."""
 
     @abc.abstractmethod
@@ -197,12 +211,13 @@ class Outbox(abc.ABC):
         code: str | None = None,
         details: dict[str, Any] | None = None,
         item_id: int | None = None,
+        org: str = DEFAULT_ORG,
         now: datetime | None = None,
     ) -> None:
         """Remember the last sync error for an event type (failures record theirs automatically)."""
 
     @abc.abstractmethod
-    def last_sync_errors(self) -> list[LastSyncError]: ...
+    def last_sync_errors(self, *, org: str | None = None) -> list[LastSyncError]: ...
 
     @abc.abstractmethod
     def prune(self, older_than: timedelta, *, now: datetime | None = None) -> int:

@@ -22,6 +22,7 @@ from slotforce.store.lookaround import PageRows
 from slotforce.store.errors import ItemNotFound, LeaseLost, NotReplayable, OutboxUnwritable, StoreError
 from slotforce.store.models import (
     BUDGET_SPENT,
+    DEFAULT_ORG,
     BudgetWait,
     Delivery,
     FinishReport,
@@ -70,25 +71,26 @@ class SqlOutbox(Outbox):
         digest = hashlib.sha256(delivery.body).hexdigest()
         with self.storage.transaction() as tx:
             # Insert first, find on conflict: two intakes storing one delivery at once both succeed.
-            row = tx.one("insert_delivery", source=delivery.source, digest=digest, body=delivery.body,
+            org = delivery.org
+            row = tx.one("insert_delivery", org=org, source=delivery.source, digest=digest, body=delivery.body,
                          content_type=delivery.content_type, note=delivery.note, now=at)
             repeated = row is None
             if row is None:
-                row = tx.one("find_delivery", source=delivery.source, digest=digest)
+                row = tx.one("find_delivery", org=org, source=delivery.source, digest=digest)
                 tx.run("repeat_delivery", id=row["id"], now=at)
             delivery_id = row["id"]
             item_ids: list[int] = []
             duplicates: list[int] = []
             for change in changes:
                 new = tx.one(
-                    "insert_item", delivery_id=delivery_id, dedupe_key=change.dedupe_key, source=delivery.source,
+                    "insert_item", org=org, delivery_id=delivery_id, dedupe_key=change.dedupe_key, source=delivery.source,
                     booking_uid=change.booking_uid, previous_booking_uid=change.previous_booking_uid,
                     requires_uid=change.requires_uid, establishes=int(change.establishes), action=change.action,
                     event_type=change.event_type, change=_json(change.change), now=at,
                     repeat_order=change.happened_order(), repeat_scope=change.repeat_scope,
                 )
                 if new is None:  # an earlier delivery queued this change
-                    existing = tx.one("find_item_by_key", dedupe_key=change.dedupe_key)["id"]
+                    existing = tx.one("find_item_by_key", org=org, dedupe_key=change.dedupe_key)["id"]
                     item_ids.append(existing)
                     duplicates.append(existing)
                     continue
@@ -102,7 +104,7 @@ class SqlOutbox(Outbox):
 
     # -- worker ---------------------------------------------------------------------------------
     def lease(self, worker: str, *, limit: int = DEFAULT_BATCH, lease_for: timedelta = DEFAULT_LEASE,
-              now: datetime | None = None) -> Lease:
+              org: str | None = None, now: datetime | None = None) -> Lease:
         at = _epoch(now)
         lease_id = uuid.uuid4().hex
         expires = at + lease_for.total_seconds()
@@ -112,7 +114,9 @@ class SqlOutbox(Outbox):
             requeued: dict[int, int | None] = {}  # expired leases' items given back in this scan
             after = 0
             while len(chosen) < cap:
-                page = tx.all("due_items", after=after, now=at, page=min(SCAN_PAGE, max(limit, 20)))
+                size = min(SCAN_PAGE, max(limit, 20))
+                page = (tx.all("due_items", after=after, now=at, page=size) if org is None
+                        else tx.all("due_items_of_org", after=after, now=at, org=org, page=size))
                 if not page:
                     break
                 around = PageRows(tx, self.storage.array, page)
@@ -148,7 +152,8 @@ class SqlOutbox(Outbox):
             decision = policy.superseded(row, around.done_repeatables(row))
             if decision is not None:
                 tx.run("set_done", id=row["id"], outcome=_json(decision.outcome), now=at)
-                self._trace(tx, row["booking_uid"], row["dedupe_key"], row["id"], at, policy.supersede_trace(decision))
+                self._trace(tx, row["org"], row["booking_uid"], row["dedupe_key"], row["id"], at,
+                            policy.supersede_trace(decision))
                 around.stopped(row["id"])
                 return False
         if policy.blocked(row, around.booking(row)):
@@ -157,7 +162,8 @@ class SqlOutbox(Outbox):
             return True
         decision = policy.create_wait(row, around.creates(row), at, self.create_wait)
         if decision.verdict == policy.Verdict.PARK:
-            self._stop(tx, row["id"], State.PARKED, row["event_type"], decision.reason, decision.code, None, at)
+            self._stop(tx, row["id"], State.PARKED, row["org"], row["event_type"], decision.reason, decision.code,
+                       None, at)
             around.stopped(row["id"])
         return decision.verdict == policy.Verdict.READY
 
@@ -176,8 +182,8 @@ class SqlOutbox(Outbox):
                expired_leases=expiry.expired_leases, now=at)
         if expiry.decision is None:
             return expiry.expired_leases
-        self._stop(tx, row["id"], State.FAILED, row["event_type"], expiry.decision.reason, expiry.decision.code,
-                   None, at)
+        self._stop(tx, row["id"], State.FAILED, row["org"], row["event_type"], expiry.decision.reason,
+                   expiry.decision.code, None, at)
         return None
 
     def finish(self, lease_id: str, results: Iterable[ItemResult], *, now: datetime | None = None) -> FinishReport:
@@ -203,15 +209,15 @@ class SqlOutbox(Outbox):
                 elif verdict.state == State.PENDING:
                     tx.run("set_pending", id=result.item_id, available_at=verdict.available_at,
                            give_back=int(verdict.give_back_attempt), error=verdict.error, code=verdict.code, now=at)
-                    self._note_sync_error(tx, row["event_type"], verdict.code, verdict.error or "", result.details,
-                                          result.item_id, at)
+                    self._note_sync_error(tx, row["org"], row["event_type"], verdict.code, verdict.error or "",
+                                          result.details, result.item_id, at)
                 else:
-                    self._stop(tx, result.item_id, verdict.state, row["event_type"], verdict.error, verdict.code,
-                               result.details, at)
+                    self._stop(tx, result.item_id, verdict.state, row["org"], row["event_type"], verdict.error,
+                               verdict.code, result.details, at)
                 if verdict.gave_up:
                     gave_up.append(result.item_id)
                 if result.trace is not None:
-                    traces.append({"booking_uid": row["booking_uid"], "action_key": row["dedupe_key"],
+                    traces.append({"org": row["org"], "booking_uid": row["booking_uid"], "action_key": row["dedupe_key"],
                                    "item_id": result.item_id, "now": at, "steps": _json(result.trace)})
                 applied.append(result.item_id)
             tx.run_many("set_done", dones)
@@ -230,9 +236,10 @@ class SqlOutbox(Outbox):
             tx.run("extend_lease", lease_id=lease_id, expires=expires)
         return utc(expires)  # type: ignore[return-value]
 
-    def hold_queue(self, until: datetime, error: str, code: str, *, now: datetime | None = None) -> int:
+    def hold_queue(self, until: datetime, error: str, code: str, *, org: str | None = None,
+                   now: datetime | None = None) -> int:
         with self.storage.transaction() as tx:
-            return tx.run("hold_queue", until=until.timestamp(), error=error, code=code, now=_epoch(now))
+            return tx.run("hold_queue", until=until.timestamp(), error=error, code=code, org=org, now=_epoch(now))
 
     def held_leases(self, *, now: datetime | None = None) -> list[HeldLease]:
         with self.storage.reading() as tx:
@@ -240,9 +247,9 @@ class SqlOutbox(Outbox):
         return [HeldLease(r["lease_id"], r["lease_owner"] or "", r["items"], utc(r["expires_at"]))  # type: ignore[arg-type]
                 for r in rows]
 
-    def budget_wait(self, *, now: datetime | None = None) -> BudgetWait | None:
+    def budget_wait(self, *, org: str | None = None, now: datetime | None = None) -> BudgetWait | None:
         with self.storage.reading() as tx:
-            row = tx.one("budget_wait", code=BUDGET_SPENT, now=_epoch(now))
+            row = tx.one("budget_wait", code=BUDGET_SPENT, org=org, now=_epoch(now))
         return BudgetWait(row["items"], utc(row["next_try_at"])) if row and row["items"] else None  # type: ignore[arg-type]
 
     def release(self, lease_id: str, item_ids: Iterable[int] | None = None, *, interrupted: bool = False,
@@ -267,10 +274,14 @@ class SqlOutbox(Outbox):
             else:
                 tx.run("write_note", key=f"note:{key}", value=value)
 
-    def activity(self, since: datetime) -> Activity:
+    def due_orgs(self, *, now: datetime | None = None) -> dict[str, int]:
         with self.storage.reading() as tx:
-            minutes = tx.all("activity_minutes", default=_NO_EVENT_TYPE, since=since.timestamp())
-            unfinished = tx.all("unfinished_by_type", default=_NO_EVENT_TYPE)
+            return {r["org"]: int(r["due"]) for r in tx.rows("due_orgs", now=_epoch(now))}
+
+    def activity(self, since: datetime, *, org: str | None = None) -> Activity:
+        with self.storage.reading() as tx:
+            minutes = tx.all("activity_minutes", default=_NO_EVENT_TYPE, since=since.timestamp(), org=org)
+            unfinished = tx.all("unfinished_by_type", default=_NO_EVENT_TYPE, org=org)
         return Activity(
             minutes=[(utc(int(r["minute"]) * 60), r["event_type"], int(r["accepted"]), int(r["landed"]), int(r["failed"]))
                      for r in minutes],  # type: ignore[misc]
@@ -287,22 +298,22 @@ class SqlOutbox(Outbox):
             return tx.run("claim_job", key=f"job:{name}", now=str(at), cutoff=at - every.total_seconds()) > 0
 
     # -- shared writes --------------------------------------------------------------------------
-    def _stop(self, tx: Tx, item_id: int, state: State, event_type: str | None, message: str | None,
+    def _stop(self, tx: Tx, item_id: int, state: State, org: str, event_type: str | None, message: str | None,
               code: str | None, details: dict[str, Any] | None, at: float) -> None:
         """Failed or parked with its reason, which also becomes the event type's last sync error."""
         tx.run("set_stopped", id=item_id, state=state.value, error=message, code=code, now=at)
-        self._note_sync_error(tx, event_type, code, message or "", details, item_id, at)
+        self._note_sync_error(tx, org, event_type, code, message or "", details, item_id, at)
 
     @staticmethod
-    def _note_sync_error(tx: Tx, event_type: str | None, code: str | None, message: str,
+    def _note_sync_error(tx: Tx, org: str, event_type: str | None, code: str | None, message: str,
                          details: dict[str, Any] | None, item_id: int | None, at: float) -> None:
-        tx.run("note_sync_error", event_type=event_type or _NO_EVENT_TYPE, code=code, message=message,
+        tx.run("note_sync_error", org=org, event_type=event_type or _NO_EVENT_TYPE, code=code, message=message,
                details=_json(details or {}), item_id=item_id, now=at)
 
     @staticmethod
-    def _trace(tx: Tx, booking_uid: str, action_key: str | None, item_id: int | None, at: float,
+    def _trace(tx: Tx, org: str, booking_uid: str, action_key: str | None, item_id: int | None, at: float,
                steps: list[Any]) -> None:
-        tx.run("insert_trace", booking_uid=booking_uid, action_key=action_key, item_id=item_id, now=at,
+        tx.run("insert_trace", org=org, booking_uid=booking_uid, action_key=action_key, item_id=item_id, now=at,
                steps=_json(steps))
 
     # -- operator -------------------------------------------------------------------------------
@@ -326,20 +337,20 @@ class SqlOutbox(Outbox):
         return _item(row)
 
     def items(self, *, states: Sequence[str] | None = None, booking_uid: str | None = None,
-              limit: int = 50) -> list[OutboxItem]:
+              limit: int = 50, org: str | None = None) -> list[OutboxItem]:
         wanted = self.storage.array([State(s).value for s in states]) if states else None
         with self.storage.reading() as tx:
-            return [_item(r) for r in tx.rows("items", states=wanted, uid=booking_uid, limit=limit)]
+            return [_item(r) for r in tx.rows("items", states=wanted, uid=booking_uid, limit=limit, org=org)]
 
-    def counts(self, *, now: datetime | None = None) -> dict[str, int]:
+    def counts(self, *, org: str | None = None, now: datetime | None = None) -> dict[str, int]:
         at = _epoch(now)
         result = {"pending": 0, "retry_scheduled": 0, "leased": 0, "done": 0, "failed": 0, "parked": 0}
         with self.storage.reading() as tx:
-            for r in tx.rows("count_by_state", now=at):
+            for r in tx.rows("count_by_state", now=at, org=org):
                 result["retry_scheduled" if r["scheduled"] else r["state"]] += r["n"]
             # a part of retry_scheduled: what waits for Salesforce's daily API budget, not for a retry
-            wait = tx.one("budget_wait", code=BUDGET_SPENT, now=at)
-            deliveries = tx.one("count_deliveries")
+            wait = tx.one("budget_wait", code=BUDGET_SPENT, now=at, org=org)
+            deliveries = tx.one("count_deliveries", org=org)
         result["waiting_for_budget"] = wait["items"] if wait else 0
         result["deliveries"] = deliveries["deliveries"]
         result["repeated_deliveries"] = int(deliveries["repeated"])
@@ -362,27 +373,27 @@ class SqlOutbox(Outbox):
 
     # -- traces and errors ----------------------------------------------------------------------
     def record_trace(self, booking_uid: str, steps: list[Any], *, action_key: str | None = None,
-                     item_id: int | None = None, now: datetime | None = None) -> None:
+                     item_id: int | None = None, org: str = DEFAULT_ORG, now: datetime | None = None) -> None:
         with self.storage.transaction() as tx:
-            self._trace(tx, booking_uid, action_key, item_id, _epoch(now), steps)
+            self._trace(tx, org, booking_uid, action_key, item_id, _epoch(now), steps)
 
-    def traces(self, booking_uid: str) -> list[TraceEntry]:
+    def traces(self, booking_uid: str, *, org: str | None = None) -> list[TraceEntry]:
         with self.storage.reading() as tx:
-            rows = tx.all("traces", uid=booking_uid)
+            rows = tx.all("traces", uid=booking_uid, org=org)
         return [TraceEntry(r["booking_uid"], r["item_id"], utc(r["at"]), json.loads(r["steps"]),  # type: ignore[arg-type]
-                           r["action_key"]) for r in rows]
+                           r["action_key"], r["org"]) for r in rows]
 
     def record_sync_error(self, event_type: str | None, message: str, *, code: str | None = None,
                           details: dict[str, Any] | None = None, item_id: int | None = None,
-                          now: datetime | None = None) -> None:
+                          org: str = DEFAULT_ORG, now: datetime | None = None) -> None:
         with self.storage.transaction() as tx:
-            self._note_sync_error(tx, event_type, code, message, details, item_id, _epoch(now))
+            self._note_sync_error(tx, org, event_type, code, message, details, item_id, _epoch(now))
 
-    def last_sync_errors(self) -> list[LastSyncError]:
+    def last_sync_errors(self, *, org: str | None = None) -> list[LastSyncError]:
         with self.storage.reading() as tx:
-            rows = tx.all("last_sync_errors")
+            rows = tx.all("last_sync_errors", org=org)
         return [LastSyncError(r["event_type"], r["code"], r["message"], utc(r["at"]), r["item_id"],  # type: ignore[arg-type]
-                              json.loads(r["details"] or "{}")) for r in rows]
+                              json.loads(r["details"] or "{}"), r["org"]) for r in rows]
 
     def write_problem(self) -> OutboxUnwritable | None:
         return self.storage.write_problem()
@@ -402,4 +413,5 @@ def _item(row: dict[str, Any]) -> OutboxItem:
         updated_at=utc(row["updated_at"]),  # type: ignore[arg-type]
         lease_expires_at=utc(row["lease_expires_at"]), last_error=row["last_error"],
         last_error_code=row["last_error_code"], outcome=json.loads(row["outcome"]) if row["outcome"] else None,
+        org=row["org"],
     )

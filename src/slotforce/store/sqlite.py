@@ -27,7 +27,7 @@ from slotforce.store.queries import load_queries
 from slotforce.store.queue import SqlOutbox
 from slotforce.store.storage import Storage, Tx
 
-SCHEMA_VERSION = latest("sqlite")  # 2: items.repeat_order; 3: items.repeat_scope
+SCHEMA_VERSION = latest("sqlite")  # 2: items.repeat_order; 3: items.repeat_scope; 4: org on every row
 
 # SQLite primary result codes meaning "the storage refuses to write", not "this statement is wrong".
 _UNWRITABLE = {sqlite3.SQLITE_FULL: "disk_full", sqlite3.SQLITE_READONLY: "read_only",
@@ -84,9 +84,12 @@ class SqliteStorage(Storage):
             if mode.lower() != "wal":
                 raise StoreError(f"{self.path}: SQLite refused WAL mode (got {mode!r}); is the file on a network share?")
         self.db.execute("PRAGMA synchronous = FULL")
-        self.db.execute("PRAGMA foreign_keys = ON")
+        # Migrations that rebuild a table (0004) run with foreign keys off, as SQLite's ALTER TABLE
+        # documentation says to; they are on for everything after.
+        self.db.execute("PRAGMA foreign_keys = OFF")
         with self.transaction() as tx:
             migrate(tx, self.backend, self.path)
+        self.db.execute("PRAGMA foreign_keys = ON")
 
     def _tx(self) -> Tx:
         return Tx(self.db, self._queries)

@@ -10,30 +10,30 @@ INSERT INTO meta (key, value) VALUES ('schema_version', :version)
 ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 
 -- name: find_delivery
-SELECT id FROM deliveries WHERE source = :source AND body_sha256 = :digest;
+SELECT id FROM deliveries WHERE org = :org AND source = :source AND body_sha256 = :digest;
 
 -- name: repeat_delivery
 UPDATE deliveries SET repeats = repeats + 1, last_received_at = :now WHERE id = :id;
 
 -- name: insert_delivery
-INSERT INTO deliveries (source, body_sha256, body, content_type, note, received_at, last_received_at)
-VALUES (:source, :digest, :body, :content_type, :note, :now, :now)
-ON CONFLICT (source, body_sha256) DO NOTHING RETURNING id;
+INSERT INTO deliveries (org, source, body_sha256, body, content_type, note, received_at, last_received_at)
+VALUES (:org, :source, :digest, :body, :content_type, :note, :now, :now)
+ON CONFLICT (org, source, body_sha256) DO NOTHING RETURNING id;
 
 -- name: find_item_by_key
-SELECT id FROM items WHERE dedupe_key = :dedupe_key;
+SELECT id FROM items WHERE org = :org AND dedupe_key = :dedupe_key;
 
 -- name: insert_item
-INSERT INTO items (delivery_id, dedupe_key, source, booking_uid, previous_booking_uid, requires_uid, establishes,
+INSERT INTO items (org, delivery_id, dedupe_key, source, booking_uid, previous_booking_uid, requires_uid, establishes,
                    action, event_type, change, state, available_at, created_at, updated_at, repeat_order, repeat_scope)
-VALUES (:delivery_id, :dedupe_key, :source, :booking_uid, :previous_booking_uid, :requires_uid, :establishes,
+VALUES (:org, :delivery_id, :dedupe_key, :source, :booking_uid, :previous_booking_uid, :requires_uid, :establishes,
         :action, :event_type, :change, 'pending', :now, :now, :now, :repeat_order, :repeat_scope)
-ON CONFLICT (dedupe_key) DO NOTHING RETURNING id;
+ON CONFLICT (org, dedupe_key) DO NOTHING RETURNING id;
 
 -- name: inherit_event_type
 -- No-show and meeting-ended webhooks do not say the event type; the booking's create did.
 UPDATE items SET event_type = (SELECT earlier.event_type FROM items AS earlier
-    WHERE earlier.booking_uid IN (items.booking_uid, items.previous_booking_uid)
+    WHERE earlier.org = items.org AND earlier.booking_uid IN (items.booking_uid, items.previous_booking_uid)
       AND earlier.event_type IS NOT NULL AND earlier.id != items.id ORDER BY earlier.id DESC LIMIT 1)
 WHERE id = :id AND event_type IS NULL;
 
@@ -62,20 +62,22 @@ UPDATE items SET state = :state, last_error = :error, last_error_code = :code, l
        lease_expires_at = NULL, updated_at = :now WHERE id = :id;
 
 -- name: note_sync_error
-INSERT INTO sync_errors (event_type, code, message, details, item_id, at)
-VALUES (:event_type, :code, :message, :details, :item_id, :now)
-ON CONFLICT (event_type) DO UPDATE SET code = excluded.code, message = excluded.message,
+INSERT INTO sync_errors (org, event_type, code, message, details, item_id, at)
+VALUES (:org, :event_type, :code, :message, :details, :item_id, :now)
+ON CONFLICT (org, event_type) DO UPDATE SET code = excluded.code, message = excluded.message,
     details = excluded.details, item_id = excluded.item_id, at = excluded.at;
 
 -- name: insert_trace
-INSERT INTO traces (booking_uid, action_key, item_id, at, steps) VALUES (:booking_uid, :action_key, :item_id, :now, :steps);
+INSERT INTO traces (org, booking_uid, action_key, item_id, at, steps)
+VALUES (:org, :booking_uid, :action_key, :item_id, :now, :steps);
 
 -- name: extend_lease
 UPDATE items SET lease_expires_at = :expires WHERE state = 'leased' AND lease_id = :lease_id;
 
 -- name: hold_queue
+-- One org's queue (its API budget is spent); :org NULL: every org's.
 UPDATE items SET available_at = :until, last_error = :error, last_error_code = :code, updated_at = :now
- WHERE state = 'pending' AND available_at < :until;
+ WHERE state = 'pending' AND available_at < :until AND (CAST(:org AS TEXT) IS NULL OR org = CAST(:org AS TEXT));
 
 -- name: held_leases
 SELECT lease_id, lease_owner, COUNT(*) AS items, MAX(lease_expires_at) AS expires_at FROM items
@@ -83,7 +85,8 @@ SELECT lease_id, lease_owner, COUNT(*) AS items, MAX(lease_expires_at) AS expire
 
 -- name: budget_wait
 SELECT COUNT(*) AS items, MIN(available_at) AS next_try_at FROM items
- WHERE state = 'pending' AND last_error_code = :code AND available_at > :now;
+ WHERE state = 'pending' AND last_error_code = :code AND available_at > :now
+   AND (CAST(:org AS TEXT) IS NULL OR org = CAST(:org AS TEXT));
 
 -- name: replay_item
 -- The operator decided it should go now: it no longer waits for a create.
@@ -91,7 +94,8 @@ UPDATE items SET state = 'pending', available_at = :now, attempts = 0, expired_l
        lease_id = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = :now WHERE id = :id;
 
 -- name: count_deliveries
-SELECT COUNT(*) AS deliveries, COALESCE(SUM(repeats), 0) AS repeated FROM deliveries;
+SELECT COUNT(*) AS deliveries, COALESCE(SUM(repeats), 0) AS repeated FROM deliveries
+ WHERE CAST(:org AS TEXT) IS NULL OR org = CAST(:org AS TEXT);
 
 -- name: delivery_body
 SELECT body FROM deliveries WHERE id = :id;
@@ -108,10 +112,12 @@ DELETE FROM deliveries WHERE last_received_at < :cutoff
    AND NOT EXISTS (SELECT 1 FROM items WHERE items.delivery_id = deliveries.id);
 
 -- name: traces
-SELECT booking_uid, item_id, at, steps, action_key FROM traces WHERE booking_uid = :uid ORDER BY id;
+SELECT org, booking_uid, item_id, at, steps, action_key FROM traces
+ WHERE booking_uid = :uid AND (CAST(:org AS TEXT) IS NULL OR org = CAST(:org AS TEXT)) ORDER BY id;
 
 -- name: last_sync_errors
-SELECT event_type, code, message, at, item_id, details FROM sync_errors ORDER BY at DESC;
+SELECT org, event_type, code, message, at, item_id, details FROM sync_errors
+ WHERE CAST(:org AS TEXT) IS NULL OR org = CAST(:org AS TEXT) ORDER BY at DESC;
 
 -- name: read_note
 -- A small value the service keeps beside the queue (the describe cache), in the meta table.
@@ -123,4 +129,12 @@ DELETE FROM meta WHERE key = :key;
 -- name: unfinished_by_type
 -- Pending or leased changes per event type, and when the oldest of them arrived (the status page).
 SELECT COALESCE(event_type, :default) AS event_type, COUNT(*) AS n, MIN(created_at) AS first
-  FROM items WHERE state IN ('pending', 'leased') GROUP BY 1;
+  FROM items WHERE state IN ('pending', 'leased') AND (CAST(:org AS TEXT) IS NULL OR org = CAST(:org AS TEXT))
+ GROUP BY 1;
+
+-- name: due_orgs
+-- The orgs with something that could be handed out now (fair leasing takes them in turn).
+SELECT org, COUNT(*) AS due FROM items
+ WHERE state IN ('pending', 'leased')
+   AND ((state = 'pending' AND available_at <= :now) OR (state = 'leased' AND lease_expires_at <= :now))
+ GROUP BY org ORDER BY org;

@@ -7,10 +7,21 @@ INSERT OR REPLACE INTO meta (key, value) VALUES ('write_probe', zeroblob(:size))
 
 -- name: due_items
 -- A page of what could be handed out, oldest first, without the change JSON (only what ordering needs).
-SELECT id, dedupe_key, booking_uid, previous_booking_uid, requires_uid, establishes, action, event_type, state,
+SELECT id, org, dedupe_key, booking_uid, previous_booking_uid, requires_uid, establishes, action, event_type, state,
        expired_leases, attempts, lease_id, skip_create_wait, repeat_order, repeat_scope, created_at
 FROM items
 WHERE state IN ('pending', 'leased') AND id > :after
+  AND ((state = 'pending' AND available_at <= :now) OR (state = 'leased' AND lease_expires_at <= :now))
+ORDER BY id LIMIT :page;
+
+-- name: due_items_of_org
+-- A page of what could be handed out, oldest first, without the change JSON (only what ordering needs).
+-- One org's (the worker leases fairly, org by org): on items_unfinished_by_org (org, id), so a backlog in
+-- another org is not scanned through.
+SELECT id, org, dedupe_key, booking_uid, previous_booking_uid, requires_uid, establishes, action, event_type, state,
+       expired_leases, attempts, lease_id, skip_create_wait, repeat_order, repeat_scope, created_at
+FROM items
+WHERE state IN ('pending', 'leased') AND id > :after AND org = :org
   AND ((state = 'pending' AND available_at <= :now) OR (state = 'leased' AND lease_expires_at <= :now))
 ORDER BY id LIMIT :page;
 
@@ -18,18 +29,18 @@ ORDER BY id LIMIT :page;
 -- The unfinished changes of the bookings of a page of due items (:uids: their uids and previous uids);
 -- policy.blocked is given those of each item's booking.
 -- (`+state` keeps SQLite on the uid indexes: a booking has a handful of rows, the queue thousands.)
-SELECT id, state, requires_uid, repeat_order, booking_uid, previous_booking_uid FROM items
+SELECT id, org, state, requires_uid, repeat_order, booking_uid, previous_booking_uid FROM items
  WHERE booking_uid IN (SELECT value FROM json_each(:uids)) AND +state IN ('pending', 'leased')
 UNION
-SELECT id, state, requires_uid, repeat_order, booking_uid, previous_booking_uid FROM items
+SELECT id, org, state, requires_uid, repeat_order, booking_uid, previous_booking_uid FROM items
  WHERE previous_booking_uid IN (SELECT value FROM json_each(:uids)) AND +state IN ('pending', 'leased');
 
 -- name: done_repeatables
-SELECT id, action, dedupe_key, booking_uid, repeat_order, repeat_scope, outcome FROM items
+SELECT id, org, action, dedupe_key, booking_uid, repeat_order, repeat_scope, outcome FROM items
  WHERE booking_uid IN (SELECT value FROM json_each(:uids)) AND repeat_order IS NOT NULL AND state = 'done';
 
 -- name: creates_of
-SELECT id, state, booking_uid FROM items WHERE booking_uid IN (SELECT value FROM json_each(:uids)) AND establishes = 1;
+SELECT id, org, state, booking_uid FROM items WHERE booking_uid IN (SELECT value FROM json_each(:uids)) AND establishes = 1;
 
 -- name: take_items
 UPDATE items SET state = 'leased', lease_id = :lease_id, lease_owner = :worker, lease_expires_at = :expires,
@@ -37,7 +48,7 @@ UPDATE items SET state = 'leased', lease_id = :lease_id, lease_owner = :worker, 
 
 -- name: inherit_event_types
 UPDATE items SET event_type = (SELECT earlier.event_type FROM items AS earlier
-    WHERE earlier.booking_uid IN (items.booking_uid, items.previous_booking_uid)
+    WHERE earlier.org = items.org AND earlier.booking_uid IN (items.booking_uid, items.previous_booking_uid)
       AND earlier.event_type IS NOT NULL AND earlier.id != items.id ORDER BY earlier.id DESC LIMIT 1)
 WHERE id IN (SELECT value FROM json_each(:ids)) AND event_type IS NULL;
 
@@ -46,7 +57,7 @@ SELECT * FROM items WHERE id IN (SELECT value FROM json_each(:ids)) ORDER BY id;
 
 -- name: leased_items
 -- The lease's rows among :ids (the others went to another worker or are finished: stale).
-SELECT id, booking_uid, event_type, attempts, dedupe_key FROM items
+SELECT id, org, booking_uid, event_type, attempts, dedupe_key FROM items
  WHERE id IN (SELECT value FROM json_each(:ids)) AND state = 'leased' AND lease_id = :lease_id;
 
 -- name: set_pending
@@ -57,7 +68,7 @@ UPDATE items SET state = 'pending', available_at = :available_at, attempts = MAX
 
 -- name: lease_rows
 -- A lease's items still leased, as policy.expired_lease reads them (it expired, or its worker gave it up).
-SELECT id, state, attempts, expired_leases, event_type, lease_id FROM items
+SELECT id, org, state, attempts, expired_leases, event_type, lease_id FROM items
  WHERE state = 'leased' AND lease_id = :lease_id ORDER BY id;
 
 -- name: count_held
@@ -72,11 +83,12 @@ UPDATE items SET state = 'pending', available_at = :now, attempts = MAX(attempts
 -- :states is a JSON list of states or NULL for all.
 SELECT * FROM items
  WHERE (:states IS NULL OR state IN (SELECT value FROM json_each(:states)))
-   AND (:uid IS NULL OR booking_uid = :uid OR previous_booking_uid = :uid)
+   AND (:uid IS NULL OR booking_uid = :uid OR previous_booking_uid = :uid) AND (CAST(:org AS TEXT) IS NULL OR org = CAST(:org AS TEXT))
  ORDER BY updated_at DESC, id DESC LIMIT :limit;
 
 -- name: count_by_state
-SELECT state, state = 'pending' AND available_at > :now AS scheduled, COUNT(*) AS n FROM items GROUP BY 1, 2;
+SELECT state, state = 'pending' AND available_at > :now AS scheduled, COUNT(*) AS n FROM items
+ WHERE (CAST(:org AS TEXT) IS NULL OR org = CAST(:org AS TEXT)) GROUP BY 1, 2;
 
 -- name: job_lock
 -- BEGIN IMMEDIATE already holds the only write lock.
@@ -108,9 +120,9 @@ SELECT minute, COALESCE(event_type, :default) AS event_type,
        SUM(CASE WHEN kind = 'done' THEN 1 ELSE 0 END) AS landed,
        SUM(CASE WHEN kind = 'failed' THEN 1 ELSE 0 END) AS failed
   FROM (SELECT CAST(created_at / 60 AS INTEGER) AS minute, event_type, 'accepted' AS kind FROM items
-         WHERE created_at >= :since
+         WHERE created_at >= :since AND (CAST(:org AS TEXT) IS NULL OR org = CAST(:org AS TEXT))
         UNION ALL
         SELECT CAST(updated_at / 60 AS INTEGER), event_type, state FROM items
-         WHERE updated_at >= :since AND (state = 'failed' OR (state = 'done'
+         WHERE updated_at >= :since AND (CAST(:org AS TEXT) IS NULL OR org = CAST(:org AS TEXT)) AND (state = 'failed' OR (state = 'done'
                AND json_extract(outcome, '$.status') IN ('processed', 'pending'))))
  GROUP BY 1, 2 ORDER BY 1, 2;
