@@ -212,7 +212,7 @@ class BulkJobs(JobRegistry):
                 self._save_chunk(job, chunk)
             if job.state != "Aborted":
                 job.state = "JobComplete"
-        except _BadCsv as bad:
+        except BadCsv as bad:
             job.state, job.error_message = "Failed", bad.message
         except Exception as exc:  # a bug must fail the job, not the worker, and say so
             job.state, job.error_message = "Failed", f"UNKNOWN_EXCEPTION : {exc}"
@@ -220,53 +220,70 @@ class BulkJobs(JobRegistry):
         job.modstamp = self.now()
 
     def _parse(self, job: Job) -> list[list[str]]:
-        if not job.data.strip():
-            raise _BadCsv("InvalidBatch : Records not processed: empty CSV")
-        reader = csv.reader(io.StringIO(job.data, newline=""), delimiter=DELIMITERS[job.delimiter])
-        try:
-            table = [r for r in reader if r]
-        except csv.Error as exc:
-            raise _BadCsv(f"ClientInputError : CSV parse error: {exc}") from None
-        header, rows = [c.strip() for c in table[0]], table[1:]
-        s = self.org.sobject(job.object)
-        for name in header:
-            if not name:
-                raise _BadCsv("InvalidBatch : Field name not found : ")
-            if "." in name:
-                raise _BadCsv(f"InvalidBatch : Relationship columns ({name}) are not supported by the local org")
-            if s.field(name) is None:
-                raise _BadCsv(f"InvalidBatch : Field name not found : {name}")
-        if len({n.lower() for n in header}) != len(header):
-            raise _BadCsv("InvalidBatch : Duplicate field name in the header")
-        if job.operation in ("update", "delete") and "id" not in {n.lower() for n in header}:
-            raise _BadCsv("InvalidBatch : Field name not found : Id" if job.operation == "delete" else
-                          "InvalidBatch : Id is required for update")
-        for n, row in enumerate(rows, start=2):
-            if len(row) != len(header):
-                raise _BadCsv(f"ClientInputError : Wrong number of columns on line {n}: "
-                              f"{len(row)} (the header has {len(header)})")
-        job.columns = header
+        job.columns, rows = parse_csv(self.org, job.object, job.operation, job.data, DELIMITERS[job.delimiter])
         return rows
 
     def _save_chunk(self, job: Job, chunk: list[list[str]]) -> None:
         """One chunk, one transaction, partial success."""
-        s = self.org.sobject(job.object)
-        with self.org.transaction(job.user_id) as ctx:
-            if job.operation == "delete":
-                at = [c.lower() for c in job.columns].index("id")
-                results = records.delete(ctx, s, [row[at] for row in chunk], all_or_none=False)
-            else:
-                values = [_record(job.columns, row) for row in chunk]
-                results = records.save(ctx, job.operation, s, values, all_or_none=False,
-                                       ext_field=job.external_id)
+        results = save_chunk(self.org, job.user_id, job.object, job.operation,
+                             [csv_record(job.columns, row) for row in chunk], external_id=job.external_id)
         for row, result in zip(chunk, results):
             if result.success:
                 job.succeeded.append((result.id or "", bool(result.created) or job.operation == "insert", row))
             else:
-                job.failed.append((result.id or "", _error_text(result.errors), row))
+                job.failed.append((result.id or "", error_text(result.errors), row))
 
 
-def _record(columns: list[str], row: list[str]) -> dict:
+def parse_csv(org: Org, object_name: str, operation: str, data: str, delimiter: str = ",",
+              ) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of an ingest CSV, checked as Bulk API 1.0 and 2.0 check it (BadCsv says what is wrong,
+    in Salesforce's words: `InvalidBatch : Field name not found : X`)."""
+    if not data.strip():
+        raise BadCsv("InvalidBatch : Records not processed: empty CSV")
+    reader = csv.reader(io.StringIO(data, newline=""), delimiter=delimiter)
+    try:
+        table = [r for r in reader if r]
+    except csv.Error as exc:
+        raise BadCsv(f"ClientInputError : CSV parse error: {exc}") from None
+    header, rows = [c.strip() for c in table[0]], table[1:]
+    s = org.sobject(object_name)
+    for name in header:
+        if not name:
+            raise BadCsv("InvalidBatch : Field name not found : ")
+        if "." in name:
+            raise BadCsv(f"InvalidBatch : Relationship columns ({name}) are not supported by the local org")
+        if s.field(name) is None:
+            raise BadCsv(f"InvalidBatch : Field name not found : {name}")
+    if len({n.lower() for n in header}) != len(header):
+        raise BadCsv("InvalidBatch : Duplicate field name in the header")
+    if operation in ("update", "delete", "hardDelete") and "id" not in {n.lower() for n in header}:
+        raise BadCsv("InvalidBatch : Id is required for update" if operation == "update" else
+                     "InvalidBatch : Field name not found : Id")
+    for n, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise BadCsv(f"ClientInputError : Wrong number of columns on line {n}: "
+                         f"{len(row)} (the header has {len(header)})")
+    return header, rows
+
+
+def save_chunk(org: Org, user_id: str, object_name: str, operation: str, values: list[dict], *,
+               external_id: str | None = None) -> list[records.SaveResult]:
+    """Save one chunk of records (at most CHUNK) in one transaction with partial success, as the Bulk
+    APIs do: Flows and triggers run once for the chunk. `delete` and `hardDelete` read each record's Id;
+    `hardDelete` then purges the deleted rows from the Recycle Bin (children removed by cascade stay in it)."""
+    s = org.sobject(object_name)
+    with org.transaction(user_id) as ctx:
+        if operation in ("delete", "hardDelete"):
+            ids = [str(next((v for k, v in rec.items() if k.lower() == "id"), "") or "") for rec in values]
+            results = records.delete(ctx, s, ids, all_or_none=False)
+            if operation == "hardDelete":
+                gone = [(r.id,) for r in results if r.success and r.id]
+                ctx.conn.executemany(f"DELETE FROM {store.quote(s.table)} WHERE Id = ? AND IsDeleted = 1", gone)
+            return results
+        return records.save(ctx, operation, s, values, all_or_none=False, ext_field=external_id)
+
+
+def csv_record(columns: list[str], row: list[str]) -> dict:
     """A CSV row as a record: an empty value leaves the field alone, #N/A sets it to null."""
     out: dict = {}
     for name, value in zip(columns, row):
@@ -276,7 +293,7 @@ def _record(columns: list[str], row: list[str]) -> dict:
     return out
 
 
-def _error_text(errs: list[SalesforceError]) -> str:
+def error_text(errs: list[SalesforceError]) -> str:
     """sf__Error as Salesforce writes it: CODE:message:fields --"""
     return " ".join(f"{e.error_code}:{e.message}:{','.join(e.fields)} --" for e in errs)
 
@@ -286,7 +303,9 @@ def _wrong_state(job: Job, expected: str) -> SalesforceError:
                                   error_code="INVALIDJOBSTATE")
 
 
-class _BadCsv(Exception):
+class BadCsv(Exception):
+    """The CSV itself is wrong: the job (Bulk API 2.0) or the batch (1.0) fails with `message`."""
+
     def __init__(self, message: str) -> None:
         self.message = message
 

@@ -46,17 +46,19 @@ class QueryJob(BulkJob):
         return text, end - start, (str(end) if end < len(self.rows) else None)
 
 
-def _paths(columns: list[dict]) -> list[tuple[str, ...]]:
+def flat_paths(columns: list[dict]) -> list[tuple[str, ...]]:
+    """The columns of a Bulk query result: one per SELECT item, parent fields as paths (("Account", "Name"))."""
     out = []
     for col in columns:
         if col["aggregate"]:
-            raise errors.InvalidApiInput("Aggregate functions and subqueries are not supported by Bulk API 2.0 "
+            raise errors.InvalidApiInput("Aggregate functions and subqueries are not supported by Bulk API "
                                          f"query jobs: {col['displayName']}", error_code="API_ERROR")
-        out.extend([(col["columnName"], *rest) for rest in _paths(col["joinColumns"])] or [(col["columnName"],)])
+        out.extend([(col["columnName"], *rest) for rest in flat_paths(col["joinColumns"])] or [(col["columnName"],)])
     return out
 
 
-def _cell(record: Any, path: tuple[str, ...]) -> str:
+def flat_cell(record: Any, path: tuple[str, ...]) -> str:
+    """One CSV cell of a Bulk query result: empty for null, booleans true/false."""
     value = record
     for step in path:
         value = value.get(step) if isinstance(value, dict) else None
@@ -87,7 +89,7 @@ class QueryJobs(JobRegistry):
         with self.org.lock:
             columns = query_columns(self.org.schema, soql)
             self.org.execute_query(soql, api_version=version)  # a bad query is refused now, as REST refuses it
-        paths = _paths(columns["columnMetadata"])
+        paths = flat_paths(columns["columnMetadata"])
         with self.lock:
             job_id = new_job_id()
             now = format_datetime_millis(self.org.clock())
@@ -107,7 +109,7 @@ class QueryJobs(JobRegistry):
                 job.state = "InProgress"
                 result = self.org.execute_query(job.soql, include_deleted=job.operation == "queryAll",
                                                 api_version=job.version)
-            job.rows = [[_cell(r, p) for p in self.paths[job.id]] for r in result.records]
+            job.rows = [[flat_cell(r, p) for p in self.paths[job.id]] for r in result.records]
             if job.state != "Aborted":
                 job.state = "JobComplete"
         except Exception as exc:  # the query was checked at creation: anything here fails the job, says why

@@ -6,7 +6,8 @@
     /services/oauth2/token, /revoke,     OAuth (auth.py; the rules in oauth.py)
       /userinfo
     /services/Soap/m/XX.X/...            Metadata SOAP, served by `slotforce.localorg.metadata.soap_endpoint`
-    /services/Soap/*, /async, /apexrest  other families: refused in their own error shape (refusals.py)
+    /services/async/XX.X/job/...         Bulk API 1.0 (bulk1.py; XML or JSON)
+    /services/Soap/*, /apexrest          other families: refused in their own error shape (refusals.py)
     /id/{orgId}/{userId}                 the identity service (identity.py)
     /services/Soap/u/XX.X                the SOAP partner API's login (soap_partner.py)
     /__localorg__/...                    control and observation (control.py; same bearer token)
@@ -30,7 +31,7 @@ from slotforce.localorg.faults import Faults
 from slotforce.localorg.metadata import attach, soap_endpoint
 from slotforce.localorg.metadata import urls as metadata_urls
 from slotforce.localorg.models import Org
-from slotforce.localorg.rest import auth, control, identity, refusals, soap_partner, urls
+from slotforce.localorg.rest import auth, bulk1, control, identity, refusals, soap_partner, urls
 from slotforce.localorg.rest import dispatch as _dispatch
 from slotforce.localorg.rest.paths import CollapseSlashes
 from slotforce.localorg.rest.dispatch import (VERSIONS, ApiRequest, RouteTable, dispatch,
@@ -125,6 +126,7 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         *control.routes(org, faults),
         *identity.routes(org),
         *soap_partner.routes(org),
+        *bulk1.routes(org),
         *refusals.routes(org),  # last: the families and paths nothing above serves
     ]
     app = Starlette(routes=routes, exception_handlers={404: refusals.starlette_404})

@@ -83,7 +83,8 @@ def routes(org: Org) -> list[Route]:
     async def bulk1(request: Request) -> Response:
         if not bulk1_authorized(org, request):
             return bulk1_error(request, "InvalidSessionId", "Invalid session id")
-        return bulk1_error(request, CODE, unsupported("Bulk API 1.0 (/services/async)").message)
+        return bulk1_error(request, CODE, unsupported(f"The Bulk API 1.0 resource {request.url.path} (served: "
+                                                      "/services/async/XX.X/job/...)").message)
 
     async def apexrest(request: Request) -> Response:
         if not auth.authorized(org, request):

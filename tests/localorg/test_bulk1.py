@@ -1,0 +1,273 @@
+"""Bulk API 1.0 (/services/async) against the local org: salesforce_bulk (the client CumulusCI uses), raw HTTP
+for the edge cases, and `cci task run load_dataset` / `extract_dataset` / `snowfakery` end to end."""
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import requests
+from salesforce_bulk import SalesforceBulk
+from salesforce_bulk.salesforce_bulk import BulkBatchFailed
+
+from slotforce.cci import cci_env
+from slotforce.localorg.bulk1 import jobs1_of
+
+NS = "{http://www.force.com/2009/06/asyncapi/dataload}"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bulkdata"
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def bulk(local_org, monkeypatch):
+    """salesforce_bulk.SalesforceBulk as CumulusCI makes it (BaseSalesforceApiTask._init_bulk)."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(local_org.ca_bundle))
+    return SalesforceBulk(host=local_org.instance_url.replace("https://", ""), sessionId=local_org.access_token,
+                          API_version="62.0")
+
+
+def _post_csv(bulk, job, text: str) -> str:
+    return bulk.post_batch(job, iter([text.encode()]))
+
+
+def _done(bulk, job, batch) -> dict:
+    bulk.wait_for_batch(job, batch, sleep_interval=0.05, timeout=30)
+    return bulk.batch_status(batch, job, reload=True)
+
+
+def _get(bulk, path: str, **kw) -> requests.Response:
+    return requests.get(f"{bulk.endpoint}/{path}", headers={**bulk.headers(), **kw.pop("headers", {})}, **kw)
+
+
+def _post(bulk, path: str, data, **kw) -> requests.Response:
+    return requests.post(f"{bulk.endpoint}/{path}", data=data, headers={**bulk.headers(), **kw.pop("headers", {})},
+                         **kw)
+
+
+def test_an_insert_job_reports_each_row_and_the_job_counts(bulk, sf):
+    job = bulk.create_insert_job("Contact", contentType="CSV")
+    batch = _post_csv(bulk, job, '"LastName","Email"\n"Ada","ada@example.com"\n"","nobody@example.com"\n'
+                                 '"Grace","grace@example.com"\n')
+    bulk.close_job(job)
+    info = _done(bulk, job, batch)
+    assert (info["state"], info["numberRecordsProcessed"], info["numberRecordsFailed"]) == ("Completed", "3", "1")
+    results = bulk.get_batch_results(batch, job)
+    assert [(r.success, r.created) for r in results] == [("true", "true"), ("false", "false"), ("true", "true")]
+    assert results[0].id.startswith("003") and results[1].id == ""
+    assert results[1].error == "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --"
+    raw = _get(bulk, f"job/{job}/batch/{batch}/result")
+    assert raw.headers["Content-Type"] == "text/csv" and raw.text.splitlines()[0] == '"Id","Success","Created","Error"'
+    status = bulk.job_status(job)
+    assert (status["state"], status["numberBatchesCompleted"], status["numberBatchesTotal"]) == ("Closed", "1", "1")
+    assert (status["numberRecordsProcessed"], status["numberRecordsFailed"], status["apiVersion"]) == ("3", "1", "62.0")
+    listed = ET.fromstring(_get(bulk, f"job/{job}/batch").content)
+    assert listed.tag == f"{NS}batchInfoList" and [b.findtext(f"{NS}id") for b in listed] == [batch]
+    assert _get(bulk, f"job/{job}/batch/{batch}/request").text.startswith('"LastName","Email"')
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 2
+
+
+def test_update_upsert_delete_hard_delete_and_query_all(bulk, sf, local_org):
+    a = sf.Account.create({"Name": "Acme"})["id"]
+    b = sf.Account.create({"Name": "Globex"})["id"]
+    job = bulk.create_update_job("Account", contentType="CSV")
+    batch = _post_csv(bulk, job, f"Id,Industry\n{a},Energy\n001000000000999AAA,Energy\n")
+    _done(bulk, job, batch)
+    updated = bulk.get_batch_results(batch, job)
+    assert [(r.success, r.created) for r in updated] == [("true", "false"), ("false", "false")]
+    assert sf.Account.get(a)["Industry"] == "Energy"
+
+    job = bulk.create_upsert_job("Account", external_id_name="Id", contentType="CSV")
+    batch = _post_csv(bulk, job, f"Id,Name\n{b},Globex Corp\n")
+    _done(bulk, job, batch)
+    assert bulk.get_batch_results(batch, job)[0].success == "true" and sf.Account.get(b)["Name"] == "Globex Corp"
+
+    for operation, record in (("delete", a), ("hardDelete", b)):
+        job = bulk.create_job("Account", operation, contentType="CSV")
+        batch = _post_csv(bulk, job, f"Id\n{record}\n")
+        _done(bulk, job, batch)
+        assert bulk.get_batch_results(batch, job)[0].success == "true"
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+    job = bulk.create_queryall_job("Account", contentType="CSV")
+    batch = bulk.query(job, "SELECT Id, IsDeleted FROM Account")
+    _done(bulk, job, batch)
+    (result,) = bulk.get_all_results_for_query_batch(batch, job)
+    rows = list(csv.DictReader(io.TextIOWrapper(result, "utf-8")))
+    assert rows == [{"Id": a, "IsDeleted": "true"}]  # the hard-deleted one is not in the Recycle Bin
+
+
+def test_query_jobs_answer_csv_and_json_results(bulk, sf):
+    account = sf.Account.create({"Name": "Acme"})["id"]
+    sf.Contact.create({"LastName": "Ada", "AccountId": account})
+    sf.Contact.create({"LastName": "Bob"})
+    job = bulk.create_query_job("Contact", contentType="CSV")
+    batch = bulk.query(job, "SELECT LastName, Account.Name, CreatedDate FROM Contact ORDER BY LastName")
+    bulk.close_job(job)
+    _done(bulk, job, batch)
+    (result_id,) = bulk.get_query_batch_result_ids(batch, job)
+    assert result_id.startswith("752")
+    text = _get(bulk, f"job/{job}/batch/{batch}/result/{result_id}").text
+    lines = text.splitlines()
+    assert lines[0] == '"LastName","Account.Name","CreatedDate"' and lines[1].startswith('"Ada","Acme","20')
+    assert re.search(r'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"$', lines[1]) and lines[2].startswith('"Bob",""')
+
+    job = bulk.create_query_job("Contact", contentType="JSON")  # CumulusCI's get_prev_record_values
+    batch = bulk.query(job, "SELECT Id, LastName FROM Contact WHERE LastName = 'Ada'")
+    bulk.wait_for_batch(job, batch, sleep_interval=0.05)
+    (result,) = bulk.get_all_results_for_query_batch(batch, job)
+    (record,) = json.load(result)
+    assert record["LastName"] == "Ada" and record["attributes"]["type"] == "Contact"
+
+    job = bulk.create_query_job("Contact", contentType="CSV")
+    batch = bulk.query(job, "SELECT Id FROM Contact WHERE LastName = 'Nobody'")
+    _done(bulk, job, batch)
+    (result_id,) = bulk.get_query_batch_result_ids(batch, job)
+    assert _get(bulk, f"job/{job}/batch/{batch}/result/{result_id}").text == "Records not found for this query"
+
+
+def test_a_json_job_speaks_json(bulk, local_org):
+    headers = {"Content-Type": "application/json; charset=UTF-8"}
+    created = _post(bulk, "job", json.dumps({"operation": "insert", "object": "Lead", "contentType": "JSON"}),
+                    headers=headers)
+    assert created.status_code == 201 and created.headers["Content-Type"] == "application/json"
+    job = created.json()
+    assert (job["state"], job["contentType"], job["apiVersion"]) == ("Open", "JSON", 62.0)
+    batch = _post(bulk, f"job/{job['id']}/batch", json.dumps([{"LastName": "Noether", "Company": "Erlangen"},
+                                                              {"Company": "No name"}]), headers=headers).json()
+    assert batch["state"] == "Queued"
+    bulk.jobs[job["id"]] = job["id"]
+    bulk.job_content_types[job["id"]] = "JSON"
+    bulk.wait_for_batch(job["id"], batch["id"], sleep_interval=0.05)
+    ok, bad = _get(bulk, f"job/{job['id']}/batch/{batch['id']}/result").json()
+    assert ok["success"] and ok["created"] and ok["id"].startswith("00Q") and ok["errors"] == []
+    assert not bad["success"] and bad["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+    closed = _post(bulk, f"job/{job['id']}", json.dumps({"state": "Closed"}), headers=headers).json()
+    assert closed["state"] == "Closed" and closed["numberRecordsProcessed"] == 2
+
+
+def test_bulk_saves_run_flows_and_triggers_in_chunks_of_200(bulk, triggers, local_org):
+    sizes = []
+
+    def count(ctx, sobject, event, new, old):
+        if sobject.name == "Contact":
+            sizes.append(len(new))
+
+    local_org.org.triggers.append(count)
+    triggers.append(count)
+    job = bulk.create_insert_job("Contact", contentType="CSV")
+    batch = _post_csv(bulk, job, "LastName\n" + "".join(f"C{i}\n" for i in range(450)))
+    assert _done(bulk, job, batch)["numberRecordsProcessed"] == "450"
+    assert sizes == [200, 200, 50]
+
+
+def test_a_bad_batch_fails_with_salesforces_state_message(bulk):
+    job = bulk.create_insert_job("Contact", contentType="CSV")
+    unknown = _post_csv(bulk, job, "LastName,Nope__c\nAda,x\n")
+    ragged = _post_csv(bulk, job, "LastName,Email\nAda\n")
+    for batch, message in ((unknown, "InvalidBatch : Field name not found : Nope__c"),
+                           (ragged, "ClientInputError : Wrong number of columns on line 2")):
+        with pytest.raises(BulkBatchFailed) as failed:
+            bulk.wait_for_batch(job, batch, sleep_interval=0.05)
+        assert failed.value.state == "Failed" and failed.value.state_message.startswith(message)
+    early = _get(bulk, f"job/{job}/batch/{unknown}/result")
+    assert early.status_code == 400 and "<exceptionCode>InvalidBatch</exceptionCode>" in early.text
+    query = bulk.create_query_job("Contact", contentType="CSV")
+    batch = bulk.query(query, "SELECT Nope FROM Contact")
+    with pytest.raises(BulkBatchFailed) as failed:
+        bulk.wait_for_batch(query, batch, sleep_interval=0.05)
+    assert failed.value.state_message.startswith("InvalidBatch : Failed to process query: INVALID_FIELD")
+
+
+def _error(resp: requests.Response) -> tuple[int, str, str]:
+    if resp.headers["Content-Type"] == "application/json":
+        body = resp.json()
+        return resp.status_code, body["exceptionCode"], body["exceptionMessage"]
+    root = ET.fromstring(resp.content)
+    assert root.tag == f"{NS}error", resp.text
+    return resp.status_code, root.findtext(f"{NS}exceptionCode"), root.findtext(f"{NS}exceptionMessage")
+
+
+def test_wrong_states_unknown_ids_and_bad_requests_answer_bulk_errors(bulk, local_org):
+    job = bulk.create_insert_job("Account", contentType="CSV")
+    bulk.abort_job(job)
+    assert bulk.job_status(job)["state"] == "Aborted"
+    assert _error(_post(bulk, f"job/{job}/batch", "Name\nX\n", headers={"Content-Type": "text/csv"}))[:2] == (
+        400, "InvalidJobState")
+    assert _error(_post(bulk, f"job/{job}", bulk.create_close_job_doc()))[:3] == (
+        400, "InvalidJobState", "Closing already Aborted Job not allowed")
+    assert _error(_get(bulk, "job/750000000000999AAA"))[:2] == (400, "InvalidJob")
+    assert _error(_get(bulk, f"job/{job}/batch/751000000000999AAA"))[:2] == (400, "InvalidBatch")
+    assert _error(_post(bulk, "job", "<jobInfo"))[1] == "InvalidXML"
+    assert _error(_post(bulk, "job", bulk.create_job_doc("Nope__c", "insert")))[1:] == (
+        "InvalidJob", "Unable to find object: Nope__c")
+    assert _error(_post(bulk, "job", bulk.create_job_doc("Account", "merge")))[1] == "InvalidOperation"
+    assert "External ID was blank" in _error(_post(bulk, "job", bulk.create_job_doc("Account", "upsert")))[2]
+    chunked = _post(bulk, "job", bulk.create_job_doc("Account", "query"), headers={"Sforce-Enable-PKChunking": "true"})
+    assert _error(chunked)[1] == "UNSUPPORTED_BY_LOCAL_ORG" and "PK chunking" in _error(chunked)[2]
+    assert _error(_post(bulk, "job", bulk.create_job_doc("Account", "insert", contentType="XML")))[1] == (
+        "UNSUPPORTED_BY_LOCAL_ORG")
+    assert _error(requests.put(f"{bulk.endpoint}/job/{job}", headers=bulk.headers()))[:2] == (405, "InvalidUrl")
+    spec = _error(_post(bulk, f"job/{job}/spec", "Name,Name\n"))
+    assert spec[1] == "UNSUPPORTED_BY_LOCAL_ORG" and "spec" in spec[2]
+    for headers in ({"X-SFDC-Session": "00Dnope"}, {"Content-Type": "application/json", "X-SFDC-Session": ""}):
+        assert _error(_get(bulk, f"job/{job}", headers=headers))[:2] == (400, "InvalidSessionId")
+    bearer = requests.get(f"{bulk.endpoint}/job/{job}", headers={"Authorization": f"Bearer {local_org.access_token}"})
+    assert bearer.status_code == 200 and "<state>Aborted</state>" in bearer.text
+
+
+def test_a_batch_queued_behind_an_aborted_job_is_not_processed(bulk, local_org):
+    registry = jobs1_of(local_org.org)
+    job = registry.get(bulk.create_insert_job("Contact", contentType="CSV"))
+    with local_org.org.lock:  # the worker waits for the org while the job is aborted
+        first = registry.add_batch(job, "LastName\n" + "".join(f"A{i}\n" for i in range(10)))
+        second = registry.add_batch(job, "LastName\nB\n")
+        registry.change_state(job, "Aborted")
+    registry.wait()
+    states = {b["id"]: b["state"] for b in bulk.get_batch_list(job.id)}
+    assert states[second.id] == "Not Processed" and states[first.id] in ("Completed", "Not Processed")
+    assert bulk.job_status(job.id)["numberBatchesTotal"] == "2"
+
+
+@pytest.mark.slow
+def test_cci_load_extract_and_snowfakery_through_bulk_api_1(local_org, tmp_path):
+    """CumulusCI's data tasks, unmodified, each mapping step on `api: bulk`; extract gives back what load put in."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "cumulusci.yml").write_text('project:\n    name: BulkProbe\n    package:\n        api_version: "62.0"\n')
+    for name in ("mapping.yml", "dataset.sql", "snowfakery_recipe.yml", "snowfakery_recipe.load.yml"):
+        (project / name).write_text((FIXTURES / name).read_text())
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    env = cci_env(tmp_path / "home", local_org.env_exports())
+
+    def cci(*args: str) -> str:
+        result = subprocess.run([str(BIN / "cci"), "task", "run", *args, "--org", "local"], cwd=project, env=env,
+                                capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return result.stdout
+
+    loaded = cci("load_dataset", "-o", "mapping", "mapping.yml", "-o", "sql_path", "dataset.sql")
+    assert loaded.count("using bulk") == 3 and "finished with result: Success" in loaded
+    sf = local_org.client()
+    ada = sf.query("SELECT Account.Name FROM Contact WHERE Email = 'ada@acme.example'")["records"][0]
+    assert ada["Account"]["Name"] == "Acme Bulk"
+    assert stats_bulk(local_org) > 0
+
+    extracted = cci("extract_dataset", "-o", "mapping", "mapping.yml", "-o", "sql_path", "out.sql")
+    assert extracted.count("Created Bulk API query job") == 3
+    out = (project / "out.sql").read_text()
+    assert "INSERT INTO \"Contact\" VALUES('Contact-3','Alan','Turing','alan@globex.example','Account-2');" in out
+    assert "INSERT INTO \"Lead\" VALUES('Lead-1','Noether','Erlangen Ltd','emmy@erlangen.example');" in out
+
+    faked = cci("snowfakery", "-o", "recipe", "snowfakery_recipe.yml")
+    assert "Account: 3 successes, 0 errors" in faked and "Contact: 6 successes, 0 errors" in faked
+    assert "Creating insert Operation for Contact using bulk" in faked
+    linked = sf.query("SELECT COUNT() FROM Contact WHERE Account.Name LIKE 'Snowfakery Bulk%'")["totalSize"]
+    assert linked == 6
+
+
+def stats_bulk(local_org) -> int:
+    return local_org.stats()["api_calls"]["by_kind"].get("bulk", 0)
