@@ -188,3 +188,19 @@ def test_simple_salesforce_bulk2_query(sf):
     sf.bulk2.Contact.insert(records=[{"LastName": f"S{i}"} for i in range(30)], wait=0.1)
     pages = list(sf.bulk2.Contact.query("SELECT Id, LastName FROM Contact", max_records=10))
     assert len(pages) == 3 and sum(len(_rows(p)) for p in pages) == 30
+
+
+def test_query_results_stream_from_a_file_and_quote_as_csv_does(sf):
+    """Rows are written as CSV lines to a file (memory stays bounded); quotes, delimiters and newlines survive."""
+    names = ['Quote "q"', "Comma, here", "Line\nbreak", "Plain"]
+    for name in names:
+        sf.Contact.create({"LastName": name})
+    info = _query_job(sf, {"query": "SELECT LastName FROM Contact ORDER BY LastName"})
+    pages, locator = [], None
+    while locator != "null":
+        resp = _api(sf, "GET", f"jobs/query/{info['id']}/results",
+                    params={"maxRecords": 3, **({"locator": locator} if locator else {})})
+        pages.append([r["LastName"] for r in _rows(resp.text)])
+        locator = resp.headers["Sforce-Locator"]
+    assert pages == [sorted(names)[:3], sorted(names)[3:]]
+    assert _api(sf, "GET", f"jobs/query/{info['id']}/results", params={"locator": "5"}).status_code == 400

@@ -1,49 +1,83 @@
-"""Bulk API 2.0 query jobs: a SOQL query run by a worker thread, its rows kept as CSV pages for `results`.
+"""Bulk API 2.0 query jobs: a SOQL query run by a worker thread, its rows kept as a CSV file for `results`.
 
 The query is checked when the job is created (a bad query is the 400 a REST query answers);
-the worker then runs it (UploadComplete -> InProgress -> JobComplete, or Failed) and keeps the rows,
+the worker then runs it (UploadComplete -> InProgress -> JobComplete, or Failed) and writes the rows,
 flattened as Bulk API 2.0 writes them: one column per SELECT item, parent fields dotted
 (`Account.Name`), an empty value for null, booleans `true`/`false`. Subqueries and aggregate
 functions are refused as Salesforce refuses them in Bulk queries.
+
+Memory stays bounded whatever the result's size (issue 11.7: 1,000,000 rows within 300 MB): rows
+come from SQLite a few thousand at a time (`Org.stream_query`), go to an unnamed temporary file as
+CSV lines, and a page of results is streamed back from that file; only each row's byte offset is
+kept in memory (8 bytes a row), so any locator starts a page.
 """
 
 from __future__ import annotations
 
+import array
 import dataclasses
+import os
+import tempfile
 import threading
 import time
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any
 
 from slotforce.localorg import errors
-from slotforce.localorg.bulk_jobs import DELIMITERS, LINE_ENDINGS, BulkJob, JobRegistry, csv_format, new_job_id, results_csv
+from slotforce.localorg.bulk_jobs import DELIMITERS, LINE_ENDINGS, BulkJob, JobRegistry, csv_format, new_job_id
 from slotforce.localorg.models import Org
 from slotforce.localorg.query_columns import query_columns
 from slotforce.localorg.values import format_datetime_millis
 
+PAGE_BYTES = 1 << 16  # a results page is streamed in pieces of this size
+
+
 @dataclasses.dataclass(kw_only=True)
 class QueryJob(BulkJob):
-    """One query job: its SOQL, its state and (once complete) its header and rows."""
+    """One query job: its SOQL, its state and (once complete) its header and the CSV file of its rows."""
 
     soql: str
     header: list[str]
     state: str = "UploadComplete"
-    rows: list[list[str]] = dataclasses.field(default_factory=list)
+    count: int = 0
+    file: IO[bytes] | None = None
+    offsets: array.array = dataclasses.field(default_factory=lambda: array.array("q", [0]))
 
     def info(self, *, full: bool = False) -> dict[str, Any]:
         out = self.base_info()
         if full:
-            out.update(jobType="V2Query", numberRecordsProcessed=len(self.rows), retries=0,
+            out.update(jobType="V2Query", numberRecordsProcessed=self.count, retries=0,
                        totalProcessingTime=self.processing_ms)
             if self.error_message:
                 out["errorMessage"] = self.error_message
         return out
 
-    def page(self, start: int, max_records: int | None) -> tuple[str, int, str | None]:
-        """(CSV, records in it, the next locator or None) for rows from `start`."""
-        end = len(self.rows) if max_records is None else min(len(self.rows), start + max_records)
-        text = results_csv(self.header, self.rows[start:end], delimiter=DELIMITERS[self.delimiter],
-                           line_ending=LINE_ENDINGS[self.line_ending])
-        return text, end - start, (str(end) if end < len(self.rows) else None)
+    def page(self, start: int, max_records: int | None) -> tuple[Iterator[bytes], int, str | None]:
+        """(the CSV as pieces of bytes, records in it, the next locator or None) for rows from `start`."""
+        end = self.count if max_records is None else min(self.count, start + max_records)
+        header = csv_line(self.header, DELIMITERS[self.delimiter], LINE_ENDINGS[self.line_ending]).encode()
+        return self._pieces(header, self.offsets[start], self.offsets[end]), end - start, (
+            str(end) if end < self.count else None)
+
+    def _pieces(self, header: bytes, begin: int, stop: int) -> Iterator[bytes]:
+        yield header
+        fd = self.file.fileno() if self.file is not None else -1
+        while begin < stop:
+            piece = os.pread(fd, min(PAGE_BYTES, stop - begin), begin)
+            if not piece:
+                return
+            begin += len(piece)
+            yield piece
+
+    def discard(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+def csv_line(values: list[str], delimiter: str = ",", line_ending: str = "\n") -> str:
+    """One CSV line as Salesforce writes results: every field quoted, quotes doubled (csv.QUOTE_ALL)."""
+    sep = f'"{delimiter}"'
+    return '"' + sep.join(v.replace('"', '""') for v in values) + '"' + line_ending
 
 
 def flat_paths(columns: list[dict]) -> list[tuple[str, ...]]:
@@ -88,7 +122,9 @@ class QueryJobs(JobRegistry):
         delimiter, line_ending = csv_format(body)
         with self.org.lock:
             columns = query_columns(self.org.schema, soql)
-            self.org.execute_query(soql, api_version=version)  # a bad query is refused now, as REST refuses it
+            rows = self.org.stream_query(soql, api_version=version)
+            next(rows, None)  # a bad query is refused now, as REST refuses it (only its first rows are read)
+            rows.close()
         paths = flat_paths(columns["columnMetadata"])
         with self.lock:
             job_id = new_job_id()
@@ -102,14 +138,28 @@ class QueryJobs(JobRegistry):
 
     def run(self, job: QueryJob) -> None:
         started = time.monotonic()
+        paths = self.paths[job.id]
+        delimiter, line_ending = DELIMITERS[job.delimiter], LINE_ENDINGS[job.line_ending]
         try:
             with self.org.lock:
                 if job.state == "Aborted":
                     return
                 job.state = "InProgress"
-                result = self.org.execute_query(job.soql, include_deleted=job.operation == "queryAll",
-                                                api_version=job.version)
-            job.rows = [[flat_cell(r, p) for p in self.paths[job.id]] for r in result.records]
+                job.file = tempfile.TemporaryFile(prefix="slotforce-bulk-query-")
+                written, offsets = 0, job.offsets
+                pending: list[bytes] = []
+                for record in self.org.stream_query(job.soql, include_deleted=job.operation == "queryAll",
+                                                    api_version=job.version):
+                    line = csv_line([flat_cell(record, p) for p in paths], delimiter, line_ending).encode()
+                    written += len(line)
+                    offsets.append(written)
+                    pending.append(line)
+                    if len(pending) >= 4096:
+                        job.file.write(b"".join(pending))
+                        pending.clear()
+                job.file.write(b"".join(pending))
+                job.file.flush()
+                job.count = len(offsets) - 1
             if job.state != "Aborted":
                 job.state = "JobComplete"
         except Exception as exc:  # the query was checked at creation: anything here fails the job, says why

@@ -18,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from slotforce.localorg import errors
@@ -38,6 +40,7 @@ from slotforce.localorg.rest.dispatch import (VERSIONS, ApiRequest, RouteTable, 
                                               error_response, limit_info, not_found, parse_version)
 
 log = logging.getLogger("slotforce.localorg")
+_BULK_UPLOAD = re.compile(r"^jobs/ingest/[0-9A-Za-z]{15,18}/batches/?$")  # takes MAX_BULK_UPLOAD_BYTES
 JSON = "application/json;charset=UTF-8"
 
 
@@ -46,6 +49,8 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
         return Response(status_code=status, headers=headers)
     if isinstance(body, str) and headers and "Content-Type" in headers:  # a CSV (Bulk API 2.0 results)
         return Response(body, status_code=status, headers=headers)
+    if isinstance(body, Iterator):  # a large CSV (Bulk API 2.0 query results), streamed as it is read
+        return StreamingResponse(body, status_code=status, headers=headers)
     return Response(json.dumps(body, separators=(",", ":")), status_code=status, headers=headers, media_type=JSON)
 
 
@@ -79,8 +84,9 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         path = raw_path.split("/", 4)[4] if raw_path.count("/") >= 4 else ""
         headers = {"Sforce-Limit-Info": limit_info(org)}
         try:
-            if len(body) > _dispatch.MAX_BODY_BYTES:
-                raise errors.RequestEntityTooLarge(f"Request body is larger than {_dispatch.MAX_BODY_BYTES} bytes")
+            limit = _dispatch.MAX_BULK_UPLOAD_BYTES if _BULK_UPLOAD.match(path) else _dispatch.MAX_BODY_BYTES
+            if len(body) > limit:
+                raise errors.RequestEntityTooLarge(f"Request body is larger than {limit} bytes")
             found = api_routes.resolve(request.method, path)
             if found[0] is not None and found[0].kind:
                 org.charge_api_call(found[0].kind)
