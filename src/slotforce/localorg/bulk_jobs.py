@@ -8,13 +8,17 @@ when the CSV itself is wrong). Results are kept per row for successfulResults/fa
 
 from __future__ import annotations
 
+import array
 import csv
 import dataclasses
 import io
 import itertools
+import os
+import tempfile
 import threading
 import time
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any
 
 from slotforce.localorg import errors, records, store
 from slotforce.localorg.errors import SalesforceError
@@ -25,6 +29,7 @@ CHUNK = 200
 OPERATIONS = ("insert", "update", "upsert", "delete")  # hardDelete: refused by rest/bulk2.py
 DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
 LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
+PIECE_BYTES = 1 << 16  # results are streamed from their spool in pieces of this size
 _ids = itertools.count(1)
 
 
@@ -54,16 +59,78 @@ class BulkJob:
             "lineEnding": self.line_ending, "columnDelimiter": self.delimiter}
 
 
+class CsvSpool:
+    """CSV lines kept in an unnamed temporary file, not in memory (issue 11.7: jobs of 1,000,000 rows):
+    `add` writes one row (every field quoted, as Salesforce writes results), `pieces` streams them back
+    after a header. With `offsets`, each row's byte offset is kept (8 bytes a row) so a page can start
+    at any row."""
+
+    def __init__(self, delimiter: str = ",", line_ending: str = "\n", *, offsets: bool = False) -> None:
+        self.delimiter, self.line_ending = delimiter, line_ending
+        self.count = 0
+        self.size = 0
+        self.offsets = array.array("q", [0]) if offsets else None
+        self._file: IO[bytes] | None = None
+        self._pending: list[bytes] = []
+
+    def add(self, values: list[str]) -> None:
+        line = csv_line(values, self.delimiter, self.line_ending).encode()
+        self.size += len(line)
+        self.count += 1
+        if self.offsets is not None:
+            self.offsets.append(self.size)
+        self._pending.append(line)
+        if len(self._pending) >= 4096:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            if self._file is None:
+                self._file = tempfile.TemporaryFile(prefix="slotforce-bulk-")
+            self._file.write(b"".join(self._pending))
+            self._file.flush()
+            self._pending.clear()
+
+    def pieces(self, header: list[str] | None, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """The header line, then rows `start`..`end` (all by default; by row only with `offsets`)."""
+        self.flush()
+        if header is not None:
+            yield csv_line(header, self.delimiter, self.line_ending).encode()
+        begin = self.offsets[start] if self.offsets is not None else 0
+        stop = self.offsets[self.count if end is None else end] if self.offsets is not None else self.size
+        fd = self._file.fileno() if self._file is not None else -1
+        while begin < stop:
+            piece = os.pread(fd, min(PIECE_BYTES, stop - begin), begin)
+            if not piece:
+                return
+            begin += len(piece)
+            yield piece
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def csv_line(values: list[str], delimiter: str = ",", line_ending: str = "\n") -> str:
+    """One CSV line as Salesforce writes results: every field quoted, quotes doubled (csv.QUOTE_ALL)."""
+    sep = f'"{delimiter}"'
+    return '"' + sep.join(v.replace('"', '""') for v in values) + '"' + line_ending
+
+
 @dataclasses.dataclass(kw_only=True)
 class Job(BulkJob):
-    """One ingest job and what it did, row by row."""
+    """One ingest job and what it did, row by row (results spooled to temporary files)."""
 
     external_id: str | None = None
     data: str = ""
     columns: list[str] = dataclasses.field(default_factory=list)
-    succeeded: list[tuple[str, bool, list[str]]] = dataclasses.field(default_factory=list)
-    failed: list[tuple[str, str, list[str]]] = dataclasses.field(default_factory=list)
-    unprocessed: list[list[str]] = dataclasses.field(default_factory=list)
+    succeeded: CsvSpool = dataclasses.field(default_factory=CsvSpool)
+    failed: CsvSpool = dataclasses.field(default_factory=CsvSpool)
+    unprocessed: CsvSpool = dataclasses.field(default_factory=CsvSpool)
+
+    def discard(self) -> None:
+        for spool in (self.succeeded, self.failed, self.unprocessed):
+            spool.close()
 
     def info(self, *, full: bool = False) -> dict[str, Any]:
         """The job info JSON (`full`: with the counters GET jobs/ingest/{id} adds)."""
@@ -73,8 +140,8 @@ class Job(BulkJob):
         if self.state == "Open":
             out["contentUrl"] = f"services/data/v{self.version}/jobs/ingest/{self.id}/batches"
         if full:
-            out.update(retries=0, numberRecordsProcessed=len(self.succeeded) + len(self.failed),
-                       numberRecordsFailed=len(self.failed), totalProcessingTime=self.processing_ms,
+            out.update(retries=0, numberRecordsProcessed=self.succeeded.count + self.failed.count,
+                       numberRecordsFailed=self.failed.count, totalProcessingTime=self.processing_ms,
                        apiActiveProcessingTime=self.processing_ms, apexProcessingTime=0)
             if self.error_message:
                 out["errorMessage"] = self.error_message
@@ -197,41 +264,69 @@ class BulkJobs(JobRegistry):
         if job.state in ("Open", "InProgress", "UploadComplete"):
             raise _wrong_state(job, "JobComplete, Aborted or Failed")
         self.jobs.pop(job.id, None)
+        job.discard()
 
     def run(self, job: Job) -> None:
-        """The worker: parse the CSV, save chunk by chunk, record results (never raises)."""
+        """The worker: check the CSV, save chunk by chunk as the rows are read, spool results (never raises)."""
         started = time.monotonic()
         try:
-            rows = self._parse(job)
+            delimiter = DELIMITERS[job.delimiter]
+            job.columns = check_csv(self.org, job.object, job.operation, job.data, delimiter)
             job.state = "InProgress"
-            for start in range(0, len(rows), CHUNK):
-                chunk = rows[start:start + CHUNK]
+            for chunk in csv_chunks(job.data, delimiter):
                 if job.state == "Aborted":
-                    job.unprocessed.extend(chunk)
+                    for row in chunk:
+                        job.unprocessed.add(row)
                     continue
                 self._save_chunk(job, chunk)
+            job.data = ""  # the rows now live in the results
             if job.state != "Aborted":
                 job.state = "JobComplete"
         except BadCsv as bad:
             job.state, job.error_message = "Failed", bad.message
         except Exception as exc:  # a bug must fail the job, not the worker, and say so
             job.state, job.error_message = "Failed", f"UNKNOWN_EXCEPTION : {exc}"
+        for spool in (job.succeeded, job.failed, job.unprocessed):
+            spool.flush()
         job.processing_ms = int((time.monotonic() - started) * 1000)
         job.modstamp = self.now()
-
-    def _parse(self, job: Job) -> list[list[str]]:
-        job.columns, rows = parse_csv(self.org, job.object, job.operation, job.data, DELIMITERS[job.delimiter])
-        return rows
 
     def _save_chunk(self, job: Job, chunk: list[list[str]]) -> None:
         """One chunk, one transaction, partial success."""
         results = save_chunk(self.org, job.user_id, job.object, job.operation,
                              [csv_record(job.columns, row) for row in chunk], external_id=job.external_id)
+        insert = job.operation == "insert"
         for row, result in zip(chunk, results):
             if result.success:
-                job.succeeded.append((result.id or "", bool(result.created) or job.operation == "insert", row))
+                job.succeeded.add([result.id or "", "true" if result.created or insert else "false", *row])
             else:
-                job.failed.append((result.id or "", error_text(result.errors), row))
+                job.failed.add([result.id or "", error_text(result.errors), *row])
+
+
+def check_csv(org: Org, object_name: str, operation: str, data: str, delimiter: str = ",") -> list[str]:
+    """The header of an ingest CSV whose every row was checked, without keeping the rows (see parse_csv)."""
+    reader = csv.reader(io.StringIO(data, newline=""), delimiter=delimiter)
+    try:
+        header = next((r for r in reader if r), None)
+        if header is None or not data.strip():
+            raise BadCsv("InvalidBatch : Records not processed: empty CSV")
+        width = len(header)
+        for row in reader:
+            if row and len(row) != width:
+                raise BadCsv(f"ClientInputError : Wrong number of columns on line {reader.line_num}: "
+                             f"{len(row)} (the header has {width})")
+    except csv.Error as exc:
+        raise BadCsv(f"ClientInputError : CSV parse error: {exc}") from None
+    columns, _ = parse_csv(org, object_name, operation, csv_line(header, delimiter), delimiter)
+    return columns
+
+
+def csv_chunks(data: str, delimiter: str = ",") -> Iterator[list[list[str]]]:
+    """The rows after the header, CHUNK at a time (the CSV was checked by check_csv)."""
+    rows = (r for r in csv.reader(io.StringIO(data, newline=""), delimiter=delimiter) if r)
+    next(rows, None)
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        yield chunk
 
 
 def parse_csv(org: Org, object_name: str, operation: str, data: str, delimiter: str = ",",

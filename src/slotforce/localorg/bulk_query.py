@@ -8,40 +8,37 @@ functions are refused as Salesforce refuses them in Bulk queries.
 
 Memory stays bounded whatever the result's size (issue 11.7: 1,000,000 rows within 300 MB): rows
 come from SQLite a few thousand at a time (`Org.stream_query`), go to an unnamed temporary file as
-CSV lines, and a page of results is streamed back from that file; only each row's byte offset is
-kept in memory (8 bytes a row), so any locator starts a page.
+CSV lines (bulk_jobs.CsvSpool), and a page of results is streamed back from that file; only each
+row's byte offset is kept in memory (8 bytes a row), so any locator starts a page.
 """
 
 from __future__ import annotations
 
-import array
 import dataclasses
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any
 
 from slotforce.localorg import errors
-from slotforce.localorg.bulk_jobs import DELIMITERS, LINE_ENDINGS, BulkJob, JobRegistry, csv_format, new_job_id
+from slotforce.localorg.bulk_jobs import (DELIMITERS, LINE_ENDINGS, BulkJob, CsvSpool, JobRegistry, csv_format,
+                                          new_job_id)
 from slotforce.localorg.models import Org
 from slotforce.localorg.query_columns import query_columns
 from slotforce.localorg.values import format_datetime_millis
 
-PAGE_BYTES = 1 << 16  # a results page is streamed in pieces of this size
-
-
 @dataclasses.dataclass(kw_only=True)
 class QueryJob(BulkJob):
-    """One query job: its SOQL, its state and (once complete) its header and the CSV file of its rows."""
+    """One query job: its SOQL, its state and (once complete) its header and the spooled CSV of its rows."""
 
     soql: str
     header: list[str]
     state: str = "UploadComplete"
-    count: int = 0
-    file: IO[bytes] | None = None
-    offsets: array.array = dataclasses.field(default_factory=lambda: array.array("q", [0]))
+    rows: CsvSpool | None = None
+
+    @property
+    def count(self) -> int:
+        return self.rows.count if self.rows is not None else 0
 
     def info(self, *, full: bool = False) -> dict[str, Any]:
         out = self.base_info()
@@ -55,29 +52,12 @@ class QueryJob(BulkJob):
     def page(self, start: int, max_records: int | None) -> tuple[Iterator[bytes], int, str | None]:
         """(the CSV as pieces of bytes, records in it, the next locator or None) for rows from `start`."""
         end = self.count if max_records is None else min(self.count, start + max_records)
-        header = csv_line(self.header, DELIMITERS[self.delimiter], LINE_ENDINGS[self.line_ending]).encode()
-        return self._pieces(header, self.offsets[start], self.offsets[end]), end - start, (
-            str(end) if end < self.count else None)
-
-    def _pieces(self, header: bytes, begin: int, stop: int) -> Iterator[bytes]:
-        yield header
-        fd = self.file.fileno() if self.file is not None else -1
-        while begin < stop:
-            piece = os.pread(fd, min(PAGE_BYTES, stop - begin), begin)
-            if not piece:
-                return
-            begin += len(piece)
-            yield piece
+        rows = self.rows or CsvSpool(offsets=True)
+        return rows.pieces(self.header, start, end), end - start, (str(end) if end < self.count else None)
 
     def discard(self) -> None:
-        if self.file is not None:
-            self.file.close()
-
-
-def csv_line(values: list[str], delimiter: str = ",", line_ending: str = "\n") -> str:
-    """One CSV line as Salesforce writes results: every field quoted, quotes doubled (csv.QUOTE_ALL)."""
-    sep = f'"{delimiter}"'
-    return '"' + sep.join(v.replace('"', '""') for v in values) + '"' + line_ending
+        if self.rows is not None:
+            self.rows.close()
 
 
 def flat_paths(columns: list[dict]) -> list[tuple[str, ...]]:
@@ -145,21 +125,12 @@ class QueryJobs(JobRegistry):
                 if job.state == "Aborted":
                     return
                 job.state = "InProgress"
-                job.file = tempfile.TemporaryFile(prefix="slotforce-bulk-query-")
-                written, offsets = 0, job.offsets
-                pending: list[bytes] = []
+                rows = CsvSpool(delimiter, line_ending, offsets=True)
                 for record in self.org.stream_query(job.soql, include_deleted=job.operation == "queryAll",
                                                     api_version=job.version):
-                    line = csv_line([flat_cell(record, p) for p in paths], delimiter, line_ending).encode()
-                    written += len(line)
-                    offsets.append(written)
-                    pending.append(line)
-                    if len(pending) >= 4096:
-                        job.file.write(b"".join(pending))
-                        pending.clear()
-                job.file.write(b"".join(pending))
-                job.file.flush()
-                job.count = len(offsets) - 1
+                    rows.add([flat_cell(record, p) for p in paths])
+                rows.flush()
+                job.rows = rows
             if job.state != "Aborted":
                 job.state = "JobComplete"
         except Exception as exc:  # the query was checked at creation: anything here fails the job, says why

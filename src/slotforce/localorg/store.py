@@ -15,6 +15,7 @@ id, plus a 3-character suffix that encodes the case of the first 15 (`to_18`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import dataclasses
 import json
 import re
@@ -122,6 +123,7 @@ def connect(path: str = ":memory:") -> sqlite3.Connection:
     return conn
 
 
+@functools.lru_cache(maxsize=4096)  # called for every column of every write: a regex each time showed in profiles
 def quote(name: str) -> str:
     """A SQL identifier for an sObject or field API name (letters, digits, underscores only)."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
