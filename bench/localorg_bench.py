@@ -126,6 +126,14 @@ def bulk() -> None:
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory: VmHWM (ru_maxrss survives exec on Linux, so a child started
+    from a big parent would report the parent's peak)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

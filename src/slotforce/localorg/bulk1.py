@@ -22,11 +22,12 @@ import json
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from slotforce.localorg import errors, records, store
-from slotforce.localorg.bulk_jobs import (CHUNK, BadCsv, BulkJob, JobRegistry, csv_record, error_text, new_job_id,
-                                          parse_csv, results_csv, save_chunk)
+from slotforce.localorg.bulk_jobs import (CHUNK, BadCsv, BulkJob, CsvSpool, JobRegistry, csv_record, error_text,
+                                          new_job_id, parse_csv, results_csv, save_chunk)
 from slotforce.localorg.bulk_query import flat_cell, flat_paths
 from slotforce.localorg.errors import BulkError, SalesforceError
 from slotforce.localorg.models import Org
@@ -79,7 +80,7 @@ class Batch:
     outcomes: list[Outcome] = dataclasses.field(default_factory=list)
     result_id: str | None = None  # query batches: the one result they keep
     header: list[str] = dataclasses.field(default_factory=list)
-    rows: list[list[str]] = dataclasses.field(default_factory=list)
+    rows: CsvSpool | None = None  # a CSV query's rows, in a temporary file (results can be millions of rows)
     records: list[dict] = dataclasses.field(default_factory=list)
 
     def info(self) -> dict[str, Any]:
@@ -145,7 +146,7 @@ class Job1(BulkJob):
                            [[o.id, _bool(o.success), _bool(o.created), error_text(o.errors)]
                             for o in batch.outcomes])
 
-    def query_result(self, batch: Batch, result_id: str) -> str | list[dict]:
+    def query_result(self, batch: Batch, result_id: str) -> str | list[dict] | Iterator[bytes]:
         """A query batch's result: CSV (one column per SELECT item, parent fields dotted), or the
         records for a JSON job."""
         _completed(batch)
@@ -153,9 +154,9 @@ class Job1(BulkJob):
             raise BulkError(f"Unable to find object: {result_id}", error_code="InvalidBatch")
         if self.content_type == "JSON":
             return batch.records
-        if not batch.rows:
+        if batch.rows is None or not batch.rows.count:
             return NO_RECORDS
-        return results_csv(batch.header, batch.rows)
+        return batch.rows.pieces(batch.header)
 
 
 def _bool(value: bool) -> str:
@@ -324,19 +325,23 @@ class Jobs1(JobRegistry):
             with self.org.lock:
                 columns = query_columns(self.org.schema, soql)
                 paths = flat_paths(columns["columnMetadata"])
-                result = self.org.execute_query(soql, include_deleted=job.operation == "queryAll",
-                                                api_version=job.version)
+                if columns["entityName"].lower() != job.object.lower():
+                    raise BadCsv(f"InvalidBatch : Failed to process query: the query selects from "
+                                 f"{columns['entityName']}, the job's object is {job.object}")
+                found = self.org.stream_query(soql, include_deleted=job.operation == "queryAll",
+                                              api_version=job.version)
+                if job.content_type == "JSON":
+                    batch.records = list(found)
+                    batch.processed = len(batch.records)
+                else:
+                    batch.header = [".".join(p) for p in paths]
+                    rows = CsvSpool()
+                    for record in found:
+                        rows.add([_bulk_datetime(flat_cell(record, p)) for p in paths])
+                    rows.flush()
+                    batch.rows, batch.processed = rows, rows.count
         except SalesforceError as exc:
             raise BadCsv(f"InvalidBatch : Failed to process query: {exc.error_code}: {exc.message}") from None
-        if columns["entityName"].lower() != job.object.lower():
-            raise BadCsv(f"InvalidBatch : Failed to process query: the query selects from {columns['entityName']}, "
-                         f"the job's object is {job.object}")
-        if job.content_type == "JSON":
-            batch.records = list(result.records)
-        else:
-            batch.header = [".".join(p) for p in paths]
-            batch.rows = [[_bulk_datetime(flat_cell(r, p)) for p in paths] for r in result.records]
-        batch.processed = len(result.records)
         batch.result_id = store.make_id("752", next(_result_ids))
 
 

@@ -20,12 +20,13 @@ import gzip
 import hmac
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 from xml.sax.saxutils import escape
 
 from lxml import etree
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from slotforce.localorg import errors
@@ -111,9 +112,11 @@ def _text(body: bytes) -> str:
         raise BulkError("The batch is not UTF-8", error_code="ClientInputError") from None
 
 
-def _data(payload: str | list) -> Response:
+def _data(payload: str | list | Iterator[bytes]) -> Response:
     if isinstance(payload, str):
         return Response(payload, headers={"Content-Type": "text/csv"})
+    if isinstance(payload, Iterator):  # a query's CSV, streamed from its spool
+        return StreamingResponse(payload, headers={"Content-Type": "text/csv"})
     return Response(json.dumps(payload), headers={"Content-Type": JSON})
 
 
