@@ -271,3 +271,18 @@ def test_cci_load_extract_and_snowfakery_through_bulk_api_1(local_org, tmp_path)
 
 def stats_bulk(local_org) -> int:
     return local_org.stats()["api_calls"]["by_kind"].get("bulk", 0)
+
+
+def test_simple_salesforce_bulk_v1_insert_update_query_delete(sf):
+    """simple-salesforce's own Bulk API 1.0 client: JSON jobs, concurrencyMode sent as 0/1, JSON batches."""
+    inserted = sf.bulk.Contact.insert([{"LastName": "Ada", "Email": "ada@example.com"}, {"Email": "no@example.com"}])
+    assert [r["success"] for r in inserted] == [True, False]
+    assert inserted[1]["errors"][0]["statusCode"] == "REQUIRED_FIELD_MISSING"
+    ada = inserted[0]["id"]
+    assert sf.bulk.Contact.update([{"Id": ada, "FirstName": "A"}])[0] == {
+        "success": True, "created": False, "id": ada, "errors": []}
+    assert sf.bulk.Contact.upsert([{"Id": ada, "FirstName": "B"}], "Id", use_serial=True)[0]["success"]
+    (found,) = sf.bulk.Contact.query("SELECT Id, FirstName FROM Contact")
+    assert (found["Id"], found["FirstName"]) == (ada, "B")
+    assert sf.bulk.Contact.delete([{"Id": ada}])[0]["success"]
+    assert [r["Id"] for r in sf.bulk.Contact.query_all("SELECT Id FROM Contact")] == [ada]

@@ -82,6 +82,7 @@ class Batch:
     header: list[str] = dataclasses.field(default_factory=list)
     rows: CsvSpool | None = None  # a CSV query's rows, in a temporary file (results can be millions of rows)
     records: list[dict] = dataclasses.field(default_factory=list)
+    finished: threading.Event = dataclasses.field(default_factory=threading.Event, repr=False)
 
     def info(self) -> dict[str, Any]:
         """batchInfo, in the guide's element order."""
@@ -207,6 +208,8 @@ class Jobs1(JobRegistry):
         if content_type not in CONTENT_TYPES:
             raise BulkError(f"Invalid contentType: {content_type}. Use CSV, JSON, XML, ZIP_CSV, ZIP_JSON or ZIP_XML")
         concurrency = fields.get("concurrencyMode") or "Parallel"
+        # a JSON jobInfo may give the enum's ordinal: simple-salesforce sends 0 (Parallel) or 1 (Serial)
+        concurrency = {"0": "Parallel", "1": "Serial"}.get(concurrency, concurrency)
         if concurrency not in ("Parallel", "Serial"):
             raise BulkError(f"Invalid concurrencyMode: {concurrency}. Use Parallel or Serial")
         if pk_chunking and pk_chunking.strip().lower() != "false":
@@ -283,6 +286,7 @@ class Jobs1(JobRegistry):
         """Run one batch (never raises: what goes wrong fails the batch and says why)."""
         if job.state == JobState.ABORTED:
             batch.state, batch.modstamp = BatchState.NOT_PROCESSED, self.now()
+            batch.finished.set()
             return
         started = time.monotonic()
         batch.state = BatchState.IN_PROGRESS
@@ -298,6 +302,7 @@ class Jobs1(JobRegistry):
             batch.state, batch.state_message = BatchState.FAILED, f"UNKNOWN_EXCEPTION : {exc}"
         batch.processing_ms = int((time.monotonic() - started) * 1000)
         batch.modstamp = self.now()
+        batch.finished.set()
 
     def _ingest(self, job: Job1, batch: Batch) -> None:
         if job.content_type == "JSON":
