@@ -305,7 +305,7 @@ class BulkJobs(JobRegistry):
 
 def check_csv(org: Org, object_name: str, operation: str, data: str, delimiter: str = ",") -> list[str]:
     """The header of an ingest CSV whose every row was checked, without keeping the rows (see parse_csv)."""
-    reader = csv.reader(io.StringIO(data, newline=""), delimiter=delimiter)
+    reader = csv.reader(csv_lines(data), delimiter=delimiter)
     try:
         header = next((r for r in reader if r), None)
         if header is None or not data.strip():
@@ -321,9 +321,22 @@ def check_csv(org: Org, object_name: str, operation: str, data: str, delimiter: 
     return columns
 
 
+def csv_lines(data: str) -> Iterator[str]:
+    """The lines of `data` with their endings, one at a time: csv.reader reads them as from a file, and no
+    copy of the whole text is made (io.StringIO keeps four bytes a character: 180 MB for a 45 MB upload)."""
+    start, size = 0, len(data)
+    while start < size:
+        end = data.find("\n", start)
+        if end < 0:
+            yield data[start:]
+            return
+        yield data[start:end + 1]
+        start = end + 1
+
+
 def csv_chunks(data: str, delimiter: str = ",") -> Iterator[list[list[str]]]:
     """The rows after the header, CHUNK at a time (the CSV was checked by check_csv)."""
-    rows = (r for r in csv.reader(io.StringIO(data, newline=""), delimiter=delimiter) if r)
+    rows = (r for r in csv.reader(csv_lines(data), delimiter=delimiter) if r)
     next(rows, None)
     while chunk := list(itertools.islice(rows, CHUNK)):
         yield chunk
