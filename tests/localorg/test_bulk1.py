@@ -17,6 +17,7 @@ from salesforce_bulk.salesforce_bulk import BulkBatchFailed
 
 from slotforce.cci import cci_env
 from slotforce.localorg.bulk1 import jobs1_of
+from tests.localorg.test_first_hour_clients import sf_cli  # noqa: F401 (a fixture)
 
 NS = "{http://www.force.com/2009/06/asyncapi/dataload}"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bulkdata"
@@ -286,3 +287,19 @@ def test_simple_salesforce_bulk_v1_insert_update_query_delete(sf):
     assert (found["Id"], found["FirstName"]) == (ada, "B")
     assert sf.bulk.Contact.delete([{"Id": ada}])[0]["success"]
     assert [r["Id"] for r in sf.bulk.Contact.query_all("SELECT Id FROM Contact")] == [ada]
+
+
+@pytest.mark.sfcli
+def test_sf_force_data_bulk_upsert_and_delete_use_bulk_api_1(sf, sf_cli, tmp_path):  # noqa: F811
+    """`sf force data bulk upsert/delete` (jsforce's Bulk API 1.0 client, XML jobs) against the local org."""
+    (tmp_path / "accounts.csv").write_text("Name,Industry\nAcme,Energy\nGlobex,Technology\n")
+    upserted = json.loads(sf_cli("force", "data", "bulk", "upsert", "--sobject", "Account", "--file", "accounts.csv",
+                                 "--external-id", "Id", "--wait", "1", "--target-org", "local", "--json").stdout)
+    assert upserted["status"] == 0, upserted
+    assert sorted(r["Name"] for r in sf.query("SELECT Name FROM Account")["records"]) == ["Acme", "Globex"]
+    ids = [r["Id"] for r in sf.query("SELECT Id FROM Account")["records"]]
+    (tmp_path / "gone.csv").write_text("Id\n" + "\n".join(ids) + "\n")
+    deleted = json.loads(sf_cli("force", "data", "bulk", "delete", "--sobject", "Account", "--file", "gone.csv",
+                                "--wait", "1", "--target-org", "local", "--json").stdout)
+    assert deleted["status"] == 0, deleted
+    assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
