@@ -19,15 +19,17 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import os
 import queue
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 from slotforce.localorg import errors, records, store
 from slotforce.localorg.bulk_jobs import (CHUNK, BadCsv, BulkJob, CsvSpool, JobRegistry, csv_record, error_text,
-                                          new_job_id, parse_csv, results_csv, save_chunk)
+                                          new_job_id, parse_csv, save_chunk)
 from slotforce.localorg.bulk_query import flat_cell, flat_paths
 from slotforce.localorg.errors import BulkError, SalesforceError
 from slotforce.localorg.models import Org
@@ -40,7 +42,8 @@ CONTENT_TYPES = ("CSV", "JSON")
 REFUSED_CONTENT_TYPES = ("XML", "ZIP_CSV", "ZIP_XML", "ZIP_JSON")  # valid in Salesforce, not served here
 MAX_BATCH_BYTES = 10_000_000  # "a batch can contain a maximum of 10,000,000 characters" (Bulk API limits)
 MAX_BATCH_RECORDS = 10_000
-NO_RECORDS = "Records not found for this query"  # the CSV result of a query that found nothing
+NO_RECORDS = "Records not found for this query"
+RESULT_HEADER = ["Id", "Success", "Created", "Error"]  # an ingest batch's CSV results  # the CSV result of a query that found nothing
 _batch_ids = itertools.count(1)
 _result_ids = itertools.count(1)
 
@@ -77,12 +80,28 @@ class Batch:
     processed: int = 0
     failed: int = 0
     processing_ms: int = 0
-    outcomes: list[Outcome] = dataclasses.field(default_factory=list)
+    outcomes: list[Outcome] = dataclasses.field(default_factory=list)  # a JSON job's results
+    results: CsvSpool | None = None  # a CSV job's results (`Id`, `Success`, `Created`, `Error`), in a file
+    sent: IO[bytes] | None = None  # the request, once run: in a file (a 1,000,000-record load is 100 batches)
     result_id: str | None = None  # query batches: the one result they keep
     header: list[str] = dataclasses.field(default_factory=list)
     rows: CsvSpool | None = None  # a CSV query's rows, in a temporary file (results can be millions of rows)
     records: list[dict] = dataclasses.field(default_factory=list)
     finished: threading.Event = dataclasses.field(default_factory=threading.Event, repr=False)
+
+    def request(self) -> str:
+        """The batch as it was sent."""
+        if self.sent is None:
+            return self.data
+        return os.pread(self.sent.fileno(), os.fstat(self.sent.fileno()).st_size, 0).decode()
+
+    def keep_request(self) -> None:
+        """Move what was sent from memory to an unnamed temporary file."""
+        if self.data:
+            self.sent = tempfile.TemporaryFile(prefix="slotforce-bulk1-")
+            self.sent.write(self.data.encode())
+            self.sent.flush()
+            self.data = ""
 
     def info(self) -> dict[str, Any]:
         """batchInfo, in the guide's element order."""
@@ -135,7 +154,7 @@ class Job1(BulkJob):
             raise BulkError(f"Unable to find object: {batch_id}", error_code="InvalidBatch")
         return found
 
-    def ingest_results(self, batch: Batch) -> str | list[dict]:
+    def ingest_results(self, batch: Batch) -> Iterator[bytes] | list[dict]:
         """A completed ingest batch's results: the CSV (`Id`, `Success`, `Created`, `Error`, every field
         quoted) or, for a JSON job, the list of `{success, created, id, errors}`."""
         _completed(batch)
@@ -143,9 +162,7 @@ class Job1(BulkJob):
             return [{"success": o.success, "created": o.created, "id": o.id or None,
                      "errors": [{"fields": e.fields, "message": e.message, "statusCode": e.error_code}
                                 for e in o.errors]} for o in batch.outcomes]
-        return results_csv(["Id", "Success", "Created", "Error"],
-                           [[o.id, _bool(o.success), _bool(o.created), error_text(o.errors)]
-                            for o in batch.outcomes])
+        return (batch.results or CsvSpool()).pieces(RESULT_HEADER)
 
     def query_result(self, batch: Batch, result_id: str) -> str | list[dict] | Iterator[bytes]:
         """A query batch's result: CSV (one column per SELECT item, parent fields dotted), or the
@@ -300,11 +317,16 @@ class Jobs1(JobRegistry):
             batch.state, batch.state_message = BatchState.FAILED, bad.message
         except Exception as exc:  # a bug must fail the batch, not the worker, and say so
             batch.state, batch.state_message = BatchState.FAILED, f"UNKNOWN_EXCEPTION : {exc}"
+        if batch.results is not None:
+            batch.results.flush()
+        batch.keep_request()
         batch.processing_ms = int((time.monotonic() - started) * 1000)
         batch.modstamp = self.now()
         batch.finished.set()
 
     def _ingest(self, job: Job1, batch: Batch) -> None:
+        if job.content_type == "CSV":
+            batch.results = CsvSpool()
         if job.content_type == "JSON":
             values = _json_records(batch.data)
         else:
@@ -318,9 +340,14 @@ class Jobs1(JobRegistry):
             results = save_chunk(self.org, job.user_id, job.object, job.operation, chunk,
                                  external_id=job.external_id)
             for result in results:
-                created = bool(result.created) if job.operation == "upsert" else job.operation == "insert"
-                batch.outcomes.append(Outcome(id=result.id or "", success=result.success,
-                                              created=created and result.success, errors=result.errors))
+                created = result.success and (bool(result.created) if job.operation == "upsert"
+                                              else job.operation == "insert")
+                if batch.results is not None:
+                    batch.results.add([result.id or "", _bool(result.success), _bool(created),
+                                       error_text(result.errors)])
+                else:
+                    batch.outcomes.append(Outcome(id=result.id or "", success=result.success, created=created,
+                                                  errors=result.errors))
             batch.processed += len(results)
             batch.failed += sum(1 for r in results if not r.success)
 

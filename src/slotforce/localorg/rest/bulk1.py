@@ -168,7 +168,7 @@ def routes(org: Org) -> list[Route]:
             return _answer(batch_json, "batchInfo", batch.info())
         if parts[4] == "request":
             ctype = {"CSV": "text/csv", "JSON": JSON}[job.content_type]
-            return Response(batch.data, headers={"Content-Type": "text/plain" if job.is_query else ctype})
+            return Response(batch.request(), headers={"Content-Type": "text/plain" if job.is_query else ctype})
         if len(parts) == 5 and not job.is_query:
             return _data(job.ingest_results(batch))
         if len(parts) == 5:
