@@ -67,6 +67,10 @@ def test_a_bad_header_fails_the_job_with_salesforces_message(sf):
     info = _run(sf, {"object": "Contact", "operation": "insert"}, "LastName,Nope__c\nAda,x\n")
     assert info["state"] == "Failed"
     assert info["errorMessage"] == "InvalidBatch : Field name not found : Nope__c"
+    ragged = _run(sf, {"object": "Contact", "operation": "insert"}, 'LastName,Email\nAda,a@x.example\n"Multi\nline"\n')
+    assert ragged["state"] == "Failed" and ragged["numberRecordsProcessed"] == 0
+    assert ragged["errorMessage"] == "ClientInputError : Wrong number of columns on line 4: 1 (the header has 2)"
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0  # checked before any row is saved
 
 
 def test_wrong_state_and_unknown_jobs_answer_like_salesforce(sf):
