@@ -85,8 +85,15 @@ def test_wrong_state_and_unknown_jobs_answer_like_salesforce(sf):
     assert missing.status_code == 404 and missing.json()[0]["errorCode"] == "NOT_FOUND"
     bad = _api(sf, "POST", "jobs/ingest", data=json.dumps({"object": "Account", "operation": "merge"}))
     assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "INVALID_API_INPUT"
-    hard = _api(sf, "POST", "jobs/ingest", data=json.dumps({"object": "Account", "operation": "hardDelete"}))
-    assert hard.json()[0]["errorCode"] == "UNSUPPORTED_BY_LOCAL_ORG" and "hardDelete" in hard.json()[0]["message"]
+
+
+def test_hard_delete_bypasses_the_recycle_bin(sf):
+    kept, purged = sf.Account.create({"Name": "Kept"})["id"], sf.Account.create({"Name": "Purged"})["id"]
+    soft = _run(sf, {"object": "Account", "operation": "delete"}, f"Id\n{kept}\n")
+    hard = _run(sf, {"object": "Account", "operation": "hardDelete"}, f"Id\n{purged}\n")
+    assert (soft["state"], hard["state"], hard["operation"], hard["numberRecordsFailed"]) == (
+        "JobComplete", "JobComplete", "hardDelete", 0)
+    assert [r["Id"] for r in sf.query_all("SELECT Id FROM Account", include_deleted=True)["records"]] == [kept]
 
 
 def test_simple_salesforce_bulk2_insert_upsert_delete(sf, tmp_path):
@@ -159,9 +166,9 @@ def test_sf_data_import_and_delete_bulk(sf, sf_cli, tmp_path):  # noqa: F811
     ids = [r["Id"] for r in sf.query("SELECT Id FROM Contact")["records"]]
     (tmp_path / "gone.csv").write_text("Id\n" + "\n".join(ids) + "\n")
     deleted = sf_cli("data", "delete", "bulk", "--sobject", "Contact", "--file", "gone.csv", "--wait", "1",
-                     "--target-org", "local", "--json")
+                     "--hard-delete", "--target-org", "local", "--json")
     assert json.loads(deleted.stdout)["status"] == 0
-    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+    assert sf.query_all("SELECT COUNT() FROM Contact", include_deleted=True)["totalSize"] == 0  # not in the bin
 
 
 def _query_job(sf, body) -> dict:

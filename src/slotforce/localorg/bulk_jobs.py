@@ -26,7 +26,7 @@ from slotforce.localorg.models import Org
 from slotforce.localorg.values import format_datetime_millis
 
 CHUNK = 200
-OPERATIONS = ("insert", "update", "upsert", "delete")  # hardDelete: refused by rest/bulk2.py
+OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
 DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
 LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
 PIECE_BYTES = 1 << 16  # results are streamed from their spool in pieces of this size

@@ -5,7 +5,6 @@ from __future__ import annotations
 from slotforce.localorg import errors
 from slotforce.localorg.bulk_jobs import Job, jobs_of
 from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse
-from slotforce.localorg.rest.refusals import unsupported
 
 CSV = "text/csv"
 
@@ -19,8 +18,6 @@ def jobs(req: ApiRequest) -> ApiResponse:
     registry = jobs_of(req.org)
     if req.method == "POST":
         body = req.json_object()
-        if body.get("operation") == "hardDelete":
-            raise unsupported("Bulk API 2.0 hardDelete (use delete: the local org's Recycle Bin is not bypassed)")
         job = registry.create(body, req.version, req.ctx.user_id)
         return ApiResponse(200, job.info())
     listed = [j.info() for j in list(registry.jobs.values())]
