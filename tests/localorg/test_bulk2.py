@@ -215,3 +215,17 @@ def test_query_results_stream_from_a_file_and_quote_as_csv_does(sf):
         locator = resp.headers["Sforce-Locator"]
     assert pages == [sorted(names)[:3], sorted(names)[3:]]
     assert _api(sf, "GET", f"jobs/query/{info['id']}/results", params={"locator": "5"}).status_code == 400
+
+
+def test_relationship_columns_name_the_parent_by_an_external_id(sf, local_org):
+    """`Account.Id` (or any external id of the parent) in the header links each row, as Data Loader does."""
+    acme = sf.Account.create({"Name": "Acme"})["id"]
+    info = _run(sf, {"object": "Contact", "operation": "insert"},
+                f"LastName,Account.Id\nAda,{acme}\nBob,001000000000999AAA\nCy,\n")
+    assert (info["state"], info["numberRecordsProcessed"], info["numberRecordsFailed"]) == ("JobComplete", 3, 1)
+    (bad,) = _rows(_api(sf, "GET", f"jobs/ingest/{info['id']}/failedResults").text)
+    assert bad["LastName"] == "Bob" and bad["sf__Error"].startswith("INVALID_FIELD:Foreign key external ID: 001")
+    linked = {r["LastName"]: r["AccountId"] for r in sf.query("SELECT LastName, AccountId FROM Contact")["records"]}
+    assert linked == {"Ada": acme, "Cy": None}
+    wrong = _run(sf, {"object": "Contact", "operation": "insert"}, "LastName,Account.Industry\nAda,Energy\n")
+    assert wrong["errorMessage"] == "InvalidBatch : Field name not found : Account.Industry"

@@ -359,7 +359,8 @@ def parse_csv(org: Org, object_name: str, operation: str, data: str, delimiter: 
         if not name:
             raise BadCsv("InvalidBatch : Field name not found : ")
         if "." in name:
-            raise BadCsv(f"InvalidBatch : Relationship columns ({name}) are not supported by the local org")
+            relationship_column(org, s, name)
+            continue
         if s.field(name) is None:
             raise BadCsv(f"InvalidBatch : Field name not found : {name}")
     if len({n.lower() for n in header}) != len(header):
@@ -372,6 +373,58 @@ def parse_csv(org: Org, object_name: str, operation: str, data: str, delimiter: 
             raise BadCsv(f"ClientInputError : Wrong number of columns on line {n}: "
                          f"{len(row)} (the header has {len(header)})")
     return header, rows
+
+
+def relationship_column(org: Org, sobject, name: str):
+    """(reference field, target object, target's external id field) of a header like `Account.ExtId__c`:
+    the parent is named by one of its external ids (or Id), as Data Loader and the Bulk APIs allow."""
+    relationship, _, field_name = name.partition(".")
+    ref = sobject.relationship(relationship)
+    if ref is None or "." in field_name or ":" in relationship:
+        raise BadCsv(f"InvalidBatch : Field name not found : {name}")
+    if len(ref.reference_to) != 1:  # polymorphic (Owner, Who, What): Salesforce wants `Type:Rel.Field`
+        raise BadCsv(f"InvalidBatch : Polymorphic relationship columns ({name}) are not supported by the local org")
+    target = org.sobject(ref.reference_to[0])
+    try:
+        key = records.external_id_field(target, field_name)
+    except SalesforceError:
+        raise BadCsv(f"InvalidBatch : Field name not found : {name}") from None
+    return ref, target, key
+
+
+def _resolve_parents(org: Org, ctx, sobject, values: list[dict]) -> list[SalesforceError | None]:
+    """Replace `Rel.ExtId` keys by the reference field's id; per record, the error when a parent is missing."""
+    failures: list[SalesforceError | None] = [None] * len(values)
+    columns = {k for rec in values for k in rec if "." in k}
+    for name in sorted(columns):
+        ref, target, key = relationship_column(org, sobject, name)
+        wanted = sorted({str(rec[name]) for rec in values if rec.get(name) not in (None, "")})
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            rows = ctx.conn.execute(
+                f"SELECT Id, {store.quote(key.column)} FROM {store.quote(target.table)} WHERE IsDeleted = 0 AND "
+                f"{store.quote(key.column)} IN ({', '.join('?' * len(part))})", part).fetchall()
+            for rid, value in rows:
+                found.setdefault(str(value).lower() if not key.case_sensitive else str(value), []).append(rid)
+        for i, rec in enumerate(values):
+            if name not in rec:
+                continue
+            value = rec.pop(name)
+            if value is None:  # #N/A: the reference is cleared
+                rec[ref.name] = None
+                continue
+            if value == "":
+                continue
+            ids = found.get(str(value) if key.case_sensitive else str(value).lower(), [])
+            if len(ids) == 1:
+                rec[ref.name] = ids[0]
+            elif failures[i] is None:
+                failures[i] = (errors.InvalidField(f"Foreign key external ID: {value} not found for field {key.name} "
+                                                   f"in entity {target.name}", fields=[])
+                               if not ids else errors.DuplicateExternalId(
+                                   f"More than one record found for external id field {key.name}: {value}"))
+    return failures
 
 
 def save_chunk(org: Org, user_id: str, object_name: str, operation: str, values: list[dict], *,
@@ -388,7 +441,12 @@ def save_chunk(org: Org, user_id: str, object_name: str, operation: str, values:
                 gone = [(r.id,) for r in results if r.success and r.id]
                 ctx.conn.executemany(f"DELETE FROM {store.quote(s.table)} WHERE Id = ? AND IsDeleted = 1", gone)
             return results
-        return records.save(ctx, operation, s, values, all_or_none=False, ext_field=external_id)
+        failures = _resolve_parents(org, ctx, s, values) if any("." in k for v in values for k in v) else None
+        if not failures or not any(failures):
+            return records.save(ctx, operation, s, values, all_or_none=False, ext_field=external_id)
+        good = [v for v, f in zip(values, failures) if f is None]
+        saved = iter(records.save(ctx, operation, s, good, all_or_none=False, ext_field=external_id) if good else [])
+        return [records.SaveResult(None, False, [f]) if f is not None else next(saved) for f in failures]
 
 
 def csv_record(columns: list[str], row: list[str]) -> dict:
