@@ -234,8 +234,9 @@ def test_a_batch_queued_behind_an_aborted_job_is_not_processed(bulk, local_org):
 
 
 @pytest.mark.slow
-def test_cci_load_extract_and_snowfakery_through_bulk_api_1(local_org, tmp_path):
-    """CumulusCI's data tasks, unmodified, each mapping step on `api: bulk`; extract gives back what load put in."""
+def test_cci_load_extract_snowfakery_and_delete_through_bulk_api_1(local_org, tmp_path):
+    """CumulusCI's data tasks, unmodified, each mapping step on `api: bulk`; extract gives back what load put in;
+    delete_data with hardDelete leaves nothing in the Recycle Bin."""
     project = tmp_path / "project"
     project.mkdir()
     (project / "cumulusci.yml").write_text('project:\n    name: BulkProbe\n    package:\n        api_version: "62.0"\n')
@@ -268,6 +269,10 @@ def test_cci_load_extract_and_snowfakery_through_bulk_api_1(local_org, tmp_path)
     assert "Creating insert Operation for Contact using bulk" in faked
     linked = sf.query("SELECT COUNT() FROM Contact WHERE Account.Name LIKE 'Snowfakery Bulk%'")["totalSize"]
     assert linked == 6
+
+    deleted = cci("delete_data", "-o", "objects", "Lead", "-o", "hardDelete", "True", "-o", "api", "bulk")
+    assert "Creating hardDelete Operation for Lead using bulk" in deleted
+    assert sf.query_all("SELECT COUNT() FROM Lead", include_deleted=True)["totalSize"] == 0
 
 
 def stats_bulk(local_org) -> int:
