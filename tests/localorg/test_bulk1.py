@@ -2,6 +2,7 @@
 for the edge cases, and `cci task run load_dataset` / `extract_dataset` / `snowfakery` end to end."""
 
 import csv
+import gzip
 import io
 import json
 import re
@@ -308,3 +309,18 @@ def test_sf_force_data_bulk_upsert_and_delete_use_bulk_api_1(sf, sf_cli, tmp_pat
                                 "--wait", "1", "--target-org", "local", "--json").stdout)
     assert deleted["status"] == 0, deleted
     assert sf.query("SELECT COUNT() FROM Account")["totalSize"] == 0
+
+
+def test_gzip_batches_are_read_and_oversized_ones_refused(bulk):
+    job = bulk.create_insert_job("Contact", contentType="CSV")
+    packed = gzip.compress(b"LastName\nZip\n")
+    resp = _post(bulk, f"job/{job}/batch", packed, headers={"Content-Type": "text/csv", "Content-Encoding": "gzip"})
+    assert resp.status_code == 201, resp.text
+    assert _done(bulk, job, ET.fromstring(resp.content).findtext(f"{NS}id"))["numberRecordsProcessed"] == "1"
+    bomb = gzip.compress(b"LastName\n" + b"x" * 10_000_001)
+    assert _error(_post(bulk, f"job/{job}/batch", bomb, headers={"Content-Type": "text/csv",
+                                                                 "Content-Encoding": "gzip"}))[:2] == (400, "InvalidBatch")
+    assert _error(_post(bulk, f"job/{job}/batch", b"junk", headers={"Content-Type": "text/csv",
+                                                                    "Content-Encoding": "gzip"}))[1] == "ClientInputError"
+    big = _post(bulk, f"job/{job}/batch", b"LastName\n" + b"x" * 10_000_000, headers={"Content-Type": "text/csv"})
+    assert _error(big)[:3] == (400, "InvalidBatch", "Exceeded max size limit of 10000000")

@@ -17,10 +17,10 @@ says `application/json` (and, for a JSON job, on every batch resource), else XML
 from __future__ import annotations
 
 import asyncio
-import gzip
 import hmac
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from typing import Any
 from xml.sax.saxutils import escape
@@ -31,7 +31,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from slotforce.localorg import errors
-from slotforce.localorg.bulk1 import jobs1_of
+from slotforce.localorg.bulk1 import MAX_BATCH_BYTES, jobs1_of
 from slotforce.localorg.errors import BULK_NS, BulkError, SalesforceError
 from slotforce.localorg.models import Org
 from slotforce.localorg.rest import auth, refusals
@@ -109,6 +109,15 @@ def _read_job_info(body: bytes, as_json: bool) -> dict[str, str]:
     return {etree.QName(el).localname: (el.text or "").strip() for el in root if isinstance(el.tag, str)}
 
 
+def _gunzip(body: bytes) -> bytes:
+    """A gzip-compressed batch (Content-Encoding: gzip), inflated no further than a batch may be."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = inflater.decompress(body, MAX_BATCH_BYTES + 1)
+    if len(out) > MAX_BATCH_BYTES:
+        raise BulkError(f"Exceeded max size limit of {MAX_BATCH_BYTES}", error_code="InvalidBatch")
+    return out
+
+
 def _text(body: bytes) -> str:
     try:
         return body.decode("utf-8-sig")
@@ -149,7 +158,7 @@ def routes(org: Org) -> list[Route]:
         if len(parts) == 3:
             if method == "POST":
                 if request.headers.get("content-encoding", "").lower() == "gzip":
-                    body = gzip.decompress(body)
+                    body = _gunzip(body)
                 batch = registry.add_batch(job, _text(body))
                 request.state.settle = batch.finished  # endpoint() waits a little for it
                 return _answer(batch_json, "batchInfo", batch.info(), 201)  # Queued, as Salesforce answers
@@ -190,6 +199,9 @@ def routes(org: Org) -> list[Route]:
         m = re.fullmatch(r"(\d+)\.0", version)
         if not m or not MIN_VERSION <= int(m.group(1)) <= MAX_VERSION:
             return _error(as_json, BulkError(f"Invalid API version: {version}", error_code="InvalidVersion"))
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BATCH_BYTES:  # refused before it is read into memory
+            return _error(as_json, BulkError(f"Exceeded max size limit of {MAX_BATCH_BYTES}", error_code="InvalidBatch"))
         try:
             body = await request.body()
         except ClientDisconnect:
@@ -206,7 +218,7 @@ def routes(org: Org) -> list[Route]:
             if not isinstance(exc, BulkError):  # e.g. REQUEST_LIMIT_EXCEEDED
                 exc = BulkError(exc.message, error_code=exc.error_code, status=exc.status)
             return _error(as_json or _job_is_json(org, parts), exc)
-        except (OSError, EOFError) as exc:  # a gzip body that is not gzip
+        except zlib.error as exc:  # a gzip body that is not gzip
             return _error(as_json, BulkError(f"Unable to read the request body: {exc}", error_code="ClientInputError"))
 
     async def guarded(request: Request) -> Response:
