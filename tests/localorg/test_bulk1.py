@@ -18,7 +18,7 @@ from salesforce_bulk.salesforce_bulk import BulkBatchFailed
 
 from slotforce.cci import cci_env
 from slotforce.localorg.bulk1 import jobs1_of
-from tests.localorg.test_first_hour_clients import sf_cli  # noqa: F401 (a fixture)
+from tests.localorg.test_first_hour_clients import TOOLS, _env, sf_cli  # noqa: F401 (sf_cli: a fixture)
 
 NS = "{http://www.force.com/2009/06/asyncapi/dataload}"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bulkdata"
@@ -324,3 +324,39 @@ def test_gzip_batches_are_read_and_oversized_ones_refused(bulk):
                                                                     "Content-Encoding": "gzip"}))[1] == "ClientInputError"
     big = _post(bulk, f"job/{job}/batch", b"LastName\n" + b"x" * 10_000_000, headers={"Content-Type": "text/csv"})
     assert _error(big)[:3] == (400, "InvalidBatch", "Exceeded max size limit of 10000000")
+
+
+JSFORCE_BULK = r"""
+const jsforce = require(process.env.JSFORCE);
+(async () => {
+  const conn = new jsforce.Connection({instanceUrl: process.env.URL, accessToken: process.env.TOKEN, version: '62.0'});
+  conn.bulk.pollInterval = 200; conn.bulk2.pollInterval = 200;
+  const out = {};
+  out.v1 = await conn.bulk.load('Contact', 'insert', [{LastName: 'JsOne', Email: 'one@js.example'}, {Email: 'none@js.example'}]);
+  let v1q = conn.bulk.query('SELECT Id, LastName FROM Contact');
+  if (v1q.then) v1q = await v1q;
+  out.v1query = await v1q.toArray();
+  out.v2 = await conn.bulk2.loadAndWaitForResults({object: 'Contact', operation: 'insert', input: [{LastName: 'JsTwo', Email: 'two@js.example'}, {LastName: 'JsBad', Email: 'not-an-email'}], pollTimeout: 30000});
+  out.v2query = await (await conn.bulk2.query('SELECT LastName FROM Contact ORDER BY LastName')).toArray();
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });"""
+
+
+def test_jsforce_bulk_and_bulk2_load_and_query(local_org, tmp_path):
+    """jsforce 3 (the sf CLI's @jsforce/jsforce-node): conn.bulk (API 1.0) and conn.bulk2 (API 2.0)."""
+    env = _env(local_org, tmp_path)
+    jsforce = TOOLS / "@jsforce" / "jsforce-node"
+    if not jsforce.exists():
+        pytest.skip("jsforce (the sf CLI's @jsforce/jsforce-node) not installed (run `make install`)")
+    env.update(JSFORCE=str(jsforce), URL=local_org.instance_url, TOKEN=local_org.access_token)
+    result = subprocess.run(["node", "-e", JSFORCE_BULK], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    ok, bad = out["v1"]
+    assert ok["success"] and ok["id"].startswith("003") and not bad["success"]
+    assert bad["errors"][0].startswith("REQUIRED_FIELD_MISSING:")
+    assert out["v1query"] == [{"Id": ok["id"], "LastName": "JsOne"}]
+    (good,) = out["v2"]["successfulResults"]
+    (failed,) = out["v2"]["failedResults"]
+    assert good["LastName"] == "JsTwo" and failed["sf__Error"].startswith("INVALID_EMAIL_ADDRESS:")
+    assert [r["LastName"] for r in out["v2query"]] == ["JsOne", "JsTwo"]
