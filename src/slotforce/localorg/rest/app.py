@@ -76,6 +76,13 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         user = auth.session_user(org, request)
         if user is None:
             return auth.invalid_session()
+        limit = (_dispatch.MAX_BULK_UPLOAD_BYTES if _BULK_UPLOAD.match(request.path_params.get("path", ""))
+                 else _dispatch.MAX_BODY_BYTES)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:  # refused without holding it in memory
+            await refusals.drain(request)
+            resp = error_response(errors.RequestEntityTooLarge(f"Request body is larger than {limit} bytes"))
+            return json_response(resp.status, resp.body)
         body = await _body(request)
         if body is None:
             return Response(status_code=499)  # the client gave up (e.g. its timeout during an injected delay)
@@ -84,7 +91,6 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         path = raw_path.split("/", 4)[4] if raw_path.count("/") >= 4 else ""
         headers = {"Sforce-Limit-Info": limit_info(org)}
         try:
-            limit = _dispatch.MAX_BULK_UPLOAD_BYTES if _BULK_UPLOAD.match(path) else _dispatch.MAX_BODY_BYTES
             if len(body) > limit:
                 raise errors.RequestEntityTooLarge(f"Request body is larger than {limit} bytes")
             found = api_routes.resolve(request.method, path)

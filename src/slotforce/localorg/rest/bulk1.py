@@ -200,7 +200,8 @@ def routes(org: Org) -> list[Route]:
         if not m or not MIN_VERSION <= int(m.group(1)) <= MAX_VERSION:
             return _error(as_json, BulkError(f"Invalid API version: {version}", error_code="InvalidVersion"))
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BATCH_BYTES:  # refused before it is read into memory
+        if declared.isdigit() and int(declared) > MAX_BATCH_BYTES:  # refused without holding it in memory
+            await refusals.drain(request)
             return _error(as_json, BulkError(f"Exceeded max size limit of {MAX_BATCH_BYTES}", error_code="InvalidBatch"))
         try:
             body = await request.body()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -57,6 +57,16 @@ def soap_refusal(api: str, namespace: str, what: str = "") -> Response:
     message = unsupported(f"{api}{f' ({what})' if what else ''}").message
     return Response(errors.soap_fault(f"sf:{CODE}", f"{CODE}: {message}", sf_namespace=namespace,
                                       detail="UnexpectedErrorFault"), status_code=500, media_type=XML)
+
+
+async def drain(request: Request) -> None:
+    """Read a body the org refuses and drop it piece by piece: the client, still sending it, then reads
+    the answer (a server that answers mid-upload and closes makes the client see a reset connection)."""
+    try:
+        async for _ in request.stream():
+            pass
+    except ClientDisconnect:
+        pass
 
 
 def bulk1_error(request: Request, code: str, message: str, status: int = 400) -> Response:
