@@ -18,6 +18,7 @@ from salesforce_bulk.salesforce_bulk import BulkBatchFailed
 
 from slotforce.cci import cci_env
 from slotforce.localorg.bulk1 import jobs1_of
+from tests.localorg.test_bulk2 import title_flow  # noqa: F401 (a fixture: a before-save Flow on Contact)
 from tests.localorg.test_first_hour_clients import TOOLS, _env, sf_cli  # noqa: F401 (sf_cli: a fixture)
 
 NS = "{http://www.force.com/2009/06/asyncapi/dataload}"
@@ -151,7 +152,7 @@ def test_a_json_job_speaks_json(bulk, local_org):
     assert closed["state"] == "Closed" and closed["numberRecordsProcessed"] == 2
 
 
-def test_bulk_saves_run_flows_and_triggers_in_chunks_of_200(bulk, triggers, local_org):
+def test_bulk_saves_run_flows_and_triggers_in_chunks_of_200(bulk, title_flow, triggers, local_org, sf):  # noqa: F811
     sizes = []
 
     def count(ctx, sobject, event, new, old):
@@ -164,6 +165,7 @@ def test_bulk_saves_run_flows_and_triggers_in_chunks_of_200(bulk, triggers, loca
     batch = _post_csv(bulk, job, "LastName\n" + "".join(f"C{i}\n" for i in range(450)))
     assert _done(bulk, job, batch)["numberRecordsProcessed"] == "450"
     assert sizes == [200, 200, 50]
+    assert {r["Title"] for r in sf.query_all("SELECT Title FROM Contact")["records"]} == {"From a flow"}
 
 
 def test_a_bad_batch_fails_with_salesforces_state_message(bulk):
