@@ -44,3 +44,25 @@ def test_junk_composite_requests_answer_4xx(local_org):
     r = session.post(f"{base}/composite", headers=auth, json={"compositeRequest": [
         {"method": "GET", "url": "/services/data/v62.0/sobjects/Account/@{missing.id}", "referenceId": "a"}]})
     assert r.json()["compositeResponse"][0]["body"][0]["errorCode"] == "PROCESSING_HALTED"
+
+
+def test_junk_bulk_api_1_requests_answer_bulk_errors(local_org):
+    """Every Bulk API 1.0 resource, junk bodies and content types: a 4xx with the Bulk error body, never a 500."""
+    session, auth = local_org.session(), {"X-SFDC-Session": local_org.access_token}
+    base = f"{local_org.instance_url}/services/async/62.0"
+    job = session.post(f"{base}/job", headers={**auth, "Content-Type": "application/json"},
+                       json={"operation": "insert", "object": "Contact", "contentType": "CSV"}).json()["id"]
+    paths = ["job", f"job/{job}", f"job/{job}/batch", f"job/{job}/batch/751000000000999AAA",
+             f"job/{job}/batch/751000000000999AAA/result", f"job/{job}/batch/751000000000999AAA/result/752x",
+             "job/750000000000999AAA/batch", "job/nope", "nothing"]
+    bodies = [*BAD_BODIES, b"<jobInfo/>", b"<jobInfo><state>Open</state></jobInfo>", b'{"state": 1}',
+              b"<x:jobInfo xmlns:x='y'><x:operation>insert</x:operation></x:jobInfo>"]
+    for path in paths:
+        for ctype in ("application/xml", "application/json", "text/csv"):
+            for raw in bodies:
+                for method in ("POST", "GET"):
+                    r = session.request(method, f"{base}/{path}", data=raw, headers={**auth, "Content-Type": ctype})
+                    if r.status_code < 400:
+                        continue  # e.g. GET of the job, a CSV batch that will fail on its own
+                    assert r.status_code in (400, 405), (method, path, ctype, raw, r.status_code, r.text)
+                    assert "exceptionCode" in r.text, (method, path, raw, r.text)

@@ -67,6 +67,10 @@ def test_a_bad_header_fails_the_job_with_salesforces_message(sf):
     info = _run(sf, {"object": "Contact", "operation": "insert"}, "LastName,Nope__c\nAda,x\n")
     assert info["state"] == "Failed"
     assert info["errorMessage"] == "InvalidBatch : Field name not found : Nope__c"
+    ragged = _run(sf, {"object": "Contact", "operation": "insert"}, 'LastName,Email\nAda,a@x.example\n"Multi\nline"\n')
+    assert ragged["state"] == "Failed" and ragged["numberRecordsProcessed"] == 0
+    assert ragged["errorMessage"] == "ClientInputError : Wrong number of columns on line 4: 1 (the header has 2)"
+    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0  # checked before any row is saved
 
 
 def test_wrong_state_and_unknown_jobs_answer_like_salesforce(sf):
@@ -81,8 +85,15 @@ def test_wrong_state_and_unknown_jobs_answer_like_salesforce(sf):
     assert missing.status_code == 404 and missing.json()[0]["errorCode"] == "NOT_FOUND"
     bad = _api(sf, "POST", "jobs/ingest", data=json.dumps({"object": "Account", "operation": "merge"}))
     assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "INVALID_API_INPUT"
-    hard = _api(sf, "POST", "jobs/ingest", data=json.dumps({"object": "Account", "operation": "hardDelete"}))
-    assert hard.json()[0]["errorCode"] == "UNSUPPORTED_BY_LOCAL_ORG" and "hardDelete" in hard.json()[0]["message"]
+
+
+def test_hard_delete_bypasses_the_recycle_bin(sf):
+    kept, purged = sf.Account.create({"Name": "Kept"})["id"], sf.Account.create({"Name": "Purged"})["id"]
+    soft = _run(sf, {"object": "Account", "operation": "delete"}, f"Id\n{kept}\n")
+    hard = _run(sf, {"object": "Account", "operation": "hardDelete"}, f"Id\n{purged}\n")
+    assert (soft["state"], hard["state"], hard["operation"], hard["numberRecordsFailed"]) == (
+        "JobComplete", "JobComplete", "hardDelete", 0)
+    assert [r["Id"] for r in sf.query_all("SELECT Id FROM Account", include_deleted=True)["records"]] == [kept]
 
 
 def test_simple_salesforce_bulk2_insert_upsert_delete(sf, tmp_path):
@@ -155,9 +166,9 @@ def test_sf_data_import_and_delete_bulk(sf, sf_cli, tmp_path):  # noqa: F811
     ids = [r["Id"] for r in sf.query("SELECT Id FROM Contact")["records"]]
     (tmp_path / "gone.csv").write_text("Id\n" + "\n".join(ids) + "\n")
     deleted = sf_cli("data", "delete", "bulk", "--sobject", "Contact", "--file", "gone.csv", "--wait", "1",
-                     "--target-org", "local", "--json")
+                     "--hard-delete", "--target-org", "local", "--json")
     assert json.loads(deleted.stdout)["status"] == 0
-    assert sf.query("SELECT COUNT() FROM Contact")["totalSize"] == 0
+    assert sf.query_all("SELECT COUNT() FROM Contact", include_deleted=True)["totalSize"] == 0  # not in the bin
 
 
 def _query_job(sf, body) -> dict:
@@ -188,3 +199,33 @@ def test_simple_salesforce_bulk2_query(sf):
     sf.bulk2.Contact.insert(records=[{"LastName": f"S{i}"} for i in range(30)], wait=0.1)
     pages = list(sf.bulk2.Contact.query("SELECT Id, LastName FROM Contact", max_records=10))
     assert len(pages) == 3 and sum(len(_rows(p)) for p in pages) == 30
+
+
+def test_query_results_stream_from_a_file_and_quote_as_csv_does(sf):
+    """Rows are written as CSV lines to a file (memory stays bounded); quotes, delimiters and newlines survive."""
+    names = ['Quote "q"', "Comma, here", "Line\nbreak", "Plain"]
+    for name in names:
+        sf.Contact.create({"LastName": name})
+    info = _query_job(sf, {"query": "SELECT LastName FROM Contact ORDER BY LastName"})
+    pages, locator = [], None
+    while locator != "null":
+        resp = _api(sf, "GET", f"jobs/query/{info['id']}/results",
+                    params={"maxRecords": 3, **({"locator": locator} if locator else {})})
+        pages.append([r["LastName"] for r in _rows(resp.text)])
+        locator = resp.headers["Sforce-Locator"]
+    assert pages == [sorted(names)[:3], sorted(names)[3:]]
+    assert _api(sf, "GET", f"jobs/query/{info['id']}/results", params={"locator": "5"}).status_code == 400
+
+
+def test_relationship_columns_name_the_parent_by_an_external_id(sf, local_org):
+    """`Account.Id` (or any external id of the parent) in the header links each row, as Data Loader does."""
+    acme = sf.Account.create({"Name": "Acme"})["id"]
+    info = _run(sf, {"object": "Contact", "operation": "insert"},
+                f"LastName,Account.Id\nAda,{acme}\nBob,001000000000999AAA\nCy,\n")
+    assert (info["state"], info["numberRecordsProcessed"], info["numberRecordsFailed"]) == ("JobComplete", 3, 1)
+    (bad,) = _rows(_api(sf, "GET", f"jobs/ingest/{info['id']}/failedResults").text)
+    assert bad["LastName"] == "Bob" and bad["sf__Error"].startswith("INVALID_FIELD:Foreign key external ID: 001")
+    linked = {r["LastName"]: r["AccountId"] for r in sf.query("SELECT LastName, AccountId FROM Contact")["records"]}
+    assert linked == {"Ada": acme, "Cy": None}
+    wrong = _run(sf, {"object": "Contact", "operation": "insert"}, "LastName,Account.Industry\nAda,Energy\n")
+    assert wrong["errorMessage"] == "InvalidBatch : Field name not found : Account.Industry"

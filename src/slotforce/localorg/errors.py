@@ -350,6 +350,13 @@ def soap_fault(code: str, message: str, *, sf_namespace: str, detail: str | None
 BULK_NS = "http://www.force.com/2009/06/asyncapi/dataload"
 
 
+class BulkError(SalesforceError):
+    """A Bulk API 1.0 error: `error_code` is its exceptionCode (InvalidJob, InvalidBatch, InvalidJobState,
+    InvalidXML, ...); rest/bulk1.py answers it as `bulk_error`, HTTP 400 unless `status` says otherwise."""
+
+    error_code = "InvalidJob"
+
+
 def bulk_error(code: str, message: str, *, as_json: bool = False) -> str:
     """A Bulk API 1.0 error body: `<error><exceptionCode/><exceptionMessage/></error>` (or its JSON twin)."""
     if as_json:

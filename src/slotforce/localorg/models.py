@@ -44,7 +44,7 @@ from slotforce.localorg import errors, records, store
 from slotforce.localorg.cursors import Cursors
 from slotforce.localorg.records import SaveResult
 from slotforce.localorg.schema import ChildRelationship, Field, Schema, SObject
-from slotforce.localorg.soql import execute_query
+from slotforce.localorg.soql import execute_query, stream_query
 from slotforce.localorg.soql.dates import org_time_zone
 from slotforce.localorg.standard import field_def, standard_objects, system_fields
 from slotforce.localorg.values import format_datetime_seconds
@@ -391,6 +391,13 @@ class Org:
                              api_version=api_version, today=today, user_id=user_id or self.user_id)
 
     # --- API budget and call statistics -----------------------------------------------------------
+
+    def stream_query(self, soql: str, *, include_deleted: bool = False, api_version: str = "62.0",
+                     user_id: str | None = None):
+        """execute_query's records one by one, never all in memory (hold `lock` while iterating)."""
+        today = self.clock().astimezone(org_time_zone()).date()
+        return stream_query(self.conn, self.schema, soql, include_deleted=include_deleted, api_version=api_version,
+                            today=today, user_id=user_id or self.user_id)
 
     def charge_api_call(self, kind: str) -> None:
         """Count one billed API request, or REQUEST_LIMIT_EXCEEDED (403) when the day's budget is spent."""

@@ -70,6 +70,9 @@ def apply(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> No
         _unique_pair(ctx, sobject, new, "AssigneeId", "PermissionSetId")
 
 
+COUNTED_AFTER_WRITE = frozenset({"EventRelation"})  # objects after_write checks or changes something for
+
+
 def after_write(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> None:
     """Checks that count stored rows, and side effects on other records, once `new` is stored.
 
@@ -199,7 +202,12 @@ def _check_owner(ctx: Transaction, sobject: SObject, owner_id: str) -> None:
         return
     if not owner_id.startswith("005"):
         return
+    active = ctx.__dict__.setdefault("active_owners", set())  # a batch names the same owner on every record
+    if owner_id in active:
+        return
     row = ctx.conn.execute('SELECT IsActive FROM "User" WHERE Id = ?', (owner_id,)).fetchone()
+    if row is not None and row[0]:
+        active.add(owner_id)
     if row is not None and not row[0]:
         raise errors.InactiveOwnerOrUser(
             f"operation performed with inactive user [{owner_id}] as owner of {sobject.name.lower()}")

@@ -15,6 +15,7 @@ id, plus a 3-character suffix that encodes the case of the first 15 (`to_18`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import dataclasses
 import json
 import re
@@ -36,16 +37,15 @@ _INDEXED_NAMES = {"email", "name", "username", "booking_uid__c", "lastname"}
 # Ids
 
 
+_UPPER_BITS = {c: ord("1") if "A" <= chr(c) <= "Z" else ord("0") for c in range(128)}
+
+
 def id_suffix(id15: str) -> str:
-    """The 3-character case-safe suffix of a 15-character id (one character per 5-char block)."""
-    out = []
-    for block in range(3):
-        bits = 0
-        for i, ch in enumerate(id15[block * 5:block * 5 + 5]):
-            if "A" <= ch <= "Z":
-                bits |= 1 << i
-        out.append(_SUFFIX_ALPHABET[bits])
-    return "".join(out)
+    """The 3-character case-safe suffix of a 15-character id (one character per 5-char block: bit i set
+    when the block's character i is upper case). Bulk loads make an id per record: done in C, not a loop."""
+    bits = id15.translate(_UPPER_BITS)
+    return (_SUFFIX_ALPHABET[int(bits[4::-1], 2)] + _SUFFIX_ALPHABET[int(bits[9:4:-1], 2)]
+            + _SUFFIX_ALPHABET[int(bits[14:9:-1], 2)])
 
 
 def to_18(record_id: str) -> str:
@@ -122,6 +122,7 @@ def connect(path: str = ":memory:") -> sqlite3.Connection:
     return conn
 
 
+@functools.lru_cache(maxsize=4096)  # called for every column of every write: a regex each time showed in profiles
 def quote(name: str) -> str:
     """A SQL identifier for an sObject or field API name (letters, digits, underscores only)."""
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):

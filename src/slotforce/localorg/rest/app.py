@@ -6,7 +6,8 @@
     /services/oauth2/token, /revoke,     OAuth (auth.py; the rules in oauth.py)
       /userinfo
     /services/Soap/m/XX.X/...            Metadata SOAP, served by `slotforce.localorg.metadata.soap_endpoint`
-    /services/Soap/*, /async, /apexrest  other families: refused in their own error shape (refusals.py)
+    /services/async/XX.X/job/...         Bulk API 1.0 (bulk1.py; XML or JSON)
+    /services/Soap/*, /apexrest          other families: refused in their own error shape (refusals.py)
     /id/{orgId}/{userId}                 the identity service (identity.py)
     /services/Soap/u/XX.X                the SOAP partner API's login (soap_partner.py)
     /__localorg__/...                    control and observation (control.py; same bearer token)
@@ -17,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from slotforce.localorg import errors
@@ -30,13 +33,14 @@ from slotforce.localorg.faults import Faults
 from slotforce.localorg.metadata import attach, soap_endpoint
 from slotforce.localorg.metadata import urls as metadata_urls
 from slotforce.localorg.models import Org
-from slotforce.localorg.rest import auth, control, identity, refusals, soap_partner, urls
+from slotforce.localorg.rest import auth, bulk1, control, identity, refusals, soap_partner, urls
 from slotforce.localorg.rest import dispatch as _dispatch
 from slotforce.localorg.rest.paths import CollapseSlashes
 from slotforce.localorg.rest.dispatch import (VERSIONS, ApiRequest, RouteTable, dispatch,
                                               error_response, limit_info, not_found, parse_version)
 
 log = logging.getLogger("slotforce.localorg")
+_BULK_UPLOAD = re.compile(r"^jobs/ingest/[0-9A-Za-z]{15,18}/batches/?$")  # takes MAX_BULK_UPLOAD_BYTES
 JSON = "application/json;charset=UTF-8"
 
 
@@ -45,6 +49,8 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
         return Response(status_code=status, headers=headers)
     if isinstance(body, str) and headers and "Content-Type" in headers:  # a CSV (Bulk API 2.0 results)
         return Response(body, status_code=status, headers=headers)
+    if isinstance(body, Iterator):  # a large CSV (Bulk API 2.0 query results), streamed as it is read
+        return StreamingResponse(body, status_code=status, headers=headers)
     return Response(json.dumps(body, separators=(",", ":")), status_code=status, headers=headers, media_type=JSON)
 
 
@@ -70,6 +76,13 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         user = auth.session_user(org, request)
         if user is None:
             return auth.invalid_session()
+        limit = (_dispatch.MAX_BULK_UPLOAD_BYTES if _BULK_UPLOAD.match(request.path_params.get("path", ""))
+                 else _dispatch.MAX_BODY_BYTES)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:  # refused without holding it in memory
+            await refusals.drain(request)
+            resp = error_response(errors.RequestEntityTooLarge(f"Request body is larger than {limit} bytes"))
+            return json_response(resp.status, resp.body)
         body = await _body(request)
         if body is None:
             return Response(status_code=499)  # the client gave up (e.g. its timeout during an injected delay)
@@ -78,8 +91,8 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         path = raw_path.split("/", 4)[4] if raw_path.count("/") >= 4 else ""
         headers = {"Sforce-Limit-Info": limit_info(org)}
         try:
-            if len(body) > _dispatch.MAX_BODY_BYTES:
-                raise errors.RequestEntityTooLarge(f"Request body is larger than {_dispatch.MAX_BODY_BYTES} bytes")
+            if len(body) > limit:
+                raise errors.RequestEntityTooLarge(f"Request body is larger than {limit} bytes")
             found = api_routes.resolve(request.method, path)
             if found[0] is not None and found[0].kind:
                 org.charge_api_call(found[0].kind)
@@ -125,6 +138,7 @@ def build_app(org: Org, faults: Faults | None = None) -> Any:
         *control.routes(org, faults),
         *identity.routes(org),
         *soap_partner.routes(org),
+        *bulk1.routes(org),
         *refusals.routes(org),  # last: the families and paths nothing above serves
     ]
     app = Starlette(routes=routes, exception_handlers={404: refusals.starlette_404})

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from slotforce.localorg import errors
-from slotforce.localorg.bulk_jobs import Job, jobs_of, results_csv
+from slotforce.localorg.bulk_jobs import Job, jobs_of
 from slotforce.localorg.rest.dispatch import ApiRequest, ApiResponse
-from slotforce.localorg.rest.refusals import unsupported
 
 CSV = "text/csv"
 
@@ -19,8 +18,6 @@ def jobs(req: ApiRequest) -> ApiResponse:
     registry = jobs_of(req.org)
     if req.method == "POST":
         body = req.json_object()
-        if body.get("operation") == "hardDelete":
-            raise unsupported("Bulk API 2.0 hardDelete (use delete: the local org's Recycle Bin is not bypassed)")
         job = registry.create(body, req.version, req.ctx.user_id)
         return ApiResponse(200, job.info())
     listed = [j.info() for j in list(registry.jobs.values())]
@@ -63,25 +60,25 @@ def _finished(found: Job) -> None:
 def successful(req: ApiRequest) -> ApiResponse:
     found = _job(req)
     _finished(found)
-    rows = [[rid, "true" if created else "false", *row] for rid, created, row in found.succeeded]
-    return _csv(results_csv(["sf__Id", "sf__Created", *found.columns], rows))
+    return _csv(found.succeeded.pieces(["sf__Id", "sf__Created", *found.columns]))
 
 
 def failed(req: ApiRequest) -> ApiResponse:
     found = _job(req)
     _finished(found)
-    rows = [[rid, error, *row] for rid, error, row in found.failed]
-    return _csv(results_csv(["sf__Id", "sf__Error", *found.columns], rows))
+    return _csv(found.failed.pieces(["sf__Id", "sf__Error", *found.columns]))
 
 
 def unprocessed(req: ApiRequest) -> ApiResponse:
     found = _job(req)
     _finished(found)
-    return _csv(results_csv(found.columns, found.unprocessed) if found.columns else found.data)
+    if not found.columns:  # the job failed before its header was read: what was sent
+        return _csv(found.data)
+    return _csv(found.unprocessed.pieces(found.columns))
 
 
-def _csv(text: str) -> ApiResponse:
-    return ApiResponse(200, text, {"Content-Type": CSV})
+def _csv(body) -> ApiResponse:
+    return ApiResponse(200, body, {"Content-Type": CSV})
 
 
 SUBRESOURCES = (("batches", "PUT", batches), ("successfulResults", "GET", successful),

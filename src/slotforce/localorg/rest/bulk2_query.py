@@ -37,6 +37,7 @@ def job(req: ApiRequest) -> ApiResponse:
         if found.state not in _DONE:
             raise _wrong_state(found)
         query_jobs_of(req.org).jobs.pop(found.id, None)
+        found.discard()
         return ApiResponse(204)
     return ApiResponse(200, found.info(full=True))
 
@@ -51,10 +52,10 @@ def results(req: ApiRequest) -> ApiResponse:
         max_records = int(req.params["maxRecords"]) if req.params.get("maxRecords") else None
     except ValueError:
         raise errors.InvalidApiInput("locator and maxRecords must be numbers") from None
-    if start < 0 or start > len(found.rows) or (max_records is not None and max_records < 1):
+    if start < 0 or start > found.count or (max_records is not None and max_records < 1):
         raise errors.InvalidApiInput(f"Invalid locator or maxRecords: {start}, {max_records}")
-    text, count, locator = found.page(start, max_records)
-    return ApiResponse(200, text, {"Content-Type": "text/csv", "Sforce-NumberOfRecords": str(count),
+    pieces, count, locator = found.page(start, max_records)
+    return ApiResponse(200, pieces, {"Content-Type": "text/csv", "Sforce-NumberOfRecords": str(count),
                                    "Sforce-Locator": locator or "null"})
 
 

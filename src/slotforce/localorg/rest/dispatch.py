@@ -23,6 +23,8 @@ MIN_VERSION = 31
 MAX_VERSION = 63
 VERSIONS = [f"{v}.0" for v in range(MIN_VERSION, MAX_VERSION + 1)]
 MAX_BODY_BYTES = 20 * 1024 * 1024
+# Bulk API 2.0: "the maximum size for a single upload is 150 MB" (of base64-encoded content, Bulk API 2.0 limits)
+MAX_BULK_UPLOAD_BYTES = 150 * 1024 * 1024
 
 
 @dataclasses.dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -59,6 +59,16 @@ def soap_refusal(api: str, namespace: str, what: str = "") -> Response:
                                       detail="UnexpectedErrorFault"), status_code=500, media_type=XML)
 
 
+async def drain(request: Request) -> None:
+    """Read a body the org refuses and drop it piece by piece: the client, still sending it, then reads
+    the answer (a server that answers mid-upload and closes makes the client see a reset connection)."""
+    try:
+        async for _ in request.stream():
+            pass
+    except ClientDisconnect:
+        pass
+
+
 def bulk1_error(request: Request, code: str, message: str, status: int = 400) -> Response:
     """A Bulk API 1.0 error, JSON when the client speaks JSON (Content-Type or a .json path), else XML."""
     as_json = "json" in request.headers.get("content-type", "") or request.url.path.endswith("json")
@@ -83,7 +93,8 @@ def routes(org: Org) -> list[Route]:
     async def bulk1(request: Request) -> Response:
         if not bulk1_authorized(org, request):
             return bulk1_error(request, "InvalidSessionId", "Invalid session id")
-        return bulk1_error(request, CODE, unsupported("Bulk API 1.0 (/services/async)").message)
+        return bulk1_error(request, CODE, unsupported(f"The Bulk API 1.0 resource {request.url.path} (served: "
+                                                      "/services/async/XX.X/job/...)").message)
 
     async def apexrest(request: Request) -> Response:
         if not auth.authorized(org, request):

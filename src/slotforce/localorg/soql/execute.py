@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from slotforce.localorg.access import read_access
@@ -47,6 +48,36 @@ def execute_query(conn: sqlite3.Connection, schema: Schema, soql: str | nodes.Qu
     except RecursionError:  # the parser and logic.py bound nesting; this is the last guard
         raise _too_complex("it nests too deeply") from None
     return run_plan(conn, schema, plan, api_version=api_version)
+
+
+def stream_query(conn: sqlite3.Connection, schema: Schema, soql: str, *, include_deleted: bool = False,
+                 api_version: str = "62.0", today: dt.date | None = None, tz: dt.tzinfo | None = None,
+                 user_id: str | None = None, fetch: int = 2000) -> Iterator[dict]:
+    """execute_query's records one by one, read from SQLite `fetch` rows at a time, so a large result is
+    never all in memory (Bulk API query jobs). Queries with subqueries, aggregates or COUNT() are shaped
+    all at once, as execute_query shapes them. The caller holds the org's lock while it iterates."""
+    try:
+        plan = compile_query(schema, soql, parse(soql), include_deleted=include_deleted, today=today, tz=tz,
+                             user_id=user_id, access_of=lambda: read_access(conn, user_id))
+    except RecursionError:
+        raise _too_complex("it nests too deeply") from None
+    if plan.kind != "records" or plan.children:
+        yield from run_plan(conn, schema, plan, api_version=api_version).records
+        return
+    functions.register(conn, plan.tz)
+    shaper = _Shaper(schema, api_version)
+    try:
+        cursor = conn.execute(plan.sql, plan.params)
+    except sqlite3.OperationalError as e:
+        if not str(e).startswith(_SQLITE_LIMITS):
+            raise
+        raise _too_complex(f"SQLite: {e}") from None
+    try:
+        while rows := cursor.fetchmany(fetch):
+            for row in rows:
+                yield shaper.record(plan, row)
+    finally:
+        cursor.close()
 
 
 # SQLite's own limits (depth of parentheses and expressions, number of parameters): the compiler
