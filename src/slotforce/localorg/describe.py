@@ -33,7 +33,7 @@ def global_entry(sobject: SObject, version: str) -> dict:
     """One item of `GET /sobjects` (keys as in the recorded global describe)."""
     return {
         "activateable": False, "associateEntityType": None, "associateParentEntity": None,
-        "createable": sobject.createable, "custom": sobject.custom, "customSetting": False,
+        "createable": sobject.createable, "custom": sobject.custom, "customSetting": sobject.custom_setting is not None,
         "deepCloneable": False, "deletable": sobject.deletable, "deprecatedAndHidden": False,
         "feedEnabled": not sobject.custom, "hasSubtypes": False, "isInterface": False, "isSubtype": False,
         "keyPrefix": sobject.key_prefix, "label": sobject.label, "labelPlural": sobject.label_plural,

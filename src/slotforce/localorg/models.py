@@ -45,7 +45,7 @@ from slotforce.localorg.records import SaveResult
 from slotforce.localorg.schema import ChildRelationship, Field, Schema, SObject
 from slotforce.localorg.soql import execute_query
 from slotforce.localorg.soql.dates import org_time_zone
-from slotforce.localorg.standard import field_def, standard_objects, system_fields
+from slotforce.localorg.standard import field_def, setup_owner_field, standard_objects, system_fields
 from slotforce.localorg.values import format_datetime_seconds
 
 if TYPE_CHECKING:  # the parts that plug into an Org; they import models, not the other way round
@@ -169,6 +169,7 @@ class Org:
         else:
             self._create()
         self.org_id = store.get_meta(self.conn, "org_id")
+        self.instance_url = "https://127.0.0.1"  # the server's URL once served (LocalOrg sets it): $Api URLs
         self.user_id = store.get_meta(self.conn, "user_id")
         self.username = store.get_meta(self.conn, "username")
         self.access_token = store.get_meta(self.conn, "access_token")
@@ -273,8 +274,10 @@ class Org:
             sobject.custom = True
             given = list(sobject.fields.values())
             sobject.fields = {}
-            for f in system_fields(owned=True):
+            for f in system_fields(owned=sobject.custom_setting is None):
                 sobject.add_field(f)
+            if sobject.custom_setting == "Hierarchy":
+                sobject.add_field(setup_owner_field())
             if not any(f.name == "Name" for f in given):
                 sobject.add_field(field_def("Name", "string", f"{sobject.label} Name", length=80, name_field=True,
                                      defaulted_on_create=True))

@@ -353,6 +353,8 @@ def _prepare(ctx: Transaction, sobject: SObject, record: dict, old: dict | None)
                     new[f.name] = default
         if "OwnerId" in new and new.get("OwnerId") is None:
             new["OwnerId"] = ctx.user_id
+        if sobject.custom_setting == "Hierarchy" and new.get("SetupOwnerId") is None:
+            new["SetupOwnerId"] = ctx.org.org_id  # a setting saved without a location is the org default
     rules.apply(ctx, sobject, new, old)
     return new
 

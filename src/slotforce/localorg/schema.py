@@ -110,6 +110,7 @@ class SObject:
     updateable: bool = True
     deletable: bool = True
     queryable: bool = True
+    custom_setting: str | None = None  # "Hierarchy" or "List" for a custom setting (customSettingsType)
     fields: dict[str, Field] = field(default_factory=dict)
     child_relationships: list[ChildRelationship] = field(default_factory=list)
 

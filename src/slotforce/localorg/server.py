@@ -121,6 +121,7 @@ class LocalOrg:
         self.faults = Faults()
         self._sock = bind(port)
         self.port = self._sock.getsockname()[1]
+        self.org.instance_url = self.instance_url
         self._server = None
         self._thread: threading.Thread | None = None
 

@@ -129,8 +129,8 @@ def test_a_refused_action_call_names_its_type_and_name(action, message):
     assert message in err.message and err.line == line_of(src, "<actionCalls>")
 
 
-@pytest.mark.parametrize("path", ["$Api.Session_ID", "$Api.Partner_Server_URL_620"])
-def test_api_globals_are_refused_naming_them(path):
+@pytest.mark.parametrize("path", ["$Api.Session_ID", "$Api.Partner_Server_URL", "$Api.Metadata_Server_URL_620"])
+def test_api_globals_other_than_the_server_urls_are_refused_naming_them(path):
     src = flow("Bad", OK_BODY.replace("<stringValue>Hi</stringValue>", f"<stringValue>{{!{path}}}</stringValue>"),
                start=record_start("Contact", "Create_Task"))
     assert f"{path} is not supported by the local org's flow runtime" in refused(src).message

@@ -19,6 +19,7 @@ from .. import store
 from ..schema import SObject
 from ..soql import nodes
 from .access import LikePattern, Limits, Query
+from .globals import OrgGlobals
 from .registry import FlowRegistry
 from .runtime import FlowRuntime
 
@@ -52,6 +53,10 @@ class TransactionAccess:
         self.ctx = ctx
         self.schema = ctx.org.schema
         self.limits = _TransactionLimits(ctx)
+        self.user_id = ctx.user_id
+        self.org_id = ctx.org.org_id
+        self.instance_url = ctx.org.instance_url
+        self.globals = OrgGlobals(self)  # $Api and $Setup, read once per transaction
 
     def query(self, query: Query) -> list[dict]:
         # A syntax tree, not text: a flow's Get Records skips the SOQL parser (most of a query's cost).

@@ -42,8 +42,10 @@ class Request:
 
 class Interview(formula.Env):
     def __init__(self, flow: Flow, schema: Schema, *, now: dt.datetime, inputs: dict | None = None,
-                 record: dict | None = None, prior: dict | None = None, event: str | None = None) -> None:
+                 record: dict | None = None, prior: dict | None = None, event: str | None = None,
+                 globals_: Any = None) -> None:
         self.flow = flow
+        self.globals = globals_  # globals.OrgGlobals: $Api and $Setup
         self.schema = schema
         self._now = now
         self.record = record
@@ -108,6 +110,12 @@ class Interview(formula.Env):
             base = self.prior
         elif low == "$flow":
             return self._flow_global(".".join(rest))
+        elif low in ("$setup", "$api"):
+            if self.globals is None:
+                raise FlowFault(f"{path}: this flow runs without the org's globals")
+            if low == "$api":
+                return self.globals.api(".".join(rest))
+            return self.globals.setup(rest[0], rest[1])
         elif low == "$globalconstant":
             name = ".".join(rest).lower()
             return {"true": True, "false": False, "emptystring": ""}.get(name)

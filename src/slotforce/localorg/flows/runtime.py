@@ -120,7 +120,7 @@ class FlowRuntime:
                     key = (timing, flow.name.lower(), rid)
                     if rid and key in state.ran:
                         continue
-                    if not self._enters(access.schema, flow, event, rec, old, now):
+                    if not self._enters(access, flow, event, rec, old, now):
                         continue
                     if rid:
                         state.ran.add(key)
@@ -130,7 +130,8 @@ class FlowRuntime:
                     part = chosen[start:start + CHUNK]
                     try:
                         interviews = [Interview(flow, access.schema, now=now, record=rec,
-                                                prior=old if event == "update" else None, event=event)
+                                                prior=old if event == "update" else None, event=event,
+                                                globals_=getattr(access, "globals", None))
                                       for rec, old in part]
                         self.run_interviews(access, flow, interviews)
                     except _Failure as failure:
@@ -172,21 +173,23 @@ class FlowRuntime:
             return
         bases = records + (olds or [])
         try:
-            parents.fetch(access, [(Interview(flow, access.schema, now=now, record=r, event=event), paths)
+            parents.fetch(access, [(Interview(flow, access.schema, now=now, record=r, event=event,
+                                             globals_=getattr(access, "globals", None)), paths)
                                    for r in bases])
         except LimitExceeded as exc:
             raise FlowTriggerError(FlowRuntime._message(flow, None, exc.message), limit=True) from None
         except SalesforceError as exc:
             raise FlowTriggerError(FlowRuntime._message(flow, None, _fault_text("look up", exc))) from None
 
-    def _enters(self, schema: Schema, flow: Flow, event: str, rec: dict, old: dict | None,
+    def _enters(self, access, flow: Flow, event: str, rec: dict, old: dict | None,
                 now: dt.datetime) -> bool:
         start = flow.start
         if not start.filters and start.filter_formula is None:
             return True
 
         def meets(record: dict, prior: dict | None) -> bool:
-            iv = Interview(flow, schema, now=now, record=record, prior=prior, event=event)
+            iv = Interview(flow, access.schema, now=now, record=record, prior=prior, event=event,
+                           globals_=getattr(access, "globals", None))
             if start.filter_formula is not None:
                 try:
                     return bool(formula.evaluate(start.filter_formula.ast, iv))
@@ -350,7 +353,8 @@ class FlowRuntime:
         interviews = []
         for r in requests:
             try:
-                interviews.append(Interview(child, access.schema, now=now, inputs=r.inputs))
+                interviews.append(Interview(child, access.schema, now=now, inputs=r.inputs,
+                                            globals_=getattr(access, "globals", None)))
             except FlowFault as fault:
                 raise _Failure(flow, element, fault.message) from None
         self.run_interviews(access, child, interviews)

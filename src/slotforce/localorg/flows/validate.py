@@ -11,6 +11,7 @@ from typing import Iterable
 
 from ..schema import Schema, SObject
 from . import formula, logic, parents
+from .globals import api_path_ok
 from .model import (Assignment, CollectionProcessor, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
                     RecordUpdate, Subflow, Value)
 from .parser import FlowDefinitionError
@@ -79,8 +80,20 @@ class _Checker:
                 _fail(f"{what}: {path} is not a global constant", line)
             return
         if low == "$api":
-            _fail(f"{what}: {path} is not supported by the local org's flow runtime (a flow in the local org "
-                  "runs inside a save, with no API session or server URL of its own)", line)
+            if len(rest) != 1 or not api_path_ok(rest[0]):
+                _fail(f"{what}: {path} is not supported by the local org's flow runtime (supported: "
+                      "$Api.Enterprise_Server_URL_NNN and $Api.Partner_Server_URL_NNN; a flow in the local org runs "
+                      "inside a save, with no API session of its own)", line)
+            return
+        if low == "$setup":
+            if len(rest) != 2:
+                _fail(f"{what}: {path}: $Setup takes a custom setting and one of its fields "
+                      "($Setup.Setting__c.Field__c)", line)
+            setting = self.schema.get(rest[0])
+            if setting is None or setting.custom_setting != "Hierarchy":
+                _fail(f"{what}: {path}: {rest[0]} is not a hierarchy custom setting of this org", line)
+            self.field(setting, rest[1], line, what)
+            return
         if head.startswith("$"):
             _fail(f"{what}: the global {head} is not supported by the local org's flow runtime", line)
         res = self.flow.resource(head)

@@ -49,6 +49,7 @@ class ObjectChange:
     label_plural: str
     name_field: Field
     display_format: str | None = None
+    custom_setting: str | None = None  # customSettingsType: Hierarchy or List
 
 
 def _flag(el, tag: str) -> bool:
@@ -207,7 +208,8 @@ _OBJECT_COSMETIC = {"fullName", "label", "pluralLabel", "nameField", "deployment
                     "externalSharingModel", "visibility", "listViews", "searchLayouts", "actionOverrides",
                     "compactLayouts", "webLinks", "fieldSets", "startsWith", "gender", "recordTypeTrackHistory",
                     "recordTypeTrackFeedHistory", "enableDataTranslation", "fields", "enableChangeDataCapture",
-                    "customHelpPage", "historyRetentionPolicy", "profileSearchLayouts", "household"}
+                    "customHelpPage", "historyRetentionPolicy", "profileSearchLayouts", "household",
+                    "customSettingsType", "customSettingsVisibility"}
 _OBJECT_REFUSED = {"validationRules": "validation rules", "recordTypes": "record types",
                    "businessProcesses": "business processes", "sharingReasons": "sharing reasons",
                    "indexes": "custom indexes"}
@@ -239,14 +241,21 @@ def object_from_xml(name: str, root, schema: Schema) -> tuple[ObjectChange | Non
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*__c", name) or "__" in name[:-3]:
             raise ComponentError(f"invalid custom object name {name}", root.sourceline)
         label = text(root, "label")
-        plural = text(root, "pluralLabel")
+        plural = text(root, "pluralLabel") or (label if text(root, "customSettingsType") else None)
         if not label or not plural:
             existing = schema.get(name)
             if existing is None:
                 raise ComponentError(f"{name}: a new custom object needs <label> and <pluralLabel>", root.sourceline)
             label, plural = label or existing.label, plural or existing.label_plural
+        setting = text(root, "customSettingsType")
+        if setting is not None and setting not in ("Hierarchy", "List"):
+            raise ComponentError(f"{name}: customSettingsType {setting} is not one of Hierarchy, List",
+                                 first(root, "customSettingsType").sourceline)
         nf = first(root, "nameField")
-        if nf is None and schema.get(name) is None:
+        if setting is not None and nf is not None:
+            raise ComponentError(f"{name}: a custom setting has no <nameField> (its Name is the setting's own)",
+                                 nf.sourceline)
+        if nf is None and schema.get(name) is None and setting is None:
             raise ComponentError(f"{name}: a new custom object needs a <nameField>", root.sourceline)
         # A Text name field may be left out on API inserts (Salesforce then uses the record Id).
         name_field = Field("Name", "string", (text(nf, "label") if nf is not None else None) or f"{label} Name",
@@ -263,7 +272,9 @@ def object_from_xml(name: str, root, schema: Schema) -> tuple[ObjectChange | Non
             elif nf_type != "Text":
                 raise ComponentError(f"{name}: name field type {nf_type} is not supported (Text or AutoNumber)",
                                      nf.sourceline)
-        obj_change = ObjectChange(name, label, plural, name_field, display_format)
+        if setting is not None:
+            name_field.nillable = True
+        obj_change = ObjectChange(name, label, plural, name_field, display_format, setting)
     fields = []
     for fel in named(root, "fields"):
         full = f"{name}.{text(fel, 'fullName') or '?'}"
@@ -339,11 +350,13 @@ def plan_object(schema: Schema, change: ObjectChange) -> SObject:
     if existing is not None:
         existing.label, existing.label_plural = change.label, change.label_plural
         return existing
-    s = SObject(change.name, change.label, change.label_plural, f"x{len(list(schema)):02d}", custom=True)
-    for fname, ftype in (("Id", "id"), ("OwnerId", "reference"), ("CreatedDate", "datetime"),
+    s = SObject(change.name, change.label, change.label_plural, f"x{len(list(schema)):02d}", custom=True,
+                custom_setting=change.custom_setting)
+    owner = "OwnerId" if change.custom_setting is None else "SetupOwnerId"
+    for fname, ftype in (("Id", "id"), (owner, "reference"), ("CreatedDate", "datetime"),
                          ("CreatedById", "reference"), ("LastModifiedDate", "datetime"),
                          ("LastModifiedById", "reference"), ("SystemModstamp", "datetime"), ("IsDeleted", "boolean")):
-        s.add_field(Field(fname, ftype, createable=fname == "OwnerId", updateable=fname == "OwnerId"))
+        s.add_field(Field(fname, ftype, createable=fname == owner, updateable=fname == owner))
     s.add_field(change.name_field)
     schema.add(s)
     return s

@@ -130,7 +130,7 @@ class MetadataService:
         try:
             with org.transaction() as ctx:
                 for oc in objects:
-                    s = SObject(oc.name, oc.label, oc.label_plural, "", custom=True)
+                    s = SObject(oc.name, oc.label, oc.label_plural, "", custom=True, custom_setting=oc.custom_setting)
                     s.add_field(copy.deepcopy(oc.name_field))
                     org.add_custom_object(s)
                     if oc.display_format:
