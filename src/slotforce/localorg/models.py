@@ -39,7 +39,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from slotforce.localorg import errors, records, store
+from slotforce.localorg import emails, errors, records, store
 from slotforce.localorg.cursors import Cursors
 from slotforce.localorg.records import SaveResult
 from slotforce.localorg.schema import ChildRelationship, Field, Schema, SObject
@@ -402,6 +402,7 @@ class Org:
                     self.conn.execute(f"DELETE FROM {store.quote(s.table)}")
             self._seed()
             self.conn.execute('DELETE FROM "PermissionSetAssignment" WHERE AssigneeId NOT IN (SELECT Id FROM "User")')
+            emails.clear(self.conn)
         self.set_api_budget(used=0)
         self.reset_stats()
 

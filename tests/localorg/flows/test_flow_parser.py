@@ -117,8 +117,8 @@ def test_upsert_in_create_records_is_refused():
 
 
 @pytest.mark.parametrize("action, message", [
-    ("<actionName>emailSimple</actionName><actionType>emailSimple</actionType>",
-     "actionCalls Send_Mail (emailSimple) is not supported by the local org"),
+    ("<actionName>submit</actionName><actionType>submit</actionType>",
+     "actionCalls Send_Mail (submit) is not supported by the local org"),
     ("<actionName>Notify</actionName><actionType>apex</actionType>",
      "actionCalls Send_Mail (apex Notify) is not supported by the local org"),
 ])

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import datetime as dt
 
-from .. import store
+from .. import emails, store
 from ..schema import SObject
 from ..soql import nodes
 from .access import LikePattern, Limits, Query
@@ -70,6 +70,10 @@ class TransactionAccess:
 
     def delete(self, sobject: str, ids: list[str]) -> None:
         self.ctx.delete(sobject, ids)
+
+    def send_email(self, message: dict) -> None:
+        """Keep a message the org would send once this transaction commits (emails.py)."""
+        emails.record(self.ctx.conn, {"sentAt": self.ctx.now(), **message})
 
 
 class OrgFlows:

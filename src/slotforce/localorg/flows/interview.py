@@ -18,7 +18,7 @@ from ..schema import Schema
 from . import formula, logic, parents, values
 from .data import build_query, get_field, record_out, record_type
 from .errors import Fault, FlowFault
-from .model import (Assignment, CollectionProcessor, Decision, Element, FieldAssignment, Flow, Loop, RecordCreate, RecordDelete,
+from .model import (ActionCall, Assignment, CollectionProcessor, Decision, Element, FieldAssignment, Flow, Loop, RecordCreate, RecordDelete,
                     RecordLookup, RecordUpdate, Subflow, Value)
 
 MAX_STEPS = 100_000  # an interview that visits this many elements is looping forever
@@ -453,6 +453,8 @@ class Interview(formula.Env):
 
     # ----- bulk elements: build the request, then take the batch's answer ---------------------
     def prepare(self, el: Element) -> Request | None:
+        if isinstance(el, ActionCall):
+            return Request(el, self, "action", inputs={a.field.lower(): self.value(a.value) for a in el.inputs})
         if isinstance(el, RecordLookup):
             return Request(el, self, "lookup", el.object, query=build_query(self, el))
         if isinstance(el, RecordCreate):
@@ -535,7 +537,7 @@ class Interview(formula.Env):
                 self.assign(el.id_reference, first)
             if el.store_automatically:
                 self.outputs[el.name.lower()] = first
-        elif isinstance(el, Subflow):
+        elif isinstance(el, (Subflow, ActionCall)):
             outputs = result or {}
             for a in el.outputs:
                 if a.assign_to:

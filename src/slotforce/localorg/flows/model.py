@@ -191,6 +191,19 @@ class Subflow(Element):
 
 
 @dataclass
+class ActionCall(Element):
+    """An action call the runtime serves (actions.py): `inputs` by parameter name, `outputs` to variables."""
+
+    action_type: str = ""  # emailSimple | emailAlert | quickAction
+    action_name: str = ""
+    inputs: list[FieldAssignment] = field(default_factory=list)   # field = the input parameter's name
+    outputs: list[FieldAssignment] = field(default_factory=list)  # field = output name, assign_to = ours
+    store_automatically: bool = False
+    kind = "actionCalls"
+    bulk = True
+
+
+@dataclass
 class Variable:
     name: str
     data_type: str

@@ -11,7 +11,7 @@ from lxml import etree
 
 from ..mdxml import elements, first, local_name, named, text
 from . import formula
-from .model import (Assignment, AssignmentItem, CollectionProcessor, Condition, Constant, Decision, Element,
+from .model import (ActionCall, Assignment, AssignmentItem, CollectionProcessor, Condition, Constant, Decision, Element,
                     FieldAssignment, Flow, Formula, Loop, RecordCreate, RecordDelete, RecordFilter, RecordLookup,
                     RecordUpdate, Rule, SortOption, Start, Subflow, TextTemplate, Value, Variable)
 
@@ -25,7 +25,7 @@ _FLOW_IGNORED = {"apiVersion", "description", "environments", "interviewLabel", 
                  "isOverridable", "overriddenFlow", "fullName", "timeZoneSidKey"}
 # Record-triggered flow in/out values Salesforce supports but this runtime does not.
 _UNSUPPORTED_FLOW_PARTS = {
-    "actionCalls": "actions", "apexPluginCalls": "Apex plug-in calls",
+    "apexPluginCalls": "Apex plug-in calls",
 "customErrors": "custom error elements",
     "screens": "screens", "waits": "wait elements", "steps": "steps", "stages": "stages",
     "orchestratedStages": "orchestrated stages", "transforms": "transform elements",
@@ -131,14 +131,40 @@ def _output_assignments(el, what: str) -> list[FieldAssignment]:
     return out
 
 
+SERVED_ACTIONS = {"emailSimple", "emailAlert", "quickAction"}
+
+
 def _refuse_action(el) -> None:
     """An action call is refused naming the action, so an admin knows which one to take out."""
     name = text(el, "name") or "(unnamed)"
     action = text(el, "actionType") or "unknown type"
     if text(el, "actionName") and text(el, "actionName") != action:
         action += f" {text(el, 'actionName')}"
-    raise FlowDefinitionError(f"actionCalls {name} ({action}) is not supported by the local org's flow runtime",
-                              el.sourceline)
+    raise FlowDefinitionError(f"actionCalls {name} ({action}) is not supported by the local org's flow runtime "
+                              f"(served: {', '.join(sorted(SERVED_ACTIONS))})", el.sourceline)
+
+
+def _action_call(el, name: str, what: str, line: int) -> ActionCall:
+    if text(el, "actionType") not in SERVED_ACTIONS:
+        _refuse_action(el)
+    _allow(el, {"name", "label", "connector", "faultConnector", "actionName", "actionType", "inputParameters",
+                "outputParameters", "storeOutputAutomatically", "flowTransactionModel", "nameSegment",
+                "versionSegment"}, what)
+    model = text(el, "flowTransactionModel")
+    if model not in (None, "", "CurrentTransaction", "Automatic"):
+        raise FlowDefinitionError(f"{what}: flowTransactionModel {model} is not supported by the local org's flow "
+                                  "runtime (actions run in the current transaction)", line)
+    inputs, outputs = [], []
+    for p in named(el, "inputParameters"):
+        _allow(p, {"name", "value"}, f"{what} input parameter")
+        inputs.append(FieldAssignment(text(p, "name") or "", _value(first(p, "value")), line=p.sourceline))
+    for p in named(el, "outputParameters"):
+        _allow(p, {"name", "assignToReference"}, f"{what} output parameter")
+        outputs.append(FieldAssignment(text(p, "name") or "", assign_to=text(p, "assignToReference"),
+                                       line=p.sourceline))
+    return ActionCall(name, line, _connector(el, "connector"), _connector(el, "faultConnector"),
+                      action_type=text(el, "actionType") or "", action_name=text(el, "actionName") or "",
+                      inputs=inputs, outputs=outputs, store_automatically=_bool(el, "storeOutputAutomatically"))
 
 
 def _name(el, what: str) -> str:
@@ -198,6 +224,8 @@ def _parse_element(kind: str, el) -> Element:
         return Decision(name, line, _connector(el, "defaultConnector"), rules=rules)
     if kind == "collectionProcessors":
         return _collection_processor(el, name, what, line)
+    if kind == "actionCalls":
+        return _action_call(el, name, what, line)
     if kind == "loops":
         _allow(el, {"name", "label", "collectionReference", "iterationOrder", "assignNextValueToReference",
                     "nextValueConnector", "noMoreValuesConnector"}, what)
@@ -253,7 +281,7 @@ def _parse_element(kind: str, el) -> Element:
 
 
 _ELEMENT_KINDS = ("assignments", "decisions", "loops", "recordLookups", "recordCreates", "recordUpdates",
-                  "recordDeletes", "subflows", "collectionProcessors")
+                  "recordDeletes", "subflows", "collectionProcessors", "actionCalls")
 
 
 def _parse_formula(name: str, data_type: str, expression: str, line: int, scale: int = 0) -> Formula:
@@ -322,8 +350,6 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
         tag = local_name(c)
         if tag in ("processType", "start", "status", "triggerOrder", "startElementReference") or tag in _FLOW_IGNORED:
             continue
-        if tag == "actionCalls":
-            _refuse_action(c)
         if tag in _UNSUPPORTED_FLOW_PARTS:
             raise FlowDefinitionError(f"{_UNSUPPORTED_FLOW_PARTS[tag]} (<{tag}>) are not supported by the local "
                                       "org's flow runtime", c.sourceline)

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from ..errors import SalesforceError
 from ..schema import Schema
-from . import formula, parents, values
+from . import actions, formula, parents, values
 from .access import LimitExceeded, OrgAccess
 from .data import SYSTEM_FIELDS, get_field, record_in
 from .errors import Fault, FlowFault, FlowTriggerError
@@ -248,6 +248,8 @@ class FlowRuntime:
             return self._parents(access, [(r.interview, r.paths) for r in requests])
         if op == "subflow":
             return self._subflow(access, flow, element, requests)
+        if op == "action":
+            return actions.run(access, flow, element, [r.inputs for r in requests])
         if op in ("lookup", "update_where", "delete_where"):
             access.limits.charge_soql()
             try:

@@ -10,9 +10,9 @@ import re
 from typing import Iterable
 
 from ..schema import Schema, SObject
-from . import formula, logic, parents
+from . import actions, formula, logic, parents
 from .globals import api_path_ok
-from .model import (Assignment, CollectionProcessor, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
+from .model import (ActionCall, Assignment, CollectionProcessor, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
                     RecordUpdate, Subflow, Value)
 from .parser import FlowDefinitionError
 
@@ -242,7 +242,8 @@ class _Checker:
         check = {Assignment: self.assignment, Decision: self.decision, Loop: self.loop,
                  RecordLookup: self.record_lookup, RecordCreate: self.record_create,
                  RecordUpdate: self.record_update, RecordDelete: self.record_delete,
-                 Subflow: self.subflow, CollectionProcessor: self.collection_processor}.get(type(el))
+                 Subflow: self.subflow, CollectionProcessor: self.collection_processor,
+                 ActionCall: self.action_call}.get(type(el))
         if check is not None:
             check(el, what)
 
@@ -363,6 +364,15 @@ class _Checker:
             self.filters(obj, el.filters, el.filter_logic, el.line, what)
             if not el.filters:
                 _fail(f"{what}: Delete Records without filters would delete every {obj.name}", el.line)
+
+    def action_call(self, el: ActionCall, what: str) -> None:
+        try:
+            actions.check(el, what, self.value)
+        except actions.ActionDefinitionError as exc:
+            _fail(exc.message, exc.line)
+        for a in el.outputs:
+            if a.assign_to:
+                self.written(a.assign_to, a.line, what)
 
     def subflow(self, el: Subflow, what: str) -> None:
         """Subflow: an autolaunched flow that exists, with the input and output variables it declares."""

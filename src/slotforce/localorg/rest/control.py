@@ -8,6 +8,8 @@
     POST   /__localorg__/budget                {"daily_max": N, "used": N} set the daily API request budget
     POST   /__localorg__/budget/reset          a new day: used = 0
     POST   /__localorg__/leads/{id}/convert    {"accountId"?, "contactId"?, "convertedStatus"?} convert a Lead
+    GET    /__localorg__/emails                mail automation would have sent (kept, never delivered), oldest first
+    DELETE /__localorg__/emails                forget the kept mail
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from slotforce.localorg import errors
+from slotforce.localorg import emails, errors
 from slotforce.localorg.errors import SalesforceError
 from slotforce.localorg.faults import Faults
 from slotforce.localorg.models import Org
@@ -86,8 +88,16 @@ def routes(org: Org, faults: Faults) -> list[Route]:
                                   contact_id=data.get("contactId"), converted_status=data.get("convertedStatus"))
         return _json(result)
 
+    async def sent_mail(request: Request) -> Response:
+        with org.lock:
+            if request.method == "DELETE":
+                emails.clear(org.conn)
+                return Response(status_code=204)
+            return _json({"emails": emails.sent(org.conn)})
+
     return [
         Route("/__localorg__/stats", guarded(stats), methods=["GET"]),
+        Route("/__localorg__/emails", guarded(sent_mail), methods=["GET", "DELETE"]),
         Route("/__localorg__/reset", guarded(reset), methods=["POST"]),
         Route("/__localorg__/faults", guarded(fault_rules), methods=["GET", "POST", "DELETE"]),
         Route("/__localorg__/budget", guarded(budget), methods=["POST"]),

@@ -1,0 +1,128 @@
+"""The action calls the runtime serves: Send Email (`emailSimple`).
+
+Each action checks its inputs at deploy (`check`: unknown parameters, missing required ones, what the
+local org cannot do) and runs for the whole batch of interviews at its element (`run`). Mail is never
+delivered: it is kept by the org (`access.send_email`, listed at GET /__localorg__/emails) inside the
+transaction, so a save that rolls back sends nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from . import values
+from .access import Query
+from .errors import Fault
+from .model import ActionCall
+
+# emailSimple inputs (Actions Developer Guide, "Simple Email Actions"); the API 64+/65+ cc/bcc ones too.
+EMAIL_SIMPLE_INPUTS = {
+    "emailaddresses", "emailaddressesarray", "recipientid", "ccrecipientaddresslist", "bccrecipientaddresslist",
+    "recipientaddresslist", "ccaddresses", "bccaddresses", "recipientaddresses", "emailbody", "emailsubject",
+    "sendertype", "senderaddress", "sendrichbody", "relatedrecordid", "uselinebreaks", "logemailonsend",
+}
+SENDER_TYPES = {"CurrentUser", "DefaultWorkflowUser", "OrgWideEmailAddress"}
+MAX_RECIPIENTS = 150  # to, cc, bcc and recipientId together (API 64.0+; 5 before cc/bcc existed)
+
+
+class ActionDefinitionError(Exception):
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def check(el: ActionCall, what: str, reference: Callable[[Any, int, str], None]) -> None:
+    """Deploy-time check of one action call; `reference(value, line, what)` checks a value's references."""
+    what = f"{what} ({el.action_type})"
+    names = {a.field.lower(): a for a in el.inputs}
+    if el.action_type == "emailSimple":
+        for a in el.inputs:
+            if a.field.lower() not in EMAIL_SIMPLE_INPUTS:
+                raise ActionDefinitionError(f"{what}: emailSimple has no input parameter {a.field}", a.line)
+            reference(a.value, a.line, what)
+        for required in ("emailSubject",):
+            if required.lower() not in names:
+                raise ActionDefinitionError(f"{what}: the input parameter {required} is required", el.line)
+        if "emailbody" not in names:
+            raise ActionDefinitionError(f"{what}: the input parameter emailBody is required (email templates by "
+                                        "id are not supported by the local org)", el.line)
+        log = names.get("logemailonsend")
+        if log is not None and log.value is not None and (log.value.kind != "boolean" or log.value.value):
+            raise ActionDefinitionError(f"{what}: logEmailOnSend is not supported by the local org (it keeps "
+                                        "no EmailMessage records); the mail is listed at /__localorg__/emails",
+                                        log.line)
+        sender = names.get("sendertype")
+        if sender is not None and sender.value is not None and sender.value.kind == "string" \
+                and sender.value.value not in SENDER_TYPES:
+            raise ActionDefinitionError(f"{what}: senderType {sender.value.value} is not one of "
+                                        f"{', '.join(sorted(SENDER_TYPES))}", sender.line)
+        for a in el.outputs:
+            raise ActionDefinitionError(f"{what}: emailSimple has no output parameter {a.field}", a.line)
+        return
+    raise ActionDefinitionError(f"actionCalls {el.name} ({el.action_type}) is not supported by the local org's "
+                                "flow runtime", el.line)
+
+
+def run(access, flow, el: ActionCall, inputs: list[dict]) -> list:
+    """Run the action for every interview at the element; each gets its outputs (a dict) or a Fault."""
+    if el.action_type == "emailSimple":
+        return [_email_simple(access, flow, el, given) for given in inputs]
+    return [Fault(f"the action type {el.action_type} is not supported") for _ in inputs]
+
+
+def _addresses(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else str(value).split(",")
+    return [a.strip() for a in (values.to_text(x) or "" for x in items) if a.strip()]
+
+
+def _user_email(access, user_id: str) -> str | None:
+    rows = access.query(Query("User", ["Id", "Email", "Name"], ("cond", "Id", "=", user_id)))
+    return rows[0].get("Email") if rows else None
+
+
+def _recipient_email(access, record_id: str) -> str | None:
+    obj = access.schema.by_prefix(record_id)
+    if obj is None or obj.name not in ("User", "Contact", "Lead"):
+        return None
+    rows = access.query(Query(obj.name, ["Id", "Email"], ("cond", "Id", "=", record_id)))
+    return rows[0].get("Email") if rows else None
+
+
+def _email_simple(access, flow, el: ActionCall, given: dict) -> dict | Fault:
+    to = _addresses(given.get("emailaddresses")) + _addresses(given.get("emailaddressesarray")) \
+        + _addresses(given.get("recipientaddresses")) + _addresses(given.get("recipientaddresslist"))
+    cc = _addresses(given.get("ccrecipientaddresslist")) + _addresses(given.get("ccaddresses"))
+    bcc = _addresses(given.get("bccrecipientaddresslist")) + _addresses(given.get("bccaddresses"))
+    recipient = given.get("recipientid")
+    if recipient:
+        address = _recipient_email(access, str(recipient))
+        if address is None:
+            return Fault(f"INVALID_ID_FIELD: recipientId {recipient} is not a user, contact or lead with an email "
+                         "address")
+        to.append(address)
+    if not (to or cc or bcc):
+        return Fault("REQUIRED_FIELD_MISSING: Missing required input parameter: emailAddresses")
+    if len(to) + len(cc) + len(bcc) > MAX_RECIPIENTS:
+        return Fault(f"LIMIT_EXCEEDED: an email can have at most {MAX_RECIPIENTS} recipients")
+    sender_type = values.to_text(given.get("sendertype")) or "CurrentUser"
+    if sender_type == "OrgWideEmailAddress":
+        sender = values.to_text(given.get("senderaddress"))
+        if not sender:
+            return Fault("REQUIRED_FIELD_MISSING: senderAddress is required when senderType is OrgWideEmailAddress")
+    else:
+        # The default workflow user of the local org is its admin, the user API requests run as.
+        sender = _user_email(access, access.user_id)
+    subject = values.to_text(given.get("emailsubject"))
+    if not subject:
+        return Fault("REQUIRED_FIELD_MISSING: Missing required input parameter: emailSubject")
+    access.send_email({
+        "source": "flow", "flow": flow.name, "element": el.name, "actionType": "emailSimple",
+        "from": sender, "senderType": sender_type, "to": to, "cc": cc, "bcc": bcc, "subject": subject,
+        "body": values.to_text(given.get("emailbody")) or "",
+        "isHtml": bool(values.to_boolean(given.get("sendrichbody"))),
+        "relatedRecordId": values.to_text(given.get("relatedrecordid")),
+    })
+    return {}

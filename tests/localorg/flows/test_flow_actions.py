@@ -1,0 +1,162 @@
+"""Action calls the runtime serves (Send Email), deployed and run over HTTPS; the mail is kept, not sent."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from flowkit import flow, https_deploy, package, record_start, split_name
+
+from slotforce.localorg.flows.parser import FlowDefinitionError
+from slotforce.localorg.server import LocalOrg
+from slotforce.package.writer import to_schema_order
+from slotforce.package.xsd import validate_text
+
+AT = "<label>x</label><locationX>0</locationX><locationY>0</locationY>"
+
+
+def param(name: str, value: str) -> str:
+    return f"<inputParameters><name>{name}</name><value>{value}</value></inputParameters>"
+
+
+def welcome(*params: str, fault: str = "") -> str:
+    return flow("Contact_Welcome", f"""
+    <actionCalls>
+        <name>Send_Welcome</name>
+        {AT}
+        <actionName>emailSimple</actionName>
+        <actionType>emailSimple</actionType>
+        {fault}
+        {''.join(params)}
+    </actionCalls>
+    <textTemplates>
+        <name>Body</name>
+        <isViewedAsPlainText>true</isViewedAsPlainText>
+        <text>Welcome {{!$Record.FirstName}}!</text>
+    </textTemplates>""", start="        <locationX>0</locationX><locationY>0</locationY>\n"
+                      + record_start("Contact", "Send_Welcome"))
+
+
+WELCOME = welcome(param("emailAddresses", "<elementReference>$Record.Email</elementReference>"),
+                  param("emailSubject", "<stringValue>Hello {!$Record.LastName}</stringValue>"),
+                  param("emailBody", "<elementReference>Body</elementReference>"),
+                  param("senderType", "<stringValue>CurrentUser</stringValue>"),
+                  param("ccRecipientAddressList", "<stringValue>a@x.example, b@x.example</stringValue>"))
+
+
+BREAK = flow("Contact_Break", """
+    <recordUpdates>
+        <name>Spoil</name>
+        <label>x</label><locationX>0</locationX><locationY>0</locationY>
+        <inputAssignments><field>Email</field><value><stringValue>not an address</stringValue></value></inputAssignments>
+        <inputReference>$Record</inputReference>
+    </recordUpdates>""", start="        <locationX>0</locationX><locationY>0</locationY>\n" + record_start("Contact", "Spoil", extra="""
+        <filterLogic>and</filterLogic>
+        <filters><field>LastName</field><operator>EqualTo</operator><value><stringValue>Break</stringValue></value></filters>"""))
+
+
+def files(*flows: str) -> dict[str, str]:
+    out, names = {}, []
+    for src in flows:
+        name, body = split_name(src)
+        out[f"flows/{name}.flow"] = to_schema_order(body)
+        names.append(name)
+    out["package.xml"] = package({"Flow": names})
+    return out
+
+
+@pytest.fixture(scope="module")
+def server():
+    with LocalOrg() as lo:
+        yield lo
+
+
+@pytest.fixture
+def sf(server, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.combined_ca_bundle)
+    server.reset()
+    return server.client()
+
+
+def kept(server) -> list[dict]:
+    r = requests.get(f"{server.instance_url}/__localorg__/emails", verify=server.combined_ca_bundle,
+                     headers={"Authorization": f"Bearer {server.access_token}"})
+    assert r.status_code == 200, r.text
+    return r.json()["emails"]
+
+
+def test_the_flows_are_valid_against_the_xsd():
+    for name, body in files(WELCOME).items():
+        if name != "package.xml":
+            assert [str(p) for p in validate_text(body, name)] == []
+
+
+def test_send_email_is_kept_once_per_saved_record_and_listed(server, sf, tmp_path):
+    status = https_deploy(server, files(WELCOME), tmp_path)
+    assert status["state"] == "Succeeded", status
+    sf.Contact.create({"FirstName": "Ada", "LastName": "Lovelace", "Email": "ada@x.example"})
+    sf.Contact.create({"FirstName": "Alan", "LastName": "Turing", "Email": "alan@x.example"})
+    mail = kept(server)
+    assert [(m["to"], m["subject"], m["body"]) for m in mail] == [
+        (["ada@x.example"], "Hello Lovelace", "Welcome Ada!"), (["alan@x.example"], "Hello Turing", "Welcome Alan!")]
+    assert mail[0]["cc"] == ["a@x.example", "b@x.example"] and mail[0]["from"] == "admin@slotforce.example"
+    assert mail[0]["flow"] == "Contact_Welcome" and mail[0]["element"] == "Send_Welcome" and mail[0]["sentAt"]
+    # A save that fails after the mail was composed rolls it back: nothing is kept.
+    assert https_deploy(server, files(WELCOME.replace("<processType>", "<triggerOrder>1</triggerOrder><processType>"),
+                                      BREAK), tmp_path)["state"] == "Succeeded"
+    with pytest.raises(Exception) as exc:
+        sf.Contact.create({"LastName": "Break", "Email": "break@x.example"})
+    assert "CANNOT_EXECUTE_FLOW_TRIGGER" in str(exc.value) and "Contact_Break" in str(exc.value)
+    assert len(kept(server)) == 2
+    requests.delete(f"{server.instance_url}/__localorg__/emails", verify=server.combined_ca_bundle,
+                    headers={"Authorization": f"Bearer {server.access_token}"})
+    assert kept(server) == []
+
+
+def test_a_fault_path_catches_a_failed_send(server, sf, tmp_path):
+    src = welcome(param("emailSubject", "<stringValue>Hi</stringValue>"),
+                  param("emailBody", "<stringValue>Hi</stringValue>"),
+                  param("recipientId", "<elementReference>$Record.AccountId</elementReference>"),
+                  fault="<faultConnector><targetReference>Note_Failure</targetReference></faultConnector>")
+    src = src.replace("    <textTemplates>", """    <recordUpdates>
+        <name>Note_Failure</name>
+        <label>x</label><locationX>0</locationX><locationY>0</locationY>
+        <inputAssignments><field>Description</field><value><elementReference>$Flow.FaultMessage</elementReference></value></inputAssignments>
+        <inputReference>$Record</inputReference>
+    </recordUpdates>
+    <textTemplates>""")
+    assert https_deploy(server, files(src), tmp_path)["state"] == "Succeeded"
+    account = sf.Account.create({"Name": "Acme"})["id"]
+    contact = sf.Contact.create({"LastName": "Lin", "AccountId": account})["id"]
+    assert "recipientId" in sf.Contact.get(contact)["Description"]
+    assert kept(server) == []
+
+
+@pytest.mark.parametrize("params, message", [
+    ((param("emailSubject", "<stringValue>x</stringValue>"),),
+     "actionCalls Send_Welcome (emailSimple): the input parameter emailBody is required"),
+    ((param("emailSubject", "<stringValue>x</stringValue>"), param("emailBody", "<stringValue>x</stringValue>"),
+      param("logEmailOnSend", "<booleanValue>true</booleanValue>")), "logEmailOnSend is not supported"),
+    ((param("emailSubject", "<stringValue>x</stringValue>"), param("emailBody", "<stringValue>x</stringValue>"),
+      param("emailAdresses", "<stringValue>x</stringValue>")), "emailSimple has no input parameter emailAdresses"),
+])
+def test_bad_send_email_inputs_are_refused_naming_file_line_and_element(server, sf, tmp_path, params, message):
+    status = https_deploy(server, files(welcome(*params)), tmp_path)
+    assert status["state"] == "Failed"
+    [error] = status["deployment_detail"]["errors"]
+    assert error["file"] == "flows/Contact_Welcome.flow" and message in error["message"], error
+
+
+def test_a_refused_input_names_its_line(forg):
+    src = welcome(param("emailSubject", "<stringValue>x</stringValue>"), param("emailBody", "<stringValue>x</stringValue>"),
+                  param("logEmailOnSend", "<booleanValue>true</booleanValue>"))
+    with pytest.raises(FlowDefinitionError) as exc:
+        forg.deploy(src)
+    lines = split_name(src)[1].splitlines()
+    assert "logEmailOnSend" in lines[exc.value.line - 1]
+
+
+def test_other_action_types_stay_refused_naming_type_and_name(server, sf, tmp_path):
+    src = WELCOME.replace("<actionName>emailSimple</actionName>", "<actionName>Do_It</actionName>").replace(
+        "<actionType>emailSimple</actionType>", "<actionType>apex</actionType>")
+    [error] = https_deploy(server, files(src), tmp_path)["deployment_detail"]["errors"]
+    assert "actionCalls Send_Welcome (apex Do_It) is not supported" in error["message"]
