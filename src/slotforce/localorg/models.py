@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from slotforce.localorg import emails, errors, records, store
+from slotforce.localorg.clock import OrgClock
 from slotforce.localorg.cursors import Cursors
 from slotforce.localorg.records import SaveResult
 from slotforce.localorg.schema import ChildRelationship, Field, Schema, SObject
@@ -148,7 +149,7 @@ class Org:
         self.path = path
         self.conn = store.connect(path)
         self.lock = threading.RLock()
-        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.clock = clock if isinstance(clock, OrgClock) else OrgClock(clock)  # POST /__localorg__/clock moves it
         self.triggers: list[Trigger] = []
         self.before_save_triggers: list[Trigger] = []
         self.schema = Schema()

@@ -16,9 +16,13 @@ from typing import TYPE_CHECKING, Any
 import datetime as dt
 
 from .. import emails, store
+from ..errors import SalesforceError
 from ..schema import SObject
 from ..soql import nodes
 from .access import LikePattern, Limits, Query
+from ..values import format_datetime_seconds
+from . import pending
+from .errors import FlowTriggerError
 from .globals import OrgGlobals
 from .registry import FlowRegistry
 from .runtime import FlowRuntime
@@ -71,6 +75,11 @@ class TransactionAccess:
     def delete(self, sobject: str, ids: list[str]) -> None:
         self.ctx.delete(sobject, ids)
 
+    def schedule_path(self, flow: str, version: int, path: str, record_id: str, event: str, prior: dict | None,
+                      due: dt.datetime) -> None:
+        """Keep a scheduled path until the org's clock passes `due` (pending.py; rolled back with the save)."""
+        pending.add(self.ctx.conn, flow, version, path, record_id, event, prior, format_datetime_seconds(due))
+
     def send_email(self, message: dict) -> None:
         """Keep a message the org would send once this transaction commits (emails.py)."""
         emails.record(self.ctx.conn, {"sentAt": self.ctx.now(), **message})
@@ -100,6 +109,46 @@ class OrgFlows:
     def after_save(self, ctx, sobject: SObject, event: str, new_records: list, old_records: list) -> None:
         old = old_records if event != "insert" else None
         self.runtime.after_save(self.access(ctx), sobject.name, _EVENTS[event], new_records, old)
+
+
+    def waiting_paths(self) -> list[dict]:
+        """Scheduled paths not yet run (and failed ones, with their error), due first."""
+        with self.org.lock:
+            return [p.to_json() for p in pending.waiting(self.org.conn)]
+
+    def clear_paths(self) -> None:
+        with self.org.lock, store.transaction(self.org.conn):
+            pending.clear(self.org.conn)
+
+    def run_due(self) -> int:
+        """Run the scheduled paths whose time the org's clock has passed, each batch (a path's maxBatchSize
+        of records, in due order) its own transaction as the org's admin; a failed batch stays, marked
+        failed with its error. Returns how many paths ran or failed."""
+        with self.org.lock:
+            due = pending.due(self.org.conn, format_datetime_seconds(self.org.clock()))
+            batches: dict[tuple, list] = {}
+            for job in due:
+                batches.setdefault((job.flow.lower(), job.version, job.path), []).append(job)
+            for (_, version, path_name), jobs in batches.items():
+                definition = self.registry.definition(jobs[0].flow)
+                flow = definition.versions[version - 1] if definition and 0 < version <= len(definition.versions) \
+                    else None
+                path = next((p for p in flow.start.scheduled_paths if p.name == path_name), None) if flow else None
+                if path is None:
+                    with store.transaction(self.org.conn):
+                        pending.fail(self.org.conn, [j.n for j in jobs], "the flow version is no longer deployed")
+                    continue
+                for start in range(0, len(jobs), path.max_batch_size):
+                    part = jobs[start:start + path.max_batch_size]
+                    try:
+                        with self.org.transaction() as ctx:
+                            self.runtime.run_scheduled(self.access(ctx), flow, path_name,
+                                                       [(j.record_id, j.event, j.prior) for j in part])
+                            pending.remove(ctx.conn, [j.n for j in part])
+                    except (FlowTriggerError, SalesforceError) as exc:
+                        with store.transaction(self.org.conn):
+                            pending.fail(self.org.conn, [j.n for j in part], str(getattr(exc, "message", exc)))
+            return len(due)
 
 
 def install(org: Org, registry: FlowRegistry) -> OrgFlows:

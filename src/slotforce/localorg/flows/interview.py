@@ -43,8 +43,9 @@ class Request:
 class Interview(formula.Env):
     def __init__(self, flow: Flow, schema: Schema, *, now: dt.datetime, inputs: dict | None = None,
                  record: dict | None = None, prior: dict | None = None, event: str | None = None,
-                 globals_: Any = None) -> None:
+                 globals_: Any = None, start_at: str | None = None) -> None:
         self.flow = flow
+        self.start_at = start_at  # a scheduled path's first element (else the start's connector)
         self.globals = globals_  # globals.OrgGlobals: $Api and $Setup
         self.schema = schema
         self._now = now
@@ -283,7 +284,7 @@ class Interview(formula.Env):
 
     # ----- running ----------------------------------------------------------------------------
     def run(self) -> Generator[Request, Any, None]:
-        target = self.flow.start.target
+        target = self.start_at or self.flow.start.target
         steps = 0
         while target:
             el = self.flow.elements.get(target.lower())

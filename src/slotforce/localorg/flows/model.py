@@ -242,6 +242,21 @@ class TextTemplate:
 
 
 @dataclass
+class ScheduledPath:
+    """A FlowScheduledPath of a record-triggered after-save flow: when it runs and where it starts."""
+
+    name: str
+    target: str | None
+    path_type: str | None = None  # AsyncAfterCommit, or None for a time-based path
+    offset_number: int = 0
+    offset_unit: str = "Hours"  # Months | Days | Hours | Minutes
+    time_source: str = "RecordTriggerEvent"  # or RecordField
+    record_field: str | None = None
+    max_batch_size: int = 200
+    line: int = 0
+
+
+@dataclass
 class Start:
     target: str | None
     object: str | None = None
@@ -252,6 +267,7 @@ class Start:
     filter_formula: Formula | None = None
     requires_change: bool = False
     line: int = 0
+    scheduled_paths: list[ScheduledPath] = field(default_factory=list)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from ..mdxml import elements, first, local_name, named, text
 from . import formula
 from .model import (ActionCall, Assignment, AssignmentItem, CollectionProcessor, Condition, Constant, Decision, Element,
                     FieldAssignment, Flow, Formula, Loop, RecordCreate, RecordDelete, RecordFilter, RecordLookup,
-                    RecordUpdate, Rule, SortOption, Start, Subflow, TextTemplate, Value, Variable)
+                    RecordUpdate, Rule, ScheduledPath, SortOption, Start, Subflow, TextTemplate, Value, Variable)
 
 
 # Tags that never change what a flow does at runtime.
@@ -293,19 +293,33 @@ def _parse_formula(name: str, data_type: str, expression: str, line: int, scale:
     return f
 
 
+def _scheduled_path(el) -> ScheduledPath:
+    what = f"<scheduledPaths> {text(el, 'name') or ''}".rstrip()
+    _allow(el, {"name", "label", "connector", "offsetNumber", "offsetUnit", "timeSource", "recordField",
+                "pathType", "maxBatchSize"}, what)
+    number, batch = text(el, "offsetNumber") or "0", text(el, "maxBatchSize") or "200"
+    if not number.lstrip("-").isdigit():
+        raise FlowDefinitionError(f"{what}: offsetNumber {number} is not a whole number", el.sourceline)
+    if not batch.isdigit() or not 1 <= int(batch) <= 200:
+        raise FlowDefinitionError(f"{what}: maxBatchSize must be 1-200, got {batch}", el.sourceline)
+    return ScheduledPath(text(el, "name") or "", _connector(el, "connector"), text(el, "pathType") or None,
+                         int(number), text(el, "offsetUnit") or "Hours",
+                         text(el, "timeSource") or "RecordTriggerEvent", text(el, "recordField") or None,
+                         int(batch), el.sourceline)
+
+
 def _parse_start(el) -> Start:
     _allow(el, {"connector", "object", "triggerType", "recordTriggerType", "filters", "filterLogic",
                 "filterFormula", "doesRequireRecordChangedToMeetCriteria", "scheduledPaths", "flowRunAsUser"},
            "<start>")
-    if first(el, "scheduledPaths") is not None:
-        raise FlowDefinitionError("<start>: scheduled paths (scheduledPaths) are not supported by the local "
-                                  "org's flow runtime", first(el, "scheduledPaths").sourceline)
+    paths = [_scheduled_path(p) for p in named(el, "scheduledPaths")]
     ff = text(el, "filterFormula")
     start = Start(_connector(el, "connector"), object=text(el, "object") or None,
                   trigger_type=text(el, "triggerType") or None,
                   record_trigger_type=text(el, "recordTriggerType") or None,
                   filters=_filters(el, "<start>"), filter_logic=text(el, "filterLogic") or "and",
-                  requires_change=_bool(el, "doesRequireRecordChangedToMeetCriteria"), line=el.sourceline)
+                  requires_change=_bool(el, "doesRequireRecordChangedToMeetCriteria"), line=el.sourceline,
+                  scheduled_paths=paths)
     if ff:
         start.filter_formula = _parse_formula("<start> filterFormula", "Boolean", ff, first(el, "filterFormula").sourceline)
     return start

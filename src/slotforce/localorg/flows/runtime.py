@@ -17,8 +17,9 @@ from typing import Any, Callable
 
 from ..errors import SalesforceError
 from ..schema import Schema
-from . import actions, formula, parents, values
-from .access import LimitExceeded, OrgAccess
+from ..soql.dates import org_time_zone
+from . import actions, formula, parents, scheduled, values
+from .access import LimitExceeded, OrgAccess, Query
 from .data import SYSTEM_FIELDS, get_field, record_in
 from .errors import Fault, FlowFault, FlowTriggerError
 from .interview import Interview, Request
@@ -49,6 +50,17 @@ def _fault_text(op: str, exc: SalesforceError) -> str:
     inner = exc.message if exc.message.startswith(exc.error_code) else f"{exc.error_code}: {exc.message}"
     return (f"This error occurred when the flow tried to {op} records: {inner}. You can look up ExceptionCode "
             "values in the SOAP API Developer Guide.")
+
+
+def _rest(schema: Schema, sobject: str, rec: dict) -> dict:
+    """A typed flow record back in REST JSON shapes (to keep it, e.g. a scheduled path's prior record)."""
+    obj = schema.get(sobject)
+    out = {}
+    for k, v in rec.items():
+        f = obj.field(k) if obj and k != "attributes" else None
+        if f is not None and not isinstance(v, (dict, list)):
+            out[f.name] = values.to_field(f.type, v)
+    return out
 
 
 def _trigger_records(schema: Schema, sobject: str, event: str, new_records: list[dict] | None,
@@ -126,6 +138,10 @@ class FlowRuntime:
                         state.ran.add(key)
                         added.append(key)
                     chosen.append((rec, old))
+                if flow.start.scheduled_paths and timing == "after":
+                    self._schedule(access, flow, event, chosen, now)
+                if not flow.start.target:
+                    continue  # only scheduled paths
                 for start in range(0, len(chosen), CHUNK):
                     part = chosen[start:start + CHUNK]
                     try:
@@ -150,6 +166,42 @@ class FlowRuntime:
             state.depth -= 1
             if state.depth == 0:
                 self._tx.pop(access, None)
+
+    def _schedule(self, access, flow: Flow, event: str, chosen: list, now: dt.datetime) -> None:
+        """Keep each scheduled path of `flow` for every record that entered it (rolled back with the save)."""
+        definition = self.registry.definition(flow.name)
+        version = next((i + 1 for i, f in enumerate(definition.versions) if f is flow), 0) if definition else 0
+        for rec, old in chosen:
+            for path in flow.start.scheduled_paths:
+                due = scheduled.due_time(path, rec, now, org_time_zone())
+                if due is not None and rec.get("Id"):
+                    prior = _rest(access.schema, flow.start.object, old) if old is not None else None
+                    access.schedule_path(flow.name, version, path.name, rec["Id"], event, prior, due)
+
+    def run_scheduled(self, access, flow: Flow, path_name: str, jobs: list[tuple[str, str, dict | None]]) -> None:
+        """Run one batch of a scheduled path: [(record id, event, prior REST record)]. The record is read as it
+        is now; one that was deleted, or no longer meets the flow's entry conditions, does not run."""
+        path = next(p for p in flow.start.scheduled_paths if p.name == path_name)
+        obj = access.schema.get(flow.start.object)
+        ids = [rid for rid, _, _ in jobs]
+        rows = access.query(Query(obj.name, [f.name for f in obj.fields.values()], ("cond", "Id", "IN", ids)))
+        current = {r["Id"][:15]: record_in(access.schema, obj.name, r) for r in rows}
+        now = self.clock()
+        interviews = []
+        for rid, event, prior in jobs:
+            rec = current.get(rid[:15])
+            old = record_in(access.schema, obj.name, prior) if prior is not None else None
+            if rec is None or not self._enters(access, flow, event, rec, old, now):
+                continue
+            interviews.append(Interview(flow, access.schema, now=now, record=rec,
+                                        prior=old if event == "update" else None, event=event,
+                                        globals_=getattr(access, "globals", None), start_at=path.target))
+        try:
+            self.run_interviews(access, flow, interviews)
+        except _Failure as failure:
+            raise FlowTriggerError(self._message(flow, failure), limit=failure.limit) from None
+        except LimitExceeded as exc:
+            raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
 
     @staticmethod
     def _message(flow: Flow, failure: _Failure | None, inner: str | None = None) -> str:

@@ -26,6 +26,7 @@ FILTER_OPERATORS = {"EqualTo", "NotEqualTo", "GreaterThan", "LessThan", "Greater
 ASSIGNMENT_OPERATORS = {"Assign", "Add", "Subtract", "AddItem", "AddAtStart", "AssignCount", "RemoveAll",
                         "RemoveFirst", "RemoveAfterFirst", "RemoveBeforeFirst", "RemovePosition",
                         "RemoveUncommon"}
+SCHEDULE_UNITS = ("Months", "Days", "Hours", "Minutes")
 FLOW_GLOBALS = {"faultmessage", "currentdatetime", "currentdate", "interviewstarttime"}
 DATA_TYPES = {"String", "Number", "Currency", "Boolean", "Date", "DateTime", "Picklist", "Multipicklist",
               "SObject"}
@@ -198,9 +199,11 @@ class _Checker:
                 self.formula_refs(start.filter_formula.ast, start.filter_formula.line, "<start> filterFormula")
         elif start.object:
             _fail("<start>: an object without triggerType is not supported (scheduled flows are not run)", start.line)
-        if not start.target:
+        if not start.target and not start.scheduled_paths:
             _fail("<start> has no connector: the flow does nothing", start.line)
         self.target(start.target, start.line, "<start>")
+        for path in start.scheduled_paths:
+            self.scheduled_path(path)
 
         for var in flow.variables.values():
             if var.data_type not in DATA_TYPES:
@@ -216,6 +219,30 @@ class _Checker:
             self.text(t.text, t.line, f"text template {t.name}")
         for el in flow.elements.values():
             self.element(el)
+
+    def scheduled_path(self, path) -> None:
+        what = f"<scheduledPaths> {path.name}"
+        start = self.flow.start
+        if start.trigger_type != "RecordAfterSave" or start.record_trigger_type == "Delete":
+            _fail(f"{what}: scheduled paths belong to flows that run after a record is created or updated", path.line)
+        if not path.name:
+            _fail("<scheduledPaths> has no <name>", path.line)
+        if not path.target:
+            _fail(f"{what} has no connector", path.line)
+        self.target(path.target, path.line, what)
+        if path.path_type == "AsyncAfterCommit":
+            return
+        if path.path_type is not None:
+            _fail(f"{what}: pathType {path.path_type} is not supported (AsyncAfterCommit, or none for a "
+                  "time-based path)", path.line)
+        if path.offset_unit not in SCHEDULE_UNITS:
+            _fail(f"{what}: offsetUnit {path.offset_unit} is not one of {', '.join(SCHEDULE_UNITS)}", path.line)
+        if path.time_source == "RecordField":
+            f = self.field(self.trigger_object, path.record_field or "", path.line, what)
+            if f.type not in ("date", "datetime"):
+                _fail(f"{what}: recordField {f.name} is not a Date or Date/Time field", path.line)
+        elif path.time_source != "RecordTriggerEvent":
+            _fail(f"{what}: timeSource {path.time_source} is not RecordTriggerEvent or RecordField", path.line)
 
     def formula_refs(self, ast, line: int, what: str) -> None:
         for path in formula.references(ast):
