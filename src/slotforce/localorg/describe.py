@@ -56,7 +56,7 @@ def field_describe(f: Field) -> dict:
     return {
         "aggregatable": not long_text and f.type != "boolean", "aiPredictionField": False,
         "autoNumber": f.auto_number, "byteLength": length * 3 if f.type not in ("id", "reference") else length,
-        "calculated": f.calculated, "calculatedFormula": None, "cascadeDelete": f.cascade_delete,
+        "calculated": f.calculated, "calculatedFormula": f.formula, "cascadeDelete": f.cascade_delete,
         "caseSensitive": f.case_sensitive, "compoundFieldName": None, "controllerName": None,
         "createable": f.createable, "custom": f.custom, "defaultValue": default, "defaultValueFormula": None,
         "defaultedOnCreate": f.defaulted_on_create, "dependentPicklist": False, "deprecatedAndHidden": False,

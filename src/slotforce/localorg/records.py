@@ -28,7 +28,7 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from slotforce.localorg import errors, rules, store
+from slotforce.localorg import errors, formula_fields, rules, store
 from slotforce.localorg.errors import SalesforceError
 from slotforce.localorg.schema import Field, SObject
 from slotforce.localorg.values import DOUBLE_TYPES, NUMBER_TYPES, TEXT_TYPES, format_datetime_seconds, parse_datetime
@@ -623,6 +623,8 @@ def _save_batch(ctx: Transaction, operation: str, sobject: SObject, items: list[
         try:
             with store.savepoint(ctx.conn):
                 _stamp(ctx, item.new, item.old is None)
+                if formula_fields.has_formulas(sobject):
+                    formula_fields.compute(sobject, item.new, ctx.org.clock())
                 _check_unique(ctx, sobject, item.new)
                 if item.old is None:
                     _write_insert(ctx, sobject, item.new)

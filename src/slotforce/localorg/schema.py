@@ -79,6 +79,8 @@ class Field:
     restricted_picklist: bool = False
     cascade_delete: bool = False
     description: str = ""
+    formula: str | None = None  # a formula field's expression (formula_fields.py; calculated is True)
+    formula_blank_as_zero: bool = True  # formulaTreatBlanksAs BlankAsZero (Salesforce's default)
 
     @property
     def column(self) -> str:

@@ -40,6 +40,7 @@ class FieldChange:
     field: Field
     child_relationship_name: str | None = None
     display_format: str | None = None  # AutoNumber
+    formula_line: int = 0  # a formula field's <formula>, for a refusal's line
 
 
 @dataclass
@@ -85,9 +86,6 @@ def field_from_xml(sobject: str, el, *, standard_object: bool) -> FieldChange:
                              "not be enforced)", first(el, "lookupFilter").sourceline)
     if text(el, "summaryOperation") or text(el, "summaryForeignKey"):
         raise ComponentError(f"{sobject}.{name}: roll-up summary fields are not supported by the local org", line)
-    if text(el, "formula"):
-        raise ComponentError(f"{sobject}.{name}: formula fields are not supported by the local org",
-                             first(el, "formula").sourceline)
     mtype = text(el, "type")
     type_el = first(el, "type")
     if mtype is None:
@@ -101,6 +99,20 @@ def field_from_xml(sobject: str, el, *, standard_object: bool) -> FieldChange:
     f = Field(name=name, type=ftype, label=text(el, "label") or name[:-3].replace("_", " "), custom=True,
               description=text(el, "description") or "")
     f.length = int(text(el, "length") or 0) or _DEFAULT_LENGTH.get(ftype, 0)
+    formula_text = text(el, "formula")
+    if formula_text:
+        if mtype not in ("Text", "Number", "Currency", "Percent", "Checkbox", "Date", "DateTime"):
+            raise ComponentError(f"{sobject}.{name}: a formula field of type {mtype} is not supported by the local "
+                                 "org", type_el.sourceline)
+        f.formula, f.calculated = formula_text, True
+        f.formula_blank_as_zero = (text(el, "formulaTreatBlanksAs") or "BlankAsZero") == "BlankAsZero"
+        f.createable = f.updateable = False
+        f.nillable = ftype != "boolean"
+        f.length = 1300 if ftype == "string" else f.length
+        if ftype in ("double", "currency", "percent"):
+            f.precision, f.scale = int(text(el, "precision") or 18), int(text(el, "scale") or 0)
+        change = FieldChange(sobject, f, formula_line=first(el, "formula").sourceline)
+        return change
     if mtype == "Text" and not text(el, "length"):
         raise ComponentError(f"{sobject}.{name}: Text fields need a <length> (1-255)", line)
     if mtype == "Text" and not 1 <= f.length <= 255:

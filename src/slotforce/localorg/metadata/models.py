@@ -23,6 +23,7 @@ from ..flows import FlowRegistry, parse_flow
 from ..flows.registry import FlowDefinition
 from ..flows.adapter import AUTONUMBER_META, OrgFlows, install
 from ..schema import SObject
+from .. import formula_fields
 from .components import ComponentResult, FieldChange, ObjectChange
 from .package import PackageError, read_package
 from .plan import DeployPlan
@@ -137,6 +138,9 @@ class MetadataService:
                         _set_auto_number(ctx.conn, oc.name, "Name", oc.display_format)
                 for fc in fields:
                     org.add_field(fc.sobject, fc.field, child_relationship_name=fc.child_relationship_name)
+                for name in dict.fromkeys(fc.sobject for fc in fields if fc.field.formula):
+                    for target in (["Event", "Task"] if name == "Activity" else [name]):
+                        formula_fields.recompute_all(ctx.conn, org.sobject(target), org.clock())
                     if fc.display_format:
                         for target in (["Event", "Task"] if fc.sobject == "Activity" else [fc.sobject]):
                             _set_auto_number(ctx.conn, target, fc.field.name, fc.display_format)

@@ -9,6 +9,7 @@ import re
 
 from ..flows import FlowDefinitionError, FlowRegistry, parse_flow, validate_flow
 from ..schema import Schema
+from .. import formula_fields
 from .components import (ComponentError, ComponentResult, FieldChange, ObjectChange, check_field_targets,
                          check_layout, check_permission_set, flow_definition, object_from_xml, plan_field,
                          plan_object)
@@ -130,8 +131,13 @@ class DeployPlan:
         for change, fres, line in self.fields:  # lookups may point at objects later in the zip
             try:
                 check_field_targets(change, self.schema, line)
+                if change.field.formula:  # formulas may read fields later in the zip
+                    formula_fields.check(self.schema.get("Event" if change.sobject == "Activity" else change.sobject),
+                                         change.field)
             except ComponentError as exc:
                 _fail(fres, exc)
+            except formula_fields.FormulaFieldError as exc:
+                _fail(fres, ComponentError(exc.message, change.formula_line or line))
 
     def plan_flows(self) -> None:
         for name, path, content in self.by_type.get("Flow", []):
