@@ -113,6 +113,9 @@ class SObject:
     deletable: bool = True
     queryable: bool = True
     custom_setting: str | None = None  # "Hierarchy" or "List" for a custom setting (customSettingsType)
+    # Deployed with the object's metadata, run by flow action calls (flows/actions.py), by action name:
+    quick_actions: dict[str, dict] = field(default_factory=dict)  # QuickAction (components.check_quick_action)
+    email_alerts: dict[str, dict] = field(default_factory=dict)  # WorkflowAlert with its EmailTemplate
     fields: dict[str, Field] = field(default_factory=dict)
     child_relationships: list[ChildRelationship] = field(default_factory=list)
 

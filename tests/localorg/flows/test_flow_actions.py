@@ -160,3 +160,99 @@ def test_other_action_types_stay_refused_naming_type_and_name(server, sf, tmp_pa
         "<actionType>emailSimple</actionType>", "<actionType>apex</actionType>")
     [error] = https_deploy(server, files(src), tmp_path)["deployment_detail"]["errors"]
     assert "actionCalls Send_Welcome (apex Do_It) is not supported" in error["message"]
+
+
+HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
+NEW_CONTACT = HEADER + """<QuickAction xmlns="http://soap.sforce.com/2006/04/metadata">
+    <fieldOverrides>
+        <field>LeadSource</field>
+        <literalValue>Web</literalValue>
+    </fieldOverrides>
+    <label>New Contact</label>
+    <optionsCreateFeedItem>false</optionsCreateFeedItem>
+    <quickActionLayout>
+        <layoutSectionStyle>TwoColumnsLeftToRight</layoutSectionStyle>
+        <quickActionLayoutColumns>
+            <quickActionLayoutItems>
+                <emptySpace>false</emptySpace>
+                <field>LastName</field>
+                <uiBehavior>Required</uiBehavior>
+            </quickActionLayoutItems>
+        </quickActionLayoutColumns>
+        <quickActionLayoutColumns/>
+    </quickActionLayout>
+    <targetObject>Contact</targetObject>
+    <targetParentField>Account</targetParentField>
+    <type>Create</type>
+</QuickAction>
+"""
+MARK_VIP = HEADER + """<QuickAction xmlns="http://soap.sforce.com/2006/04/metadata">
+    <fieldOverrides>
+        <field>Title</field>
+        <formula>"VIP"</formula>
+    </fieldOverrides>
+    <label>Mark VIP</label>
+    <optionsCreateFeedItem>false</optionsCreateFeedItem>
+    <type>Update</type>
+</QuickAction>
+"""
+
+
+def quick_flow(name: str, obj: str, action: str, *params: str) -> str:
+    return flow(name, f"""
+    <actionCalls>
+        <name>Run_Action</name>
+        {AT}
+        <actionName>{action}</actionName>
+        <actionType>quickAction</actionType>
+        {''.join(params)}
+    </actionCalls>""", start="        <locationX>0</locationX><locationY>0</locationY>\n" + record_start(obj, "Run_Action"))
+
+
+ACCOUNT_CONTACT = quick_flow("Account_First_Contact", "Account", "Account.New_Contact",
+                             param("contextId", "<elementReference>$Record.Id</elementReference>"),
+                             param("LastName", "<stringValue>Owner of {!$Record.Name}</stringValue>"))
+CONTACT_VIP = quick_flow("Contact_Vip", "Contact", "Contact.Mark_Vip",
+                         param("contextId", "<elementReference>$Record.Id</elementReference>"))
+
+
+def quick_files(*flows: str, actions: dict[str, str] | None = None) -> dict[str, str]:
+    out = files(*flows)
+    actions = {"Account.New_Contact": NEW_CONTACT, "Contact.Mark_Vip": MARK_VIP} if actions is None else actions
+    for name, body in actions.items():
+        out[f"quickActions/{name}.quickAction"] = body
+    out["package.xml"] = package({"Flow": [split_name(f)[0] for f in flows], "QuickAction": list(actions)})
+    return out
+
+
+def test_quick_action_files_are_valid_against_the_xsd():
+    for name, body in quick_files(ACCOUNT_CONTACT, CONTACT_VIP).items():
+        if name != "package.xml":
+            assert [str(p) for p in validate_text(body, name)] == []
+
+
+def test_create_and_update_quick_actions_run_from_flows(server, sf, tmp_path):
+    status = https_deploy(server, quick_files(ACCOUNT_CONTACT, CONTACT_VIP), tmp_path)
+    assert status["state"] == "Succeeded", status
+    accounts = [sf.Account.create({"Name": n})["id"] for n in ("Acme", "Bolt")]
+    rows = sf.query("SELECT LastName, LeadSource, Title, AccountId FROM Contact ORDER BY LastName")["records"]
+    assert [(r["LastName"], r["LeadSource"], r["Title"], r["AccountId"][:15]) for r in rows] == [
+        ("Owner of Acme", "Web", "VIP", accounts[0][:15]), ("Owner of Bolt", "Web", "VIP", accounts[1][:15])]
+
+
+@pytest.mark.parametrize("flow_src, actions, message", [
+    (quick_flow("Account_First_Contact", "Account", "Account.Nope"), None,
+     "there is no quick action Account.Nope in this org or this deployment"),
+    (ACCOUNT_CONTACT.replace("<name>LastName</name>", "<name>Nope__c</name>"), None,
+     "Account.New_Contact has no input parameter Nope__c"),
+    (quick_flow("Contact_Vip", "Contact", "Contact.Mark_Vip"), None, "an Update quick action needs the input parameter "
+                                                                    "contextId"),
+    (quick_flow("Contact_Vip", "Contact", "Contact.Log"),
+     {"Contact.Log": MARK_VIP.replace("<type>Update</type>", "<type>LogACall</type>")},
+     "actionCalls Run_Action (quickAction Contact.Log): quick actions of type LogACall are not supported"),
+])
+def test_quick_actions_the_org_cannot_run_are_refused(server, sf, tmp_path, flow_src, actions, message):
+    status = https_deploy(server, quick_files(flow_src, actions=actions), tmp_path)
+    assert status["state"] == "Failed"
+    errors = status["deployment_detail"]["errors"]
+    assert any(message in e["message"] for e in errors), errors

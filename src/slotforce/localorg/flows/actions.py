@@ -1,4 +1,5 @@
-"""The action calls the runtime serves: Send Email (`emailSimple`).
+"""The action calls the runtime serves: Send Email (`emailSimple`), quick actions of the Create and Update
+kinds (`quickAction`, deployed QuickAction metadata kept on their object).
 
 Each action checks its inputs at deploy (`check`: unknown parameters, missing required ones, what the
 local org cannot do) and runs for the whole batch of interviews at its element (`run`). Mail is never
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..errors import SalesforceError
 from . import values
-from .access import Query
+from .access import LimitExceeded, Query
+from .data import record_out
 from .errors import Fault
 from .model import ActionCall
 
@@ -32,10 +35,13 @@ class ActionDefinitionError(Exception):
         self.line = line
 
 
-def check(el: ActionCall, what: str, reference: Callable[[Any, int, str], None]) -> None:
+def check(el: ActionCall, what: str, reference: Callable[[Any, int, str], None], schema=None) -> None:
     """Deploy-time check of one action call; `reference(value, line, what)` checks a value's references."""
     what = f"{what} ({el.action_type})"
     names = {a.field.lower(): a for a in el.inputs}
+    if el.action_type == "quickAction":
+        _check_quick_action(el, what, reference, schema, names)
+        return
     if el.action_type == "emailSimple":
         for a in el.inputs:
             if a.field.lower() not in EMAIL_SIMPLE_INPUTS:
@@ -64,10 +70,87 @@ def check(el: ActionCall, what: str, reference: Callable[[Any, int, str], None])
                                 "flow runtime", el.line)
 
 
+def quick_action(schema, action_name: str) -> tuple[Any, dict | None]:
+    """(object, definition) of a deployed quick action named Object.Action."""
+    obj_name, _, action = action_name.partition(".")
+    obj = schema.get(obj_name) if action else None
+    return obj, (obj.quick_actions.get(action) if obj is not None else None)
+
+
+def _check_quick_action(el: ActionCall, what: str, reference, schema, names: dict) -> None:
+    obj, definition = quick_action(schema, el.action_name)
+    if definition is None:
+        raise ActionDefinitionError(f"{what}: there is no quick action {el.action_name} in this org or this "
+                                    "deployment (global quick actions are not supported)", el.line)
+    if definition["type"] not in ("Create", "Update"):
+        raise ActionDefinitionError(f"actionCalls {el.name} (quickAction {el.action_name}): quick actions of type "
+                                    f"{definition['type']} are not supported by the local org's flow runtime "
+                                    "(Create and Update are)", el.line)
+    target = schema.get(definition["targetObject"])
+    for a in el.inputs:
+        reference(a.value, a.line, what)
+        if a.field.lower() == "contextid":
+            continue
+        f = target.field(a.field)
+        if f is None:
+            raise ActionDefinitionError(f"{what}: {el.action_name} has no input parameter {a.field} (not a field of "
+                                        f"{target.name})", a.line)
+        if not (f.createable if definition["type"] == "Create" else f.updateable):
+            raise ActionDefinitionError(f"{what}: the field {target.name}.{f.name} cannot be set by a "
+                                        f"{definition['type']} action", a.line)
+    if definition["type"] == "Update" and "contextid" not in names:
+        raise ActionDefinitionError(f"{what}: an Update quick action needs the input parameter contextId (the "
+                                    "record to update)", el.line)
+    for a in el.outputs:
+        raise ActionDefinitionError(f"{what}: output parameter {a.field} of a quick action is not supported by the "
+                                    "local org's flow runtime", a.line)
+
+
+def _quick_actions(access, el: ActionCall, inputs: list[dict]) -> list:
+    """Every interview's record of one quick action element: one DML statement for the batch."""
+    _, definition = quick_action(access.schema, el.action_name)
+    target = definition["targetObject"]
+    rows = []
+    for given in inputs:
+        rec = dict(definition["overrides"])
+        rec.update({k: v for k, v in given.items() if k != "contextid"})
+        rec = record_out(access.schema, target, {"attributes": {"type": target},
+                                                 **{_field_name(access.schema, target, k): v for k, v in rec.items()}},
+                         create=definition["type"] == "Create")
+        context = given.get("contextid")
+        if definition["type"] == "Update":
+            if not context:
+                return [Fault("REQUIRED_FIELD_MISSING: contextId: the record to update is blank") for _ in inputs]
+            rec["Id"] = context
+        elif definition.get("parentField") and context:
+            rec[definition["parentField"]] = context
+        rows.append(rec)
+    try:
+        access.limits.charge_dml(len(rows))
+        if definition["type"] == "Create":
+            ids = access.insert(target, rows)
+            return [{"id": i} for i in ids]
+        access.update(target, rows)
+        return [{} for _ in rows]
+    except SalesforceError as exc:
+        if getattr(exc, "limit", False) or isinstance(exc, LimitExceeded):
+            raise
+        inner = exc.message if exc.message.startswith(exc.error_code) else f"{exc.error_code}: {exc.message}"
+        return [Fault(f"This error occurred when the flow tried to run the quick action {el.action_name}: {inner}")
+                for _ in inputs]
+
+
+def _field_name(schema, sobject: str, name: str) -> str:
+    f = schema.get(sobject).field(name)
+    return f.name if f is not None else name
+
+
 def run(access, flow, el: ActionCall, inputs: list[dict]) -> list:
     """Run the action for every interview at the element; each gets its outputs (a dict) or a Fault."""
     if el.action_type == "emailSimple":
         return [_email_simple(access, flow, el, given) for given in inputs]
+    if el.action_type == "quickAction":
+        return _quick_actions(access, el, inputs)
     return [Fault(f"the action type {el.action_type} is not supported") for _ in inputs]
 
 

@@ -394,7 +394,7 @@ class _Checker:
 
     def action_call(self, el: ActionCall, what: str) -> None:
         try:
-            actions.check(el, what, self.value)
+            actions.check(el, what, self.value, self.schema)
         except actions.ActionDefinitionError as exc:
             _fail(exc.message, exc.line)
         for a in el.outputs:

@@ -380,3 +380,57 @@ def plan_field(schema: Schema, change: FieldChange) -> None:
         obj = schema.get(t)
         if obj is not None:
             obj.add_field(change.field)
+
+
+QUICK_ACTION_RUNS = {"Create", "Update"}  # the kinds a flow's quickAction action call runs here
+
+
+def check_quick_action(full_name: str, root, schema: Schema) -> tuple[str, str, dict]:
+    """A QuickAction (quickActions/Account.New_Contact.quickAction) -> (object, action name, definition).
+    Only object-specific actions: a global one (no `Object.` prefix) is refused."""
+    if local_name(root) != "QuickAction":
+        raise ComponentError(f"the root element is <{local_name(root)}>, expected <QuickAction>", root.sourceline)
+    obj_name, _, action = full_name.partition(".")
+    if not action:
+        raise ComponentError(f"{full_name}: global quick actions are not supported by the local org (only "
+                             "object-specific ones, Object.Action)", root.sourceline)
+    obj = schema.get(obj_name)
+    if obj is None:
+        raise ComponentError(f"{full_name}: {obj_name} is not an object in this org", root.sourceline)
+    kind = text(root, "type") or ""
+    definition: dict = {"type": kind, "label": text(root, "label") or action, "overrides": {}, "fields": []}
+    if kind not in QUICK_ACTION_RUNS:
+        return obj.name, action, definition  # accepted; a flow calling it is refused
+    target = obj if kind == "Update" else schema.get(text(root, "targetObject") or "")
+    if target is None:
+        raise ComponentError(f"{full_name}: targetObject {text(root, 'targetObject')} is not an object in this org",
+                             root.sourceline)
+    definition["targetObject"] = target.name
+    parent = text(root, "targetParentField")
+    if kind == "Create" and parent:
+        lookup = target.relationship(parent) or target.field(parent)
+        if lookup is None or lookup.type != "reference":
+            raise ComponentError(f"{full_name}: targetParentField {parent} is not a lookup of {target.name}",
+                                 first(root, "targetParentField").sourceline)
+        definition["parentField"] = lookup.name
+    for o in named(root, "fieldOverrides"):
+        fname = text(o, "field") or ""
+        f = target.field(fname)
+        if f is None:
+            raise ComponentError(f"{full_name}: fieldOverrides: {target.name} has no field {fname}", o.sourceline)
+        literal, formula = text(o, "literalValue"), text(o, "formula")
+        if formula is not None:
+            m = re.fullmatch(r"""\s*(?:"(.*)"|'(.*)')\s*""", formula, re.S)
+            if not m:
+                raise ComponentError(f"{full_name}: fieldOverrides {fname}: formula values other than a quoted text "
+                                     "literal are not supported by the local org", o.sourceline)
+            literal = m.group(1) if m.group(1) is not None else m.group(2)
+        definition["overrides"][f.name] = literal
+    for item in root.iter("{*}quickActionLayoutItems"):
+        fname = text(item, "field")
+        if fname:
+            if target.field(fname) is None:
+                raise ComponentError(f"{full_name}: the layout field {fname} is not a field of {target.name}",
+                                     item.sourceline)
+            definition["fields"].append(target.field(fname).name)
+    return obj.name, action, definition

@@ -121,10 +121,12 @@ class MetadataService:
         plan.run()
         if any(not c.success for c in result.components) or result.check_only:
             return
-        self._apply(plan.objects, [c for c, _, _ in plan.fields], plan.flows, plan.flow_defs, plan.permsets)
+        self._apply(plan.objects, [c for c, _, _ in plan.fields], plan.flows, plan.flow_defs, plan.permsets,
+                    plan.actions)
 
     # ----- applying ---------------------------------------------------------------------------
-    def _apply(self, objects: list[ObjectChange], fields: list[FieldChange], flows, flow_defs, permsets) -> None:
+    def _apply(self, objects: list[ObjectChange], fields: list[FieldChange], flows, flow_defs, permsets,
+               actions=()) -> None:
         org = self.org
         snap = self.registry.snapshot()
         schema = copy.deepcopy(org.schema)  # the SQLite side rolls back by itself; the schema object does not
@@ -144,6 +146,10 @@ class MetadataService:
                     if fc.display_format:
                         for target in (["Event", "Task"] if fc.sobject == "Activity" else [fc.sobject]):
                             _set_auto_number(ctx.conn, target, fc.field.name, fc.display_format)
+                for obj_name, kind, action, definition in actions:  # quick actions, email alerts
+                    obj = org.sobject(obj_name)
+                    getattr(obj, kind)[action] = definition
+                    store.save_sobject(ctx.conn, obj)
                 for f in flows:
                     self.registry.deploy(f)
                 for name, number, _ in flow_defs:

@@ -11,6 +11,7 @@ from ..flows import FlowDefinitionError, FlowRegistry, parse_flow, validate_flow
 from ..schema import Schema
 from .. import formula_fields
 from .components import (ComponentError, ComponentResult, FieldChange, ObjectChange, check_field_targets,
+                         check_quick_action,
                          check_layout, check_permission_set, flow_definition, object_from_xml, plan_field,
                          plan_object)
 from .package import Package, PackageError, parse_xml
@@ -23,8 +24,10 @@ FOLDERS = {
     "permissionsets": ("PermissionSet", ".permissionset"),
     "layouts": ("Layout", ".layout"),
     "profiles": ("Profile", ".profile"),
+    "quickActions": ("QuickAction", ".quickAction"),
 }
-SUPPORTED_TYPES = {"CustomObject", "CustomField", "Flow", "FlowDefinition", "PermissionSet", "Layout", "Profile"}
+SUPPORTED_TYPES = {"CustomObject", "CustomField", "Flow", "FlowDefinition", "PermissionSet", "Layout", "Profile",
+                   "QuickAction"}
 
 
 def _fail(res: ComponentResult, exc) -> None:
@@ -51,12 +54,15 @@ class DeployPlan:
         self.flows: list = []
         self.flow_defs: list[tuple[str, int, ComponentResult]] = []
         self.permsets: list[tuple[dict, ComponentResult]] = []  # values, and the result to mark Created
+        # (object, "quick_actions" | "email_alerts", action name, definition) to keep on the object
+        self.actions: list[tuple[str, str, str, dict]] = []
         self.found: set[tuple[str, str]] = set()
         self.by_type: dict[str, list[tuple[str, str, bytes]]] = {}
 
     def run(self) -> None:
         self.sort_files()
         self.plan_objects()
+        self.plan_checked("QuickAction", self._quick_action)  # before flows: their action calls name them
         self.plan_flows()
         self.plan_flow_definitions()
         self.plan_checked("PermissionSet", lambda name, root, res: self.permsets.append(
@@ -68,6 +74,11 @@ class DeployPlan:
         self.check_manifest()
         for c in self.out:  # results name files as they are in the zip, package folder included
             c.file_name = self.pkg.root + c.file_name
+
+    def _quick_action(self, name: str, root, res: ComponentResult) -> None:
+        obj, action, definition = check_quick_action(name, root, self.schema)
+        self.schema.get(obj).quick_actions[action] = definition
+        self.actions.append((obj, "quick_actions", action, definition))
 
     def named(self, mtype: str, name: str) -> bool:
         if self.pkg.named(mtype, name):
