@@ -256,3 +256,87 @@ def test_quick_actions_the_org_cannot_run_are_refused(server, sf, tmp_path, flow
     assert status["state"] == "Failed"
     errors = status["deployment_detail"]["errors"]
     assert any(message in e["message"] for e in errors), errors
+
+
+TEMPLATE_META = HEADER + """<EmailTemplate xmlns="http://soap.sforce.com/2006/04/metadata">
+    <available>true</available>
+    <encodingKey>UTF-8</encodingKey>
+    <name>Contact Welcome</name>
+    <style>none</style>
+    <subject>Welcome, {!Contact.FirstName}</subject>
+    <type>text</type>
+    <uiType>Aloha</uiType>
+</EmailTemplate>
+"""
+TEMPLATE_BODY = "Dear {!Contact.FirstName} {!Contact.LastName},\nwelcome aboard.\n"
+WORKFLOW = HEADER + """<Workflow xmlns="http://soap.sforce.com/2006/04/metadata">
+    <alerts>
+        <fullName>Welcome_Alert</fullName>
+        <ccEmails>team@x.example</ccEmails>
+        <description>Welcome Alert</description>
+        <protected>false</protected>
+        <recipients>
+            <field>Email</field>
+            <type>email</type>
+        </recipients>
+        <recipients>
+            <type>owner</type>
+        </recipients>
+        <senderType>CurrentUser</senderType>
+        <template>unfiled$public/Contact_Welcome</template>
+    </alerts>
+</Workflow>
+"""
+ALERT_FLOW = flow("Contact_Alert", f"""
+    <actionCalls>
+        <name>Send_Alert</name>
+        {AT}
+        <actionName>Contact.Welcome_Alert</actionName>
+        <actionType>emailAlert</actionType>
+        {param("SObjectRowId", "<elementReference>$Record.Id</elementReference>")}
+    </actionCalls>""", start="        <locationX>0</locationX><locationY>0</locationY>\n" + record_start("Contact", "Send_Alert"))
+
+
+def alert_files(workflow: str = WORKFLOW, template_meta: str = TEMPLATE_META) -> dict[str, str]:
+    out = files(ALERT_FLOW)
+    out["email/unfiled$public/Contact_Welcome.email"] = TEMPLATE_BODY
+    out["email/unfiled$public/Contact_Welcome.email-meta.xml"] = template_meta
+    out["workflows/Contact.workflow"] = workflow
+    out["package.xml"] = package({"Flow": ["Contact_Alert"], "EmailTemplate": ["unfiled$public/Contact_Welcome"],
+                                  "WorkflowAlert": ["Contact.Welcome_Alert"]})
+    return out
+
+
+def test_email_alert_files_are_valid_against_the_xsd():
+    for name, body in alert_files().items():
+        if name.endswith((".flow", ".workflow", "-meta.xml")):
+            assert [str(p) for p in validate_text(body, name)] == [], name
+
+
+def test_an_email_alert_fills_its_template_for_the_record_and_its_recipients(server, sf, tmp_path):
+    status = https_deploy(server, alert_files(), tmp_path)
+    assert status["state"] == "Succeeded", status
+    requests.delete(f"{server.instance_url}/__localorg__/emails", verify=server.combined_ca_bundle,
+                    headers={"Authorization": f"Bearer {server.access_token}"})
+    sf.Contact.create({"FirstName": "Ada", "LastName": "Lovelace", "Email": "ada@x.example"})
+    [mail] = [m for m in kept(server) if m["actionType"] == "emailAlert"]
+    assert mail["to"] == ["ada@x.example", "admin@slotforce.example"] and mail["cc"] == ["team@x.example"]
+    assert mail["subject"] == "Welcome, Ada" and mail["body"] == "Dear Ada Lovelace,\nwelcome aboard.\n"
+    assert (mail["alert"], mail["template"]) == ("Contact.Welcome_Alert", "unfiled$public/Contact_Welcome")
+
+
+@pytest.mark.parametrize("workflow, template_meta, message", [
+    (WORKFLOW.replace("<type>owner</type>", "<type>role</type><recipient>CEO</recipient>"), TEMPLATE_META,
+     "recipients of type role are not supported by the local org"),
+    (WORKFLOW, TEMPLATE_META.replace("{!Contact.FirstName}", "{!Receiving_User.FirstName}"),
+     "uses the merge field {!Receiving_User.FirstName}, which the local org cannot fill"),
+    (WORKFLOW.replace("</alerts>", "</alerts><rules><fullName>R</fullName></rules>"), TEMPLATE_META,
+     "workflow <rules> are not supported by the local org"),
+    (WORKFLOW, TEMPLATE_META.replace("<type>text</type>", "<type>visualforce</type>"),
+     "email templates of type visualforce are not supported"),
+])
+def test_alerts_and_templates_the_org_cannot_send_are_refused(server, sf, tmp_path, workflow, template_meta, message):
+    status = https_deploy(server, alert_files(workflow, template_meta), tmp_path)
+    assert status["state"] == "Failed"
+    errors = status["deployment_detail"]["errors"]
+    assert any(message in e["message"] for e in errors), errors

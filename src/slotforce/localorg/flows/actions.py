@@ -1,5 +1,6 @@
-"""The action calls the runtime serves: Send Email (`emailSimple`), quick actions of the Create and Update
-kinds (`quickAction`, deployed QuickAction metadata kept on their object).
+"""The action calls the runtime serves: Send Email (`emailSimple`), email alerts (`emailAlert`: a deployed
+WorkflowAlert and its EmailTemplate), quick actions of the Create and Update kinds (`quickAction`, deployed
+QuickAction metadata). Alerts and quick actions are kept on their object (SObject.email_alerts/quick_actions).
 
 Each action checks its inputs at deploy (`check`: unknown parameters, missing required ones, what the
 local org cannot do) and runs for the whole batch of interviews at its element (`run`). Mail is never
@@ -9,6 +10,8 @@ transaction, so a save that rolls back sends nothing.
 
 from __future__ import annotations
 
+import re
+from html import escape
 from typing import Any, Callable
 
 from ..errors import SalesforceError
@@ -42,6 +45,21 @@ def check(el: ActionCall, what: str, reference: Callable[[Any, int, str], None],
     if el.action_type == "quickAction":
         _check_quick_action(el, what, reference, schema, names)
         return
+    if el.action_type == "emailAlert":
+        obj, alert = email_alert(schema, el.action_name)
+        if alert is None:
+            raise ActionDefinitionError(f"{what}: there is no email alert {el.action_name} in this org or this "
+                                        "deployment", el.line)
+        for a in el.inputs:
+            if a.field.lower() != "sobjectrowid":
+                raise ActionDefinitionError(f"{what}: emailAlert has no input parameter {a.field} (it takes "
+                                            "SObjectRowId, the record)", a.line)
+            reference(a.value, a.line, what)
+        if "sobjectrowid" not in names:
+            raise ActionDefinitionError(f"{what}: the input parameter SObjectRowId is required", el.line)
+        for a in el.outputs:
+            raise ActionDefinitionError(f"{what}: emailAlert has no output parameter {a.field}", a.line)
+        return
     if el.action_type == "emailSimple":
         for a in el.inputs:
             if a.field.lower() not in EMAIL_SIMPLE_INPUTS:
@@ -68,6 +86,66 @@ def check(el: ActionCall, what: str, reference: Callable[[Any, int, str], None],
         return
     raise ActionDefinitionError(f"actionCalls {el.name} ({el.action_type}) is not supported by the local org's "
                                 "flow runtime", el.line)
+
+
+def email_alert(schema, action_name: str) -> tuple[Any, dict | None]:
+    """(object, definition) of a deployed WorkflowAlert named Object.Alert."""
+    obj_name, _, alert = action_name.partition(".")
+    obj = schema.get(obj_name) if alert else None
+    return obj, (obj.email_alerts.get(alert) if obj is not None else None)
+
+
+_MERGE = re.compile(r"\{!([^}]*)\}")
+
+
+def _email_alert(access, flow, el: ActionCall, given: dict) -> dict | Fault:
+    obj, alert = email_alert(access.schema, el.action_name)
+    template = access.email_template(alert["template"])
+    if template is None:
+        return Fault(f"the email template {alert['template']} of {el.action_name} is no longer in the org")
+    record_id = values.to_text(given.get("sobjectrowid"))
+    if not record_id:
+        return Fault("REQUIRED_FIELD_MISSING: SObjectRowId is blank")
+    rows = access.query(Query(obj.name, [f.name for f in obj.fields.values()], ("cond", "Id", "=", record_id)))
+    if not rows:
+        return Fault(f"INVALID_CROSS_REFERENCE_KEY: {record_id} is not a {obj.name} record")
+    rec = rows[0]
+    to = []
+    for r in alert["recipients"]:
+        if r["type"] == "email":
+            address = rec.get(r["field"])
+        elif r["type"] == "user":
+            found = access.query(Query("User", ["Id", "Email"], ("cond", "Username", "=", r["recipient"] or "")))
+            address = found[0].get("Email") if found else None
+        else:
+            who = rec.get({"owner": "OwnerId", "creator": "CreatedById"}.get(r["type"], r["field"] or ""))
+            address = _recipient_email(access, who) if who else None
+        if address:
+            to.append(address)
+    cc = [e for e in alert["ccEmails"] if e]
+    if not (to or cc):
+        return {}  # a recipient field left blank is skipped, as a workflow alert skips it: nothing to send
+    html = template["type"] != "text"
+
+    def fill(text: str) -> str:
+        def one(m):
+            _, _, field_name = m.group(1).strip().partition(".")
+            f = obj.field(field_name)
+            v = values.to_text(rec.get(f.name)) if f is not None else None
+            return escape(v or "") if html else (v or "")
+        return _MERGE.sub(one, text)
+
+    if alert["senderType"] == "OrgWideEmailAddress":
+        sender = alert.get("senderAddress")
+    else:
+        sender = _user_email(access, access.user_id)
+    access.send_email({
+        "source": "flow", "flow": flow.name, "element": el.name, "actionType": "emailAlert",
+        "alert": el.action_name, "template": alert["template"], "from": sender, "senderType": alert["senderType"],
+        "to": to, "cc": cc, "bcc": [], "subject": fill(template["subject"]), "body": fill(template["body"]),
+        "isHtml": html, "relatedRecordId": rec["Id"],
+    })
+    return {}
 
 
 def quick_action(schema, action_name: str) -> tuple[Any, dict | None]:
@@ -151,6 +229,8 @@ def run(access, flow, el: ActionCall, inputs: list[dict]) -> list:
         return [_email_simple(access, flow, el, given) for given in inputs]
     if el.action_type == "quickAction":
         return _quick_actions(access, el, inputs)
+    if el.action_type == "emailAlert":
+        return [_email_alert(access, flow, el, given) for given in inputs]
     return [Fault(f"the action type {el.action_type} is not supported") for _ in inputs]
 
 

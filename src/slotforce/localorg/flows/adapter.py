@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from ..models import Org
 
 _EVENTS = {"insert": "create", "update": "update", "delete": "delete"}
-AUTONUMBER_META = "autonumber:"  # store meta key prefix: {"format": "BA-{00000000}", "next": 1}
+AUTONUMBER_META = "autonumber:"
+EMAIL_TEMPLATES_META = "metadata:email_templates"  # deployed EmailTemplates, read by email alert actions  # store meta key prefix: {"format": "BA-{00000000}", "next": 1}
 
 
 class _TransactionLimits(Limits):
@@ -79,6 +80,11 @@ class TransactionAccess:
                       due: dt.datetime) -> None:
         """Keep a scheduled path until the org's clock passes `due` (pending.py; rolled back with the save)."""
         pending.add(self.ctx.conn, flow, version, path, record_id, event, prior, format_datetime_seconds(due))
+
+    def email_template(self, name: str) -> dict | None:
+        """A deployed EmailTemplate ({subject, body, type}) by its folder/Name, as it is now."""
+        raw = store.get_meta(self.ctx.conn, EMAIL_TEMPLATES_META)
+        return json.loads(raw).get(name) if raw else None
 
     def send_email(self, message: dict) -> None:
         """Keep a message the org would send once this transaction commits (emails.py)."""

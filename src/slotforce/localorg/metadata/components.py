@@ -434,3 +434,78 @@ def check_quick_action(full_name: str, root, schema: Schema) -> tuple[str, str, 
                                      item.sourceline)
             definition["fields"].append(target.field(fname).name)
     return obj.name, action, definition
+
+
+# WorkflowAlert recipients the org can resolve from the record and its users (WorkflowEmailRecipientType).
+ALERT_RECIPIENTS = {"email", "user", "owner", "creator", "userLookup", "contactLookup"}
+_TEMPLATE_MERGE = re.compile(r"\{!([^}]*)\}")
+
+
+def email_template(full_name: str, meta_root, body: bytes) -> dict:
+    """An EmailTemplate (email/folder/Name.email + Name.email-meta.xml) -> {subject, body, type}."""
+    if local_name(meta_root) != "EmailTemplate":
+        raise ComponentError(f"the root element is <{local_name(meta_root)}>, expected <EmailTemplate>",
+                             meta_root.sourceline)
+    kind = text(meta_root, "type") or "text"
+    if kind not in ("text", "html", "custom"):
+        raise ComponentError(f"{full_name}: email templates of type {kind} are not supported by the local org "
+                             "(text, html and custom are)", first(meta_root, "type").sourceline)
+    try:
+        content = body.decode(text(meta_root, "encodingKey") or "utf-8")
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise ComponentError(f"{full_name}: the template body cannot be read: {exc}") from None
+    return {"subject": text(meta_root, "subject") or "", "body": content, "type": kind}
+
+
+def template_merge_fields(template: dict) -> list[str]:
+    return [m.strip() for part in (template["subject"], template["body"]) for m in _TEMPLATE_MERGE.findall(part)]
+
+
+def check_workflow(obj_name: str, root, schema: Schema, templates: dict[str, dict]) -> list[tuple[str, dict, int]]:
+    """A Workflow file (workflows/Contact.workflow): its email alerts as [(name, definition, line)]. Workflow
+    rules, field updates, tasks and outbound messages are refused (flows replace them)."""
+    if local_name(root) != "Workflow":
+        raise ComponentError(f"the root element is <{local_name(root)}>, expected <Workflow>", root.sourceline)
+    obj = schema.get(obj_name)
+    if obj is None:
+        raise ComponentError(f"{obj_name} is not an object in this org", root.sourceline)
+    alerts = []
+    for c in elements(root):
+        tag = local_name(c)
+        if tag == "fullName":
+            continue
+        if tag != "alerts":
+            raise ComponentError(f"{obj_name}: workflow <{tag}> are not supported by the local org (only email "
+                                 "alerts, run from flows)", c.sourceline)
+        name = text(c, "fullName") or ""
+        where = f"WorkflowAlert {obj_name}.{name}"
+        sender = text(c, "senderType") or "CurrentUser"
+        template_name = text(c, "template") or ""
+        template = templates.get(template_name)
+        if template is None:
+            raise ComponentError(f"{where}: the email template {template_name} is not in this org or this "
+                                 "deployment", c.sourceline)
+        for merge in template_merge_fields(template):
+            head, _, field_name = merge.partition(".")
+            if head.lower() != obj.name.lower() or not field_name or obj.field(field_name) is None:
+                raise ComponentError(f"{where}: the template {template_name} uses the merge field {{!{merge}}}, "
+                                     f"which the local org cannot fill (it fills {obj.name} fields)", c.sourceline)
+        recipients = []
+        for r in named(c, "recipients"):
+            rtype = text(r, "type") or ""
+            if rtype not in ALERT_RECIPIENTS:
+                raise ComponentError(f"{where}: recipients of type {rtype} are not supported by the local org "
+                                     f"(supported: {', '.join(sorted(ALERT_RECIPIENTS))})", r.sourceline)
+            field_name = text(r, "field")
+            if rtype in ("email", "userLookup", "contactLookup"):
+                f = obj.field(field_name or "")
+                if f is None:
+                    raise ComponentError(f"{where}: the recipient field {field_name} is not a field of {obj.name}",
+                                         r.sourceline)
+                field_name = f.name
+            recipients.append({"type": rtype, "field": field_name, "recipient": text(r, "recipient")})
+        alerts.append((name, {"template": template_name, "senderType": sender,
+                              "senderAddress": text(c, "senderAddress"), "recipients": recipients,
+                              "ccEmails": [(e.text or "").strip() for e in named(c, "ccEmails")],
+                              "label": text(c, "description") or name}, c.sourceline))
+    return alerts
