@@ -159,15 +159,17 @@ def _needs(root, text: str, wanted: dict, lookups: dict, settings: dict) -> None
     owners = dict(record_of)
     if trigger:
         owners["$record"] = owners["$record__prior"] = trigger
-    for head, rel, leaf in re.findall(r"(\$?\w+)\.(\w+)__r\.(\w+)", text):
+    for head, hops, leaf in re.findall(r"(\$?\w+)((?:\.\w+__r)+)\.(\w+)", text):
         owner = owners.get(head.lower())
         if owner is None:
             continue
-        target = f"{rel}__c"
-        lookups.setdefault(owner, {})[f"{rel}__c"] = target
-        wanted.setdefault(target, set())
+        for rel in hops.split(".")[1:]:
+            target = f"{rel[:-3]}__c"
+            lookups.setdefault(owner, {})[target] = target
+            wanted.setdefault(target, set())
+            owner = target
         if leaf.endswith("__c"):
-            wanted[target].add(leaf)
+            wanted[owner].add(leaf)
     for setting, fname in re.findall(r"\$Setup\.(\w+__c)\.(\w+__c)", text):
         settings.setdefault(setting, set()).add(fname)
 

@@ -47,7 +47,7 @@ def test_a_valid_flow_parses():
      "collectionProcessorType RecommendationMapCollectionProcessor is not supported"),
     ("<collectionProcessors><name>C</name><formula>true</formula></collectionProcessors>", "<formula>",
      "<formula> is not supported"),
-    ("<customErrors><name>E</name></customErrors>", "<customErrors>", "custom error elements"),
+    ("<customErrors><name>E</name></customErrors>", "<customErrors>", "customErrors E has no <customErrorMessages>"),
     ("<fancyNewThing>1</fancyNewThing>", "<fancyNewThing>", "<fancyNewThing> is not supported"),
 ])
 def test_unsupported_parts_are_refused_with_their_line(body, needle, message):

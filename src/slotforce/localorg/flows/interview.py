@@ -17,8 +17,8 @@ from typing import Any, Generator
 from ..schema import Schema
 from . import formula, logic, parents, values
 from .data import build_query, get_field, record_out, record_type
-from .errors import Fault, FlowFault
-from .model import (ActionCall, Assignment, CollectionProcessor, Decision, Element, FieldAssignment, Flow, Loop, RecordCreate, RecordDelete,
+from .errors import Fault, FlowFault, RecordCustomError
+from .model import (ActionCall, Assignment, CustomError, CollectionProcessor, Decision, Element, FieldAssignment, Flow, Loop, RecordCreate, RecordDelete,
                     RecordLookup, RecordUpdate, Subflow, Value)
 
 MAX_STEPS = 100_000  # an interview that visits this many elements is looping forever
@@ -343,6 +343,9 @@ class Interview(formula.Env):
             return self._loop(el)
         if isinstance(el, CollectionProcessor):
             return self._process_collection(el)
+        if isinstance(el, CustomError):
+            text, field_name = el.messages[0]
+            raise RecordCustomError(self.merge(text), field_name)
         raise FlowFault(f"element {el.name} cannot run here")  # pragma: no cover
 
     def _decide(self, el: Decision) -> str | None:

@@ -191,6 +191,14 @@ class Subflow(Element):
 
 
 @dataclass
+class CustomError(Element):
+    """A Custom Error element: each message (text, field or None for the record) fails the saved record."""
+
+    messages: list[tuple[str, str | None]] = field(default_factory=list)
+    kind = "customErrors"
+
+
+@dataclass
 class ActionCall(Element):
     """An action call the runtime serves (actions.py): `inputs` by parameter name, `outputs` to variables."""
 

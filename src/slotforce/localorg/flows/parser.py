@@ -11,7 +11,7 @@ from lxml import etree
 
 from ..mdxml import elements, first, local_name, named, text
 from . import formula
-from .model import (ActionCall, Assignment, AssignmentItem, CollectionProcessor, Condition, Constant, Decision, Element,
+from .model import (ActionCall, Assignment, CustomError, AssignmentItem, CollectionProcessor, Condition, Constant, Decision, Element,
                     FieldAssignment, Flow, Formula, Loop, RecordCreate, RecordDelete, RecordFilter, RecordLookup,
                     RecordUpdate, Rule, ScheduledPath, SortOption, Start, Subflow, TextTemplate, Value, Variable)
 
@@ -26,7 +26,6 @@ _FLOW_IGNORED = {"apiVersion", "description", "environments", "interviewLabel", 
 # Record-triggered flow in/out values Salesforce supports but this runtime does not.
 _UNSUPPORTED_FLOW_PARTS = {
     "apexPluginCalls": "Apex plug-in calls",
-"customErrors": "custom error elements",
     "screens": "screens", "waits": "wait elements", "steps": "steps", "stages": "stages",
     "orchestratedStages": "orchestrated stages", "transforms": "transform elements",
     "recordRollbacks": "Roll Back Records", "choices": "choices", "dynamicChoiceSets": "choice sets",
@@ -226,6 +225,15 @@ def _parse_element(kind: str, el) -> Element:
         return _collection_processor(el, name, what, line)
     if kind == "actionCalls":
         return _action_call(el, name, what, line)
+    if kind == "customErrors":
+        _allow(el, {"name", "label", "connector", "customErrorMessages"}, what)
+        messages = []
+        for m in named(el, "customErrorMessages"):
+            _allow(m, {"errorMessage", "fieldSelection", "isFieldError"}, f"{what} message")
+            messages.append((text(m, "errorMessage") or "", text(m, "fieldSelection") if _bool(m, "isFieldError") else None))
+        if not messages:
+            raise FlowDefinitionError(f"{what} has no <customErrorMessages>", line)
+        return CustomError(name, line, _connector(el, "connector"), messages=messages)
     if kind == "loops":
         _allow(el, {"name", "label", "collectionReference", "iterationOrder", "assignNextValueToReference",
                     "nextValueConnector", "noMoreValuesConnector"}, what)
@@ -281,7 +289,7 @@ def _parse_element(kind: str, el) -> Element:
 
 
 _ELEMENT_KINDS = ("assignments", "decisions", "loops", "recordLookups", "recordCreates", "recordUpdates",
-                  "recordDeletes", "subflows", "collectionProcessors", "actionCalls")
+                  "recordDeletes", "subflows", "collectionProcessors", "actionCalls", "customErrors")
 
 
 def _parse_formula(name: str, data_type: str, expression: str, line: int, scale: int = 0) -> Formula:

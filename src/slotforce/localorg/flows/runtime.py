@@ -21,7 +21,7 @@ from ..soql.dates import org_time_zone
 from . import actions, formula, parents, scheduled, values
 from .access import LimitExceeded, OrgAccess, Query
 from .data import SYSTEM_FIELDS, get_field, record_in
-from .errors import Fault, FlowFault, FlowTriggerError
+from .errors import Fault, FlowCustomValidationError, FlowFault, FlowTriggerError, RecordCustomError
 from .interview import Interview, Request
 from .model import Element, Flow
 from .registry import FlowRegistry
@@ -154,6 +154,9 @@ class FlowRuntime:
                         raise FlowTriggerError(self._message(flow, failure), limit=failure.limit) from None
                     except LimitExceeded as exc:
                         raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
+                    except RecordCustomError as exc:  # the record's save fails, as a validation rule's would
+                        raise FlowCustomValidationError(exc.message, fields=[exc.field] if exc.field else None) \
+                            from None
                     except FlowTriggerError as exc:
                         if exc.limit:
                             raise
@@ -202,6 +205,8 @@ class FlowRuntime:
             raise FlowTriggerError(self._message(flow, failure), limit=failure.limit) from None
         except LimitExceeded as exc:
             raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
+        except RecordCustomError as exc:
+            raise FlowCustomValidationError(exc.message, fields=[exc.field] if exc.field else None) from None
 
     @staticmethod
     def _message(flow: Flow, failure: _Failure | None, inner: str | None = None) -> str:

@@ -12,7 +12,7 @@ from typing import Iterable
 from ..schema import Schema, SObject
 from . import actions, formula, logic, parents
 from .globals import api_path_ok
-from .model import (ActionCall, Assignment, CollectionProcessor, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
+from .model import (ActionCall, Assignment, CustomError, CollectionProcessor, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
                     RecordUpdate, Subflow, Value)
 from .parser import FlowDefinitionError
 
@@ -270,7 +270,7 @@ class _Checker:
                  RecordLookup: self.record_lookup, RecordCreate: self.record_create,
                  RecordUpdate: self.record_update, RecordDelete: self.record_delete,
                  Subflow: self.subflow, CollectionProcessor: self.collection_processor,
-                 ActionCall: self.action_call}.get(type(el))
+                 ActionCall: self.action_call, CustomError: self.custom_error}.get(type(el))
         if check is not None:
             check(el, what)
 
@@ -391,6 +391,15 @@ class _Checker:
             self.filters(obj, el.filters, el.filter_logic, el.line, what)
             if not el.filters:
                 _fail(f"{what}: Delete Records without filters would delete every {obj.name}", el.line)
+
+    def custom_error(self, el: CustomError, what: str) -> None:
+        """A Custom Error stops the save of the record a record-triggered flow runs for."""
+        if self.trigger_object is None:
+            _fail(f"{what}: custom errors belong to record-triggered flows", el.line)
+        for message, field_name in el.messages:
+            self.text(message, el.line, what)
+            if field_name:
+                self.field(self.trigger_object, field_name, el.line, what)
 
     def action_call(self, el: ActionCall, what: str) -> None:
         try:
