@@ -83,11 +83,14 @@ def reason_of(problem: str) -> str:
         (r"function (\w+\(\)) is not supported", "formula function {0}"),
         (r"the global (\$\w+)", "global {0}"),
         (r"(\$Api\.\w+)", "{0}"),
+        (r"\$Setup\.\w+__\w+__c", "namespaced (managed package) names"),
         (r"(\$Setup)\.", "$Setup (setting not in the org)"),
+        (r"RecordTypeId", "record types (RecordTypeId)"),
         (r"polymorphic", "polymorphic cross-object reference"),
         (r"\w+__\w+__c", "namespaced (managed package) names"),
         (r"has no parent relationship", "parent relationship not in the org"),
         (r"the object \w+__e does not exist", "platform event objects (__e)"),
+        (r"the object \w+__Share does not exist", "sharing objects (__Share)"),
         (r"the object \w+__c does not exist", "custom object not in the org"),
         (r"the object (\w+) does not exist", "standard object {0} not in the org"),
         (r"field .* does not exist", "field not in the org"),
@@ -118,11 +121,12 @@ def _stubs(sources: list[bytes], org: Org) -> dict[str, str]:
             root = etree.fromstring(source, etree.XMLParser(resolve_entities=False, no_network=True))
         except etree.XMLSyntaxError:
             continue
-        _needs(root, source.decode("utf-8", "replace"), wanted, lookups, settings)
+        _needs(root, source.decode("utf-8", "replace"), wanted, lookups, settings,
+               {o.name.lower(): o.name for o in org.schema if not o.custom})
     return _stub_files(org, wanted, lookups, settings)
 
 
-def _needs(root, text: str, wanted: dict, lookups: dict, settings: dict) -> None:
+def _needs(root, text: str, wanted: dict, lookups: dict, settings: dict, standard: dict[str, str]) -> None:
     start = root.find(f"{{{NS}}}start")
     trigger = start.findtext(f"{{{NS}}}object") if start is not None else None
     for el in root.iter():
@@ -133,6 +137,8 @@ def _needs(root, text: str, wanted: dict, lookups: dict, settings: dict) -> None
             names = {(f.text or "").strip() for f in el.iter(f"{{{NS}}}field")}
             names |= {(f.text or "").strip() for f in el.iter(f"{{{NS}}}queriedFields")}
             wanted.setdefault(obj.strip(), set()).update(n for n in names if n.endswith("__c") and "." not in n)
+            if "SetupOwnerId" in names and obj.strip().endswith("__c"):  # read as a hierarchy custom setting
+                settings.setdefault(obj.strip(), set())
     if trigger:
         wanted.setdefault(trigger, set()).update(_FIELD_REF.findall(text))
         for el in root:  # elements on $Record (no <object> of their own): their fields are the trigger object's
@@ -164,8 +170,9 @@ def _needs(root, text: str, wanted: dict, lookups: dict, settings: dict) -> None
         if owner is None:
             continue
         for rel in hops.split(".")[1:]:
-            target = f"{rel[:-3]}__c"
-            lookups.setdefault(owner, {})[target] = target
+            # User__r -> the standard User; Property__r -> a custom Property__c
+            target = standard.get(rel[:-3].lower(), f"{rel[:-3]}__c")
+            lookups.setdefault(owner, {})[f"{rel[:-3]}__c"] = target
             wanted.setdefault(target, set())
             owner = target
         if leaf.endswith("__c"):
@@ -177,6 +184,7 @@ def _needs(root, text: str, wanted: dict, lookups: dict, settings: dict) -> None
 def _stub_files(org: Org, wanted: dict, lookups: dict, settings: dict) -> dict[str, str]:
     out = {}
     for setting, fields in settings.items():
+        fields = fields | wanted.pop(setting, set())
         if org.schema.get(setting) is None:
             body = "".join(f"<fields><fullName>{f}</fullName><label>{f[:-3]}</label><length>255</length>"
                            f"<type>Text</type></fields>" for f in sorted(fields))

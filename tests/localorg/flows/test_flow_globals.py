@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flowkit import flow, https_deploy, package, record_start, split_name
 
+from slotforce.localorg.flows.parser import FlowDefinitionError
 from slotforce.localorg.server import LocalOrg
 from slotforce.package.writer import to_schema_order
 from slotforce.package.xsd import validate_text
@@ -167,3 +168,28 @@ def test_unknown_settings_fields_and_session_ids_are_refused_naming_the_line(ser
     assert status["state"] == "Failed"
     [error] = status["deployment_detail"]["errors"]
     assert error["file"] == "flows/Gadget_Settings_Apply.flow" and message in error["message"], error
+
+
+WHO = flow("Who_Saved", """
+    <assignments>
+        <name>Sign</name>
+        <label>Sign</label><locationX>0</locationX><locationY>0</locationY>
+        <assignmentItems><assignToReference>$Record.Subject__c</assignToReference><operator>Assign</operator>
+            <value><stringValue>{!$User.FirstName} {!$User.LastName} ({!$Profile.Name}) at {!$Organization.Name}</stringValue></value></assignmentItems>
+    </assignments>""", start=record_start("Booking__c", "Sign", trigger="RecordBeforeSave"))
+
+
+def test_user_profile_and_organization_globals_read_the_running_user(forg):
+    forg.deploy(WHO)
+    forg.save("insert", "Booking__c", [{"Action__c": "Created"}])
+    [row] = forg.query("SELECT Subject__c FROM Booking__c")
+    assert row["Subject__c"] == "Local Admin (System Administrator) at slotforce local org"
+
+
+def test_unknown_user_fields_and_paths_from_globals_are_refused(forg):
+    with pytest.raises(FlowDefinitionError) as exc:
+        forg.deploy(WHO.replace("$User.LastName", "$User.Nope__c"))
+    assert "the field User.Nope__c does not exist" in exc.value.message
+    with pytest.raises(FlowDefinitionError) as exc:
+        forg.deploy(WHO.replace("$User.LastName", "$User.Profile.Name"))
+    assert "$User takes one field of User" in exc.value.message

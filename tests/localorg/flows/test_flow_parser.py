@@ -66,7 +66,7 @@ def test_unsupported_parts_are_refused_with_their_line(body, needle, message):
      "$Record.Acount.Name: Contact has no parent relationship Acount"),
     (("<stringValue>Hi</stringValue>", "<stringValue>{!$Record.Email.Name}</stringValue>"),
      "Contact has no parent relationship Email"),
-    (("<stringValue>Hi</stringValue>", "<stringValue>{!$User.Email}</stringValue>"), "the global $User"),
+    (("<stringValue>Hi</stringValue>", "<stringValue>{!$Permission.Email}</stringValue>"), "the global $Permission"),
     (("<stringValue>Hi</stringValue>", "<stringValue>{!$Record__Prior.Email}</stringValue>"),
      "$Record__Prior is available only in flows that run on update"),
 ])

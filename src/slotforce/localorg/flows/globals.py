@@ -1,4 +1,6 @@
-"""The org-wide globals a flow reads: `$Api` server URLs and `$Setup` hierarchy custom settings.
+"""The org-wide globals a flow reads: `$Api` server URLs, `$Setup` hierarchy custom settings, and the
+running user's `$User`, `$Profile` and the org's `$Organization` (their fields, read once per transaction,
+charging no SOQL: Salesforce serves these globals without a query).
 
 `$Setup.Setting__c.Field__c` is the running user's value of a hierarchy custom setting: the user's
 own record, else their profile's, else the org default — field by field, the lowest level with a
@@ -17,6 +19,8 @@ from .access import Query
 from .data import record_in
 
 # $Api.Partner_Server_URL_260 -> .../services/Soap/u/26.0/<org id>; Enterprise -> /Soap/c/.
+# $User.X is a field of the running user; $Profile.X of their profile; $Organization.X of the org.
+RECORD_GLOBALS = {"$user": "User", "$profile": "Profile", "$organization": "Organization"}
 API_URL = re.compile(r"(Enterprise|Partner)_Server_URL_(\d{2,3})", re.I)
 
 
@@ -31,6 +35,7 @@ class OrgGlobals:
         self.access = access
         self._settings: dict[str, dict] = {}
         self._owners: list[str] | None = None
+        self._records: dict[str, dict] = {}
 
     def api(self, name: str) -> str:
         m = API_URL.fullmatch(name)
@@ -40,6 +45,20 @@ class OrgGlobals:
         version = f"{int(digits[:-1])}.{digits[-1]}"
         kind = "c" if m.group(1).lower() == "enterprise" else "u"
         return f"{self.access.instance_url}/services/Soap/{kind}/{version}/{self.access.org_id[:15]}"
+
+    def record(self, head: str, field_name: str) -> Any:
+        """A field of the running user ($User), their profile ($Profile) or the org ($Organization)."""
+        key = head.lower()
+        rec = self._records.get(key)
+        if rec is None:
+            obj = self.access.schema.get(RECORD_GLOBALS[key])
+            record_id = {"$user": lambda: self.access.user_id, "$organization": lambda: self.access.org_id,
+                         "$profile": lambda: self.record("$User", "ProfileId")}[key]()
+            rows = self.access.query(Query(obj.name, [f.name for f in obj.fields.values()],
+                                           ("cond", "Id", "=", record_id))) if record_id else []
+            rec = self._records[key] = record_in(self.access.schema, obj.name, rows[0]) if rows else {}
+        f = self.access.schema.get(RECORD_GLOBALS[key]).field(field_name)
+        return rec.get(f.name) if f is not None else None
 
     def setup(self, setting: str, field_name: str) -> Any:
         merged = self._settings.get(setting.lower())

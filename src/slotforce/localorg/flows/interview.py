@@ -111,12 +111,14 @@ class Interview(formula.Env):
             base = self.prior
         elif low == "$flow":
             return self._flow_global(".".join(rest))
-        elif low in ("$setup", "$api"):
+        elif low in ("$setup", "$api", "$user", "$profile", "$organization"):
             if self.globals is None:
                 raise FlowFault(f"{path}: this flow runs without the org's globals")
             if low == "$api":
                 return self.globals.api(".".join(rest))
-            return self.globals.setup(rest[0], rest[1])
+            if low == "$setup":
+                return self.globals.setup(rest[0], rest[1])
+            return self.globals.record(head, rest[0])
         elif low == "$globalconstant":
             name = ".".join(rest).lower()
             return {"true": True, "false": False, "emptystring": ""}.get(name)

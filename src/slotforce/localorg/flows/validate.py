@@ -11,7 +11,7 @@ from typing import Iterable
 
 from ..schema import Schema, SObject
 from . import actions, formula, logic, parents
-from .globals import api_path_ok
+from .globals import RECORD_GLOBALS, api_path_ok
 from .model import (ActionCall, Assignment, CustomError, CollectionProcessor, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
                     RecordUpdate, Subflow, Value)
 from .parser import FlowDefinitionError
@@ -85,6 +85,13 @@ class _Checker:
                 _fail(f"{what}: {path} is not supported by the local org's flow runtime (supported: "
                       "$Api.Enterprise_Server_URL_NNN and $Api.Partner_Server_URL_NNN; a flow in the local org runs "
                       "inside a save, with no API session of its own)", line)
+            return
+        if low in RECORD_GLOBALS:
+            obj = self.schema.get(RECORD_GLOBALS[low])
+            if len(rest) != 1 or obj is None:
+                _fail(f"{what}: {path}: {head} takes one field of {RECORD_GLOBALS[low]} (cross-object paths from "
+                      f"{head} are not supported by the local org's flow runtime)", line)
+            self.field(obj, rest[0], line, what)
             return
         if low == "$setup":
             if len(rest) != 2:
