@@ -101,6 +101,7 @@ def reason_of(problem: str) -> str:
         (r"(doesUpsert)", "Create Records upsert"),
         (r"value <(\w+)>", "value <{0}>"),
         (r"is not a variable", "unknown resource"),
+        (r"neither deployed nor in this deployment", "subflow outside the corpus"),
         (r"operator (\w+)", "operator {0}"),
         (r"malformed XML", "malformed XML"),
     ]
