@@ -139,3 +139,10 @@ def test_bad_scheduled_paths_are_refused_naming_the_line(forg, change, message):
     assert message in exc.value.message
     assert exc.value.line > 0 and "scheduledPaths" in split_name(src)[1].splitlines()[exc.value.line - 1] \
         or "start" in split_name(src)[1].splitlines()[exc.value.line - 1]
+
+
+def test_a_nameless_asynchronous_path_deploys_as_flow_builder_saves_it(forg):
+    src = FOLLOW_UP.replace("<name>Run_Async</name>", "")
+    forg.deploy(src)
+    [flow_] = [d.latest for d in forg.registry]
+    assert [p.name for p in flow_.start.scheduled_paths] == ["In_One_Hour", "AsyncAfterCommit", "Birthday_Eve"]

@@ -310,7 +310,10 @@ def _scheduled_path(el) -> ScheduledPath:
         raise FlowDefinitionError(f"{what}: offsetNumber {number} is not a whole number", el.sourceline)
     if not batch.isdigit() or not 1 <= int(batch) <= 200:
         raise FlowDefinitionError(f"{what}: maxBatchSize must be 1-200, got {batch}", el.sourceline)
-    return ScheduledPath(text(el, "name") or "", _connector(el, "connector"), text(el, "pathType") or None,
+    # The asynchronous path may be nameless (Flow Builder saves it so); it is the flow's one such path.
+    path_type = text(el, "pathType") or None
+    name = text(el, "name") or ("AsyncAfterCommit" if path_type == "AsyncAfterCommit" else "")
+    return ScheduledPath(name, _connector(el, "connector"), path_type,
                          int(number), text(el, "offsetUnit") or "Hours",
                          text(el, "timeSource") or "RecordTriggerEvent", text(el, "recordField") or None,
                          int(batch), el.sourceline)

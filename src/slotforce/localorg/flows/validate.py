@@ -232,7 +232,7 @@ class _Checker:
         start = self.flow.start
         if start.trigger_type != "RecordAfterSave" or start.record_trigger_type == "Delete":
             _fail(f"{what}: scheduled paths belong to flows that run after a record is created or updated", path.line)
-        if not path.name:
+        if not path.name and path.path_type != "AsyncAfterCommit":
             _fail("<scheduledPaths> has no <name>", path.line)
         if not path.target:
             _fail(f"{what} has no connector", path.line)
