@@ -196,7 +196,7 @@ def _stub_files(org: Org, wanted: dict, lookups: dict, settings: dict) -> dict[s
         wanted.setdefault(obj, set())
     for obj, fields in wanted.items():
         existing = org.schema.get(obj)
-        if existing is None and not obj.endswith("__c"):
+        if existing is None and not obj.endswith(("__c", "__e")):
             continue  # a standard object the org does not have: that is the finding
         refs = {f: t for f, t in lookups.get(obj, {}).items() if existing is None or existing.field(f) is None}
         missing = sorted(f for f in fields if (existing is None or existing.field(f) is None) and f not in refs)
@@ -207,7 +207,11 @@ def _stub_files(org: Org, wanted: dict, lookups: dict, settings: dict) -> dict[s
         body += "".join(f"<fields><fullName>{f}</fullName><deleteConstraint>SetNull</deleteConstraint><label>{f[:-3]}"
                         f"</label><referenceTo>{t}</referenceTo><relationshipName>{obj[:-3]}_{f[:-3]}s"
                         "</relationshipName><type>Lookup</type></fields>" for f, t in sorted(refs.items()))
-        if existing is None:
+        if existing is None and obj.endswith("__e"):
+            body += (f"<deploymentStatus>Deployed</deploymentStatus><eventType>HighVolume</eventType><label>{obj[:-3]}"
+                     f"</label><pluralLabel>{obj[:-3]}s</pluralLabel><publishBehavior>PublishAfterCommit"
+                     "</publishBehavior>")
+        elif existing is None:
             body += (f"<label>{obj[:-3]}</label><nameField><label>Name</label><type>Text</type></nameField>"
                      f"<pluralLabel>{obj[:-3]}s</pluralLabel><deploymentStatus>Deployed</deploymentStatus>"
                      "<sharingModel>ReadWrite</sharingModel>")

@@ -39,7 +39,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from slotforce.localorg import emails, errors, records, store
+from slotforce.localorg import emails, errors, events, records, store
 from slotforce.localorg.clock import OrgClock
 from slotforce.localorg.cursors import Cursors
 from slotforce.localorg.records import SaveResult
@@ -275,7 +275,7 @@ class Org:
             sobject.custom = True
             given = list(sobject.fields.values())
             sobject.fields = {}
-            for f in system_fields(owned=sobject.custom_setting is None):
+            for f in system_fields(owned=sobject.custom_setting is None and sobject.platform_event is None):
                 sobject.add_field(f)
             if sobject.custom_setting == "Hierarchy":
                 sobject.add_field(setup_owner_field())
@@ -404,6 +404,7 @@ class Org:
             self._seed()
             self.conn.execute('DELETE FROM "PermissionSetAssignment" WHERE AssigneeId NOT IN (SELECT Id FROM "User")')
             emails.clear(self.conn)
+            events.clear(self.conn)
         self.set_api_budget(used=0)
         self.reset_stats()
 

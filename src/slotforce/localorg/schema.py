@@ -113,6 +113,7 @@ class SObject:
     deletable: bool = True
     queryable: bool = True
     custom_setting: str | None = None  # "Hierarchy" or "List" for a custom setting (customSettingsType)
+    platform_event: str | None = None  # publishBehavior of a platform event (X__e): PublishAfterCommit | ...
     # Deployed with the object's metadata, run by flow action calls (flows/actions.py), by action name:
     quick_actions: dict[str, dict] = field(default_factory=dict)  # QuickAction (components.check_quick_action)
     email_alerts: dict[str, dict] = field(default_factory=dict)  # WorkflowAlert with its EmailTemplate

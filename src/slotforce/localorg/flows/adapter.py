@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import datetime as dt
 
-from .. import emails, store
+from .. import emails, events, store
 from ..errors import SalesforceError
 from ..schema import SObject
 from ..soql import nodes
@@ -85,6 +85,11 @@ class TransactionAccess:
         """A deployed EmailTemplate ({subject, body, type}) by its folder/Name, as it is now."""
         raw = store.get_meta(self.ctx.conn, EMAIL_TEMPLATES_META)
         return json.loads(raw).get(name) if raw else None
+
+    def publish(self, sobject: str, events_: list[dict], source: dict) -> None:
+        """Publish platform events (after this transaction commits: they are kept with it, events.py)."""
+        for e in events_:
+            events.record(self.ctx.conn, {"publishedAt": self.ctx.now(), "sobject": sobject, "fields": e, **source})
 
     def send_email(self, message: dict) -> None:
         """Keep a message the org would send once this transaction commits (emails.py)."""

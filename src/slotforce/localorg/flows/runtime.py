@@ -378,6 +378,11 @@ class FlowRuntime:
             if not batch:
                 return [[] for _ in requests]
             access.limits.charge_dml(len(batch))
+            obj = access.schema.get(sobject)
+            if obj is not None and obj.platform_event:  # Create Records on X__e publishes the events
+                element = requests[0].element
+                access.publish(sobject, batch, {"flow": requests[0].interview.flow.name, "element": element.name})
+                return [[None] * len(r.records) for r in requests]
             ids = access.insert(sobject, batch)
             out, pos = [], 0
             for r in requests:

@@ -273,6 +273,11 @@ class _Checker:
                   el.line)
         if before and isinstance(el, RecordUpdate) and (el.input_reference or "").lower() != "$record":
             _fail(f"{what}: a before-save flow can only update $Record", el.line)
+        obj_name = getattr(el, "object", "") or ""
+        event = self.schema.get(obj_name) if obj_name.endswith("__e") else None
+        if event is not None and event.platform_event and isinstance(el, (RecordLookup, RecordUpdate, RecordDelete)):
+            _fail(f"{what}: {event.name} is a platform event: it can only be published (Create Records), not "
+                  "queried, updated or deleted", el.line)
         check = {Assignment: self.assignment, Decision: self.decision, Loop: self.loop,
                  RecordLookup: self.record_lookup, RecordCreate: self.record_create,
                  RecordUpdate: self.record_update, RecordDelete: self.record_delete,

@@ -51,6 +51,7 @@ class ObjectChange:
     name_field: Field
     display_format: str | None = None
     custom_setting: str | None = None  # customSettingsType: Hierarchy or List
+    platform_event: str | None = None  # a platform event's publishBehavior
 
 
 def _flag(el, tag: str) -> bool:
@@ -221,7 +222,7 @@ _OBJECT_COSMETIC = {"fullName", "label", "pluralLabel", "nameField", "deployment
                     "compactLayouts", "webLinks", "fieldSets", "startsWith", "gender", "recordTypeTrackHistory",
                     "recordTypeTrackFeedHistory", "enableDataTranslation", "fields", "enableChangeDataCapture",
                     "customHelpPage", "historyRetentionPolicy", "profileSearchLayouts", "household",
-                    "customSettingsType", "customSettingsVisibility"}
+                    "customSettingsType", "customSettingsVisibility", "eventType", "publishBehavior"}
 _OBJECT_REFUSED = {"validationRules": "validation rules", "recordTypes": "record types",
                    "businessProcesses": "business processes", "sharingReasons": "sharing reasons",
                    "indexes": "custom indexes"}
@@ -234,7 +235,11 @@ def object_from_xml(name: str, root, schema: Schema) -> tuple[ObjectChange | Non
     Object-level problems raise ComponentError."""
     if local_name(root) != "CustomObject":
         raise ComponentError(f"the root element is <{local_name(root)}>, expected <CustomObject>", root.sourceline)
-    custom = name.endswith("__c")
+    event = name.endswith("__e")
+    custom = name.endswith("__c") or event
+    if not event and (first(root, "eventType") is not None or first(root, "publishBehavior") is not None):
+        raise ComponentError(f"{name}: only platform events (__e) have an eventType or publishBehavior",
+                             root.sourceline)
     if not custom and name != "Activity" and schema.get(name) is None:
         raise ComponentError(f"the local org has no standard object {name}", root.sourceline)
     if not custom and not name[0].isalpha():
@@ -250,7 +255,7 @@ def object_from_xml(name: str, root, schema: Schema) -> tuple[ObjectChange | Non
             raise ComponentError(f"{name}: <{tag}> is not supported by the local org", c.sourceline)
     obj_change = None
     if custom:
-        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*__c", name) or "__" in name[:-3]:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*__[ce]", name) or "__" in name[:-3]:
             raise ComponentError(f"invalid custom object name {name}", root.sourceline)
         label = text(root, "label")
         plural = text(root, "pluralLabel") or (label if text(root, "customSettingsType") else None)
@@ -259,6 +264,16 @@ def object_from_xml(name: str, root, schema: Schema) -> tuple[ObjectChange | Non
             if existing is None:
                 raise ComponentError(f"{name}: a new custom object needs <label> and <pluralLabel>", root.sourceline)
             label, plural = label or existing.label, plural or existing.label_plural
+        behavior = None
+        if event:
+            behavior = text(root, "publishBehavior") or "PublishAfterCommit"
+            if behavior not in ("PublishAfterCommit", "PublishImmediately"):
+                raise ComponentError(f"{name}: publishBehavior {behavior} is not PublishAfterCommit or "
+                                     "PublishImmediately", first(root, "publishBehavior").sourceline)
+            if behavior == "PublishImmediately":
+                raise ComponentError(f"{name}: publishBehavior PublishImmediately is not supported by the local "
+                                     "org (its events are kept with the publishing transaction: "
+                                     "PublishAfterCommit)", first(root, "publishBehavior").sourceline)
         setting = text(root, "customSettingsType")
         if setting is not None and setting not in ("Hierarchy", "List"):
             raise ComponentError(f"{name}: customSettingsType {setting} is not one of Hierarchy, List",
@@ -267,7 +282,7 @@ def object_from_xml(name: str, root, schema: Schema) -> tuple[ObjectChange | Non
         if setting is not None and nf is not None:
             raise ComponentError(f"{name}: a custom setting has no <nameField> (its Name is the setting's own)",
                                  nf.sourceline)
-        if nf is None and schema.get(name) is None and setting is None:
+        if nf is None and schema.get(name) is None and setting is None and not event:
             raise ComponentError(f"{name}: a new custom object needs a <nameField>", root.sourceline)
         # A Text name field may be left out on API inserts (Salesforce then uses the record Id).
         name_field = Field("Name", "string", (text(nf, "label") if nf is not None else None) or f"{label} Name",
@@ -284,9 +299,9 @@ def object_from_xml(name: str, root, schema: Schema) -> tuple[ObjectChange | Non
             elif nf_type != "Text":
                 raise ComponentError(f"{name}: name field type {nf_type} is not supported (Text or AutoNumber)",
                                      nf.sourceline)
-        if setting is not None:
+        if setting is not None or event:
             name_field.nillable = True
-        obj_change = ObjectChange(name, label, plural, name_field, display_format, setting)
+        obj_change = ObjectChange(name, label, plural, name_field, display_format, setting, behavior)
     fields = []
     for fel in named(root, "fields"):
         full = f"{name}.{text(fel, 'fullName') or '?'}"
@@ -363,7 +378,8 @@ def plan_object(schema: Schema, change: ObjectChange) -> SObject:
         existing.label, existing.label_plural = change.label, change.label_plural
         return existing
     s = SObject(change.name, change.label, change.label_plural, f"x{len(list(schema)):02d}", custom=True,
-                custom_setting=change.custom_setting)
+                custom_setting=change.custom_setting, platform_event=change.platform_event,
+                queryable=change.platform_event is None)
     owner = "OwnerId" if change.custom_setting is None else "SetupOwnerId"
     for fname, ftype in (("Id", "id"), (owner, "reference"), ("CreatedDate", "datetime"),
                          ("CreatedById", "reference"), ("LastModifiedDate", "datetime"),

@@ -135,7 +135,9 @@ class MetadataService:
         try:
             with org.transaction() as ctx:
                 for oc in objects:
-                    s = SObject(oc.name, oc.label, oc.label_plural, "", custom=True, custom_setting=oc.custom_setting)
+                    s = SObject(oc.name, oc.label, oc.label_plural, "", custom=True, custom_setting=oc.custom_setting,
+                                platform_event=oc.platform_event, queryable=oc.platform_event is None,
+                                createable=oc.platform_event is None)
                     s.add_field(copy.deepcopy(oc.name_field))
                     org.add_custom_object(s)
                     if oc.display_format:

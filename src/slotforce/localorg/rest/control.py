@@ -14,6 +14,8 @@
                                                lets it run; then runs the paths that fell due ("ran": N)
     GET    /__localorg__/emails                mail automation would have sent (kept, never delivered), oldest first
     DELETE /__localorg__/emails                forget the kept mail
+    GET    /__localorg__/events                platform events flows published (kept, delivered to no one)
+    DELETE /__localorg__/events                forget them
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from slotforce.localorg import emails, errors
+from slotforce.localorg import emails, errors, events
 from slotforce.localorg.errors import SalesforceError
 from slotforce.localorg.faults import Faults
 from slotforce.localorg.models import Org
@@ -132,8 +134,16 @@ def routes(org: Org, faults: Faults) -> list[Route]:
                 return Response(status_code=204)
             return _json({"emails": emails.sent(org.conn)})
 
+    async def published(request: Request) -> Response:
+        with org.lock:
+            if request.method == "DELETE":
+                events.clear(org.conn)
+                return Response(status_code=204)
+            return _json({"events": events.sent(org.conn)})
+
     return [
         Route("/__localorg__/stats", guarded(stats), methods=["GET"]),
+        Route("/__localorg__/events", guarded(published), methods=["GET", "DELETE"]),
         Route("/__localorg__/clock", guarded(clock), methods=["GET", "POST"]),
         Route("/__localorg__/emails", guarded(sent_mail), methods=["GET", "DELETE"]),
         Route("/__localorg__/reset", guarded(reset), methods=["POST"]),
