@@ -78,8 +78,10 @@ def test_unknown_references_are_refused(change, message):
 def test_start_problems():
     assert "EventRelation does not support triggers" in refused(
         flow("Bad", OK_BODY, start=record_start("EventRelation", "Create_Task"))).message
-    assert "triggerType Scheduled is not supported" in refused(
+    assert "triggerType Scheduled needs a <schedule>" in refused(
         flow("Bad", OK_BODY, start=record_start("Contact", "Create_Task", trigger="Scheduled"))).message
+    assert "triggerType PlatformEvent is not supported" in refused(
+        flow("Bad", OK_BODY, start=record_start("Contact", "Create_Task", trigger="PlatformEvent"))).message
     assert "goes to Nowhere" in refused(flow("Bad", OK_BODY, start=record_start("Contact", "Nowhere"))).message
     assert "processType Flow is not supported" in refused(
         flow("Bad", OK_BODY, start=record_start("Contact", "Create_Task")).replace(

@@ -276,6 +276,7 @@ class Start:
     requires_change: bool = False
     line: int = 0
     scheduled_paths: list[ScheduledPath] = field(default_factory=list)
+    schedule: tuple[str, str, str] | None = None  # a schedule-triggered flow's (frequency, startDate, startTime)
 
 
 @dataclass
@@ -299,6 +300,10 @@ class Flow:
     # Per element, the cross-object paths it reads (parents.element_paths fills it on first visit).
     cross_paths: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
     version: int | None = None  # from a versioned file name of API < 44 (flows/X-2.flow is version 2 of X)
+
+    @property
+    def is_schedule_triggered(self) -> bool:
+        return self.start.trigger_type == "Scheduled"
 
     @property
     def is_record_triggered(self) -> bool:

@@ -321,8 +321,14 @@ def _scheduled_path(el) -> ScheduledPath:
 
 def _parse_start(el) -> Start:
     _allow(el, {"connector", "object", "triggerType", "recordTriggerType", "filters", "filterLogic",
-                "filterFormula", "doesRequireRecordChangedToMeetCriteria", "scheduledPaths", "flowRunAsUser"},
-           "<start>")
+                "filterFormula", "doesRequireRecordChangedToMeetCriteria", "scheduledPaths", "flowRunAsUser",
+                "schedule"}, "<start>")
+    schedule = None
+    sched_el = first(el, "schedule")
+    if sched_el is not None:
+        _allow(sched_el, {"frequency", "startDate", "startTime"}, "<start> <schedule>")
+        schedule = (text(sched_el, "frequency") or "", text(sched_el, "startDate") or "",
+                    text(sched_el, "startTime") or "00:00:00.000Z")
     paths = [_scheduled_path(p) for p in named(el, "scheduledPaths")]
     ff = text(el, "filterFormula")
     start = Start(_connector(el, "connector"), object=text(el, "object") or None,
@@ -330,7 +336,7 @@ def _parse_start(el) -> Start:
                   record_trigger_type=text(el, "recordTriggerType") or None,
                   filters=_filters(el, "<start>"), filter_logic=text(el, "filterLogic") or "and",
                   requires_change=_bool(el, "doesRequireRecordChangedToMeetCriteria"), line=el.sourceline,
-                  scheduled_paths=paths)
+                  scheduled_paths=paths, schedule=schedule)
     if ff:
         start.filter_formula = _parse_formula("<start> filterFormula", "Boolean", ff, first(el, "filterFormula").sourceline)
     return start

@@ -208,6 +208,28 @@ class FlowRuntime:
         except RecordCustomError as exc:
             raise FlowCustomValidationError(exc.message, fields=[exc.field] if exc.field else None) from None
 
+    def run_schedule(self, access, flow: Flow, records: list[dict] | None) -> None:
+        """One batch of a schedule-triggered flow: an interview per record (REST records of its object, already
+        filtered by its entry conditions), or one interview without a record when the flow names no object."""
+        now = self.clock()
+        obj = flow.start.object
+        typed = [record_in(access.schema, obj, r) for r in records] if records is not None else [None]
+        interviews = [Interview(flow, access.schema, now=now, record=rec, event=None,
+                                globals_=getattr(access, "globals", None)) for rec in typed]
+        try:
+            self.run_interviews(access, flow, interviews)
+        except _Failure as failure:
+            raise FlowTriggerError(self._message(flow, failure), limit=failure.limit) from None
+        except LimitExceeded as exc:
+            raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
+
+    def schedule_entrants(self, access, flow: Flow) -> list[dict]:
+        """The records of a schedule-triggered flow's object that meet its entry conditions, now."""
+        obj = access.schema.get(flow.start.object)
+        rows = access.query(Query(obj.name, [f.name for f in obj.fields.values()]))
+        now = self.clock()
+        return [r for r in rows if self._enters(access, flow, None, record_in(access.schema, obj.name, r), None, now)]
+
     @staticmethod
     def _message(flow: Flow, failure: _Failure | None, inner: str | None = None) -> str:
         where = ""

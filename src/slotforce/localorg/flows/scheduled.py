@@ -43,3 +43,22 @@ def due_time(path: ScheduledPath, record: dict, now: dt.datetime, tz: dt.tzinfo)
         return add_months(base, n)
     unit = {"Minutes": "minutes", "Hours": "hours", "Days": "days"}[path.offset_unit]
     return base + dt.timedelta(**{unit: n})
+
+
+def first_run(schedule: tuple[str, str, str]) -> dt.datetime:
+    """A schedule-triggered flow's first run: startDate at startTime (UTC, as Flow saves it: 00:00:00.000Z)."""
+    _, day, time_ = schedule
+    when = dt.datetime.fromisoformat(f"{day}T{time_.rstrip('Z')}")
+    return when.replace(tzinfo=dt.timezone.utc)
+
+
+def next_run(schedule: tuple[str, str, str], after: dt.datetime) -> dt.datetime | None:
+    """The first run of `schedule` strictly after `after`; None when a Once schedule has passed."""
+    first = first_run(schedule)
+    if first > after:
+        return first
+    step = {"Daily": dt.timedelta(days=1), "Weekly": dt.timedelta(weeks=1)}.get(schedule[0])
+    if step is None:
+        return None
+    periods = (after - first) // step + 1
+    return first + periods * step

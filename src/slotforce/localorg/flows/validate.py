@@ -10,7 +10,7 @@ import re
 from typing import Iterable
 
 from ..schema import Schema, SObject
-from . import actions, formula, logic, parents
+from . import actions, formula, logic, parents, scheduled
 from .globals import RECORD_GLOBALS, api_path_ok
 from .model import (ActionCall, Assignment, CustomError, CollectionProcessor, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
                     RecordUpdate, Subflow, Value)
@@ -27,6 +27,7 @@ ASSIGNMENT_OPERATORS = {"Assign", "Add", "Subtract", "AddItem", "AddAtStart", "A
                         "RemoveFirst", "RemoveAfterFirst", "RemoveBeforeFirst", "RemovePosition",
                         "RemoveUncommon"}
 SCHEDULE_UNITS = ("Months", "Days", "Hours", "Minutes")
+SCHEDULE_FREQUENCIES = ("Once", "Daily", "Weekly")
 FLOW_GLOBALS = {"faultmessage", "currentdatetime", "currentdate", "interviewstarttime"}
 DATA_TYPES = {"String", "Number", "Currency", "Boolean", "Date", "DateTime", "Picklist", "Multipicklist",
               "SObject"}
@@ -178,7 +179,7 @@ class _Checker:
     # ----- the flow -----------------------------------------------------------------------------
     def check(self) -> None:
         flow, start = self.flow, self.flow.start
-        if start.trigger_type:
+        if start.trigger_type and start.trigger_type != "Scheduled":
             if start.trigger_type not in TRIGGER_TYPES:
                 _fail(f"<start>: triggerType {start.trigger_type} is not supported by the local org's flow runtime "
                       f"(supported: {', '.join(sorted(TRIGGER_TYPES))})", start.line)
@@ -204,8 +205,10 @@ class _Checker:
             self.logic(start.filter_logic, len(start.filters), start.line, "<start> filterLogic")
             if start.filter_formula is not None:
                 self.formula_refs(start.filter_formula.ast, start.filter_formula.line, "<start> filterFormula")
+        elif start.trigger_type == "Scheduled":
+            self.schedule_start(start)
         elif start.object:
-            _fail("<start>: an object without triggerType is not supported (scheduled flows are not run)", start.line)
+            _fail("<start>: an object without triggerType is not supported", start.line)
         if not start.target and not start.scheduled_paths:
             _fail("<start> has no connector: the flow does nothing", start.line)
         self.target(start.target, start.line, "<start>")
@@ -226,6 +229,32 @@ class _Checker:
             self.text(t.text, t.line, f"text template {t.name}")
         for el in flow.elements.values():
             self.element(el)
+
+    def schedule_start(self, start) -> None:
+        """A schedule-triggered flow: runs Once/Daily/Weekly from startDate startTime, for every record of its
+        object meeting the filters (or once, without a record, when it names no object)."""
+        if start.schedule is None:
+            _fail("<start>: triggerType Scheduled needs a <schedule>", start.line)
+        frequency, day, time_ = start.schedule
+        if frequency not in SCHEDULE_FREQUENCIES:
+            _fail(f"<start> <schedule>: frequency {frequency} is not one of {', '.join(SCHEDULE_FREQUENCIES)}",
+                  start.line)
+        try:
+            scheduled.first_run(start.schedule)
+        except ValueError:
+            _fail(f"<start> <schedule>: startDate {day} / startTime {time_} is not a date and a time", start.line)
+        if start.object:
+            self.trigger_object = self.sobject(start.object, start.line, "<start>")
+            for f in start.filters:
+                self.field(self.trigger_object, f.field, f.line, "<start> filter")
+                if f.operator not in FILTER_OPERATORS:
+                    _fail(f"<start> filter: operator {f.operator} is not supported in a scheduled flow", f.line)
+                self.value(f.value, f.line, "<start> filter")
+            self.logic(start.filter_logic, len(start.filters), start.line, "<start> filterLogic")
+            if start.filter_formula is not None:
+                self.formula_refs(start.filter_formula.ast, start.filter_formula.line, "<start> filterFormula")
+        if start.scheduled_paths:
+            _fail("<scheduledPaths> belong to record-triggered flows", start.scheduled_paths[0].line)
 
     def scheduled_path(self, path) -> None:
         what = f"<scheduledPaths> {path.name}"

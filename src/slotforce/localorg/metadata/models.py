@@ -161,6 +161,7 @@ class MetadataService:
                 for name, number, _ in flow_defs:
                     self.registry.set_active_version(name, number)
                 save_flows(ctx.conn, self.registry)
+                self.flows.note_schedules(ctx.conn)
                 for values, res in permsets:
                     res.created = _upsert_permission_set(ctx, values)
         except BaseException:
