@@ -77,6 +77,7 @@ def reason_of(problem: str) -> str:
     """A refusal's category: the construct named, without the flow's own names."""
     rules = [
         (r"processType (\w+)", "processType {0}"),
+        (r"there is no quick action", "quick action not in the org (global or not deployed)"),
         (r"actionCalls \S+ \((\w+)", "action call {0}"),
         (r"triggerType (\w+)", "triggerType {0}"),
         (r"the function (\w+\(\))", "formula function {0}"),
