@@ -136,3 +136,10 @@ def test_api_globals_other_than_the_server_urls_are_refused_naming_them(path):
     src = flow("Bad", OK_BODY.replace("<stringValue>Hi</stringValue>", f"<stringValue>{{!{path}}}</stringValue>"),
                start=record_start("Contact", "Create_Task"))
     assert f"{path} is not supported by the local org's flow runtime" in refused(src).message
+
+
+def test_a_run_in_mode_outside_the_enumeration_is_refused_as_salesforce_refuses_it():
+    src = flow("Bad", OK_BODY, start=record_start("Contact", "Create_Task")).replace(
+        "<processType>", "<runInMode>SystemModeWitSharing</runInMode><processType>")
+    err = refused(src)
+    assert "runInMode SystemModeWitSharing is not one of" in err.message and err.line > 0

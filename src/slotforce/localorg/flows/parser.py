@@ -368,6 +368,11 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
     else:
         start = _parse_start(start_el)
 
+    mode = text(root, "runInMode")
+    if mode is not None and mode not in ("DefaultMode", "SystemModeWithSharing", "SystemModeWithoutSharing"):
+        # Salesforce's Metadata API refuses a value outside the FlowRunInMode enumeration.
+        raise FlowDefinitionError(f"runInMode {mode} is not one of DefaultMode, SystemModeWithSharing, "
+                                  "SystemModeWithoutSharing", first(root, "runInMode").sourceline)
     order = text(root, "triggerOrder")
     flow = Flow(name=name, label=text(root, "label") or name, api_version=text(root, "apiVersion") or "",
                 process_type=process_type, status=text(root, "status") or "Draft", start=start,
