@@ -33,7 +33,7 @@ def global_entry(sobject: SObject, version: str) -> dict:
     """One item of `GET /sobjects` (keys as in the recorded global describe)."""
     entry = {
         "activateable": False, "associateEntityType": None, "associateParentEntity": None,
-        "createable": sobject.createable, "custom": sobject.custom, "customSetting": False,
+        "createable": sobject.createable, "custom": sobject.custom, "customSetting": sobject.custom_setting is not None,
         "deepCloneable": False, "deletable": sobject.deletable, "deprecatedAndHidden": False,
         "feedEnabled": not sobject.custom, "hasSubtypes": False, "isInterface": False, "isSubtype": False,
         "keyPrefix": sobject.key_prefix, "label": sobject.label, "labelPlural": sobject.label_plural,
@@ -59,7 +59,7 @@ def field_describe(f: Field) -> dict:
     return {
         "aggregatable": not long_text and not compound and f.type != "boolean", "aiPredictionField": False,
         "autoNumber": f.auto_number, "byteLength": length * 3 if f.type not in ("id", "reference") else length,
-        "calculated": f.calculated, "calculatedFormula": None, "cascadeDelete": f.cascade_delete,
+        "calculated": f.calculated, "calculatedFormula": f.formula, "cascadeDelete": f.cascade_delete,
         "caseSensitive": f.case_sensitive, "compoundFieldName": f.compound_field_name, "controllerName": None,
         "createable": f.createable, "custom": f.custom, "defaultValue": default, "defaultValueFormula": None,
         "defaultedOnCreate": f.defaulted_on_create, "dependentPicklist": False, "deprecatedAndHidden": False,

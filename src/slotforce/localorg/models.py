@@ -40,13 +40,14 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from slotforce.localorg import errors, records, store
+from slotforce.localorg import emails, errors, events, records, store
+from slotforce.localorg.clock import OrgClock
 from slotforce.localorg.cursors import Cursors
 from slotforce.localorg.records import SaveResult
 from slotforce.localorg.schema import ChildRelationship, Field, Schema, SObject
 from slotforce.localorg.soql import execute_query, stream_query
 from slotforce.localorg.soql.dates import org_time_zone
-from slotforce.localorg.standard import field_def, standard_objects, system_fields
+from slotforce.localorg.standard import field_def, setup_owner_field, standard_objects, system_fields
 from slotforce.localorg.values import format_datetime_seconds
 
 if TYPE_CHECKING:  # the parts that plug into an Org; they import models, not the other way round
@@ -165,7 +166,7 @@ class Org:
         self.path = path
         self.conn = store.connect(path)
         self.lock = threading.RLock()
-        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.clock = clock if isinstance(clock, OrgClock) else OrgClock(clock)  # POST /__localorg__/clock moves it
         self.triggers: list[Trigger] = []
         self.before_save_triggers: list[Trigger] = []
         self.schema = Schema()
@@ -188,6 +189,7 @@ class Org:
         else:
             self._create()
         self.org_id = store.get_meta(self.conn, "org_id")
+        self.instance_url = "https://127.0.0.1"  # the server's URL once served (LocalOrg sets it): $Api URLs
         self.user_id = store.get_meta(self.conn, "user_id")
         self.username = store.get_meta(self.conn, "username")
         self.access_token = store.get_meta(self.conn, "access_token")
@@ -312,8 +314,10 @@ class Org:
             sobject.custom = True
             given = list(sobject.fields.values())
             sobject.fields = {}
-            for f in system_fields(owned=True):
+            for f in system_fields(owned=sobject.custom_setting is None and sobject.platform_event is None):
                 sobject.add_field(f)
+            if sobject.custom_setting == "Hierarchy":
+                sobject.add_field(setup_owner_field())
             if not any(f.name == "Name" for f in given):
                 sobject.add_field(field_def("Name", "string", f"{sobject.label} Name", length=80, name_field=True,
                                      defaulted_on_create=True))
@@ -446,6 +450,8 @@ class Org:
                     self.conn.execute(f"DELETE FROM {store.quote(s.table)}")
             self._seed()
             self.conn.execute('DELETE FROM "PermissionSetAssignment" WHERE AssigneeId NOT IN (SELECT Id FROM "User")')
+            emails.clear(self.conn)
+            events.clear(self.conn)
         self.set_api_budget(used=0)
         self.reset_stats()
 

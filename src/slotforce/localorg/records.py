@@ -30,7 +30,7 @@ import re
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from slotforce.localorg import errors, rules, store
+from slotforce.localorg import errors, formula_fields, rules, store
 from slotforce.localorg.errors import SalesforceError
 from slotforce.localorg.schema import Field, SObject, compound_key
 from slotforce.localorg.values import DOUBLE_TYPES, NUMBER_TYPES, TEXT_TYPES, format_datetime_seconds, parse_datetime
@@ -357,6 +357,8 @@ def _prepare(ctx: Transaction, sobject: SObject, record: dict, old: dict | None)
     if old is None:
         if "OwnerId" in new and new.get("OwnerId") is None:
             new["OwnerId"] = ctx.user_id
+        if sobject.custom_setting == "Hierarchy" and new.get("SetupOwnerId") is None:
+            new["SetupOwnerId"] = ctx.org.org_id  # a setting saved without a location is the org default
     rules.apply(ctx, sobject, new, old)
     return new
 
@@ -655,6 +657,8 @@ def _save_batch(ctx: Transaction, operation: str, sobject: SObject, items: list[
         try:
             with store.savepoint(ctx.conn):
                 _stamp(ctx, item.new, item.old is None)
+                if formula_fields.has_formulas(sobject):
+                    formula_fields.compute(sobject, item.new, ctx.org.clock())
                 _check_unique(ctx, sobject, item.new)
                 if item.old is None:
                     _write_insert(ctx, sobject, item.new)

@@ -86,6 +86,8 @@ class Field:
     description: str = ""
     compound_field_name: str | None = None  # BillingCity -> BillingAddress (describe's compoundFieldName)
     extra_type_info: str | None = None  # describe's extraTypeInfo (plaintextarea, personname, ...)
+    formula: str | None = None  # a formula field's expression (formula_fields.py; calculated is True)
+    formula_blank_as_zero: bool = True  # formulaTreatBlanksAs BlankAsZero (Salesforce's default)
 
     @property
     def column(self) -> str:
@@ -134,6 +136,11 @@ class SObject:
     updateable: bool = True
     deletable: bool = True
     queryable: bool = True
+    custom_setting: str | None = None  # "Hierarchy" or "List" for a custom setting (customSettingsType)
+    platform_event: str | None = None  # publishBehavior of a platform event (X__e): PublishAfterCommit | ...
+    # Deployed with the object's metadata, run by flow action calls (flows/actions.py), by action name:
+    quick_actions: dict[str, dict] = field(default_factory=dict)  # QuickAction (components.check_quick_action)
+    email_alerts: dict[str, dict] = field(default_factory=dict)  # WorkflowAlert with its EmailTemplate
     fields: dict[str, Field] = field(default_factory=dict)
     child_relationships: list[ChildRelationship] = field(default_factory=list)
     global_flags: dict[str, bool] = field(default_factory=dict)  # recorded global describe flags (mergeable...)

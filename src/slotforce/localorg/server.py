@@ -121,6 +121,7 @@ class LocalOrg:
         self.faults = Faults()
         self._sock = bind(port)
         self.port = self._sock.getsockname()[1]
+        self.org.instance_url = self.instance_url
         self._server = None
         self._thread: threading.Thread | None = None
 
@@ -202,15 +203,35 @@ class LocalOrg:
                 raise RuntimeError(f"the local org did not start on port {self.port} within 15 s")
             time.sleep(0.01)
         self.write_org_json()
+        self._start_ticker()
         return self
+
+    def _start_ticker(self) -> None:
+        self._ticking = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, name=f"localorg-clock:{self.port}", daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        """Real-time mode: scheduled flow paths run within a second of falling due."""
+        while not self._ticking.wait(1.0):
+            try:
+                if self.org.flows is not None:
+                    self.org.flows.run_due()
+            except Exception:  # noqa: BLE001 - the next tick tries again; a failed batch is marked failed
+                logging.getLogger(__name__).exception("running due scheduled flow paths")
 
     def serve_forever(self) -> None:
         """Serve in this thread until SIGINT/SIGTERM (requests in flight get 2 s to finish)."""
         self._server = self._make_server(grace_seconds=2)
         self.write_org_json()
+        self._start_ticker()
         self._server.run(sockets=[self._sock])
 
     def stop(self) -> None:
+        if getattr(self, "_ticker", None) is not None:
+            self._ticking.set()
+            self._ticker.join(timeout=5)
+            self._ticker = None
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -256,6 +277,8 @@ class LocalOrg:
         """Records back to the seed data; counters, faults and query cursors cleared."""
         self.org.reset()
         self.faults.clear()
+        if self.org.flows is not None:
+            self.org.flows.clear_paths()
 
     def set_api_budget(self, daily_max: int | None = None, used: int | None = None) -> None:
         """The daily API request budget (REQUEST_LIMIT_EXCEEDED once `used` reaches `daily_max`)."""

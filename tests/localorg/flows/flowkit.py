@@ -86,3 +86,32 @@ def record_start(obj: str, target: str, *, trigger: str = "RecordAfterSave", on:
         <recordTriggerType>{on}</recordTriggerType>
         <triggerType>{trigger}</triggerType>
 {extra}"""
+
+
+def https_deploy(server, files: dict[str, str], tmp_path) -> dict:
+    """Deploy an MDAPI zip with simple-salesforce over HTTPS; the finished deploy status."""
+    import io
+    import time
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, content in files.items():
+            zf.writestr(name, content)
+    path = tmp_path / "deploy.zip"
+    path.write_bytes(buf.getvalue())
+    sf = server.client()
+    result = sf.deploy(str(path), sandbox=False, checkOnly=False, singlePackage=True)
+    for _ in range(100):
+        status = sf.checkDeployStatus(result["asyncId"])
+        if status.get("state") in ("Succeeded", "Failed"):
+            return status
+        time.sleep(0.05)
+    raise AssertionError(status)
+
+
+def package(types: dict[str, list[str]]) -> str:
+    body = "".join(f"<types>{''.join(f'<members>{m}</members>' for m in members)}<name>{t}</name></types>"
+                   for t, members in types.items())
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<Package xmlns="http://soap.sforce.com/2006/04/metadata">'
+            f"{body}<version>62.0</version></Package>")

@@ -47,7 +47,7 @@ def test_a_valid_flow_parses():
      "collectionProcessorType RecommendationMapCollectionProcessor is not supported"),
     ("<collectionProcessors><name>C</name><formula>true</formula></collectionProcessors>", "<formula>",
      "<formula> is not supported"),
-    ("<customErrors><name>E</name></customErrors>", "<customErrors>", "custom error elements"),
+    ("<customErrors><name>E</name></customErrors>", "<customErrors>", "customErrors E has no <customErrorMessages>"),
     ("<fancyNewThing>1</fancyNewThing>", "<fancyNewThing>", "<fancyNewThing> is not supported"),
 ])
 def test_unsupported_parts_are_refused_with_their_line(body, needle, message):
@@ -66,7 +66,7 @@ def test_unsupported_parts_are_refused_with_their_line(body, needle, message):
      "$Record.Acount.Name: Contact has no parent relationship Acount"),
     (("<stringValue>Hi</stringValue>", "<stringValue>{!$Record.Email.Name}</stringValue>"),
      "Contact has no parent relationship Email"),
-    (("<stringValue>Hi</stringValue>", "<stringValue>{!$User.Email}</stringValue>"), "the global $User"),
+    (("<stringValue>Hi</stringValue>", "<stringValue>{!$Permission.Email}</stringValue>"), "the global $Permission"),
     (("<stringValue>Hi</stringValue>", "<stringValue>{!$Record__Prior.Email}</stringValue>"),
      "$Record__Prior is available only in flows that run on update"),
 ])
@@ -78,8 +78,10 @@ def test_unknown_references_are_refused(change, message):
 def test_start_problems():
     assert "EventRelation does not support triggers" in refused(
         flow("Bad", OK_BODY, start=record_start("EventRelation", "Create_Task"))).message
-    assert "triggerType Scheduled is not supported" in refused(
+    assert "triggerType Scheduled needs a <schedule>" in refused(
         flow("Bad", OK_BODY, start=record_start("Contact", "Create_Task", trigger="Scheduled"))).message
+    assert "triggerType PlatformEvent is not supported" in refused(
+        flow("Bad", OK_BODY, start=record_start("Contact", "Create_Task", trigger="PlatformEvent"))).message
     assert "goes to Nowhere" in refused(flow("Bad", OK_BODY, start=record_start("Contact", "Nowhere"))).message
     assert "processType Flow is not supported" in refused(
         flow("Bad", OK_BODY, start=record_start("Contact", "Create_Task")).replace(
@@ -117,8 +119,8 @@ def test_upsert_in_create_records_is_refused():
 
 
 @pytest.mark.parametrize("action, message", [
-    ("<actionName>emailSimple</actionName><actionType>emailSimple</actionType>",
-     "actionCalls Send_Mail (emailSimple) is not supported by the local org"),
+    ("<actionName>submit</actionName><actionType>submit</actionType>",
+     "actionCalls Send_Mail (submit) is not supported by the local org"),
     ("<actionName>Notify</actionName><actionType>apex</actionType>",
      "actionCalls Send_Mail (apex Notify) is not supported by the local org"),
 ])
@@ -129,8 +131,15 @@ def test_a_refused_action_call_names_its_type_and_name(action, message):
     assert message in err.message and err.line == line_of(src, "<actionCalls>")
 
 
-@pytest.mark.parametrize("path", ["$Api.Session_ID", "$Api.Partner_Server_URL_620"])
-def test_api_globals_are_refused_naming_them(path):
+@pytest.mark.parametrize("path", ["$Api.Session_ID", "$Api.Partner_Server_URL", "$Api.Metadata_Server_URL_620"])
+def test_api_globals_other_than_the_server_urls_are_refused_naming_them(path):
     src = flow("Bad", OK_BODY.replace("<stringValue>Hi</stringValue>", f"<stringValue>{{!{path}}}</stringValue>"),
                start=record_start("Contact", "Create_Task"))
     assert f"{path} is not supported by the local org's flow runtime" in refused(src).message
+
+
+def test_a_run_in_mode_outside_the_enumeration_is_refused_as_salesforce_refuses_it():
+    src = flow("Bad", OK_BODY, start=record_start("Contact", "Create_Task")).replace(
+        "<processType>", "<runInMode>SystemModeWitSharing</runInMode><processType>")
+    err = refused(src)
+    assert "runInMode SystemModeWitSharing is not one of" in err.message and err.line > 0

@@ -129,11 +129,11 @@ def test_flow_with_unknown_field_is_refused(org):
 def test_flow_with_an_element_the_runtime_lacks_is_refused(org):
     files = full_package()
     files["flows/Booking_Action_Created.flow"] = FLOW.replace("<processType>", """<actionCalls>
-        <name>Send_Email</name><actionName>emailSimple</actionName><actionType>emailSimple</actionType>
+        <name>Send_Email</name><actionName>chatterPost</actionName><actionType>chatterPost</actionType>
     </actionCalls>
     <processType>""")
     [(_, _, line, problem)] = failures(deploy(org, files))
-    assert "actionCalls Send_Email (emailSimple) is not supported by the local org's flow runtime" in problem
+    assert "actionCalls Send_Email (chatterPost) is not supported by the local org's flow runtime" in problem
     assert line == 5
 
 

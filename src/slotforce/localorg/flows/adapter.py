@@ -15,10 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 import datetime as dt
 
-from .. import store
+from .. import emails, events, store
+from ..errors import SalesforceError
 from ..schema import SObject
 from ..soql import nodes
 from .access import LikePattern, Limits, Query
+import logging
+
+from ..values import format_datetime_seconds, parse_datetime
+from . import pending, scheduled
+from .errors import FlowTriggerError
+from .globals import OrgGlobals
 from .registry import FlowRegistry
 from .runtime import FlowRuntime
 
@@ -26,7 +33,10 @@ if TYPE_CHECKING:
     from ..models import Org
 
 _EVENTS = {"insert": "create", "update": "update", "delete": "delete"}
-AUTONUMBER_META = "autonumber:"  # store meta key prefix: {"format": "BA-{00000000}", "next": 1}
+log = logging.getLogger("slotforce.localorg")
+AUTONUMBER_META = "autonumber:"
+EMAIL_TEMPLATES_META = "metadata:email_templates"
+SCHEDULE_META = "flows:schedule:"  # + flow name: the last run (or activation) of a schedule-triggered flow  # deployed EmailTemplates, read by email alert actions  # store meta key prefix: {"format": "BA-{00000000}", "next": 1}
 
 
 class _TransactionLimits(Limits):
@@ -52,6 +62,10 @@ class TransactionAccess:
         self.ctx = ctx
         self.schema = ctx.org.schema
         self.limits = _TransactionLimits(ctx)
+        self.user_id = ctx.user_id
+        self.org_id = ctx.org.org_id
+        self.instance_url = ctx.org.instance_url
+        self.globals = OrgGlobals(self)  # $Api and $Setup, read once per transaction
 
     def query(self, query: Query) -> list[dict]:
         # A syntax tree, not text: a flow's Get Records skips the SOQL parser (most of a query's cost).
@@ -65,6 +79,25 @@ class TransactionAccess:
 
     def delete(self, sobject: str, ids: list[str]) -> None:
         self.ctx.delete(sobject, ids)
+
+    def schedule_path(self, flow: str, version: int, path: str, record_id: str, event: str, prior: dict | None,
+                      due: dt.datetime) -> None:
+        """Keep a scheduled path until the org's clock passes `due` (pending.py; rolled back with the save)."""
+        pending.add(self.ctx.conn, flow, version, path, record_id, event, prior, format_datetime_seconds(due))
+
+    def email_template(self, name: str) -> dict | None:
+        """A deployed EmailTemplate ({subject, body, type}) by its folder/Name, as it is now."""
+        raw = store.get_meta(self.ctx.conn, EMAIL_TEMPLATES_META)
+        return json.loads(raw).get(name) if raw else None
+
+    def publish(self, sobject: str, events_: list[dict], source: dict) -> None:
+        """Publish platform events (after this transaction commits: they are kept with it, events.py)."""
+        for e in events_:
+            events.record(self.ctx.conn, {"publishedAt": self.ctx.now(), "sobject": sobject, "fields": e, **source})
+
+    def send_email(self, message: dict) -> None:
+        """Keep a message the org would send once this transaction commits (emails.py)."""
+        emails.record(self.ctx.conn, {"sentAt": self.ctx.now(), **message})
 
 
 class OrgFlows:
@@ -91,6 +124,88 @@ class OrgFlows:
     def after_save(self, ctx, sobject: SObject, event: str, new_records: list, old_records: list) -> None:
         old = old_records if event != "insert" else None
         self.runtime.after_save(self.access(ctx), sobject.name, _EVENTS[event], new_records, old)
+
+
+    def waiting_paths(self) -> list[dict]:
+        """Scheduled paths not yet run (and failed ones, with their error), due first."""
+        with self.org.lock:
+            return [p.to_json() for p in pending.waiting(self.org.conn)]
+
+    def clear_paths(self) -> None:
+        with self.org.lock, store.transaction(self.org.conn):
+            pending.clear(self.org.conn)
+
+    def note_schedules(self, conn) -> None:
+        """A schedule-triggered flow counts its runs from when it is first active (no runs for the past)."""
+        for d in self.registry:
+            f = d.active
+            if f is not None and f.is_schedule_triggered and store.get_meta(conn, SCHEDULE_META + f.name) is None:
+                store.set_meta(conn, SCHEDULE_META + f.name, format_datetime_seconds(self.org.clock()))
+
+    def _run_schedules(self) -> int:
+        """Run every occurrence of active schedule-triggered flows the clock has passed, 200 records a batch,
+        each batch its own transaction as the org's admin."""
+        ran = 0
+        now = self.org.clock()
+        for d in self.registry:
+            f = d.active
+            if f is None or not f.is_schedule_triggered:
+                continue
+            key = SCHEDULE_META + f.name
+            raw = store.get_meta(self.org.conn, key)
+            if raw is None:
+                continue
+            last = parse_datetime(raw)
+            for _ in range(400):  # a clock moved far ahead runs every occurrence in between, up to a bound
+                nxt = scheduled.next_run(f.start.schedule, last)
+                if nxt is None or nxt > now:
+                    break
+                try:
+                    with self.org.transaction() as ctx:
+                        access = self.access(ctx)
+                        rows = self.runtime.schedule_entrants(access, f) if f.start.object else None
+                    for start in range(0, len(rows), 200) if rows is not None else [0]:
+                        with self.org.transaction() as ctx:
+                            part = rows[start:start + 200] if rows is not None else None
+                            self.runtime.run_schedule(self.access(ctx), f, part)
+                except (FlowTriggerError, SalesforceError) as exc:
+                    log.warning("scheduled flow %s failed at %s: %s", f.name, nxt, getattr(exc, "message", exc))
+                last = nxt
+                ran += 1
+                with store.transaction(self.org.conn):
+                    store.set_meta(self.org.conn, key, format_datetime_seconds(last))
+        return ran
+
+    def run_due(self) -> int:
+        """Run the scheduled paths whose time the org's clock has passed, each batch (a path's maxBatchSize
+        of records, in due order) its own transaction as the org's admin; a failed batch stays, marked
+        failed with its error. Returns how many paths ran or failed."""
+        with self.org.lock:
+            schedules = self._run_schedules()
+            due = pending.due(self.org.conn, format_datetime_seconds(self.org.clock()))
+            batches: dict[tuple, list] = {}
+            for job in due:
+                batches.setdefault((job.flow.lower(), job.version, job.path), []).append(job)
+            for (_, version, path_name), jobs in batches.items():
+                definition = self.registry.definition(jobs[0].flow)
+                flow = definition.versions[version - 1] if definition and 0 < version <= len(definition.versions) \
+                    else None
+                path = next((p for p in flow.start.scheduled_paths if p.name == path_name), None) if flow else None
+                if path is None:
+                    with store.transaction(self.org.conn):
+                        pending.fail(self.org.conn, [j.n for j in jobs], "the flow version is no longer deployed")
+                    continue
+                for start in range(0, len(jobs), path.max_batch_size):
+                    part = jobs[start:start + path.max_batch_size]
+                    try:
+                        with self.org.transaction() as ctx:
+                            self.runtime.run_scheduled(self.access(ctx), flow, path_name,
+                                                       [(j.record_id, j.event, j.prior) for j in part])
+                            pending.remove(ctx.conn, [j.n for j in part])
+                    except (FlowTriggerError, SalesforceError) as exc:
+                        with store.transaction(self.org.conn):
+                            pending.fail(self.org.conn, [j.n for j in part], str(getattr(exc, "message", exc)))
+            return len(due) + schedules
 
 
 def install(org: Org, registry: FlowRegistry) -> OrgFlows:

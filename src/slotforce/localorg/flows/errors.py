@@ -16,6 +16,21 @@ class FlowFault(Exception):
         self.element = element
 
 
+class RecordCustomError(Exception):
+    """A Custom Error element ran: the saved record fails with its message (not a fault: no fault path)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class FlowCustomValidationError(SalesforceError):
+    """The save of a record a flow's Custom Error element stopped (FIELD_CUSTOM_VALIDATION_EXCEPTION)."""
+
+    error_code = "FIELD_CUSTOM_VALIDATION_EXCEPTION"
+
+
 @dataclass
 class Fault:
     """The result a batched operation hands back to an interview whose part of it failed."""

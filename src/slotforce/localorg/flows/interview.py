@@ -17,8 +17,8 @@ from typing import Any, Generator
 from ..schema import Schema
 from . import formula, logic, parents, values
 from .data import build_query, get_field, record_out, record_type
-from .errors import Fault, FlowFault
-from .model import (Assignment, CollectionProcessor, Decision, Element, FieldAssignment, Flow, Loop, RecordCreate, RecordDelete,
+from .errors import Fault, FlowFault, RecordCustomError
+from .model import (ActionCall, Assignment, CustomError, CollectionProcessor, Decision, Element, FieldAssignment, Flow, Loop, RecordCreate, RecordDelete,
                     RecordLookup, RecordUpdate, Subflow, Value)
 
 MAX_STEPS = 100_000  # an interview that visits this many elements is looping forever
@@ -42,8 +42,11 @@ class Request:
 
 class Interview(formula.Env):
     def __init__(self, flow: Flow, schema: Schema, *, now: dt.datetime, inputs: dict | None = None,
-                 record: dict | None = None, prior: dict | None = None, event: str | None = None) -> None:
+                 record: dict | None = None, prior: dict | None = None, event: str | None = None,
+                 globals_: Any = None, start_at: str | None = None) -> None:
         self.flow = flow
+        self.start_at = start_at  # a scheduled path's first element (else the start's connector)
+        self.globals = globals_  # globals.OrgGlobals: $Api and $Setup
         self.schema = schema
         self._now = now
         self.record = record
@@ -108,6 +111,14 @@ class Interview(formula.Env):
             base = self.prior
         elif low == "$flow":
             return self._flow_global(".".join(rest))
+        elif low in ("$setup", "$api", "$user", "$profile", "$organization"):
+            if self.globals is None:
+                raise FlowFault(f"{path}: this flow runs without the org's globals")
+            if low == "$api":
+                return self.globals.api(".".join(rest))
+            if low == "$setup":
+                return self.globals.setup(rest[0], rest[1])
+            return self.globals.record(head, rest[0])
         elif low == "$globalconstant":
             name = ".".join(rest).lower()
             return {"true": True, "false": False, "emptystring": ""}.get(name)
@@ -275,7 +286,7 @@ class Interview(formula.Env):
 
     # ----- running ----------------------------------------------------------------------------
     def run(self) -> Generator[Request, Any, None]:
-        target = self.flow.start.target
+        target = self.start_at or self.flow.start.target
         steps = 0
         while target:
             el = self.flow.elements.get(target.lower())
@@ -334,6 +345,9 @@ class Interview(formula.Env):
             return self._loop(el)
         if isinstance(el, CollectionProcessor):
             return self._process_collection(el)
+        if isinstance(el, CustomError):
+            text, field_name = el.messages[0]
+            raise RecordCustomError(self.merge(text), field_name)
         raise FlowFault(f"element {el.name} cannot run here")  # pragma: no cover
 
     def _decide(self, el: Decision) -> str | None:
@@ -445,6 +459,8 @@ class Interview(formula.Env):
 
     # ----- bulk elements: build the request, then take the batch's answer ---------------------
     def prepare(self, el: Element) -> Request | None:
+        if isinstance(el, ActionCall):
+            return Request(el, self, "action", inputs={a.field.lower(): self.value(a.value) for a in el.inputs})
         if isinstance(el, RecordLookup):
             return Request(el, self, "lookup", el.object, query=build_query(self, el))
         if isinstance(el, RecordCreate):
@@ -527,7 +543,7 @@ class Interview(formula.Env):
                 self.assign(el.id_reference, first)
             if el.store_automatically:
                 self.outputs[el.name.lower()] = first
-        elif isinstance(el, Subflow):
+        elif isinstance(el, (Subflow, ActionCall)):
             outputs = result or {}
             for a in el.outputs:
                 if a.assign_to:

@@ -191,6 +191,27 @@ class Subflow(Element):
 
 
 @dataclass
+class CustomError(Element):
+    """A Custom Error element: each message (text, field or None for the record) fails the saved record."""
+
+    messages: list[tuple[str, str | None]] = field(default_factory=list)
+    kind = "customErrors"
+
+
+@dataclass
+class ActionCall(Element):
+    """An action call the runtime serves (actions.py): `inputs` by parameter name, `outputs` to variables."""
+
+    action_type: str = ""  # emailSimple | emailAlert | quickAction
+    action_name: str = ""
+    inputs: list[FieldAssignment] = field(default_factory=list)   # field = the input parameter's name
+    outputs: list[FieldAssignment] = field(default_factory=list)  # field = output name, assign_to = ours
+    store_automatically: bool = False
+    kind = "actionCalls"
+    bulk = True
+
+
+@dataclass
 class Variable:
     name: str
     data_type: str
@@ -229,6 +250,21 @@ class TextTemplate:
 
 
 @dataclass
+class ScheduledPath:
+    """A FlowScheduledPath of a record-triggered after-save flow: when it runs and where it starts."""
+
+    name: str
+    target: str | None
+    path_type: str | None = None  # AsyncAfterCommit, or None for a time-based path
+    offset_number: int = 0
+    offset_unit: str = "Hours"  # Months | Days | Hours | Minutes
+    time_source: str = "RecordTriggerEvent"  # or RecordField
+    record_field: str | None = None
+    max_batch_size: int = 200
+    line: int = 0
+
+
+@dataclass
 class Start:
     target: str | None
     object: str | None = None
@@ -239,6 +275,8 @@ class Start:
     filter_formula: Formula | None = None
     requires_change: bool = False
     line: int = 0
+    scheduled_paths: list[ScheduledPath] = field(default_factory=list)
+    schedule: tuple[str, str, str] | None = None  # a schedule-triggered flow's (frequency, startDate, startTime)
 
 
 @dataclass
@@ -262,6 +300,10 @@ class Flow:
     # Per element, the cross-object paths it reads (parents.element_paths fills it on first visit).
     cross_paths: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
     version: int | None = None  # from a versioned file name of API < 44 (flows/X-2.flow is version 2 of X)
+
+    @property
+    def is_schedule_triggered(self) -> bool:
+        return self.start.trigger_type == "Scheduled"
 
     @property
     def is_record_triggered(self) -> bool:

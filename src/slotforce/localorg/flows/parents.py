@@ -21,7 +21,7 @@ from .data import get_field, record_in, record_type
 from .model import Condition, Element, Flow, Value
 
 _MERGE = re.compile(r"\{!([^}]+)\}")
-_GLOBALS = ("$flow", "$globalconstant")
+_GLOBALS = ("$flow", "$globalconstant", "$setup", "$api", "$user", "$profile", "$organization")
 
 
 def is_cross_object(path: str) -> bool:

@@ -11,9 +11,9 @@ from lxml import etree
 
 from ..mdxml import elements, first, local_name, named, text
 from . import formula
-from .model import (Assignment, AssignmentItem, CollectionProcessor, Condition, Constant, Decision, Element,
+from .model import (ActionCall, Assignment, CustomError, AssignmentItem, CollectionProcessor, Condition, Constant, Decision, Element,
                     FieldAssignment, Flow, Formula, Loop, RecordCreate, RecordDelete, RecordFilter, RecordLookup,
-                    RecordUpdate, Rule, SortOption, Start, Subflow, TextTemplate, Value, Variable)
+                    RecordUpdate, Rule, ScheduledPath, SortOption, Start, Subflow, TextTemplate, Value, Variable)
 
 
 # Tags that never change what a flow does at runtime.
@@ -25,8 +25,7 @@ _FLOW_IGNORED = {"apiVersion", "description", "environments", "interviewLabel", 
                  "isOverridable", "overriddenFlow", "fullName", "timeZoneSidKey"}
 # Record-triggered flow in/out values Salesforce supports but this runtime does not.
 _UNSUPPORTED_FLOW_PARTS = {
-    "actionCalls": "actions", "apexPluginCalls": "Apex plug-in calls",
-"customErrors": "custom error elements",
+    "apexPluginCalls": "Apex plug-in calls",
     "screens": "screens", "waits": "wait elements", "steps": "steps", "stages": "stages",
     "orchestratedStages": "orchestrated stages", "transforms": "transform elements",
     "recordRollbacks": "Roll Back Records", "choices": "choices", "dynamicChoiceSets": "choice sets",
@@ -131,14 +130,40 @@ def _output_assignments(el, what: str) -> list[FieldAssignment]:
     return out
 
 
+SERVED_ACTIONS = {"emailSimple", "emailAlert", "quickAction"}
+
+
 def _refuse_action(el) -> None:
     """An action call is refused naming the action, so an admin knows which one to take out."""
     name = text(el, "name") or "(unnamed)"
     action = text(el, "actionType") or "unknown type"
     if text(el, "actionName") and text(el, "actionName") != action:
         action += f" {text(el, 'actionName')}"
-    raise FlowDefinitionError(f"actionCalls {name} ({action}) is not supported by the local org's flow runtime",
-                              el.sourceline)
+    raise FlowDefinitionError(f"actionCalls {name} ({action}) is not supported by the local org's flow runtime "
+                              f"(served: {', '.join(sorted(SERVED_ACTIONS))})", el.sourceline)
+
+
+def _action_call(el, name: str, what: str, line: int) -> ActionCall:
+    if text(el, "actionType") not in SERVED_ACTIONS:
+        _refuse_action(el)
+    _allow(el, {"name", "label", "connector", "faultConnector", "actionName", "actionType", "inputParameters",
+                "outputParameters", "storeOutputAutomatically", "flowTransactionModel", "nameSegment",
+                "versionSegment"}, what)
+    model = text(el, "flowTransactionModel")
+    if model not in (None, "", "CurrentTransaction", "Automatic"):
+        raise FlowDefinitionError(f"{what}: flowTransactionModel {model} is not supported by the local org's flow "
+                                  "runtime (actions run in the current transaction)", line)
+    inputs, outputs = [], []
+    for p in named(el, "inputParameters"):
+        _allow(p, {"name", "value"}, f"{what} input parameter")
+        inputs.append(FieldAssignment(text(p, "name") or "", _value(first(p, "value")), line=p.sourceline))
+    for p in named(el, "outputParameters"):
+        _allow(p, {"name", "assignToReference"}, f"{what} output parameter")
+        outputs.append(FieldAssignment(text(p, "name") or "", assign_to=text(p, "assignToReference"),
+                                       line=p.sourceline))
+    return ActionCall(name, line, _connector(el, "connector"), _connector(el, "faultConnector"),
+                      action_type=text(el, "actionType") or "", action_name=text(el, "actionName") or "",
+                      inputs=inputs, outputs=outputs, store_automatically=_bool(el, "storeOutputAutomatically"))
 
 
 def _name(el, what: str) -> str:
@@ -198,6 +223,17 @@ def _parse_element(kind: str, el) -> Element:
         return Decision(name, line, _connector(el, "defaultConnector"), rules=rules)
     if kind == "collectionProcessors":
         return _collection_processor(el, name, what, line)
+    if kind == "actionCalls":
+        return _action_call(el, name, what, line)
+    if kind == "customErrors":
+        _allow(el, {"name", "label", "connector", "customErrorMessages"}, what)
+        messages = []
+        for m in named(el, "customErrorMessages"):
+            _allow(m, {"errorMessage", "fieldSelection", "isFieldError"}, f"{what} message")
+            messages.append((text(m, "errorMessage") or "", text(m, "fieldSelection") if _bool(m, "isFieldError") else None))
+        if not messages:
+            raise FlowDefinitionError(f"{what} has no <customErrorMessages>", line)
+        return CustomError(name, line, _connector(el, "connector"), messages=messages)
     if kind == "loops":
         _allow(el, {"name", "label", "collectionReference", "iterationOrder", "assignNextValueToReference",
                     "nextValueConnector", "noMoreValuesConnector"}, what)
@@ -253,7 +289,7 @@ def _parse_element(kind: str, el) -> Element:
 
 
 _ELEMENT_KINDS = ("assignments", "decisions", "loops", "recordLookups", "recordCreates", "recordUpdates",
-                  "recordDeletes", "subflows", "collectionProcessors")
+                  "recordDeletes", "subflows", "collectionProcessors", "actionCalls", "customErrors")
 
 
 def _parse_formula(name: str, data_type: str, expression: str, line: int, scale: int = 0) -> Formula:
@@ -265,19 +301,42 @@ def _parse_formula(name: str, data_type: str, expression: str, line: int, scale:
     return f
 
 
+def _scheduled_path(el) -> ScheduledPath:
+    what = f"<scheduledPaths> {text(el, 'name') or ''}".rstrip()
+    _allow(el, {"name", "label", "connector", "offsetNumber", "offsetUnit", "timeSource", "recordField",
+                "pathType", "maxBatchSize"}, what)
+    number, batch = text(el, "offsetNumber") or "0", text(el, "maxBatchSize") or "200"
+    if not number.lstrip("-").isdigit():
+        raise FlowDefinitionError(f"{what}: offsetNumber {number} is not a whole number", el.sourceline)
+    if not batch.isdigit() or not 1 <= int(batch) <= 200:
+        raise FlowDefinitionError(f"{what}: maxBatchSize must be 1-200, got {batch}", el.sourceline)
+    # The asynchronous path may be nameless (Flow Builder saves it so); it is the flow's one such path.
+    path_type = text(el, "pathType") or None
+    name = text(el, "name") or ("AsyncAfterCommit" if path_type == "AsyncAfterCommit" else "")
+    return ScheduledPath(name, _connector(el, "connector"), path_type,
+                         int(number), text(el, "offsetUnit") or "Hours",
+                         text(el, "timeSource") or "RecordTriggerEvent", text(el, "recordField") or None,
+                         int(batch), el.sourceline)
+
+
 def _parse_start(el) -> Start:
     _allow(el, {"connector", "object", "triggerType", "recordTriggerType", "filters", "filterLogic",
-                "filterFormula", "doesRequireRecordChangedToMeetCriteria", "scheduledPaths", "flowRunAsUser"},
-           "<start>")
-    if first(el, "scheduledPaths") is not None:
-        raise FlowDefinitionError("<start>: scheduled paths (scheduledPaths) are not supported by the local "
-                                  "org's flow runtime", first(el, "scheduledPaths").sourceline)
+                "filterFormula", "doesRequireRecordChangedToMeetCriteria", "scheduledPaths", "flowRunAsUser",
+                "schedule"}, "<start>")
+    schedule = None
+    sched_el = first(el, "schedule")
+    if sched_el is not None:
+        _allow(sched_el, {"frequency", "startDate", "startTime"}, "<start> <schedule>")
+        schedule = (text(sched_el, "frequency") or "", text(sched_el, "startDate") or "",
+                    text(sched_el, "startTime") or "00:00:00.000Z")
+    paths = [_scheduled_path(p) for p in named(el, "scheduledPaths")]
     ff = text(el, "filterFormula")
     start = Start(_connector(el, "connector"), object=text(el, "object") or None,
                   trigger_type=text(el, "triggerType") or None,
                   record_trigger_type=text(el, "recordTriggerType") or None,
                   filters=_filters(el, "<start>"), filter_logic=text(el, "filterLogic") or "and",
-                  requires_change=_bool(el, "doesRequireRecordChangedToMeetCriteria"), line=el.sourceline)
+                  requires_change=_bool(el, "doesRequireRecordChangedToMeetCriteria"), line=el.sourceline,
+                  scheduled_paths=paths, schedule=schedule)
     if ff:
         start.filter_formula = _parse_formula("<start> filterFormula", "Boolean", ff, first(el, "filterFormula").sourceline)
     return start
@@ -309,6 +368,11 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
     else:
         start = _parse_start(start_el)
 
+    mode = text(root, "runInMode")
+    if mode is not None and mode not in ("DefaultMode", "SystemModeWithSharing", "SystemModeWithoutSharing"):
+        # Salesforce's Metadata API refuses a value outside the FlowRunInMode enumeration.
+        raise FlowDefinitionError(f"runInMode {mode} is not one of DefaultMode, SystemModeWithSharing, "
+                                  "SystemModeWithoutSharing", first(root, "runInMode").sourceline)
     order = text(root, "triggerOrder")
     flow = Flow(name=name, label=text(root, "label") or name, api_version=text(root, "apiVersion") or "",
                 process_type=process_type, status=text(root, "status") or "Draft", start=start,
@@ -322,8 +386,6 @@ def parse_flow(source: bytes, name: str, file_name: str = "") -> Flow:
         tag = local_name(c)
         if tag in ("processType", "start", "status", "triggerOrder", "startElementReference") or tag in _FLOW_IGNORED:
             continue
-        if tag == "actionCalls":
-            _refuse_action(c)
         if tag in _UNSUPPORTED_FLOW_PARTS:
             raise FlowDefinitionError(f"{_UNSUPPORTED_FLOW_PARTS[tag]} (<{tag}>) are not supported by the local "
                                       "org's flow runtime", c.sourceline)

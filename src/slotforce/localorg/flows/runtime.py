@@ -17,10 +17,11 @@ from typing import Any, Callable
 
 from ..errors import SalesforceError
 from ..schema import Schema
-from . import formula, parents, values
-from .access import LimitExceeded, OrgAccess
+from ..soql.dates import org_time_zone
+from . import actions, formula, parents, scheduled, values
+from .access import LimitExceeded, OrgAccess, Query
 from .data import SYSTEM_FIELDS, get_field, record_in
-from .errors import Fault, FlowFault, FlowTriggerError
+from .errors import Fault, FlowCustomValidationError, FlowFault, FlowTriggerError, RecordCustomError
 from .interview import Interview, Request
 from .model import Element, Flow
 from .registry import FlowRegistry
@@ -49,6 +50,17 @@ def _fault_text(op: str, exc: SalesforceError) -> str:
     inner = exc.message if exc.message.startswith(exc.error_code) else f"{exc.error_code}: {exc.message}"
     return (f"This error occurred when the flow tried to {op} records: {inner}. You can look up ExceptionCode "
             "values in the SOAP API Developer Guide.")
+
+
+def _rest(schema: Schema, sobject: str, rec: dict) -> dict:
+    """A typed flow record back in REST JSON shapes (to keep it, e.g. a scheduled path's prior record)."""
+    obj = schema.get(sobject)
+    out = {}
+    for k, v in rec.items():
+        f = obj.field(k) if obj and k != "attributes" else None
+        if f is not None and not isinstance(v, (dict, list)):
+            out[f.name] = values.to_field(f.type, v)
+    return out
 
 
 def _trigger_records(schema: Schema, sobject: str, event: str, new_records: list[dict] | None,
@@ -120,23 +132,31 @@ class FlowRuntime:
                     key = (timing, flow.name.lower(), rid)
                     if rid and key in state.ran:
                         continue
-                    if not self._enters(access.schema, flow, event, rec, old, now):
+                    if not self._enters(access, flow, event, rec, old, now):
                         continue
                     if rid:
                         state.ran.add(key)
                         added.append(key)
                     chosen.append((rec, old))
+                if flow.start.scheduled_paths and timing == "after":
+                    self._schedule(access, flow, event, chosen, now)
+                if not flow.start.target:
+                    continue  # only scheduled paths
                 for start in range(0, len(chosen), CHUNK):
                     part = chosen[start:start + CHUNK]
                     try:
                         interviews = [Interview(flow, access.schema, now=now, record=rec,
-                                                prior=old if event == "update" else None, event=event)
+                                                prior=old if event == "update" else None, event=event,
+                                                globals_=getattr(access, "globals", None))
                                       for rec, old in part]
                         self.run_interviews(access, flow, interviews)
                     except _Failure as failure:
                         raise FlowTriggerError(self._message(flow, failure), limit=failure.limit) from None
                     except LimitExceeded as exc:
                         raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
+                    except RecordCustomError as exc:  # the record's save fails, as a validation rule's would
+                        raise FlowCustomValidationError(exc.message, fields=[exc.field] if exc.field else None) \
+                            from None
                     except FlowTriggerError as exc:
                         if exc.limit:
                             raise
@@ -149,6 +169,66 @@ class FlowRuntime:
             state.depth -= 1
             if state.depth == 0:
                 self._tx.pop(access, None)
+
+    def _schedule(self, access, flow: Flow, event: str, chosen: list, now: dt.datetime) -> None:
+        """Keep each scheduled path of `flow` for every record that entered it (rolled back with the save)."""
+        definition = self.registry.definition(flow.name)
+        version = next((i + 1 for i, f in enumerate(definition.versions) if f is flow), 0) if definition else 0
+        for rec, old in chosen:
+            for path in flow.start.scheduled_paths:
+                due = scheduled.due_time(path, rec, now, org_time_zone())
+                if due is not None and rec.get("Id"):
+                    prior = _rest(access.schema, flow.start.object, old) if old is not None else None
+                    access.schedule_path(flow.name, version, path.name, rec["Id"], event, prior, due)
+
+    def run_scheduled(self, access, flow: Flow, path_name: str, jobs: list[tuple[str, str, dict | None]]) -> None:
+        """Run one batch of a scheduled path: [(record id, event, prior REST record)]. The record is read as it
+        is now; one that was deleted, or no longer meets the flow's entry conditions, does not run."""
+        path = next(p for p in flow.start.scheduled_paths if p.name == path_name)
+        obj = access.schema.get(flow.start.object)
+        ids = [rid for rid, _, _ in jobs]
+        rows = access.query(Query(obj.name, [f.name for f in obj.fields.values()], ("cond", "Id", "IN", ids)))
+        current = {r["Id"][:15]: record_in(access.schema, obj.name, r) for r in rows}
+        now = self.clock()
+        interviews = []
+        for rid, event, prior in jobs:
+            rec = current.get(rid[:15])
+            old = record_in(access.schema, obj.name, prior) if prior is not None else None
+            if rec is None or not self._enters(access, flow, event, rec, old, now):
+                continue
+            interviews.append(Interview(flow, access.schema, now=now, record=rec,
+                                        prior=old if event == "update" else None, event=event,
+                                        globals_=getattr(access, "globals", None), start_at=path.target))
+        try:
+            self.run_interviews(access, flow, interviews)
+        except _Failure as failure:
+            raise FlowTriggerError(self._message(flow, failure), limit=failure.limit) from None
+        except LimitExceeded as exc:
+            raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
+        except RecordCustomError as exc:
+            raise FlowCustomValidationError(exc.message, fields=[exc.field] if exc.field else None) from None
+
+    def run_schedule(self, access, flow: Flow, records: list[dict] | None) -> None:
+        """One batch of a schedule-triggered flow: an interview per record (REST records of its object, already
+        filtered by its entry conditions), or one interview without a record when the flow names no object."""
+        now = self.clock()
+        obj = flow.start.object
+        typed = [record_in(access.schema, obj, r) for r in records] if records is not None else [None]
+        interviews = [Interview(flow, access.schema, now=now, record=rec, event=None,
+                                globals_=getattr(access, "globals", None)) for rec in typed]
+        try:
+            self.run_interviews(access, flow, interviews)
+        except _Failure as failure:
+            raise FlowTriggerError(self._message(flow, failure), limit=failure.limit) from None
+        except LimitExceeded as exc:
+            raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
+
+    def schedule_entrants(self, access, flow: Flow) -> list[dict]:
+        """The records of a schedule-triggered flow's object that meet its entry conditions, now."""
+        obj = access.schema.get(flow.start.object)
+        rows = access.query(Query(obj.name, [f.name for f in obj.fields.values()]))
+        now = self.clock()
+        return [r for r in rows if self._enters(access, flow, None, record_in(access.schema, obj.name, r), None, now)]
 
     @staticmethod
     def _message(flow: Flow, failure: _Failure | None, inner: str | None = None) -> str:
@@ -172,21 +252,23 @@ class FlowRuntime:
             return
         bases = records + (olds or [])
         try:
-            parents.fetch(access, [(Interview(flow, access.schema, now=now, record=r, event=event), paths)
+            parents.fetch(access, [(Interview(flow, access.schema, now=now, record=r, event=event,
+                                             globals_=getattr(access, "globals", None)), paths)
                                    for r in bases])
         except LimitExceeded as exc:
             raise FlowTriggerError(FlowRuntime._message(flow, None, exc.message), limit=True) from None
         except SalesforceError as exc:
             raise FlowTriggerError(FlowRuntime._message(flow, None, _fault_text("look up", exc))) from None
 
-    def _enters(self, schema: Schema, flow: Flow, event: str, rec: dict, old: dict | None,
+    def _enters(self, access, flow: Flow, event: str, rec: dict, old: dict | None,
                 now: dt.datetime) -> bool:
         start = flow.start
         if not start.filters and start.filter_formula is None:
             return True
 
         def meets(record: dict, prior: dict | None) -> bool:
-            iv = Interview(flow, schema, now=now, record=record, prior=prior, event=event)
+            iv = Interview(flow, access.schema, now=now, record=record, prior=prior, event=event,
+                           globals_=getattr(access, "globals", None))
             if start.filter_formula is not None:
                 try:
                     return bool(formula.evaluate(start.filter_formula.ast, iv))
@@ -245,6 +327,8 @@ class FlowRuntime:
             return self._parents(access, [(r.interview, r.paths) for r in requests])
         if op == "subflow":
             return self._subflow(access, flow, element, requests)
+        if op == "action":
+            return actions.run(access, flow, element, [r.inputs for r in requests])
         if op in ("lookup", "update_where", "delete_where"):
             access.limits.charge_soql()
             try:
@@ -316,6 +400,11 @@ class FlowRuntime:
             if not batch:
                 return [[] for _ in requests]
             access.limits.charge_dml(len(batch))
+            obj = access.schema.get(sobject)
+            if obj is not None and obj.platform_event:  # Create Records on X__e publishes the events
+                element = requests[0].element
+                access.publish(sobject, batch, {"flow": requests[0].interview.flow.name, "element": element.name})
+                return [[None] * len(r.records) for r in requests]
             ids = access.insert(sobject, batch)
             out, pos = [], 0
             for r in requests:
@@ -350,7 +439,8 @@ class FlowRuntime:
         interviews = []
         for r in requests:
             try:
-                interviews.append(Interview(child, access.schema, now=now, inputs=r.inputs))
+                interviews.append(Interview(child, access.schema, now=now, inputs=r.inputs,
+                                            globals_=getattr(access, "globals", None)))
             except FlowFault as fault:
                 raise _Failure(flow, element, fault.message) from None
         self.run_interviews(access, child, interviews)

@@ -10,8 +10,9 @@ import re
 from typing import Iterable
 
 from ..schema import Schema, SObject
-from . import formula, logic, parents
-from .model import (Assignment, CollectionProcessor, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
+from . import actions, formula, logic, parents, scheduled
+from .globals import RECORD_GLOBALS, api_path_ok
+from .model import (ActionCall, Assignment, CustomError, CollectionProcessor, Decision, Flow, Loop, RecordCreate, RecordDelete, RecordLookup,
                     RecordUpdate, Subflow, Value)
 from .parser import FlowDefinitionError
 
@@ -25,6 +26,8 @@ FILTER_OPERATORS = {"EqualTo", "NotEqualTo", "GreaterThan", "LessThan", "Greater
 ASSIGNMENT_OPERATORS = {"Assign", "Add", "Subtract", "AddItem", "AddAtStart", "AssignCount", "RemoveAll",
                         "RemoveFirst", "RemoveAfterFirst", "RemoveBeforeFirst", "RemovePosition",
                         "RemoveUncommon"}
+SCHEDULE_UNITS = ("Months", "Days", "Hours", "Minutes")
+SCHEDULE_FREQUENCIES = ("Once", "Daily", "Weekly")
 FLOW_GLOBALS = {"faultmessage", "currentdatetime", "currentdate", "interviewstarttime"}
 DATA_TYPES = {"String", "Number", "Currency", "Boolean", "Date", "DateTime", "Picklist", "Multipicklist",
               "SObject"}
@@ -79,8 +82,27 @@ class _Checker:
                 _fail(f"{what}: {path} is not a global constant", line)
             return
         if low == "$api":
-            _fail(f"{what}: {path} is not supported by the local org's flow runtime (a flow in the local org "
-                  "runs inside a save, with no API session or server URL of its own)", line)
+            if len(rest) != 1 or not api_path_ok(rest[0]):
+                _fail(f"{what}: {path} is not supported by the local org's flow runtime (supported: "
+                      "$Api.Enterprise_Server_URL_NNN and $Api.Partner_Server_URL_NNN; a flow in the local org runs "
+                      "inside a save, with no API session of its own)", line)
+            return
+        if low in RECORD_GLOBALS:
+            obj = self.schema.get(RECORD_GLOBALS[low])
+            if len(rest) != 1 or obj is None:
+                _fail(f"{what}: {path}: {head} takes one field of {RECORD_GLOBALS[low]} (cross-object paths from "
+                      f"{head} are not supported by the local org's flow runtime)", line)
+            self.field(obj, rest[0], line, what)
+            return
+        if low == "$setup":
+            if len(rest) != 2:
+                _fail(f"{what}: {path}: $Setup takes a custom setting and one of its fields "
+                      "($Setup.Setting__c.Field__c)", line)
+            setting = self.schema.get(rest[0])
+            if setting is None or setting.custom_setting != "Hierarchy":
+                _fail(f"{what}: {path}: {rest[0]} is not a hierarchy custom setting of this org", line)
+            self.field(setting, rest[1], line, what)
+            return
         if head.startswith("$"):
             _fail(f"{what}: the global {head} is not supported by the local org's flow runtime", line)
         res = self.flow.resource(head)
@@ -157,7 +179,7 @@ class _Checker:
     # ----- the flow -----------------------------------------------------------------------------
     def check(self) -> None:
         flow, start = self.flow, self.flow.start
-        if start.trigger_type:
+        if start.trigger_type and start.trigger_type != "Scheduled":
             if start.trigger_type not in TRIGGER_TYPES:
                 _fail(f"<start>: triggerType {start.trigger_type} is not supported by the local org's flow runtime "
                       f"(supported: {', '.join(sorted(TRIGGER_TYPES))})", start.line)
@@ -183,11 +205,15 @@ class _Checker:
             self.logic(start.filter_logic, len(start.filters), start.line, "<start> filterLogic")
             if start.filter_formula is not None:
                 self.formula_refs(start.filter_formula.ast, start.filter_formula.line, "<start> filterFormula")
+        elif start.trigger_type == "Scheduled":
+            self.schedule_start(start)
         elif start.object:
-            _fail("<start>: an object without triggerType is not supported (scheduled flows are not run)", start.line)
-        if not start.target:
+            _fail("<start>: an object without triggerType is not supported", start.line)
+        if not start.target and not start.scheduled_paths:
             _fail("<start> has no connector: the flow does nothing", start.line)
         self.target(start.target, start.line, "<start>")
+        for path in start.scheduled_paths:
+            self.scheduled_path(path)
 
         for var in flow.variables.values():
             if var.data_type not in DATA_TYPES:
@@ -203,6 +229,56 @@ class _Checker:
             self.text(t.text, t.line, f"text template {t.name}")
         for el in flow.elements.values():
             self.element(el)
+
+    def schedule_start(self, start) -> None:
+        """A schedule-triggered flow: runs Once/Daily/Weekly from startDate startTime, for every record of its
+        object meeting the filters (or once, without a record, when it names no object)."""
+        if start.schedule is None:
+            _fail("<start>: triggerType Scheduled needs a <schedule>", start.line)
+        frequency, day, time_ = start.schedule
+        if frequency not in SCHEDULE_FREQUENCIES:
+            _fail(f"<start> <schedule>: frequency {frequency} is not one of {', '.join(SCHEDULE_FREQUENCIES)}",
+                  start.line)
+        try:
+            scheduled.first_run(start.schedule)
+        except ValueError:
+            _fail(f"<start> <schedule>: startDate {day} / startTime {time_} is not a date and a time", start.line)
+        if start.object:
+            self.trigger_object = self.sobject(start.object, start.line, "<start>")
+            for f in start.filters:
+                self.field(self.trigger_object, f.field, f.line, "<start> filter")
+                if f.operator not in FILTER_OPERATORS:
+                    _fail(f"<start> filter: operator {f.operator} is not supported in a scheduled flow", f.line)
+                self.value(f.value, f.line, "<start> filter")
+            self.logic(start.filter_logic, len(start.filters), start.line, "<start> filterLogic")
+            if start.filter_formula is not None:
+                self.formula_refs(start.filter_formula.ast, start.filter_formula.line, "<start> filterFormula")
+        if start.scheduled_paths:
+            _fail("<scheduledPaths> belong to record-triggered flows", start.scheduled_paths[0].line)
+
+    def scheduled_path(self, path) -> None:
+        what = f"<scheduledPaths> {path.name}"
+        start = self.flow.start
+        if start.trigger_type != "RecordAfterSave" or start.record_trigger_type == "Delete":
+            _fail(f"{what}: scheduled paths belong to flows that run after a record is created or updated", path.line)
+        if not path.name and path.path_type != "AsyncAfterCommit":
+            _fail("<scheduledPaths> has no <name>", path.line)
+        if not path.target:
+            _fail(f"{what} has no connector", path.line)
+        self.target(path.target, path.line, what)
+        if path.path_type == "AsyncAfterCommit":
+            return
+        if path.path_type is not None:
+            _fail(f"{what}: pathType {path.path_type} is not supported (AsyncAfterCommit, or none for a "
+                  "time-based path)", path.line)
+        if path.offset_unit not in SCHEDULE_UNITS:
+            _fail(f"{what}: offsetUnit {path.offset_unit} is not one of {', '.join(SCHEDULE_UNITS)}", path.line)
+        if path.time_source == "RecordField":
+            f = self.field(self.trigger_object, path.record_field or "", path.line, what)
+            if f.type not in ("date", "datetime"):
+                _fail(f"{what}: recordField {f.name} is not a Date or Date/Time field", path.line)
+        elif path.time_source != "RecordTriggerEvent":
+            _fail(f"{what}: timeSource {path.time_source} is not RecordTriggerEvent or RecordField", path.line)
 
     def formula_refs(self, ast, line: int, what: str) -> None:
         for path in formula.references(ast):
@@ -226,10 +302,16 @@ class _Checker:
                   el.line)
         if before and isinstance(el, RecordUpdate) and (el.input_reference or "").lower() != "$record":
             _fail(f"{what}: a before-save flow can only update $Record", el.line)
+        obj_name = getattr(el, "object", "") or ""
+        event = self.schema.get(obj_name) if obj_name.endswith("__e") else None
+        if event is not None and event.platform_event and isinstance(el, (RecordLookup, RecordUpdate, RecordDelete)):
+            _fail(f"{what}: {event.name} is a platform event: it can only be published (Create Records), not "
+                  "queried, updated or deleted", el.line)
         check = {Assignment: self.assignment, Decision: self.decision, Loop: self.loop,
                  RecordLookup: self.record_lookup, RecordCreate: self.record_create,
                  RecordUpdate: self.record_update, RecordDelete: self.record_delete,
-                 Subflow: self.subflow, CollectionProcessor: self.collection_processor}.get(type(el))
+                 Subflow: self.subflow, CollectionProcessor: self.collection_processor,
+                 ActionCall: self.action_call, CustomError: self.custom_error}.get(type(el))
         if check is not None:
             check(el, what)
 
@@ -350,6 +432,24 @@ class _Checker:
             self.filters(obj, el.filters, el.filter_logic, el.line, what)
             if not el.filters:
                 _fail(f"{what}: Delete Records without filters would delete every {obj.name}", el.line)
+
+    def custom_error(self, el: CustomError, what: str) -> None:
+        """A Custom Error stops the save of the record a record-triggered flow runs for."""
+        if self.trigger_object is None:
+            _fail(f"{what}: custom errors belong to record-triggered flows", el.line)
+        for message, field_name in el.messages:
+            self.text(message, el.line, what)
+            if field_name:
+                self.field(self.trigger_object, field_name, el.line, what)
+
+    def action_call(self, el: ActionCall, what: str) -> None:
+        try:
+            actions.check(el, what, self.value, self.schema)
+        except actions.ActionDefinitionError as exc:
+            _fail(exc.message, exc.line)
+        for a in el.outputs:
+            if a.assign_to:
+                self.written(a.assign_to, a.line, what)
 
     def subflow(self, el: Subflow, what: str) -> None:
         """Subflow: an autolaunched flow that exists, with the input and output variables it declares."""

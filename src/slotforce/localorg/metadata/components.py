@@ -42,6 +42,7 @@ class FieldChange:
     child_relationship_name: str | None = None
     display_format: str | None = None  # AutoNumber
     parts: list[Field] = field(default_factory=list)  # a Location's Latitude/Longitude components
+    formula_line: int = 0  # a formula field's <formula>, for a refusal's line
 
 
 @dataclass
@@ -51,6 +52,8 @@ class ObjectChange:
     label_plural: str
     name_field: Field
     display_format: str | None = None
+    custom_setting: str | None = None  # customSettingsType: Hierarchy or List
+    platform_event: str | None = None  # a platform event's publishBehavior
 
 
 def _flag(el, tag: str) -> bool:
@@ -86,9 +89,6 @@ def field_from_xml(sobject: str, el, *, standard_object: bool) -> FieldChange:
                              "not be enforced)", first(el, "lookupFilter").sourceline)
     if text(el, "summaryOperation") or text(el, "summaryForeignKey"):
         raise ComponentError(f"{sobject}.{name}: roll-up summary fields are not supported by the local org", line)
-    if text(el, "formula"):
-        raise ComponentError(f"{sobject}.{name}: formula fields are not supported by the local org",
-                             first(el, "formula").sourceline)
     mtype = text(el, "type")
     type_el = first(el, "type")
     if mtype is None:
@@ -104,6 +104,20 @@ def field_from_xml(sobject: str, el, *, standard_object: bool) -> FieldChange:
     f = Field(name=name, type=ftype, label=text(el, "label") or name[:-3].replace("_", " "), custom=True,
               description=text(el, "description") or "")
     f.length = int(text(el, "length") or 0) or _DEFAULT_LENGTH.get(ftype, 0)
+    formula_text = text(el, "formula")
+    if formula_text:
+        if mtype not in ("Text", "Number", "Currency", "Percent", "Checkbox", "Date", "DateTime"):
+            raise ComponentError(f"{sobject}.{name}: a formula field of type {mtype} is not supported by the local "
+                                 "org", type_el.sourceline)
+        f.formula, f.calculated = formula_text, True
+        f.formula_blank_as_zero = (text(el, "formulaTreatBlanksAs") or "BlankAsZero") == "BlankAsZero"
+        f.createable = f.updateable = False
+        f.nillable = ftype != "boolean"
+        f.length = 1300 if ftype == "string" else f.length
+        if ftype in ("double", "currency", "percent"):
+            f.precision, f.scale = int(text(el, "precision") or 18), int(text(el, "scale") or 0)
+        change = FieldChange(sobject, f, formula_line=first(el, "formula").sourceline)
+        return change
     if mtype == "Text" and not text(el, "length"):
         raise ComponentError(f"{sobject}.{name}: Text fields need a <length> (1-255)", line)
     if mtype == "Text" and not 1 <= f.length <= 255:
@@ -227,7 +241,8 @@ _OBJECT_COSMETIC = {"fullName", "label", "pluralLabel", "nameField", "deployment
                     "externalSharingModel", "visibility", "listViews", "searchLayouts", "actionOverrides",
                     "compactLayouts", "webLinks", "fieldSets", "startsWith", "gender", "recordTypeTrackHistory",
                     "recordTypeTrackFeedHistory", "enableDataTranslation", "fields", "enableChangeDataCapture",
-                    "customHelpPage", "historyRetentionPolicy", "profileSearchLayouts", "household"}
+                    "customHelpPage", "historyRetentionPolicy", "profileSearchLayouts", "household",
+                    "customSettingsType", "customSettingsVisibility", "eventType", "publishBehavior"}
 _OBJECT_REFUSED = {"validationRules": "validation rules", "recordTypes": "record types",
                    "businessProcesses": "business processes", "sharingReasons": "sharing reasons",
                    "indexes": "custom indexes"}
@@ -240,7 +255,11 @@ def object_from_xml(name: str, root, schema: Schema) -> tuple[ObjectChange | Non
     Object-level problems raise ComponentError."""
     if local_name(root) != "CustomObject":
         raise ComponentError(f"the root element is <{local_name(root)}>, expected <CustomObject>", root.sourceline)
-    custom = name.endswith("__c")
+    event = name.endswith("__e")
+    custom = name.endswith("__c") or event
+    if not event and (first(root, "eventType") is not None or first(root, "publishBehavior") is not None):
+        raise ComponentError(f"{name}: only platform events (__e) have an eventType or publishBehavior",
+                             root.sourceline)
     if not custom and name != "Activity" and schema.get(name) is None:
         raise ComponentError(f"the local org has no standard object {name}", root.sourceline)
     if not custom and not name[0].isalpha():
@@ -256,17 +275,34 @@ def object_from_xml(name: str, root, schema: Schema) -> tuple[ObjectChange | Non
             raise ComponentError(f"{name}: <{tag}> is not supported by the local org", c.sourceline)
     obj_change = None
     if custom:
-        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*__c", name) or "__" in name[:-3]:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*__[ce]", name) or "__" in name[:-3]:
             raise ComponentError(f"invalid custom object name {name}", root.sourceline)
         label = text(root, "label")
-        plural = text(root, "pluralLabel")
+        plural = text(root, "pluralLabel") or (label if text(root, "customSettingsType") else None)
         if not label or not plural:
             existing = schema.get(name)
             if existing is None:
                 raise ComponentError(f"{name}: a new custom object needs <label> and <pluralLabel>", root.sourceline)
             label, plural = label or existing.label, plural or existing.label_plural
+        behavior = None
+        if event:
+            behavior = text(root, "publishBehavior") or "PublishAfterCommit"
+            if behavior not in ("PublishAfterCommit", "PublishImmediately"):
+                raise ComponentError(f"{name}: publishBehavior {behavior} is not PublishAfterCommit or "
+                                     "PublishImmediately", first(root, "publishBehavior").sourceline)
+            if behavior == "PublishImmediately":
+                raise ComponentError(f"{name}: publishBehavior PublishImmediately is not supported by the local "
+                                     "org (its events are kept with the publishing transaction: "
+                                     "PublishAfterCommit)", first(root, "publishBehavior").sourceline)
+        setting = text(root, "customSettingsType")
+        if setting is not None and setting not in ("Hierarchy", "List"):
+            raise ComponentError(f"{name}: customSettingsType {setting} is not one of Hierarchy, List",
+                                 first(root, "customSettingsType").sourceline)
         nf = first(root, "nameField")
-        if nf is None and schema.get(name) is None:
+        if setting is not None and nf is not None:
+            raise ComponentError(f"{name}: a custom setting has no <nameField> (its Name is the setting's own)",
+                                 nf.sourceline)
+        if nf is None and schema.get(name) is None and setting is None and not event:
             raise ComponentError(f"{name}: a new custom object needs a <nameField>", root.sourceline)
         # A Text name field may be left out on API inserts (Salesforce then uses the record Id).
         name_field = Field("Name", "string", (text(nf, "label") if nf is not None else None) or f"{label} Name",
@@ -283,7 +319,9 @@ def object_from_xml(name: str, root, schema: Schema) -> tuple[ObjectChange | Non
             elif nf_type != "Text":
                 raise ComponentError(f"{name}: name field type {nf_type} is not supported (Text or AutoNumber)",
                                      nf.sourceline)
-        obj_change = ObjectChange(name, label, plural, name_field, display_format)
+        if setting is not None or event:
+            name_field.nillable = True
+        obj_change = ObjectChange(name, label, plural, name_field, display_format, setting, behavior)
     fields = []
     for fel in named(root, "fields"):
         full = f"{name}.{text(fel, 'fullName') or '?'}"
@@ -362,11 +400,14 @@ def plan_object(schema: Schema, change: ObjectChange) -> SObject:
     if existing is not None:
         existing.label, existing.label_plural = change.label, change.label_plural
         return existing
-    s = SObject(change.name, change.label, change.label_plural, f"x{len(list(schema)):02d}", custom=True)
-    for fname, ftype in (("Id", "id"), ("OwnerId", "reference"), ("CreatedDate", "datetime"),
+    s = SObject(change.name, change.label, change.label_plural, f"x{len(list(schema)):02d}", custom=True,
+                custom_setting=change.custom_setting, platform_event=change.platform_event,
+                queryable=change.platform_event is None)
+    owner = "OwnerId" if change.custom_setting is None else "SetupOwnerId"
+    for fname, ftype in (("Id", "id"), (owner, "reference"), ("CreatedDate", "datetime"),
                          ("CreatedById", "reference"), ("LastModifiedDate", "datetime"),
                          ("LastModifiedById", "reference"), ("SystemModstamp", "datetime"), ("IsDeleted", "boolean")):
-        s.add_field(Field(fname, ftype, createable=fname == "OwnerId", updateable=fname == "OwnerId"))
+        s.add_field(Field(fname, ftype, createable=fname == owner, updateable=fname == owner))
     s.add_field(change.name_field)
     schema.add(s)
     return s
@@ -380,3 +421,132 @@ def plan_field(schema: Schema, change: FieldChange) -> None:
             for part in change.parts:
                 obj.add_field(part)
             obj.add_field(change.field)
+
+
+QUICK_ACTION_RUNS = {"Create", "Update"}  # the kinds a flow's quickAction action call runs here
+
+
+def check_quick_action(full_name: str, root, schema: Schema) -> tuple[str, str, dict]:
+    """A QuickAction (quickActions/Account.New_Contact.quickAction) -> (object, action name, definition).
+    Only object-specific actions: a global one (no `Object.` prefix) is refused."""
+    if local_name(root) != "QuickAction":
+        raise ComponentError(f"the root element is <{local_name(root)}>, expected <QuickAction>", root.sourceline)
+    obj_name, _, action = full_name.partition(".")
+    if not action:
+        raise ComponentError(f"{full_name}: global quick actions are not supported by the local org (only "
+                             "object-specific ones, Object.Action)", root.sourceline)
+    obj = schema.get(obj_name)
+    if obj is None:
+        raise ComponentError(f"{full_name}: {obj_name} is not an object in this org", root.sourceline)
+    kind = text(root, "type") or ""
+    definition: dict = {"type": kind, "label": text(root, "label") or action, "overrides": {}, "fields": []}
+    if kind not in QUICK_ACTION_RUNS:
+        return obj.name, action, definition  # accepted; a flow calling it is refused
+    target = obj if kind == "Update" else schema.get(text(root, "targetObject") or "")
+    if target is None:
+        raise ComponentError(f"{full_name}: targetObject {text(root, 'targetObject')} is not an object in this org",
+                             root.sourceline)
+    definition["targetObject"] = target.name
+    parent = text(root, "targetParentField")
+    if kind == "Create" and parent:
+        lookup = target.relationship(parent) or target.field(parent)
+        if lookup is None or lookup.type != "reference":
+            raise ComponentError(f"{full_name}: targetParentField {parent} is not a lookup of {target.name}",
+                                 first(root, "targetParentField").sourceline)
+        definition["parentField"] = lookup.name
+    for o in named(root, "fieldOverrides"):
+        fname = text(o, "field") or ""
+        f = target.field(fname)
+        if f is None:
+            raise ComponentError(f"{full_name}: fieldOverrides: {target.name} has no field {fname}", o.sourceline)
+        literal, formula = text(o, "literalValue"), text(o, "formula")
+        if formula is not None:
+            m = re.fullmatch(r"""\s*(?:"(.*)"|'(.*)')\s*""", formula, re.S)
+            if not m:
+                raise ComponentError(f"{full_name}: fieldOverrides {fname}: formula values other than a quoted text "
+                                     "literal are not supported by the local org", o.sourceline)
+            literal = m.group(1) if m.group(1) is not None else m.group(2)
+        definition["overrides"][f.name] = literal
+    for item in root.iter("{*}quickActionLayoutItems"):
+        fname = text(item, "field")
+        if fname:
+            if target.field(fname) is None:
+                raise ComponentError(f"{full_name}: the layout field {fname} is not a field of {target.name}",
+                                     item.sourceline)
+            definition["fields"].append(target.field(fname).name)
+    return obj.name, action, definition
+
+
+# WorkflowAlert recipients the org can resolve from the record and its users (WorkflowEmailRecipientType).
+ALERT_RECIPIENTS = {"email", "user", "owner", "creator", "userLookup", "contactLookup"}
+_TEMPLATE_MERGE = re.compile(r"\{!([^}]*)\}")
+
+
+def email_template(full_name: str, meta_root, body: bytes) -> dict:
+    """An EmailTemplate (email/folder/Name.email + Name.email-meta.xml) -> {subject, body, type}."""
+    if local_name(meta_root) != "EmailTemplate":
+        raise ComponentError(f"the root element is <{local_name(meta_root)}>, expected <EmailTemplate>",
+                             meta_root.sourceline)
+    kind = text(meta_root, "type") or "text"
+    if kind not in ("text", "html", "custom"):
+        raise ComponentError(f"{full_name}: email templates of type {kind} are not supported by the local org "
+                             "(text, html and custom are)", first(meta_root, "type").sourceline)
+    try:
+        content = body.decode(text(meta_root, "encodingKey") or "utf-8")
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise ComponentError(f"{full_name}: the template body cannot be read: {exc}") from None
+    return {"subject": text(meta_root, "subject") or "", "body": content, "type": kind}
+
+
+def template_merge_fields(template: dict) -> list[str]:
+    return [m.strip() for part in (template["subject"], template["body"]) for m in _TEMPLATE_MERGE.findall(part)]
+
+
+def check_workflow(obj_name: str, root, schema: Schema, templates: dict[str, dict]) -> list[tuple[str, dict, int]]:
+    """A Workflow file (workflows/Contact.workflow): its email alerts as [(name, definition, line)]. Workflow
+    rules, field updates, tasks and outbound messages are refused (flows replace them)."""
+    if local_name(root) != "Workflow":
+        raise ComponentError(f"the root element is <{local_name(root)}>, expected <Workflow>", root.sourceline)
+    obj = schema.get(obj_name)
+    if obj is None:
+        raise ComponentError(f"{obj_name} is not an object in this org", root.sourceline)
+    alerts = []
+    for c in elements(root):
+        tag = local_name(c)
+        if tag == "fullName":
+            continue
+        if tag != "alerts":
+            raise ComponentError(f"{obj_name}: workflow <{tag}> are not supported by the local org (only email "
+                                 "alerts, run from flows)", c.sourceline)
+        name = text(c, "fullName") or ""
+        where = f"WorkflowAlert {obj_name}.{name}"
+        sender = text(c, "senderType") or "CurrentUser"
+        template_name = text(c, "template") or ""
+        template = templates.get(template_name)
+        if template is None:
+            raise ComponentError(f"{where}: the email template {template_name} is not in this org or this "
+                                 "deployment", c.sourceline)
+        for merge in template_merge_fields(template):
+            head, _, field_name = merge.partition(".")
+            if head.lower() != obj.name.lower() or not field_name or obj.field(field_name) is None:
+                raise ComponentError(f"{where}: the template {template_name} uses the merge field {{!{merge}}}, "
+                                     f"which the local org cannot fill (it fills {obj.name} fields)", c.sourceline)
+        recipients = []
+        for r in named(c, "recipients"):
+            rtype = text(r, "type") or ""
+            if rtype not in ALERT_RECIPIENTS:
+                raise ComponentError(f"{where}: recipients of type {rtype} are not supported by the local org "
+                                     f"(supported: {', '.join(sorted(ALERT_RECIPIENTS))})", r.sourceline)
+            field_name = text(r, "field")
+            if rtype in ("email", "userLookup", "contactLookup"):
+                f = obj.field(field_name or "")
+                if f is None:
+                    raise ComponentError(f"{where}: the recipient field {field_name} is not a field of {obj.name}",
+                                         r.sourceline)
+                field_name = f.name
+            recipients.append({"type": rtype, "field": field_name, "recipient": text(r, "recipient")})
+        alerts.append((name, {"template": template_name, "senderType": sender,
+                              "senderAddress": text(c, "senderAddress"), "recipients": recipients,
+                              "ccEmails": [(e.text or "").strip() for e in named(c, "ccEmails")],
+                              "label": text(c, "description") or name}, c.sourceline))
+    return alerts

@@ -21,8 +21,9 @@ from .. import access, records, store
 from ..errors import SalesforceError
 from ..flows import FlowRegistry, parse_flow
 from ..flows.registry import FlowDefinition
-from ..flows.adapter import AUTONUMBER_META, OrgFlows, install
+from ..flows.adapter import AUTONUMBER_META, EMAIL_TEMPLATES_META, OrgFlows, install
 from ..schema import SObject
+from .. import formula_fields
 from .components import ComponentResult, FieldChange, ObjectChange
 from .package import PackageError, read_package
 from .plan import DeployPlan
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from ..models import Org
 
 FLOWS_META = "metadata:flows"
+TEMPLATES_META = EMAIL_TEMPLATES_META  # {"folder/Name": {"subject", "body", "type"}}
 # The Boolean fields of DeployOptions (Metadata API); both faces (SOAP, REST) read them as true/false.
 BOOLEAN_DEPLOY_OPTIONS = ("allowMissingFiles", "autoUpdatePackage", "checkOnly", "ignoreWarnings", "performRetrieve",
                           "purgeOnDelete", "rollbackOnError", "runAllTests", "singlePackage")
@@ -117,22 +119,25 @@ class MetadataService:
     def _deploy(self, zip_bytes: bytes, options: dict, result: DeployResult) -> None:
         plan = DeployPlan(read_package(zip_bytes), self.org.schema, self.registry, result.components,
                           allow_missing=bool(options.get("allowMissingFiles")))
+        plan.templates = load_templates(self.org.conn)
         plan.run()
         if any(not c.success for c in result.components) or result.check_only:
             return
         self._apply(plan.objects, [c for c, _, _ in plan.fields], plan.flows, plan.flow_defs, plan.permsets,
-                    plan.profiles)
+                    plan.profiles, plan.actions, plan.new_templates)
 
     # ----- applying ---------------------------------------------------------------------------
     def _apply(self, objects: list[ObjectChange], fields: list[FieldChange], flows, flow_defs, permsets,
-               profiles=()) -> None:
+               profiles=(), actions=(), templates: dict | None = None) -> None:
         org = self.org
         snap = self.registry.snapshot()
         schema = copy.deepcopy(org.schema)  # the SQLite side rolls back by itself; the schema object does not
         try:
             with org.transaction() as ctx:
                 for oc in objects:
-                    s = SObject(oc.name, oc.label, oc.label_plural, "", custom=True)
+                    s = SObject(oc.name, oc.label, oc.label_plural, "", custom=True, custom_setting=oc.custom_setting,
+                                platform_event=oc.platform_event, queryable=oc.platform_event is None,
+                                createable=oc.platform_event is None)
                     s.add_field(copy.deepcopy(oc.name_field))
                     org.add_custom_object(s)
                     if oc.display_format:
@@ -144,11 +149,21 @@ class MetadataService:
                     if fc.display_format:
                         for target in (["Event", "Task"] if fc.sobject == "Activity" else [fc.sobject]):
                             _set_auto_number(ctx.conn, target, fc.field.name, fc.display_format)
+                for name in dict.fromkeys(fc.sobject for fc in fields if fc.field.formula):
+                    for target in (["Event", "Task"] if name == "Activity" else [name]):
+                        formula_fields.recompute_all(ctx.conn, org.sobject(target), org.clock())
+                if templates:
+                    store.set_meta(ctx.conn, TEMPLATES_META, json.dumps({**load_templates(ctx.conn), **templates}))
+                for obj_name, kind, action, definition in actions:  # quick actions, email alerts
+                    obj = org.sobject(obj_name)
+                    getattr(obj, kind)[action] = definition
+                    store.save_sobject(ctx.conn, obj)
                 for f in flows:
                     self.registry.deploy(f)
                 for name, number, _ in flow_defs:
                     self.registry.set_active_version(name, number)
                 save_flows(ctx.conn, self.registry)
+                self.flows.note_schedules(ctx.conn)
                 for values, res in permsets:
                     res.created = _upsert_permission_set(ctx, values)
                 for name, grants in profiles:
@@ -182,6 +197,11 @@ def _upsert_permission_set(ctx, values: dict) -> bool:
         if not r.success:
             raise r.errors[0]
     return not found
+
+
+def load_templates(conn) -> dict[str, dict]:
+    raw = store.get_meta(conn, TEMPLATES_META)
+    return json.loads(raw) if raw else {}
 
 
 def save_flows(conn, registry: FlowRegistry) -> None:

@@ -11,7 +11,9 @@ from .. import access
 from ..flows import FlowDefinitionError, FlowRegistry, parse_flow, validate_flow
 from ..mdxml import named, text
 from ..schema import Schema
+from .. import formula_fields
 from .components import (ComponentError, ComponentResult, FieldChange, ObjectChange, check_field_targets,
+                         check_quick_action, check_workflow, email_template,
                          check_layout, check_permission_set, flow_definition, object_from_xml, plan_field,
                          plan_object)
 from .package import Package, PackageError, parse_xml
@@ -24,8 +26,12 @@ FOLDERS = {
     "permissionsets": ("PermissionSet", ".permissionset"),
     "layouts": ("Layout", ".layout"),
     "profiles": ("Profile", ".profile"),
+    "quickActions": ("QuickAction", ".quickAction"),
+    "workflows": ("Workflow", ".workflow"),
+    "email": ("EmailTemplate", ".email"),  # email/<folder>/<Name>.email with its .email-meta.xml
 }
-SUPPORTED_TYPES = {"CustomObject", "CustomField", "Flow", "FlowDefinition", "PermissionSet", "Layout", "Profile"}
+SUPPORTED_TYPES = {"CustomObject", "CustomField", "Flow", "FlowDefinition", "PermissionSet", "Layout", "Profile",
+                   "QuickAction", "Workflow", "WorkflowAlert", "EmailTemplate", "EmailFolder"}
 
 
 def _fail(res: ComponentResult, exc) -> None:
@@ -53,12 +59,19 @@ class DeployPlan:
         self.flow_defs: list[tuple[str, int, ComponentResult]] = []
         self.permsets: list[tuple[dict, ComponentResult]] = []  # values, and the result to mark Created
         self.profiles: list[tuple[str, dict]] = []  # profile metadata name, its read grants
+        # (object, "quick_actions" | "email_alerts", action name, definition) to keep on the object
+        self.actions: list[tuple[str, str, str, dict]] = []
+        self.templates: dict[str, dict] = {}  # email templates deployed before (set by the caller) and now
+        self.new_templates: dict[str, dict] = {}
         self.found: set[tuple[str, str]] = set()
         self.by_type: dict[str, list[tuple[str, str, bytes]]] = {}
 
     def run(self) -> None:
         self.sort_files()
         self.plan_objects()
+        self.plan_checked("QuickAction", self._quick_action)  # before flows: their action calls name them
+        self.plan_templates()
+        self.plan_workflows()
         self.plan_flows()
         self.plan_flow_definitions()
         self.plan_checked("PermissionSet", lambda name, root, res: self.permsets.append(
@@ -75,6 +88,11 @@ class DeployPlan:
         for c in self.out:  # results name files as they are in the zip, package folder included
             c.file_name = self.pkg.root + c.file_name
 
+    def _quick_action(self, name: str, root, res: ComponentResult) -> None:
+        obj, action, definition = check_quick_action(name, root, self.schema)
+        self.schema.get(obj).quick_actions[action] = definition
+        self.actions.append((obj, "quick_actions", action, definition))
+
     def named(self, mtype: str, name: str) -> bool:
         if self.pkg.named(mtype, name):
             self.found.add((mtype, name))
@@ -89,6 +107,9 @@ class DeployPlan:
                     "destructiveChanges") else f"unexpected file {path} at the root of the zip")
                 self.out.append(ComponentResult("", path, path, success=False, problem=problem))
                 continue
+            if folder == "email":
+                self._email_file(path, fname, content)
+                continue
             if folder not in FOLDERS or "/" in fname:
                 self.out.append(ComponentResult("", path, path, success=False,
                                                 problem=f"the local org does not support metadata in {folder}/ "
@@ -100,6 +121,60 @@ class DeployPlan:
                                                 problem=f"expected a {suffix} file in {folder}/"))
                 continue
             self.by_type.setdefault(mtype, []).append((fname[: -len(suffix)], path, content))
+
+    def _email_file(self, path: str, fname: str, content: bytes) -> None:
+        """email/<folder>-meta.xml (an EmailFolder: accepted), email/<folder>/<Name>.email and its -meta.xml."""
+        if "/" not in fname and fname.endswith("-meta.xml"):
+            if self.named("EmailFolder", fname[: -len("-meta.xml")]):
+                self.out.append(ComponentResult("EmailFolder", fname[: -len("-meta.xml")], path, changed=False))
+            return
+        if fname.endswith(".email-meta.xml"):
+            return  # read with its .email file
+        if fname.count("/") != 1 or not fname.endswith(".email"):
+            self.out.append(ComponentResult("EmailTemplate", fname, path, success=False,
+                                            problem="expected email/<folder>/<Name>.email with its .email-meta.xml"))
+            return
+        self.by_type.setdefault("EmailTemplate", []).append((fname[: -len(".email")], path, content))
+
+    def plan_templates(self) -> None:
+        for name, path, content in self.by_type.get("EmailTemplate", []):
+            if not self.named("EmailTemplate", name):
+                continue
+            res = ComponentResult("EmailTemplate", name, path, changed=True)
+            self.out.append(res)
+            meta_path = path + "-meta.xml"
+            meta = self.pkg.files.get(meta_path)
+            try:
+                if meta is None:
+                    raise ComponentError(f"{name}: the template has no {meta_path.rsplit('/', 1)[-1]}")
+                template = email_template(name, parse_xml(meta, meta_path), content)
+            except (PackageError, ComponentError) as exc:
+                _fail(res, exc)
+                continue
+            res.created = name not in self.templates
+            self.templates[name] = template
+            self.new_templates[name] = template
+
+    def plan_workflows(self) -> None:
+        for name, path, content in self.by_type.get("Workflow", []):
+            whole = self.named("Workflow", name)
+            res = ComponentResult("Workflow", name, path, changed=True)
+            try:
+                alerts = check_workflow(name, parse_xml(content, path), self.schema, self.templates)
+            except (PackageError, ComponentError) as exc:
+                if whole or any(m.startswith(name + ".") for m in self.pkg.members.get("WorkflowAlert", [])):
+                    _fail(res, exc)
+                    self.out.append(res)
+                continue
+            if whole:
+                self.out.append(res)
+            for alert, definition, _line in alerts:
+                if whole or self.named("WorkflowAlert", f"{name}.{alert}"):
+                    self.found.add(("WorkflowAlert", f"{name}.{alert}"))
+                    obj = self.schema.get(name).name
+                    self.schema.get(obj).email_alerts[alert] = definition
+                    self.actions.append((obj, "email_alerts", alert, definition))
+                    self.out.append(ComponentResult("WorkflowAlert", f"{name}.{alert}", path, changed=True))
 
     def plan_objects(self) -> None:
         for name, path, content in self.by_type.get("CustomObject", []):
@@ -137,8 +212,13 @@ class DeployPlan:
         for change, fres, line in self.fields:  # lookups may point at objects later in the zip
             try:
                 check_field_targets(change, self.schema, line)
+                if change.field.formula:  # formulas may read fields later in the zip
+                    formula_fields.check(self.schema.get("Event" if change.sobject == "Activity" else change.sobject),
+                                         change.field)
             except ComponentError as exc:
                 _fail(fres, exc)
+            except formula_fields.FormulaFieldError as exc:
+                _fail(fres, ComponentError(exc.message, change.formula_line or line))
 
     def plan_flows(self) -> None:
         for name, path, content in self.by_type.get("Flow", []):

@@ -95,6 +95,12 @@ def system_fields(owned: bool) -> list[Field]:
     return fields
 
 
+def setup_owner_field() -> Field:
+    """A hierarchy custom setting's SetupOwnerId: the org (its default), a profile or a user; one record each."""
+    return _ref("SetupOwnerId", ["Organization", "Profile", "User"], "SetupOwner", "Location",
+                nillable=False, defaulted_on_create=True, unique=True)
+
+
 def _sobject(name: str, label: str, plural: str, prefix: str, fields: list[Field], *,
              owned: bool = False, **kw) -> SObject:
     s = SObject(name=name, label=label, label_plural=plural, key_prefix=prefix, **kw)
