@@ -689,8 +689,11 @@ def _insert_together(ctx: Transaction, sobject: SObject, items: list[_Item]) -> 
     try:
         with store.savepoint(ctx.conn):
             runs: list[tuple[tuple[str, ...], list[list]]] = []
+            computes_formulas = formula_fields.has_formulas(sobject)
             for item in items:
                 _stamp(ctx, item.new, True)
+                if computes_formulas:
+                    formula_fields.compute(sobject, item.new, ctx.org.clock())
                 cols, values = _insert_row(item.new)
                 if runs and runs[-1][0] == cols:
                     runs[-1][1].append(values)

@@ -70,7 +70,8 @@ def apply(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> No
         _unique_pair(ctx, sobject, new, "AssigneeId", "PermissionSetId")
 
 
-COUNTED_AFTER_WRITE = frozenset({"EventRelation"})  # objects after_write checks or changes something for
+# objects after_write checks or changes something for (each record is written on its own for them)
+COUNTED_AFTER_WRITE = frozenset({"EventRelation", "CampaignMember", "Opportunity"})
 
 
 def after_write(ctx: Transaction, sobject: SObject, new: dict, old: dict | None) -> None:

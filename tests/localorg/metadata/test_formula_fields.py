@@ -181,3 +181,23 @@ def test_flows_read_formula_fields_of_the_saved_record(server, sf, tmp_path):
     big = sf.Order_Line__c.create({"Name": "b", "Price__c": 25, "Quantity__c": 4})["id"]
     small = sf.Order_Line__c.create({"Name": "s", "Price__c": 25, "Quantity__c": 1})["id"]
     assert sf.Order_Line__c.get(big)["Name"] == "big 100" and sf.Order_Line__c.get(small)["Name"] == "s"
+
+
+AUTO_NUMBER = """    <fields>
+        <fullName>Line_Number__c</fullName>
+        <displayFormat>L-{0000}</displayFormat>
+        <externalId>false</externalId>
+        <label>Line Number</label>
+        <type>AutoNumber</type>
+    </fields>
+"""
+
+
+def test_an_auto_number_field_deployed_beside_other_fields_numbers_new_records(server, sf, tmp_path):
+    # The deploy applies formula fields after every field; an auto-number field's format must not be lost then.
+    status = https_deploy(sf, files(order_object(AUTO_NUMBER, TOTAL)), tmp_path)
+    assert status["state"] == "Succeeded", status
+    ids = [sf.Order_Line__c.create({"Name": f"n{i}", "Price__c": 1})["id"] for i in range(2)]
+    numbers = [sf.Order_Line__c.get(i)["Line_Number__c"] for i in ids]
+    assert numbers[0].startswith("L-") and len(numbers[0]) == 6, numbers
+    assert int(numbers[1][2:]) == int(numbers[0][2:]) + 1
