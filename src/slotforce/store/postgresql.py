@@ -102,6 +102,12 @@ class PostgresStorage(Storage):
         with self.transaction() as tx:
             yield tx
 
+    def refusal(self, exc: BaseException) -> OutboxUnwritable | None:
+        if not isinstance(exc, (psycopg.Error, PoolTimeout)):
+            return None
+        problem = self._unwritable(exc)
+        return problem if isinstance(problem, OutboxUnwritable) else None
+
     def _unwritable(self, exc: Exception) -> OutboxUnwritable | Exception:
         for kind, cause in _UNWRITABLE.items():
             if isinstance(exc, kind):

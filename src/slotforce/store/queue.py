@@ -67,37 +67,74 @@ class SqlOutbox(Outbox):
     # -- intake ---------------------------------------------------------------------------------
     def enqueue(self, delivery: Delivery, changes: Sequence[NewChange], *, now: datetime | None = None) -> Receipt:
         at = _epoch(now)
-        digest = hashlib.sha256(delivery.body).hexdigest()
         with self.storage.transaction() as tx:
-            # Insert first, find on conflict: two intakes storing one delivery at once both succeed.
-            row = tx.one("insert_delivery", source=delivery.source, digest=digest, body=delivery.body,
-                         content_type=delivery.content_type, note=delivery.note, now=at)
-            repeated = row is None
-            if row is None:
-                row = tx.one("find_delivery", source=delivery.source, digest=digest)
-                tx.run("repeat_delivery", id=row["id"], now=at)
-            delivery_id = row["id"]
-            item_ids: list[int] = []
-            duplicates: list[int] = []
-            for change in changes:
-                new = tx.one(
-                    "insert_item", delivery_id=delivery_id, dedupe_key=change.dedupe_key, source=delivery.source,
-                    booking_uid=change.booking_uid, previous_booking_uid=change.previous_booking_uid,
-                    requires_uid=change.requires_uid, establishes=int(change.establishes), action=change.action,
-                    event_type=change.event_type, change=_json(change.change), now=at,
-                    repeat_order=change.happened_order(), repeat_scope=change.repeat_scope,
-                )
-                if new is None:  # an earlier delivery queued this change
-                    existing = tx.one("find_item_by_key", dedupe_key=change.dedupe_key)["id"]
-                    item_ids.append(existing)
-                    duplicates.append(existing)
-                    continue
-                tx.run("inherit_event_type", id=new["id"])
-                item_ids.append(new["id"])
-            if len(duplicates) < len(item_ids):
+            receipt = self._store_delivery(tx, delivery, changes, at)
+            if receipt.queued_new:
                 tx.one("wake_workers")
-        if len(duplicates) < len(item_ids):
+        if receipt.queued_new:
             self.storage.wake()
+        return receipt
+
+    def enqueue_many(self, deliveries: Sequence[tuple[Delivery, Sequence[NewChange]]], *,
+                     now: datetime | None = None) -> list[Receipt | Exception]:
+        at = _epoch(now)
+        if len(deliveries) == 1:  # alone, its own transaction is its savepoint (two statements fewer)
+            try:
+                return [self.enqueue(*deliveries[0], now=now)]
+            except OutboxUnwritable:
+                raise
+            except Exception as exc:
+                return [exc]
+        answers: list[Receipt | Exception] = []
+        with self.storage.transaction() as tx:
+            for n, (delivery, changes) in enumerate(deliveries):
+                # A savepoint each, so a delivery that fails alone takes only its own rows with it.
+                savepoint = f"delivery_{n}"
+                tx.script(f"SAVEPOINT {savepoint}")
+                try:
+                    answers.append(self._store_delivery(tx, delivery, changes, at))
+                except Exception as exc:
+                    if self.storage.refusal(exc) is not None:
+                        raise  # the storage refuses: the whole transaction goes, the group with it
+                    tx.script(f"ROLLBACK TO SAVEPOINT {savepoint}")
+                    answers.append(exc)
+                tx.script(f"RELEASE SAVEPOINT {savepoint}")
+            woke = any(isinstance(a, Receipt) and a.queued_new for a in answers)
+            if woke:
+                tx.one("wake_workers")
+        if woke:
+            self.storage.wake()
+        return answers
+
+    def _store_delivery(self, tx: Tx, delivery: Delivery, changes: Sequence[NewChange], at: float) -> Receipt:
+        """Write one delivery and its changes inside `tx` (deduplicated by body digest and change key)."""
+        digest = hashlib.sha256(delivery.body).hexdigest()
+        # Insert first, find on conflict: two intakes storing one delivery at once both succeed.
+        row = tx.one("insert_delivery", source=delivery.source, digest=digest, body=delivery.body,
+                     content_type=delivery.content_type, note=delivery.note, now=at)
+        repeated = row is None
+        if row is None:
+            row = tx.one("find_delivery", source=delivery.source, digest=digest)
+            tx.run("repeat_delivery", id=row["id"], now=at)
+        delivery_id = row["id"]
+        item_ids: list[int] = []
+        duplicates: list[int] = []
+        for change in changes:
+            new = tx.one(
+                "insert_item", delivery_id=delivery_id, dedupe_key=change.dedupe_key, source=delivery.source,
+                booking_uid=change.booking_uid, previous_booking_uid=change.previous_booking_uid,
+                requires_uid=change.requires_uid, establishes=int(change.establishes), action=change.action,
+                event_type=change.event_type, change=_json(change.change), now=at,
+                repeat_order=change.happened_order(), repeat_scope=change.repeat_scope,
+            )
+            if new is None:  # an earlier delivery queued this change
+                existing = tx.one("find_item_by_key", dedupe_key=change.dedupe_key)["id"]
+                item_ids.append(existing)
+                duplicates.append(existing)
+                continue
+            if change.event_type is None:  # (the statement changes nothing for a change that has one)
+                tx.run("inherit_event_type", id=new["id"])
+            item_ids.append(new["id"])
         return Receipt(delivery_id, repeated, tuple(item_ids), tuple(duplicates), delivery.note)
 
     # -- worker ---------------------------------------------------------------------------------
