@@ -41,6 +41,8 @@ from slotforce.store.storage import Storage, Tx
 
 # Event types are keys in slotforce.yml; changes without one are filed under the default settings.
 _NO_EVENT_TYPE = "default"
+# How often a transaction the database aborted for another one (PostgreSQL: a deadlock) is run again.
+CONFLICT_RETRIES = 5
 # Due items read per look: a deep queue is not loaded at once, a full batch stops early, and on
 # PostgreSQL (which locks what it reads) the rest is left to the other workers.
 SCAN_PAGE = 500
@@ -143,7 +145,7 @@ class SqlOutbox(Outbox):
         at = _epoch(now)
         lease_id = uuid.uuid4().hex
         expires = at + lease_for.total_seconds()
-        with self.storage.transaction() as tx:
+        def take(tx: Tx) -> tuple[OutboxItem, ...]:
             chosen: list[int] = []
             cap = limit  # narrowed by items back from expired leases (policy.batch_cap)
             requeued: dict[int, int | None] = {}  # expired leases' items given back in this scan
@@ -169,6 +171,10 @@ class SqlOutbox(Outbox):
                 tx.run("take_items", ids=ids, lease_id=lease_id, worker=worker, expires=expires, now=at)
                 tx.run("inherit_event_types", ids=ids)
                 items = tuple(_item(r) for r in tx.rows("get_items", ids=ids))
+            return items
+
+        # (run again from the start if PostgreSQL aborts it for a concurrent finish: a deadlock)
+        items = self._retrying(take)
         return Lease(lease_id, worker, utc(expires), items)  # type: ignore[arg-type]
 
     def _ready(self, tx: Tx, row: dict[str, Any], around: PageRows, at: float,
@@ -219,40 +225,62 @@ class SqlOutbox(Outbox):
 
     def finish(self, lease_id: str, results: Iterable[ItemResult], *, now: datetime | None = None) -> FinishReport:
         at = _epoch(now)
+        results = list(results)
+        return self._retrying(lambda tx: self._finish(tx, lease_id, results, at))
+
+    def _retrying(self, work):
+        """`work(tx)` in a transaction, run again (from the start) when the database aborted it for a
+        concurrent one; anything else raises at once."""
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                with self.storage.transaction() as tx:
+                    return work(tx)
+            except Exception as exc:
+                if attempt + 1 == CONFLICT_RETRIES or not self.storage.conflict(exc):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _finish(self, tx: Tx, lease_id: str, results: list[ItemResult], at: float) -> FinishReport:
         applied: list[int] = []
         stale: list[int] = []
         gave_up: list[int] = []
-        results = list(results)
-        with self.storage.transaction() as tx:
-            # one statement to lock and read the lease's rows, one for all the dones, one for all traces
-            held = {r["id"]: r for r in tx.rows("leased_items", ids=self.storage.array([r.item_id for r in results]),
-                                                 lease_id=lease_id)}
-            dones: list[dict[str, Any]] = []
-            traces: list[dict[str, Any]] = []
-            for result in results:
-                row = held.get(result.item_id)
-                if row is None:
-                    stale.append(result.item_id)
-                    continue
-                verdict = policy.settle(result, row["attempts"], at, self.backoff, self._rng)
-                if verdict.state == State.DONE:
-                    dones.append({"id": result.item_id, "outcome": _json(result.outcome or {}), "now": at})
-                elif verdict.state == State.PENDING:
-                    tx.run("set_pending", id=result.item_id, available_at=verdict.available_at,
-                           give_back=int(verdict.give_back_attempt), error=verdict.error, code=verdict.code, now=at)
-                    self._note_sync_error(tx, row["event_type"], verdict.code, verdict.error or "", result.details,
-                                          result.item_id, at)
-                else:
-                    self._stop(tx, result.item_id, verdict.state, row["event_type"], verdict.error, verdict.code,
-                               result.details, at)
-                if verdict.gave_up:
-                    gave_up.append(result.item_id)
-                if result.trace is not None:
-                    traces.append({"booking_uid": row["booking_uid"], "action_key": row["dedupe_key"],
-                                   "item_id": result.item_id, "now": at, "steps": _json(result.trace)})
-                applied.append(result.item_id)
-            tx.run_many("set_done", dones)
-            tx.run_many("insert_trace", traces)
+        # Each event type's last sync error is one row that concurrent finishes all write: they are
+        # written last, one per event type, in name order, so two finishes lock them in the same order
+        # (in the order of the results, two could each hold the row the other wants: a deadlock).
+        notes: dict[str, dict[str, Any]] = {}
+        # one statement to lock and read the lease's rows, one for all the dones, one for all traces
+        held = {r["id"]: r for r in tx.rows("leased_items", ids=self.storage.array([r.item_id for r in results]),
+                                             lease_id=lease_id)}
+        dones: list[dict[str, Any]] = []
+        traces: list[dict[str, Any]] = []
+        for result in results:
+            row = held.get(result.item_id)
+            if row is None:
+                stale.append(result.item_id)
+                continue
+            verdict = policy.settle(result, row["attempts"], at, self.backoff, self._rng)
+            if verdict.state == State.DONE:
+                dones.append({"id": result.item_id, "outcome": _json(result.outcome or {}), "now": at})
+            elif verdict.state == State.PENDING:
+                tx.run("set_pending", id=result.item_id, available_at=verdict.available_at,
+                       give_back=int(verdict.give_back_attempt), error=verdict.error, code=verdict.code, now=at)
+                notes[row["event_type"] or _NO_EVENT_TYPE] = self._sync_error(
+                    row["event_type"], verdict.code, verdict.error or "", result.details, result.item_id, at)
+            else:
+                tx.run("set_stopped", id=result.item_id, state=verdict.state.value, error=verdict.error,
+                       code=verdict.code, now=at)
+                notes[row["event_type"] or _NO_EVENT_TYPE] = self._sync_error(
+                    row["event_type"], verdict.code, verdict.error or "", result.details, result.item_id, at)
+            if verdict.gave_up:
+                gave_up.append(result.item_id)
+            if result.trace is not None:
+                traces.append({"booking_uid": row["booking_uid"], "action_key": row["dedupe_key"],
+                               "item_id": result.item_id, "now": at, "steps": _json(result.trace)})
+            applied.append(result.item_id)
+        tx.run_many("set_done", dones)
+        tx.run_many("insert_trace", traces)
+        for event_type in sorted(notes):
+            tx.run("note_sync_error", **notes[event_type])
         return FinishReport(tuple(applied), tuple(stale), tuple(gave_up))
 
     def renew(self, lease_id: str, lease_for: timedelta = DEFAULT_LEASE, *, items: int | None = None,
@@ -331,10 +359,15 @@ class SqlOutbox(Outbox):
         self._note_sync_error(tx, event_type, code, message or "", details, item_id, at)
 
     @staticmethod
-    def _note_sync_error(tx: Tx, event_type: str | None, code: str | None, message: str,
+    def _sync_error(event_type: str | None, code: str | None, message: str, details: dict[str, Any] | None,
+                    item_id: int | None, at: float) -> dict[str, Any]:
+        return {"event_type": event_type or _NO_EVENT_TYPE, "code": code, "message": message,
+                "details": _json(details or {}), "item_id": item_id, "now": at}
+
+    @classmethod
+    def _note_sync_error(cls, tx: Tx, event_type: str | None, code: str | None, message: str,
                          details: dict[str, Any] | None, item_id: int | None, at: float) -> None:
-        tx.run("note_sync_error", event_type=event_type or _NO_EVENT_TYPE, code=code, message=message,
-               details=_json(details or {}), item_id=item_id, now=at)
+        tx.run("note_sync_error", **cls._sync_error(event_type, code, message, details, item_id, at))
 
     @staticmethod
     def _trace(tx: Tx, booking_uid: str, action_key: str | None, item_id: int | None, at: float,
