@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from slotforce.testing import write_config
-from reliability_kit import COMPRESSED_OUTBOX, SLOTFORCE, body, count, created, doubles, events_by_uid
+from reliability_kit import COMPRESSED_OUTBOX, SLOTFORCE, WorkerProcesses, body, count, created, doubles, \
+    events_by_uid
 from slotforce.sources import receive
 from slotforce.store import open_store
 
@@ -146,6 +147,37 @@ def test_killed_while_a_call_is_in_flight(queued):
 
     org.faults.clear()
     runs.finish(outbox, deadline_s=60)
+    assert_every_booking_once(org, outbox)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_one_of_two_worker_processes_killed_right_after_salesforce_saved_its_batch(queued, tmp_path, store_url):
+    """Two `slotforce worker` processes (as on two hosts) lease side by side; one is SIGKILLed just
+    after Salesforce saved a batch of its. The other one goes on, takes the dead one's items when
+    their lease runs out, and every booking ends in Salesforce once."""
+    org, outbox, _ = queued
+    sf = org.client()
+    config = write_config(tmp_path, org, outbox=COMPRESSED_OUTBOX, store=store_url, batch_size=100)
+    workers = WorkerProcesses(config, 2).start()
+    try:
+        wait_for(lambda: count(sf, "Booking_Action__c") > 0, timeout=30, what="a batch saved")
+        org.faults.add(latency_ms=1000, path="/composite$")  # the next batches are in flight for a second
+        pids = {str(p.pid): i for i, p in enumerate(workers.procs)}
+
+        def holding() -> list[int]:  # the worker processes holding a lease now (names end in :pid)
+            return [pids[lease.worker.rsplit(":", 1)[1]] for lease in outbox.held_leases()]
+
+        holder = wait_for(holding, timeout=30, interval=0.01, what="a worker holding a lease")[0]
+        held = outbox.counts()["leased"]
+        workers.kill(holder)  # SIGKILL with its batch in hand
+        print(f"\nkilled worker {holder} holding a lease ({held} leased), "
+              f"{count(sf, 'Booking_Action__c')} Booking Actions in Salesforce, {outbox.counts()['done']} done")
+        org.faults.clear()
+        workers.settle(outbox, deadline_s=60)
+    finally:
+        org.faults.clear()
+        workers.stop()
     assert_every_booking_once(org, outbox)
 
 
