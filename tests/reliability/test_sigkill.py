@@ -152,10 +152,10 @@ def test_killed_while_a_call_is_in_flight(queued):
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
-def test_one_of_two_worker_processes_killed_right_after_salesforce_saved_its_batch(queued, tmp_path, store_url):
-    """Two `slotforce worker` processes (as on two hosts) lease side by side; one is SIGKILLed just
-    after Salesforce saved a batch of its. The other one goes on, takes the dead one's items when
-    their lease runs out, and every booking ends in Salesforce once."""
+def test_one_of_two_worker_processes_killed_with_its_batch_in_flight(queued, tmp_path, store_url):
+    """Two `slotforce worker` processes (as on two hosts) lease side by side; once batches are landing,
+    the org is slowed down and one worker holding a lease is SIGKILLed mid-call. The other goes on,
+    takes the dead one's items when their lease runs out, and every booking ends in Salesforce once."""
     org, outbox, _ = queued
     sf = org.client()
     config = write_config(tmp_path, org, outbox=COMPRESSED_OUTBOX, store=store_url, batch_size=100)
