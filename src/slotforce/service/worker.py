@@ -132,8 +132,9 @@ class Worker:
         self.budget_probe = budget_probe or timing.budget_probe
         self.metrics = metrics
         self._engine: SyncEngine | None = None
-        self._lease: Lease | None = None  # the batch in hand: each Salesforce call renews it first
+        self._lease: Lease | None = None  # the batch in hand: a call that could outlive its lease renews it
         self._lease_lost: LeaseLost | None = None
+        self._lease_until = 0.0  # (monotonic) the batch in hand's lease runs at least until then
         self.budget_wait_until: datetime | None = None  # no leasing before this: the API budget was spent
         self.last_batch_at: datetime | None = None
         self.last_error: str | None = None
@@ -156,9 +157,15 @@ class Worker:
         lease = self._lease
         if lease is None:
             return  # describes and other calls outside a batch
+        if self._lease_lost is None and time.monotonic() + self.call_timeout.total_seconds() < self._lease_until:
+            # The call ends (or times out) before the lease runs out, and until then no other worker can
+            # take these items: a renewal now would only cost a durable commit (an fsync) per call.
+            return
         if self._lease_lost is None:
             try:
+                asked = time.monotonic()
                 self.outbox.renew(lease.id, self.lease_for, items=len(lease.items))
+                self._lease_until = asked + self.lease_for.total_seconds()
                 return
             except LeaseLost as lost:
                 self._lease_lost = lost
@@ -180,9 +187,11 @@ class Worker:
                 return report  # every call would be refused; the waiting items keep their attempts
             self.budget_wait_until = None  # the next batch is the probe
         self.engine  # connect before leasing: an unreachable org must not use up the items' attempts
+        asked = time.monotonic()  # (before the lease: its expiry is no earlier than this + lease_for)
         lease = self.outbox.lease(self.name, limit=self.batch_size, lease_for=self.lease_for)
         if not lease.items:
             return report
+        self._lease_until = asked + self.lease_for.total_seconds()
         report.batches, report.leased = 1, len(lease.items)
         finished = False
         self._lease, self._lease_lost = lease, None
