@@ -65,21 +65,28 @@ class Org:
     """`slotforce org serve` as a process, with the package deployed and the integration user assigned."""
 
     def __init__(self, work: Path) -> None:
+        self.state = work / "org"
+        out = work / "org.log"
+        self.proc = subprocess.Popen([*SLOTFORCE, "org", "serve", "--state", str(self.state), "--port", "0"],
+                                     stdout=out.open("wb"), stderr=subprocess.STDOUT)
+        try:
+            _wait_for_line(out, "instance_url", self.proc, "slotforce org serve")
+            self._connect_and_deploy()
+        except BaseException:  # never leave the org running behind a bench that failed to start
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def _connect_and_deploy(self) -> None:
+        import requests
         from simple_salesforce import Salesforce
 
         from slotforce.package.mdapi import deploy
         from slotforce.testing import assign_integration
 
-        self.state = work / "org"
-        out = work / "org.log"
-        self.proc = subprocess.Popen([*SLOTFORCE, "org", "serve", "--state", str(self.state), "--port", "0"],
-                                     stdout=out.open("wb"), stderr=subprocess.STDOUT)
-        _wait_for_line(out, "instance_url", self.proc, "slotforce org serve")
         self.info = json.loads((self.state / "org.json").read_text())
         session = httpx.Client(verify=self.info["ca_bundle"])  # (only for the one-line stats below)
         self._http = session
-        import requests
-
         rs = requests.Session()
         rs.verify = self.info["ca_bundle"]
         rs.trust_env = False  # (REQUESTS_CA_BUNDLE, when set, would replace the local CA)
@@ -171,6 +178,7 @@ def _run(org: Org, store_url: str, workers: int, tag: str, work: Path) -> dict[s
         outbox.close()
     finally:
         for proc in procs:
+            proc.send_signal(signal.SIGCONT)  # (a stopped worker would not see the SIGTERM)
             proc.send_signal(signal.SIGTERM)
         for proc in procs:
             try:

@@ -252,3 +252,59 @@ def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_bo
     assert count(sf, "Booking_Action__c") == count(sf, "Event") == count(sf, "Contact") == total
     assert doubles(sf, "Contact", "Email") == {} and doubles(sf, "Event", "Booking_Uid__c") == {}
     assert set(events_by_uid(sf)) == set(bodies)
+
+
+@pytest.mark.timeout(90)
+def test_the_intake_killed_while_concurrent_posts_share_its_commits_loses_no_acknowledged_delivery(org, tmp_path,
+                                                                                                  store_url):
+    """Eight senders post at once to `slotforce serve --no-worker`, so deliveries share commits (group
+    commit); the intake is SIGKILLed mid-stream. Every delivery answered 202 is in the outbox after
+    reopening it: a 202 only ever follows the commit of the group holding that delivery."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from reliability_kit import ServeProcess
+    from slotforce.sources import sign_api
+    from slotforce.testing import API_SECRET, API_SECRET_ENV
+
+    serve = ServeProcess(write_config(tmp_path, org, store=store_url), {API_SECRET_ENV: API_SECRET},
+                         args=("--no-worker",)).start()
+    acknowledged: list[str] = []
+    killed = threading.Event()
+
+    def sender(k: int) -> None:
+        with httpx.Client(base_url=serve.url, timeout=10) as http:
+            for n in range(k, 100_000, 8):
+                raw = body(created(n, prefix="grp"))
+                try:
+                    answer = http.post("/webhooks/api", content=raw,
+                                       headers={"Content-Type": "application/json", **sign_api(API_SECRET, raw)})
+                except httpx.TransportError:
+                    return  # the intake is gone
+                assert answer.status_code == 202, answer.text
+                acknowledged.append(f"grp-{n:05d}")
+                if killed.is_set():
+                    return
+
+    def commits() -> tuple[float, float]:
+        values = dict(line.split(" ", 1) for line in httpx.get(serve.url + "/metrics").text.splitlines()
+                      if line.startswith("slotforce_intake_commit"))
+        return float(values["slotforce_intake_commits_total"]), float(values["slotforce_intake_committed_deliveries_total"])
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            senders = [pool.submit(sender, k) for k in range(8)]
+            wait_for(lambda: len(acknowledged) >= 400, timeout=60, interval=0.01, what="400 deliveries acknowledged")
+            groups, deliveries = commits()
+            serve.kill()
+            killed.set()
+            for f in senders:
+                f.result(timeout=30)
+    finally:
+        serve.kill()
+    print(f"\nat the kill: {len(acknowledged)} acknowledged; {deliveries:.0f} deliveries in {groups:.0f} commits")
+    assert groups < deliveries  # deliveries did share commits
+    with open_store(store_url, base_dir=tmp_path) as outbox:
+        stored = {i.booking_uid for i in outbox.items(limit=100_000)}
+    assert set(acknowledged) <= stored
