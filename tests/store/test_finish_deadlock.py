@@ -53,3 +53,30 @@ def test_two_finishes_noting_errors_of_two_event_types_in_opposite_orders_both_c
         first.release(lease_a.id)
     errors = {e.event_type: e.code for e in first.last_sync_errors()}
     assert errors == {"alpha": "UNABLE_TO_LOCK_ROW", "beta": "UNABLE_TO_LOCK_ROW"}
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_a_transaction_the_database_aborts_for_another_is_run_again_and_one_that_keeps_losing_is_a_lock_refusal(
+        open_outbox):
+    from psycopg import errors as pg_errors
+
+    from slotforce.store import OutboxUnwritable
+
+    outbox = open_outbox()
+    tries: list[int] = []
+
+    def write(tx, losses: int):
+        tries.append(1)
+        tx.run("write_note", key="note:try", value=str(len(tries)))
+        if len(tries) <= losses:
+            raise pg_errors.DeadlockDetected("deadlock detected")  # as PostgreSQL aborts the loser
+        return len(tries)
+
+    assert outbox._retrying(lambda tx: write(tx, 2)) == 3
+    assert outbox.read_note("try") == "3"  # the aborted tries left nothing behind
+
+    tries.clear()
+    with pytest.raises(OutboxUnwritable) as refused:  # a webhook is answered 503, not 500
+        outbox._retrying(lambda tx: write(tx, 99))
+    assert refused.value.cause == "locked" and len(tries) == 5
+    assert outbox.read_note("try") == "3"

@@ -69,10 +69,14 @@ class SqlOutbox(Outbox):
     # -- intake ---------------------------------------------------------------------------------
     def enqueue(self, delivery: Delivery, changes: Sequence[NewChange], *, now: datetime | None = None) -> Receipt:
         at = _epoch(now)
-        with self.storage.transaction() as tx:
+
+        def store(tx: Tx) -> Receipt:
             receipt = self._store_delivery(tx, delivery, changes, at)
             if receipt.queued_new:
                 tx.one("wake_workers")
+            return receipt
+
+        receipt = self._retrying(store)
         if receipt.queued_new:
             self.storage.wake()
         return receipt
@@ -86,9 +90,12 @@ class SqlOutbox(Outbox):
             except OutboxUnwritable:
                 raise
             except Exception as exc:
+                if self.storage.conflict(exc):
+                    raise
                 return [exc]
-        answers: list[Receipt | Exception] = []
-        with self.storage.transaction() as tx:
+
+        def store(tx: Tx) -> list[Receipt | Exception]:
+            answers: list[Receipt | Exception] = []
             for n, (delivery, changes) in enumerate(deliveries):
                 # A savepoint each, so a delivery that fails alone takes only its own rows with it.
                 savepoint = f"delivery_{n}"
@@ -96,15 +103,19 @@ class SqlOutbox(Outbox):
                 try:
                     answers.append(self._store_delivery(tx, delivery, changes, at))
                 except Exception as exc:
-                    if self.storage.refusal(exc) is not None:
-                        raise  # the storage refuses: the whole transaction goes, the group with it
+                    # the storage refuses, or the database aborted the transaction for another one:
+                    # the whole transaction goes (and, for a conflict, is run again), the group with it
+                    if self.storage.refusal(exc) is not None or self.storage.conflict(exc):
+                        raise
                     tx.script(f"ROLLBACK TO SAVEPOINT {savepoint}")
                     answers.append(exc)
                 tx.script(f"RELEASE SAVEPOINT {savepoint}")
-            woke = any(isinstance(a, Receipt) and a.queued_new for a in answers)
-            if woke:
+            if any(isinstance(a, Receipt) and a.queued_new for a in answers):
                 tx.one("wake_workers")
-        if woke:
+            return answers
+
+        answers = self._retrying(store)
+        if any(isinstance(a, Receipt) and a.queued_new for a in answers):
             self.storage.wake()
         return answers
 
@@ -236,8 +247,11 @@ class SqlOutbox(Outbox):
                 with self.storage.transaction() as tx:
                     return work(tx)
             except Exception as exc:
-                if attempt + 1 == CONFLICT_RETRIES or not self.storage.conflict(exc):
+                if not self.storage.conflict(exc):
                     raise
+                if attempt + 1 == CONFLICT_RETRIES:  # (a webhook is then a 503: send it again later)
+                    raise OutboxUnwritable(self.storage.where, "locked",
+                                           f"aborted {CONFLICT_RETRIES} times for concurrent transactions: {exc}") from exc
         raise AssertionError("unreachable")
 
     def _finish(self, tx: Tx, lease_id: str, results: list[ItemResult], at: float) -> FinishReport:
