@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -261,6 +262,7 @@ def main() -> None:
               "idle time between one worker's calls.")
     finally:
         org.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
