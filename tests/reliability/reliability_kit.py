@@ -222,3 +222,59 @@ class ServeProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+
+
+# -- `slotforce worker` processes (PostgreSQL: as on several hosts) -------------------------------------
+
+class WorkerProcesses:
+    """`n` x `slotforce worker` on one slotforce.yml, as a deployment runs them on several hosts:
+    `start()` waits until each says it runs, `settle(outbox)` until nothing is left to send,
+    `kill(i)` is a SIGKILL, `stop()` a SIGTERM to the rest (each must exit 0)."""
+
+    def __init__(self, config: Path, n: int):
+        self.config, self.n = config, n
+        self.procs: list = []
+        self.killed: set[int] = set()
+
+    def log(self, i: int) -> Path:
+        return self.config.parent / f"worker-{i}.log"
+
+    def start(self) -> "WorkerProcesses":
+        import os
+        import subprocess
+
+        for i in range(self.n):
+            self.procs.append(subprocess.Popen([*SLOTFORCE, "worker", "--config", str(self.config), "--log-level",
+                                                "warning"], stdout=subprocess.DEVNULL,
+                                               stderr=self.log(i).open("wb"), env=dict(os.environ)))
+        deadline = time.monotonic() + 60
+        for i, proc in enumerate(self.procs):
+            while "running" not in self.log(i).read_text(errors="replace"):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"slotforce worker {i} did not start:\n{self.log(i).read_text()}")
+                time.sleep(0.05)
+        return self
+
+    def settle(self, outbox, *, deadline_s: float) -> None:
+        """Until nothing is pending, scheduled or leased (a killed worker's lease runs out first)."""
+        deadline = time.monotonic() + deadline_s
+        while unfinished(outbox):
+            alive = [i for i, p in enumerate(self.procs) if i not in self.killed]
+            assert all(self.procs[i].poll() is None for i in alive), [self.log(i).read_text() for i in alive]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the outbox did not settle within {deadline_s} s: {outbox.counts()}")
+            time.sleep(0.05)
+
+    def kill(self, i: int) -> None:
+        self.procs[i].kill()
+        self.procs[i].wait(timeout=10)
+        self.killed.add(i)
+
+    def stop(self) -> None:
+        for i, proc in enumerate(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+        for i, proc in enumerate(self.procs):
+            status = proc.wait(timeout=60)
+            assert i in self.killed or status == 0, f"worker {i} exited {status}:\n{self.log(i).read_text()}"
+        self.procs = []

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from reliability_kit import body, canceled, count, created, doubles, drain_until_settled, events_by_uid, no_show, \
-    open_outbox, query_all, rescheduled, settings_for
+from reliability_kit import COMPRESSED_OUTBOX, WorkerProcesses, body, canceled, count, created, doubles, \
+    drain_until_settled, events_by_uid, no_show, open_outbox, query_all, rescheduled, settings_for
+from slotforce.testing import write_config
 from slotforce.service.worker import Worker
 from slotforce.sources import receive
 
@@ -43,14 +44,32 @@ def salesforce_state(sf) -> dict:
     return {"events": events_by_uid(sf), "actions": actions, "contacts": contacts}
 
 
-def run(org, tmp_path, name: str, deliveries, settings, *, drain_after: set[int] = frozenset()) -> dict:
-    outbox = open_outbox(tmp_path / f"{name}.db")
-    worker = Worker(outbox, settings, org.client, name=name)
-    for i, (change, respelled) in enumerate(deliveries):
-        deliver(outbox, change, respelled=respelled)
-        if i in drain_after:
-            drain_until_settled(worker, outbox, deadline_s=30)
-    drain_until_settled(worker, outbox, deadline_s=30)
+def run(org, tmp_path, name: str, deliveries, settings, *, drain_after: set[int] = frozenset(),
+        postgres_url: str | None = None, cancel_mode: str = "delete") -> dict:
+    """Deliver and sync: one in-process worker on SQLite, or (with `postgres_url`) two `slotforce worker`
+    processes that run all along, so deliveries arrive while batches are in flight on either."""
+    if postgres_url is None:
+        outbox = open_outbox(tmp_path / f"{name}.db")
+        worker = Worker(outbox, settings, org.client, name=name)
+        settle = lambda: drain_until_settled(worker, outbox, deadline_s=30)  # noqa: E731
+        workers = None
+    else:
+        outbox = open_outbox(postgres_url)
+        folder = tmp_path / name
+        folder.mkdir()
+        config = write_config(folder, org, outbox=COMPRESSED_OUTBOX, store=postgres_url,
+                              event_types={"default": {"on_cancel": {"mode": cancel_mode}}})
+        workers = WorkerProcesses(config, 2).start()
+        settle = lambda: workers.settle(outbox, deadline_s=30)  # noqa: E731
+    try:
+        for i, (change, respelled) in enumerate(deliveries):
+            deliver(outbox, change, respelled=respelled)
+            if i in drain_after:
+                settle()
+        settle()
+    finally:
+        if workers is not None:
+            workers.stop()
     counts = outbox.counts()
     assert counts["failed"] == counts["parked"] == 0, outbox.items(states=["failed", "parked"])
     assert counts["done"] == len(STORY), counts
@@ -59,8 +78,8 @@ def run(org, tmp_path, name: str, deliveries, settings, *, drain_after: set[int]
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.parametrize("cancel_mode", ["delete", "keep"])
-def test_backwards_and_triple_deliveries_end_as_one_in_order_delivery(org, tmp_path, cancel_mode):
+@pytest.mark.parametrize("backend,cancel_mode", [("sqlite", "delete"), ("sqlite", "keep"), ("postgresql", "delete")])
+def test_backwards_and_triple_deliveries_end_as_one_in_order_delivery(org, tmp_path, request, backend, cancel_mode):
     settings = settings_for(org, event_types={"default": {"on_cancel": {"mode": cancel_mode}}})
     expected = run(org, tmp_path, "in-order", [(c, False) for c in STORY], settings)
     # the expected state is itself what a person would expect
@@ -76,7 +95,10 @@ def test_backwards_and_triple_deliveries_end_as_one_in_order_delivery(org, tmp_p
     deliveries += [(c, True) for c in backwards]  # re-serialized copies: same changes, other bytes
     deliveries += [(c, False) for c in STORY]  # byte-identical third copies, now in order
     # the worker runs after the first copies (most wait for their creates) and again mid-way
-    got = run(org, tmp_path, "scrambled", deliveries, settings, drain_after={len(STORY) - 1, len(STORY) + 3})
+    # (PostgreSQL: the scrambled copies go to two worker processes leasing side by side)
+    postgres_url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
+    got = run(org, tmp_path, "scrambled", deliveries, settings, drain_after={len(STORY) - 1, len(STORY) + 3},
+              postgres_url=postgres_url, cancel_mode=cancel_mode)
     assert got == expected
 
 

@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from slotforce.testing import write_config
-from reliability_kit import COMPRESSED_OUTBOX, SLOTFORCE, body, count, created, doubles, events_by_uid
+from reliability_kit import COMPRESSED_OUTBOX, SLOTFORCE, WorkerProcesses, body, count, created, doubles, \
+    events_by_uid
 from slotforce.sources import receive
 from slotforce.store import open_store
 
@@ -150,6 +151,37 @@ def test_killed_while_a_call_is_in_flight(queued):
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_one_of_two_worker_processes_killed_with_its_batch_in_flight(queued, tmp_path, store_url):
+    """Two `slotforce worker` processes (as on two hosts) lease side by side; once batches are landing,
+    the org is slowed down and one worker holding a lease is SIGKILLed mid-call. The other goes on,
+    takes the dead one's items when their lease runs out, and every booking ends in Salesforce once."""
+    org, outbox, _ = queued
+    sf = org.client()
+    config = write_config(tmp_path, org, outbox=COMPRESSED_OUTBOX, store=store_url, batch_size=100)
+    workers = WorkerProcesses(config, 2).start()
+    try:
+        wait_for(lambda: count(sf, "Booking_Action__c") > 0, timeout=30, what="a batch saved")
+        org.faults.add(latency_ms=1000, path="/composite$")  # the next batches are in flight for a second
+        pids = {str(p.pid): i for i, p in enumerate(workers.procs)}
+
+        def holding() -> list[int]:  # the worker processes holding a lease now (names end in :pid)
+            return [pids[lease.worker.rsplit(":", 1)[1]] for lease in outbox.held_leases()]
+
+        holder = wait_for(holding, timeout=30, interval=0.01, what="a worker holding a lease")[0]
+        held = outbox.counts()["leased"]
+        workers.kill(holder)  # SIGKILL with its batch in hand
+        print(f"\nkilled worker {holder} holding a lease ({held} leased), "
+              f"{count(sf, 'Booking_Action__c')} Booking Actions in Salesforce, {outbox.counts()['done']} done")
+        org.faults.clear()
+        workers.settle(outbox, deadline_s=60)
+    finally:
+        org.faults.clear()
+        workers.stop()
+    assert_every_booking_once(org, outbox)
+
+
+@pytest.mark.timeout(120)
 def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_booking(org, tmp_path, store_url):
     """A sender posts bookings one by one; `slotforce serve` is SIGKILLed mid-stream, with a batch in
     flight (the org is slowed down). Every booking answered 202 must be in the outbox at that moment;
@@ -220,3 +252,59 @@ def test_serve_killed_while_taking_webhooks_and_syncing_loses_no_acknowledged_bo
     assert count(sf, "Booking_Action__c") == count(sf, "Event") == count(sf, "Contact") == total
     assert doubles(sf, "Contact", "Email") == {} and doubles(sf, "Event", "Booking_Uid__c") == {}
     assert set(events_by_uid(sf)) == set(bodies)
+
+
+@pytest.mark.timeout(90)
+def test_the_intake_killed_while_concurrent_posts_share_its_commits_loses_no_acknowledged_delivery(org, tmp_path,
+                                                                                                  store_url):
+    """Eight senders post at once to `slotforce serve --no-worker`, so deliveries share commits (group
+    commit); the intake is SIGKILLed mid-stream. Every delivery answered 202 is in the outbox after
+    reopening it: a 202 only ever follows the commit of the group holding that delivery."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from reliability_kit import ServeProcess
+    from slotforce.sources import sign_api
+    from slotforce.testing import API_SECRET, API_SECRET_ENV
+
+    serve = ServeProcess(write_config(tmp_path, org, store=store_url), {API_SECRET_ENV: API_SECRET},
+                         args=("--no-worker",)).start()
+    acknowledged: list[str] = []
+    killed = threading.Event()
+
+    def sender(k: int) -> None:
+        with httpx.Client(base_url=serve.url, timeout=10) as http:
+            for n in range(k, 100_000, 8):
+                raw = body(created(n, prefix="grp"))
+                try:
+                    answer = http.post("/webhooks/api", content=raw,
+                                       headers={"Content-Type": "application/json", **sign_api(API_SECRET, raw)})
+                except httpx.TransportError:
+                    return  # the intake is gone
+                assert answer.status_code == 202, answer.text
+                acknowledged.append(f"grp-{n:05d}")
+                if killed.is_set():
+                    return
+
+    def commits() -> tuple[float, float]:
+        values = dict(line.split(" ", 1) for line in httpx.get(serve.url + "/metrics").text.splitlines()
+                      if line.startswith("slotforce_intake_commit"))
+        return float(values["slotforce_intake_commits_total"]), float(values["slotforce_intake_committed_deliveries_total"])
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            senders = [pool.submit(sender, k) for k in range(8)]
+            wait_for(lambda: len(acknowledged) >= 400, timeout=60, interval=0.01, what="400 deliveries acknowledged")
+            groups, deliveries = commits()
+            serve.kill()
+            killed.set()
+            for f in senders:
+                f.result(timeout=30)
+    finally:
+        serve.kill()
+    print(f"\nat the kill: {len(acknowledged)} acknowledged; {deliveries:.0f} deliveries in {groups:.0f} commits")
+    assert groups < deliveries  # deliveries did share commits
+    with open_store(store_url, base_dir=tmp_path) as outbox:
+        stored = {i.booking_uid for i in outbox.items(limit=100_000)}
+    assert set(acknowledged) <= stored

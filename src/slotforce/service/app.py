@@ -32,6 +32,7 @@ uvicorn's SIGTERM handling gives a graceful stop: no new connections, the batch 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import threading
@@ -62,8 +63,8 @@ from slotforce.service.served_org import LinkSchedule, ServedOrg
 from slotforce.service.record_links import TRACE_ID_KEYS, record_url
 from slotforce.service.views import booking_json, orgs_json, status_json
 from slotforce.service.worker import FLUSH_INTERVAL, Worker
-from slotforce.sources import DEFAULT_MAX_BODY_BYTES, SOURCES, WebhookRejected, options_for, receive
-from slotforce.store import DEFAULT_ORG, Outbox, StoreError
+from slotforce.sources import DEFAULT_MAX_BODY_BYTES, SOURCES, Prepared, WebhookRejected, prepare
+from slotforce.store import DEFAULT_ORG, GroupCommit, Outbox, Receipt, StoreError
 from slotforce.sync import SalesforceCallError, Settings, SettingsError
 
 log = logging.getLogger("slotforce.service")
@@ -76,6 +77,9 @@ STORE_RETRY_AFTER_SECONDS = 30
 # How often a worker host asks whether this period's link sync is still unclaimed (when another host
 # that had it stopped, the next host takes the following period's run within this).
 LINK_CLAIM_SECONDS = 60.0
+# Bodies up to this size are parsed on the event loop (a booking of a few kB takes ~50 us, less than
+# the hop to a thread); larger ones in a thread, so one big delivery never stalls the others.
+INLINE_PARSE_BYTES = 64 * 1024
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -103,7 +107,10 @@ class Service:
         self.environ = environ
         self.token = BearerToken(config.service.api_token_env, environ)
         self.intake: Outbox = config.open_outbox()
+        # Concurrent deliveries share one commit (one fsync); each is answered after its own commit.
+        self.commits = GroupCommit(self.intake)
         self.metrics = ServiceMetrics(self.intake.counts)
+        self.metrics.watch_commits(self.commits)
         self.orgs: dict[str, ServedOrg] = {}
         self._serve(config)
         # (an intake-only service keeps an idle Worker for the status page's fields, on the intake's outbox)
@@ -246,6 +253,7 @@ class Service:
         if alive:  # its lease expires and the items are handed out again; nothing is lost
             log.warning("still busy after %.0f s, leaving: %s", grace, ", ".join(alive))
         self._threads = []
+        self.commits.close()
         if not alive:
             self.worker.outbox.close()
             self.intake.close()
@@ -256,13 +264,20 @@ class Service:
 
     # -- the work behind the routes -------------------------------------------------------------
 
-    def receive(self, source: str, body: bytes, headers: dict[str, str], org: str | None = None):
+    def prepare(self, source: str, body: bytes, headers: Any, org: str | None = None) -> Prepared:
+        """Check and read a delivery of `org`'s (raises WebhookRejected; KeyError for an org not
+        served); nothing is stored yet."""
         served = self.served(org)
-        return receive(self.intake, source, body, headers, secrets=served.secrets, org=served.name,
-                       **options_for(source, served.org.sources))
+        return prepare(source, body, headers, secrets=served.secrets, org=served.name,
+                       **served.parse_options[source])
+
+    def receive(self, source: str, body: bytes, headers: Any, org: str | None = None) -> Receipt:
+        """Check and store one delivery, in a group commit with any that arrive meanwhile (blocking)."""
+        prepared = self.prepare(source, body, headers, org)
+        return self.commits.enqueue(prepared.delivery, prepared.entries)
 
     def body_limit(self, source: str, org: str | None = None) -> int:
-        return options_for(source, self.served(org).org.sources).get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+        return self.served(org).parse_options[source].get("max_body_bytes", DEFAULT_MAX_BODY_BYTES)
 
     def owner(self, email: str, event_type: str | None, hosts: list[str], org: str | None = None):
         return self.served(org).owner(email, event_type, hosts)
@@ -347,6 +362,8 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
     def answered(source: str, status: int, reason: str, *, delivery_id: int | None = None,
                  booking_uids: list[str] | None = None) -> None:
         """One info line per delivery: what a sender's retries and an operator's questions are about."""
+        if not log.isEnabledFor(logging.INFO):  # (skip building the line's fields at every request)
+            return
         log.info("delivery %s: %d %s%s", source, status, reason, f" (delivery {delivery_id})" if delivery_id else "",
                  extra={"event": "delivery", "source": source, "status": status, "reason": reason,
                         "delivery_id": delivery_id, "booking_uids": booking_uids or []})
@@ -391,8 +408,13 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
             answered(source, 413, "too_large")
             return JSONResponse({"error": f"{source} webhook: body is over the {limit}-byte limit"}, status_code=413)
         try:
-            receipt = await run_in_threadpool(service.receive, source, body, dict(request.headers), org)
-        except KeyError:
+            headers = dict(request.headers)
+            if len(body) <= INLINE_PARSE_BYTES:
+                prepared = service.prepare(source, body, headers, org)
+            else:
+                prepared = await run_in_threadpool(service.prepare, source, body, headers, org)
+            receipt = await asyncio.wrap_future(service.commits.submit(prepared.delivery, prepared.entries))
+        except KeyError:  # removed by a reload meanwhile
             return unknown_org(org)
         except WebhookRejected as exc:
             reason = REJECTION_REASONS.get(exc.status, str(exc.status))
@@ -408,9 +430,8 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
                                 headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
         result = "repeated" if receipt.repeated_delivery else "accepted"
         service.metrics.webhook(source, result)
-        uids = await run_in_threadpool(lambda: sorted({service.intake.get(i).booking_uid for i in receipt.item_ids}))
         answered(source, 202, result if not receipt.note else f"{result}: {receipt.note}",
-                 delivery_id=receipt.delivery_id, booking_uids=uids)
+                 delivery_id=receipt.delivery_id, booking_uids=prepared.booking_uids)
         return JSONResponse({"status": "accepted", "delivery_id": receipt.delivery_id,
                              "items": list(receipt.item_ids), "already_queued": list(receipt.duplicate_item_ids),
                              "note": receipt.note}, status_code=202)

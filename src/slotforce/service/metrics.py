@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = ["CONTENT_TYPE_LATEST", "ServiceMetrics"]
@@ -40,6 +40,22 @@ class _OutboxDepth:
         yield budget
 
 
+class _GroupCommits:
+    """The intake's group commits (store.GroupCommit): deliveries / commits is what grouping saves."""
+
+    def __init__(self, commits: Any) -> None:
+        self._commits = commits
+
+    def collect(self):
+        commits = CounterMetricFamily("slotforce_intake_commits", "Outbox transactions that stored webhook deliveries.")
+        commits.add_metric([], self._commits.groups)
+        yield commits
+        stored = CounterMetricFamily("slotforce_intake_committed_deliveries",
+                                     "Webhook deliveries in those transactions (several share one when they arrive together).")
+        stored.add_metric([], self._commits.deliveries)
+        yield stored
+
+
 class ServiceMetrics:
     def __init__(self, outbox_counts: Callable[[], dict[str, int]] | None = None) -> None:
         self.registry = CollectorRegistry()
@@ -53,6 +69,10 @@ class ServiceMetrics:
                                        registry=self.registry, buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
         if outbox_counts is not None:
             self.registry.register(_OutboxDepth(outbox_counts))
+
+    def watch_commits(self, commits: Any) -> None:
+        """Expose the intake's group commits (read at scrape time)."""
+        self.registry.register(_GroupCommits(commits))
 
     def webhook(self, source: str, result: str, reason: str = "") -> None:
         """result: accepted | repeated | rejected; reason for rejections: bad_signature, malformed, too_large."""

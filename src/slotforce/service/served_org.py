@@ -21,7 +21,7 @@ from slotforce.service.connect import ConnectError, call_guard, connect
 from slotforce.service.health import SalesforceReachability, missing_secrets
 from slotforce.service.link_source import configured_links
 from slotforce.service.org_watch import OrgWatch
-from slotforce.sources import LinkApiError, secret_env_names, secrets_from_env
+from slotforce.sources import SOURCES, LinkApiError, options_for, secret_env_names, secrets_from_env
 from slotforce.store import DEFAULT_ORG, Outbox
 from slotforce.sync import LinkSyncError, LinksFileError, SalesforceCallError, SyncEngine, sync_links
 
@@ -87,6 +87,8 @@ class ServedOrg:
         self.metrics = metrics
         self.secrets = secrets_from_env(org.sources, environ)
         self.secret_envs = secret_env_names(org.sources)
+        # Read once: a request should not re-read the org's sources block.
+        self.parse_options = {source: options_for(source, org.sources) for source in SOURCES}
         self.salesforce = SalesforceReachability()
         self.watch = OrgWatch()  # instance URL and API use, from the answers every client gets
         self.links = LinkSchedule(self) if org.links and links else None

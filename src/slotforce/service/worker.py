@@ -182,8 +182,9 @@ class Worker:
         self.call_timeout = call_timeout
         self.budget_probe = budget_probe or timing.budget_probe
         self.metrics = metrics
-        self._lease: Lease | None = None  # the batch in hand: each Salesforce call renews it first
+        self._lease: Lease | None = None  # the batch in hand: a call that could outlive its lease renews it
         self._lease_lost: LeaseLost | None = None
+        self._lease_until = 0.0  # (monotonic) the batch in hand's lease runs at least until then
         self.last_batch_at: datetime | None = None
         self.last_error: str | None = None
 
@@ -278,9 +279,15 @@ class Worker:
         lease = self._lease
         if lease is None:
             return  # describes and other calls outside a batch
+        if self._lease_lost is None and time.monotonic() + self.call_timeout.total_seconds() < self._lease_until:
+            # The call ends (or times out) before the lease runs out, and until then no other worker can
+            # take these items: a renewal now would only cost a durable commit (an fsync) per call.
+            return
         if self._lease_lost is None:
             try:
+                asked = time.monotonic()
                 self.outbox.renew(lease.id, self.lease_for, items=len(lease.items))
+                self._lease_until = asked + self.lease_for.total_seconds()
                 return
             except LeaseLost as lost:
                 self._lease_lost = lost
@@ -325,9 +332,13 @@ class Worker:
         probing = lane.failures > 0
         timeout = min(self.call_timeout.total_seconds(), PROBE_CALL_TIMEOUT) if probing else None
         call_guard(lane.engine.gateway.sf, timeout or self.call_timeout.total_seconds())
+        asked = time.monotonic()  # (before the lease: its expiry is no earlier than this + lease_for)
         lease = self.outbox.lease(self.name, limit=1 if probing else min(self.batch_size, lane.settings.batch_size),
                                   lease_for=self.lease_for, org=lane.org)
-        return lease if lease.items else None
+        if not lease.items:
+            return None
+        self._lease_until = asked + self.lease_for.total_seconds()
+        return lease
 
     def _run_lease(self, lane: OrgLane, lease: Lease, started: float) -> BatchReport:
         report = BatchReport()

@@ -17,7 +17,7 @@ from slotforce.sources.delivery import (
     DEFAULT_MAX_BODY_BYTES, DEFAULT_SECRET_ENV, SOURCES, options_for, parse, secret_env_names, secrets_from_env,
 )
 from slotforce.sources.errors import WebhookRejected
-from slotforce.sources.intake import receive
+from slotforce.sources.intake import Prepared, prepare, receive
 from slotforce.sources.link_apis import LINK_APIS, LinkApi, pull_links
 from slotforce.sources.link_http import LinkApiError, TokenMissing
 from slotforce.sources.payload import ParsedChanges
@@ -36,11 +36,13 @@ __all__ = [
     "LinkApi",
     "LinkApiError",
     "ParsedChanges",
+    "Prepared",
     "PulledLinks",
     "TokenMissing",
     "WebhookRejected",
     "options_for",
     "parse",
+    "prepare",
     "pull_links",
     "receive",
     "secret_env_names",

@@ -1,11 +1,13 @@
 """Receive one delivery: parse it, then store raw body and changes in one outbox transaction.
 
-The HTTP service answers 202 only after `receive` returns; `slotforce ingest` calls it per file.
+The HTTP service answers 202 only after its delivery is committed: it `prepare`s each one and
+hands it to a group commit (store.GroupCommit); `slotforce ingest` calls `receive` per file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +38,35 @@ def outbox_entry(change: BookingChange) -> NewChange:
     )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A delivery checked and read, ready to store: the outbox's rows and the booking uids it names."""
+
+    delivery: Delivery
+    entries: list[NewChange]
+
+    @property
+    def booking_uids(self) -> list[str]:
+        return sorted({entry.booking_uid for entry in self.entries})
+
+
+def prepare(
+    source: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    secrets: Mapping[str, str | None] | None,
+    now: datetime | None = None,
+    org: str = DEFAULT_ORG,
+    **parse_options: Any,
+) -> Prepared:
+    """Parse (raising WebhookRejected) one delivery of `org`'s into what the outbox stores; stores nothing."""
+    changes = parse(source, body, headers, secrets=secrets, now=now, **parse_options)
+    delivery = Delivery(source=source, body=body, content_type=header(headers, "Content-Type"), note=changes.note,
+                        org=org)
+    return Prepared(delivery, [outbox_entry(c) for c in changes])
+
+
 def receive(
     outbox: Outbox,
     source: str,
@@ -48,8 +79,6 @@ def receive(
     **parse_options: Any,
 ) -> Receipt:
     """Parse (raising WebhookRejected) and durably store one delivery of `org`'s; acknowledge after this returns."""
-    changes = parse(source, body, headers, secrets=secrets, now=now, **parse_options)
-    delivery = Delivery(source=source, body=body, content_type=header(headers, "Content-Type"), note=changes.note,
-                        org=org)
-    return outbox.enqueue(delivery, [outbox_entry(c) for c in changes], now=now)
+    prepared = prepare(source, body, headers, secrets=secrets, now=now, org=org, **parse_options)
+    return outbox.enqueue(prepared.delivery, prepared.entries, now=now)
 

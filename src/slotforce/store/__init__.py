@@ -10,6 +10,7 @@ from __future__ import annotations
 from slotforce.store.backends import backend_of, check_store, open_store, sqlite_path
 from slotforce.store.backoff import Backoff
 from slotforce.store.config import ConfigNotUsable, configured_org, open_configured_store, org_names, read_config
+from slotforce.store.group_commit import GroupCommit
 from slotforce.store.errors import BadStoreUrl, ItemNotFound, LeaseLost, NotReplayable, OutboxUnwritable, StoreError
 from slotforce.store.models import (
     BUDGET_SPENT,
@@ -44,6 +45,7 @@ __all__ = [
     "DEFAULT_BATCH",
     "Delivery",
     "FinishReport",
+    "GroupCommit",
     "HeldLease",
     "ItemNotFound",
     "ItemResult",

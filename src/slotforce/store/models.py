@@ -94,6 +94,11 @@ class Receipt:
     duplicate_item_ids: tuple[int, ...]  # the subset that an earlier delivery had already queued
     note: str | None = None  # the delivery's note, e.g. why it yielded no change
 
+    @property
+    def queued_new(self) -> bool:
+        """Whether this delivery queued a change no earlier delivery had (so a worker has work)."""
+        return len(self.duplicate_item_ids) < len(self.item_ids)
+
 
 @dataclass(frozen=True)
 class OutboxItem:

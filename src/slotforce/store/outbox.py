@@ -22,6 +22,9 @@ Rules every backend keeps:
   payload that kills the worker cannot stall the queue and its batch-mates are not blamed.
 - `renew` extends a lease before each Salesforce call; it fails with `LeaseLost` once any item has
   gone to another worker, and the worker then stops writing that batch.
+- `enqueue_many` is `enqueue` for several deliveries in one transaction (one commit, one fsync):
+  each is stored or not on its own (a savepoint each), except that a refusal of the storage
+  stores none of them.
 - A transaction the storage refuses (disk full, read-only file, lock held too long) raises
   `OutboxUnwritable` and leaves nothing behind; `write_problem` says whether writing works now.
 - A `wait` result (the API budget is spent) puts the item back at its time without counting the
@@ -85,6 +88,16 @@ class Outbox(abc.ABC):
     @abc.abstractmethod
     def enqueue(self, delivery: Delivery, changes: Sequence[NewChange], *, now: datetime | None = None) -> Receipt:
         """Store the raw delivery and its changes in one transaction."""
+
+    @abc.abstractmethod
+    def enqueue_many(self, deliveries: Sequence[tuple[Delivery, Sequence[NewChange]]], *,
+                     now: datetime | None = None) -> list[Receipt | Exception]:
+        """Store several deliveries in one transaction (group commit): one answer per delivery, in order.
+
+        A delivery that fails on its own (an error that is not the storage refusing) is that delivery's
+        answer, an exception, and leaves the others stored. A refusal of the storage (`OutboxUnwritable`)
+        raises, and none of the group is stored.
+        """
 
     # -- worker ---------------------------------------------------------------------------------
     @abc.abstractmethod

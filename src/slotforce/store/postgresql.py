@@ -33,6 +33,9 @@ CONNECT_TIMEOUT = 5  # seconds: an unreachable server is reported at start, not 
 # How long a transaction waits for a pooled connection: a webhook is answered 503 (or /healthz says
 # why) within this when the server is gone, instead of hanging as long as the sender waits.
 POOL_TIMEOUT = 10
+# SQLSTATEs meaning "this transaction lost to another one; run it again" (40P01, 40001): not a refusal of
+# the storage (psycopg files them under OperationalError, which would read as "unreachable").
+_CONFLICTS = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
 # SQLSTATEs meaning "the server refuses to write", not "this statement is wrong".
 _UNWRITABLE: dict[type[Exception], str] = {pg_errors.DiskFull: "disk_full", pg_errors.OutOfMemory: "disk_full",
                                            pg_errors.ReadOnlySqlTransaction: "read_only",
@@ -102,7 +105,18 @@ class PostgresStorage(Storage):
         with self.transaction() as tx:
             yield tx
 
+    def refusal(self, exc: BaseException) -> OutboxUnwritable | None:
+        if not isinstance(exc, (psycopg.Error, PoolTimeout)):
+            return None
+        problem = self._unwritable(exc)
+        return problem if isinstance(problem, OutboxUnwritable) else None
+
+    def conflict(self, exc: BaseException) -> bool:
+        return isinstance(exc, _CONFLICTS)
+
     def _unwritable(self, exc: Exception) -> OutboxUnwritable | Exception:
+        if isinstance(exc, _CONFLICTS):
+            return exc
         for kind, cause in _UNWRITABLE.items():
             if isinstance(exc, kind):
                 return OutboxUnwritable(self.where, cause, f"PostgreSQL: {exc}")

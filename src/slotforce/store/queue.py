@@ -42,6 +42,8 @@ from slotforce.store.storage import Storage, Tx
 
 # Event types are keys in slotforce.yml; changes without one are filed under the default settings.
 _NO_EVENT_TYPE = "default"
+# How often a transaction the database aborted for another one (PostgreSQL: a deadlock) is run again.
+CONFLICT_RETRIES = 5
 # Due items read per look: a deep queue is not loaded at once, a full batch stops early, and on
 # PostgreSQL (which locks what it reads) the rest is left to the other workers.
 SCAN_PAGE = 500
@@ -68,38 +70,86 @@ class SqlOutbox(Outbox):
     # -- intake ---------------------------------------------------------------------------------
     def enqueue(self, delivery: Delivery, changes: Sequence[NewChange], *, now: datetime | None = None) -> Receipt:
         at = _epoch(now)
-        digest = hashlib.sha256(delivery.body).hexdigest()
-        with self.storage.transaction() as tx:
-            # Insert first, find on conflict: two intakes storing one delivery at once both succeed.
-            org = delivery.org
-            row = tx.one("insert_delivery", org=org, source=delivery.source, digest=digest, body=delivery.body,
-                         content_type=delivery.content_type, note=delivery.note, now=at)
-            repeated = row is None
-            if row is None:
-                row = tx.one("find_delivery", org=org, source=delivery.source, digest=digest)
-                tx.run("repeat_delivery", id=row["id"], now=at)
-            delivery_id = row["id"]
-            item_ids: list[int] = []
-            duplicates: list[int] = []
-            for change in changes:
-                new = tx.one(
-                    "insert_item", org=org, delivery_id=delivery_id, dedupe_key=change.dedupe_key, source=delivery.source,
-                    booking_uid=change.booking_uid, previous_booking_uid=change.previous_booking_uid,
-                    requires_uid=change.requires_uid, establishes=int(change.establishes), action=change.action,
-                    event_type=change.event_type, change=_json(change.change), now=at,
-                    repeat_order=change.happened_order(), repeat_scope=change.repeat_scope,
-                )
-                if new is None:  # an earlier delivery queued this change
-                    existing = tx.one("find_item_by_key", org=org, dedupe_key=change.dedupe_key)["id"]
-                    item_ids.append(existing)
-                    duplicates.append(existing)
-                    continue
-                tx.run("inherit_event_type", id=new["id"])
-                item_ids.append(new["id"])
-            if len(duplicates) < len(item_ids):
+
+        def store(tx: Tx) -> Receipt:
+            receipt = self._store_delivery(tx, delivery, changes, at)
+            if receipt.queued_new:
                 tx.one("wake_workers")
-        if len(duplicates) < len(item_ids):
+            return receipt
+
+        receipt = self._retrying(store)
+        if receipt.queued_new:
             self.storage.wake()
+        return receipt
+
+    def enqueue_many(self, deliveries: Sequence[tuple[Delivery, Sequence[NewChange]]], *,
+                     now: datetime | None = None) -> list[Receipt | Exception]:
+        at = _epoch(now)
+        if len(deliveries) == 1:  # alone, its own transaction is its savepoint (two statements fewer)
+            try:
+                return [self.enqueue(*deliveries[0], now=now)]
+            except OutboxUnwritable:
+                raise
+            except Exception as exc:
+                if self.storage.conflict(exc):
+                    raise
+                return [exc]
+
+        def store(tx: Tx) -> list[Receipt | Exception]:
+            answers: list[Receipt | Exception] = []
+            for n, (delivery, changes) in enumerate(deliveries):
+                # A savepoint each, so a delivery that fails alone takes only its own rows with it.
+                savepoint = f"delivery_{n}"
+                tx.script(f"SAVEPOINT {savepoint}")
+                try:
+                    answers.append(self._store_delivery(tx, delivery, changes, at))
+                except Exception as exc:
+                    # the storage refuses, or the database aborted the transaction for another one:
+                    # the whole transaction goes (and, for a conflict, is run again), the group with it
+                    if self.storage.refusal(exc) is not None or self.storage.conflict(exc):
+                        raise
+                    tx.script(f"ROLLBACK TO SAVEPOINT {savepoint}")
+                    answers.append(exc)
+                tx.script(f"RELEASE SAVEPOINT {savepoint}")
+            if any(isinstance(a, Receipt) and a.queued_new for a in answers):
+                tx.one("wake_workers")
+            return answers
+
+        answers = self._retrying(store)
+        if any(isinstance(a, Receipt) and a.queued_new for a in answers):
+            self.storage.wake()
+        return answers
+
+    def _store_delivery(self, tx: Tx, delivery: Delivery, changes: Sequence[NewChange], at: float) -> Receipt:
+        """Write one delivery and its changes inside `tx` (deduplicated by body digest and change key)."""
+        digest = hashlib.sha256(delivery.body).hexdigest()
+        # Insert first, find on conflict: two intakes storing one delivery at once both succeed.
+        org = delivery.org
+        row = tx.one("insert_delivery", org=org, source=delivery.source, digest=digest, body=delivery.body,
+                     content_type=delivery.content_type, note=delivery.note, now=at)
+        repeated = row is None
+        if row is None:
+            row = tx.one("find_delivery", org=org, source=delivery.source, digest=digest)
+            tx.run("repeat_delivery", id=row["id"], now=at)
+        delivery_id = row["id"]
+        item_ids: list[int] = []
+        duplicates: list[int] = []
+        for change in changes:
+            new = tx.one(
+                "insert_item", org=org, delivery_id=delivery_id, dedupe_key=change.dedupe_key, source=delivery.source,
+                booking_uid=change.booking_uid, previous_booking_uid=change.previous_booking_uid,
+                requires_uid=change.requires_uid, establishes=int(change.establishes), action=change.action,
+                event_type=change.event_type, change=_json(change.change), now=at,
+                repeat_order=change.happened_order(), repeat_scope=change.repeat_scope,
+            )
+            if new is None:  # an earlier delivery queued this change
+                existing = tx.one("find_item_by_key", org=org, dedupe_key=change.dedupe_key)["id"]
+                item_ids.append(existing)
+                duplicates.append(existing)
+                continue
+            if change.event_type is None:  # (the statement changes nothing for a change that has one)
+                tx.run("inherit_event_type", id=new["id"])
+            item_ids.append(new["id"])
         return Receipt(delivery_id, repeated, tuple(item_ids), tuple(duplicates), delivery.note)
 
     # -- worker ---------------------------------------------------------------------------------
@@ -108,7 +158,7 @@ class SqlOutbox(Outbox):
         at = _epoch(now)
         lease_id = uuid.uuid4().hex
         expires = at + lease_for.total_seconds()
-        with self.storage.transaction() as tx:
+        def take(tx: Tx) -> tuple[OutboxItem, ...]:
             chosen: list[int] = []
             cap = limit  # narrowed by items back from expired leases (policy.batch_cap)
             requeued: dict[int, int | None] = {}  # expired leases' items given back in this scan
@@ -136,6 +186,10 @@ class SqlOutbox(Outbox):
                 tx.run("take_items", ids=ids, lease_id=lease_id, worker=worker, expires=expires, now=at)
                 tx.run("inherit_event_types", ids=ids)
                 items = tuple(_item(r) for r in tx.rows("get_items", ids=ids))
+            return items
+
+        # (run again from the start if PostgreSQL aborts it for a concurrent finish: a deadlock)
+        items = self._retrying(take)
         return Lease(lease_id, worker, utc(expires), items)  # type: ignore[arg-type]
 
     def _ready(self, tx: Tx, row: dict[str, Any], around: PageRows, at: float,
@@ -188,40 +242,67 @@ class SqlOutbox(Outbox):
 
     def finish(self, lease_id: str, results: Iterable[ItemResult], *, now: datetime | None = None) -> FinishReport:
         at = _epoch(now)
+        results = list(results)
+        return self._retrying(lambda tx: self._finish(tx, lease_id, results, at))
+
+    def _retrying(self, work):
+        """`work(tx)` in a transaction, run again (from the start) when the database aborted it for a
+        concurrent one; anything else raises at once."""
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                with self.storage.transaction() as tx:
+                    return work(tx)
+            except Exception as exc:
+                if not self.storage.conflict(exc):
+                    raise
+                if attempt + 1 == CONFLICT_RETRIES:  # (a webhook is then a 503: send it again later)
+                    raise OutboxUnwritable(self.storage.where, "locked",
+                                           f"aborted {CONFLICT_RETRIES} times for concurrent transactions: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    def _finish(self, tx: Tx, lease_id: str, results: list[ItemResult], at: float) -> FinishReport:
         applied: list[int] = []
         stale: list[int] = []
         gave_up: list[int] = []
-        results = list(results)
-        with self.storage.transaction() as tx:
-            # one statement to lock and read the lease's rows, one for all the dones, one for all traces
-            held = {r["id"]: r for r in tx.rows("leased_items", ids=self.storage.array([r.item_id for r in results]),
-                                                 lease_id=lease_id)}
-            dones: list[dict[str, Any]] = []
-            traces: list[dict[str, Any]] = []
-            for result in results:
-                row = held.get(result.item_id)
-                if row is None:
-                    stale.append(result.item_id)
-                    continue
-                verdict = policy.settle(result, row["attempts"], at, self.backoff, self._rng)
-                if verdict.state == State.DONE:
-                    dones.append({"id": result.item_id, "outcome": _json(result.outcome or {}), "now": at})
-                elif verdict.state == State.PENDING:
-                    tx.run("set_pending", id=result.item_id, available_at=verdict.available_at,
-                           give_back=int(verdict.give_back_attempt), error=verdict.error, code=verdict.code, now=at)
-                    self._note_sync_error(tx, row["org"], row["event_type"], verdict.code, verdict.error or "",
-                                          result.details, result.item_id, at)
-                else:
-                    self._stop(tx, result.item_id, verdict.state, row["org"], row["event_type"], verdict.error,
-                               verdict.code, result.details, at)
-                if verdict.gave_up:
-                    gave_up.append(result.item_id)
-                if result.trace is not None:
-                    traces.append({"org": row["org"], "booking_uid": row["booking_uid"], "action_key": row["dedupe_key"],
-                                   "item_id": result.item_id, "now": at, "steps": _json(result.trace)})
-                applied.append(result.item_id)
-            tx.run_many("set_done", dones)
-            tx.run_many("insert_trace", traces)
+        # Each (org, event type)'s last sync error is one row that concurrent finishes all write: they
+        # are written last, one per event type, in name order, so two finishes lock them in the same
+        # order (in the order of the results, two could each hold the row the other wants: a deadlock).
+        notes: dict[tuple[str, str], dict[str, Any]] = {}
+        # one statement to lock and read the lease's rows, one for all the dones, one for all traces
+        held = {r["id"]: r for r in tx.rows("leased_items", ids=self.storage.array([r.item_id for r in results]),
+                                             lease_id=lease_id)}
+        dones: list[dict[str, Any]] = []
+        traces: list[dict[str, Any]] = []
+        for result in results:
+            row = held.get(result.item_id)
+            if row is None:
+                stale.append(result.item_id)
+                continue
+            verdict = policy.settle(result, row["attempts"], at, self.backoff, self._rng)
+            if verdict.state == State.DONE:
+                dones.append({"id": result.item_id, "outcome": _json(result.outcome or {}), "now": at})
+            elif verdict.state == State.PENDING:
+                tx.run("set_pending", id=result.item_id, available_at=verdict.available_at,
+                       give_back=int(verdict.give_back_attempt), error=verdict.error, code=verdict.code, now=at)
+                notes[row["org"], row["event_type"] or _NO_EVENT_TYPE] = self._sync_error(
+                    row["org"], row["event_type"], verdict.code, verdict.error or "", result.details,
+                    result.item_id, at)
+            else:
+                tx.run("set_stopped", id=result.item_id, state=verdict.state.value, error=verdict.error,
+                       code=verdict.code, now=at)
+                notes[row["org"], row["event_type"] or _NO_EVENT_TYPE] = self._sync_error(
+                    row["org"], row["event_type"], verdict.code, verdict.error or "", result.details,
+                    result.item_id, at)
+            if verdict.gave_up:
+                gave_up.append(result.item_id)
+            if result.trace is not None:
+                traces.append({"org": row["org"], "booking_uid": row["booking_uid"], "action_key": row["dedupe_key"],
+                               "item_id": result.item_id, "now": at, "steps": _json(result.trace)})
+            applied.append(result.item_id)
+        tx.run_many("set_done", dones)
+        tx.run_many("insert_trace", traces)
+        for key in sorted(notes):
+            tx.run("note_sync_error", **notes[key])
         return FinishReport(tuple(applied), tuple(stale), tuple(gave_up))
 
     def renew(self, lease_id: str, lease_for: timedelta = DEFAULT_LEASE, *, items: int | None = None,
@@ -305,10 +386,15 @@ class SqlOutbox(Outbox):
         self._note_sync_error(tx, org, event_type, code, message or "", details, item_id, at)
 
     @staticmethod
-    def _note_sync_error(tx: Tx, org: str, event_type: str | None, code: str | None, message: str,
+    def _sync_error(org: str, event_type: str | None, code: str | None, message: str,
+                    details: dict[str, Any] | None, item_id: int | None, at: float) -> dict[str, Any]:
+        return {"org": org, "event_type": event_type or _NO_EVENT_TYPE, "code": code, "message": message,
+                "details": _json(details or {}), "item_id": item_id, "now": at}
+
+    @classmethod
+    def _note_sync_error(cls, tx: Tx, org: str, event_type: str | None, code: str | None, message: str,
                          details: dict[str, Any] | None, item_id: int | None, at: float) -> None:
-        tx.run("note_sync_error", org=org, event_type=event_type or _NO_EVENT_TYPE, code=code, message=message,
-               details=_json(details or {}), item_id=item_id, now=at)
+        tx.run("note_sync_error", **cls._sync_error(org, event_type, code, message, details, item_id, at))
 
     @staticmethod
     def _trace(tx: Tx, org: str, booking_uid: str, action_key: str | None, item_id: int | None, at: float,

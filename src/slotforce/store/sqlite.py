@@ -126,6 +126,9 @@ class SqliteStorage(Storage):
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("ROLLBACK")
 
+    def refusal(self, exc: BaseException) -> OutboxUnwritable | None:
+        return self._unwritable(exc) if isinstance(exc, sqlite3.Error) else None
+
     def _unwritable(self, exc: sqlite3.Error) -> OutboxUnwritable | None:
         cause = _UNWRITABLE.get((getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF)
         return OutboxUnwritable(self.path, cause, f"SQLite: {exc}") if cause else None

@@ -69,6 +69,16 @@ class Storage(abc.ABC):
     def write_problem(self) -> OutboxUnwritable | None:
         """Why a write would fail now (a probe, rolled back), or None."""
 
+    @abc.abstractmethod
+    def refusal(self, exc: BaseException) -> OutboxUnwritable | None:
+        """`exc`, raised by a statement inside a transaction, as the storage refusing to write (disk
+        full, read-only, unreachable), or None when it is about that statement only."""
+
+    def conflict(self, exc: BaseException) -> bool:
+        """Whether `exc` is the database aborting this transaction for another one (a deadlock, a
+        serialization failure): the same work, run again, can commit. SQLite has one writer: never."""
+        return False
+
     def array(self, values: list[str]) -> Any:
         """A list parameter as the backend's SQL takes it."""
         return values
