@@ -115,3 +115,17 @@ def package(types: dict[str, list[str]]) -> str:
                    for t, members in types.items())
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<Package xmlns="http://soap.sforce.com/2006/04/metadata">'
             f"{body}<version>62.0</version></Package>")
+
+
+def flow_package(*flows: str, objects: dict[str, str] | None = None) -> dict[str, str]:
+    """An MDAPI package (path -> text) of flow sources (`flow()` text) and custom objects (name -> XML)."""
+    from slotforce.package.writer import to_schema_order
+
+    out = {f"objects/{name}.object": xml for name, xml in (objects or {}).items()}
+    names = []
+    for src in flows:
+        name, body = split_name(src)
+        out[f"flows/{name}.flow"] = to_schema_order(body)
+        names.append(name)
+    out["package.xml"] = package({**({"CustomObject": list(objects)} if objects else {}), "Flow": names})
+    return out

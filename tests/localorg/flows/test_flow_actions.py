@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import pytest
 import requests
-from flowkit import flow, https_deploy, package, record_start, split_name
+from flowkit import flow, flow_package, https_deploy, package, record_start, split_name
 
 from slotforce.localorg.flows.parser import FlowDefinitionError
-from slotforce.localorg.server import LocalOrg
-from slotforce.package.writer import to_schema_order
 from slotforce.package.xsd import validate_text
 
 AT = "<label>x</label><locationX>0</locationX><locationY>0</locationY>"
@@ -55,26 +53,7 @@ BREAK = flow("Contact_Break", """
 
 
 def files(*flows: str) -> dict[str, str]:
-    out, names = {}, []
-    for src in flows:
-        name, body = split_name(src)
-        out[f"flows/{name}.flow"] = to_schema_order(body)
-        names.append(name)
-    out["package.xml"] = package({"Flow": names})
-    return out
-
-
-@pytest.fixture(scope="module")
-def server():
-    with LocalOrg() as lo:
-        yield lo
-
-
-@pytest.fixture
-def sf(server, monkeypatch):
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.combined_ca_bundle)
-    server.reset()
-    return server.client()
+    return flow_package(*flows)
 
 
 def kept(server) -> list[dict]:

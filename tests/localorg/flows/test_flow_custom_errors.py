@@ -6,7 +6,6 @@ import pytest
 from flowkit import flow, https_deploy, package, record_start, split_name
 
 from slotforce.localorg.flows.parser import FlowDefinitionError
-from slotforce.localorg.server import LocalOrg
 from slotforce.package.writer import to_schema_order
 from slotforce.package.xsd import validate_text
 
@@ -34,12 +33,6 @@ GUARD = flow("Contact_Email_Guard", f"""
         </customErrorMessages>
     </customErrors>""", start="        <locationX>0</locationX><locationY>0</locationY>\n"
                  + record_start("Contact", "Blocked", trigger="RecordBeforeSave", on="CreateAndUpdate"))
-
-
-@pytest.fixture(scope="module")
-def server():
-    with LocalOrg() as lo:
-        yield lo
 
 
 def test_a_custom_error_fails_only_its_record_with_the_message_on_the_field(server, tmp_path, monkeypatch):

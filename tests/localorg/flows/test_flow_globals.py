@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from flowkit import flow, https_deploy, package, record_start, split_name
+from flowkit import flow, flow_package, https_deploy, record_start
 
 from slotforce.localorg.flows.parser import FlowDefinitionError
-from slotforce.localorg.server import LocalOrg
-from slotforce.package.writer import to_schema_order
 from slotforce.package.xsd import validate_text
 
 HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -93,20 +91,7 @@ USE_SETTINGS = flow("Gadget_Settings_Apply", """
 
 
 def files(*flows: str) -> dict[str, str]:
-    out = {"objects/Gadget_Settings__c.object": SETTINGS, "objects/Gadget__c.object": GADGET}
-    names = []
-    for src in flows:
-        name, body = split_name(src)
-        out[f"flows/{name}.flow"] = to_schema_order(body)
-        names.append(name)
-    out["package.xml"] = package({"CustomObject": ["Gadget_Settings__c", "Gadget__c"], "Flow": names})
-    return out
-
-
-@pytest.fixture(scope="module")
-def server():
-    with LocalOrg() as lo:
-        yield lo
+    return flow_package(*flows, objects={"Gadget_Settings__c": SETTINGS, "Gadget__c": GADGET})
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-from flowkit import flow, https_deploy, package, record_start, split_name
+from flowkit import flow, flow_package, https_deploy, record_start
 
-from slotforce.localorg.server import LocalOrg
-from slotforce.package.writer import to_schema_order
 from slotforce.package.xsd import validate_text
 
 HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -42,25 +40,7 @@ SIGNAL = flow("Contact_Signal", f"""
 
 
 def files(*flows: str, event: str = EVENT) -> dict[str, str]:
-    out = {"objects/Contact_Signal__e.object": event}
-    for src in flows:
-        name, body = split_name(src)
-        out[f"flows/{name}.flow"] = to_schema_order(body)
-    out["package.xml"] = package({"CustomObject": ["Contact_Signal__e"], "Flow": [split_name(f)[0] for f in flows]})
-    return out
-
-
-@pytest.fixture(scope="module")
-def server():
-    with LocalOrg() as lo:
-        yield lo
-
-
-@pytest.fixture
-def sf(server, monkeypatch):
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.combined_ca_bundle)
-    server.reset()
-    return server.client()
+    return flow_package(*flows, objects={"Contact_Signal__e": event})
 
 
 def published(server) -> list[dict]:
