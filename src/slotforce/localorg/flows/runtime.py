@@ -150,17 +150,12 @@ class FlowRuntime:
                                                 globals_=getattr(access, "globals", None))
                                       for rec, old in part]
                         self.run_interviews(access, flow, interviews)
-                    except _Failure as failure:
-                        raise FlowTriggerError(self._message(flow, failure), limit=failure.limit) from None
-                    except LimitExceeded as exc:
-                        raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
-                    except RecordCustomError as exc:  # the record's save fails, as a validation rule's would
-                        raise FlowCustomValidationError(exc.message, fields=[exc.field] if exc.field else None) \
-                            from None
                     except FlowTriggerError as exc:
                         if exc.limit:
                             raise
                         raise FlowTriggerError(self._message(flow, None, exc.message)) from None
+                    except (_Failure, LimitExceeded, RecordCustomError) as exc:
+                        raise self._save_error(flow, exc) from None
         except BaseException:
             # The org may retry the save record by record: those records must run their flows again.
             state.ran.difference_update(added)
@@ -201,12 +196,17 @@ class FlowRuntime:
                                         globals_=getattr(access, "globals", None), start_at=path.target))
         try:
             self.run_interviews(access, flow, interviews)
-        except _Failure as failure:
-            raise FlowTriggerError(self._message(flow, failure), limit=failure.limit) from None
-        except LimitExceeded as exc:
-            raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
-        except RecordCustomError as exc:
-            raise FlowCustomValidationError(exc.message, fields=[exc.field] if exc.field else None) from None
+        except (_Failure, LimitExceeded, RecordCustomError) as exc:
+            raise self._save_error(flow, exc) from None
+
+    def _save_error(self, flow: Flow, exc: Exception) -> Exception:
+        """What a save (or a scheduled run) fails with when one of `flow`'s interviews failed with `exc`."""
+        if isinstance(exc, _Failure):
+            return FlowTriggerError(self._message(flow, exc), limit=exc.limit)
+        if isinstance(exc, LimitExceeded):
+            return FlowTriggerError(self._message(flow, None, exc.message), limit=True)
+        # a Custom Error element: the record's save fails, as a validation rule's would
+        return FlowCustomValidationError(exc.message, fields=[exc.field] if exc.field else None)
 
     def run_schedule(self, access, flow: Flow, records: list[dict] | None) -> None:
         """One batch of a schedule-triggered flow: an interview per record (REST records of its object, already
@@ -218,10 +218,8 @@ class FlowRuntime:
                                 globals_=getattr(access, "globals", None)) for rec in typed]
         try:
             self.run_interviews(access, flow, interviews)
-        except _Failure as failure:
-            raise FlowTriggerError(self._message(flow, failure), limit=failure.limit) from None
-        except LimitExceeded as exc:
-            raise FlowTriggerError(self._message(flow, None, exc.message), limit=True) from None
+        except (_Failure, LimitExceeded, RecordCustomError) as exc:
+            raise self._save_error(flow, exc) from None
 
     def schedule_entrants(self, access, flow: Flow) -> list[dict]:
         """The records of a schedule-triggered flow's object that meet its entry conditions, now."""
