@@ -5,6 +5,7 @@ leasing and outage isolation across orgs."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 
@@ -74,6 +75,15 @@ def test_each_org_takes_its_own_webhooks_with_its_own_secret(client, service):
     wrong_source = client.post("/webhooks/acme/zoom", content=BOOKING, headers=signed("acme-secret"))
     assert wrong_source.status_code == 404 and "unknown webhook source 'zoom'" in wrong_source.json()["error"]
     assert service.intake.counts()["deliveries"] == 2
+
+
+def test_each_delivery_line_names_its_org(client, caplog):
+    with caplog.at_level(logging.INFO, logger="slotforce.service"):
+        client.post("/webhooks/acme/api", content=BOOKING, headers=signed("acme-secret"))
+        client.post("/webhooks/globex/api", content=BOOKING, headers=signed("acme-secret"))  # globex's secret differs
+    lines = [r for r in caplog.records if getattr(r, "event", None) == "delivery"]
+    assert [(r.org, r.status) for r in lines] == [("acme", 202), ("globex", 401)]
+    assert lines[0].getMessage().startswith("delivery api of org acme: 202 accepted")
 
 
 def test_status_and_bookings_are_per_org(client, service):

@@ -359,13 +359,15 @@ async def _read_body(request: Request, limit: int) -> bytes | None:
 def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
     """The ASGI app; with `manage_lifecycle` the app's lifespan starts and stops `service`."""
 
-    def answered(source: str, status: int, reason: str, *, delivery_id: int | None = None,
+    def answered(source: str, status: int, reason: str, *, org: str, delivery_id: int | None = None,
                  booking_uids: list[str] | None = None) -> None:
         """One info line per delivery: what a sender's retries and an operator's questions are about."""
         if not log.isEnabledFor(logging.INFO):  # (skip building the line's fields at every request)
             return
-        log.info("delivery %s: %d %s%s", source, status, reason, f" (delivery {delivery_id})" if delivery_id else "",
-                 extra={"event": "delivery", "source": source, "status": status, "reason": reason,
+        whose = "" if org == DEFAULT_ORG else f" of org {org}"
+        log.info("delivery %s%s: %d %s%s", source, whose, status, reason,
+                 f" (delivery {delivery_id})" if delivery_id else "",
+                 extra={"event": "delivery", "org": org, "source": source, "status": status, "reason": reason,
                         "delivery_id": delivery_id, "booking_uids": booking_uids or []})
 
     def webhook_org(request: Request) -> str | Response:
@@ -395,7 +397,7 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
             return org
         if source not in SOURCES:
             service.metrics.webhook(source="unknown", result="rejected", reason="unknown_source")
-            answered(source, 404, "unknown_source")
+            answered(source, 404, "unknown_source", org=org)
             return JSONResponse({"error": f"unknown webhook source {source!r}: POST to /webhooks/"
                                           f"{{{'|'.join(SOURCES)}}}"}, status_code=404)
         try:
@@ -405,7 +407,7 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         body = await _read_body(request, limit)
         if body is None:
             service.metrics.webhook(source, "rejected", "too_large")
-            answered(source, 413, "too_large")
+            answered(source, 413, "too_large", org=org)
             return JSONResponse({"error": f"{source} webhook: body is over the {limit}-byte limit"}, status_code=413)
         try:
             headers = dict(request.headers)
@@ -419,18 +421,18 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         except WebhookRejected as exc:
             reason = REJECTION_REASONS.get(exc.status, str(exc.status))
             service.metrics.webhook(source, "rejected", reason)
-            answered(source, exc.status, f"{reason}: {exc.reason}")
+            answered(source, exc.status, f"{reason}: {exc.reason}", org=org)
             return JSONResponse({"error": exc.reason}, status_code=exc.status)
         except StoreError as exc:  # not stored, so not acknowledged: the sender must try again
             log.error("outbox refused a %s delivery: %s", source, exc)
             service.metrics.webhook(source, "rejected", "store_unavailable")
-            answered(source, 503, f"store_unavailable: {getattr(exc, 'cause', 'store_error')}")
+            answered(source, 503, f"store_unavailable: {getattr(exc, 'cause', 'store_error')}", org=org)
             return JSONResponse({"error": f"could not store the delivery, send it again later: {exc}",
                                  "cause": getattr(exc, "cause", "store_error")}, status_code=503,
                                 headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
         result = "repeated" if receipt.repeated_delivery else "accepted"
         service.metrics.webhook(source, result)
-        answered(source, 202, result if not receipt.note else f"{result}: {receipt.note}",
+        answered(source, 202, result if not receipt.note else f"{result}: {receipt.note}", org=org,
                  delivery_id=receipt.delivery_id, booking_uids=prepared.booking_uids)
         return JSONResponse({"status": "accepted", "delivery_id": receipt.delivery_id,
                              "items": list(receipt.item_ids), "already_queued": list(receipt.duplicate_item_ids),
