@@ -102,12 +102,12 @@ def test_healthz_and_metrics(client):
 
     client.post("/webhooks/api", content=BOOKING, headers=signed(BOOKING))
     client.post("/webhooks/api", content=b"x", headers={"Content-Type": "application/json"})
-    wait_for(lambda: 'slotforce_sync_outcomes_total{outcome="processed"} 1.0' in client.get("/metrics").text)
+    wait_for(lambda: 'slotforce_sync_outcomes_total{org="default",outcome="processed"} 1.0' in client.get("/metrics").text)
     text = client.get("/metrics").text
-    assert 'slotforce_webhooks_total{reason="",result="accepted",source="api"} 1.0' in text
-    assert 'slotforce_webhooks_total{reason="bad_signature",result="rejected",source="api"} 1.0' in text
-    assert 'slotforce_outbox_items{state="done"} 1.0' in text
-    assert 'slotforce_salesforce_api_calls_total{purpose="sync"}' in text
+    assert 'slotforce_webhooks_total{org="default",reason="",result="accepted",source="api"} 1.0' in text
+    assert 'slotforce_webhooks_total{org="default",reason="bad_signature",result="rejected",source="api"} 1.0' in text
+    assert 'slotforce_outbox_items{org="default",state="done"} 1.0' in text
+    assert 'slotforce_salesforce_api_calls_total{org="default",purpose="sync"}' in text
 
 
 def test_owner_lookup_answers_the_contact_owner_or_404(tmp_path, org, monkeypatch):
@@ -158,7 +158,7 @@ def test_status_page_shows_a_retry_with_its_salesforce_error(client, service, or
     page = client.get("/status").text
     assert '<strong id="queue-depth">1</strong>' in page
     assert "UNABLE_TO_LOCK_ROW" in page and "next try" in page
-    assert 'slotforce_sync_outcomes_total{outcome="retried"} 1.0' in client.get("/metrics").text
+    assert 'slotforce_sync_outcomes_total{org="default",outcome="retried"} 1.0' in client.get("/metrics").text
 
 
 def test_status_page_and_metrics_say_the_queue_waits_for_the_api_budget(client, service, org):
@@ -170,8 +170,8 @@ def test_status_page_and_metrics_say_the_queue_waits_for_the_api_budget(client, 
         assert '<p id="budget-wait"' in page and "Waiting for the Salesforce API budget: 1 change(s)" in page
         assert '<tr data-state="waiting_for_budget"><td>of those, waiting for the API budget</td><td class="num">1' in page
         metrics = client.get("/metrics").text
-        assert "slotforce_outbox_waiting_for_api_budget 1.0" in metrics
-        assert 'slotforce_sync_outcomes_total{outcome="waiting"} 1.0' in metrics
+        assert 'slotforce_outbox_waiting_for_api_budget{org="default"} 1.0' in metrics
+        assert 'slotforce_sync_outcomes_total{org="default",outcome="waiting"} 1.0' in metrics
         assert service.intake.items()[0].attempts == 0
     finally:
         org.set_api_budget(used=0)

@@ -86,6 +86,16 @@ def test_each_delivery_line_names_its_org(client, caplog):
     assert lines[0].getMessage().startswith("delivery api of org acme: 202 accepted")
 
 
+def test_metrics_are_labelled_by_org(client):
+    client.post("/webhooks/acme/api", content=BOOKING, headers=signed("acme-secret"))
+    client.post("/webhooks/globex/api", content=BOOKING, headers=signed("acme-secret"))
+    text = client.get("/metrics").text
+    assert 'slotforce_webhooks_total{org="acme",reason="",result="accepted",source="api"} 1.0' in text
+    assert 'slotforce_webhooks_total{org="globex",reason="bad_signature",result="rejected",source="api"} 1.0' in text
+    assert 'slotforce_outbox_items{org="acme",state="pending"} 1.0' in text
+    assert 'slotforce_outbox_items{org="globex",state="pending"} 0.0' in text
+
+
 def test_status_and_bookings_are_per_org(client, service):
     client.post("/webhooks/acme/api", content=BOOKING, headers=signed("acme-secret"))
     uid = service.intake.items(limit=1)[0].booking_uid

@@ -109,7 +109,7 @@ class Service:
         self.intake: Outbox = config.open_outbox()
         # Concurrent deliveries share one commit (one fsync); each is answered after its own commit.
         self.commits = GroupCommit(self.intake)
-        self.metrics = ServiceMetrics(self.intake.counts)
+        self.metrics = ServiceMetrics(self.intake.counts, orgs=lambda: list(self.orgs))
         self.metrics.watch_commits(self.commits)
         self.orgs: dict[str, ServedOrg] = {}
         self._serve(config)
@@ -384,7 +384,7 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         return org
 
     def unknown_org(org: str) -> Response:
-        service.metrics.webhook(source="unknown", result="rejected", reason="unknown_org")
+        service.metrics.webhook(source="unknown", result="rejected", reason="unknown_org", org=org)
         log.info("delivery for org %r: 404 unknown_org", org, extra={"event": "delivery", "org": org, "status": 404,
                                                                       "reason": "unknown_org"})
         return JSONResponse({"error": f"org {org!r} is not configured in this deployment (not under orgs: in "
@@ -396,7 +396,7 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         if isinstance(org, Response):
             return org
         if source not in SOURCES:
-            service.metrics.webhook(source="unknown", result="rejected", reason="unknown_source")
+            service.metrics.webhook(source="unknown", result="rejected", reason="unknown_source", org=org)
             answered(source, 404, "unknown_source", org=org)
             return JSONResponse({"error": f"unknown webhook source {source!r}: POST to /webhooks/"
                                           f"{{{'|'.join(SOURCES)}}}"}, status_code=404)
@@ -406,7 +406,7 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
             return unknown_org(org)
         body = await _read_body(request, limit)
         if body is None:
-            service.metrics.webhook(source, "rejected", "too_large")
+            service.metrics.webhook(source, "rejected", "too_large", org=org)
             answered(source, 413, "too_large", org=org)
             return JSONResponse({"error": f"{source} webhook: body is over the {limit}-byte limit"}, status_code=413)
         try:
@@ -420,18 +420,18 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
             return unknown_org(org)
         except WebhookRejected as exc:
             reason = REJECTION_REASONS.get(exc.status, str(exc.status))
-            service.metrics.webhook(source, "rejected", reason)
+            service.metrics.webhook(source, "rejected", reason, org=org)
             answered(source, exc.status, f"{reason}: {exc.reason}", org=org)
             return JSONResponse({"error": exc.reason}, status_code=exc.status)
         except StoreError as exc:  # not stored, so not acknowledged: the sender must try again
             log.error("outbox refused a %s delivery: %s", source, exc)
-            service.metrics.webhook(source, "rejected", "store_unavailable")
+            service.metrics.webhook(source, "rejected", "store_unavailable", org=org)
             answered(source, 503, f"store_unavailable: {getattr(exc, 'cause', 'store_error')}", org=org)
             return JSONResponse({"error": f"could not store the delivery, send it again later: {exc}",
                                  "cause": getattr(exc, "cause", "store_error")}, status_code=503,
                                 headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)})
         result = "repeated" if receipt.repeated_delivery else "accepted"
-        service.metrics.webhook(source, result)
+        service.metrics.webhook(source, result, org=org)
         answered(source, 202, result if not receipt.note else f"{result}: {receipt.note}", org=org,
                  delivery_id=receipt.delivery_id, booking_uids=prepared.booking_uids)
         return JSONResponse({"status": "accepted", "delivery_id": receipt.delivery_id,

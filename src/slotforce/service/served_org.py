@@ -52,7 +52,7 @@ class LinkSchedule:
             pulled = configured_links(served.config, org=served.org)
             # a client of its own, made per run: hourly runs get a fresh session and never share one
             result = sync_links(served.connect(), pulled.links)
-            served.metrics.calls("links", result.api_calls)
+            served.metrics.calls("links", result.api_calls, org=served.name)
             self.last_result = (f"{result.created} created, {result.updated} updated, {result.unchanged} unchanged"
                                 + (f", {len(result.failed)} failed" if result.failed else "")
                                 + (f", {len(pulled.skipped)} skipped" if pulled.skipped else ""))
@@ -128,4 +128,4 @@ class ServedOrg:
                     self._owner_engine = None  # reconnect next time (expired session, outage)
                 raise
             finally:
-                self.metrics.calls("owner", engine.gateway.calls - calls)
+                self.metrics.calls("owner", engine.gateway.calls - calls, org=self.name)

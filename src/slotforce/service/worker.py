@@ -380,7 +380,7 @@ class Worker:
         self.last_batch_at = lane.last_batch_at = datetime.now(timezone.utc)
         self._keep_describes()
         if self.metrics is not None:
-            self.metrics.batch_done(report)
+            self.metrics.batch_done(report, lane.org)
         self._log(report, results)
         return report
 
