@@ -11,10 +11,8 @@ Target: the healthy orgs' p99 with one org down within 20% of the all-healthy p9
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,8 +23,8 @@ from pathlib import Path
 import httpx
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-BOOKING = json.loads((ROOT / "tests" / "fixtures" / "webhooks" / "api" / "booking_created.json").read_text())
+from bench.traffic import api_booking, free_port
+
 NAMES = ("acme", "globex", "initech")  # initech is the one that goes down
 RATE, SECONDS = 10, 10  # bookings per second per org
 TARGET_RATIO = 1.20
@@ -37,17 +35,9 @@ def _secret(name: str) -> str:
 
 
 def _booking(uid: str, n: int) -> bytes:
-    doc = json.loads(json.dumps(BOOKING))
-    doc["booking_uid"] = uid
-    doc["attendee"] = {**doc["attendee"], "email": f"{uid}@bench-co{n % 40}.example.com"}
-    doc["guests"] = []
-    return json.dumps(doc).encode()
+    return api_booking(uid, f"{uid}@bench-co{n % 40}.example.com")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -78,7 +68,7 @@ def _serve(work: Path, orgs: dict) -> tuple[subprocess.Popen, str]:
         "orgs": {name: {"salesforce": {"local": str(o.state_dir)},
                         "sources": {"api": {"secret_env": f"BENCH_{name.upper()}_SECRET"}}} for name, o in orgs.items()},
     }, sort_keys=False))
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, **{f"BENCH_{n.upper()}_SECRET": _secret(n) for n in orgs}}
     proc = subprocess.Popen([sys.executable, "-c", "from slotforce.cli import main; main()", "serve", "--config",

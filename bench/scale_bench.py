@@ -27,8 +27,8 @@ from pathlib import Path
 import httpx
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-BOOKING = json.loads((ROOT / "tests" / "fixtures" / "webhooks" / "api" / "booking_created.json").read_text())
+from bench.traffic import api_booking, free_port
+
 SECRET = "bench-secret"
 BOOKINGS = 1000  # per phase of a run
 BATCH = 50  # per lease, so that 4 workers have batches to share (20 per phase)
@@ -39,19 +39,9 @@ SLOTFORCE = [sys.executable, "-c", "from slotforce.cli import main; main()"]
 
 
 def _booking(n: int, tag: str) -> bytes:
-    doc = json.loads(json.dumps(BOOKING))
-    doc["booking_uid"] = f"{tag}-{n:05d}"
-    doc["attendee"] = {**doc["attendee"], "email": f"{tag}{n}@scale-co{n % 40}.example.com"}
-    doc["guests"] = []
-    return json.dumps(doc).encode()
+    return api_booking(f"{tag}-{n:05d}", f"{tag}{n}@scale-co{n % 40}.example.com")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for_line(path: Path, text: str, proc: subprocess.Popen, what: str, timeout: float = 60) -> None:
@@ -145,7 +135,7 @@ def _run(org: Org, store_url: str, workers: int, tag: str, work: Path) -> dict[s
     config.write_text(yaml.safe_dump({"salesforce": {"local": str(org.state)}, "store": store_url,
                                       "sources": {"api": {"secret_env": "BENCH_API_SECRET"}}, "batch_size": BATCH}))
     env = {**os.environ, "BENCH_API_SECRET": SECRET}
-    port = _free_port()
+    port = free_port()
     intake_log = run_dir / "intake.log"
     intake = subprocess.Popen([*SLOTFORCE, "serve", "--no-worker", "--config", str(config), "--port", str(port),
                                "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=intake_log.open("wb"),

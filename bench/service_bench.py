@@ -9,10 +9,8 @@ falls back to the Booking_Action__c insert and says so.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,8 +22,8 @@ from pathlib import Path
 import httpx
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-BOOKING = json.loads((ROOT / "tests" / "fixtures" / "webhooks" / "api" / "booking_created.json").read_text())
+from bench.traffic import api_booking, free_port
+
 SECRET = "bench-secret"
 ACCEPT_POSTS = 600  # bounded loop for the intake rate
 RATE, SECONDS = 50, 10  # steady load for the latency figures
@@ -46,17 +44,9 @@ uvicorn.run(Starlette(routes=[Route("/webhooks/api", accept, methods=["POST"])])
 
 
 def _booking(n: int, tag: str) -> bytes:
-    doc = json.loads(json.dumps(BOOKING))
-    doc["booking_uid"] = f"{tag}-{n:05d}"
-    doc["attendee"] = {**doc["attendee"], "email": f"{tag}{n}@bench-co{n % 40}.example.com"}
-    doc["guests"] = []
-    return json.dumps(doc).encode()
+    return api_booking(f"{tag}-{n:05d}", f"{tag}{n}@bench-co{n % 40}.example.com")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _rates(url: str, bodies: list[bytes], headers_for) -> tuple[float, float]:
@@ -92,7 +82,7 @@ def _wait_up(url: str, proc: subprocess.Popen, what: str, timeout: float = 30) -
 
 
 def _bare_rates(bodies: list[bytes]) -> tuple[float, float]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port)])
     try:
         _wait_up(f"http://127.0.0.1:{port}/", proc, "the bare endpoint")
@@ -130,7 +120,7 @@ def _intake_role_rates(config_doc: dict, bodies: list[bytes]) -> tuple[float, fl
     work = Path(tempfile.mkdtemp(prefix="service-bench-intake-"))
     config = work / "slotforce.yml"
     config.write_text(yaml.safe_dump(config_doc))
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = _serve(config, port, "--no-worker")
     try:
@@ -187,7 +177,7 @@ def main() -> None:
                       "sources": {"api": {"secret_env": "BENCH_API_SECRET"}}}
         config = work / "slotforce.yml"
         config.write_text(yaml.safe_dump(config_doc))
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         proc = _serve(config, port)
         try:
