@@ -475,19 +475,20 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
         return JSONResponse({"owner": found.email, "record_id": found.record_id, "record_type": found.record_type,
                              "reason": found.reason, "trace": steps})
 
-    def status_hours(request: Request) -> int | Response:
+    def status_asked(request: Request) -> tuple[int, str | None] | Response:
+        """`?hours=` and `?org=` of a status route (org None: the index of a many-org deployment)."""
         try:
-            return parse_hours(request.query_params.get("hours"))
+            hours = parse_hours(request.query_params.get("hours"))
         except BadHours as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        org = org_asked(request, index=True)
+        return org if isinstance(org, Response) else (hours, org)
 
     async def status(request: Request) -> Response:
-        hours = status_hours(request)
-        if isinstance(hours, Response):
-            return hours
-        org = org_asked(request, index=True)
-        if isinstance(org, Response):
-            return org
+        asked = status_asked(request)
+        if isinstance(asked, Response):
+            return asked
+        hours, org = asked
         if org is None:  # many orgs: one line each, linking to its page
             lines = await run_in_threadpool(service.orgs_summary)
             return HTMLResponse(_templates.get_template("orgs.html").render(orgs=lines, hours=hours,
@@ -497,12 +498,10 @@ def build_app(service: Service, *, manage_lifecycle: bool = True) -> Starlette:
             **context, chart=bookings_chart(context["activity"])))
 
     async def status_as_json(request: Request) -> Response:
-        hours = status_hours(request)
-        if isinstance(hours, Response):
-            return hours
-        org = org_asked(request, index=True)
-        if isinstance(org, Response):
-            return org
+        asked = status_asked(request)
+        if isinstance(asked, Response):
+            return asked
+        hours, org = asked
         if org is None:
             return JSONResponse(orgs_json(await run_in_threadpool(service.orgs_summary)))
         return JSONResponse(status_json(await run_in_threadpool(service.status_context, hours, org)))
